@@ -1,0 +1,90 @@
+// HookedModel: runs a Transformer and lets callers read (cache) or replace (intervene on) the
+// tensor at any hook point, selected by exact name or glob ("blocks.*.attn.hook_pattern").
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/hook_sink.h"
+#include "core/kv_cache.h"
+#include "core/transformer.h"
+
+namespace headscope {
+
+struct HookContext {
+  const std::string& name;
+  int64_t position_offset;  // position of the first token in this forward pass (KV cache length)
+};
+
+// Returns a replacement for `value`, or nullopt to leave it unchanged. A replacement must keep
+// the shape.
+using HookFn = std::function<std::optional<torch::Tensor>(const torch::Tensor& value,
+                                                          const HookContext& context)>;
+
+class ActivationCache {
+ public:
+  void put(const std::string& name, torch::Tensor value) { values_[name] = std::move(value); }
+  bool contains(const std::string& name) const { return values_.count(name) != 0; }
+  // Throws InvalidInput naming the hook when it was not cached.
+  const torch::Tensor& at(const std::string& name) const;
+  const std::map<std::string, torch::Tensor>& values() const { return values_; }
+
+ private:
+  std::map<std::string, torch::Tensor> values_;
+};
+
+class HookedModel : public HookSink {
+ public:
+  using HookId = int64_t;
+
+  explicit HookedModel(std::shared_ptr<const Transformer> model);
+
+  // Attaches `fn` to every hook point matching `name_or_glob` (fnmatch syntax). Throws
+  // InvalidInput when nothing matches, listing a few valid names.
+  HookId add_hook(const std::string& name_or_glob, HookFn fn);
+  void remove_hook(HookId id);
+  void clear_hooks();
+
+  // Every hook point of this model in forward order, and those matching a glob.
+  const std::vector<std::string>& hook_points() const { return points_; }
+  std::vector<std::string> match(const std::string& name_or_glob) const;
+
+  torch::Tensor forward(const torch::Tensor& tokens, KVCache* cache = nullptr);
+
+  // Forward pass that also stores every activation matching one of `filters` in `cache`
+  // (batch-leading shapes, detached unless `keep_graph`).
+  torch::Tensor run_with_cache(const torch::Tensor& tokens, const std::vector<std::string>& filters,
+                               ActivationCache& cache, bool keep_graph = false);
+
+  const Transformer& model() const { return *model_; }
+  std::shared_ptr<const Transformer> model_ptr() const { return model_; }
+
+  bool active(const std::string& name) const override;
+  torch::Tensor fire(const std::string& name, torch::Tensor value) override;
+
+ private:
+  struct Hook {
+    HookId id;
+    std::string pattern;
+    HookFn fn;
+  };
+
+  const std::vector<const Hook*>& hooks_at(const std::string& name) const;
+
+  std::shared_ptr<const Transformer> model_;
+  std::vector<std::string> points_;
+  std::vector<Hook> hooks_;
+  HookId next_id_ = 0;
+  int64_t offset_ = 0;
+  // name -> hooks matching it, resolved lazily and dropped whenever hooks change.
+  mutable std::unordered_map<std::string, std::vector<const Hook*>> resolved_;
+};
+
+}  // namespace headscope
