@@ -1,0 +1,14 @@
+// The `headscope` subcommands; each file registers one on the CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace headscope::cli {
+
+void add_inspect_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_record_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+
+}  // namespace headscope::cli

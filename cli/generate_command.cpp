@@ -1,0 +1,73 @@
+// headscope generate MODEL (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N]
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/generate.h"
+
+namespace headscope::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model;
+  std::string prompt;
+  std::string tokens;
+  int64_t max_new_tokens = 32;
+  bool stop_at_eos = false;
+  std::string device = "cpu";
+  std::string dtype = "auto";
+  bool json = false;
+};
+
+void run(const GenerateArgs& args) {
+  auto model = load_model(args.model, args.device, args.dtype);
+  auto tokenizer = tokenizer_for(args.model);
+  auto prompt = prompt_tokens(tokenizer, args.model, args.prompt, args.tokens);
+  GenerateOptions options;
+  options.max_new_tokens = args.max_new_tokens;
+  if (args.stop_at_eos) {
+    if (!model->config().eos_token_id) {
+      throw InvalidInput("--stop-at-eos: config.json of " + args.model + " has no eos_token_id");
+    }
+    options.stop_token = model->config().eos_token_id;
+  }
+  auto out = greedy_generate(*model, torch::tensor(prompt, torch::kInt64).unsqueeze(0), options);
+  std::vector<int64_t> all(out.data_ptr<int64_t>(), out.data_ptr<int64_t>() + out.numel());
+  std::vector<int64_t> generated(all.begin() + static_cast<int64_t>(prompt.size()), all.end());
+  std::string text;
+  if (tokenizer) text = tokenizer->decode({generated.begin(), generated.end()});
+  if (args.json) {
+    nlohmann::ordered_json out_json;
+    out_json["prompt_tokens"] = prompt;
+    out_json["generated_tokens"] = generated;
+    out_json["text"] = text;
+    std::cout << out_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return;
+  }
+  std::cout << "tokens:";
+  for (auto id : generated) std::cout << " " << id;
+  std::cout << "\n";
+  if (tokenizer) std::cout << "text: " << text << "\n";
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app) {
+  auto args = std::make_shared<GenerateArgs>();
+  auto* cmd = app.add_subcommand("generate", "Greedy continuation with a KV cache");
+  cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
+  cmd->add_option("--prompt", args->prompt, "Prompt text (needs the model's tokenizer)");
+  cmd->add_option("--tokens", args->tokens, "Prompt as comma-separated token ids");
+  cmd->add_option("--max-new-tokens", args->max_new_tokens, "Tokens to generate")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--stop-at-eos", args->stop_at_eos, "Stop at the config's eos_token_id");
+  cmd->add_option("--device", args->device, "cpu or cuda");
+  cmd->add_option("--compute-dtype", args->dtype, "auto (checkpoint's), f32, bf16, f16");
+  cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace headscope::cli

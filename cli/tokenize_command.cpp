@@ -1,0 +1,76 @@
+// headscope tokenize MODEL_OR_TOKENIZER (--text TEXT | --file F | --decode 1,2,3) [--json]
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace headscope::cli {
+namespace {
+
+struct TokenizeArgs {
+  std::string source;
+  std::string text;
+  std::string file;
+  std::string decode;
+  bool json = false;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("--file: cannot open " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void run(const TokenizeArgs& args) {
+  const int given = !args.text.empty() + !args.file.empty() + !args.decode.empty();
+  if (given != 1) throw InvalidInput("give exactly one of --text, --file or --decode");
+  auto tokenizer = Tokenizer::load(args.source);
+  if (!args.decode.empty()) {
+    auto ids64 = parse_token_list(args.decode, "--decode");
+    std::vector<int32_t> ids(ids64.begin(), ids64.end());
+    const std::string text = tokenizer.decode(ids);
+    if (args.json) {
+      std::cout << "{\"text\": " << json_quote(text) << "}\n";
+    } else {
+      std::cout << text << "\n";
+    }
+    return;
+  }
+  const std::string text = args.text.empty() ? read_file(args.file) : args.text;
+  const auto ids = tokenizer.encode(text);
+  if (args.json) {
+    nlohmann::ordered_json out;
+    out["ids"] = ids;
+    std::vector<std::string> pieces;
+    for (auto id : ids) pieces.push_back(tokenizer.token_piece(id));
+    out["tokens"] = pieces;
+    std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return;
+  }
+  std::cout << ids.size() << " tokens\n";
+  for (auto id : ids) std::cout << id << "\t" << json_quote(tokenizer.token_text(id)) << "\n";
+}
+
+}  // namespace
+
+void add_tokenize_command(CLI::App& app) {
+  auto args = std::make_shared<TokenizeArgs>();
+  auto* cmd = app.add_subcommand("tokenize", "Encode text to token ids, or decode ids");
+  cmd->add_option("MODEL_OR_TOKENIZER", args->source,
+                  "Model directory, tokenizer.json, or folder with encoder.json + vocab.bpe")
+      ->required();
+  cmd->add_option("--text", args->text, "Text to encode");
+  cmd->add_option("--file", args->file, "File whose contents to encode");
+  cmd->add_option("--decode", args->decode, "Comma-separated ids to decode");
+  cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace headscope::cli

@@ -1,0 +1,60 @@
+#include "hooks/activation_recorder.h"
+
+#include "core/error.h"
+
+namespace headscope {
+namespace {
+
+void write_tensor(RunWriter& run, const std::string& name, const torch::Tensor& value,
+                  DType dtype) {
+  HS_ASSERT(dtype == DType::kF32 || dtype == DType::kF16);
+  auto host = value.detach()
+                  .to(torch::kCPU, dtype == DType::kF16 ? torch::kFloat16 : torch::kFloat32)
+                  .contiguous();
+  run.write_array(name, dtype, host.sizes().vec(), dtype, host.data_ptr());
+}
+
+}  // namespace
+
+ModelSummary summarize(const Transformer& model) {
+  const ModelConfig& c = model.config();
+  ModelSummary s;
+  s.family = family_name(c.family);
+  s.n_layers = c.n_layers;
+  s.n_heads = c.n_heads;
+  s.n_kv_heads = c.n_kv_heads;
+  s.d_head = c.d_head;
+  s.d_model = c.d_model;
+  s.vocab_size = c.vocab_size;
+  s.model_path = model.path();
+  s.config_json = c.json_text;
+  return s;
+}
+
+void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
+                        const RecordOptions& options, RunWriter& run) {
+  if (options.dtype != DType::kF32 && options.dtype != DType::kF16) {
+    throw InvalidInput("record dtype must be f32 or f16");
+  }
+  std::vector<HookedModel::HookId> ids;
+  struct Detach {
+    HookedModel& model;
+    std::vector<HookedModel::HookId>& ids;
+    ~Detach() {
+      for (auto id : ids) model.remove_hook(id);
+    }
+  } detach{model, ids};
+  for (const auto& filter : options.hooks) {
+    ids.push_back(model.add_hook(filter, [&run, &options](const torch::Tensor& value,
+                                                         const HookContext& ctx) {
+      write_tensor(run, ctx.name, value.select(0, 0), options.dtype);
+      return std::nullopt;
+    }));
+  }
+  torch::NoGradGuard no_grad;
+  auto input = torch::tensor(tokens, torch::kInt64).unsqueeze(0);
+  auto logits = model.forward(input);
+  if (options.save_logits) write_tensor(run, "logits", logits.select(0, 0), options.dtype);
+}
+
+}  // namespace headscope

@@ -1,0 +1,146 @@
+// Runs the real `headscope` binary: exit codes, messages users see, and recordings read back
+// by Debian's h5py.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/fixtures.h"
+#include "tests/support/reference.h"
+
+namespace headscope {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Result {
+  int status;
+  std::string output;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  const std::string command = std::string(HEADSCOPE_CLI) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  std::string output;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string temp_path(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / "headscope_cli_test";
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+bool has_h5py() { return std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0; }
+
+TEST(Cli, InspectPrintsArchitecture) {
+  auto r = run("inspect " + test::fixture("hf-tiny/gpt_neox") + " --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"family\": \"gpt_neox\""));
+  EXPECT_THAT(r.output, HasSubstr("\"rotary_dims\": 4"));
+  auto hooks = run("inspect " + test::fixture("hf-tiny/gpt2") + " --hooks");
+  EXPECT_THAT(hooks.output, HasSubstr("blocks.1.attn.hook_pattern"));
+  EXPECT_THAT(hooks.output, HasSubstr("hook_pos_embed"));
+}
+
+TEST(Cli, UserErrorsExitOneWithoutBacktrace) {
+  for (const std::string& args : std::vector<std::string>{
+           "inspect /nonexistent", "record " + test::fixture("hf-tiny/llama") + " --tokens 1,x --out " +
+                                    temp_path("bad.h5"),
+        "record " + test::fixture("hf-tiny/llama") + " --tokens 1,2 --hooks blocks.7.* --out " +
+            temp_path("bad.h5"),
+        "generate " + test::fixture("hf-tiny/llama") + " --tokens 1,999",
+        "generate " + test::fixture("hf-tiny/llama") + " --prompt hello",
+        "tokenize " + test::fixture("tokenizers/qwen3") + " --decode 1,99999999"}) {
+    auto r = run(args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr("headscope: error: ")) << args;
+    EXPECT_THAT(r.output, Not(HasSubstr("Exception raised from"))) << args;
+  }
+  EXPECT_THAT(run("record " + test::fixture("hf-tiny/llama") + " --tokens 1,x --out " +
+                  temp_path("bad.h5"))
+                  .output,
+              HasSubstr("'x'"));
+  EXPECT_THAT(run("generate " + test::fixture("hf-tiny/llama") + " --tokens 1,999").output,
+              HasSubstr("999"));
+}
+
+TEST(Cli, GenerateMatchesTransformersGreedy) {
+  auto ref = test::load_reference(test::fixture("hf-tiny/qwen2/reference.safetensors"));
+  const auto& prompt = ref.at("generate.prompt");
+  const auto& expected = ref.at("generate.output");
+  std::string ids, want;
+  for (int64_t i = 0; i < prompt.size(1); ++i) {
+    ids += (i ? "," : "") + std::to_string(prompt[0][i].item<int64_t>());
+  }
+  for (int64_t i = prompt.size(1); i < expected.size(1); ++i) {
+    want += " " + std::to_string(expected[0][i].item<int64_t>());
+  }
+  auto r = run("generate " + test::fixture("hf-tiny/qwen2") + " --tokens " + ids +
+               " --max-new-tokens " + std::to_string(expected.size(1) - prompt.size(1)));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("tokens:" + want + "\n"));
+}
+
+TEST(Cli, TokenizeEncodesAndDecodes) {
+  auto r = run("tokenize " + test::fixture("tokenizers/gpt2") + " --text 'Hello world' --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"ids\":[15496,995]"));
+  auto d = run("tokenize " + test::fixture("tokenizers/gpt2") + " --decode 15496,995");
+  EXPECT_EQ(d.output, "Hello world\n");
+}
+
+// The round trip: patterns recorded for the reference inputs, read back with h5py,
+// equal transformers' attention maps.
+TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
+  if (!has_h5py()) GTEST_SKIP() << "Debian's python3-h5py is not installed";
+  for (const std::string family : {"gpt2", "gpt_neox", "qwen3", "mistral"}) {
+    const auto dir = test::fixture("hf-tiny/" + family);
+    auto ref = test::load_reference(dir + "/reference.safetensors");
+    const auto& ids = ref.at("input_ids");
+    const auto tokens_file = temp_path(family + "_tokens.txt");
+    {
+      std::ofstream out(tokens_file);
+      for (int64_t b = 0; b < ids.size(0); ++b) {
+        for (int64_t i = 0; i < ids.size(1); ++i) {
+          out << (i ? "," : "") << ids[b][i].item<int64_t>();
+        }
+        out << "\n";
+      }
+    }
+    const auto recording = temp_path(family + ".h5");
+    auto r = run("record " + dir + " --tokens-file " + tokens_file + " --out " + recording +
+                 " --overwrite --save-logits");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string check = "/usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
+                              "/tests/cli/record_roundtrip.py " + recording + " " + dir +
+                              "/reference.safetensors 2";
+    EXPECT_EQ(std::system(check.c_str()), 0) << check;
+  }
+}
+
+TEST(Cli, RecordRefusesToClobberAndAppends) {
+  const auto recording = temp_path("append.h5");
+  std::filesystem::remove(recording);
+  const auto base = "record " + test::fixture("hf-tiny/llama") + " --tokens 1,2,3 --out " + recording;
+  ASSERT_EQ(run(base).status, 0);
+  auto again = run(base);
+  EXPECT_EQ(again.status, 1);
+  EXPECT_THAT(again.output, HasSubstr("--append"));
+  auto appended = run(base + " --append");
+  EXPECT_EQ(appended.status, 0) << appended.output;
+  EXPECT_THAT(appended.output, HasSubstr("(2 in the file)"));
+}
+
+}  // namespace
+}  // namespace headscope

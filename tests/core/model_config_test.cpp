@@ -1,0 +1,92 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/model_config.h"
+#include "tests/support/fixtures.h"
+
+namespace headscope {
+namespace {
+
+using ::testing::HasSubstr;
+
+template <typename E>
+void expect_error(const std::string& json, const std::string& needle) {
+  try {
+    parse_model_config(json, "config.json");
+    FAIL() << "expected an error for " << json;
+  } catch (const E& e) {
+    EXPECT_THAT(e.what(), HasSubstr("config.json"));
+    EXPECT_THAT(e.what(), HasSubstr(needle));
+  }
+}
+
+TEST(ModelConfig, ReadsEveryFixtureFamily) {
+  auto neox = load_model_config(test::fixture("hf-tiny/gpt_neox"));
+  EXPECT_EQ(neox.family, Family::kGptNeox);
+  EXPECT_EQ(neox.rotary_dims(), 4);  // 0.25 * 16
+  EXPECT_TRUE(neox.parallel_residual);
+  auto qwen3 = load_model_config(test::fixture("hf-tiny/qwen3"));
+  EXPECT_EQ(qwen3.d_head, 32);
+  EXPECT_TRUE(qwen3.qk_norm);
+  EXPECT_TRUE(qwen3.tied_embeddings);
+  auto mistral = load_model_config(test::fixture("hf-tiny/mistral"));
+  EXPECT_EQ(mistral.n_kv_heads, 1);
+  auto gpt2 = load_model_config(test::fixture("hf-tiny/gpt2"));
+  EXPECT_EQ(gpt2.d_mlp, 256);
+  EXPECT_EQ(gpt2.activation, Activation::kGeluTanh);
+}
+
+TEST(ModelConfig, ReadsTransformers4Dialect) {
+  auto c = parse_model_config(R"({"model_type":"llama","num_hidden_layers":2,
+    "num_attention_heads":4,"hidden_size":64,"intermediate_size":128,"vocab_size":10,
+    "rope_theta":500000.0,"rope_scaling":{"rope_type":"llama3","factor":8.0,
+    "low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192},
+    "torch_dtype":"bfloat16"})",
+                              "config.json");
+  EXPECT_EQ(c.rope.theta, 500000.0);
+  EXPECT_EQ(c.rope.scaling, RopeScaling::kLlama3);
+  EXPECT_EQ(c.rope.factor, 8.0);
+  EXPECT_EQ(c.dtype, DType::kBF16);
+  auto neox = parse_model_config(R"({"model_type":"gpt_neox","num_hidden_layers":1,
+    "num_attention_heads":2,"hidden_size":32,"intermediate_size":64,"vocab_size":10,
+    "rotary_pct":0.5,"rotary_emb_base":1000})",
+                                 "config.json");
+  EXPECT_EQ(neox.rope.theta, 1000.0);
+  EXPECT_EQ(neox.rotary_dims(), 8);
+}
+
+TEST(ModelConfig, RejectsBadInput) {
+  const std::string base = R"("num_hidden_layers":2,"num_attention_heads":4,"hidden_size":64,
+    "intermediate_size":128,"vocab_size":10)";
+  expect_error<InvalidInput>("{not json", "not valid JSON");
+  expect_error<InvalidInput>("[1,2]", "JSON object");
+  expect_error<InvalidInput>("{" + base + "}", "model_type");
+  expect_error<UnsupportedModel>(R"({"model_type":"bert",)" + base + "}", "bert");
+  expect_error<InvalidInput>(R"({"model_type":"llama","num_hidden_layers":-2,
+    "num_attention_heads":4,"hidden_size":64,"vocab_size":10})",
+                             "num_hidden_layers");
+  expect_error<InvalidInput>(R"({"model_type":"llama","num_hidden_layers":"two",
+    "num_attention_heads":4,"hidden_size":64,"vocab_size":10})",
+                             "num_hidden_layers");
+  expect_error<InvalidInput>(R"({"model_type":"llama",)" + base + R"(,"num_key_value_heads":3})",
+                             "num_key_value_heads");
+  expect_error<UnsupportedModel>(
+      R"({"model_type":"llama",)" + base + R"(,"rope_parameters":{"rope_type":"yarn"}})", "yarn");
+  expect_error<InvalidInput>(
+      R"({"model_type":"llama",)" + base + R"(,"rope_parameters":{"rope_type":"llama3"}})",
+      "factor");
+  expect_error<InvalidInput>(R"({"model_type":"llama",)" + base + R"(,"dtype":"int8"})", "dtype");
+}
+
+TEST(ModelConfig, MissingDirectoryNamesThePath) {
+  try {
+    load_model_config("/nonexistent/model");
+    FAIL();
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/nonexistent/model"));
+  }
+}
+
+}  // namespace
+}  // namespace headscope
