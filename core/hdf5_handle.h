@@ -1,0 +1,59 @@
+// Ownership of HDF5 identifiers and the conversion of HDF5 failures into headscope errors.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+
+namespace headscope {
+
+// What an identifier refers to; each kind has its own close function in the C API.
+enum class H5Kind { kFile, kGroup, kDataset, kDataspace, kDatatype, kPropList, kAttribute };
+
+// Move-only owner of one hid_t; closes it with the function of its kind.
+class H5Id {
+ public:
+  H5Id() = default;
+  H5Id(hid_t id, H5Kind kind) : id_(id), kind_(kind) {}
+  H5Id(const H5Id&) = delete;
+  H5Id& operator=(const H5Id&) = delete;
+  H5Id(H5Id&& other) noexcept;
+  H5Id& operator=(H5Id&& other) noexcept;
+  ~H5Id() { reset(); }
+
+  hid_t get() const { return id_; }
+  explicit operator bool() const { return id_ >= 0; }
+
+  // Closes now. Close errors are dropped: nothing useful can be done with them in a destructor,
+  // and writers flush explicitly where durability matters.
+  void reset();
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  H5Kind kind_ = H5Kind::kFile;
+};
+
+// The file and the object inside it (empty for the file itself) that an HDF5 call works on;
+// error messages name both.
+struct H5Where {
+  std::string file;
+  std::string object;
+
+  std::string str() const { return object.empty() ? file : file + ": " + object; }
+};
+
+// Turns off HDF5's automatic printing of its error stack, so users see our messages instead.
+// Call before the first HDF5 call of an entry point; cheap after the first time on a thread.
+void h5_init();
+
+// Throws IoError "FILE: OBJECT: cannot ACTION (most specific HDF5 message)" and clears the stack.
+[[noreturn]] void h5_fail(const H5Where& where, const std::string& action);
+
+// Returns status (herr_t, htri_t or hid_t), or calls h5_fail when it is negative.
+int64_t h5_check(int64_t status, const H5Where& where, const std::string& action);
+
+// Takes ownership of id, or calls h5_fail when the call that produced it failed.
+H5Id h5_own(hid_t id, H5Kind kind, const H5Where& where, const std::string& action);
+
+}  // namespace headscope

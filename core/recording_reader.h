@@ -1,0 +1,55 @@
+// Reads recordings in the format of core/recording_schema.h. Runs are the committed ones,
+// addressed by their index i in /runs/<i>; partial runs are invisible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/hdf5_handle.h"
+#include "core/recording_schema.h"
+
+namespace headscope {
+
+class RecordingReader {
+ public:
+  // IoError when the file is missing or not HDF5; InvalidInput when it is not a recording or
+  // was written by a newer format version.
+  static RecordingReader open(const std::string& path);
+
+  int format_version() const { return format_version_; }
+  ModelSummary model() const;
+  int64_t run_count() const;
+
+  // Datasets of the run, as paths relative to the run ("tokens", "blocks.0.attn.hook_pattern"),
+  // sorted.
+  std::vector<std::string> datasets(int64_t run) const;
+  std::vector<int64_t> shape(int64_t run, const std::string& name) const;
+
+  // A floating-point dataset as float32, row-major; float16 widens exactly.
+  std::vector<float> read_f32(int64_t run, const std::string& name) const;
+  // The box [start, start + count) of a floating-point dataset, row-major; one head of a
+  // [n_heads, T, T] pattern is start {head, 0, 0}, count {1, T, T}.
+  std::vector<float> read_f32_slice(int64_t run, const std::string& name,
+                                    const std::vector<int64_t>& start,
+                                    const std::vector<int64_t>& count) const;
+
+  std::vector<int32_t> read_tokens(int64_t run) const;
+  std::vector<std::string> read_token_text(int64_t run) const;
+  // A string attribute of the run (prompt, task, ...); InvalidInput when it is absent.
+  std::string attribute(int64_t run, const std::string& name) const;
+
+ private:
+  RecordingReader(std::string path, H5Id file, int format_version);
+
+  H5Where where(int64_t run, const std::string& name) const;
+  H5Id open_runs() const;
+  H5Id open_run(int64_t run) const;
+  H5Id open_dataset(int64_t run, const std::string& name) const;
+
+  std::string path_;
+  H5Id file_;
+  int format_version_;
+};
+
+}  // namespace headscope

@@ -1,0 +1,93 @@
+#include "core/recording_schema.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "core/error.h"
+#include "core/hdf5_attribute.h"
+
+namespace headscope {
+namespace {
+
+herr_t collect_link_name(hid_t, const char* name, const H5L_info_t*, void* names) {
+  // No exception may unwind through HDF5's C frames.
+  try {
+    static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+    return 0;
+  } catch (...) {
+    return -1;
+  }
+}
+
+std::vector<std::string> link_names(hid_t group, const H5Where& where) {
+  std::vector<std::string> names;
+  h5_check(H5Literate(group, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, collect_link_name, &names),
+           where, "list runs");
+  return names;
+}
+
+// Committed runs are named by a canonical decimal index; anything else is not a run.
+std::optional<int64_t> run_index(const std::string& name) {
+  if (name.empty() || name.size() > 18 || (name.size() > 1 && name[0] == '0')) return std::nullopt;
+  if (!std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::stoll(name);
+}
+
+}  // namespace
+
+H5Id float16_file_type(const H5Where& where) {
+  H5Id type = h5_own(H5Tcopy(H5T_IEEE_F32LE), H5Kind::kDatatype, where, "create float16 type");
+  // Narrow float32 to binary16: sign at bit 15, 5 exponent bits at 10, 10 mantissa bits at 0.
+  h5_check(H5Tset_fields(type.get(), 15, 10, 5, 0, 10), where, "create float16 type");
+  h5_check(H5Tset_precision(type.get(), 16), where, "create float16 type");
+  h5_check(H5Tset_size(type.get(), 2), where, "create float16 type");
+  h5_check(H5Tset_ebias(type.get(), 15), where, "create float16 type");
+  return type;
+}
+
+H5Id open_recording_file(const std::string& path, unsigned flags) {
+  return h5_own(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Kind::kFile, {path, ""},
+                "open as HDF5 file");
+}
+
+int check_format_version(hid_t file, const std::string& path) {
+  const std::optional<int64_t> version = h5_read_int_attribute(file, kAttrFormat, {path, "/"});
+  if (!version) {
+    throw InvalidInput(path + " is not a headscope recording (no root attribute " + kAttrFormat +
+                       ")");
+  }
+  if (*version > kFormatVersion) {
+    throw InvalidInput(path + " was written by format version " + std::to_string(*version) +
+                       "; this headscope reads version " + std::to_string(kFormatVersion));
+  }
+  if (*version < 1) {
+    throw InvalidInput(path + ": invalid " + kAttrFormat + " " + std::to_string(*version));
+  }
+  return static_cast<int>(*version);
+}
+
+std::vector<int64_t> committed_runs(hid_t runs, const H5Where& where) {
+  std::vector<int64_t> indices;
+  for (const std::string& name : link_names(runs, where)) {
+    if (std::optional<int64_t> index = run_index(name)) indices.push_back(*index);
+  }
+  std::sort(indices.begin(), indices.end());
+  return indices;
+}
+
+std::vector<std::string> partial_runs(hid_t runs, const H5Where& where) {
+  std::vector<std::string> names = link_names(runs, where);
+  names.erase(
+      std::remove_if(names.begin(), names.end(),
+                     [](const std::string& name) { return name.rfind(kPartialRunPrefix, 0) != 0; }),
+      names.end());
+  return names;
+}
+
+std::string partial_run_name(int64_t index) {
+  return kPartialRunPrefix + std::to_string(index);
+}
+
+}  // namespace headscope

@@ -1,0 +1,100 @@
+// headscope recording format, version 1 (kFormatVersion); plain h5py and xarray read it.
+//
+//  1. Root attributes: headscope_format (int64, the format version), model_family and model_path
+//     (strings), n_layers, n_heads, n_kv_heads, d_head, d_model, vocab_size (int64). Every string,
+//     attribute or dataset element, is variable-length UTF-8, so h5py returns str.
+//  2. /model/config_json: scalar string dataset, the checkpoint's config.json text.
+//  3. /runs/<i>: one group per recorded prompt, i = 0, 1, 2, ... in decimal. String attributes
+//     prompt, task, and any other the recorder sets.
+//  4. /runs/<i>/tokens: int32 [T]; /runs/<i>/token_text: strings [T].
+//  5. /runs/<i>/<hook name>: one dataset per recorded hook, named exactly by the hook, dots
+//     included (blocks.3.attn.hook_pattern [n_heads, T, T]; activations [T, ...]); float16
+//     (IEEE half, little-endian: numpy float16) or float32; int32 or int64 for indices.
+//  6. Storage: datasets of rank >= 1 with no zero dimension are chunked with shuffle + deflate
+//     level 4 (filters built into HDF5; no plugin needed). Chunks are min(T, 65536) for rank 1;
+//     otherwise 1 on the leading dimensions and min(dim, 512) on the last two, so
+//     [n_heads, T, T] is chunked [1, 512, 512] and reading one head touches only its chunks.
+//     Empty and scalar datasets are contiguous.
+//  7. /runs/.partial_<i>: a run being written. Committing renames it to /runs/<i> and flushes the
+//     file, so an interrupted recording keeps every committed run. Readers skip these groups;
+//     the next append deletes leftovers.
+//  8. /runs/<i>/attention_stats/ (not written yet): entropy, sink_mass, local_mass [L, H, T];
+//     topk_index int32 and topk_prob [L, H, T, k]; block_mass/layer_LL [H, ceil(T/B), ceil(T/B)];
+//     attributes block_size, sink, window, k.
+//  9. /analyses/<name>/... (not written yet): analysis results such as retrieval_heads/score
+//     [L, H]; attributes hold every parameter.
+// 10. Dimension scales naming the axes layer, head, query, key, pos (not written yet).
+//
+// Readers reject a file whose headscope_format is newer than kFormatVersion.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/hdf5_handle.h"
+
+namespace headscope {
+
+inline constexpr int kFormatVersion = 1;
+
+inline constexpr char kAttrFormat[] = "headscope_format";
+inline constexpr char kAttrModelFamily[] = "model_family";
+inline constexpr char kAttrModelPath[] = "model_path";
+inline constexpr char kModelGroup[] = "/model";
+inline constexpr char kConfigJsonPath[] = "/model/config_json";
+inline constexpr char kRunsGroup[] = "/runs";
+inline constexpr char kPartialRunPrefix[] = ".partial_";
+inline constexpr char kTokens[] = "tokens";
+inline constexpr char kTokenText[] = "token_text";
+inline constexpr char kAttrPrompt[] = "prompt";
+inline constexpr char kAttrTask[] = "task";
+
+inline constexpr int64_t kChunkEdge = 512;
+inline constexpr int64_t kChunkLength1d = 65536;
+inline constexpr int kDeflateLevel = 4;
+
+// What the root attributes and /model say about the recorded model.
+struct ModelSummary {
+  std::string family;
+  int64_t n_layers = 0;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t d_head = 0;
+  int64_t d_model = 0;
+  int64_t vocab_size = 0;
+  std::string model_path;
+  std::string config_json;
+};
+
+// The integer root attributes and the ModelSummary fields they hold.
+struct ModelIntAttribute {
+  const char* name;
+  int64_t ModelSummary::*field;
+};
+inline constexpr ModelIntAttribute kModelIntAttributes[] = {
+    {"n_layers", &ModelSummary::n_layers},     {"n_heads", &ModelSummary::n_heads},
+    {"n_kv_heads", &ModelSummary::n_kv_heads}, {"d_head", &ModelSummary::d_head},
+    {"d_model", &ModelSummary::d_model},       {"vocab_size", &ModelSummary::vocab_size},
+};
+
+// The float16 file type: IEEE half, little-endian, which h5py maps to numpy float16.
+H5Id float16_file_type(const H5Where& where);
+
+// Opens an existing file (flags H5F_ACC_RDONLY or H5F_ACC_RDWR); IoError naming the path when
+// it is missing or not HDF5.
+H5Id open_recording_file(const std::string& path, unsigned flags);
+
+// Reads headscope_format from an open file. InvalidInput when it is missing, or newer than
+// kFormatVersion: "PATH was written by format version N; this headscope reads version 1".
+int check_format_version(hid_t file, const std::string& path);
+
+// Indices of the committed runs in the /runs group, ascending.
+std::vector<int64_t> committed_runs(hid_t runs, const H5Where& where);
+
+// Names of the partial (uncommitted) runs in the /runs group.
+std::vector<std::string> partial_runs(hid_t runs, const H5Where& where);
+
+std::string partial_run_name(int64_t index);
+
+}  // namespace headscope
