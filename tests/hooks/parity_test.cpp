@@ -87,6 +87,22 @@ TEST_P(FamilyParity, FusedAndExplicitAttentionAgree) {
   EXPECT_LT(test::max_abs_diff(fused, explicit_logits), kTol);
 }
 
+TEST_P(FamilyParity, LogitsAndPatternsOnGpu_CUDA) {
+  auto ref = test::load_reference(dir() + "/reference.safetensors");
+  auto model = Transformer::load(
+      dir(), ModelLoadOptions().with_dtype(torch::kFloat32).with_device(torch::kCUDA));
+  HookedModel hooked(model);
+  ActivationCache cache;
+  torch::NoGradGuard no_grad;
+  auto logits = hooked.run_with_cache(ref.at("input_ids"), {"blocks.0.attn.hook_pattern"}, cache);
+  EXPECT_TRUE(logits.is_cuda());
+  EXPECT_LT(test::max_abs_diff(logits.cpu(), ref.at("logits")), kTol);
+  EXPECT_LT(test::max_abs_diff(cache.at("blocks.0.attn.hook_pattern").cpu(), ref.at("attn.0")),
+            kTol);
+  auto fused = model->forward(ref.at("input_ids"));  // no hooks: the fused SDPA path
+  EXPECT_LT(test::max_abs_diff(fused.cpu(), ref.at("logits")), kTol);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyParity,
                          ::testing::Values("gpt2", "gpt_neox", "llama", "qwen2", "qwen3",
                                            "mistral"));

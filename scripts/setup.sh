@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs headscope's dependencies from Debian 12 packages (nothing else is downloaded) and
+# builds everything into build/. Safe to re-run: installed packages and built objects are kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ccache pkg-config
+  libtorch-dev libhdf5-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
+  libgtest-dev libgmock-dev
+  python3-h5py python3-numpy  # the tests read recordings back with Debian's h5py
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "headscope setup: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$jobs"
+echo "headscope setup: built build/cli/headscope"
