@@ -13,15 +13,27 @@ mkdir -p "$out"
 } 2>&1 | tee "$out/env.txt"
 
 prefix=/tmp/headscope-deps
+rm -rf "$prefix" build-gpu  # a warm machine keeps both; start clean so the probe below decides
 mkdir -p "$prefix"
-for deb in .deps/*.deb; do dpkg -x "$deb" "$prefix"; done
+# A GoogleTest already on the machine wins: its headers would otherwise meet the .deb's
+# library of another version (mismatched class layouts crash at test start).
+system_gtest=$(find /usr/lib /usr/local/lib /usr/lib64 -name 'libgtest.*' 2>/dev/null | head -1)
+echo "system gtest: ${system_gtest:-none}; headers: $(ls -d /usr/include/gtest /usr/local/include/gtest 2>/dev/null)" | tee -a "$out/env.txt"
+for deb in .deps/*.deb; do
+  case "$deb" in *libgtest-dev*|*libgmock-dev*) [[ -n "$system_gtest" ]] && continue ;; esac
+  dpkg -x "$deb" "$prefix"
+done
 lib="$prefix/usr/lib/x86_64-linux-gnu"
 export LD_LIBRARY_PATH="$lib:$lib/hdf5/serial:${LD_LIBRARY_PATH:-}"
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 
+# Without a system GoogleTest library, the unpacked headers must shadow any stray system ones.
+gtest_flags=()
+[[ -z "$system_gtest" ]] && gtest_flags=("-DCMAKE_CXX_FLAGS=-I$prefix/usr/include")
 set -o pipefail
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DCMAKE_CUDA_ARCHITECTURES=90 \
+  "${gtest_flags[@]}" \
   2>&1 | tee "$out/configure.log" | tail -5 || exit 1
 start=$(date +%s)
 cmake --build build-gpu -j"$(nproc)" 2>&1 | tee "$out/build.log" | grep -E "error|FAILED" | head -30

@@ -2,6 +2,12 @@
 # machines (the GPU image) the same packages unpacked with `dpkg -x` into a prefix are found
 # through CMAKE_PREFIX_PATH.
 find_package(Torch REQUIRED)
+# PyTorch 2.x's libtorch.so exports its own copy of some std::filesystem functions, and
+# remove_all from that copy jumps to a null pointer. Listing libstdc++ ahead of LibTorch makes
+# the dynamic linker bind those symbols to libstdc++'s.
+add_library(headscope_torch INTERFACE)
+add_library(headscope::torch ALIAS headscope_torch)
+target_link_libraries(headscope_torch INTERFACE stdc++ ${TORCH_LIBRARIES})
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 QUIET)
 if(NOT TARGET CLI11::CLI11)
