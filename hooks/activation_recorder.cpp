@@ -36,20 +36,12 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   if (options.dtype != DType::kF32 && options.dtype != DType::kF16) {
     throw InvalidInput("record dtype must be f32 or f16");
   }
-  std::vector<HookedModel::HookId> ids;
-  struct Detach {
-    HookedModel& model;
-    std::vector<HookedModel::HookId>& ids;
-    ~Detach() {
-      for (auto id : ids) model.remove_hook(id);
-    }
-  } detach{model, ids};
+  ScopedHooks scoped(model);
   for (const auto& filter : options.hooks) {
-    ids.push_back(model.add_hook(filter, [&run, &options](const torch::Tensor& value,
-                                                         const HookContext& ctx) {
+    scoped.add(filter, [&run, &options](const torch::Tensor& value, const HookContext& ctx) {
       write_tensor(run, ctx.name, value.select(0, 0), options.dtype);
       return std::nullopt;
-    }));
+    });
   }
   torch::NoGradGuard no_grad;
   auto input = torch::tensor(tokens, torch::kInt64).unsqueeze(0);

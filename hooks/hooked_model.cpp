@@ -90,21 +90,13 @@ torch::Tensor HookedModel::forward(const torch::Tensor& tokens, KVCache* cache) 
 torch::Tensor HookedModel::run_with_cache(const torch::Tensor& tokens,
                                           const std::vector<std::string>& filters,
                                           ActivationCache& cache, bool keep_graph) {
-  std::vector<HookId> ids;
+  ScopedHooks scoped(*this);
   for (const auto& filter : filters) {
-    ids.push_back(add_hook(filter, [&cache, keep_graph](const torch::Tensor& v,
-                                                         const HookContext& ctx) {
+    scoped.add(filter, [&cache, keep_graph](const torch::Tensor& v, const HookContext& ctx) {
       cache.put(ctx.name, keep_graph ? v : v.detach());
       return std::nullopt;
-    }));
+    });
   }
-  struct Detach {
-    HookedModel& self;
-    std::vector<HookId>& ids;
-    ~Detach() {
-      for (auto id : ids) self.remove_hook(id);
-    }
-  } detach{*this, ids};
   return forward(tokens);
 }
 

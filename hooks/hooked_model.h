@@ -87,4 +87,23 @@ class HookedModel : public HookSink {
   mutable std::unordered_map<std::string, std::vector<const Hook*>> resolved_;
 };
 
+// Hooks attached for one scope (a cached or recorded pass); removed when it ends, also by an
+// exception.
+class ScopedHooks {
+ public:
+  explicit ScopedHooks(HookedModel& model) : model_(model) {}
+  ScopedHooks(const ScopedHooks&) = delete;
+  ScopedHooks& operator=(const ScopedHooks&) = delete;
+  ~ScopedHooks() {
+    for (auto id : ids_) model_.remove_hook(id);
+  }
+  void add(const std::string& name_or_glob, HookFn fn) {
+    ids_.push_back(model_.add_hook(name_or_glob, std::move(fn)));
+  }
+
+ private:
+  HookedModel& model_;
+  std::vector<HookedModel::HookId> ids_;
+};
+
 }  // namespace headscope
