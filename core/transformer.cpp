@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/chunked_attention.h"
 #include "core/error.h"
 #include "core/torch_compat.h"
 
@@ -77,6 +78,10 @@ Transformer::Transformer(std::string path, ModelConfig config,
   if (!config_.learned_positions) rotary_.emplace(config_, device_);
 }
 
+double Transformer::attention_scale() const {
+  return 1.0 / std::sqrt(static_cast<double>(config_.d_head));
+}
+
 torch::Tensor Transformer::norm(const torch::Tensor& x, const torch::Tensor& w,
                                 const torch::Tensor& b) const {
   if (config_.norm == NormKind::kRmsNorm) return rms_norm(x, w, config_.norm_eps);
@@ -121,11 +126,10 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
     vh = vh.repeat_interleave(c.kv_group_size(), 1);
   }
   const int64_t keys = kh.size(2);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(c.d_head));
+  const double scale = attention_scale();
   const bool plain_causal = keys == seq && !c.sliding_window;
   const bool explicit_attention =
-      !compat::kHasFusedAttention ||
-      (hooks != nullptr && (hooks->active(names.attn_scores) || hooks->active(names.pattern)));
+      hooks != nullptr && (hooks->active(names.attn_scores) || hooks->active(names.pattern));
 
   torch::Tensor z;  // [B, H, T, D]
   if (explicit_attention) {
@@ -136,10 +140,12 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
     auto pattern = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
     pattern = fire(hooks, names.pattern, pattern);
     z = torch::matmul(pattern, vh);
-  } else {
+  } else if (compat::kHasFusedAttention) {
     auto allowed = plain_causal ? torch::Tensor()
                                 : allowed_keys(seq, keys, offset, c.sliding_window, device_);
     z = compat::fused_attention(qh, kh, vh, allowed, scale);
+  } else {
+    z = chunked_causal_attention(qh, kh, vh, offset, c.sliding_window, scale);
   }
   auto zt = fire(hooks, names.z, z.transpose(1, 2));  // [B, T, H, D]
 

@@ -41,6 +41,8 @@ class Transformer {
                         KVCache* cache = nullptr) const;
 
   const ModelConfig& config() const { return config_; }
+  // The factor on q·k before the softmax.
+  double attention_scale() const;
   const HookNames& hook_names() const { return names_; }
   const ModelWeights& weights() const { return weights_; }
   const std::string& path() const { return path_; }

@@ -1,0 +1,56 @@
+// Per-head attention statistics computed without materialising a T x T map (the long-context
+// recording mode). This is the CPU reference; a CUDA implementation drops in behind the same
+// function (issue: CUDA kernels).
+//
+// For query i (causal, optional sliding window), with s_ij = scale * q_i . k_j over allowed
+// keys j, lse_i = log sum_j exp(s_ij) and p_ij = exp(s_ij - lse_i):
+//   entropy     lse_i - sum_j p_ij s_ij (nats; no log of tiny probabilities)
+//   sink_mass   sum of p_ij over j < sink
+//   local_mass  sum of p_ij over the last `window` keys up to and including i
+//   max_prob, argmax  the largest p_ij and its key (lowest key on ties)
+//   topk        the k largest p_ij, descending; slots beyond the allowed keys hold index -1, p 0
+//   block_mass  [H, nb, nb], nb = ceil(T / B): for query block a and key block b, the mean over
+//               a's query rows of the mass in key block b
+#pragma once
+
+#include <optional>
+
+#include <torch/types.h>
+
+namespace headscope {
+
+struct AttentionStatsOptions {
+  double scale = 1.0;                     // the model's factor on q.k
+  std::optional<int64_t> sliding_window;  // the model's own window, if it has one
+  int64_t sink = 4;
+  int64_t window = 64;  // local_mass window, keys
+  int64_t topk = 8;
+  int64_t block_size = 64;
+  int64_t chunk = 256;  // queries per step: peak memory O(chunk x T) per head
+
+  AttentionStatsOptions& with_scale(double v) { return scale = v, *this; }
+  AttentionStatsOptions& with_sliding_window(std::optional<int64_t> v) {
+    return sliding_window = v, *this;
+  }
+  AttentionStatsOptions& with_sink(int64_t v) { return sink = v, *this; }
+  AttentionStatsOptions& with_window(int64_t v) { return window = v, *this; }
+  AttentionStatsOptions& with_topk(int64_t v) { return topk = v, *this; }
+  AttentionStatsOptions& with_block_size(int64_t v) { return block_size = v, *this; }
+  AttentionStatsOptions& with_chunk(int64_t v) { return chunk = v, *this; }
+};
+
+struct AttentionStats {
+  torch::Tensor entropy, sink_mass, local_mass, max_prob;  // float32 [H, T]
+  torch::Tensor argmax;                                    // int32 [H, T]
+  torch::Tensor topk_index;                                // int32 [H, T, k]
+  torch::Tensor topk_prob;                                 // float32 [H, T, k]
+  torch::Tensor block_mass;                                // float32 [H, nb, nb]
+};
+
+// q: [H, T, D], k: [Hkv, T, D] with H a multiple of Hkv (query head h reads kv head
+// h / (H / Hkv)), rotary already applied. Any float dtype; scores are computed in float32.
+// Throws InvalidInput on bad shapes or options.
+AttentionStats attention_stats(const torch::Tensor& q, const torch::Tensor& k,
+                               const AttentionStatsOptions& options);
+
+}  // namespace headscope
