@@ -71,6 +71,13 @@ void h5_write_int_attribute(hid_t object, const std::string& name, int64_t value
   h5_check(H5Awrite(attribute.get(), H5T_NATIVE_INT64, &value), at, "write attribute");
 }
 
+void h5_write_double_attribute(hid_t object, const std::string& name, double value,
+                               const H5Where& where) {
+  const H5Where at = attribute_where(where, name);
+  H5Id attribute = create_scalar_attribute(object, name, H5T_IEEE_F64LE, at);
+  h5_check(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), at, "write attribute");
+}
+
 std::optional<std::string> h5_read_string_attribute(hid_t object, const std::string& name,
                                                     const H5Where& where) {
   const H5Where at = attribute_where(where, name);

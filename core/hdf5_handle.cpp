@@ -79,6 +79,9 @@ void H5Id::reset() {
     case H5Kind::kAttribute:
       H5Aclose(id_);
       break;
+    case H5Kind::kObject:
+      H5Oclose(id_);
+      break;
   }
   id_ = H5I_INVALID_HID;
 }
@@ -104,6 +107,26 @@ int64_t h5_check(int64_t status, const H5Where& where, const std::string& action
 H5Id h5_own(hid_t id, H5Kind kind, const H5Where& where, const std::string& action) {
   if (id < 0) h5_fail(where, action);
   return H5Id(id, kind);
+}
+
+bool h5_path_exists(hid_t group, const std::string& path, const H5Where& where) {
+  for (size_t end = path.find('/');; end = path.find('/', end + 1)) {
+    const std::string prefix = path.substr(0, end);
+    if (prefix.empty() ||
+        h5_check(H5Lexists(group, prefix.c_str(), H5P_DEFAULT), where, "look up object") == 0) {
+      return false;
+    }
+    if (end == std::string::npos) return true;
+  }
+}
+
+std::vector<hsize_t> h5_dataset_dims(hid_t dataset, const H5Where& where) {
+  H5Id space = h5_own(H5Dget_space(dataset), H5Kind::kDataspace, where, "read shape");
+  const int rank =
+      static_cast<int>(h5_check(H5Sget_simple_extent_ndims(space.get()), where, "read shape"));
+  std::vector<hsize_t> dims(rank);
+  h5_check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), where, "read shape");
+  return dims;
 }
 
 }  // namespace headscope

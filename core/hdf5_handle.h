@@ -5,11 +5,22 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace headscope {
 
 // What an identifier refers to; each kind has its own close function in the C API.
-enum class H5Kind { kFile, kGroup, kDataset, kDataspace, kDatatype, kPropList, kAttribute };
+// kObject is a group or dataset opened with H5Oopen.
+enum class H5Kind {
+  kFile,
+  kGroup,
+  kDataset,
+  kDataspace,
+  kDatatype,
+  kPropList,
+  kAttribute,
+  kObject
+};
 
 // Move-only owner of one hid_t; closes it with the function of its kind.
 class H5Id {
@@ -55,5 +66,12 @@ int64_t h5_check(int64_t status, const H5Where& where, const std::string& action
 
 // Takes ownership of id, or calls h5_fail when the call that produced it failed.
 H5Id h5_own(hid_t id, H5Kind kind, const H5Where& where, const std::string& action);
+
+// Whether the '/'-separated path, relative to group, names an object. Looks up each parent in
+// turn: H5Lexists fails, rather than answering no, when a parent is missing.
+bool h5_path_exists(hid_t group, const std::string& path, const H5Where& where);
+
+// The extent of a dataset; empty for a scalar.
+std::vector<hsize_t> h5_dataset_dims(hid_t dataset, const H5Where& where);
 
 }  // namespace headscope

@@ -1,5 +1,7 @@
 #include "core/recording_reader.h"
 
+#include <hdf5_hl.h>
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -11,30 +13,6 @@
 
 namespace headscope {
 namespace {
-
-herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* info, void* names) {
-  // No exception may unwind through HDF5's C frames.
-  try {
-    if (info->type != H5L_TYPE_HARD) return 0;
-    const hid_t object = H5Oopen(group, name, H5P_DEFAULT);
-    if (object < 0) return -1;
-    const bool is_dataset = H5Iget_type(object) == H5I_DATASET;
-    H5Oclose(object);
-    if (is_dataset) static_cast<std::vector<std::string>*>(names)->emplace_back(name);
-    return 0;
-  } catch (...) {
-    return -1;
-  }
-}
-
-std::vector<hsize_t> dataset_dims(hid_t dataset, const H5Where& where) {
-  H5Id space = h5_own(H5Dget_space(dataset), H5Kind::kDataspace, where, "read shape");
-  const int rank =
-      static_cast<int>(h5_check(H5Sget_simple_extent_ndims(space.get()), where, "read shape"));
-  std::vector<hsize_t> dims(rank);
-  h5_check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), where, "read shape");
-  return dims;
-}
 
 H5Id dataset_type(hid_t dataset, H5T_class_t expected, const char* expected_name,
                   const H5Where& where) {
@@ -69,6 +47,62 @@ std::vector<float> read_floats(hid_t dataset, hid_t memory_space, hid_t file_spa
     const float value = f32_from_float16(bits);
     std::memcpy(bytes + 4 * i, &value, sizeof value);
   }
+  return values;
+}
+
+// The file and memory dataspaces of the box [start, start + count), bounds-checked.
+struct Box {
+  H5Id file_space;
+  H5Id memory_space;
+  hsize_t elements = 1;
+};
+
+Box select_box(hid_t dataset, const std::vector<int64_t>& start, const std::vector<int64_t>& count,
+               const H5Where& where) {
+  const std::vector<hsize_t> dims = h5_dataset_dims(dataset, where);
+  if (start.size() != dims.size() || count.size() != dims.size()) {
+    throw InvalidInput(where.str() + ": slice needs " + std::to_string(dims.size()) +
+                       " start and count values");
+  }
+  Box box;
+  for (size_t axis = 0; axis < dims.size(); ++axis) {
+    const auto dim = static_cast<int64_t>(dims[axis]);
+    if (start[axis] < 0 || count[axis] < 0 || start[axis] > dim ||
+        count[axis] > dim - start[axis]) {
+      throw InvalidInput(where.str() + ": slice [" + std::to_string(start[axis]) + ", " +
+                         std::to_string(start[axis] + count[axis]) + ") of axis " +
+                         std::to_string(axis) + " is outside [0, " + std::to_string(dim) + ")");
+    }
+    box.elements *= static_cast<hsize_t>(count[axis]);
+  }
+  const std::vector<hsize_t> box_start(start.begin(), start.end());
+  const std::vector<hsize_t> box_count(count.begin(), count.end());
+  box.file_space = h5_own(H5Dget_space(dataset), H5Kind::kDataspace, where, "read shape");
+  if (box.elements == 0) return box;
+  h5_check(H5Sselect_hyperslab(box.file_space.get(), H5S_SELECT_SET, box_start.data(), nullptr,
+                               box_count.data(), nullptr),
+           where, "select slice");
+  box.memory_space =
+      h5_own(H5Screate_simple(static_cast<int>(box_count.size()), box_count.data(), nullptr),
+             H5Kind::kDataspace, where, "create dataspace");
+  return box;
+}
+
+hsize_t element_count(hid_t dataset, const H5Where& where) {
+  hsize_t elements = 1;
+  for (hsize_t dim : h5_dataset_dims(dataset, where)) elements *= dim;
+  return elements;
+}
+
+// Reads `elements` integers selected by the two dataspaces (H5S_ALL for the whole dataset);
+// HDF5 converts int64 in the file to int32.
+std::vector<int32_t> read_ints(hid_t dataset, hid_t memory_space, hid_t file_space,
+                               hsize_t elements, const H5Where& where) {
+  dataset_type(dataset, H5T_INTEGER, "integers", where);
+  std::vector<int32_t> values(elements);
+  if (elements == 0) return values;
+  h5_check(H5Dread(dataset, H5T_NATIVE_INT32, memory_space, file_space, H5P_DEFAULT, values.data()),
+           where, "read dataset");
   return values;
 }
 
@@ -122,25 +156,49 @@ int64_t RecordingReader::run_count() const {
 
 std::vector<std::string> RecordingReader::datasets(int64_t run) const {
   H5Id group = open_run(run);
-  std::vector<std::string> names;
-  h5_check(H5Lvisit(group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, collect_dataset, &names),
-           where(run, ""), "list datasets");
-  std::sort(names.begin(), names.end());
+  return dataset_paths(group.get(), where(run, ""));
+}
+
+std::vector<std::string> RecordingReader::hooks(int64_t run) const {
+  std::vector<std::string> names = datasets(run);
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [](const std::string& name) { return !is_hook_name(name); }),
+              names.end());
   return names;
+}
+
+bool RecordingReader::has(int64_t run, const std::string& name) const {
+  H5Id group = open_run(run);
+  return h5_path_exists(group.get(), name, where(run, name));
 }
 
 std::vector<int64_t> RecordingReader::shape(int64_t run, const std::string& name) const {
   H5Id dataset = open_dataset(run, name);
-  const std::vector<hsize_t> dims = dataset_dims(dataset.get(), where(run, name));
+  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where(run, name));
   return {dims.begin(), dims.end()};
+}
+
+std::vector<std::string> RecordingReader::dimensions(int64_t run, const std::string& name) const {
+  const H5Where where = this->where(run, name);
+  H5Id dataset = open_dataset(run, name);
+  const size_t rank = h5_dataset_dims(dataset.get(), where).size();
+  std::vector<std::string> names;
+  for (unsigned axis = 0; axis < rank; ++axis) {
+    const auto length = static_cast<size_t>(
+        h5_check(H5DSget_label(dataset.get(), axis, nullptr, 0), where, "read axis label"));
+    std::string label(length + 1, '\0');
+    h5_check(H5DSget_label(dataset.get(), axis, label.data(), label.size()), where,
+             "read axis label");
+    label.resize(length);
+    names.push_back(label);
+  }
+  return names;
 }
 
 std::vector<float> RecordingReader::read_f32(int64_t run, const std::string& name) const {
   const H5Where where = this->where(run, name);
   H5Id dataset = open_dataset(run, name);
-  hsize_t elements = 1;
-  for (hsize_t dim : dataset_dims(dataset.get(), where)) elements *= dim;
-  return read_floats(dataset.get(), H5S_ALL, H5S_ALL, elements, where);
+  return read_floats(dataset.get(), H5S_ALL, H5S_ALL, element_count(dataset.get(), where), where);
 }
 
 std::vector<float> RecordingReader::read_f32_slice(int64_t run, const std::string& name,
@@ -148,46 +206,45 @@ std::vector<float> RecordingReader::read_f32_slice(int64_t run, const std::strin
                                                    const std::vector<int64_t>& count) const {
   const H5Where where = this->where(run, name);
   H5Id dataset = open_dataset(run, name);
-  const std::vector<hsize_t> dims = dataset_dims(dataset.get(), where);
-  if (start.size() != dims.size() || count.size() != dims.size()) {
-    throw InvalidInput(where.str() + ": slice needs " + std::to_string(dims.size()) +
-                       " start and count values");
+  const Box box = select_box(dataset.get(), start, count, where);
+  if (box.elements == 0) return {};
+  return read_floats(dataset.get(), box.memory_space.get(), box.file_space.get(), box.elements,
+                     where);
+}
+
+std::vector<float> RecordingReader::read_head(int64_t run, const std::string& pattern_name,
+                                              int64_t head) const {
+  const H5Where where = this->where(run, pattern_name);
+  const std::vector<int64_t> dims = shape(run, pattern_name);
+  if (dims.size() != 3) throw InvalidInput(where.str() + ": expected [n_heads, T, S]");
+  if (head < 0 || head >= dims[0]) {
+    throw InvalidInput(where.str() + ": no head " + std::to_string(head) + " (" +
+                       std::to_string(dims[0]) + " heads)");
   }
-  hsize_t elements = 1;
-  for (size_t axis = 0; axis < dims.size(); ++axis) {
-    if (start[axis] < 0 || count[axis] < 0 ||
-        static_cast<hsize_t>(start[axis] + count[axis]) > dims[axis]) {
-      throw InvalidInput(where.str() + ": slice [" + std::to_string(start[axis]) + ", " +
-                         std::to_string(start[axis] + count[axis]) + ") of axis " +
-                         std::to_string(axis) + " is outside [0, " + std::to_string(dims[axis]) +
-                         ")");
-    }
-    elements *= static_cast<hsize_t>(count[axis]);
-  }
-  if (elements == 0) return {};
-  const std::vector<hsize_t> box_start(start.begin(), start.end());
-  const std::vector<hsize_t> box_count(count.begin(), count.end());
-  H5Id file_space = h5_own(H5Dget_space(dataset.get()), H5Kind::kDataspace, where, "read shape");
-  h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, box_start.data(), nullptr,
-                               box_count.data(), nullptr),
-           where, "select slice");
-  H5Id memory_space =
-      h5_own(H5Screate_simple(static_cast<int>(box_count.size()), box_count.data(), nullptr),
-             H5Kind::kDataspace, where, "create dataspace");
-  return read_floats(dataset.get(), memory_space.get(), file_space.get(), elements, where);
+  return read_f32_slice(run, pattern_name, {head, 0, 0}, {1, dims[1], dims[2]});
+}
+
+std::vector<int32_t> RecordingReader::read_i32(int64_t run, const std::string& name) const {
+  const H5Where where = this->where(run, name);
+  H5Id dataset = open_dataset(run, name);
+  return read_ints(dataset.get(), H5S_ALL, H5S_ALL, element_count(dataset.get(), where), where);
+}
+
+std::vector<int32_t> RecordingReader::read_i32_slice(int64_t run, const std::string& name,
+                                                     const std::vector<int64_t>& start,
+                                                     const std::vector<int64_t>& count) const {
+  const H5Where where = this->where(run, name);
+  H5Id dataset = open_dataset(run, name);
+  const Box box = select_box(dataset.get(), start, count, where);
+  if (box.elements == 0) return {};
+  return read_ints(dataset.get(), box.memory_space.get(), box.file_space.get(), box.elements,
+                   where);
 }
 
 std::vector<int32_t> RecordingReader::read_tokens(int64_t run) const {
   const H5Where where = this->where(run, kTokens);
-  H5Id dataset = open_dataset(run, kTokens);
-  dataset_type(dataset.get(), H5T_INTEGER, "integers", where);
-  const std::vector<hsize_t> dims = dataset_dims(dataset.get(), where);
-  if (dims.size() != 1) throw InvalidInput(where.str() + ": expected one dimension");
-  std::vector<int32_t> tokens(dims[0]);
-  if (tokens.empty()) return tokens;
-  h5_check(H5Dread(dataset.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, tokens.data()),
-           where, "read dataset");
-  return tokens;
+  if (shape(run, kTokens).size() != 1) throw InvalidInput(where.str() + ": expected one dimension");
+  return read_i32(run, kTokens);
 }
 
 std::vector<std::string> RecordingReader::read_token_text(int64_t run) const {
@@ -197,7 +254,7 @@ std::vector<std::string> RecordingReader::read_token_text(int64_t run) const {
   if (h5_check(H5Tis_variable_str(file_type.get()), where, "read type") == 0) {
     throw InvalidInput(where.str() + ": expected variable-length strings");
   }
-  const std::vector<hsize_t> dims = dataset_dims(dataset.get(), where);
+  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
   if (dims.size() != 1) throw InvalidInput(where.str() + ": expected one dimension");
   std::vector<std::string> text;
   if (dims[0] == 0) return text;
@@ -216,6 +273,13 @@ std::string RecordingReader::attribute(int64_t run, const std::string& name) con
   const H5Where where = this->where(run, "");
   H5Id group = open_run(run);
   return required(h5_read_string_attribute(group.get(), name, where), where, name.c_str());
+}
+
+int64_t RecordingReader::int_attribute(int64_t run, const std::string& object,
+                                       const std::string& name) const {
+  const H5Where where = this->where(run, object);
+  H5Id target = open_object(run, object);
+  return required(h5_read_int_attribute(target.get(), name, where), where, name.c_str());
 }
 
 H5Where RecordingReader::where(int64_t run, const std::string& name) const {
@@ -244,17 +308,21 @@ H5Id RecordingReader::open_run(int64_t run) const {
 H5Id RecordingReader::open_dataset(int64_t run, const std::string& name) const {
   H5Id group = open_run(run);
   const H5Where where = this->where(run, name);
-  // H5Lexists needs every parent of a nested name to exist, so look each one up in turn.
-  for (size_t end = name.find('/');; end = name.find('/', end + 1)) {
-    const std::string prefix = name.substr(0, end);
-    if (prefix.empty() || h5_check(H5Lexists(group.get(), prefix.c_str(), H5P_DEFAULT), where,
-                                   "look up dataset") == 0) {
-      throw InvalidInput(where.str() + ": no such dataset");
-    }
-    if (end == std::string::npos) break;
+  if (!h5_path_exists(group.get(), name, where)) {
+    throw InvalidInput(where.str() + ": no such dataset");
   }
   return h5_own(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
                 "open dataset");
+}
+
+H5Id RecordingReader::open_object(int64_t run, const std::string& name) const {
+  H5Id group = open_run(run);
+  const H5Where where = this->where(run, name);
+  if (!name.empty() && !h5_path_exists(group.get(), name, where)) {
+    throw InvalidInput(where.str() + ": no such dataset or group");
+  }
+  return h5_own(H5Oopen(group.get(), name.empty() ? "." : name.c_str(), H5P_DEFAULT),
+                H5Kind::kObject, where, "open object");
 }
 
 }  // namespace headscope

@@ -1,7 +1,10 @@
 #include "core/recording_schema.h"
 
+#include <hdf5_hl.h>
+
 #include <algorithm>
 #include <optional>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/hdf5_attribute.h"
@@ -26,6 +29,21 @@ std::vector<std::string> link_names(hid_t group, const H5Where& where) {
   return names;
 }
 
+herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* info, void* names) {
+  // No exception may unwind through HDF5's C frames.
+  try {
+    if (info->type != H5L_TYPE_HARD) return 0;
+    const hid_t object = H5Oopen(group, name, H5P_DEFAULT);
+    if (object < 0) return -1;
+    const bool listed = H5Iget_type(object) == H5I_DATASET && H5DSis_scale(object) == 0;
+    H5Oclose(object);
+    if (listed) static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+    return 0;
+  } catch (...) {
+    return -1;
+  }
+}
+
 // Committed runs are named by a canonical decimal index; anything else is not a run.
 std::optional<int64_t> run_index(const std::string& name) {
   if (name.empty() || name.size() > 18 || (name.size() > 1 && name[0] == '0')) return std::nullopt;
@@ -33,6 +51,28 @@ std::optional<int64_t> run_index(const std::string& name) {
     return std::nullopt;
   }
   return std::stoll(name);
+}
+
+// Whether name matches pattern, where '*' matches one or more decimal digits.
+bool matches(const char* pattern, const std::string& name) {
+  size_t at = 0;
+  for (; *pattern != '\0'; ++pattern) {
+    if (*pattern == '*') {
+      const size_t digits_start = at;
+      while (at < name.size() && name[at] >= '0' && name[at] <= '9') ++at;
+      if (at == digits_start) return false;
+    } else if (at == name.size() || name[at++] != *pattern) {
+      return false;
+    }
+  }
+  return at == name.size();
+}
+
+std::vector<std::string> split_words(const char* text) {
+  std::vector<std::string> words;
+  std::istringstream stream(text);
+  for (std::string word; stream >> word;) words.push_back(word);
+  return words;
 }
 
 }  // namespace
@@ -88,6 +128,35 @@ std::vector<std::string> partial_runs(hid_t runs, const H5Where& where) {
 
 std::string partial_run_name(int64_t index) {
   return kPartialRunPrefix + std::to_string(index);
+}
+
+std::vector<std::string> dataset_paths(hid_t group, const H5Where& where) {
+  std::vector<std::string> names;
+  h5_check(H5Lvisit(group, H5_INDEX_NAME, H5_ITER_NATIVE, collect_dataset, &names), where,
+           "list datasets");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> dataset_dimensions(const std::string& name) {
+  for (const DatasetDimensions& entry : kDatasetDimensions) {
+    if (matches(entry.pattern, name)) return split_words(entry.dimensions);
+  }
+  return {};
+}
+
+bool is_dimension_name(const std::string& name) {
+  for (const DatasetDimensions& entry : kDatasetDimensions) {
+    const std::vector<std::string> dimensions = split_words(entry.dimensions);
+    if (std::find(dimensions.begin(), dimensions.end(), name) != dimensions.end()) return true;
+  }
+  return false;
+}
+
+bool is_hook_name(const std::string& name) {
+  if (name.find('/') != std::string::npos) return false;
+  const size_t last_part = name.rfind('.') + 1;  // 0 when there is no dot
+  return name.compare(last_part, 5, "hook_") == 0;
 }
 
 }  // namespace headscope

@@ -1,8 +1,10 @@
 #include "core/recording_writer.h"
 
+#include <hdf5_hl.h>
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -52,6 +54,28 @@ void check_dataset_name(const std::string& name, const H5Where& where) {
     throw InvalidInput(where.str() + ": invalid dataset name '" + name +
                        "' (need non-empty '/'-separated parts)");
   }
+  if (is_dimension_name(name)) {
+    throw InvalidInput(where.str() + ": '" + name + "' is reserved for the dimension scale");
+  }
+}
+
+void check_conversion(DType data_dtype, DType file_dtype, const H5Where& where) {
+  if (data_dtype != file_dtype && !(data_dtype == DType::kF32 && file_dtype == DType::kF16)) {
+    throw InvalidInput(where.str() + ": cannot store " + dtype_name(data_dtype) + " data as " +
+                       dtype_name(file_dtype));
+  }
+}
+
+std::vector<hsize_t> checked_dims(const std::vector<int64_t>& shape, const H5Where& where) {
+  std::vector<hsize_t> dims;
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    if (shape[axis] < 0) {
+      throw InvalidInput(where.str() + ": dimension " + std::to_string(axis) + " is negative (" +
+                         std::to_string(shape[axis]) + ")");
+    }
+    dims.push_back(static_cast<hsize_t>(shape[axis]));
+  }
+  return dims;
 }
 
 H5Id copy_type(hid_t predefined, const H5Where& where) {
@@ -72,6 +96,17 @@ H5Id file_type(DType dtype, const H5Where& where) {
       throw InvalidInput(where.str() + ": cannot store " + dtype_name(dtype) +
                          " in a recording (float32, float16, int32 or int64 only)");
   }
+}
+
+// The DType of a dataset's file type, among those file_type makes.
+DType stored_dtype(hid_t type, const H5Where& where) {
+  const H5T_class_t type_class = H5Tget_class(type);
+  const size_t size = H5Tget_size(type);
+  if (type_class == H5T_FLOAT && size == 4) return DType::kF32;
+  if (type_class == H5T_FLOAT && size == 2) return DType::kF16;
+  if (type_class == H5T_INTEGER && size == 4) return DType::kI32;
+  if (type_class == H5T_INTEGER && size == 8) return DType::kI64;
+  throw InvalidInput(where.str() + ": not a float32, float16, int32 or int64 dataset");
 }
 
 // Memory type of data already in the file's dtype; float16 bits are laid out as in the file
@@ -123,40 +158,56 @@ H5Id create_dataset(hid_t group, const std::string& name, hid_t type,
       H5Kind::kDataset, where, "create dataset");
 }
 
-// Converts in slabs of whole chunk rows along the first axis: the buffer stays bounded and no
-// compressed chunk is split between two writes (HDF5 would read it back and rewrite it).
-void write_as_float16(hid_t dataset, hid_t type, const std::vector<hsize_t>& dims,
-                      const float* data, const H5Where& where) {
+// Writes data, count's product of elements of data_dtype, to the box [start, start + count).
+// float32 data for a float16 dataset is converted in pieces of whole chunk rows along the first
+// axis: the buffer stays bounded and no compressed chunk is split between two writes (HDF5
+// would read it back and rewrite it).
+void write_box(hid_t dataset, hid_t type, DType file_dtype, DType data_dtype,
+               const std::vector<hsize_t>& dims, const std::vector<hsize_t>& start,
+               const std::vector<hsize_t>& count, const void* data, const H5Where& where) {
+  const bool convert = data_dtype != file_dtype;
   if (dims.empty()) {
-    const uint16_t value = float16_from_f32(*data);
-    h5_check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), where,
-             "write dataset");
+    // A scalar has no hyperslab to select.
+    const uint16_t half = convert ? float16_from_f32(*static_cast<const float*>(data)) : 0;
+    h5_check(H5Dwrite(dataset, memory_type(file_dtype, type), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                      convert ? static_cast<const void*>(&half) : data),
+             where, "write dataset");
     return;
   }
   hsize_t row_elements = 1;
-  for (size_t axis = 1; axis < dims.size(); ++axis) row_elements *= dims[axis];
-  const hsize_t chunk_rows = chunk_shape(dims)[0];
-  const hsize_t slab_rows = std::min(
-      dims[0], std::max<hsize_t>(1, kSlabElements / row_elements / chunk_rows) * chunk_rows);
-  std::vector<uint16_t> buffer(slab_rows * row_elements);
+  for (size_t axis = 1; axis < dims.size(); ++axis) row_elements *= count[axis];
+  const hsize_t end_row = start[0] + count[0];
+  hsize_t piece_rows = 0;
+  std::vector<uint16_t> buffer;
+  if (convert) {
+    const hsize_t chunk_rows = chunk_shape(dims)[0];
+    piece_rows = std::max<hsize_t>(1, kSlabElements / row_elements / chunk_rows) * chunk_rows;
+    buffer.resize(std::min(piece_rows, count[0]) * row_elements);
+  }
   H5Id file_space = h5_own(H5Dget_space(dataset), H5Kind::kDataspace, where, "read dataspace");
-  std::vector<hsize_t> start(dims.size(), 0);
-  std::vector<hsize_t> count = dims;
-  for (hsize_t row = 0; row < dims[0]; row += slab_rows) {
-    start[0] = row;
-    count[0] = std::min(slab_rows, dims[0] - row);
-    const hsize_t n = count[0] * row_elements;
-    const float* source = data + row * row_elements;
-    for (hsize_t i = 0; i < n; ++i) buffer[i] = float16_from_f32(source[i]);
-    h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
-                                 count.data(), nullptr),
-             where, "select rows");
+  std::vector<hsize_t> piece_start = start;
+  std::vector<hsize_t> piece_count = count;
+  for (hsize_t row = start[0]; row < end_row; row = piece_start[0] + piece_count[0]) {
+    // Converted pieces end on multiples of piece_rows, which are chunk boundaries.
+    piece_start[0] = row;
+    piece_count[0] =
+        convert ? std::min(end_row, (row / piece_rows + 1) * piece_rows) - row : count[0];
+    h5_check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, piece_start.data(), nullptr,
+                                 piece_count.data(), nullptr),
+             where, "select box");
     H5Id memory_space =
-        h5_own(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+        h5_own(H5Screate_simple(static_cast<int>(piece_count.size()), piece_count.data(), nullptr),
                H5Kind::kDataspace, where, "create dataspace");
-    h5_check(
-        H5Dwrite(dataset, type, memory_space.get(), file_space.get(), H5P_DEFAULT, buffer.data()),
-        where, "write dataset");
+    const void* source = data;
+    if (convert) {
+      const float* floats = static_cast<const float*>(data) + (row - start[0]) * row_elements;
+      const hsize_t n = piece_count[0] * row_elements;
+      for (hsize_t i = 0; i < n; ++i) buffer[i] = float16_from_f32(floats[i]);
+      source = buffer.data();
+    }
+    h5_check(H5Dwrite(dataset, memory_type(file_dtype, type), memory_space.get(), file_space.get(),
+                      H5P_DEFAULT, source),
+             where, "write dataset");
   }
 }
 
@@ -203,11 +254,40 @@ void RunWriter::write_token_text(const std::vector<std::string>& text) {
 }
 
 void RunWriter::set_attribute(const std::string& name, const std::string& value) {
-  HS_ASSERT(group_ && "RunWriter used after commit");
-  const H5Where where = this->where("");
+  set_attribute("", name, value);
+}
+
+void RunWriter::set_attribute(const std::string& object, const std::string& name, int64_t value) {
+  const H5Where where = this->where(object);
+  H5Id target = open_object(object);
+  check_text(name, where, "attribute name");
+  h5_write_int_attribute(target.get(), name, value, where);
+}
+
+void RunWriter::set_attribute(const std::string& object, const std::string& name, double value) {
+  const H5Where where = this->where(object);
+  H5Id target = open_object(object);
+  check_text(name, where, "attribute name");
+  h5_write_double_attribute(target.get(), name, value, where);
+}
+
+void RunWriter::set_attribute(const std::string& object, const std::string& name,
+                              const std::string& value) {
+  const H5Where where = this->where(object);
+  H5Id target = open_object(object);
   check_text(name, where, "attribute name");
   check_text(value, where, "attribute '" + name + "'");
-  h5_write_string_attribute(group_.get(), name, value, where);
+  h5_write_string_attribute(target.get(), name, value, where);
+}
+
+H5Id RunWriter::open_object(const std::string& object) const {
+  HS_ASSERT(group_ && "RunWriter used after commit");
+  const H5Where where = this->where(object);
+  if (!object.empty() && !h5_path_exists(group_.get(), object, where)) {
+    throw InvalidInput(where.str() + ": no such dataset or group");
+  }
+  return h5_own(H5Oopen(group_.get(), object.empty() ? "." : object.c_str(), H5P_DEFAULT),
+                H5Kind::kObject, where, "open object");
 }
 
 void RunWriter::write_array(const std::string& name, DType file_dtype,
@@ -215,41 +295,140 @@ void RunWriter::write_array(const std::string& name, DType file_dtype,
   HS_ASSERT(group_ && "RunWriter used after commit");
   const H5Where where = this->where(name);
   check_dataset_name(name, where);
-  if (data_dtype != file_dtype && !(data_dtype == DType::kF32 && file_dtype == DType::kF16)) {
-    throw InvalidInput(where.str() + ": cannot store " + dtype_name(data_dtype) + " data as " +
-                       dtype_name(file_dtype));
-  }
-  std::vector<hsize_t> dims;
-  hsize_t elements = 1;
-  for (size_t axis = 0; axis < shape.size(); ++axis) {
-    if (shape[axis] < 0) {
-      throw InvalidInput(where.str() + ": dimension " + std::to_string(axis) + " is negative (" +
-                         std::to_string(shape[axis]) + ")");
-    }
-    dims.push_back(static_cast<hsize_t>(shape[axis]));
-    elements *= dims.back();
-  }
-  HS_ASSERT(elements == 0 || data != nullptr);
+  check_conversion(data_dtype, file_dtype, where);
+  const std::vector<hsize_t> dims = checked_dims(shape, where);
   H5Id type = file_type(file_dtype, where);
   H5Id dataset = create_dataset(group_.get(), name, type.get(), dims, where);
-  if (elements == 0) return;
-  if (data_dtype != file_dtype) {
-    write_as_float16(dataset.get(), type.get(), dims, static_cast<const float*>(data), where);
-    return;
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return;
+  HS_ASSERT(data != nullptr);
+  write_box(dataset.get(), type.get(), file_dtype, data_dtype, dims,
+            std::vector<hsize_t>(dims.size(), 0), dims, data, where);
+}
+
+void RunWriter::create_array(const std::string& name, DType file_dtype,
+                             const std::vector<int64_t>& shape) {
+  HS_ASSERT(group_ && "RunWriter used after commit");
+  const H5Where where = this->where(name);
+  check_dataset_name(name, where);
+  const std::vector<hsize_t> dims = checked_dims(shape, where);
+  H5Id type = file_type(file_dtype, where);
+  create_dataset(group_.get(), name, type.get(), dims, where);
+}
+
+void RunWriter::write_slab(const std::string& name, const std::vector<int64_t>& start,
+                           const std::vector<int64_t>& count, DType data_dtype, const void* data) {
+  HS_ASSERT(group_ && "RunWriter used after commit");
+  const H5Where where = this->where(name);
+  if (!h5_path_exists(group_.get(), name, where)) {
+    throw InvalidInput(where.str() + ": no such dataset (create_array makes it)");
   }
-  h5_check(H5Dwrite(dataset.get(), memory_type(file_dtype, type.get()), H5S_ALL, H5S_ALL,
-                    H5P_DEFAULT, data),
-           where, "write dataset");
+  H5Id dataset = h5_own(H5Dopen2(group_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
+                        "open dataset");
+  H5Id type = h5_own(H5Dget_type(dataset.get()), H5Kind::kDatatype, where, "read type");
+  const DType file_dtype = stored_dtype(type.get(), where);
+  check_conversion(data_dtype, file_dtype, where);
+  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
+  if (start.size() != dims.size() || count.size() != dims.size()) {
+    throw InvalidInput(where.str() + ": a slab of this dataset needs " +
+                       std::to_string(dims.size()) + " start and count values");
+  }
+  bool empty = false;
+  for (size_t axis = 0; axis < dims.size(); ++axis) {
+    const auto dim = static_cast<int64_t>(dims[axis]);
+    if (start[axis] < 0 || count[axis] < 0 || start[axis] > dim ||
+        count[axis] > dim - start[axis]) {
+      throw InvalidInput(where.str() + ": slab [" + std::to_string(start[axis]) + ", " +
+                         std::to_string(start[axis] + count[axis]) + ") of axis " +
+                         std::to_string(axis) + " is outside [0, " + std::to_string(dim) + ")");
+    }
+    empty = empty || count[axis] == 0;
+  }
+  if (empty) return;
+  HS_ASSERT(data != nullptr);
+  write_box(dataset.get(), type.get(), file_dtype, data_dtype, dims,
+            std::vector<hsize_t>(start.begin(), start.end()),
+            std::vector<hsize_t>(count.begin(), count.end()), data, where);
 }
 
 void RunWriter::commit() {
   HS_ASSERT(group_ && "RunWriter committed twice");
   const H5Where where = this->where("");
+  attach_dimension_scales();
   h5_check(H5Lmove(runs_.get(), partial_run_name(index_).c_str(), runs_.get(),
                    std::to_string(index_).c_str(), H5P_DEFAULT, H5P_DEFAULT),
            where, "commit run");
   group_.reset();
   h5_check(H5Fflush(runs_.get(), H5F_SCOPE_LOCAL), where, "flush file");
+}
+
+void RunWriter::attach_dimension_scales() {
+  // Which datasets get which scales, and each dimension's length.
+  struct Scaled {
+    std::string name;
+    std::vector<std::string> dimensions;
+  };
+  std::vector<Scaled> scaled;
+  std::map<std::string, hsize_t> lengths;
+  for (const std::string& name : dataset_paths(group_.get(), where(""))) {
+    std::vector<std::string> dimensions = dataset_dimensions(name);
+    if (dimensions.empty()) continue;
+    const H5Where where = this->where(name);
+    H5Id dataset = h5_own(H5Dopen2(group_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset,
+                          where, "open dataset");
+    const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
+    if (dims.size() != dimensions.size()) continue;
+    bool agrees = true;
+    for (size_t axis = 0; axis < dims.size(); ++axis) {
+      const auto known = lengths.find(dimensions[axis]);
+      agrees = agrees && (known == lengths.end() || known->second == dims[axis]);
+    }
+    if (!agrees) continue;
+    for (size_t axis = 0; axis < dims.size(); ++axis) lengths.emplace(dimensions[axis], dims[axis]);
+    scaled.push_back({name, std::move(dimensions)});
+  }
+  if (scaled.empty()) return;
+
+  int64_t block_size = 1;
+  if (lengths.count(kDimQueryBlock) + lengths.count(kDimKeyBlock) > 0) {
+    const H5Where stats = where(kAttentionStats);
+    H5Id group = h5_own(H5Gopen2(group_.get(), kAttentionStats, H5P_DEFAULT), H5Kind::kGroup, stats,
+                        "open group");
+    const std::optional<int64_t> stored = h5_read_int_attribute(group.get(), kAttrBlockSize, stats);
+    if (!stored || *stored < 1) {
+      throw InvalidInput(stats.str() + ": block_mass needs a positive integer attribute " +
+                         kAttrBlockSize);
+    }
+    block_size = *stored;
+  }
+
+  std::map<std::string, H5Id> scales;
+  for (const auto& [dimension, length] : lengths) {
+    const H5Where where = this->where(dimension);
+    const int64_t step = dimension == kDimQueryBlock || dimension == kDimKeyBlock ? block_size : 1;
+    std::vector<int64_t> values(length);
+    for (hsize_t i = 0; i < length; ++i) values[i] = static_cast<int64_t>(i) * step;
+    H5Id type = file_type(DType::kI64, where);
+    H5Id scale = create_dataset(group_.get(), dimension, type.get(), {length}, where);
+    if (length > 0) {
+      h5_check(
+          H5Dwrite(scale.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          where, "write dataset");
+    }
+    h5_check(H5DSset_scale(scale.get(), dimension.c_str()), where, "make dimension scale");
+    scales.emplace(dimension, std::move(scale));
+  }
+  for (const Scaled& entry : scaled) {
+    const H5Where where = this->where(entry.name);
+    H5Id dataset = h5_own(H5Dopen2(group_.get(), entry.name.c_str(), H5P_DEFAULT), H5Kind::kDataset,
+                          where, "open dataset");
+    for (unsigned axis = 0; axis < entry.dimensions.size(); ++axis) {
+      const std::string& dimension = entry.dimensions[axis];
+      h5_check(H5DSattach_scale(dataset.get(), scales.at(dimension).get(), axis), where,
+               "attach dimension scale " + dimension);
+      h5_check(H5DSset_label(dataset.get(), axis, dimension.c_str()), where,
+               "label axis " + std::to_string(axis));
+    }
+  }
 }
 
 RecordingWriter::RecordingWriter(std::string path, H5Id file, H5Id runs)

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/dtype.h"
@@ -27,14 +28,40 @@ class RunWriter {
   // A string attribute on the run (prompt, task, ...); replaces one of the same name.
   void set_attribute(const std::string& name, const std::string& value);
 
+  // An attribute on a dataset or group of the run (object relative to the run group, e.g.
+  // "attention_stats"; "" is the run itself); replaces one of the same name. Integers are
+  // stored as int64, doubles as float64. InvalidInput when the object does not exist.
+  void set_attribute(const std::string& object, const std::string& name, int64_t value);
+  void set_attribute(const std::string& object, const std::string& name, double value);
+  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
+  // Other integer types (int literals, size_t) would be ambiguous between int64_t and double.
+  template <typename Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
+  void set_attribute(const std::string& object, const std::string& name, Int value) {
+    set_attribute(object, name, static_cast<int64_t>(value));
+  }
+
   // One dataset named `name` (a hook name; '/' makes nested groups) of the given shape, stored as
   // file_dtype (kF32, kF16, kI32 or kI64). data holds shape's product of elements of
   // data_dtype, row-major; data_dtype must equal file_dtype, except that kF32 data may be
-  // stored as kF16 (rounded to nearest even).
+  // stored as kF16 (rounded to nearest even). Names of dimensions (item 10 of
+  // recording_schema.h: "pos", "head", ...) are reserved directly in the run group.
   void write_array(const std::string& name, DType file_dtype, const std::vector<int64_t>& shape,
                    DType data_dtype, const void* data);
 
-  // Renames the run to /runs/<i> and flushes the file. No call may follow.
+  // The same dataset as write_array, empty (zeros until written), to be filled with write_slab:
+  // for outputs produced piece by piece, such as attention_stats layer by layer.
+  void create_array(const std::string& name, DType file_dtype, const std::vector<int64_t>& shape);
+  // Writes the box [start, start + count) of a dataset made by create_array or write_array. data
+  // holds count's product of elements of data_dtype, row-major, with write_array's dtype rule.
+  // InvalidInput naming the dataset when it does not exist or the box is out of bounds. A box
+  // made of whole chunks (one layer of an attention_stats dataset, one head of a pattern) writes
+  // each chunk once; a smaller one reads back and rewrites the chunks it touches.
+  void write_slab(const std::string& name, const std::vector<int64_t>& start,
+                  const std::vector<int64_t>& count, DType data_dtype, const void* data);
+
+  // Attaches dimension scales to the run's datasets (item 10 of recording_schema.h), renames the
+  // run to /runs/<i> and flushes the file. No call may follow. InvalidInput when a
+  // block_mass dataset exists but attention_stats has no integer attribute block_size.
   void commit();
 
  private:
@@ -42,6 +69,9 @@ class RunWriter {
   RunWriter(std::string path, H5Id runs, H5Id group, int64_t index);
 
   H5Where where(const std::string& name) const;
+  // The dataset or group at a path relative to the run ("" is the run); InvalidInput if absent.
+  H5Id open_object(const std::string& object) const;
+  void attach_dimension_scales();
 
   std::string path_;
   H5Id runs_;
