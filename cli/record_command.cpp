@@ -1,13 +1,16 @@
 // headscope record MODEL (--prompt TEXT | --tokens 1,2,3 | --tokens-file F) --out FILE.h5
-//   [--hooks NAME_OR_GLOB,...] [--save-logits] [--dtype f16|f32] [--device cpu|cuda]
+//   [--attention full|stats|none] [--hooks NAME_OR_GLOB,...] [--save-logits] [--dtype f16|f32]
+//   [--device cpu|cuda] ...
 #include <sys/stat.h>
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/progress_bar.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
@@ -19,13 +22,17 @@ struct RecordArgs {
   std::string tokens;
   std::string tokens_file;
   std::string out;
-  std::vector<std::string> hooks{"blocks.*.attn.hook_pattern"};
+  std::vector<std::string> hooks;
+  std::string attention = "full";
+  AttentionStatsOptions stats;
+  bool allow_long = false;
+  bool quiet = false;
   bool save_logits = false;
   std::string dtype = "f32";
   std::string device = "cpu";
   std::string compute_dtype = "auto";
   bool append = false;
-  bool overwrite = false;
+  bool force = false;
   std::string task;
 };
 
@@ -49,11 +56,53 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+AttentionRecording parse_attention(const std::string& text) {
+  if (text == "full") return AttentionRecording::kFull;
+  if (text == "stats") return AttentionRecording::kStats;
+  if (text == "none") return AttentionRecording::kNone;
+  throw InvalidInput("--attention: expected full, stats or none, got '" + text + "'");
+}
+
+void check_lengths(const std::vector<std::vector<int64_t>>& runs, const ModelConfig& c,
+                   bool allow_long) {
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto t = static_cast<int64_t>(runs[i].size());
+    if (t == 0) throw InvalidInput("run " + std::to_string(i) + " has no tokens");
+    if (t <= c.max_positions) continue;
+    if (c.learned_positions) {
+      throw InvalidInput("run " + std::to_string(i) + " has " + std::to_string(t) +
+                         " tokens; this model has only " + std::to_string(c.max_positions) +
+                         " learned positions");
+    }
+    if (!allow_long) {
+      throw InvalidInput("run " + std::to_string(i) + " has " + std::to_string(t) +
+                         " tokens, more than the model's max_position_embeddings (" +
+                         std::to_string(c.max_positions) +
+                         "); add --allow-long-context to run it anyway");
+    }
+  }
+}
+
+// Deletes a file this command created when no run reached it, so a failed recording leaves
+// nothing behind; once a run is committed the file stays, holding every completed run.
+class CreatedFileGuard {
+ public:
+  explicit CreatedFileGuard(std::string path) : path_(std::move(path)) {}
+  ~CreatedFileGuard() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  void keep() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
 void run(const RecordArgs& args) {
   if (args.dtype != "f32" && args.dtype != "f16") {
     throw InvalidInput("--dtype: expected f16 or f32, got '" + args.dtype + "'");
   }
-  if (args.append && args.overwrite) throw InvalidInput("give --append or --overwrite, not both");
+  if (args.append && args.force) throw InvalidInput("give --append or --force, not both");
+  const AttentionRecording attention = parse_attention(args.attention);
   auto model = load_model(args.model, args.device, args.compute_dtype);
   auto tokenizer = tokenizer_for(args.model);
 
@@ -66,6 +115,7 @@ void run(const RecordArgs& args) {
   } else {
     runs.push_back(prompt_tokens(tokenizer, args.model, args.prompt, args.tokens));
   }
+  check_lengths(runs, model->config(), args.allow_long);
 
   HookedModel hooked(model);
   for (const auto& filter : args.hooks) {
@@ -76,29 +126,43 @@ void run(const RecordArgs& args) {
     }
   }
   const bool exists = file_exists(args.out);
-  if (exists && !args.append && !args.overwrite) {
-    throw InvalidInput("--out: " + args.out + " exists; add --append to add runs or --overwrite");
+  if (exists && !args.append && !args.force) {
+    throw InvalidInput("--out: " + args.out + " exists; add --append to add runs or --force");
   }
-  if (exists && args.overwrite && std::remove(args.out.c_str()) != 0) {
-    throw IoError("--overwrite: cannot remove " + args.out);
-  }
-  auto writer = exists && args.append ? RecordingWriter::open_append(args.out)
-                                      : RecordingWriter::create(args.out, summarize(*model));
+  // Every check above ran before the file is touched.
+  const bool appending = exists && args.append;
+  std::optional<RecordingWriter> writer;
+  writer.emplace(appending ? RecordingWriter::open_append(args.out)
+                           : RecordingWriter::create(args.out, summarize(*model)));
+  CreatedFileGuard guard(appending ? "" : args.out);
   RecordOptions options;
   options.hooks = args.hooks;
+  options.attention = attention;
+  options.stats = args.stats;
   options.dtype = args.dtype == "f16" ? DType::kF16 : DType::kF32;
   options.save_logits = args.save_logits;
-  for (const auto& tokens : runs) {
-    auto run = writer.begin_run();
+  const int64_t layers = model->config().n_layers;
+  ProgressBar progress("record", static_cast<int64_t>(runs.size()) * layers, args.quiet);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& tokens = runs[i];
+    options.on_layer_done = [&](int64_t layer) {
+      progress.advance(1, "run " + std::to_string(i + 1) + "/" + std::to_string(runs.size()) +
+                              " layer " + std::to_string(layer + 1) + "/" + std::to_string(layers));
+    };
+    auto run = writer->begin_run();
     run.write_tokens({tokens.begin(), tokens.end()});
     run.write_token_text(token_texts(tokenizer, tokens));
     run.set_attribute("prompt", args.prompt);
     run.set_attribute("task", args.task);
     record_activations(hooked, tokens, options, run);
     run.commit();
+    guard.keep();
   }
-  std::cout << "recorded " << runs.size() << " run(s) to " << args.out << " ("
-            << writer.run_count() << " in the file)\n";
+  const int64_t total = writer->run_count();
+  if (!args.quiet) {
+    std::cout << "recorded " << runs.size() << " run(s) to " << args.out << " (" << total
+              << " in the file)\n";
+  }
 }
 
 }  // namespace
@@ -112,15 +176,29 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--tokens-file", args->tokens_file,
                   "File with one comma-separated token sequence per line (one run each)");
   cmd->add_option("--out", args->out, "Output HDF5 file")->required();
-  cmd->add_option("--hooks", args->hooks, "Hook names or globs, comma-separated")
+  cmd->add_option("--attention", args->attention,
+                  "full: every hook_pattern [H, T, T]; stats: attention_stats/ (memory linear "
+                  "in T); none");
+  cmd->add_option("--hooks", args->hooks, "Further hooks to store, names or globs, comma-separated")
       ->delimiter(',');
+  cmd->add_option("--sink", args->stats.sink, "stats: keys counted as the sink")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--window", args->stats.window, "stats: keys in the local window")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--topk", args->stats.topk, "stats: top keys kept per query")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--block-size", args->stats.block_size, "stats: block edge of block_mass")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--allow-long-context", args->allow_long,
+                "Run sequences longer than max_position_embeddings (rotary models)");
+  cmd->add_flag("--quiet", args->quiet, "No progress bar or summary");
   cmd->add_flag("--save-logits", args->save_logits, "Also store /runs/<i>/logits [T, vocab]");
   cmd->add_option("--dtype", args->dtype, "Storage dtype: f16 or f32");
   cmd->add_option("--device", args->device, "cpu or cuda");
   cmd->add_option("--compute-dtype", args->compute_dtype, "auto (checkpoint's), f32, bf16, f16");
   cmd->add_option("--task", args->task, "Free-form task label stored with each run");
   cmd->add_flag("--append", args->append, "Add runs to an existing recording");
-  cmd->add_flag("--overwrite", args->overwrite, "Replace an existing file");
+  cmd->add_flag("--force", args->force, "Replace an existing file");
   cmd->callback([args] { run(*args); });
 }
 

@@ -1,6 +1,10 @@
 #include "hooks/activation_recorder.h"
 
+#include <optional>
+#include <set>
+
 #include "core/error.h"
+#include "hooks/attention_stats_recorder.h"
 
 namespace headscope {
 namespace {
@@ -36,12 +40,32 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   if (options.dtype != DType::kF32 && options.dtype != DType::kF16) {
     throw InvalidInput("record dtype must be f32 or f16");
   }
+  std::vector<std::string> hooks = options.hooks;
+  if (options.attention == AttentionRecording::kFull) hooks.push_back("blocks.*.attn.hook_pattern");
   ScopedHooks scoped(model);
-  for (const auto& filter : options.hooks) {
-    scoped.add(filter, [&run, &options](const torch::Tensor& value, const HookContext& ctx) {
-      write_tensor(run, ctx.name, value.select(0, 0), options.dtype);
+  // Overlapping globs may name one hook twice; it is stored once.
+  std::set<std::string> written;
+  for (const auto& filter : hooks) {
+    scoped.add(filter, [&run, &options, &written](const torch::Tensor& value,
+                                                 const HookContext& ctx) {
+      if (written.insert(ctx.name).second) {
+        write_tensor(run, ctx.name, value.select(0, 0), options.dtype);
+      }
       return std::nullopt;
     });
+  }
+  if (options.on_layer_done) {
+    const auto& layers = model.model().hook_names().layers;
+    for (size_t layer = 0; layer < layers.size(); ++layer) {
+      scoped.add(layers[layer].resid_post, [&options, layer](const torch::Tensor&, const HookContext&) {
+        options.on_layer_done(static_cast<int64_t>(layer));
+        return std::nullopt;
+      });
+    }
+  }
+  std::optional<AttentionStatsRecorder> stats;
+  if (options.attention == AttentionRecording::kStats) {
+    stats.emplace(model, run, static_cast<int64_t>(tokens.size()), options.stats);
   }
   torch::NoGradGuard no_grad;
   auto input = torch::tensor(tokens, torch::kInt64).unsqueeze(0);

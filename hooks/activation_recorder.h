@@ -1,23 +1,36 @@
-// Records hook activations of one forward pass straight into an HDF5 run: each tensor is
-// written when its hook fires and then dropped, so peak memory is one hook's tensor, not the
-// whole cache.
+// Records one forward pass straight into an HDF5 run: each hooked tensor is written when its
+// hook fires and then dropped, so peak memory is one hook's tensor, not the whole cache.
+// Attention is recorded as full maps, as statistics (memory linear in T), or not at all.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/dtype.h"
 #include "core/recording_writer.h"
 #include "hooks/hooked_model.h"
+#include "kernels/attention_stats.h"
 
 namespace headscope {
 
+enum class AttentionRecording : uint8_t {
+  kFull,   // blocks.L.attn.hook_pattern [n_heads, T, T] per layer
+  kStats,  // attention_stats/ (see kernels/attention_stats.h)
+  kNone,
+};
+
 struct RecordOptions {
-  std::vector<std::string> hooks{"blocks.*.attn.hook_pattern"};  // names or globs
-  DType dtype = DType::kF32;                                       // kF32 or kF16 on disk
+  std::vector<std::string> hooks;  // further hooks (names or globs) to store as they are
+  AttentionRecording attention = AttentionRecording::kFull;
+  AttentionStatsOptions stats;
+  DType dtype = DType::kF32;  // kF32 or kF16 on disk for maps and activations
   bool save_logits = false;
+  std::function<void(int64_t layer)> on_layer_done;  // progress reporting
 
   RecordOptions& with_hooks(std::vector<std::string> h) { return hooks = std::move(h), *this; }
+  RecordOptions& with_attention(AttentionRecording a) { return attention = a, *this; }
+  RecordOptions& with_stats(AttentionStatsOptions s) { return stats = s, *this; }
   RecordOptions& with_dtype(DType d) { return dtype = d, *this; }
   RecordOptions& with_logits(bool on) { return save_logits = on, *this; }
 };
@@ -25,9 +38,8 @@ struct RecordOptions {
 // ModelSummary for a recording's root attributes.
 ModelSummary summarize(const Transformer& model);
 
-// Runs `tokens` (one sequence) through `model` and writes every activation matching
-// options.hooks into `run` without its batch axis (hook_pattern: [n_heads, T, T]).
-// Does not commit the run.
+// Runs `tokens` (one sequence) through `model` and writes what `options` asks for into `run`,
+// without the batch axis (hook_pattern: [n_heads, T, T]). Does not commit the run.
 void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
                         const RecordOptions& options, RunWriter& run);
 

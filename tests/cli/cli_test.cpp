@@ -1,6 +1,8 @@
 // Runs the real `headscope` binary: exit codes, messages users see, and recordings read back
 // by Debian's h5py.
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +11,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/error.h"
+#include "core/recording_reader.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/reference.h"
 
@@ -36,7 +40,9 @@ Result run(const std::string& args) {
 }
 
 std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / "headscope_cli_test";
+  // Per process: several builds of the suite may run at once on one machine.
+  auto dir = std::filesystem::temp_directory_path() /
+             ("headscope_cli_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return (dir / name).string();
 }
@@ -120,7 +126,7 @@ TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
     }
     const auto recording = temp_path(family + ".h5");
     auto r = run("record " + dir + " --tokens-file " + tokens_file + " --out " + recording +
-                 " --overwrite --save-logits");
+                 " --force --save-logits");
     ASSERT_EQ(r.status, 0) << r.output;
     const std::string check = "/usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
                               "/tests/cli/record_roundtrip.py " + recording + " " + dir +
@@ -140,6 +146,83 @@ TEST(Cli, RecordRefusesToClobberAndAppends) {
   auto appended = run(base + " --append");
   EXPECT_EQ(appended.status, 0) << appended.output;
   EXPECT_THAT(appended.output, HasSubstr("(2 in the file)"));
+}
+
+// SIGINT in the middle of a recording leaves a file that opens and holds every completed run.
+TEST(Cli, InterruptedRecordingKeepsCompletedRuns) {
+  const auto tokens_file = temp_path("kill_tokens.txt");
+  const int runs = 12, length = 1500;
+  {
+    std::ofstream out(tokens_file);
+    for (int r = 0; r < runs; ++r) {
+      for (int i = 0; i < length; ++i) out << (i ? "," : "") << (i * 7 + r) % 512;
+      out << "\n";
+    }
+  }
+  const auto recording = temp_path("killed.h5");
+  std::filesystem::remove(recording);
+  const std::string model = test::fixture("hf-tiny/llama");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl(HEADSCOPE_CLI, HEADSCOPE_CLI, "record", model.c_str(), "--tokens-file",
+          tokens_file.c_str(), "--out", recording.c_str(), "--allow-long-context", "--quiet",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Reading while the recorder writes: HDF5's lock must be off in this process, and a read may
+  // meet half-written metadata, so it is retried.
+  setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+  int64_t seen = 0;
+  for (int attempt = 0; attempt < 1200 && seen < 1; ++attempt) {
+    usleep(50 * 1000);
+    try {
+      seen = RecordingReader::open(recording).run_count();
+    } catch (const Error&) {
+    }
+  }
+  ASSERT_GE(seen, 1) << "no run completed within 60 s";
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "the recorder finished before it was interrupted";
+
+  auto reader = RecordingReader::open(recording);
+  const int64_t completed = reader.run_count();
+  EXPECT_GE(completed, seen);
+  EXPECT_LT(completed, runs);
+  for (int64_t r = 0; r < completed; ++r) {
+    EXPECT_EQ(reader.read_tokens(r).size(), static_cast<size_t>(length));
+    EXPECT_EQ(reader.shape(r, "blocks.1.attn.hook_pattern"),
+              (std::vector<int64_t>{4, length, length}));
+    auto head = reader.read_f32_slice(r, "blocks.1.attn.hook_pattern", {3, length - 1, 0},
+                                      {1, 1, length});
+    double total = 0;
+    for (float p : head) total += p;
+    EXPECT_NEAR(total, 1.0, 1e-3);
+  }
+}
+
+TEST(Cli, RecordBadInputsLeaveNoFile) {
+  const auto out = temp_path("never.h5");
+  std::filesystem::remove(out);
+  const std::string llama = test::fixture("hf-tiny/llama");
+  std::string long_tokens;
+  for (int i = 0; i < 200; ++i) long_tokens += (i ? "," : "") + std::to_string(i);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"record " + llama + " --tokens " + long_tokens + " --out " + out, "--allow-long-context"},
+      {"record " + test::fixture("hf-tiny/gpt2") + " --tokens " + long_tokens + " --out " + out,
+       "learned positions"},
+      {"record " + llama + " --tokens 1,2 --hooks blocks.1.nope --out " + out, "blocks.1.nope"},
+      {"record " + llama + " --tokens 1,2 --attention maps --out " + out, "--attention"},
+      {"record " + llama + " --tokens 1,2 --out /nonexistent/dir/x.h5", "/nonexistent/dir/x.h5"},
+  };
+  for (const auto& [args, needle] : cases) {
+    auto r = run(args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr(needle)) << args;
+    EXPECT_FALSE(std::filesystem::exists(out)) << args;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,97 @@
+#include "hooks/attention_stats_recorder.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+
+namespace headscope {
+namespace {
+
+constexpr char kGroup[] = "attention_stats";
+
+std::string stat_path(const char* name) { return std::string(kGroup) + "/" + name; }
+
+void write_rows(RunWriter& run, const char* name, int64_t layer, const torch::Tensor& value) {
+  // value: [H, T] or [H, T, k]; the dataset has a leading layer axis.
+  auto host = value.contiguous();
+  std::vector<int64_t> start(static_cast<size_t>(host.dim()) + 1, 0);
+  start[0] = layer;
+  std::vector<int64_t> count{1};
+  for (auto s : host.sizes()) count.push_back(s);
+  const DType dtype = host.scalar_type() == torch::kInt32 ? DType::kI32 : DType::kF32;
+  run.write_slab(stat_path(name), start, count, dtype, host.data_ptr());
+}
+
+}  // namespace
+
+AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& run,
+                                               int64_t seq_len,
+                                               const AttentionStatsOptions& options)
+    : run_(run),
+      options_(options),
+      layers_(model.model().config().n_layers),
+      heads_(model.model().config().n_heads),
+      seq_len_(seq_len),
+      hooks_(model) {
+  const ModelConfig& c = model.model().config();
+  options_.scale = model.model().attention_scale();
+  options_.sliding_window = c.sliding_window;
+
+  const std::vector<int64_t> rows{layers_, heads_, seq_len_};
+  const std::vector<int64_t> ranked{layers_, heads_, seq_len_, options_.topk};
+  for (const char* name : {"entropy", "sink_mass", "local_mass", "max_prob"}) {
+    run_.create_array(stat_path(name), DType::kF32, rows);
+  }
+  run_.create_array(stat_path("argmax"), DType::kI32, rows);
+  run_.create_array(stat_path("topk_index"), DType::kI32, ranked);
+  run_.create_array(stat_path("topk_prob"), DType::kF32, ranked);
+  run_.set_attribute(kGroup, "block_size", options_.block_size);
+  run_.set_attribute(kGroup, "sink", options_.sink);
+  run_.set_attribute(kGroup, "window", options_.window);
+  run_.set_attribute(kGroup, "k", options_.topk);
+  run_.set_attribute(kGroup, "scale", options_.scale);
+  run_.set_attribute(kGroup, "sliding_window",
+                     options_.sliding_window ? *options_.sliding_window : int64_t{0});
+
+  // Rotary families: statistics of the rotated q and k the softmax sees.
+  const bool rotary = !c.learned_positions;
+  for (int64_t layer = 0; layer < layers_; ++layer) {
+    const auto& names = model.model().hook_names().layers[static_cast<size_t>(layer)];
+    hooks_.add(rotary ? names.rot_q : names.q,
+               [this](const torch::Tensor& q, const HookContext&) {
+                 pending_q_ = q.detach();
+                 return std::nullopt;
+               });
+    hooks_.add(rotary ? names.rot_k : names.k,
+               [this, layer](const torch::Tensor& k, const HookContext& ctx) {
+                 if (ctx.position_offset != 0 || k.size(0) != 1) {
+                   throw InvalidInput("attention statistics are recorded for one whole sequence "
+                                      "per forward pass");
+                 }
+                 write_layer(layer, pending_q_, k.detach());
+                 pending_q_ = torch::Tensor();
+                 return std::nullopt;
+               });
+  }
+}
+
+void AttentionStatsRecorder::write_layer(int64_t layer, const torch::Tensor& q,
+                                         const torch::Tensor& k) {
+  HS_ASSERT(q.defined());
+  // Hooks give [1, T, heads, D]; the statistics take [heads, T, D].
+  auto stats = attention_stats(q[0].transpose(0, 1), k[0].transpose(0, 1), options_);
+  write_rows(run_, "entropy", layer, stats.entropy);
+  write_rows(run_, "sink_mass", layer, stats.sink_mass);
+  write_rows(run_, "local_mass", layer, stats.local_mass);
+  write_rows(run_, "max_prob", layer, stats.max_prob);
+  write_rows(run_, "argmax", layer, stats.argmax);
+  write_rows(run_, "topk_index", layer, stats.topk_index);
+  write_rows(run_, "topk_prob", layer, stats.topk_prob);
+  char name[64];
+  std::snprintf(name, sizeof name, "%s/block_mass/layer_%02lld", kGroup,
+                static_cast<long long>(layer));
+  auto block = stats.block_mass.contiguous();
+  run_.write_array(name, DType::kF32, block.sizes().vec(), DType::kF32, block.data_ptr());
+}
+
+}  // namespace headscope
