@@ -17,10 +17,15 @@ function(headscope_use_torch_pch target)
   endif()
 endfunction()
 
-# One library target per folder; sources are the folder's *.cpp files.
+# One library target per folder; sources are the folder's *.cpp files and those of the
+# sub-folders named in SUBDIRS (analyses/tasks, ...).
 function(headscope_add_library name)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
-  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  cmake_parse_arguments(ARG "" "" "DEPS;SUBDIRS" ${ARGN})
+  set(patterns ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  foreach(sub ${ARG_SUBDIRS})
+    list(APPEND patterns ${CMAKE_CURRENT_SOURCE_DIR}/${sub}/*.cpp)
+  endforeach()
+  file(GLOB sources CONFIGURE_DEPENDS ${patterns})
   add_library(${name} STATIC ${sources})
   add_library(headscope::${name} ALIAS ${name})
   headscope_target_defaults(${name})

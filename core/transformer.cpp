@@ -78,6 +78,26 @@ Transformer::Transformer(std::string path, ModelConfig config,
   if (!config_.learned_positions) rotary_.emplace(config_, device_);
 }
 
+Transformer::Transformer(std::string path, ModelConfig config, ModelWeights weights)
+    : path_(std::move(path)),
+      config_(std::move(config)),
+      dtype_(weights.embed.scalar_type()),
+      device_(weights.embed.device()),
+      weights_(std::move(weights)),
+      names_(config_) {
+  if (!config_.learned_positions) rotary_.emplace(config_, device_);
+}
+
+std::shared_ptr<Transformer> Transformer::from_weights(ModelConfig config, ModelWeights weights,
+                                                       std::string path) {
+  if (!weights.embed.defined() || weights.layers.size() != static_cast<size_t>(config.n_layers)) {
+    throw InvalidInput("from_weights: the weights do not match the config's " +
+                       std::to_string(config.n_layers) + " layers");
+  }
+  return std::shared_ptr<Transformer>(
+      new Transformer(std::move(path), std::move(config), std::move(weights)));
+}
+
 double Transformer::attention_scale() const {
   return 1.0 / std::sqrt(static_cast<double>(config_.d_head));
 }

@@ -34,6 +34,11 @@ class Transformer {
   static std::shared_ptr<Transformer> load(const std::string& dir,
                                            const ModelLoadOptions& options = {});
 
+  // A model around weights already in memory (the trainer's parameters: updating those tensors
+  // in place updates the model). Compute dtype and device are the embedding's.
+  static std::shared_ptr<Transformer> from_weights(ModelConfig config, ModelWeights weights,
+                                                   std::string path = "");
+
   // tokens: [B, T] integer ids. Returns logits [B, T, vocab] in the compute dtype.
   // `hooks` (optional) sees every hook point; `cache` (optional) supplies earlier positions
   // and receives this call's keys and values.
@@ -52,6 +57,7 @@ class Transformer {
  private:
   Transformer(std::string path, ModelConfig config, std::shared_ptr<const CheckpointWeights> ckpt,
               const ModelLoadOptions& options);
+  Transformer(std::string path, ModelConfig config, ModelWeights weights);
 
   torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) const;
   torch::Tensor attention(int64_t layer, const torch::Tensor& x, HookSink* hooks, KVCache* cache,
