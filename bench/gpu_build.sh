@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On the GPU machine: build headscope against the LibTorch inside PyTorch 2.x, run every test
-# (the *_CUDA ones included) and record on the GPU. Libraries missing there (PCRE2, utf8proc,
-# HDF5, ...) come as Debian .deb files in .deps/ (see docs/DEVELOPING.md), unpacked into a prefix.
+# (the *_CUDA ones included) and record on the GPU; BUILD_ONLY=1 stops after the build.
+# Libraries missing there (PCRE2, utf8proc, HDF5, ...) come as Debian .deb files in .deps/
+# (see docs/DEVELOPING.md), unpacked into a prefix.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/headscope-gpu}
@@ -38,6 +39,7 @@ cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
 start=$(date +%s)
 cmake --build build-gpu -j"$(nproc)" 2>&1 | tee "$out/build.log" | grep -E "error|FAILED" | head -30
 echo "build seconds: $(( $(date +%s) - start ))" | tee -a "$out/env.txt"
+[[ -n "${BUILD_ONLY:-}" ]] && exit 0
 ctest --test-dir build-gpu --output-on-failure -j8 2>&1 | tee "$out/ctest.log" | tail -15
 # The CUDA tests by name, so the log shows they ran rather than skipped.
 build-gpu/tests/hooks_tests --gtest_filter='*_CUDA*' 2>&1 | tee "$out/cuda_tests.log" | tail -4
