@@ -11,5 +11,6 @@ void add_generate_command(CLI::App& app);
 void add_record_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_zoo_command(CLI::App& app);
 
 }  // namespace headscope::cli

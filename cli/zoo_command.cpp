@@ -1,0 +1,128 @@
+// headscope zoo list | train RECIPE --out DIR | eval MODEL --task T
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "analyses/tasks/vocabulary.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "zoo/recipe.h"
+#include "zoo/trainer.h"
+
+namespace headscope::cli {
+namespace {
+
+// Evaluation batches: big enough to keep a GPU busy, small enough for 1k-token samples on a CPU.
+constexpr int64_t kEvalBatch = 16;
+
+struct TrainArgs {
+  std::string recipe, out, device = "cpu", save_dtype = "f32";
+  int64_t steps = 0;
+  bool quiet = false;
+};
+
+struct EvalArgs {
+  std::string model, task, device = "cpu";
+  int64_t n = 100, length = 256;
+  uint64_t seed = 0;
+  bool json = false;
+};
+
+void list() {
+  for (const std::string& name : recipe_names()) {
+    const Recipe r = load_recipe(name);
+    std::ostringstream tasks;
+    for (const TaskMix& t : r.tasks) tasks << (tasks.tellp() > 0 ? "," : "") << t.task;
+    std::cout << std::left << std::setw(16) << name << " " << r.model.n_layers << "x"
+              << r.model.n_heads << " d_model " << r.model.d_model << ", context "
+              << r.model.max_positions << ", " << r.training.steps << " steps, " << tasks.str()
+              << "\n";
+  }
+}
+
+void train_command(const TrainArgs& args) {
+  const Recipe recipe = load_recipe(args.recipe);
+  TrainOptions options;
+  options.out_dir = args.out;
+  options.device = parse_device(args.device);
+  if (args.steps > 0) options.steps = args.steps;
+  options.quiet = args.quiet;
+  options.log = args.quiet ? nullptr : &std::cout;
+  if (args.save_dtype != "f32" && args.save_dtype != "bf16") {
+    throw InvalidInput("--save-dtype: expected f32 or bf16, got " + args.save_dtype);
+  }
+  options.save_dtype = args.save_dtype == "bf16" ? CheckpointDType::kBF16 : CheckpointDType::kF32;
+  const TrainResult result = train(recipe, generated_sample, options);
+  std::cout << "trained " << result.losses.size() << " steps in " << std::fixed
+            << std::setprecision(1) << result.seconds << " s ("
+            << static_cast<int64_t>(static_cast<double>(result.tokens) / result.seconds)
+            << " tokens/s), loss " << std::setprecision(4) << result.losses.front() << " -> "
+            << result.losses.back() << "\n";
+  for (const auto& [task, score] : result.final_scores) {
+    std::cout << "  " << task << ": accuracy " << std::setprecision(3) << score.accuracy << "\n";
+  }
+  std::cout << "wrote " << args.out << "\n";
+}
+
+void eval_command(const EvalArgs& args) {
+  const auto model = load_model(args.model, args.device, "f32");
+  const TaskMix task{args.task, 1.0, args.length, args.length};
+  std::vector<TaskSample> samples;
+  for (int64_t i = 0; i < args.n; ++i) {
+    samples.push_back(generated_sample(task, args.length, args.seed + static_cast<uint64_t>(i)));
+  }
+  const TaskScore score = score_samples(*model, samples, Vocabulary::builtin().pad(), kEvalBatch);
+  if (args.json) {
+    nlohmann::ordered_json j{{"task", score.task}, {"samples", score.samples},
+                             {"length", args.length}, {"seed", args.seed},
+                             {"accuracy", score.accuracy}};
+    if (score.mean_logit_diff) j["mean_logit_diff"] = *score.mean_logit_diff;
+    if (score.fraction_positive) j["fraction_positive"] = *score.fraction_positive;
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::cout << score.task << " (n=" << score.samples << ", length " << args.length
+            << "): accuracy " << std::fixed << std::setprecision(3) << score.accuracy;
+  if (score.mean_logit_diff) {
+    std::cout << ", mean logit difference " << *score.mean_logit_diff << ", positive "
+              << *score.fraction_positive;
+  }
+  std::cout << "\n";
+}
+
+}  // namespace
+
+void add_zoo_command(CLI::App& app) {
+  auto* zoo = app.add_subcommand("zoo", "Train small models with known circuits, and score them");
+  zoo->require_subcommand(1);
+
+  zoo->add_subcommand("list", "The recipes in zoo/recipes")->callback(list);
+
+  auto train_args = std::make_shared<TrainArgs>();
+  auto* train = zoo->add_subcommand("train", "Train a model from a recipe");
+  train->add_option("RECIPE", train_args->recipe, "Recipe name or .json path")->required();
+  train->add_option("--out", train_args->out, "Output model directory")->required();
+  train->add_option("--device", train_args->device, "cpu, cuda or cuda:N");
+  train->add_option("--steps", train_args->steps, "Override the recipe's step count")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--save-dtype", train_args->save_dtype, "Checkpoint dtype: f32 or bf16");
+  train->add_flag("--quiet", train_args->quiet, "No progress bar or evaluation lines");
+  train->callback([train_args] { train_command(*train_args); });
+
+  auto eval_args = std::make_shared<EvalArgs>();
+  auto* eval = zoo->add_subcommand("eval", "Score a model on generated task samples");
+  eval->add_option("MODEL", eval_args->model, "Model directory")->required();
+  eval->add_option("--task", eval_args->task, "niah, ioi, colors or induction")->required();
+  eval->add_option("--n", eval_args->n, "Samples")->check(CLI::PositiveNumber);
+  eval->add_option("--length", eval_args->length, "Tokens per sample")
+      ->check(CLI::PositiveNumber);
+  eval->add_option("--seed", eval_args->seed, "First sample's seed");
+  eval->add_option("--device", eval_args->device, "cpu, cuda or cuda:N");
+  eval->add_flag("--json", eval_args->json, "One JSON object instead of text");
+  eval->callback([eval_args] { eval_command(*eval_args); });
+}
+
+}  // namespace headscope::cli
