@@ -62,7 +62,8 @@ void train_command(const TrainArgs& args) {
             << " tokens/s), loss " << std::setprecision(4) << result.losses.front() << " -> "
             << result.losses.back() << "\n";
   for (const auto& [task, score] : result.final_scores) {
-    std::cout << "  " << task << ": accuracy " << std::setprecision(3) << score.accuracy << "\n";
+    std::cout << "  " << task << ": accuracy " << std::setprecision(3) << score.accuracy
+              << ", answer tokens " << score.token_accuracy << "\n";
   }
   std::cout << "wrote " << args.out << "\n";
 }
@@ -76,16 +77,18 @@ void eval_command(const EvalArgs& args) {
   }
   const TaskScore score = score_samples(*model, samples, Vocabulary::builtin().pad(), kEvalBatch);
   if (args.json) {
-    nlohmann::ordered_json j{{"task", score.task}, {"samples", score.samples},
-                             {"length", args.length}, {"seed", args.seed},
-                             {"accuracy", score.accuracy}};
+    nlohmann::ordered_json j{
+        {"task", score.task},         {"samples", score.samples},
+        {"length", args.length},      {"seed", args.seed},
+        {"accuracy", score.accuracy}, {"token_accuracy", score.token_accuracy}};
     if (score.mean_logit_diff) j["mean_logit_diff"] = *score.mean_logit_diff;
     if (score.fraction_positive) j["fraction_positive"] = *score.fraction_positive;
     std::cout << j.dump() << "\n";
     return;
   }
-  std::cout << score.task << " (n=" << score.samples << ", length " << args.length
-            << "): accuracy " << std::fixed << std::setprecision(3) << score.accuracy;
+  std::cout << score.task << " (n=" << score.samples << ", length " << args.length << "): accuracy "
+            << std::fixed << std::setprecision(3) << score.accuracy << ", answer tokens "
+            << score.token_accuracy;
   if (score.mean_logit_diff) {
     std::cout << ", mean logit difference " << *score.mean_logit_diff << ", positive "
               << *score.fraction_positive;
@@ -117,8 +120,7 @@ void add_zoo_command(CLI::App& app) {
   eval->add_option("MODEL", eval_args->model, "Model directory")->required();
   eval->add_option("--task", eval_args->task, "niah, ioi, colors or induction")->required();
   eval->add_option("--n", eval_args->n, "Samples")->check(CLI::PositiveNumber);
-  eval->add_option("--length", eval_args->length, "Tokens per sample")
-      ->check(CLI::PositiveNumber);
+  eval->add_option("--length", eval_args->length, "Tokens per sample")->check(CLI::PositiveNumber);
   eval->add_option("--seed", eval_args->seed, "First sample's seed");
   eval->add_option("--device", eval_args->device, "cpu, cuda or cuda:N");
   eval->add_flag("--json", eval_args->json, "One JSON object instead of text");

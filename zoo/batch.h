@@ -11,9 +11,9 @@
 namespace headscope {
 
 struct Batch {
-  torch::Tensor tokens;   // [B, T] int64, right-padded with the pad id
-  torch::Tensor targets;  // [B, T-1]: tokens shifted left (position t predicts t+1)
-  torch::Tensor weights;  // [B, T-1] float32 loss weight per prediction; 0 on padding
+  torch::Tensor tokens;     // [B, T] int64, right-padded with the pad id
+  torch::Tensor targets;    // [B, T-1]: tokens shifted left (position t predicts t+1)
+  torch::Tensor weights;    // [B, T-1] float32 loss weight per prediction; 0 on padding
   int64_t real_tokens = 0;  // tokens before padding, for throughput
 };
 

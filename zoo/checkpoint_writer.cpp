@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -44,8 +44,8 @@ void write_llama_checkpoint(const std::string& dir, const ModelConfig& config,
   std::filesystem::create_directories(dir, ec);
   if (ec) throw IoError("cannot create checkpoint directory " + dir + ": " + ec.message());
 
-  const torch::ScalarType scalar = dtype == CheckpointDType::kBF16 ? torch::kBFloat16
-                                                                     : torch::kFloat32;
+  const torch::ScalarType scalar =
+      dtype == CheckpointDType::kBF16 ? torch::kBFloat16 : torch::kFloat32;
   const DType file_dtype = dtype == CheckpointDType::kBF16 ? DType::kBF16 : DType::kF32;
   std::vector<std::pair<std::string, torch::Tensor>> named;
   auto add = [&](std::string name, const torch::Tensor& t) {

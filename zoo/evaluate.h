@@ -16,6 +16,9 @@ struct TaskScore {
   std::string task;
   int64_t samples = 0;
   double accuracy = 0.0;  // fraction with every answer token the argmax
+  // Fraction of all answer tokens that are the argmax: progress on long answers (induction's
+  // second copy) long before whole answers come out right.
+  double token_accuracy = 0.0;
   // Over samples with a distractor: mean logit(answer) - logit(distractor) at the first answer
   // position, and the fraction of those differences above zero.
   std::optional<double> mean_logit_diff;

@@ -18,7 +18,9 @@ ModelWeights init_llama_weights(const ModelConfig& config, uint64_t seed, torch:
     auto t = at::normal(0.0, kInitStd, shape, generator, f32);
     return t.to(device).set_requires_grad(true);
   };
-  auto ones = [&](int64_t n) { return torch::ones({n}, f32.device(device)).set_requires_grad(true); };
+  auto ones = [&](int64_t n) {
+    return torch::ones({n}, f32.device(device)).set_requires_grad(true);
+  };
 
   const int64_t d = config.d_model, q_dim = config.n_heads * config.d_head,
                 kv_dim = config.n_kv_heads * config.d_head;
@@ -54,9 +56,9 @@ std::vector<torch::Tensor> parameters(const ModelWeights& weights) {
   add(weights.embed);
   add(weights.pos_embed);
   for (const auto& l : weights.layers) {
-    for (const auto* t : {&l.ln1_w, &l.ln1_b, &l.ln2_w, &l.ln2_b, &l.wq, &l.wk, &l.wv, &l.bq,
-                          &l.bk, &l.bv, &l.wo, &l.bo, &l.q_norm, &l.k_norm, &l.w_gate, &l.w_up,
-                          &l.w_down, &l.b_up, &l.b_down}) {
+    for (const auto* t :
+         {&l.ln1_w, &l.ln1_b, &l.ln2_w, &l.ln2_b, &l.wq, &l.wk, &l.wv, &l.bq, &l.bk, &l.bv, &l.wo,
+          &l.bo, &l.q_norm, &l.k_norm, &l.w_gate, &l.w_up, &l.w_down, &l.b_up, &l.b_down}) {
       add(*t);
     }
   }

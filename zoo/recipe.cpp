@@ -16,8 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::filesystem::path kRecipeDir = std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "zoo" /
-                                         "recipes";
+const std::filesystem::path kRecipeDir =
+    std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "zoo" / "recipes";
 
 // Typed access to one JSON object; errors name the recipe and the dotted field path.
 class Fields {

@@ -13,7 +13,7 @@ namespace headscope {
 
 struct TaskMix {
   std::string task;
-  double weight = 1.0;  // relative frequency among batches
+  double weight = 1.0;                     // relative frequency among batches
   int64_t min_length = 0, max_length = 0;  // tokens, inclusive
 };
 
@@ -26,8 +26,8 @@ struct TrainingSettings {
   double weight_decay = 0.0;
   double grad_clip = 0.0;  // max global gradient norm; 0: no clipping
   uint64_t seed = 0;
-  int64_t eval_every = 0;  // 0: evaluate at the end only
-  int64_t eval_samples = 0;  // per task
+  int64_t eval_every = 0;        // 0: evaluate at the end only
+  int64_t eval_samples = 0;      // per task
   int64_t checkpoint_every = 0;  // 0: the final checkpoint only
 };
 

@@ -28,7 +28,9 @@ uint64_t splitmix64(uint64_t x) {
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
-uint64_t mix(uint64_t a, uint64_t b) { return splitmix64(a ^ splitmix64(b)); }
+uint64_t mix(uint64_t a, uint64_t b) {
+  return splitmix64(a ^ splitmix64(b));
+}
 
 int64_t pick_length(const TaskMix& task, uint64_t seed) {
   const auto range = static_cast<uint64_t>(task.max_length - task.min_length + 1);
@@ -82,7 +84,9 @@ void log_scores(std::ostream* log, int64_t step, const std::map<std::string, Tas
   if (log == nullptr) return;
   std::ostringstream line;
   line << "step " << step << ":";
-  for (const auto& [task, score] : scores) line << " " << task << " acc " << score.accuracy;
+  for (const auto& [task, score] : scores) {
+    line << " " << task << " acc " << score.accuracy << " (tokens " << score.token_accuracy << ")";
+  }
   *log << line.str() << "\n";
 }
 
@@ -90,7 +94,8 @@ void log_scores(std::ostream* log, int64_t step, const std::map<std::string, Tas
 
 TaskSample generated_sample(const TaskMix& task, int64_t length, uint64_t seed) {
   const double depth = static_cast<double>(mix(seed, 3) >> 11) * 0x1.0p-53;
-  return generate_task(task.task, TaskOptions().with_seed(seed).with_length(length).with_depth(depth));
+  return generate_task(task.task,
+                       TaskOptions().with_seed(seed).with_length(length).with_depth(depth));
 }
 
 double learning_rate(const TrainingSettings& s, int64_t steps, int64_t step) {
@@ -116,7 +121,8 @@ TrainResult train(const Recipe& recipe, const SampleFn& sample, const TrainOptio
   auto optimizer = make_optimizer(weights, s);
   auto save = [&](const std::string& dir) {
     write_llama_checkpoint(dir, recipe.model, weights, recipe.special, options.save_dtype);
-    Vocabulary::builtin().write_tokenizer_json((std::filesystem::path(dir) / "tokenizer.json").string());
+    Vocabulary::builtin().write_tokenizer_json(
+        (std::filesystem::path(dir) / "tokenizer.json").string());
   };
 
   TrainResult result;

@@ -19,6 +19,7 @@ ordered_json score_json(const TaskScore& score) {
   ordered_json j;
   j["samples"] = score.samples;
   j["accuracy"] = score.accuracy;
+  j["token_accuracy"] = score.token_accuracy;
   if (score.mean_logit_diff) j["mean_logit_diff"] = *score.mean_logit_diff;
   if (score.fraction_positive) j["fraction_positive"] = *score.fraction_positive;
   return j;

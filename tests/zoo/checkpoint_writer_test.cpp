@@ -27,7 +27,9 @@ ModelConfig small_config(bool tied) {
   return c;
 }
 
-torch::Tensor tokens() { return torch::randint(0, 50, {2, 17}, torch::kInt64); }
+torch::Tensor tokens() {
+  return torch::randint(0, 50, {2, 17}, torch::kInt64);
+}
 
 class CheckpointRoundTrip : public ::testing::TestWithParam<bool> {};
 
@@ -57,8 +59,7 @@ TEST(CheckpointWriter, Bfloat16LoadsWithinRounding) {
   const ModelWeights weights = init_llama_weights(config, 3, torch::kCPU);
   write_llama_checkpoint(dir.str(), config, weights, SpecialTokens{}, CheckpointDType::kBF16);
 
-  const auto loaded =
-      Transformer::load(dir.str(), ModelLoadOptions().with_dtype(torch::kFloat32));
+  const auto loaded = Transformer::load(dir.str(), ModelLoadOptions().with_dtype(torch::kFloat32));
   torch::NoGradGuard no_grad;
   const auto ids = tokens();
   const auto expected = Transformer::from_weights(config, weights)->forward(ids);
@@ -66,8 +67,8 @@ TEST(CheckpointWriter, Bfloat16LoadsWithinRounding) {
 }
 
 TEST(CheckpointWriter, ConfigIsTransformers4Llama) {
-  const std::string text = llama_config_json(small_config(true), SpecialTokens{1, 2, 0},
-                                             CheckpointDType::kBF16);
+  const std::string text =
+      llama_config_json(small_config(true), SpecialTokens{1, 2, 0}, CheckpointDType::kBF16);
   for (const char* expected :
        {"\"model_type\": \"llama\"", "\"LlamaForCausalLM\"", "\"rope_theta\": 5000.0",
         "\"num_key_value_heads\": 2", "\"tie_word_embeddings\": true",

@@ -10,8 +10,8 @@
 namespace headscope {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 json valid() {
   return json::parse(R"({

@@ -60,9 +60,10 @@ TEST(Trainer, WritesLoadableCheckpointAndReport) {
   EXPECT_TRUE(std::filesystem::exists(dir / "training.json"));
   EXPECT_TRUE(std::filesystem::exists(dir / "checkpoints/step-2/model.safetensors"));
   const auto model = Transformer::load(dir.str());
-  const TaskScore score = score_samples(
-      *model, {test::copy_sample(recipe.tasks[0], 14, 9)}, recipe.special.pad, 1);
+  const TaskScore score =
+      score_samples(*model, {test::copy_sample(recipe.tasks[0], 14, 9)}, recipe.special.pad, 1);
   EXPECT_EQ(score.samples, 1);
+  EXPECT_GE(score.token_accuracy, score.accuracy);
   EXPECT_EQ(result.final_scores.size(), 1u);
 }
 
