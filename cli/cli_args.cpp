@@ -100,9 +100,14 @@ std::vector<std::string> token_texts(const std::optional<Tokenizer>& tokenizer,
   out.reserve(ids.size());
   for (auto id : ids) {
     const bool known = tokenizer && id < tokenizer->vocab_size();
-    // A token can end inside a multi-byte character; stored text must be valid UTF-8.
-    out.push_back(known ? utf8_repair(tokenizer->token_text(static_cast<int32_t>(id)))
-                        : std::to_string(id));
+    // A token can end inside a multi-byte character or be a control byte; stored text must be
+    // valid UTF-8 without NUL (HDF5 strings end at NUL).
+    std::string text = known ? utf8_repair(tokenizer->token_text(static_cast<int32_t>(id)))
+                             : std::to_string(id);
+    for (size_t nul = text.find('\0'); nul != std::string::npos; nul = text.find('\0', nul)) {
+      text.replace(nul, 1, "\xEF\xBF\xBD");
+    }
+    out.push_back(std::move(text));
   }
   return out;
 }
