@@ -30,7 +30,9 @@ TaskSample induction_task(const TaskOptions& options) {
   sample.tokens.push_back(vocab.bos());
   sample.tokens.insert(sample.tokens.end(), first.begin(), first.end());
   sample.tokens.insert(sample.tokens.end(), first.begin(), first.end());
-  sample.answer_begin = 1 + repeat;
+  // The second copy's first token is unpredictable (nothing marks where the repeat starts); it
+  // is the cue, and every token after it is the induction answer.
+  sample.answer_begin = 2 + repeat;
   sample.answer_end = 1 + 2 * repeat;
 
   const std::vector<int32_t> other = draw();

@@ -1,5 +1,6 @@
-// Induction: <bos> then a random word sequence of n tokens, repeated once; the whole second copy
-// is the answer, since each of its tokens can be predicted from the first copy.
+// Induction: <bos> then a random word sequence of n tokens, repeated once. The answer is the
+// second copy after its first token: that token is the cue nothing predicts, and each later one
+// follows from the first copy.
 // n = (options.length - 1) / 2, at least kInductionMinRepeat.
 //
 // corrupted: the first copy redrawn, so nothing earlier predicts the second. metadata:

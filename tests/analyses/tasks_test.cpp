@@ -215,8 +215,8 @@ TEST(InductionTask, SecondHalfRepeatsTheFirst) {
     const int64_t repeat = (length - 1) / 2;
     ASSERT_EQ(static_cast<int64_t>(s.tokens.size()), 1 + 2 * repeat);
     EXPECT_EQ(meta(s, "repeat_begin"), 1 + repeat);
-    EXPECT_EQ(s.answer_begin, 1 + repeat);
-    EXPECT_EQ(span(s.tokens, 1, 1 + repeat), span(s.tokens, s.answer_begin, s.answer_end));
+    EXPECT_EQ(s.answer_begin, 2 + repeat);
+    EXPECT_EQ(span(s.tokens, 2, 1 + repeat), span(s.tokens, s.answer_begin, s.answer_end));
     for (const int64_t pos : changed(s)) EXPECT_LT(pos, 1 + repeat);
     EXPECT_EQ(span(s.corrupted, 1 + repeat, 1 + 2 * repeat),
               span(s.tokens, 1 + repeat, 1 + 2 * repeat));

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/recording_reader.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/shell.h"
 #include "tests/support/reference.h"
 
 namespace headscope {
@@ -22,21 +23,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  const std::string command = std::string(HEADSCOPE_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string output;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+test::ShellResult run(const std::string& args) {
+  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
 }
 
 std::string temp_path(const std::string& name) {

@@ -20,6 +20,7 @@
 #include "core/recording_writer.h"
 #include "notebooks_export/recording_export.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/shell.h"
 
 namespace headscope {
 namespace {
@@ -28,23 +29,9 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using test::shell;
 
-Result shell(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string output;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-Result cli(const std::string& args) {
+test::ShellResult cli(const std::string& args) {
   return shell(std::string(HEADSCOPE_CLI) + " " + args);
 }
 
@@ -56,7 +43,7 @@ bool has_notebook_python() {
 
 // Runs each export's README examples and notebook code cells in order (after
 // nbformat.validate when nbformat exists).
-Result run_exports(const std::vector<fs::path>& dirs) {
+test::ShellResult run_exports(const std::vector<fs::path>& dirs) {
   std::string command = "MPLBACKEND=Agg /usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
                         "/tests/notebooks_export/run_export.py";
   for (const fs::path& dir : dirs) command += " " + dir.string();
