@@ -16,6 +16,7 @@
 #include "core/float16.h"
 #include "core/recording_reader.h"
 #include "core/recording_writer.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
@@ -134,18 +135,11 @@ void write_full_run(RecordingWriter& writer) {
   run.commit();
 }
 
-class RecordingDimsTest : public ::testing::Test {
+class RecordingDimsTest : public test::TempDirTest {
  protected:
   void SetUp() override {
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::temp_directory_path() /
-           ("headscope_recording_dims_" + std::to_string(getpid()) + "_" + test);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "recording.h5").string();
-  }
-  void TearDown() override {
-    std::error_code error;
-    fs::remove_all(dir_, error);
+    TempDirTest::SetUp();
+    path_ = path("recording.h5");
   }
 
   void write_file() {
@@ -166,7 +160,6 @@ class RecordingDimsTest : public ::testing::Test {
     return {pclose(pipe), output};
   }
 
-  fs::path dir_;
   std::string path_;
 };
 

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/recording_reader.h"
 #include "core/recording_writer.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
@@ -74,18 +75,11 @@ void write_run(RecordingWriter& writer, int run) {
   run_writer.commit();
 }
 
-class RecordingTest : public ::testing::Test {
+class RecordingTest : public test::TempDirTest {
  protected:
   void SetUp() override {
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::temp_directory_path() /
-           ("headscope_recording_" + std::to_string(getpid()) + "_" + test);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "recording.h5").string();
-  }
-  void TearDown() override {
-    std::error_code error;
-    fs::remove_all(dir_, error);
+    TempDirTest::SetUp();
+    path_ = path("recording.h5");
   }
 
   void write_two_runs() {
@@ -110,7 +104,6 @@ class RecordingTest : public ::testing::Test {
     return names;
   }
 
-  fs::path dir_;
   std::string path_;
 };
 

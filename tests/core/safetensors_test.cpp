@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
@@ -58,27 +59,14 @@ void parse(const std::vector<uint8_t>& bytes) {
 // One tensor entry "w": {...} with the given fields, in a header with nothing else.
 std::string one_tensor(const std::string& fields) { return "{\"w\": {" + fields + "}}"; }
 
-class TempDir : public testing::Test {
+class TempDir : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("headscope_" + std::string(info->test_suite_name()) + "_" +
-                                        info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   void write(const std::string& name, const std::string& text) const {
     std::ofstream(path(name), std::ios::binary) << text;
   }
   void write(const std::string& name, const std::vector<uint8_t>& bytes) const {
     write(name, std::string(bytes.begin(), bytes.end()));
   }
-
-  fs::path dir_;
 };
 
 using SafetensorsTest = TempDir;
