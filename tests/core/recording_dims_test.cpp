@@ -16,6 +16,8 @@
 #include "core/float16.h"
 #include "core/recording_reader.h"
 #include "core/recording_writer.h"
+#include "tests/support/error_message.h"
+#include "tests/support/shell.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -151,28 +153,14 @@ class RecordingDimsTest : public test::TempDirTest {
   std::pair<int, std::string> run_python(const std::string& code) const {
     const std::string script = (dir_ / "check.py").string();
     std::ofstream(script) << code;
-    const std::string command = "/usr/bin/python3 '" + script + "' '" + path_ + "' 2>&1";
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return {-1, "popen failed"};
-    std::string output;
-    char buffer[4096];
-    while (const size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-    return {pclose(pipe), output};
+    const auto result = test::shell("/usr/bin/python3 '" + script + "' '" + path_ + "'");
+    return {result.status, result.output};
   }
 
   std::string path_;
 };
 
-template <typename Error, typename Call>
-std::string error_message(Call call) {
-  try {
-    call();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return "";
-}
+using test::error_message;
 
 bool python_has(const char* modules) {
   const std::string command =

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/recording_reader.h"
 #include "core/recording_writer.h"
+#include "tests/support/error_message.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -107,16 +108,7 @@ class RecordingTest : public test::TempDirTest {
   std::string path_;
 };
 
-template <typename Error, typename Call>
-std::string error_message(Call call) {
-  try {
-    call();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return "";
-}
+using test::error_message;
 
 TEST_F(RecordingTest, RoundTripsTwoRuns) {
   {
