@@ -19,7 +19,7 @@ namespace {
 constexpr int64_t kEvalBatch = 16;
 
 struct TrainArgs {
-  std::string recipe, out, device = "cpu", save_dtype = "f32";
+  std::string recipe, out, device = "cpu", save_dtype = "f32", init;
   int64_t steps = 0;
   bool quiet = false;
 };
@@ -50,6 +50,7 @@ void train_command(const TrainArgs& args) {
   options.device = parse_device(args.device);
   if (args.steps > 0) options.steps = args.steps;
   options.quiet = args.quiet;
+  options.init_from = args.init;
   options.log = args.quiet ? nullptr : &std::cout;
   if (args.save_dtype != "f32" && args.save_dtype != "bf16") {
     throw InvalidInput("--save-dtype: expected f32 or bf16, got " + args.save_dtype);
@@ -112,6 +113,8 @@ void add_zoo_command(CLI::App& app) {
   train->add_option("--steps", train_args->steps, "Override the recipe's step count")
       ->check(CLI::PositiveNumber);
   train->add_option("--save-dtype", train_args->save_dtype, "Checkpoint dtype: f32 or bf16");
+  train->add_option("--init", train_args->init,
+                    "Start from this model directory's weights (same shape as the recipe's)");
   train->add_flag("--quiet", train_args->quiet, "No progress bar or evaluation lines");
   train->callback([train_args] { train_command(*train_args); });
 

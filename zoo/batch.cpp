@@ -8,8 +8,7 @@
 
 namespace headscope {
 
-Batch make_batch(const std::vector<TaskSample>& samples, int64_t pad_id, double answer_weight,
-                 double filler_weight, torch::Device device) {
+Batch make_batch(const std::vector<TaskSample>& samples, int64_t pad_id, torch::Device device) {
   HS_ASSERT(!samples.empty());
   int64_t length = 0;
   for (const auto& s : samples) length = std::max<int64_t>(length, s.tokens.size());
@@ -17,9 +16,11 @@ Batch make_batch(const std::vector<TaskSample>& samples, int64_t pad_id, double 
   const auto batch = static_cast<int64_t>(samples.size());
 
   auto tokens = torch::full({batch, length}, pad_id, torch::kInt64);
-  auto weights = torch::zeros({batch, length - 1}, torch::kFloat32);
+  auto answer = torch::zeros({batch, length - 1}, torch::kFloat32);
+  auto filler = torch::zeros({batch, length - 1}, torch::kFloat32);
   auto tok = tokens.accessor<int64_t, 2>();
-  auto w = weights.accessor<float, 2>();
+  auto a = answer.accessor<float, 2>();
+  auto f = filler.accessor<float, 2>();
   Batch out;
   for (int64_t b = 0; b < batch; ++b) {
     const TaskSample& s = samples[static_cast<size_t>(b)];
@@ -29,7 +30,7 @@ Batch make_batch(const std::vector<TaskSample>& samples, int64_t pad_id, double 
     // Token t is predicted at position t - 1; token 0 is never a target.
     for (const auto& [begin, end] : s.filler) {
       for (int64_t t = std::max<int64_t>(begin, 1); t < std::min(end, n); ++t) {
-        w[b][t - 1] = static_cast<float>(filler_weight);
+        f[b][t - 1] = 1.0f;
       }
     }
     if (s.answer_begin < 1 || s.answer_end > n || s.answer_begin >= s.answer_end) {
@@ -38,13 +39,23 @@ Batch make_batch(const std::vector<TaskSample>& samples, int64_t pad_id, double 
                          ") outside its " + std::to_string(n) + " tokens");
     }
     for (int64_t t = s.answer_begin; t < s.answer_end; ++t) {
-      w[b][t - 1] = static_cast<float>(answer_weight);
+      a[b][t - 1] = 1.0f;
+      f[b][t - 1] = 0.0f;
     }
   }
   out.targets = tokens.slice(1, 1).contiguous().to(device);
   out.tokens = tokens.to(device);
-  out.weights = weights.to(device);
+  out.answer_mask = answer.to(device);
+  out.filler_mask = filler.to(device);
   return out;
+}
+
+torch::Tensor weighted_task_loss(const torch::Tensor& token_loss, const Batch& batch,
+                                 double answer_weight, double filler_weight) {
+  auto part = [&](const torch::Tensor& mask) {
+    return (token_loss * mask).sum() / mask.sum().clamp_min(1.0);
+  };
+  return answer_weight * part(batch.answer_mask) + filler_weight * part(batch.filler_mask);
 }
 
 }  // namespace headscope

@@ -21,7 +21,7 @@ TaskScore score_samples(const Transformer& model, const std::vector<TaskSample>&
   for (size_t first = 0; first < samples.size(); first += static_cast<size_t>(batch_size)) {
     const size_t last = std::min(samples.size(), first + static_cast<size_t>(batch_size));
     const std::vector<TaskSample> chunk(samples.begin() + first, samples.begin() + last);
-    const Batch batch = make_batch(chunk, pad_id, 1.0, 0.0, model.device());
+    const Batch batch = make_batch(chunk, pad_id, model.device());
     const auto logits = model.forward(batch.tokens).to(torch::kFloat32).cpu();
     const auto predicted = logits.argmax(-1);
     const auto pred = predicted.accessor<int64_t, 2>();

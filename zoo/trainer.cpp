@@ -10,6 +10,7 @@
 
 #include "analyses/tasks/generate_task.h"
 #include "analyses/tasks/vocabulary.h"
+#include "core/error.h"
 #include "core/progress_bar.h"
 #include "core/transformer.h"
 #include "zoo/batch.h"
@@ -90,6 +91,24 @@ void log_scores(std::ostream* log, int64_t step, const std::map<std::string, Tas
   *log << line.str() << "\n";
 }
 
+void copy_initial_weights(const std::string& dir, const ModelConfig& config,
+                          const ModelWeights& weights, torch::Device device) {
+  const auto init =
+      Transformer::load(dir, ModelLoadOptions().with_dtype(torch::kFloat32).with_device(device));
+  const ModelConfig& c = init->config();
+  if (c.n_layers != config.n_layers || c.n_heads != config.n_heads ||
+      c.n_kv_heads != config.n_kv_heads || c.d_model != config.d_model ||
+      c.d_head != config.d_head || c.d_mlp != config.d_mlp || c.vocab_size != config.vocab_size ||
+      c.tied_embeddings != config.tied_embeddings) {
+    throw InvalidInput("--init " + dir + ": the model's shape differs from the recipe's model");
+  }
+  const std::vector<torch::Tensor> from = parameters(init->weights());
+  const std::vector<torch::Tensor> to = parameters(weights);
+  HS_ASSERT(from.size() == to.size());
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < to.size(); ++i) to[i].copy_(from[i]);
+}
+
 }  // namespace
 
 TaskSample generated_sample(const TaskMix& task, int64_t length, uint64_t seed) {
@@ -116,6 +135,9 @@ TrainResult train(const Recipe& recipe, const SampleFn& sample, const TrainOptio
   if (options.device.is_cuda()) at::globalContext().setFloat32MatmulPrecision("high");  // TF32
 
   const ModelWeights weights = init_llama_weights(recipe.model, s.seed, options.device);
+  if (!options.init_from.empty()) {
+    copy_initial_weights(options.init_from, recipe.model, weights, options.device);
+  }
   const auto model = Transformer::from_weights(recipe.model, weights, options.out_dir);
   const std::vector<torch::Tensor> params = parameters(weights);
   auto optimizer = make_optimizer(weights, s);
@@ -138,8 +160,7 @@ TrainResult train(const Recipe& recipe, const SampleFn& sample, const TrainOptio
     for (int64_t i = 0; i < s.batch_size; ++i) {
       samples.push_back(sample(task, length, mix(batch_seed, 2 + static_cast<uint64_t>(i))));
     }
-    const Batch batch = make_batch(samples, recipe.special.pad, recipe.answer_weight,
-                                   recipe.filler_weight, options.device);
+    const Batch batch = make_batch(samples, recipe.special.pad, options.device);
 
     const double lr = learning_rate(s, steps, step);
     for (auto& group : optimizer.param_groups()) {
@@ -150,10 +171,12 @@ TrainResult train(const Recipe& recipe, const SampleFn& sample, const TrainOptio
     const int64_t vocab = logits.size(-1);
     const auto predicted = logits.slice(1, 0, logits.size(1) - 1).reshape({-1, vocab});
     const auto token_loss = torch::nn::functional::cross_entropy(
-        predicted, batch.targets.reshape({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    const auto w = batch.weights.reshape({-1});
-    const auto loss = (token_loss * w).sum() / w.sum().clamp_min(1e-12);
+                                predicted, batch.targets.reshape({-1}),
+                                torch::nn::functional::CrossEntropyFuncOptions().reduction(
+                                    torch::kNone))
+                                .view_as(batch.answer_mask);
+    const auto loss =
+        weighted_task_loss(token_loss, batch, recipe.answer_weight, recipe.filler_weight);
     loss.backward();
     if (s.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(params, s.grad_clip);
     optimizer.step();

@@ -32,6 +32,9 @@ struct TrainOptions {
   bool quiet = false;            // no progress bar
   std::ostream* log = nullptr;   // evaluation lines, when set
   CheckpointDType save_dtype = CheckpointDType::kF32;
+  // A model directory whose weights replace the random initialisation (continuing a run on a
+  // fresh optimizer and schedule); its shape must match the recipe's model.
+  std::string init_from;
 };
 
 struct TrainResult {
