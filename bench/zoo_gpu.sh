@@ -4,8 +4,8 @@
 #   RECIPES (default needle-4x8): recipe names or .json paths, trained concurrently
 #   TRAIN_SECONDS (default 360): wall-clock budget for training; steps are sized from a probe
 #   INIT_<n> (optional): model directory the n-th recipe (0-based) starts from (zoo train --init)
-# Results under $OUT/<recipe>/: model/ (bf16 checkpoint), eval.jsonl, train.log;
-# $OUT/hf_parity.json for the first recipe.
+# Results: $OUT/<recipe>.tar.gz holding <recipe>/model/ (bf16 checkpoint), eval.jsonl, train.log
+# (one archive each: the device tool returns few files); $OUT/hf_parity.json for the first recipe.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/headscope-zoo}
@@ -56,3 +56,8 @@ for r in "${recipes[@]}"; do
   echo "== $(name_of "$r")"; tail -8 "$out/$(name_of "$r")/train.log"; cat "$out/$(name_of "$r")/eval.jsonl"
 done
 python3 bench/hf_parity.py "$out/$(name_of "${recipes[0]}")/model" "$hs" "$out/hf_parity.json"
+for r in "${recipes[@]}"; do
+  n=$(name_of "$r")
+  rm -rf "$out/$n/model/checkpoints"
+  tar -czf "$out/$n.tar.gz" -C "$out" "$n" && rm -rf "${out:?}/$n"
+done

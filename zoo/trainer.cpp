@@ -1,5 +1,6 @@
 #include "zoo/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -36,6 +37,21 @@ uint64_t mix(uint64_t a, uint64_t b) {
 int64_t pick_length(const TaskMix& task, uint64_t seed) {
   const auto range = static_cast<uint64_t>(task.max_length - task.min_length + 1);
   return task.min_length + static_cast<int64_t>(mix(seed, 1) % range);
+}
+
+// One length per training step, log-uniform over all tasks' ranges (short sequences often, so
+// retrieval circuits form early; long ones a quarter of the time at 64..1024), each task's
+// sample clamped into its own range.
+int64_t step_length(const std::vector<TaskMix>& tasks, uint64_t seed) {
+  int64_t low = tasks[0].min_length, high = tasks[0].max_length;
+  for (const auto& t : tasks) {
+    low = std::min(low, t.min_length);
+    high = std::max(high, t.max_length);
+  }
+  const double u = static_cast<double>(mix(seed, 1) >> 11) * 0x1.0p-53;
+  const double length = std::exp(std::log(static_cast<double>(low)) +
+                                 u * std::log(static_cast<double>(high + 1) / low));
+  return std::min<int64_t>(high, static_cast<int64_t>(length));
 }
 
 const TaskMix& pick_task(const std::vector<TaskMix>& tasks, uint64_t seed) {
@@ -153,12 +169,16 @@ TrainResult train(const Recipe& recipe, const SampleFn& sample, const TrainOptio
   const auto start = std::chrono::steady_clock::now();
   const uint64_t train_seed = mix(s.seed, kTrainStream);
   for (int64_t step = 0; step < steps; ++step) {
+    // Every batch mixes the tasks (each row draws its own), so each task gets a gradient at
+    // every step; rows share one length so padding stays small for the long tasks.
     const uint64_t batch_seed = mix(train_seed, static_cast<uint64_t>(step));
-    const TaskMix& task = pick_task(recipe.tasks, batch_seed);
-    const int64_t length = pick_length(task, batch_seed);
+    const int64_t length = step_length(recipe.tasks, batch_seed);
     std::vector<TaskSample> samples;
     for (int64_t i = 0; i < s.batch_size; ++i) {
-      samples.push_back(sample(task, length, mix(batch_seed, 2 + static_cast<uint64_t>(i))));
+      const uint64_t row_seed = mix(batch_seed, 2 + static_cast<uint64_t>(i));
+      const TaskMix& task = pick_task(recipe.tasks, row_seed);
+      samples.push_back(
+          sample(task, std::clamp(length, task.min_length, task.max_length), row_seed));
     }
     const Batch batch = make_batch(samples, recipe.special.pad, options.device);
 

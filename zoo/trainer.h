@@ -1,5 +1,5 @@
-// The training loop: AdamW with warm-up and cosine decay, gradient clipping, batches of one task
-// and one sampled length, periodic per-task evaluation and Hugging Face checkpoints.
+// The training loop: AdamW with warm-up and cosine decay, gradient clipping, batches mixing the
+// tasks at one sampled length, periodic per-task evaluation and Hugging Face checkpoints.
 #pragma once
 
 #include <cstdint>
