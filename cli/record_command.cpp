@@ -1,5 +1,5 @@
 // headscope record MODEL (--prompt TEXT | --tokens 1,2,3 | --tokens-file F) --out FILE.h5
-//   [--attention full|stats|none] [--hooks NAME_OR_GLOB,...] [--save-logits] [--dtype f16|f32]
+//   [--attention full|stats|both|none] [--hooks NAME_OR_GLOB,...] [--save-logits] [--dtype f16|f32]
 //   [--device cpu|cuda] ...
 #include <sys/stat.h>
 
@@ -59,8 +59,9 @@ bool file_exists(const std::string& path) {
 AttentionRecording parse_attention(const std::string& text) {
   if (text == "full") return AttentionRecording::kFull;
   if (text == "stats") return AttentionRecording::kStats;
+  if (text == "both") return AttentionRecording::kFullAndStats;
   if (text == "none") return AttentionRecording::kNone;
-  throw InvalidInput("--attention: expected full, stats or none, got '" + text + "'");
+  throw InvalidInput("--attention: expected full, stats, both or none, got '" + text + "'");
 }
 
 void check_lengths(const std::vector<std::vector<int64_t>>& runs, const ModelConfig& c,
@@ -178,7 +179,7 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Output HDF5 file")->required();
   cmd->add_option("--attention", args->attention,
                   "full: every hook_pattern [H, T, T]; stats: attention_stats/ (memory linear "
-                  "in T); none");
+                  "in T); both; none");
   cmd->add_option("--hooks", args->hooks, "Further hooks to store, names or globs, comma-separated")
       ->delimiter(',');
   cmd->add_option("--sink", args->stats.sink, "stats: keys counted as the sink")

@@ -41,7 +41,10 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
     throw InvalidInput("record dtype must be f32 or f16");
   }
   std::vector<std::string> hooks = options.hooks;
-  if (options.attention == AttentionRecording::kFull) hooks.push_back("blocks.*.attn.hook_pattern");
+  if (options.attention == AttentionRecording::kFull ||
+      options.attention == AttentionRecording::kFullAndStats) {
+    hooks.push_back("blocks.*.attn.hook_pattern");
+  }
   ScopedHooks scoped(model);
   // Overlapping globs may name one hook twice; it is stored once.
   std::set<std::string> written;
@@ -64,7 +67,8 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
     }
   }
   std::optional<AttentionStatsRecorder> stats;
-  if (options.attention == AttentionRecording::kStats) {
+  if (options.attention == AttentionRecording::kStats ||
+      options.attention == AttentionRecording::kFullAndStats) {
     stats.emplace(model, run, static_cast<int64_t>(tokens.size()), options.stats);
   }
   torch::NoGradGuard no_grad;

@@ -17,6 +17,7 @@ namespace headscope {
 enum class AttentionRecording : uint8_t {
   kFull,   // blocks.L.attn.hook_pattern [n_heads, T, T] per layer
   kStats,  // attention_stats/ (see kernels/attention_stats.h)
+  kFullAndStats,
   kNone,
 };
 

@@ -11,8 +11,8 @@
 namespace headscope {
 
 struct Batch {
-  torch::Tensor tokens;     // [B, T] int64, right-padded with the pad id
-  torch::Tensor targets;    // [B, T-1]: tokens shifted left (position t predicts t+1)
+  torch::Tensor tokens;   // [B, T] int64, right-padded with the pad id
+  torch::Tensor targets;  // [B, T-1]: tokens shifted left (position t predicts t+1)
   // [B, T-1] float32, 1 where the prediction is an answer token / a filler token, else 0.
   torch::Tensor answer_mask;
   torch::Tensor filler_mask;

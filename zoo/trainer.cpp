@@ -190,11 +190,11 @@ TrainResult train(const Recipe& recipe, const SampleFn& sample, const TrainOptio
     const auto logits = model->forward(batch.tokens);
     const int64_t vocab = logits.size(-1);
     const auto predicted = logits.slice(1, 0, logits.size(1) - 1).reshape({-1, vocab});
-    const auto token_loss = torch::nn::functional::cross_entropy(
-                                predicted, batch.targets.reshape({-1}),
-                                torch::nn::functional::CrossEntropyFuncOptions().reduction(
-                                    torch::kNone))
-                                .view_as(batch.answer_mask);
+    const auto token_loss =
+        torch::nn::functional::cross_entropy(
+            predicted, batch.targets.reshape({-1}),
+            torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+            .view_as(batch.answer_mask);
     const auto loss =
         weighted_task_loss(token_loss, batch, recipe.answer_weight, recipe.filler_weight);
     loss.backward();

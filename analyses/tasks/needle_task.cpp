@@ -123,6 +123,7 @@ TaskSample needle_task(const TaskOptions& options) {
                      {"value", value_text},
                      {"needle_begin", std::to_string(needle_begin)},
                      {"needle_end", std::to_string(needle_end)},
+                     {"question_begin", std::to_string(question_begin)},
                      {"value_begin", std::to_string(needle_begin + value_begin)},
                      {"value_end", std::to_string(needle_begin + value_end)}};
   return sample;

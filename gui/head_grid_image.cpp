@@ -1,0 +1,146 @@
+#include "gui/head_grid_image.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <QtCore/QByteArray>
+#include <QtCore/QtGlobal>
+#include <QtGui/QColor>
+#include <QtGui/QFont>
+#include <QtGui/QGuiApplication>
+#include <QtGui/QImage>
+#include <QtGui/QPainter>
+
+#include "core/error.h"
+
+namespace headscope {
+namespace {
+
+// Qt's start-up notes (no XDG_RUNTIME_DIR on a server, ...) are not the user's business; real
+// failures surface as exceptions from the drawing code.
+void quiet_qt_messages(QtMsgType type, const QMessageLogContext&, const QString& message) {
+  if (type == QtCriticalMsg || type == QtFatalMsg) {
+    std::fprintf(stderr, "Qt: %s\n", message.toLocal8Bit().constData());
+  }
+}
+
+// Text needs a QGuiApplication (fonts); without a display it runs on the offscreen platform.
+void ensure_application() {
+  if (QGuiApplication::instance() != nullptr) return;
+  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  qInstallMessageHandler(quiet_qt_messages);
+  static int argc = 1;
+  static char name[] = "headscope";
+  static char* argv[] = {name, nullptr};
+  static const std::unique_ptr<QGuiApplication> app = std::make_unique<QGuiApplication>(argc, argv);
+}
+
+// Dark blue through teal and green to yellow: monotone in lightness, readable in grey.
+QColor colour_at(double t) {
+  static constexpr std::array<std::array<int, 3>, 5> kStops = {
+      {{24, 28, 66}, {44, 92, 142}, {34, 146, 140}, {122, 198, 82}, {248, 228, 48}}};
+  t = std::clamp(t, 0.0, 1.0) * (kStops.size() - 1);
+  const auto i = std::min<size_t>(static_cast<size_t>(t), kStops.size() - 2);
+  const double f = t - static_cast<double>(i);
+  auto mix = [&](int c) {
+    return static_cast<int>(std::lround(kStops[i][c] * (1 - f) + kStops[i + 1][c] * f));
+  };
+  return QColor(mix(0), mix(1), mix(2));
+}
+
+QString number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, std::abs(v) >= 100 ? "%.0f" : "%.2f", v);
+  return QString::fromLatin1(text);
+}
+
+}  // namespace
+
+void write_head_grid_png(const HeadGrid& grid, const std::string& path,
+                         const HeadGridImageOptions& options) {
+  if (grid.value.empty() || grid.value[0].empty()) {
+    throw InvalidInput("head grid '" + grid.title + "': no layers or no heads to draw");
+  }
+  const auto layers = static_cast<int>(grid.value.size());
+  const auto heads = static_cast<int>(grid.value[0].size());
+  double low = INFINITY, high = -INFINITY;
+  for (const auto& row : grid.value) {
+    if (static_cast<int>(row.size()) != heads) {
+      throw InvalidInput("head grid '" + grid.title + "': layers have different head counts");
+    }
+    for (double v : row) {
+      if (std::isfinite(v)) low = std::min(low, v), high = std::max(high, v);
+    }
+  }
+  low = options.low.value_or(std::isfinite(low) ? low : 0.0);
+  high = options.high.value_or(std::isfinite(high) ? high : 1.0);
+  if (!(high > low)) high = low + 1.0;
+
+  ensure_application();
+  const int cell = options.cell, left = 70, top = 56, bar = 18, right = 90, bottom = 40;
+  QImage image(left + heads * cell + right, top + layers * cell + bottom, QImage::Format_RGB32);
+  image.fill(Qt::white);
+  QPainter painter(&image);
+  painter.setRenderHint(QPainter::Antialiasing);
+  QFont font("DejaVu Sans");
+  font.setPixelSize(13);
+  painter.setFont(font);
+
+  painter.setPen(Qt::black);
+  painter.drawText(QRect(0, 8, image.width(), 22), Qt::AlignCenter,
+                   QString::fromStdString(grid.title));
+  for (int h = 0; h < heads; ++h) {
+    painter.drawText(QRect(left + h * cell, top - 22, cell, 20), Qt::AlignCenter,
+                     QString::number(h));
+  }
+  painter.drawText(QRect(left, top + layers * cell + 8, heads * cell, 20), Qt::AlignCenter, "head");
+  for (int l = 0; l < layers; ++l) {
+    painter.drawText(QRect(0, top + l * cell, left - 8, cell), Qt::AlignRight | Qt::AlignVCenter,
+                     "layer " + QString::number(l));
+  }
+
+  for (int l = 0; l < layers; ++l) {
+    for (int h = 0; h < heads; ++h) {
+      const double v = grid.value[static_cast<size_t>(l)][static_cast<size_t>(h)];
+      const QRect box(left + h * cell, top + l * cell, cell, cell);
+      if (!std::isfinite(v)) {
+        painter.fillRect(box, QBrush(Qt::lightGray, Qt::BDiagPattern));
+        continue;
+      }
+      const double t = (v - low) / (high - low);
+      painter.fillRect(box, colour_at(t));
+      if (options.annotate) {
+        painter.setPen(t > 0.6 ? Qt::black : Qt::white);
+        painter.drawText(box, Qt::AlignCenter, number(v));
+      }
+    }
+  }
+
+  // Colour bar with its ends and the unit.
+  const int bar_x = left + heads * cell + 24, bar_h = layers * cell;
+  for (int y = 0; y < bar_h; ++y) {
+    painter.setPen(colour_at(1.0 - static_cast<double>(y) / std::max(1, bar_h - 1)));
+    painter.drawLine(bar_x, top + y, bar_x + bar, top + y);
+  }
+  painter.setPen(Qt::black);
+  painter.drawText(QRect(bar_x + bar + 4, top - 8, 60, 16), Qt::AlignLeft, number(high));
+  painter.drawText(QRect(bar_x + bar + 4, top + bar_h - 8, 60, 16), Qt::AlignLeft, number(low));
+  painter.drawText(QRect(bar_x - 20, top + bar_h + 8, 80, 20), Qt::AlignCenter,
+                   QString::fromStdString(grid.unit));
+  painter.end();
+
+  const std::string partial = path + ".partial";
+  if (!image.save(QString::fromStdString(partial), "PNG")) {
+    std::filesystem::remove(partial);
+    throw IoError(path + ": could not write the PNG image");
+  }
+  std::error_code error;
+  std::filesystem::rename(partial, path, error);
+  if (error) throw IoError(path + ": " + error.message());
+}
+
+}  // namespace headscope
