@@ -110,6 +110,11 @@ void run(const RetrievalArgs& args) {
   }
   if (args.append && !exists) throw InvalidInput("--append: " + args.out + " does not exist");
   const RetrievalSemantics semantics = parse_retrieval_semantics(args.semantics);
+  // Input files are read before the model, whose loading is the slow part.
+  std::vector<Needle> needles;
+  if (!args.needles.empty()) needles = load_needles_jsonl(args.needles);
+  std::string haystack;
+  if (!args.haystack.empty()) haystack = load_haystack_text(args.haystack);
   auto model = load_model(args.model, args.device, args.compute_dtype);
   std::optional<Tokenizer> tokenizer =
       args.tokenizer.empty() ? tokenizer_for(args.model) : Tokenizer::load(args.tokenizer);
@@ -123,10 +128,8 @@ void run(const RetrievalArgs& args) {
   options.with_max_new_tokens(args.max_new_tokens);
   if (!args.lengths.empty()) options.with_lengths(args.lengths);
   if (!args.depths.empty()) options.with_depths(args.depths);
-  if (!args.needles.empty()) options.with_needles(load_needles_jsonl(args.needles));
-  if (!args.haystack.empty()) {
-    options.with_haystack(load_haystack_text(args.haystack), args.haystack);
-  }
+  if (!needles.empty()) options.with_needles(std::move(needles));
+  if (!haystack.empty()) options.with_haystack(std::move(haystack), args.haystack);
   if (!args.question_template.empty()) options.with_question_template(args.question_template);
   if (args.append) check_same_model(args.out, *model);
 
