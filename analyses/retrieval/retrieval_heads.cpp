@@ -20,6 +20,7 @@ namespace {
 constexpr int64_t kDefaultDepths = 10;
 constexpr int64_t kDefaultLengths = 4;
 constexpr int64_t kDefaultMaxLength = 4096;
+constexpr int64_t kMinDefaultLength = 64;
 
 // Keeps each layer's query of the current forward pass (after rotary where the model has it);
 // listens to nothing else, so every layer keeps its fused attention.
@@ -213,7 +214,11 @@ RetrievalOptions RetrievalOptions::for_model(const ModelConfig& config) {
   const int64_t top =
       std::min<int64_t>(kDefaultMaxLength, config.max_positions - options.max_new_tokens);
   for (int64_t i = 1; i <= kDefaultLengths; ++i) {
-    options.lengths.push_back(std::max<int64_t>(2, top * i / kDefaultLengths));
+    // Shorter prompts than kMinDefaultLength hold hardly any haystack.
+    const int64_t length = std::max<int64_t>(kMinDefaultLength, top * i / kDefaultLengths);
+    if (options.lengths.empty() || options.lengths.back() != length) {
+      options.lengths.push_back(length);
+    }
   }
   return options;
 }

@@ -66,8 +66,8 @@ struct RetrievalOptions {
   std::function<void(int64_t, int64_t)> on_sample;
 
   // Defaults for a model: bos and eos from its config (when inside the vocabulary), depths
-  // 0, 1/9, ..., 1, and four lengths evenly spaced up to min(4096, max_positions -
-  // max_new_tokens).
+  // 0, 1/9, ..., 1, and up to four lengths evenly spaced up to min(4096, max_positions -
+  // max_new_tokens), none below 64.
   static RetrievalOptions for_model(const ModelConfig& config);
 
   RetrievalOptions& with_lengths(std::vector<int64_t> v) { return lengths = std::move(v), *this; }

@@ -417,6 +417,22 @@ TEST(RetrievalDetect, AggregatesAcceptedSamplesAndGroups) {
   EXPECT_TRUE(torch::equal(result.score, sample.score));
 }
 
+TEST(RetrievalDetect, DefaultsFollowTheModel) {
+  ModelConfig config = base_config(1, 2, 2, 8, 4);
+  config.max_positions = 1024;
+  config.bos_token_id = 256;
+  config.eos_token_id = 100000;  // outside the vocabulary: not used
+  const RetrievalOptions options = RetrievalOptions::for_model(config);
+  EXPECT_EQ(options.lengths, (std::vector<int64_t>{243, 487, 730, 974}));
+  ASSERT_EQ(options.depths.size(), 10u);
+  EXPECT_EQ(options.depths.front(), 0.0);
+  EXPECT_EQ(options.depths.back(), 1.0);
+  EXPECT_EQ(options.bos, std::optional<int32_t>(256));
+  EXPECT_TRUE(options.stop_tokens.empty());
+  config.max_positions = 128;
+  EXPECT_EQ(RetrievalOptions::for_model(config).lengths, (std::vector<int64_t>{64, 78}));
+}
+
 TEST(RetrievalDetect, RejectsBadOptions) {
   auto model = copy_model();
   const Tokenizer& tok = zoo_tokenizer();
