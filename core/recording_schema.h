@@ -25,8 +25,10 @@
 //       block_mass/layer_<l> [H, ceil(T/B), ceil(T/B)] (l in decimal).
 //     Group attributes (int64): block_size B, sink (keys counted as the sink), window (keys
 //     counted as local), k.
-//  9. /analyses/<name>/... (not written yet): analysis results such as retrieval_heads/score
-//     [L, H]; attributes hold every parameter.
+//  9. /analyses/<name>/...: analysis results such as retrieval_heads/score float64 [L, H];
+//     attributes hold every parameter. An analysis being written lives in
+//     /analyses/.partial_<name> until it is complete (readers skip it; the next writer of that
+//     analysis deletes it).
 // 10. Dimension scales: committing a run creates a 1-D int64 dataset in /runs/<i> for every
 //     dimension its datasets use, named after the dimension, and attaches it to their axes as an
 //     HDF5 dimension scale (axis label = the same name). xarray (engine h5netcdf) then opens
@@ -58,6 +60,7 @@ inline constexpr char kAttrModelPath[] = "model_path";
 inline constexpr char kModelGroup[] = "/model";
 inline constexpr char kConfigJsonPath[] = "/model/config_json";
 inline constexpr char kRunsGroup[] = "/runs";
+inline constexpr char kAnalysesGroup[] = "/analyses";
 inline constexpr char kPartialRunPrefix[] = ".partial_";
 inline constexpr char kTokens[] = "tokens";
 inline constexpr char kTokenText[] = "token_text";

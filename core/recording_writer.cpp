@@ -84,6 +84,8 @@ H5Id copy_type(hid_t predefined, const H5Where& where) {
 
 H5Id file_type(DType dtype, const H5Where& where) {
   switch (dtype) {
+    case DType::kF64:
+      return copy_type(H5T_IEEE_F64LE, where);
     case DType::kF32:
       return copy_type(H5T_IEEE_F32LE, where);
     case DType::kF16:
@@ -94,7 +96,7 @@ H5Id file_type(DType dtype, const H5Where& where) {
       return copy_type(H5T_STD_I64LE, where);
     default:
       throw InvalidInput(where.str() + ": cannot store " + dtype_name(dtype) +
-                         " in a recording (float32, float16, int32 or int64 only)");
+                         " in a recording (float64, float32, float16, int32 or int64 only)");
   }
 }
 
@@ -102,17 +104,20 @@ H5Id file_type(DType dtype, const H5Where& where) {
 DType stored_dtype(hid_t type, const H5Where& where) {
   const H5T_class_t type_class = H5Tget_class(type);
   const size_t size = H5Tget_size(type);
+  if (type_class == H5T_FLOAT && size == 8) return DType::kF64;
   if (type_class == H5T_FLOAT && size == 4) return DType::kF32;
   if (type_class == H5T_FLOAT && size == 2) return DType::kF16;
   if (type_class == H5T_INTEGER && size == 4) return DType::kI32;
   if (type_class == H5T_INTEGER && size == 8) return DType::kI64;
-  throw InvalidInput(where.str() + ": not a float32, float16, int32 or int64 dataset");
+  throw InvalidInput(where.str() + ": not a float64, float32, float16, int32 or int64 dataset");
 }
 
 // Memory type of data already in the file's dtype; float16 bits are laid out as in the file
 // (little-endian hosts only, like every machine headscope targets).
 hid_t memory_type(DType dtype, hid_t stored_type) {
   switch (dtype) {
+    case DType::kF64:
+      return H5T_NATIVE_DOUBLE;
     case DType::kF32:
       return H5T_NATIVE_FLOAT;
     case DType::kI32:
@@ -429,6 +434,179 @@ void RunWriter::attach_dimension_scales() {
                "label axis " + std::to_string(axis));
     }
   }
+}
+
+namespace {
+
+std::string partial_analysis_name(const std::string& name) {
+  return kPartialRunPrefix + name;
+}
+
+}  // namespace
+
+AnalysisWriter::AnalysisWriter(std::string path, std::string name, H5Id file, H5Id analyses,
+                               H5Id group)
+    : path_(std::move(path)),
+      name_(std::move(name)),
+      file_(std::move(file)),
+      analyses_(std::move(analyses)),
+      group_(std::move(group)) {}
+
+AnalysisWriter::~AnalysisWriter() {
+  if (!group_) return;
+  group_.reset();
+  // Best effort, as for runs: a leftover partial group is invisible and replaced next time.
+  if (H5Ldelete(analyses_.get(), partial_analysis_name(name_).c_str(), H5P_DEFAULT) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+  }
+}
+
+AnalysisWriter AnalysisWriter::begin(const std::string& path, const std::string& name) {
+  h5_init();
+  const H5Where where{path, std::string(kAnalysesGroup) + "/" + name};
+  if (name.empty() || name.find('/') != std::string::npos || name == "." ||
+      name.rfind(kPartialRunPrefix, 0) == 0) {
+    throw InvalidInput(where.str() + ": invalid analysis name '" + name + "'");
+  }
+  check_text(name, where, "analysis name");
+  H5Id file = open_recording_file(path, H5F_ACC_RDWR);
+  check_format_version(file.get(), path);
+  const H5Where group_where{path, kAnalysesGroup};
+  const bool exists =
+      h5_check(H5Lexists(file.get(), kAnalysesGroup, H5P_DEFAULT), group_where, "look up") > 0;
+  H5Id analyses =
+      exists ? h5_own(H5Gopen2(file.get(), kAnalysesGroup, H5P_DEFAULT), H5Kind::kGroup,
+                      group_where, "open group")
+             : h5_own(H5Gcreate2(file.get(), kAnalysesGroup, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      H5Kind::kGroup, group_where, "create group");
+  const std::string partial = partial_analysis_name(name);
+  if (h5_check(H5Lexists(analyses.get(), partial.c_str(), H5P_DEFAULT), where, "look up") > 0) {
+    h5_check(H5Ldelete(analyses.get(), partial.c_str(), H5P_DEFAULT), where,
+             "delete an interrupted analysis");
+  }
+  H5Id group =
+      h5_own(H5Gcreate2(analyses.get(), partial.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Kind::kGroup, where, "create group");
+  return AnalysisWriter(path, name, std::move(file), std::move(analyses), std::move(group));
+}
+
+H5Where AnalysisWriter::where(const std::string& object) const {
+  const std::string group = std::string(kAnalysesGroup) + "/" + name_;
+  return {path_, object.empty() ? group : group + "/" + object};
+}
+
+H5Id AnalysisWriter::open_object(const std::string& object) const {
+  HS_ASSERT(group_ && "AnalysisWriter used after commit");
+  const H5Where where = this->where(object);
+  if (!object.empty() && !h5_path_exists(group_.get(), object, where)) {
+    throw InvalidInput(where.str() + ": no such dataset or group");
+  }
+  return h5_own(H5Oopen(group_.get(), object.empty() ? "." : object.c_str(), H5P_DEFAULT),
+                H5Kind::kObject, where, "open object");
+}
+
+void AnalysisWriter::write_array(const std::string& name, DType dtype,
+                                 const std::vector<int64_t>& shape, const void* data) {
+  HS_ASSERT(group_ && "AnalysisWriter used after commit");
+  const H5Where where = this->where(name);
+  check_dataset_name(name, where);
+  const std::vector<hsize_t> dims = checked_dims(shape, where);
+  H5Id type = file_type(dtype, where);
+  if (dtype == DType::kF16) {
+    throw InvalidInput(where.str() + ": analyses store float64, float32, int32 or int64");
+  }
+  H5Id dataset = create_dataset(group_.get(), name, type.get(), dims, where);
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return;
+  HS_ASSERT(data != nullptr);
+  write_box(dataset.get(), type.get(), dtype, dtype, dims, std::vector<hsize_t>(dims.size(), 0),
+            dims, data, where);
+}
+
+void AnalysisWriter::write_strings(const std::string& name,
+                                   const std::vector<std::string>& values) {
+  HS_ASSERT(group_ && "AnalysisWriter used after commit");
+  const H5Where where = this->where(name);
+  check_dataset_name(name, where);
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const std::string& value : values) {
+    check_text(value, where, "element " + std::to_string(pointers.size()));
+    pointers.push_back(value.c_str());
+  }
+  H5Id type = h5_utf8_string_type(where);
+  H5Id dataset = create_dataset(group_.get(), name, type.get(), {values.size()}, where);
+  if (values.empty()) return;
+  h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+           where, "write dataset");
+}
+
+void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
+                                   int64_t value) {
+  const H5Where where = this->where(object);
+  H5Id target = open_object(object);
+  check_text(name, where, "attribute name");
+  h5_write_int_attribute(target.get(), name, value, where);
+}
+
+void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
+                                   double value) {
+  const H5Where where = this->where(object);
+  H5Id target = open_object(object);
+  check_text(name, where, "attribute name");
+  h5_write_double_attribute(target.get(), name, value, where);
+}
+
+void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
+                                   const std::string& value) {
+  const H5Where where = this->where(object);
+  H5Id target = open_object(object);
+  check_text(name, where, "attribute name");
+  check_text(value, where, "attribute '" + name + "'");
+  h5_write_string_attribute(target.get(), name, value, where);
+}
+
+void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
+                                   const std::vector<double>& values) {
+  write_list_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values.size(),
+                       values.data());
+}
+
+void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
+                                   const std::vector<int64_t>& values) {
+  write_list_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, values.size(), values.data());
+}
+
+void AnalysisWriter::write_list_attribute(const std::string& object, const std::string& name,
+                                          hid_t file_type, hid_t memory_type, size_t count,
+                                          const void* data) {
+  const H5Where where = this->where(object);
+  H5Id target = open_object(object);
+  check_text(name, where, "attribute name");
+  const H5Where at{where.file, where.object + " attribute '" + name + "'"};
+  if (h5_check(H5Aexists(target.get(), name.c_str()), at, "look up attribute") > 0) {
+    h5_check(H5Adelete(target.get(), name.c_str()), at, "replace attribute");
+  }
+  const hsize_t dims[1] = {count};
+  H5Id space =
+      h5_own(H5Screate_simple(1, dims, nullptr), H5Kind::kDataspace, at, "create dataspace");
+  H5Id attribute = h5_own(
+      H5Acreate2(target.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Kind::kAttribute, at, "create attribute");
+  if (count > 0) h5_check(H5Awrite(attribute.get(), memory_type, data), at, "write attribute");
+}
+
+void AnalysisWriter::commit() {
+  HS_ASSERT(group_ && "AnalysisWriter committed twice");
+  const H5Where where = this->where("");
+  group_.reset();
+  if (h5_check(H5Lexists(analyses_.get(), name_.c_str(), H5P_DEFAULT), where, "look up") > 0) {
+    h5_check(H5Ldelete(analyses_.get(), name_.c_str(), H5P_DEFAULT), where,
+             "replace the earlier analysis");
+  }
+  h5_check(H5Lmove(analyses_.get(), partial_analysis_name(name_).c_str(), analyses_.get(),
+                   name_.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+           where, "commit analysis");
+  h5_check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), where, "flush file");
 }
 
 RecordingWriter::RecordingWriter(std::string path, H5Id file, H5Id runs)

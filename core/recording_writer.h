@@ -79,6 +79,62 @@ class RunWriter {
   int64_t index_;
 };
 
+// Writes one analysis result, /analyses/<name>/ (item 9 of recording_schema.h), into an existing
+// recording. Datasets and attributes go into /analyses/.partial_<name>; commit() replaces any
+// earlier /analyses/<name> with it and flushes, so the file never shows a half-written analysis.
+// Destroying it uncommitted deletes the partial group.
+class AnalysisWriter {
+ public:
+  // IoError when the file is missing or not HDF5; InvalidInput when it is not a recording, was
+  // written by a newer format, or `name` is not one plain group name.
+  static AnalysisWriter begin(const std::string& path, const std::string& name);
+  AnalysisWriter(AnalysisWriter&&) noexcept = default;
+  AnalysisWriter& operator=(AnalysisWriter&&) = delete;
+  ~AnalysisWriter();
+
+  // A dataset (name relative to the analysis group; '/' nests) of kF64, kF32, kI32 or kI64
+  // elements, stored as they are; data holds shape's product of elements, row-major.
+  void write_array(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
+                   const void* data);
+  // A 1-D dataset of UTF-8 strings (InvalidInput naming the element that is not UTF-8 or holds
+  // a NUL).
+  void write_strings(const std::string& name, const std::vector<std::string>& values);
+
+  // Attributes of the analysis group (object "") or of one of its datasets; replace one of the
+  // same name. Lists become 1-D attributes, which h5py reads as numpy arrays.
+  void set_attribute(const std::string& object, const std::string& name, int64_t value);
+  void set_attribute(const std::string& object, const std::string& name, double value);
+  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
+  void set_attribute(const std::string& object, const std::string& name,
+                     const std::vector<double>& values);
+  void set_attribute(const std::string& object, const std::string& name,
+                     const std::vector<int64_t>& values);
+  template <typename Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
+  void set_attribute(const std::string& object, const std::string& name, Int value) {
+    set_attribute(object, name, static_cast<int64_t>(value));
+  }
+  void set_attribute(const std::string& object, const std::string& name, const char* value) {
+    set_attribute(object, name, std::string(value));
+  }
+
+  // Publishes the group as /analyses/<name> (replacing an earlier one) and flushes the file.
+  void commit();
+
+ private:
+  AnalysisWriter(std::string path, std::string name, H5Id file, H5Id analyses, H5Id group);
+
+  H5Where where(const std::string& object) const;
+  H5Id open_object(const std::string& object) const;
+  void write_list_attribute(const std::string& object, const std::string& name, hid_t file_type,
+                            hid_t memory_type, size_t count, const void* data);
+
+  std::string path_;
+  std::string name_;
+  H5Id file_;
+  H5Id analyses_;
+  H5Id group_;  // closed once committed
+};
+
 class RecordingWriter {
  public:
   // Creates (or replaces) a recording for the model.

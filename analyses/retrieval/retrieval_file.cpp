@@ -1,0 +1,158 @@
+#include "analyses/retrieval/retrieval_file.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/hdf5_handle.h"
+#include "core/recording_schema.h"
+#include "core/recording_writer.h"
+
+namespace headscope {
+namespace {
+
+std::vector<std::string> needle_field(const RetrievalHeadResult& result,
+                                      std::string Needle::*field) {
+  std::vector<std::string> values;
+  for (const Needle& needle : result.options.needles) values.push_back(needle.*field);
+  return values;
+}
+
+template <typename T>
+void write_vector(AnalysisWriter& out, const std::string& name, DType dtype,
+                  const std::vector<T>& values) {
+  out.write_array(name, dtype, {static_cast<int64_t>(values.size())}, values.data());
+}
+
+}  // namespace
+
+void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& result,
+                           const std::string& model_path) {
+  const RetrievalOptions& options = result.options;
+  const auto samples = static_cast<int64_t>(result.samples.size());
+  const int64_t layers = result.score.size(0), heads = result.score.size(1);
+
+  std::vector<int64_t> length, needle, steps, span, heads_found;
+  std::vector<double> depth, rouge;
+  std::vector<int32_t> accepted;
+  std::vector<std::string> text;
+  auto per_sample = torch::zeros({samples, layers, heads}, torch::kFloat64);
+  for (int64_t i = 0; i < samples; ++i) {
+    const RetrievalSample& sample = result.samples[static_cast<size_t>(i)];
+    length.push_back(sample.length);
+    depth.push_back(sample.depth);
+    needle.push_back(sample.needle);
+    accepted.push_back(sample.accepted ? 1 : 0);
+    rouge.push_back(sample.rouge);
+    steps.push_back(static_cast<int64_t>(sample.generated.size()));
+    span.push_back(sample.answer_begin);
+    span.push_back(sample.answer_end);
+    text.push_back(sample.text);
+    per_sample[i].copy_(sample.score);
+  }
+  for (const auto& [layer, head] : result.retrieval_heads) {
+    heads_found.push_back(layer);
+    heads_found.push_back(head);
+  }
+
+  AnalysisWriter out = AnalysisWriter::begin(path, kRetrievalAnalysis);
+  auto score = result.score.contiguous();
+  out.write_array("score", DType::kF64, {layers, heads}, score.data_ptr<double>());
+  auto kv = result.kv_group_max.contiguous();
+  out.write_array("kv_group_max", DType::kF64, kv.sizes().vec(), kv.data_ptr<double>());
+  out.write_array("per_sample", DType::kF64, {samples, layers, heads},
+                  per_sample.data_ptr<double>());
+  write_vector(out, "length", DType::kI64, length);
+  write_vector(out, "depth", DType::kF64, depth);
+  write_vector(out, "needle", DType::kI64, needle);
+  write_vector(out, "accepted", DType::kI32, accepted);
+  write_vector(out, "rouge", DType::kF64, rouge);
+  write_vector(out, "steps", DType::kI64, steps);
+  out.write_array("answer_span", DType::kI64, {samples, 2}, span.data());
+  out.write_strings("generated_text", text);
+  out.write_array("retrieval_heads", DType::kI64,
+                  {static_cast<int64_t>(result.retrieval_heads.size()), 2}, heads_found.data());
+  out.write_strings("needles/needle", needle_field(result, &Needle::needle));
+  out.write_strings("needles/question", needle_field(result, &Needle::question));
+  out.write_strings("needles/answer", needle_field(result, &Needle::answer));
+
+  out.set_attribute("", "method", "Wu et al. 2024 copy-paste retrieval score");
+  out.set_attribute("", "lengths", options.lengths);
+  out.set_attribute("", "depths", options.depths);
+  out.set_attribute("", "semantics", retrieval_semantics_name(options.semantics));
+  out.set_attribute("", "threshold", options.threshold);
+  out.set_attribute("", "min_rouge", options.min_rouge);
+  out.set_attribute("", "max_new_tokens", options.max_new_tokens);
+  out.set_attribute("", "question_template", options.question_template);
+  out.set_attribute("", "haystack", options.haystack_label);
+  out.set_attribute("", "seed", static_cast<int64_t>(options.seed));
+  out.set_attribute("", "bos", options.bos ? int64_t{*options.bos} : int64_t{-1});
+  out.set_attribute("", "stop_tokens",
+                    std::vector<int64_t>(options.stop_tokens.begin(), options.stop_tokens.end()));
+  out.set_attribute("", "stop_at_newline", options.stop_at_newline ? 1 : 0);
+  out.set_attribute("", "stop_at_answer", options.stop_at_answer ? 1 : 0);
+  out.set_attribute("", "samples", samples);
+  out.set_attribute("", "accepted_samples", result.accepted);
+  out.set_attribute("", "model_path", model_path);
+  out.set_attribute("", "argmax", "per decoding step: argmax over keys of q.k in float32");
+  out.commit();
+}
+
+void export_retrieval_json(const std::string& path, const RetrievalHeadResult& result) {
+  const int64_t layers = result.score.size(0), heads = result.score.size(1);
+  nlohmann::ordered_json root = nlohmann::ordered_json::object();
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    for (int64_t head = 0; head < heads; ++head) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const RetrievalSample& sample : result.samples) {
+        if (sample.accepted) list.push_back(sample.score[layer][head].item<double>());
+      }
+      root[std::to_string(layer) + "-" + std::to_string(head)] = std::move(list);
+    }
+  }
+  const std::string temp = path + ".partial";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << root.dump() << "\n";
+    out.close();
+    if (!out) {
+      std::remove(temp.c_str());
+      throw IoError("--export-json: cannot write " + path);
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    throw IoError("--export-json: cannot write " + path);
+  }
+}
+
+torch::Tensor read_retrieval_scores(const std::string& path) {
+  h5_init();
+  H5Id file = open_recording_file(path, H5F_ACC_RDONLY);
+  const std::string name = std::string(kAnalysesGroup) + "/" + kRetrievalAnalysis + "/score";
+  const H5Where where{path, name};
+  if (!h5_path_exists(file.get(), name.substr(1), where)) {
+    throw InvalidInput(path + " has no " + name + " (write it with `headscope retrieval`)");
+  }
+  H5Id dataset = h5_own(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
+                        "open dataset");
+  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
+  if (dims.size() != 2) {
+    throw InvalidInput(where.str() + ": expected a [layer, head] dataset, got " +
+                       std::to_string(dims.size()) + " dimensions");
+  }
+  auto score =
+      torch::zeros({static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1])}, torch::kFloat64);
+  if (score.numel() > 0) {
+    h5_check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                     score.data_ptr<double>()),
+             where, "read dataset");
+  }
+  return score;
+}
+
+}  // namespace headscope

@@ -1,0 +1,194 @@
+// headscope retrieval MODEL --out FILE.h5 [--lengths 256,512] [--depths 0,0.5,1]
+//   [--needles FILE.jsonl] [--haystack FILE] [--semantics steps|set] [--threshold 0.1]
+//   [--export-json PATH] [--device cpu|cuda] [--quiet] ...
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+
+#include "analyses/retrieval/retrieval_file.h"
+#include "analyses/retrieval/retrieval_heads.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/progress_bar.h"
+#include "core/recording_reader.h"
+#include "core/recording_writer.h"
+#include "hooks/activation_recorder.h"
+
+namespace headscope::cli {
+namespace {
+
+constexpr int kTopHeadsShown = 10;
+
+struct RetrievalArgs {
+  std::string model;
+  std::string out;
+  std::vector<int64_t> lengths;
+  std::vector<double> depths;
+  std::string needles;
+  std::string haystack;
+  std::string question_template;
+  std::string semantics = "steps";
+  double threshold = 0.1;
+  int64_t max_new_tokens = 50;
+  std::string tokenizer;
+  std::string export_json;
+  uint64_t seed = 0;
+  std::string device = "cpu";
+  std::string compute_dtype = "auto";
+  bool append = false;
+  bool force = false;
+  bool quiet = false;
+};
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Removes a temporary file unless it was renamed into place.
+class TempFile {
+ public:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  ~TempFile() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  void rename_to(const std::string& target) {
+    if (std::rename(path_.c_str(), target.c_str()) != 0) {
+      throw IoError("--out: cannot move " + path_ + " to " + target);
+    }
+    path_.clear();
+  }
+
+ private:
+  std::string path_;
+};
+
+void check_same_model(const std::string& path, const Transformer& model) {
+  const ModelSummary recorded = RecordingReader::open(path).model();
+  const ModelConfig& c = model.config();
+  if (recorded.n_layers != c.n_layers || recorded.n_heads != c.n_heads ||
+      recorded.n_kv_heads != c.n_kv_heads) {
+    throw InvalidInput(
+        "--append: " + path + " records a model of " + std::to_string(recorded.n_layers) +
+        " layers x " + std::to_string(recorded.n_heads) + " heads (" +
+        std::to_string(recorded.n_kv_heads) + " kv), not " + std::to_string(c.n_layers) + " x " +
+        std::to_string(c.n_heads) + " (" + std::to_string(c.n_kv_heads) + " kv)");
+  }
+}
+
+void print_summary(const RetrievalHeadResult& result, const std::string& out) {
+  const RetrievalOptions& options = result.options;
+  std::cout << "retrieval heads: " << result.accepted << " of " << result.samples.size()
+            << " samples accepted (ROUGE-1 recall > " << options.min_rouge << "), "
+            << result.retrieval_heads.size() << " heads score > " << options.threshold << "\n";
+  if (result.accepted == 0) {
+    std::cout << "  no sample was accepted: the model did not answer any needle, so every score "
+                 "is 0\n";
+  }
+  const int64_t heads = result.score.size(1);
+  const double* score = result.score.data_ptr<double>();
+  int shown = 0;
+  for (const auto& [layer, head] : result.retrieval_heads) {
+    if (shown++ == kTopHeadsShown) break;
+    std::cout << "  " << layer << "-" << head << "  " << std::fixed << std::setprecision(3)
+              << score[layer * heads + head] << "\n";
+  }
+  std::cout << "wrote /analyses/" << kRetrievalAnalysis << " to " << out << "\n";
+}
+
+void run(const RetrievalArgs& args) {
+  if (args.append && args.force) throw InvalidInput("give --append or --force, not both");
+  const bool exists = file_exists(args.out);
+  if (exists && !args.append && !args.force) {
+    throw InvalidInput("--out: " + args.out +
+                       " exists; add --append to add the analysis to it or --force to replace it");
+  }
+  if (args.append && !exists) throw InvalidInput("--append: " + args.out + " does not exist");
+  const RetrievalSemantics semantics = parse_retrieval_semantics(args.semantics);
+  // Input files are read before the model, whose loading is the slow part.
+  std::vector<Needle> needles;
+  if (!args.needles.empty()) needles = load_needles_jsonl(args.needles);
+  std::string haystack;
+  if (!args.haystack.empty()) haystack = load_haystack_text(args.haystack);
+  auto model = load_model(args.model, args.device, args.compute_dtype);
+  std::optional<Tokenizer> tokenizer =
+      args.tokenizer.empty() ? tokenizer_for(args.model) : Tokenizer::load(args.tokenizer);
+  if (!tokenizer) {
+    throw InvalidInput(args.model +
+                       " has no tokenizer.json (or encoder.json + vocab.bpe); give --tokenizer");
+  }
+
+  RetrievalOptions options = RetrievalOptions::for_model(model->config());
+  options.with_semantics(semantics).with_threshold(args.threshold).with_seed(args.seed);
+  options.with_max_new_tokens(args.max_new_tokens);
+  if (!args.lengths.empty()) options.with_lengths(args.lengths);
+  if (!args.depths.empty()) options.with_depths(args.depths);
+  if (!needles.empty()) options.with_needles(std::move(needles));
+  if (!haystack.empty()) options.with_haystack(std::move(haystack), args.haystack);
+  if (!args.question_template.empty()) options.with_question_template(args.question_template);
+  if (args.append) check_same_model(args.out, *model);
+
+  const int64_t total = static_cast<int64_t>(
+      options.lengths.size() * options.depths.size() *
+      (options.needles.empty() ? builtin_needles().size() : options.needles.size()));
+  ProgressBar progress("retrieval", total, args.quiet);
+  options.with_progress([&progress](int64_t done, int64_t all) {
+    progress.advance(1, "sample " + std::to_string(done) + "/" + std::to_string(all));
+  });
+  const RetrievalHeadResult result = detect_retrieval_heads(*model, *tokenizer, options);
+
+  if (args.append) {
+    write_retrieval_heads(args.out, result, args.model);
+  } else {
+    // A new file appears complete or not at all.
+    TempFile temp(args.out + ".partial-" + std::to_string(::getpid()));
+    RecordingWriter::create(temp.path(), summarize(*model));
+    write_retrieval_heads(temp.path(), result, args.model);
+    temp.rename_to(args.out);
+  }
+  if (!args.export_json.empty()) export_retrieval_json(args.export_json, result);
+  if (!args.quiet) print_summary(result, args.out);
+}
+
+}  // namespace
+
+void add_retrieval_command(CLI::App& app) {
+  auto args = std::make_shared<RetrievalArgs>();
+  auto* cmd = app.add_subcommand(
+      "retrieval", "Detect retrieval heads (Wu et al. 2024) with needle-in-a-haystack decoding");
+  cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
+  cmd->add_option("--out", args->out, "Output HDF5 file (/analyses/retrieval_heads/)")->required();
+  cmd->add_option("--lengths", args->lengths,
+                  "Prompt lengths in tokens, comma-separated (default: 4 up to the context)")
+      ->delimiter(',');
+  cmd->add_option("--depths", args->depths,
+                  "Needle depths in [0, 1], comma-separated (default: 10 from 0 to 1)")
+      ->delimiter(',');
+  cmd->add_option("--needles", args->needles,
+                  "JSONL file, one {\"needle\", \"question\", \"answer\"} per line");
+  cmd->add_option("--haystack", args->haystack, "Haystack text file (default: built-in filler)");
+  cmd->add_option("--question-template", args->question_template,
+                  "Text after the haystack; {question} is replaced by the needle's question");
+  cmd->add_option("--semantics", args->semantics,
+                  "steps: count decoding steps (original); set: each answer token once");
+  cmd->add_option("--threshold", args->threshold, "Retrieval heads score above this");
+  cmd->add_option("--max-new-tokens", args->max_new_tokens, "Decoding steps per sample");
+  cmd->add_option("--tokenizer", args->tokenizer,
+                  "tokenizer.json or a folder holding one (default: the model's)");
+  cmd->add_option("--export-json", args->export_json,
+                  "Also write Retrieval_Head's {\"L-H\": [scores]} JSON here");
+  cmd->add_option("--seed", args->seed, "Seed of the built-in filler text");
+  cmd->add_option("--device", args->device, "cpu or cuda");
+  cmd->add_option("--compute-dtype", args->compute_dtype, "auto (checkpoint's), f32, bf16, f16");
+  cmd->add_flag("--append", args->append, "Add the analysis to an existing recording");
+  cmd->add_flag("--force", args->force, "Replace an existing file");
+  cmd->add_flag("--quiet", args->quiet, "No progress bar or summary");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace headscope::cli
