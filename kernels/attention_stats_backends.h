@@ -22,8 +22,9 @@ bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& 
                                    const AttentionStatsOptions& options);
 
 // The CUDA kernels, outputs on q's device (allocated here, or the caller's tensors of the shapes
-// and dtypes attention_stats returns, which every element of is written). Throws InvalidInput
-// when attention_stats_cuda_supports() is false.
+// and dtypes attention_stats returns, every element of which is written; an undefined
+// out.block_mass skips the second pass). Throws InvalidInput when attention_stats_cuda_supports()
+// is false.
 AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
                                     const AttentionStatsOptions& options);
 void attention_stats_cuda_into(const torch::Tensor& q, const torch::Tensor& k,

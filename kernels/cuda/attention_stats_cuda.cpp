@@ -47,6 +47,7 @@ bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& 
 
 AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
                                     const AttentionStatsOptions& o) {
+  check_attention_stats_inputs(q, k, o);
   const int64_t heads = q.size(0), seq = q.size(1),
                 n_blocks = (seq + o.block_size - 1) / o.block_size;
   auto f32 = torch::TensorOptions(torch::kFloat32).device(q.device());
@@ -85,7 +86,10 @@ void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k
   check_output(out.argmax, "argmax", {heads, seq}, torch::kInt32, device);
   check_output(out.topk_index, "topk_index", {heads, seq, o.topk}, torch::kInt32, device);
   check_output(out.topk_prob, "topk_prob", {heads, seq, o.topk}, torch::kFloat32, device);
-  check_output(out.block_mass, "block_mass", {heads, n_blocks, n_blocks}, torch::kFloat32, device);
+  if (out.block_mass.defined()) {
+    check_output(out.block_mass, "block_mass", {heads, n_blocks, n_blocks}, torch::kFloat32,
+                 device);
+  }
   auto lse2 = torch::empty({heads, seq}, torch::TensorOptions(torch::kFloat32).device(device));
 
   cuda::AttentionStatsParams p;
@@ -115,7 +119,7 @@ void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k
   p.argmax = out.argmax.data_ptr<int32_t>();
   p.topk_index = out.topk_index.data_ptr<int32_t>();
   p.topk_prob = out.topk_prob.data_ptr<float>();
-  p.block_mass = out.block_mass.data_ptr<float>();
+  p.block_mass = out.block_mass.defined() ? out.block_mass.data_ptr<float>() : nullptr;
   p.lse2 = lse2.data_ptr<float>();
   const std::string error =
       cuda::attention_stats_launch(p, c10::cuda::getCurrentCUDAStream(device.index()).stream());

@@ -196,11 +196,12 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
                       (l_other > 0.0f ? f_other * (t_other + l_other * (m_other - m_row)) : 0.0f);
   const float sink_row = sink * f_self + sink_other * f_other;
   const float local_row_mass = local * f_self + local_other * f_other;
+  // Only the even lane merges, so the odd lane's list stays as it was while it is read.
 #pragma unroll
   for (int r = 0; r < kTopk; ++r) {
     const float s = __shfl_xor_sync(0xffffffffu, top_score[r], 1);
     const int j = __shfl_xor_sync(0xffffffffu, top_key[r], 1);
-    if (r < p.topk && j >= 0) topk_insert(top_score, top_key, s, j);
+    if (half == 0 && r < p.topk && j >= 0) topk_insert(top_score, top_key, s, j);
   }
   if (half != 0 || i >= p.seq) return;
 
