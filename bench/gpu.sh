@@ -17,6 +17,9 @@ summary="$out/summary.txt"
 : >"$summary"
 has() { [[ ",$stages," == *",$1,"* ]]; }
 
+# CMake finds nvcc through PATH.
+command -v nvcc >/dev/null || export PATH="$PATH:/usr/local/cuda/bin"
+
 if has build; then
   BUILD_ONLY=1 bash bench/gpu_build.sh || exit 1
   grep -E "headscope: CUDA" "$out/configure.log" build-gpu/CMakeCache.txt 2>/dev/null | head -2
