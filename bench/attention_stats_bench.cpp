@@ -3,8 +3,8 @@
 //   sdpa        PyTorch's fused scaled_dot_product_attention forward (the floor)
 //   stats_pass1 our statistics without block mass (one online pass)
 //   stats_all   every statistic (both passes)
-//   materialise softmax(q kᵀ) as a [H, T, T] bf16 map (float32 softmax), until out of memory
-// and peak GPU memory of each. One JSON object per line on stdout; a table on stderr.
+//   materialise softmax(q kᵀ) as a [H, T, T] bf16 map (float32 softmax), until out of memory.
+// One JSON object per line on stdout; a table on stderr.
 //   attention_stats_bench [--heads 32] [--dim 128] [--reps 5] [--max-materialise 65536] T...
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/cuda.h>
@@ -23,15 +23,13 @@
 namespace {
 
 struct Timing {
-  double ms = -1;      // median; -1: not run or out of memory
-  double peak_gb = 0;  // peak allocated during the runs
+  double ms = -1;  // median; -1: not run or out of memory
   std::string error;
 };
 
 Timing time_it(const std::function<void()>& fn, int reps) {
   Timing t;
   c10::cuda::CUDACachingAllocator::emptyCache();
-  c10::cuda::CUDACachingAllocator::resetPeakStats(0);
   try {
     fn();  // warm-up
     torch::cuda::synchronize();
@@ -48,21 +46,16 @@ Timing time_it(const std::function<void()>& fn, int reps) {
     t.ms = ms[ms.size() / 2];
   } catch (const c10::Error& e) {
     t.error = std::string(e.what_without_backtrace()).substr(0, 80);
+    for (char& ch : t.error) ch = (ch == '"' || ch == '\\' || ch == '\n') ? ' ' : ch;
   }
-  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(0);
-  t.peak_gb = stats
-                  .allocated_bytes[static_cast<size_t>(
-                      c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)]
-                  .peak /
-              1e9;
   c10::cuda::CUDACachingAllocator::emptyCache();
   return t;
 }
 
 std::string json(const char* name, const Timing& t) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "\"%s_ms\": %.4f, \"%s_peak_gb\": %.3f, \"%s_error\": \"%s\"",
-                name, t.ms, name, t.peak_gb, name, t.error.c_str());
+  std::snprintf(buf, sizeof buf, "\"%s_ms\": %.4f, \"%s_error\": \"%s\"", name, t.ms, name,
+                t.error.c_str());
   return buf;
 }
 

@@ -22,6 +22,9 @@ command -v nvcc >/dev/null || export PATH="$PATH:/usr/local/cuda/bin"
 
 if has build; then
   BUILD_ONLY=1 bash bench/gpu_build.sh || exit 1
+  # Ninja stops at the first failing target; build everything else that still can.
+  cmake --build build-gpu -j"$(nproc)" -- -k 0 2>&1 | grep -E "error|FAILED" | head -20 |
+    tee -a "$summary"
   grep -E "headscope: CUDA" "$out/configure.log" build-gpu/CMakeCache.txt 2>/dev/null | head -2
 fi
 prefix=/tmp/headscope-deps
