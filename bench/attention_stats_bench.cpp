@@ -44,8 +44,8 @@ Timing time_it(const std::function<void()>& fn, int reps) {
     }
     std::sort(ms.begin(), ms.end());
     t.ms = ms[ms.size() / 2];
-  } catch (const c10::Error& e) {
-    t.error = std::string(e.what_without_backtrace()).substr(0, 80);
+  } catch (const std::exception& e) {  // out of memory, or a CUDA error
+    t.error = std::string(e.what()).substr(0, 80);
     for (char& ch : t.error) ch = (ch == '"' || ch == '\\' || ch == '\n') ? ' ' : ch;
   }
   c10::cuda::CUDACachingAllocator::emptyCache();

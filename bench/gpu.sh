@@ -11,6 +11,8 @@ out=${OUT:-/tmp/headscope-gpu}
 stages=${STAGES:-build,test,record,bench,e2e}
 lengths=${LENGTHS:-4096 8192 16384 32768 65536 131072}
 mkdir -p "$out"
+# Seconds the whole script may take (the device call's limit, less a margin); e2e gets the rest.
+deadline=$(( $(date +%s) + ${BUDGET:-400} ))
 work=/tmp/headscope-gpu-work
 mkdir -p "$work"
 summary="$out/summary.txt"
@@ -73,12 +75,14 @@ fi
 
 if has bench; then
   # shellcheck disable=SC2086
-  timeout 240 build-gpu/bench/attention_stats_bench $lengths 2>>"$summary" |
+  timeout 150 build-gpu/bench/attention_stats_bench $lengths 2>>"$summary" |
     tee "$out/attention_bench.jsonl" >/dev/null
 fi
 
 if has e2e; then
-  PYTHONUNBUFFERED=1 timeout "${E2E_TIMEOUT:-200}" python3 bench/record_vs_transformers.py \
+  left=$(( deadline - $(date +%s) ))
+  (( left < 20 )) && left=20
+  PYTHONUNBUFFERED=1 timeout "$left" python3 bench/record_vs_transformers.py \
     --headscope "$hs" --out "$out/e2e.jsonl" --layers 4 \
     --transformers ${HF_LENGTHS:-2048 4096 8192 16384 32768} --headscope-only ${HS_LENGTHS:-131072} \
     2>&1 | tail -12 >>"$summary"
