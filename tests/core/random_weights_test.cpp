@@ -35,7 +35,9 @@ TEST_P(RandomWeights, MatchCheckpointLayoutAndRun) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     ASSERT_EQ(a[i]->defined(), b[i]->defined()) << "tensor " << i;
-    if (a[i]->defined()) EXPECT_EQ(a[i]->sizes(), b[i]->sizes()) << "tensor " << i;
+    if (a[i]->defined()) {
+      EXPECT_EQ(a[i]->sizes(), b[i]->sizes()) << "tensor " << i;
+    }
   }
   EXPECT_EQ(loaded.parameter_count(), random.parameter_count());
 
