@@ -59,6 +59,27 @@ __device__ void load_tile(T* dst, const T* src, int64_t token_stride, int row0, 
   }
 }
 
+// load_tile through cp.async: the copy runs while the CTA computes; cp_async_wait() completes
+// it. Rows at or past `seq` are zero-filled (a source size of 0).
+template <typename T, int D>
+__device__ void load_tile_async(T* dst, const T* src, int64_t token_stride, int row0, int seq) {
+  constexpr int kVectors = D / 8;
+  for (int v = threadIdx.x; v < kTile * kVectors; v += kThreads) {
+    const int r = v / kVectors, c = (v % kVectors) * 8;
+    const bool in_range = row0 + r < seq;
+    const T* from = src + (in_range ? int64_t{row0 + r} * token_stride + c : 0);
+    const auto to = static_cast<unsigned>(__cvta_generic_to_shared(dst + r * operand_ld<D>() + c));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from),
+                 "r"(in_range ? 16 : 0)
+                 : "memory");
+  }
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+}
+
 // scores[64, 64] = q_tile · k_tileᵀ; warp w computes rows [16w, 16w + 16).
 template <typename T, int D>
 __device__ void score_tile(const T* q_tile, const T* k_tile, float* scores) {
@@ -110,20 +131,14 @@ __device__ __forceinline__ void topk_insert(float (&score)[kTopk], int (&key)[kT
   }
 }
 
-// The k-th best score so far (a constant-index select keeps the list in registers).
-__device__ __forceinline__ float topk_threshold(const float (&score)[kTopk], int k) {
-  float value = score[0];
-#pragma unroll
-  for (int r = 1; r < kTopk; ++r) value = (r == k - 1) ? score[r] : value;
-  return value;
-}
-
 template <typename T, int D>
 __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p) {
   extern __shared__ __align__(128) unsigned char smem[];
   T* q_tile = reinterpret_cast<T*>(smem);
-  T* k_tile = reinterpret_cast<T*>(smem + operand_tile_bytes<T, D>());
-  float* scores = reinterpret_cast<float*>(smem + 2 * operand_tile_bytes<T, D>());
+  // Two key tiles: the next one loads while this one is scored.
+  T* k_tiles = reinterpret_cast<T*>(smem + operand_tile_bytes<T, D>());
+  constexpr int kTileElems = kTile * operand_ld<D>();
+  float* scores = reinterpret_cast<float*>(smem + 3 * operand_tile_bytes<T, D>());
 
   const int n_tiles = (p.seq + kTile - 1) / kTile;
   const int row0 = (n_tiles - 1 - static_cast<int>(blockIdx.x)) * kTile;  // longest rows first
@@ -131,8 +146,6 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
   const int kv_head = head / (p.heads / p.kv_heads);
   const T* q = static_cast<const T*>(p.q) + head * p.q_head_stride;
   const T* k = static_cast<const T*>(p.k) + kv_head * p.k_head_stride;
-  load_tile<T, D>(q_tile, q, p.q_token_stride, row0, p.seq);
-
   const int local_row = threadIdx.x / 2;
   const int half = threadIdx.x % 2;
   const int i = row0 + local_row;
@@ -145,15 +158,23 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
   int top_key[kTopk];
 #pragma unroll
   for (int r = 0; r < kTopk; ++r) top_score[r] = -INFINITY, top_key[r] = -1;
+  // The 16th best so far, whatever k is: a constant index keeps the list in registers (a
+  // run-time one would move it to local memory), and insertions are rare either way.
   float threshold = -INFINITY;
 
   const int last_key = min(row0 + kTile, p.seq) - 1;
   const int first_tile = p.sliding_window > 0 ? max(0, row0 - p.sliding_window + 1) / kTile : 0;
-  for (int tile = first_tile; tile * kTile <= last_key; ++tile) {
-    __syncthreads();  // every thread is done with the previous tile
-    load_tile<T, D>(k_tile, k, p.k_token_stride, tile * kTile, p.seq);
+  load_tile_async<T, D>(q_tile, q, p.q_token_stride, row0, p.seq);
+  load_tile_async<T, D>(k_tiles, k, p.k_token_stride, first_tile * kTile, p.seq);
+  for (int tile = first_tile, buf = 0; tile * kTile <= last_key; ++tile, buf ^= 1) {
+    cp_async_wait();
+    // This tile's keys are in; every thread is done with the other buffer and the scores.
     __syncthreads();
-    score_tile<T, D>(q_tile, k_tile, scores);
+    if ((tile + 1) * kTile <= last_key) {
+      load_tile_async<T, D>(k_tiles + (buf ^ 1) * kTileElems, k, p.k_token_stride,
+                            (tile + 1) * kTile, p.seq);
+    }
+    score_tile<T, D>(q_tile, k_tiles + buf * kTileElems, scores);
     __syncthreads();
     const float* row = scores + local_row * kScoreLd + half * kHalf;
     const int j0 = tile * kTile + half * kHalf;
@@ -167,6 +188,22 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
       l *= f, sink *= f, local *= f;
       m = tile_max;
     }
+    // Most tiles lie wholly inside the causal window, past the sink and before the local
+    // window: no per-key tests there.
+    if (c_lo == 0 && c_hi == kHalf && j0 >= p.sink && j0 + kHalf <= local_lo) {
+#pragma unroll 8
+      for (int c = 0; c < kHalf; ++c) {
+        const float s = row[c] * scale2;
+        const float e = exp2f(s - m);
+        l += e;
+        t += e * (s - m);
+        if (s > threshold) {
+          topk_insert(top_score, top_key, s, j0 + c);
+          threshold = top_score[kTopk - 1];
+        }
+      }
+      continue;
+    }
     for (int c = c_lo; c < c_hi; ++c) {
       const float s = row[c] * scale2;
       const int j = j0 + c;
@@ -177,7 +214,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
       if (j >= local_lo) local += e;
       if (s > threshold) {
         topk_insert(top_score, top_key, s, j);
-        threshold = topk_threshold(top_score, p.topk);
+        threshold = top_score[kTopk - 1];
       }
     }
   }
@@ -309,7 +346,7 @@ std::string check(cudaError_t status) {
 
 template <typename T, int D>
 std::string launch_typed(const AttentionStatsParams& p, cudaStream_t stream) {
-  const size_t stats_smem = 2 * operand_tile_bytes<T, D>() + score_tile_bytes();
+  const size_t stats_smem = 3 * operand_tile_bytes<T, D>() + score_tile_bytes();
   std::string error = check(cudaFuncSetAttribute(
       stats_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(stats_smem)));
   if (!error.empty()) return error;
