@@ -16,9 +16,11 @@ if(HEADSCOPE_CUDA)
   if(NOT CMAKE_CUDA_COMPILER)
     message(FATAL_ERROR "HEADSCOPE_CUDA is on but no CUDA compiler (nvcc) was found")
   endif()
-  # H100/H200; the kernels use no Hopper-only instructions, so plain 90 (not 90a).
+  # H100/H200; the kernels use no Hopper-only instructions, so plain 90 (not 90a). A variable
+  # of our own: PyTorch's CMake config sets CMAKE_CUDA_ARCHITECTURES to OFF.
+  set(HEADSCOPE_CUDA_ARCHITECTURES 90 CACHE STRING "CUDA architectures of the kernels")
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-    set(CMAKE_CUDA_ARCHITECTURES 90)
+    set(CMAKE_CUDA_ARCHITECTURES ${HEADSCOPE_CUDA_ARCHITECTURES})
   endif()
   if(CCACHE_PROGRAM)
     set(CMAKE_CUDA_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
@@ -28,6 +30,6 @@ if(HEADSCOPE_CUDA)
   if(TORCH_CUDA_LIBRARIES OR TARGET torch_cuda OR TARGET c10_cuda)
     set(HEADSCOPE_TORCH_CUDA ON)
   endif()
-  message(STATUS "headscope: CUDA kernels built for ${CMAKE_CUDA_ARCHITECTURES}; "
+  message(STATUS "headscope: CUDA kernels built for ${HEADSCOPE_CUDA_ARCHITECTURES}; "
                  "linked into LibTorch's CUDA path: ${HEADSCOPE_TORCH_CUDA}")
 endif()

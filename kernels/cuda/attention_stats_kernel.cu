@@ -107,6 +107,13 @@ __device__ void score_tile(const T* q_tile, const T* k_tile, float* scores) {
   }
 }
 
+// First column a thread reads of its 32-score half row. With the row pitch of 68 floats, lane
+// (row x, half h) then reads bank 5x + 16h + c (mod 32) at step c: a warp's 16 rows x 2 halves
+// cover all 32 banks, where reading in order would pile 4 lanes onto each bank.
+__device__ __forceinline__ int scan_rotation(int local_row, int half) {
+  return ((local_row % 16) + 16 * half) % kHalf;
+}
+
 // Higher score first; the lower key wins a tie.
 __device__ __forceinline__ bool ranks_before(float s, int j, float s_other, int j_other) {
   return s > s_other || (s == s_other && j < j_other);
@@ -148,6 +155,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
   const T* k = static_cast<const T*>(p.k) + kv_head * p.k_head_stride;
   const int local_row = threadIdx.x / 2;
   const int half = threadIdx.x % 2;
+  const int rotation = scan_rotation(local_row, half);
   const int i = row0 + local_row;
   const float scale2 = p.scale * kLog2e;
   const int key_lo = p.sliding_window > 0 ? max(0, i - p.sliding_window + 1) : 0;
@@ -159,7 +167,8 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
 #pragma unroll
   for (int r = 0; r < kTopk; ++r) top_score[r] = -INFINITY, top_key[r] = -1;
   // The 16th best so far, whatever k is: a constant index keeps the list in registers (a
-  // run-time one would move it to local memory), and insertions are rare either way.
+  // run-time one would move it to local memory), and insertions are rare either way. Keys
+  // arrive out of order (see scan_rotation), so equal scores go through topk_insert's tie rule.
   float threshold = -INFINITY;
 
   const int last_key = min(row0 + kTile, p.seq) - 1;
@@ -180,25 +189,42 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
     const int j0 = tile * kTile + half * kHalf;
     const int c_lo = max(0, key_lo - j0), c_hi = min(kHalf, i - j0 + 1);
     if (i >= p.seq || c_lo >= c_hi) continue;
+    // Most tiles lie wholly inside the causal window, past the sink and before the local
+    // window: no per-key tests there, the row's 32 scores in registers, and each lane starting
+    // at its own column so that a warp's reads hit 32 different banks.
+    const bool interior = c_lo == 0 && c_hi == kHalf && j0 >= p.sink && j0 + kHalf <= local_lo;
+    float v[kHalf];
     float tile_max = -INFINITY;
-    for (int c = c_lo; c < c_hi; ++c) tile_max = fmaxf(tile_max, row[c] * scale2);
+    if (interior) {
+#pragma unroll
+      for (int c = 0; c < kHalf; ++c) {
+        v[c] = row[(c + rotation) & (kHalf - 1)] * scale2;
+        tile_max = fmaxf(tile_max, v[c]);
+      }
+    } else {
+      for (int c = c_lo; c < c_hi; ++c) tile_max = fmaxf(tile_max, row[c] * scale2);
+    }
     if (tile_max > m) {
       const float f = exp2f(m - tile_max);
       t = l > 0.0f ? f * (t + l * (m - tile_max)) : 0.0f;
       l *= f, sink *= f, local *= f;
       m = tile_max;
     }
-    // Most tiles lie wholly inside the causal window, past the sink and before the local
-    // window: no per-key tests there.
-    if (c_lo == 0 && c_hi == kHalf && j0 >= p.sink && j0 + kHalf <= local_lo) {
-#pragma unroll 8
+    if (interior) {
+      uint32_t candidates = 0;  // scores that may enter the top-k, inserted below (rare)
+#pragma unroll
       for (int c = 0; c < kHalf; ++c) {
-        const float s = row[c] * scale2;
-        const float e = exp2f(s - m);
+        const float e = exp2f(v[c] - m);
         l += e;
-        t += e * (s - m);
-        if (s > threshold) {
-          topk_insert(top_score, top_key, s, j0 + c);
+        t += e * (v[c] - m);
+        candidates |= (v[c] >= threshold ? 1u : 0u) << c;
+      }
+      while (candidates != 0) {
+        const int col = (__ffs(candidates) - 1 + rotation) & (kHalf - 1);
+        candidates &= candidates - 1;
+        const float s = row[col] * scale2;
+        if (s >= threshold) {
+          topk_insert(top_score, top_key, s, j0 + col);
           threshold = top_score[kTopk - 1];
         }
       }
@@ -212,7 +238,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
       t += e * (s - m);
       if (j < p.sink) sink += e;
       if (j >= local_lo) local += e;
-      if (s > threshold) {
+      if (s >= threshold) {
         topk_insert(top_score, top_key, s, j);
         threshold = top_score[kTopk - 1];
       }
@@ -298,6 +324,7 @@ __global__ void __launch_bounds__(kThreads) block_kernel(AttentionStatsParams p)
   }
 
   const int local_row = threadIdx.x / 2, half = threadIdx.x % 2;
+  const int rotation = scan_rotation(local_row, half);
   const float scale2 = p.scale * kLog2e;
   const float inv_rows = 1.0f / static_cast<float>(last_row - first_row + 1);
   for (int kb = kb_lo; kb <= kb_hi; ++kb) {
@@ -320,9 +347,11 @@ __global__ void __launch_bounds__(kThreads) block_kernel(AttentionStatsParams p)
           const int lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
           const float* row = scores + local_row * kScoreLd + half * kHalf;
           const int j0 = k0 + half * kHalf;
+#pragma unroll 8
           for (int c = 0; c < kHalf; ++c) {
-            const int j = j0 + c;
-            if (j <= i && j >= lo) sum += exp2f(row[c] * scale2 - lse2);
+            const int col = (c + rotation) & (kHalf - 1);
+            const int j = j0 + col;
+            if (j <= i && j >= lo) sum += exp2f(row[col] * scale2 - lse2);
           }
         }
       }

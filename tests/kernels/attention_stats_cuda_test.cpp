@@ -170,6 +170,27 @@ INSTANTIATE_TEST_SUITE_P(
       return name.str();
     });
 
+// Equal scores everywhere (q = 0): every row is uniform, and ties go to the lowest keys, also
+// in interior tiles, whose keys the kernel visits out of order.
+TEST(AttentionStatsCudaTies, LowestKeysWin_CUDA) {
+  const int64_t seq = 400, topk = 16, window = 150;
+  auto q = torch::zeros({2, seq, 64}, torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA));
+  auto k = torch::randn({1, seq, 64}).to(torch::kCUDA, torch::kBFloat16);
+  for (const auto& sliding : {std::optional<int64_t>(), std::optional<int64_t>(window)}) {
+    const auto o = AttentionStatsOptions().with_topk(topk).with_sliding_window(sliding);
+    auto got = attention_stats_cuda(q, k, o);
+    auto i = torch::arange(seq, torch::kInt32).view({1, seq, 1});
+    auto first = sliding ? (i - window + 1).clamp_min(0) : torch::zeros_like(i);
+    auto expected = first + torch::arange(topk, torch::kInt32).view({1, 1, topk});
+    expected = torch::where(expected <= i, expected, torch::full_like(expected, -1));
+    EXPECT_TRUE(torch::equal(got.topk_index.cpu(), expected.expand({2, seq, topk})));
+    EXPECT_TRUE(torch::equal(got.argmax.cpu(), first.squeeze(-1).expand({2, seq})));
+    auto count = (i - first + 1).squeeze(-1).to(torch::kFloat64);
+    EXPECT_LE(max_err(got.max_prob, 1.0 / count), 1e-6);
+    EXPECT_LE(max_err(got.entropy, count.log()), 1e-5);
+  }
+}
+
 // attention_stats() on CUDA tensors: the kernels' results, copied to the host.
 TEST(AttentionStatsCudaDispatch, RoutesCudaTensorsToTheKernels_CUDA) {
   torch::manual_seed(11);
