@@ -288,7 +288,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
 
 template <typename T, int D>
 size_t block_kernel_smem(int block_size) {
-  return size_t(block_size / kTile + 1) * operand_tile_bytes<T, D>() + score_tile_bytes() +
+  return size_t(block_size / kTile + 2) * operand_tile_bytes<T, D>() + score_tile_bytes() +
          sizeof(float) * (block_size + kWarps);
 }
 
@@ -296,14 +296,15 @@ template <typename T, int D>
 __global__ void __launch_bounds__(kThreads) block_kernel(AttentionStatsParams p) {
   extern __shared__ __align__(128) unsigned char smem[];
   const int bsize = p.block_size, n_sub = bsize / kTile;
+  constexpr int kTileElems = kTile * operand_ld<D>();
   T* q_block = reinterpret_cast<T*>(smem);
-  T* k_tile = reinterpret_cast<T*>(smem + n_sub * operand_tile_bytes<T, D>());
-  float* scores = reinterpret_cast<float*>(smem + (n_sub + 1) * operand_tile_bytes<T, D>());
+  T* k_tiles = q_block + n_sub * kTileElems;  // two buffers: the next tile loads meanwhile
+  float* scores = reinterpret_cast<float*>(k_tiles + 2 * kTileElems);
   float* lse_rows = scores + kTile * kScoreLd;
   float* partial = lse_rows + bsize;
 
   const int n_blocks = (p.seq + bsize - 1) / bsize;
-  const int qb = blockIdx.x, head = blockIdx.y;
+  const int qb = n_blocks - 1 - static_cast<int>(blockIdx.x), head = blockIdx.y;  // longest first
   const int kv_head = head / (p.heads / p.kv_heads);
   const T* q = static_cast<const T*>(p.q) + head * p.q_head_stride;
   const T* k = static_cast<const T*>(p.k) + kv_head * p.k_head_stride;
@@ -316,8 +317,8 @@ __global__ void __launch_bounds__(kThreads) block_kernel(AttentionStatsParams p)
     if (kb < kb_lo || kb > kb_hi) out[kb] = 0.0f;  // keys this block never sees
   }
   for (int sub = 0; sub < n_sub; ++sub) {
-    load_tile<T, D>(q_block + sub * kTile * operand_ld<D>(), q, p.q_token_stride,
-                    first_row + sub * kTile, p.seq);
+    load_tile_async<T, D>(q_block + sub * kTileElems, q, p.q_token_stride, first_row + sub * kTile,
+                          p.seq);
   }
   for (int r = threadIdx.x; r < bsize; r += kThreads) {
     lse_rows[r] = first_row + r < p.seq ? p.lse2[int64_t{head} * p.seq + first_row + r] : 0.0f;
@@ -327,35 +328,41 @@ __global__ void __launch_bounds__(kThreads) block_kernel(AttentionStatsParams p)
   const int rotation = scan_rotation(local_row, half);
   const float scale2 = p.scale * kLog2e;
   const float inv_rows = 1.0f / static_cast<float>(last_row - first_row + 1);
-  for (int kb = kb_lo; kb <= kb_hi; ++kb) {
-    float sum = 0.0f;
-    for (int ksub = 0; ksub < n_sub; ++ksub) {
-      const int k0 = kb * bsize + ksub * kTile;
-      if (k0 > last_row || k0 + kTile - 1 < key_lo) continue;
+  // Key tiles of 64 from the first visible key block to the diagonal; a key block's sum is
+  // reduced and written after its last tile.
+  const int kt_first = kb_lo * n_sub, kt_last = last_row / kTile;
+  load_tile_async<T, D>(k_tiles, k, p.k_token_stride, kt_first * kTile, p.seq);
+  float sum = 0.0f;
+  for (int kt = kt_first, buf = 0; kt <= kt_last; ++kt, buf ^= 1) {
+    cp_async_wait();
+    __syncthreads();  // tile kt is in; the other buffer and the scores are free
+    if (kt < kt_last) {
+      load_tile_async<T, D>(k_tiles + (buf ^ 1) * kTileElems, k, p.k_token_stride, (kt + 1) * kTile,
+                            p.seq);
+    }
+    const int k0 = kt * kTile;
+    for (int qsub = 0; qsub < n_sub; ++qsub) {
+      const int q0 = first_row + qsub * kTile;
+      const int q_key_lo = p.sliding_window > 0 ? q0 - p.sliding_window + 1 : 0;
+      if (q0 >= p.seq || k0 > q0 + kTile - 1 || k0 + kTile - 1 < q_key_lo) continue;
+      __syncthreads();  // the previous query tile's scores are consumed
+      score_tile<T, D>(q_block + qsub * kTileElems, k_tiles + buf * kTileElems, scores);
       __syncthreads();
-      load_tile<T, D>(k_tile, k, p.k_token_stride, k0, p.seq);
-      for (int qsub = 0; qsub < n_sub; ++qsub) {
-        const int q0 = first_row + qsub * kTile;
-        const int q_key_lo = p.sliding_window > 0 ? q0 - p.sliding_window + 1 : 0;
-        if (q0 >= p.seq || k0 > q0 + kTile - 1 || k0 + kTile - 1 < q_key_lo) continue;
-        __syncthreads();  // k tile loaded, previous scores consumed
-        score_tile<T, D>(q_block + qsub * kTile * operand_ld<D>(), k_tile, scores);
-        __syncthreads();
-        const int i = q0 + local_row;
-        if (i < p.seq) {
-          const float lse2 = lse_rows[qsub * kTile + local_row];
-          const int lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
-          const float* row = scores + local_row * kScoreLd + half * kHalf;
-          const int j0 = k0 + half * kHalf;
+      const int i = q0 + local_row;
+      if (i < p.seq) {
+        const float lse2 = lse_rows[qsub * kTile + local_row];
+        const int lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
+        const float* row = scores + local_row * kScoreLd + half * kHalf;
+        const int j0 = k0 + half * kHalf;
 #pragma unroll 8
-          for (int c = 0; c < kHalf; ++c) {
-            const int col = (c + rotation) & (kHalf - 1);
-            const int j = j0 + col;
-            if (j <= i && j >= lo) sum += exp2f(row[col] * scale2 - lse2);
-          }
+        for (int c = 0; c < kHalf; ++c) {
+          const int col = (c + rotation) & (kHalf - 1);
+          const int j = j0 + col;
+          if (j <= i && j >= lo) sum += exp2f(row[col] * scale2 - lse2);
         }
       }
     }
+    if ((kt + 1) % n_sub != 0 && kt != kt_last) continue;
 #pragma unroll
     for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
     __syncthreads();  // the previous key block's partials are read
@@ -364,8 +371,9 @@ __global__ void __launch_bounds__(kThreads) block_kernel(AttentionStatsParams p)
     if (threadIdx.x == 0) {
       float total = 0.0f;
       for (int w = 0; w < kWarps; ++w) total += partial[w];
-      out[kb] = total * inv_rows;
+      out[kt / n_sub] = total * inv_rows;
     }
+    sum = 0.0f;
   }
 }
 
