@@ -4,8 +4,12 @@
 // Outputs are poisoned before every launch so unwritten elements show up.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
+#include <sstream>
+#include <string>
 
 #include "core/error.h"
 #include "kernels/attention_stats_backends.h"
