@@ -1,6 +1,6 @@
 // headscope record MODEL (--prompt TEXT | --tokens 1,2,3 | --tokens-file F) --out FILE.h5
 //   [--attention full|stats|both|none] [--hooks NAME_OR_GLOB,...] [--save-logits] [--dtype f16|f32]
-//   [--device cpu|cuda] ...
+//   [--device cpu|cuda] [--random-weights] ...
 #include <sys/stat.h>
 
 #include <fstream>
@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/progress_bar.h"
+#include "core/random_weights.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
@@ -33,8 +34,24 @@ struct RecordArgs {
   std::string compute_dtype = "auto";
   bool append = false;
   bool force = false;
+  bool random_weights = false;
   std::string task;
 };
+
+// Seed of --random-weights; fixed so that two recordings of one config see the same model.
+constexpr uint64_t kRandomWeightsSeed = 0;
+
+// A model of the config's shape with random weights, in the checkpoint's dtype unless
+// --compute-dtype says otherwise; the directory needs only config.json.
+std::shared_ptr<Transformer> random_model(const RecordArgs& args) {
+  ModelConfig config = load_model_config(args.model);
+  const torch::Device device = parse_device(args.device);
+  const auto dtype = parse_compute_dtype(args.compute_dtype);
+  auto weights =
+      random_model_weights(config, kRandomWeightsSeed,
+                           dtype ? *dtype : checkpoint_compute_dtype(config, device), device);
+  return Transformer::from_weights(std::move(config), std::move(weights), args.model);
+}
 
 std::vector<std::vector<int64_t>> read_tokens_file(const std::string& path) {
   std::ifstream in(path);
@@ -104,7 +121,8 @@ void run(const RecordArgs& args) {
   }
   if (args.append && args.force) throw InvalidInput("give --append or --force, not both");
   const AttentionRecording attention = parse_attention(args.attention);
-  auto model = load_model(args.model, args.device, args.compute_dtype);
+  auto model = args.random_weights ? random_model(args)
+                                   : load_model(args.model, args.device, args.compute_dtype);
   auto tokenizer = tokenizer_for(args.model);
 
   std::vector<std::vector<int64_t>> runs;
@@ -155,6 +173,9 @@ void run(const RecordArgs& args) {
     run.write_token_text(token_texts(tokenizer, tokens));
     run.set_attribute("prompt", args.prompt);
     run.set_attribute("task", args.task);
+    if (args.random_weights) {
+      run.set_attribute("", "random_weights_seed", static_cast<int64_t>(kRandomWeightsSeed));
+    }
     record_activations(hooked, tokens, options, run);
     run.commit();
     guard.keep();
@@ -200,6 +221,9 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--task", args->task, "Free-form task label stored with each run");
   cmd->add_flag("--append", args->append, "Add runs to an existing recording");
   cmd->add_flag("--force", args->force, "Replace an existing file");
+  cmd->add_flag("--random-weights", args->random_weights,
+                "Random weights (seed 0) of the shape in MODEL/config.json, in its dtype; no "
+                "weight files needed");
   cmd->callback([args] { run(*args); });
 }
 

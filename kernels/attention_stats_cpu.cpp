@@ -2,29 +2,29 @@
 #include <limits>
 
 #include "core/error.h"
-#include "kernels/attention_stats.h"
+#include "kernels/attention_stats_backends.h"
 
 namespace headscope {
-namespace {
 
-void check_inputs(const torch::Tensor& q, const torch::Tensor& k, const AttentionStatsOptions& o) {
+void check_attention_stats_inputs(const torch::Tensor& q, const torch::Tensor& k,
+                                  const AttentionStatsOptions& o) {
   if (q.dim() != 3 || k.dim() != 3 || q.size(1) != k.size(1) || q.size(2) != k.size(2) ||
       k.size(0) == 0 || q.size(0) % k.size(0) != 0) {
-    throw InvalidInput("attention_stats: q must be [H, T, D] and k [Hkv, T, D] with H a multiple "
-                       "of Hkv");
+    throw InvalidInput(
+        "attention_stats: q must be [H, T, D] and k [Hkv, T, D] with H a multiple "
+        "of Hkv");
   }
   if (o.sink < 0 || o.window < 1 || o.topk < 1 || o.block_size < 1 || o.chunk < 1 ||
       (o.sliding_window && *o.sliding_window < 1)) {
-    throw InvalidInput("attention_stats: sink must be >= 0; window, topk, block size and chunk "
-                       ">= 1");
+    throw InvalidInput(
+        "attention_stats: sink must be >= 0; window, topk, block size and chunk "
+        ">= 1");
   }
 }
 
-}  // namespace
-
-AttentionStats attention_stats(const torch::Tensor& q_in, const torch::Tensor& k_in,
-                               const AttentionStatsOptions& o) {
-  check_inputs(q_in, k_in, o);
+AttentionStats attention_stats_cpu(const torch::Tensor& q_in, const torch::Tensor& k_in,
+                                   const AttentionStatsOptions& o) {
+  check_attention_stats_inputs(q_in, k_in, o);
   torch::NoGradGuard no_grad;
   const int64_t heads = q_in.size(0), seq = q_in.size(1);
   const int64_t group = heads / k_in.size(0);
@@ -64,7 +64,7 @@ AttentionStats attention_stats(const torch::Tensor& q_in, const torch::Tensor& k
     auto rank_valid = (rank < allowed_count).unsqueeze(0);   // [1, rows, topk]
 
     for (int64_t kv = 0; kv < k.size(0); ++kv) {
-      auto kc = k[kv].narrow(0, 0, keys);  // [keys, D]
+      auto kc = k[kv].narrow(0, 0, keys);                               // [keys, D]
       auto qc = q.narrow(0, kv * group, group).narrow(1, start, rows);  // [group, rows, D]
       auto scores = torch::matmul(qc, kc.t()) * o.scale;
       scores = scores.masked_fill(allowed.logical_not(), neg_inf);

@@ -1,0 +1,132 @@
+// Attention statistics against fused attention on one GPU, side by side in one run.
+// For each length T (causal, bf16, B = 1, H heads, head dim D), median milliseconds of:
+//   sdpa        PyTorch's fused scaled_dot_product_attention forward (the floor)
+//   stats_pass1 our statistics without block mass (one online pass)
+//   stats_all   every statistic (both passes)
+//   materialise softmax(q kᵀ) as a [H, T, T] bf16 map (float32 softmax), until out of memory.
+// One JSON object per line on stdout; a table on stderr.
+//   attention_stats_bench [--heads 32] [--dim 128] [--reps 5] [--max-materialise 65536] T...
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/torch_compat.h"
+#include "kernels/attention_stats_backends.h"
+
+namespace {
+
+struct Timing {
+  double ms = -1;  // median; -1: not run or out of memory
+  std::string error;
+};
+
+Timing time_it(const std::function<void()>& fn, int reps) {
+  Timing t;
+  c10::cuda::CUDACachingAllocator::emptyCache();
+  try {
+    fn();  // warm-up
+    torch::cuda::synchronize();
+    std::vector<double> ms;
+    for (int r = 0; r < reps; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      fn();
+      torch::cuda::synchronize();
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    t.ms = ms[ms.size() / 2];
+  } catch (const std::exception& e) {  // out of memory, or a CUDA error
+    t.error = std::string(e.what()).substr(0, 80);
+    for (char& ch : t.error) ch = (ch == '"' || ch == '\\' || ch == '\n') ? ' ' : ch;
+  }
+  c10::cuda::CUDACachingAllocator::emptyCache();
+  return t;
+}
+
+std::string json(const char* name, const Timing& t) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "\"%s_ms\": %.4f, \"%s_error\": \"%s\"", name, t.ms, name,
+                t.error.c_str());
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t heads = 32, dim = 128, max_materialise = 65536;
+  int reps = 5;
+  std::vector<int64_t> lengths;
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    if (arg == "--heads" && a + 1 < argc)
+      heads = std::stoll(argv[++a]);
+    else if (arg == "--dim" && a + 1 < argc)
+      dim = std::stoll(argv[++a]);
+    else if (arg == "--reps" && a + 1 < argc)
+      reps = std::stoi(argv[++a]);
+    else if (arg == "--max-materialise" && a + 1 < argc)
+      max_materialise = std::stoll(argv[++a]);
+    else
+      lengths.push_back(std::stoll(arg));
+  }
+  if (!torch::cuda::is_available() || lengths.empty()) {
+    std::fprintf(stderr,
+                 "usage (needs a GPU): attention_stats_bench [--heads H] [--dim D] "
+                 "[--reps N] [--max-materialise T] T...\n");
+    return 1;
+  }
+  torch::NoGradGuard no_grad;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
+  std::fprintf(stderr, "%8s %10s %12s %10s %12s %8s %8s %10s\n", "T", "sdpa_ms", "pass1_ms",
+               "all_ms", "material_ms", "p1/sdpa", "all/sdpa", "sdpa_TF/s");
+  for (const int64_t seq : lengths) {
+    auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
+    auto q = torch::randn({1, heads, seq, dim}, opts);
+    auto k = torch::randn({1, heads, seq, dim}, opts);
+    auto v = torch::randn({1, heads, seq, dim}, opts);
+    const auto o =
+        headscope::AttentionStatsOptions().with_scale(scale).with_topk(8).with_block_size(64);
+    const int r = seq >= 65536 ? std::max(1, reps / 2) : reps;
+
+    Timing sdpa = time_it([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, r);
+    headscope::AttentionStats out = headscope::attention_stats_cuda(q[0], k[0], o);
+    auto block_mass = out.block_mass;
+    out.block_mass = torch::Tensor();
+    Timing pass1 = time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+    out.block_mass = block_mass;
+    Timing all = time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+    Timing material;
+    if (seq <= max_materialise) {
+      material = time_it(
+          [&] {
+            auto s = torch::matmul(q, k.transpose(-1, -2)) * scale;
+            auto mask =
+                torch::ones({seq, seq}, torch::TensorOptions(torch::kBool).device(torch::kCUDA))
+                    .triu(1);
+            auto p = torch::softmax(s.masked_fill(mask, -INFINITY), -1, torch::kFloat32)
+                         .to(torch::kBFloat16);
+          },
+          1);
+    }
+    const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
+    std::printf(
+        "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, %s, %s, %s, %s, \"sdpa_tflops\": %.1f}\n",
+        static_cast<long long>(seq), static_cast<long long>(heads), static_cast<long long>(dim),
+        json("sdpa", sdpa).c_str(), json("pass1", pass1).c_str(), json("all", all).c_str(),
+        json("materialise", material).c_str(), sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
+    std::fflush(stdout);
+    std::fprintf(stderr, "%8lld %10.2f %12.2f %10.2f %12.2f %8.2f %8.2f %10.1f\n",
+                 static_cast<long long>(seq), sdpa.ms, pass1.ms, all.ms, material.ms,
+                 pass1.ms / sdpa.ms, all.ms / sdpa.ms, sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
+  }
+  return 0;
+}

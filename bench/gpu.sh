@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# On the GPU machine: build (bench/gpu_build.sh, BUILD_ONLY=1), run the CUDA kernel tests,
+# compare `headscope record --attention stats` on CUDA and CPU for the fixture models, time the
+# attention-statistics kernels against fused attention (attention_bench.jsonl), and
+# `headscope record` against transformers on a Llama-3-8B-shaped random-weight model
+# (e2e.jsonl). Everything goes under $OUT (8 files at most come back); summary.txt, printed
+# last, holds the tables. STAGES picks parts: build,test,record,bench,e2e.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-/tmp/headscope-gpu}
+stages=${STAGES:-build,test,record,bench,e2e}
+lengths=${LENGTHS:-4096 8192 16384 32768 65536 131072}
+mkdir -p "$out"
+# Seconds the whole script may take (the device call's limit, less a margin); e2e gets the rest.
+deadline=$(( $(date +%s) + ${BUDGET:-400} ))
+work=/tmp/headscope-gpu-work
+mkdir -p "$work"
+summary="$out/summary.txt"
+: >"$summary"
+has() { [[ ",$stages," == *",$1,"* ]]; }
+
+# CMake finds nvcc through PATH.
+command -v nvcc >/dev/null || export PATH="$PATH:/usr/local/cuda/bin"
+
+if has build; then
+  BUILD_ONLY=1 bash bench/gpu_build.sh || exit 1
+  # Ninja stops at the first failing target; build everything else that still can.
+  cmake --build build-gpu -j"$(nproc)" -- -k 0 2>&1 | grep -E "error|FAILED" | head -20 |
+    tee -a "$summary"
+  grep -E "headscope: CUDA" "$out/configure.log" build-gpu/CMakeCache.txt 2>/dev/null | head -2
+fi
+prefix=/tmp/headscope-deps
+lib="$prefix/usr/lib/x86_64-linux-gnu"
+export LD_LIBRARY_PATH="$lib:$lib/hdf5/serial:${LD_LIBRARY_PATH:-}"
+hs=build-gpu/cli/headscope
+
+if has test; then
+  timeout 120 build-gpu/tests/kernels_tests --gtest_filter='*Cuda*:*CUDA*' 2>&1 |
+    tee "$out/kernels_cuda_tests.log" | grep -E "^\[  (FAILED|PASSED) |FAILED|Failure|error" |
+    head -40 | tee -a "$summary"
+  timeout 120 build-gpu/tests/core_tests --gtest_filter='*RandomWeights*' 2>&1 | tail -3 |
+    tee -a "$summary"
+fi
+
+if has record; then
+  # Same tokens on both devices (120: the fixtures have 128 positions), bf16 compute so the
+  # kernels (not the float32 fallback) run on CUDA.
+  tokens=$(python3 -c 'import random; random.seed(0); print(",".join(str(random.randrange(3, 500)) for _ in range(120)))')
+  for fam in llama qwen2 qwen3 mistral gpt2 gpt_neox; do
+    for dev in cuda cpu; do
+      $hs record tests/fixtures/hf-tiny/$fam --tokens "$tokens" --attention stats --device $dev \
+        --compute-dtype bf16 --quiet --allow-long-context --out "$work/rec_${fam}_$dev.h5" --force \
+        2>&1 | tail -2
+    done
+  done
+  python3 - "$work" <<'PY' 2>&1 | tee "$out/record_compare.txt" >>"$summary"
+import sys, glob, h5py, numpy as np
+d = sys.argv[1]
+for cuda in sorted(glob.glob(d + "/rec_*_cuda.h5")):
+    fam = cuda.split("rec_")[1][:-8]
+    try:
+        a = h5py.File(cuda)["runs/0/attention_stats"]
+        b = h5py.File(cuda.replace("_cuda.h5", "_cpu.h5"))["runs/0/attention_stats"]
+    except Exception as e:
+        print(fam, "missing:", e); continue
+    row = [fam]
+    for name in ("entropy", "sink_mass", "local_mass", "max_prob", "topk_prob"):
+        row.append("%s %.1e" % (name, np.abs(a[name][()] - b[name][()]).max()))
+    row.append("argmax agree %.4f" % (a["argmax"][()] == b["argmax"][()]).mean())
+    bm = max(np.abs(a["block_mass"][k][()] - b["block_mass"][k][()]).max() for k in a["block_mass"])
+    row.append("block_mass %.1e" % bm)
+    print("record cuda vs cpu:", " | ".join(row))
+PY
+fi
+
+if has bench; then
+  # shellcheck disable=SC2086
+  timeout 150 build-gpu/bench/attention_stats_bench $lengths 2>>"$summary" |
+    tee "$out/attention_bench.jsonl" >/dev/null
+fi
+
+if has e2e; then
+  left=$(( deadline - $(date +%s) ))
+  (( left < 20 )) && left=20
+  PYTHONUNBUFFERED=1 timeout "$left" python3 bench/record_vs_transformers.py \
+    --headscope "$hs" --out "$out/e2e.jsonl" --layers 4 \
+    --transformers ${HF_LENGTHS:-2048 4096 8192 16384 32768} --headscope-only ${HS_LENGTHS:-131072} \
+    2>&1 | tail -12 >>"$summary"
+fi
+cat "$summary"

@@ -1,0 +1,174 @@
+"""headscope record --attention stats --device cuda against transformers on the same
+random-weight model shape (Llama-3-8B per layer, fewer layers so a run fits the time budget).
+
+For each length: transformers eager forward with output_attentions=True (time, peak memory,
+until it runs out of memory), transformers SDPA forward (no maps), and `headscope record`
+with --attention stats and --attention none (wall time of the whole command, peak GPU memory
+polled with nvidia-smi). One JSON object per line to --out; a table to stdout.
+
+  python3 bench/record_vs_transformers.py --headscope build-gpu/cli/headscope --out e2e.jsonl \
+      --layers 4 --transformers 2048 4096 8192 16384 32768 --headscope-only 131072
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import tempfile
+import threading
+import time
+
+import torch
+
+LLAMA3_8B = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+    "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,
+    "head_dim": 128, "vocab_size": 128256, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
+    "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+    "max_position_embeddings": 131072, "hidden_act": "silu", "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16", "bos_token_id": 128000, "eos_token_id": 128001,
+    "attention_bias": False, "mlp_bias": False,
+}
+
+
+class GpuMemoryPoller:
+    """Largest nvidia-smi memory.used (MiB) seen while the block runs."""
+
+    def __enter__(self):
+        self.peak, self.stop = 0, False
+        self.thread = threading.Thread(target=self.poll, daemon=True)
+        self.thread.start()
+        return self
+
+    def poll(self):
+        while not self.stop:
+            try:
+                used = subprocess.run(["nvidia-smi", "--query-gpu=memory.used",
+                                       "--format=csv,noheader,nounits"], capture_output=True,
+                                      text=True, timeout=5).stdout.split()
+                self.peak = max(self.peak, int(used[0]))
+            except Exception:
+                pass
+            time.sleep(0.2)
+
+    def __exit__(self, *exc):
+        self.stop = True
+        self.thread.join()
+
+
+def transformers_model(config_dir, attn):
+    from transformers import AutoConfig, AutoModelForCausalLM
+    config = AutoConfig.from_pretrained(config_dir)
+    config._attn_implementation = attn
+    torch.set_default_dtype(torch.bfloat16)
+    try:
+        with torch.device("cuda"):
+            model = AutoModelForCausalLM.from_config(config)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    return model.eval()
+
+
+def time_transformers(model, seq, output_attentions):
+    ids = torch.randint(3, 1000, (1, seq), device="cuda")
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    try:
+        with torch.no_grad():
+            model(ids[:, :128], output_attentions=output_attentions)  # warm-up
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            out = model(ids, output_attentions=output_attentions)
+            torch.cuda.synchronize()
+            seconds = time.perf_counter() - start
+        del out
+        return {"s": round(seconds, 4), "peak_gb": round(torch.cuda.max_memory_allocated() / 1e9, 2)}
+    except torch.OutOfMemoryError:
+        return {"s": None, "peak_gb": None, "error": "out of memory"}
+    finally:
+        torch.cuda.empty_cache()
+
+
+def time_headscope(binary, config_dir, seq, attention, block_size, workdir):
+    tokens = os.path.join(workdir, "tokens_%d.txt" % seq)
+    rng = random.Random(seq)
+    with open(tokens, "w") as f:
+        f.write(",".join(str(rng.randrange(3, 1000)) for _ in range(seq)) + "\n")
+    out = os.path.join(workdir, "rec_%d_%s.h5" % (seq, attention))
+    cmd = [binary, "record", config_dir, "--random-weights", "--tokens-file", tokens,
+           "--attention", attention, "--block-size", str(block_size), "--device", "cuda",
+           "--allow-long-context", "--quiet", "--force", "--out", out]
+    with GpuMemoryPoller() as mem:
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    if os.path.exists(out):
+        os.remove(out)
+    result = {"s": round(seconds, 3), "peak_gpu_mib": mem.peak}
+    if proc.returncode != 0:
+        result["error"] = (proc.stderr or proc.stdout).strip()[-300:]
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--headscope", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--block-size", type=int, default=128)
+    ap.add_argument("--transformers", type=int, nargs="*", default=[])
+    ap.add_argument("--headscope-only", type=int, nargs="*", default=[])
+    args = ap.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="hs-e2e-")
+    config_dir = os.path.join(workdir, "llama3-8b-shape")
+    os.makedirs(config_dir)
+    with open(os.path.join(config_dir, "config.json"), "w") as f:
+        json.dump(dict(LLAMA3_8B, num_hidden_layers=args.layers), f)
+
+    rows = []
+    eager = sdpa = None
+    if args.transformers:
+        eager = transformers_model(config_dir, "eager")
+    eager_oom = False
+    for seq in args.transformers + args.headscope_only:
+        row = {"T": seq, "layers": args.layers, "block_size": args.block_size}
+        if seq in args.transformers:
+            row["hf_eager_attn"] = ({"s": None, "error": "out of memory at a shorter length"}
+                                    if eager_oom else time_transformers(eager, seq, True))
+            eager_oom = eager_oom or row["hf_eager_attn"].get("error") is not None
+        row["hs_stats"] = time_headscope(args.headscope, config_dir, seq, "stats",
+                                         args.block_size, workdir)
+        row["hs_none"] = time_headscope(args.headscope, config_dir, seq, "none",
+                                        args.block_size, workdir)
+        rows.append(row)
+        with open(args.out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+    if args.transformers:
+        del eager
+        torch.cuda.empty_cache()
+        sdpa = transformers_model(config_dir, "sdpa")
+        for row in rows:
+            if row["T"] in args.transformers:
+                row["hf_sdpa"] = time_transformers(sdpa, row["T"], False)
+                with open(args.out, "a") as f:
+                    f.write(json.dumps({"T": row["T"], "hf_sdpa": row["hf_sdpa"]}) + "\n")
+
+    def cell(d, key):
+        v = d.get(key, {}) if d else {}
+        return "-" if v.get("s") is None else "%.2f" % v["s"]
+
+    print("%8s %12s %12s %10s %10s %10s %12s" % ("T", "hf_eager_s", "hf_eager_GB", "hf_sdpa_s",
+                                                 "hs_stats_s", "hs_none_s", "hs_stats_MiB"))
+    for r in rows:
+        eager_gb = r.get("hf_eager_attn", {}).get("peak_gb")
+        print("%8d %12s %12s %10s %10s %10s %12s" % (
+            r["T"], cell(r, "hf_eager_attn"), "-" if eager_gb is None else eager_gb,
+            cell(r, "hf_sdpa"), cell(r, "hs_stats"), cell(r, "hs_none"),
+            r["hs_stats"].get("peak_gpu_mib")))
+
+
+if __name__ == "__main__":
+    main()

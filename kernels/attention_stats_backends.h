@@ -1,0 +1,33 @@
+// The implementations behind attention_stats(): the CPU reference and, where LibTorch has CUDA
+// and the kernels are built in (HEADSCOPE_CUDA_KERNELS), the CUDA kernels. attention_stats()
+// picks one; tests and benchmarks call them directly.
+#pragma once
+
+#include "kernels/attention_stats.h"
+
+namespace headscope {
+
+// Throws InvalidInput on bad shapes or options (shared by every backend).
+void check_attention_stats_inputs(const torch::Tensor& q, const torch::Tensor& k,
+                                  const AttentionStatsOptions& options);
+
+// The chunked CPU reference; takes tensors on any device, returns CPU tensors.
+AttentionStats attention_stats_cpu(const torch::Tensor& q, const torch::Tensor& k,
+                                   const AttentionStatsOptions& options);
+
+// True when this build has the CUDA kernels and they take these inputs: q and k CUDA tensors
+// on one device, both bfloat16 or both float16, head dim <= 128 (smaller ones are padded),
+// topk <= 16, block size 64 or 128. Other CUDA inputs take the CPU reference.
+bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
+                                   const AttentionStatsOptions& options);
+
+// The CUDA kernels, outputs on q's device (allocated here, or the caller's tensors of the shapes
+// and dtypes attention_stats returns, every element of which is written; an undefined
+// out.block_mass skips the second pass). Throws InvalidInput when attention_stats_cuda_supports()
+// is false.
+AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
+                                    const AttentionStatsOptions& options);
+void attention_stats_cuda_into(const torch::Tensor& q, const torch::Tensor& k,
+                               const AttentionStatsOptions& options, AttentionStats& out);
+
+}  // namespace headscope

@@ -1,0 +1,41 @@
+// attention_stats(): CUDA tensors the kernels take go to them; everything else, and every build
+// without the kernels, takes the CPU reference. Outputs are always CPU tensors (the recorder
+// writes them to HDF5 straight from host memory).
+#include "core/error.h"
+#include "kernels/attention_stats_backends.h"
+
+namespace headscope {
+
+AttentionStats attention_stats(const torch::Tensor& q, const torch::Tensor& k,
+                               const AttentionStatsOptions& options) {
+  check_attention_stats_inputs(q, k, options);
+  if (!attention_stats_cuda_supports(q, k, options)) return attention_stats_cpu(q, k, options);
+  AttentionStats out = attention_stats_cuda(q, k, options);
+  for (torch::Tensor* t : {&out.entropy, &out.sink_mass, &out.local_mass, &out.max_prob,
+                           &out.argmax, &out.topk_index, &out.topk_prob, &out.block_mass}) {
+    *t = t->to(torch::kCPU);
+  }
+  return out;
+}
+
+#if !HEADSCOPE_CUDA_KERNELS
+// A build without the CUDA kernels (no nvcc, or a LibTorch without CUDA) has no CUDA path.
+bool attention_stats_cuda_supports(const torch::Tensor&, const torch::Tensor&,
+                                   const AttentionStatsOptions&) {
+  return false;
+}
+
+AttentionStats attention_stats_cuda(const torch::Tensor&, const torch::Tensor&,
+                                    const AttentionStatsOptions&) {
+  throw InvalidInput(
+      "attention_stats_cuda: this build has no CUDA kernels (HEADSCOPE_CUDA off "
+      "or LibTorch without CUDA)");
+}
+
+void attention_stats_cuda_into(const torch::Tensor& q, const torch::Tensor& k,
+                               const AttentionStatsOptions& options, AttentionStats&) {
+  attention_stats_cuda(q, k, options);
+}
+#endif
+
+}  // namespace headscope

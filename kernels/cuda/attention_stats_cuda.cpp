@@ -1,0 +1,129 @@
+// LibTorch side of the CUDA attention statistics: checks and pads the inputs, allocates the
+// outputs and fills AttentionStatsParams for the launcher (attention_stats_kernel.cu).
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/attention_stats_backends.h"
+#include "kernels/cuda/attention_stats_params.h"
+
+namespace headscope {
+namespace {
+
+// Zero-pads the head dim to 64 or 128 (zeros add nothing to q·k) and makes the layout the
+// kernel loads with 16-byte vectors: last dim contiguous, other strides multiples of 8.
+torch::Tensor kernel_layout(const torch::Tensor& x) {
+  const int64_t d = x.size(2), padded = d <= 64 ? 64 : 128;
+  torch::Tensor y = d == padded ? x : torch::constant_pad_nd(x, {0, padded - d});
+  const bool aligned = y.stride(2) == 1 && y.stride(0) % 8 == 0 && y.stride(1) % 8 == 0 &&
+                       reinterpret_cast<uintptr_t>(y.data_ptr()) % 16 == 0;
+  return aligned ? y : y.contiguous();
+}
+
+void check_output(const torch::Tensor& t, const char* name, torch::IntArrayRef shape,
+                  torch::ScalarType dtype, const torch::Device& device) {
+  if (!t.defined() || t.sizes() != shape || t.scalar_type() != dtype || t.device() != device ||
+      !t.is_contiguous()) {
+    throw InvalidInput(std::string("attention_stats_cuda_into: output ") + name +
+                       " must be a contiguous " + std::string(c10::toString(dtype)) +
+                       " tensor of shape " + c10::str(shape) + " on " + device.str());
+  }
+}
+
+}  // namespace
+
+bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
+                                   const AttentionStatsOptions& o) {
+  const auto dtype = q.scalar_type();
+  return q.is_cuda() && k.is_cuda() && q.device() == k.device() && k.scalar_type() == dtype &&
+         (dtype == torch::kBFloat16 || dtype == torch::kHalf) && q.dim() == 3 && k.dim() == 3 &&
+         q.size(2) <= 128 && q.size(1) > 0 && q.size(1) < std::numeric_limits<int>::max() / 2 &&
+         o.topk <= cuda::kStatsMaxTopk && (o.block_size == 64 || o.block_size == 128);
+}
+
+AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
+                                    const AttentionStatsOptions& o) {
+  check_attention_stats_inputs(q, k, o);
+  const int64_t heads = q.size(0), seq = q.size(1),
+                n_blocks = (seq + o.block_size - 1) / o.block_size;
+  auto f32 = torch::TensorOptions(torch::kFloat32).device(q.device());
+  auto i32 = torch::TensorOptions(torch::kInt32).device(q.device());
+  AttentionStats out;
+  out.entropy = torch::empty({heads, seq}, f32);
+  out.sink_mass = torch::empty({heads, seq}, f32);
+  out.local_mass = torch::empty({heads, seq}, f32);
+  out.max_prob = torch::empty({heads, seq}, f32);
+  out.argmax = torch::empty({heads, seq}, i32);
+  out.topk_index = torch::empty({heads, seq, o.topk}, i32);
+  out.topk_prob = torch::empty({heads, seq, o.topk}, f32);
+  out.block_mass = torch::empty({heads, n_blocks, n_blocks}, f32);
+  attention_stats_cuda_into(q, k, o, out);
+  return out;
+}
+
+void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k_in,
+                               const AttentionStatsOptions& o, AttentionStats& out) {
+  check_attention_stats_inputs(q_in, k_in, o);
+  if (!attention_stats_cuda_supports(q_in, k_in, o)) {
+    throw InvalidInput(
+        "attention_stats_cuda: needs bfloat16 or float16 CUDA tensors q and k on "
+        "one device, head dim <= 128, topk <= 16 and block size 64 or 128");
+  }
+  const c10::cuda::CUDAGuard guard(q_in.device());
+  torch::NoGradGuard no_grad;
+  const torch::Tensor q = kernel_layout(q_in), k = kernel_layout(k_in);
+  const int64_t heads = q.size(0), seq = q.size(1),
+                n_blocks = (seq + o.block_size - 1) / o.block_size;
+  const auto device = q.device();
+  check_output(out.entropy, "entropy", {heads, seq}, torch::kFloat32, device);
+  check_output(out.sink_mass, "sink_mass", {heads, seq}, torch::kFloat32, device);
+  check_output(out.local_mass, "local_mass", {heads, seq}, torch::kFloat32, device);
+  check_output(out.max_prob, "max_prob", {heads, seq}, torch::kFloat32, device);
+  check_output(out.argmax, "argmax", {heads, seq}, torch::kInt32, device);
+  check_output(out.topk_index, "topk_index", {heads, seq, o.topk}, torch::kInt32, device);
+  check_output(out.topk_prob, "topk_prob", {heads, seq, o.topk}, torch::kFloat32, device);
+  if (out.block_mass.defined()) {
+    check_output(out.block_mass, "block_mass", {heads, n_blocks, n_blocks}, torch::kFloat32,
+                 device);
+  }
+  auto lse2 = torch::empty({heads, seq}, torch::TensorOptions(torch::kFloat32).device(device));
+
+  cuda::AttentionStatsParams p;
+  p.q = q.data_ptr();
+  p.k = k.data_ptr();
+  p.q_head_stride = q.stride(0);
+  p.q_token_stride = q.stride(1);
+  p.k_head_stride = k.stride(0);
+  p.k_token_stride = k.stride(1);
+  p.heads = static_cast<int>(heads);
+  p.kv_heads = static_cast<int>(k.size(0));
+  p.seq = static_cast<int>(seq);
+  p.head_dim = static_cast<int>(q.size(2));
+  p.bf16 = q.scalar_type() == torch::kBFloat16;
+  p.scale = static_cast<float>(o.scale);
+  // A window as long as the sequence masks nothing.
+  p.sliding_window =
+      o.sliding_window && *o.sliding_window < seq ? static_cast<int>(*o.sliding_window) : 0;
+  p.sink = static_cast<int>(std::min(o.sink, seq));
+  p.window = static_cast<int>(std::min(o.window, seq + 1));
+  p.topk = static_cast<int>(o.topk);
+  p.block_size = static_cast<int>(o.block_size);
+  p.entropy = out.entropy.data_ptr<float>();
+  p.sink_mass = out.sink_mass.data_ptr<float>();
+  p.local_mass = out.local_mass.data_ptr<float>();
+  p.max_prob = out.max_prob.data_ptr<float>();
+  p.argmax = out.argmax.data_ptr<int32_t>();
+  p.topk_index = out.topk_index.data_ptr<int32_t>();
+  p.topk_prob = out.topk_prob.data_ptr<float>();
+  p.block_mass = out.block_mass.defined() ? out.block_mass.data_ptr<float>() : nullptr;
+  p.lse2 = lse2.data_ptr<float>();
+  const std::string error =
+      cuda::attention_stats_launch(p, c10::cuda::getCurrentCUDAStream(device.index()).stream());
+  if (!error.empty()) throw Error("attention_stats_cuda: CUDA error: " + error);
+}
+
+}  // namespace headscope

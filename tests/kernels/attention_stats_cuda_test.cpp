@@ -1,0 +1,234 @@
+// The CUDA attention statistics against a float64 reference on fresh random inputs: each
+// statistic's error must stay within twice that of a naive implementation in the input
+// precision (materialised scores and softmax in bf16/fp16), and under a small absolute bound.
+// Outputs are poisoned before every launch so unwritten elements show up.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/attention_stats_backends.h"
+
+namespace headscope {
+namespace {
+
+struct Case {
+  int64_t seq, heads, kv_heads, head_dim;
+  torch::ScalarType dtype;
+  std::optional<int64_t> sliding_window;
+  int64_t topk, block_size, sink, window;
+};
+
+std::ostream& operator<<(std::ostream& os, const Case& c) {
+  return os << "T" << c.seq << "_H" << c.heads << "_Hkv" << c.kv_heads << "_D" << c.head_dim
+            << (c.dtype == torch::kBFloat16 ? "_bf16" : "_fp16") << "_sw"
+            << c.sliding_window.value_or(0) << "_k" << c.topk << "_B" << c.block_size;
+}
+
+// Every statistic computed from a full probability matrix p [H, T, T] (float64 or lower).
+struct Expected {
+  torch::Tensor entropy, sink_mass, local_mass, max_prob, topk_prob, block_mass;
+};
+
+Expected stats_from_probs(const torch::Tensor& probs, const AttentionStatsOptions& o) {
+  auto p = probs.to(torch::kFloat64);
+  const int64_t heads = p.size(0), seq = p.size(1);
+  auto j = torch::arange(seq).view({1, 1, seq});
+  auto i = torch::arange(seq).view({1, seq, 1});
+  Expected e;
+  e.entropy = -(p * torch::where(p > 0, p.log(), torch::zeros_like(p))).sum(-1);
+  e.sink_mass = (p * (j < o.sink)).sum(-1);
+  e.local_mass = (p * (j > i - o.window)).sum(-1);
+  const int64_t k = std::min(o.topk, seq);
+  e.topk_prob = torch::zeros({heads, seq, o.topk}, torch::kFloat64);
+  e.topk_prob.narrow(-1, 0, k).copy_(std::get<0>(p.topk(k, -1)));
+  e.max_prob = e.topk_prob.select(-1, 0);
+  const int64_t b = o.block_size, nb = (seq + b - 1) / b;
+  e.block_mass = torch::zeros({heads, nb, nb}, torch::kFloat64);
+  for (int64_t qa = 0; qa < nb; ++qa) {
+    for (int64_t kb = 0; kb <= qa; ++kb) {
+      const int64_t q0 = qa * b, q1 = std::min(seq, q0 + b), k0 = kb * b,
+                    k1 = std::min(seq, k0 + b);
+      e.block_mass.select(1, qa).select(1, kb).copy_(
+          p.narrow(1, q0, q1 - q0).narrow(2, k0, k1 - k0).sum(-1).mean(-1));
+    }
+  }
+  return e;
+}
+
+torch::Tensor allowed_mask(int64_t seq, const std::optional<int64_t>& sliding_window) {
+  auto i = torch::arange(seq).unsqueeze(1), j = torch::arange(seq).unsqueeze(0);
+  auto allowed = j <= i;
+  if (sliding_window) allowed = allowed.logical_and(j > i - *sliding_window);
+  return allowed;
+}
+
+// softmax(q kᵀ · scale) with GQA and the mask, in q's dtype and on q's device.
+torch::Tensor probs_in(const torch::Tensor& q, const torch::Tensor& k,
+                       const AttentionStatsOptions& o) {
+  const int64_t group = q.size(0) / k.size(0);
+  auto kk = k.repeat_interleave(group, 0);
+  auto scores = torch::matmul(q, kk.transpose(1, 2)) * o.scale;
+  auto allowed = allowed_mask(q.size(1), o.sliding_window).to(q.device());
+  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
+  return torch::softmax(scores, -1);
+}
+
+double max_err(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64))
+      .abs()
+      .max()
+      .item<double>();
+}
+
+AttentionStats poisoned_outputs(const torch::Tensor& q, const AttentionStatsOptions& o) {
+  const int64_t heads = q.size(0), seq = q.size(1), nb = (seq + o.block_size - 1) / o.block_size;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto f32 = torch::TensorOptions(torch::kFloat32).device(q.device());
+  auto i32 = torch::TensorOptions(torch::kInt32).device(q.device());
+  AttentionStats out;
+  out.entropy = torch::full({heads, seq}, nan, f32);
+  out.sink_mass = torch::full({heads, seq}, nan, f32);
+  out.local_mass = torch::full({heads, seq}, nan, f32);
+  out.max_prob = torch::full({heads, seq}, nan, f32);
+  out.argmax = torch::full({heads, seq}, -7777, i32);
+  out.topk_index = torch::full({heads, seq, o.topk}, -7777, i32);
+  out.topk_prob = torch::full({heads, seq, o.topk}, nan, f32);
+  out.block_mass = torch::full({heads, nb, nb}, nan, f32);
+  return out;
+}
+
+class AttentionStatsCuda : public ::testing::TestWithParam<Case> {};
+
+TEST_P(AttentionStatsCuda, MatchesFloat64Reference_CUDA) {
+  const Case c = GetParam();
+  const uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  torch::manual_seed(seed);
+  const auto device = torch::Device(torch::kCUDA);
+  // Queries scaled up so some rows are peaked and others flat.
+  auto q = (torch::randn({c.heads, c.seq, c.head_dim}) * 2).to(device, c.dtype);
+  auto k = torch::randn({c.kv_heads, c.seq, c.head_dim}).to(device, c.dtype);
+  const auto o = AttentionStatsOptions()
+                     .with_scale(1.0 / std::sqrt(static_cast<double>(c.head_dim)))
+                     .with_sliding_window(c.sliding_window)
+                     .with_topk(c.topk)
+                     .with_block_size(c.block_size)
+                     .with_sink(c.sink)
+                     .with_window(c.window);
+  ASSERT_TRUE(attention_stats_cuda_supports(q, k, o));
+
+  AttentionStats got = poisoned_outputs(q, o);
+  attention_stats_cuda_into(q, k, o, got);
+  for (const auto* t : {&got.entropy, &got.sink_mass, &got.local_mass, &got.max_prob,
+                        &got.topk_prob, &got.block_mass}) {
+    ASSERT_FALSE(t->isnan().any().item<bool>()) << "an output element was not written";
+  }
+  ASSERT_TRUE((got.topk_index >= -1).all().item<bool>());
+  ASSERT_TRUE((got.argmax >= 0).all().item<bool>());
+
+  auto p64 = probs_in(q.to(torch::kCPU, torch::kFloat64), k.to(torch::kCPU, torch::kFloat64), o);
+  const Expected ref = stats_from_probs(p64, o);
+  const Expected naive = stats_from_probs(probs_in(q, k, o).cpu(), o);
+  auto check = [](const char* name, const torch::Tensor& got_t, const torch::Tensor& ref_t,
+                  const torch::Tensor& naive_t, double bound) {
+    const double err = max_err(got_t, ref_t), naive_err = max_err(naive_t, ref_t);
+    EXPECT_LE(err, 2 * naive_err + 1e-7) << name << ": naive error " << naive_err;
+    EXPECT_LE(err, bound) << name;
+  };
+  check("entropy", got.entropy, ref.entropy, naive.entropy, 1e-4);
+  check("sink_mass", got.sink_mass, ref.sink_mass, naive.sink_mass, 1e-5);
+  check("local_mass", got.local_mass, ref.local_mass, naive.local_mass, 1e-5);
+  check("max_prob", got.max_prob, ref.max_prob, naive.max_prob, 1e-5);
+  check("topk_prob", got.topk_prob, ref.topk_prob, naive.topk_prob, 1e-5);
+  check("block_mass", got.block_mass, ref.block_mass, naive.block_mass, 1e-5);
+
+  // Indices: the reference probability at each reported key is the reported probability, and
+  // exactly the slots past a row's allowed keys hold -1.
+  auto index = got.topk_index.cpu().to(torch::kInt64);
+  auto at_index = p64.gather(-1, index.clamp_min(0)).masked_fill(index < 0, 0.0);
+  EXPECT_LE(max_err(at_index, got.topk_prob), 1e-5);
+  auto allowed_count = allowed_mask(c.seq, c.sliding_window).sum(-1).view({1, c.seq, 1});
+  auto rank = torch::arange(c.topk).view({1, 1, c.topk});
+  EXPECT_TRUE(torch::equal(index < 0, (rank >= allowed_count).expand_as(index)));
+  auto at_argmax = p64.gather(-1, got.argmax.cpu().to(torch::kInt64).unsqueeze(-1)).squeeze(-1);
+  EXPECT_LE(max_err(at_argmax, ref.max_prob), 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, AttentionStatsCuda,
+    ::testing::Values(Case{300, 4, 2, 64, torch::kBFloat16, std::nullopt, 8, 64, 4, 64},
+                      Case{257, 2, 1, 128, torch::kHalf, 100, 16, 128, 4, 32},
+                      Case{129, 4, 4, 32, torch::kBFloat16, std::nullopt, 5, 64, 1, 16},
+                      Case{1000, 2, 2, 128, torch::kBFloat16, std::nullopt, 16, 128, 7, 200},
+                      Case{700, 3, 1, 80, torch::kHalf, 64, 3, 64, 0, 8},
+                      Case{1, 1, 1, 64, torch::kBFloat16, std::nullopt, 8, 64, 4, 64}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      std::ostringstream name;
+      name << info.param;
+      return name.str();
+    });
+
+// Equal scores everywhere (q = 0): every row is uniform, and ties go to the lowest keys, also
+// in interior tiles, whose keys the kernel visits out of order.
+TEST(AttentionStatsCudaTies, LowestKeysWin_CUDA) {
+  const int64_t seq = 400, topk = 16, window = 150;
+  auto q = torch::zeros({2, seq, 64}, torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA));
+  auto k = torch::randn({1, seq, 64}).to(torch::kCUDA, torch::kBFloat16);
+  for (const auto& sliding : {std::optional<int64_t>(), std::optional<int64_t>(window)}) {
+    const auto o = AttentionStatsOptions().with_topk(topk).with_sliding_window(sliding);
+    auto got = attention_stats_cuda(q, k, o);
+    auto i = torch::arange(seq, torch::kInt32).view({1, seq, 1});
+    auto first = sliding ? (i - window + 1).clamp_min(0) : torch::zeros_like(i);
+    auto expected = first + torch::arange(topk, torch::kInt32).view({1, 1, topk});
+    expected = torch::where(expected <= i, expected, torch::full_like(expected, -1));
+    EXPECT_TRUE(torch::equal(got.topk_index.cpu(), expected.expand({2, seq, topk})));
+    EXPECT_TRUE(torch::equal(got.argmax.cpu(), first.squeeze(-1).expand({2, seq})));
+    auto count = (i - first + 1).squeeze(-1).to(torch::kFloat64);
+    EXPECT_LE(max_err(got.max_prob, 1.0 / count), 1e-6);
+    EXPECT_LE(max_err(got.entropy, count.log()), 1e-5);
+  }
+}
+
+// attention_stats() on CUDA tensors: the kernels' results, copied to the host.
+TEST(AttentionStatsCudaDispatch, RoutesCudaTensorsToTheKernels_CUDA) {
+  torch::manual_seed(11);
+  auto q = torch::randn({4, 200, 64}).to(torch::kCUDA, torch::kBFloat16);
+  auto k = torch::randn({2, 200, 64}).to(torch::kCUDA, torch::kBFloat16);
+  const auto o = AttentionStatsOptions().with_scale(0.125);
+  auto routed = attention_stats(q, k, o);
+  auto direct = attention_stats_cuda(q, k, o);
+  EXPECT_TRUE(routed.entropy.device().is_cpu());
+  EXPECT_TRUE(torch::equal(routed.topk_index, direct.topk_index.cpu()));
+  EXPECT_TRUE(torch::equal(routed.block_mass, direct.block_mass.cpu()));
+  // The CPU reference on the same bf16 values agrees to float32 rounding.
+  auto cpu = attention_stats_cpu(q, k, o);
+  EXPECT_LE(max_err(routed.entropy, cpu.entropy), 1e-4);
+  EXPECT_LE(max_err(routed.topk_prob, cpu.topk_prob), 1e-5);
+  EXPECT_LE(max_err(routed.block_mass, cpu.block_mass), 1e-5);
+  EXPECT_TRUE(torch::equal(routed.argmax, cpu.argmax));
+}
+
+TEST(AttentionStatsCudaDispatch, UnsupportedCudaInputsTakeTheCpuReference_CUDA) {
+  torch::manual_seed(12);
+  auto q = torch::randn({2, 90, 16}).to(torch::kCUDA);  // float32: not a kernel dtype
+  const auto o = AttentionStatsOptions().with_block_size(32);
+  EXPECT_FALSE(attention_stats_cuda_supports(q, q, o));
+  auto routed = attention_stats(q, q, o);
+  auto cpu = attention_stats_cpu(q.cpu(), q.cpu(), o);
+  EXPECT_TRUE(torch::equal(routed.block_mass, cpu.block_mass));
+}
+
+TEST(AttentionStatsCudaDispatch, KernelsRejectHostTensors) {
+  auto q = torch::randn({2, 8, 64}).to(torch::kBFloat16);
+  EXPECT_FALSE(attention_stats_cuda_supports(q, q, {}));
+  EXPECT_THROW(attention_stats_cuda(q, q, {}), InvalidInput);
+}
+
+}  // namespace
+}  // namespace headscope
