@@ -16,7 +16,7 @@ struct SparseConfigArgs {
   std::optional<double> sparsity;
   std::optional<int64_t> sink, recent, block_size;
   int64_t topk_blocks = 4;
-  double coverage = 0.9;
+  double coverage = 0.9, tail = 1.0;
   int64_t max_runs = 0;
   bool quiet = false;
 };
@@ -37,7 +37,8 @@ void run(const SparseConfigArgs& args) {
   options.with_score(args.score)
       .with_sparse_kind(parse_kind(args.kind))
       .with_topk_blocks(args.topk_blocks)
-      .with_coverage(args.coverage);
+      .with_coverage(args.coverage)
+      .with_tail(args.tail);
   check_sparse_config_options(options);
   if (args.max_runs < 0) throw InvalidInput("--max-runs: expected >= 0");
   const auto evidence = read_head_evidence(args.input, args.max_runs);
@@ -79,6 +80,8 @@ void add_sparse_config_command(CLI::App& app) {
   cmd->add_option("--block-size", args->block_size, "block_sparse: block size");
   cmd->add_option("--topk-blocks", args->topk_blocks, "block_sparse: earlier blocks kept");
   cmd->add_option("--coverage", args->coverage, "moa: attention mass each span must hold");
+  cmd->add_option("--tail", args->tail,
+                  "stats ranking: last fraction of each run's queries it averages over");
   cmd->add_option("--max-runs", args->max_runs, "Statistics runs to read (0: all)");
   cmd->add_flag("--quiet", args->quiet, "No summary");
   cmd->callback([args] { run(*args); });

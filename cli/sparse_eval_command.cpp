@@ -21,6 +21,7 @@ struct SparseEvalArgs {
   std::string device = "cpu", dtype = "auto", score = "auto", kind = "streaming", json;
   std::optional<int64_t> sink, recent, block_size;
   int64_t topk_blocks = 4, samples = 16, random = 2, batch = 4;
+  double tail = 1.0;
   uint64_t seed = 1;
   bool quiet = false;
 };
@@ -89,7 +90,7 @@ void run(const SparseEvalArgs& args) {
   if (!args.scores.empty()) {
     SparseConfigOptions o;
     o.sink = args.sink, o.window = args.recent, o.block_size = args.block_size;
-    o.with_score(args.score).with_topk_blocks(args.topk_blocks);
+    o.with_score(args.score).with_topk_blocks(args.topk_blocks).with_tail(args.tail);
     if (args.kind == "block_sparse") {
       o.with_sparse_kind(SparseKind::kBlockSparse);
     } else if (args.kind != "streaming") {
@@ -118,7 +119,8 @@ void run(const SparseEvalArgs& args) {
       {"model", args.model},           {"config", args.config_dir}, {"scores", args.scores},
       {"sparsities", args.sparsities}, {"task", args.task},         {"samples", args.samples},
       {"lengths", options.lengths},    {"seed", args.seed},         {"random", args.random},
-      {"score", args.score},           {"kind", args.kind},         {"device", args.device}};
+      {"score", args.score},           {"kind", args.kind},         {"tail", args.tail},
+      {"device", args.device}};
   auto rows = nlohmann::ordered_json::array();
   for (const auto& r : result.rows) {
     rows.push_back({{"config", r.config},
@@ -165,6 +167,8 @@ void add_sparse_eval_command(CLI::App& app) {
   cmd->add_option("--recent", args->recent, "Derived streaming heads' window");
   cmd->add_option("--score", args->score, "What ranks heads: auto, retrieval, stats");
   cmd->add_option("--kind", args->kind, "Derived sparse heads: streaming or block_sparse");
+  cmd->add_option("--tail", args->tail,
+                  "stats ranking: last fraction of each run's queries it averages over");
   cmd->add_option("--block-size", args->block_size, "block_sparse: block size");
   cmd->add_option("--topk-blocks", args->topk_blocks, "block_sparse: earlier blocks kept");
   cmd->add_option("--device", args->device, "cpu or cuda");

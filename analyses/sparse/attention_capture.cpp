@@ -1,6 +1,7 @@
 #include "analyses/sparse/attention_capture.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <torch/torch.h>
 
@@ -74,9 +75,12 @@ std::pair<torch::Tensor, torch::Tensor> top_vertical_slash(const StatsRun& run, 
   return {pick(column_mass, vertical), pick(slash_mass, slash)};
 }
 
-double estimated_capture(const StatsRun& run, int64_t layer, int64_t head, const MaskRows& mask) {
+double estimated_capture(const StatsRun& run, int64_t layer, int64_t head, const MaskRows& mask,
+                         double tail) {
   torch::NoGradGuard no_grad;
   const int64_t T = run.length, B = run.block_size, nb = (T + B - 1) / B;
+  const auto tail_rows = static_cast<int64_t>(std::ceil(std::clamp(tail, 0.0, 1.0) * T));
+  const int64_t first = std::max<int64_t>(0, T - std::max<int64_t>(1, tail_rows)) / B * B;
   auto idx = run.topk_index[layer][head];  // [T, k]
   auto valid = idx >= 0;
   auto p = run.topk_prob[layer][head].to(torch::kFloat64).masked_fill(valid.logical_not(), 0.0);
@@ -90,6 +94,7 @@ double estimated_capture(const StatsRun& run, int64_t layer, int64_t head, const
                        .index_add_(0, (qblock * nb + kblock).flatten(), p.flatten())
                        .view({nb, nb});
   auto residual = (tile_mass - topk_tile).clamp_min(0.0);
+  residual.narrow(0, 0, first / B).zero_();
 
   auto kept_tile = torch::zeros({nb, nb}, torch::kFloat64);
   auto causal_tile = torch::zeros({nb, nb}, torch::kFloat64);
@@ -99,7 +104,7 @@ double estimated_capture(const StatsRun& run, int64_t layer, int64_t head, const
   auto causal = [](int64_t start, int64_t rows, int64_t keys) {
     return positions(0, keys).unsqueeze(0) <= positions(start, rows).unsqueeze(1);
   };
-  for (int64_t start = 0; start < T; start += chunk) {
+  for (int64_t start = first; start < T; start += chunk) {
     const int64_t rows = std::min(chunk, T - start);
     auto keep = mask(start, rows, T).logical_and(causal(start, rows, T));
     kept_topk += (keep.gather(1, idx.narrow(0, start, rows).clamp_min(0)).to(torch::kFloat64) *
@@ -118,7 +123,7 @@ double estimated_capture(const StatsRun& run, int64_t layer, int64_t head, const
   auto fraction = torch::where(causal_tile > 0, kept_tile / causal_tile.clamp_min(1.0),
                                torch::zeros_like(kept_tile));
   const double total = kept_topk + (residual * fraction).sum().item<double>();
-  return std::clamp(total / static_cast<double>(T), 0.0, 1.0);
+  return std::clamp(total / static_cast<double>(T - first), 0.0, 1.0);
 }
 
 }  // namespace headscope

@@ -34,7 +34,9 @@ std::pair<torch::Tensor, torch::Tensor> top_vertical_slash(const StatsRun& run, 
                                                            int64_t head, int64_t vertical,
                                                            int64_t slash);
 
-// Estimated mean over queries of the attention mass the pattern keeps, in [0, 1].
-double estimated_capture(const StatsRun& run, int64_t layer, int64_t head, const MaskRows& mask);
+// Estimated mean over queries of the attention mass the pattern keeps, in [0, 1]; over the
+// last `tail` fraction of the queries only (widened to whole blocks) when tail < 1.
+double estimated_capture(const StatsRun& run, int64_t layer, int64_t head, const MaskRows& mask,
+                         double tail = 1.0);
 
 }  // namespace headscope

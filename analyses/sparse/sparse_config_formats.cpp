@@ -34,9 +34,10 @@ void require_stats(const HeadEvidence& e, const char* format) {
 
 // Mean over stats runs of the estimated capture of one head under per-run masks.
 template <typename MaskFor>
-double mean_capture(const HeadEvidence& e, int64_t layer, int64_t head, MaskFor mask_for) {
+double mean_capture(const HeadEvidence& e, int64_t layer, int64_t head, MaskFor mask_for,
+                    double tail = 1.0) {
   double sum = 0.0;
-  for (const auto& run : e.stats) sum += estimated_capture(run, layer, head, mask_for(run));
+  for (const auto& run : e.stats) sum += estimated_capture(run, layer, head, mask_for(run), tail);
   return sum / static_cast<double>(e.stats.size());
 }
 
@@ -228,7 +229,8 @@ SparseConfigResult write_headscope(const HeadEvidence& e, const std::string& dir
       {"sink", head.sink},
       {"window", head.window},
       {"block_size", head.block_size},
-      {"topk_blocks", head.topk_blocks}};
+      {"topk_blocks", head.topk_blocks},
+      {"tail", o.tail}};
   const auto path = join(dir, kSparseConfigFile);
   write_sparse_config(path, config);
   return {{path}, ranking.source, config.sparse_head_fraction()};
@@ -360,6 +362,7 @@ void check_sparse_config_options(const SparseConfigOptions& o) {
   if (o.window && *o.window < 1) throw InvalidInput("--recent: expected >= 1");
   if (o.block_size && *o.block_size < 1) throw InvalidInput("--block-size: expected >= 1");
   if (o.topk_blocks < 0) throw InvalidInput("--topk-blocks: expected >= 0");
+  if (!(o.tail > 0.0 && o.tail <= 1.0)) throw InvalidInput("--tail: expected a fraction in (0, 1]");
   if (!(o.coverage > 0.0 && o.coverage <= 1.0)) {
     throw InvalidInput("--coverage: expected a fraction in (0, 1]");
   }
@@ -395,9 +398,11 @@ HeadRanking rank_heads(const HeadEvidence& e, const SparseConfigOptions& o) {
   auto score = torch::empty({e.n_layers, e.n_heads}, torch::kFloat64);
   for (int64_t l = 0; l < e.n_layers; ++l) {
     for (int64_t h = 0; h < e.n_heads; ++h) {
-      score[l][h] = 1.0 - mean_capture(e, l, h, [&](const StatsRun&) {
-                      return streaming_rows(head.sink, head.window);
-                    });
+      score[l][h] =
+          1.0 - mean_capture(
+                    e, l, h,
+                    [&](const StatsRun&) { return streaming_rows(head.sink, head.window); },
+                    o.tail);
     }
   }
   return {score, "stats"};

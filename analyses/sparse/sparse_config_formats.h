@@ -43,6 +43,9 @@ struct SparseConfigOptions {
   std::optional<int64_t> block_size;
   int64_t topk_blocks = 4;
   double coverage = 0.9;  // moa: attention mass a head's span must hold
+  // "stats" ranking: the last fraction of each run's queries it averages over (a needle is
+  // read from the question at the end; 1 = every query).
+  double tail = 1.0;
 
   SparseConfigOptions& with_sparsity(double v) { return sparsity = v, *this; }
   SparseConfigOptions& with_sink(int64_t v) { return sink = v, *this; }
@@ -52,6 +55,7 @@ struct SparseConfigOptions {
   SparseConfigOptions& with_block_size(int64_t v) { return block_size = v, *this; }
   SparseConfigOptions& with_topk_blocks(int64_t v) { return topk_blocks = v, *this; }
   SparseConfigOptions& with_coverage(double v) { return coverage = v, *this; }
+  SparseConfigOptions& with_tail(double v) { return tail = v, *this; }
 };
 
 // Per-head ranking: float64 [L, H], higher = more in need of full attention.
