@@ -428,17 +428,43 @@ SparseConfigResult write_sparse_configs(const HeadEvidence& evidence, SparseForm
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw IoError(out_dir + ": cannot create the directory (" + ec.message() + ")");
+  SparseConfigResult result;
   switch (format) {
     case SparseFormat::kDuo:
-      return write_duo(evidence, out_dir, options);
+      result = write_duo(evidence, out_dir, options);
+      break;
     case SparseFormat::kMoa:
-      return write_moa(evidence, out_dir, options);
+      result = write_moa(evidence, out_dir, options);
+      break;
     case SparseFormat::kMInference:
-      return write_minference(evidence, out_dir, options);
+      result = write_minference(evidence, out_dir, options);
+      break;
     case SparseFormat::kHeadscope:
-      return write_headscope(evidence, out_dir, options);
+      result = write_headscope(evidence, out_dir, options);
+      break;
   }
-  HS_ASSERT(false && "unhandled format");
+  // The formats have no room for provenance: every parameter goes beside them.
+  const auto head = sparse_head_template(evidence, options);
+  nlohmann::ordered_json p;
+  p["format"] = sparse_format_name(format);
+  p["input"] = evidence.path;
+  p["statistics_runs"] = evidence.stats.size();
+  p["has_retrieval_score"] = evidence.retrieval_score.has_value();
+  p["score"] = options.score;
+  p["score_used"] = result.score_source;
+  p["sparsity"] = options.sparsity ? nlohmann::ordered_json(*options.sparsity) : nullptr;
+  p["sink"] = head.sink;
+  p["window"] = head.window;
+  p["kind"] = options.sparse_kind == SparseKind::kBlockSparse ? "block_sparse" : "streaming";
+  p["block_size"] = head.block_size;
+  p["topk_blocks"] = head.topk_blocks;
+  p["coverage"] = options.coverage;
+  p["tail"] = options.tail;
+  p["files"] = result.files;
+  const auto path = join(out_dir, "headscope_parameters.json");
+  write_text_file_atomically(path, p.dump(2) + "\n");
+  result.files.push_back(path);
+  return result;
 }
 
 }  // namespace headscope
