@@ -12,5 +12,7 @@ void add_record_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
+void add_ablate_command(CLI::App& app);
+void add_importance_command(CLI::App& app);
 
 }  // namespace headscope::cli

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   headscope::cli::add_demo_command(app);
   headscope::cli::add_export_command(app);
   headscope::cli::add_zoo_command(app);
+  headscope::cli::add_ablate_command(app);
+  headscope::cli::add_importance_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
