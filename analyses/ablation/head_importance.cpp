@@ -136,6 +136,10 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
   check_options(c, options);
   const std::vector<TaskSample> samples =
       evaluation_samples(c, options.task, options.samples, options.length, options.seed);
+  if (options.metric == PruneMetric::kLogitDiff && samples[0].distractor < 0) {
+    throw InvalidInput("metric logit-diff: task " + options.task +
+                       " has no distractor to compare with (ioi and colors have one)");
+  }
   const int64_t total = c.n_layers * c.n_heads;
   const int64_t per_step = std::max<int64_t>(
       1, static_cast<int64_t>(std::floor(static_cast<double>(total) * options.step_fraction)));
