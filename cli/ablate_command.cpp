@@ -1,6 +1,7 @@
 // headscope ablate MODEL --task T (--heads 3.1,5.7 | --from FILE.h5 --top K |
-//   --random K [--from FILE.h5 --exclude-top N]) [--method zero|mean|uniform|neg-inf] [--seed S]
-//   [--n N] [--length L] [--device D] [--out FILE.h5] [--json]
+//   --random K [--from FILE.h5 --exclude-top N] [--head-seed S]) [--method
+//   zero|mean|uniform|neg-inf]
+//   [--seed S] [--n N] [--length L] [--device D] [--out FILE.h5] [--json]
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -27,6 +28,8 @@ struct AblateArgs {
   std::string device = "cpu", out;
   int64_t top = 0, random = 0, exclude_top = 0, n = 100, length = 0, batch = 16;
   uint64_t seed = 0;
+  uint64_t head_seed = 0;
+  bool head_seed_given = false;
   bool json = false, quiet = false;
 };
 
@@ -62,7 +65,7 @@ std::vector<HeadRef> select_heads(const AblateArgs& args, const ModelConfig& con
   }
   selection.rule = "random";
   selection.exclude_top = args.exclude_top;
-  selection.seed = args.seed;
+  selection.seed = args.head_seed_given ? args.head_seed : args.seed;
   std::vector<HeadRef> excluded;
   if (args.exclude_top > 0) {
     if (args.from.empty()) {
@@ -76,7 +79,7 @@ std::vector<HeadRef> select_heads(const AblateArgs& args, const ModelConfig& con
   } else if (!args.from.empty()) {
     throw InvalidInput("--from: --random reads it only with --exclude-top");
   }
-  return random_heads(config, k, args.seed, excluded);
+  return random_heads(config, k, selection.seed, excluded);
 }
 
 nlohmann::ordered_json score_json(const TaskScore& s) {
@@ -144,6 +147,7 @@ void run(const AblateArgs& args) {
                              {"seed", options.seed},
                              {"baseline", score_json(result.baseline)},
                              {"ablated", score_json(result.ablated)}};
+    if (selection.rule == "random") j["head_seed"] = selection.seed;
     std::cout << j.dump() << "\n";
     return;
   }
@@ -172,7 +176,9 @@ void add_ablate_command(CLI::App& app) {
                   "--random: never draw the top N heads of --from")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--method", args->method, "zero, mean, uniform or neg-inf (default zero)");
-  cmd->add_option("--seed", args->seed, "First sample's seed, and the seed of --random");
+  cmd->add_option("--seed", args->seed, "First sample's seed (and the default --head-seed)");
+  auto* head_seed = cmd->add_option("--head-seed", args->head_seed,
+                                    "Seed of the --random draw (other heads, same samples)");
   cmd->add_option("--n", args->n, "Samples")->check(CLI::PositiveNumber);
   cmd->add_option("--length", args->length, "Tokens per sample (niah, induction; default 256)")
       ->check(CLI::PositiveNumber);
@@ -181,7 +187,10 @@ void add_ablate_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "HDF5 file to write /analyses/ablation into");
   cmd->add_flag("--json", args->json, "One JSON object instead of text");
   cmd->add_flag("--quiet", args->quiet, "No progress bar");
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args, head_seed] {
+    args->head_seed_given = head_seed->count() > 0;
+    run(*args);
+  });
 }
 
 }  // namespace headscope::cli

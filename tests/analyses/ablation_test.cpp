@@ -27,7 +27,7 @@ std::vector<HeadRef> layer_heads(int64_t layer, int64_t n_heads) {
 }
 
 AblationOptions ioi(HeadInterventionKind method) {
-  return AblationOptions().with_task("ioi").with_samples(48).with_seed(7).with_method(method);
+  return AblationOptions().with_task("ioi").with_samples(32).with_seed(7).with_method(method);
 }
 
 TEST(Ablation, ZeroingALayerBreaksIoiAndNoHeadsChangesNothing) {
@@ -47,18 +47,21 @@ TEST(Ablation, ZeroingALayerBreaksIoiAndNoHeadsChangesNothing) {
   }
 }
 
-TEST(Ablation, EveryMethodHasAnEffectAndMeanIsNotZero) {
+TEST(Ablation, EveryMethodOnLayerZeroBreaksIoiEachItsOwnWay) {
   const auto model = ioi_model();
-  const std::vector<HeadRef> heads = layer_heads(1, model->config().n_heads);
+  // Layer 0 reads the names: each method, including masking the indirect object's key alone,
+  // breaks IOI (measured on the fixture: accuracy 0.96 -> 0.0 to 0.3).
+  const std::vector<HeadRef> heads = layer_heads(0, model->config().n_heads);
   std::map<std::string, double> loss;
   for (const auto method : {HeadInterventionKind::kZero, HeadInterventionKind::kMean,
                             HeadInterventionKind::kUniform, HeadInterventionKind::kNegInfKeys}) {
     const AblationResult r = ablate_heads(model, heads, ioi(method));
-    EXPECT_GT(r.ablated.answer_loss, r.baseline.answer_loss + 0.1) << intervention_name(method);
+    EXPECT_LT(r.ablated.accuracy, r.baseline.accuracy - 0.4) << intervention_name(method);
+    EXPECT_GT(r.ablated.answer_loss, r.baseline.answer_loss + 1.0) << intervention_name(method);
     loss[intervention_name(method)] = r.ablated.answer_loss;
   }
-  EXPECT_GT(std::abs(loss["mean"] - loss["zero"]), 1e-3);
-  EXPECT_GT(std::abs(loss["uniform"] - loss["neg-inf"]), 1e-3);
+  EXPECT_GT(std::abs(loss["mean"] - loss["zero"]), 0.1);
+  EXPECT_GT(std::abs(loss["uniform"] - loss["neg-inf"]), 0.1);
 }
 
 TEST(Ablation, TopAgainstRandomIsSeededAndExcludesTheTop) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "analyses/ablation/evaluation_samples.h"
 #include "analyses/ablation/head_importance.h"
 #include "core/error.h"
 #include "hooks/head_interventions.h"
@@ -100,6 +101,47 @@ TEST(Importance, LayersAreL2NormalisedOverKeptHeadsAndAPrunedHeadIsAZeroedOne) {
   EXPECT_NEAR(pruned.score.answer_loss, zeroed.answer_loss, 1e-5);
   const HeadImportance full = head_importance(model, samples, torch::ones_like(mask), 2);
   EXPECT_GT(std::abs(full.score.answer_loss - pruned.score.answer_loss), 1e-6);
+}
+
+TEST(Importance, PruningCurveStopsUnderTheThresholdAndKeepsTheLastGoodMask) {
+  const auto model = Transformer::load(test::fixture("zoo/ioi-2x4"),
+                                       ModelLoadOptions().with_dtype(torch::kFloat32));
+  const ImportanceOptions options = ImportanceOptions().with_task("ioi").with_samples(16);
+  const ImportanceResult r = prune_by_importance(model, options);
+  const int64_t total = 8;  // 2 layers x 4 heads: one head per 10% step
+
+  ASSERT_GE(r.curve.size(), 2u);
+  EXPECT_EQ(r.curve[0].heads_pruned, 0);
+  EXPECT_DOUBLE_EQ(r.curve[0].metric, r.unpruned_metric);
+  EXPECT_GT(r.unpruned_metric, 0.8);
+  const double floor = 0.9 * r.unpruned_metric;
+  for (size_t i = 1; i < r.curve.size(); ++i) {
+    EXPECT_EQ(r.curve[i].heads_pruned, static_cast<int64_t>(i));
+    if (i + 1 < r.curve.size()) {
+      EXPECT_GE(r.curve[i].metric, floor) << i;
+    }
+  }
+  const PruningStep& last = r.curve.back();
+  const bool fell = last.metric < floor;
+  EXPECT_TRUE(fell || last.heads_pruned == total);
+  // The mask is the one before the fall; each pruned head was pruned at a step up to it.
+  const int64_t kept_steps = last.heads_pruned - (fell ? 1 : 0);
+  EXPECT_EQ(static_cast<int64_t>(r.mask.sum().item<double>()), total - kept_steps);
+  for (int64_t layer = 0; layer < 2; ++layer) {
+    for (int64_t head = 0; head < 4; ++head) {
+      const int64_t step = r.pruned_at[layer][head].item<int64_t>();
+      EXPECT_EQ(r.mask[layer][head].item<double>() == 0.0, step >= 1 && step <= kept_steps);
+    }
+  }
+  // The first head pruned is the least important of the unpruned model.
+  const auto first = (r.pruned_at == 1).nonzero();
+  ASSERT_EQ(first.size(0), 1);
+  EXPECT_EQ(r.importance[first[0][0]][first[0][1]].item<double>(),
+            r.importance.min().item<double>());
+  const HeadImportance again =
+      head_importance(model, evaluation_samples(model->config(), "ioi", 16, options.length, 0),
+                      torch::ones({2, 4}), options.batch_size);
+  EXPECT_TRUE(torch::allclose(again.normalized, r.importance));
 }
 
 TEST(Importance, RejectsBadOptionsAndModelsOutsideTheTaskVocabulary) {
