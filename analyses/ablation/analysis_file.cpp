@@ -108,17 +108,27 @@ AnalysisWriter::AnalysisWriter(std::string path, std::string name, const ModelSu
     check_existing(file_.get(), path_, model);
   } else {
     temp_path_ = path_ + ".partial";
-    RecordingWriter::create(temp_path_, model);
-    file_ = open_recording_file(temp_path_, H5F_ACC_RDWR);
   }
-  analyses_ = open_or_create_group(file_.get(), relative(kAnalysesGroup), where(""));
-  if (h5_path_exists(analyses_.get(), partial_, where(""))) {
-    h5_check(H5Ldelete(analyses_.get(), partial_.c_str(), H5P_DEFAULT), where(""),
-             "delete an interrupted " + partial_);
+  try {
+    if (!temp_path_.empty()) {
+      RecordingWriter::create(temp_path_, model);
+      file_ = open_recording_file(temp_path_, H5F_ACC_RDWR);
+    }
+    analyses_ = open_or_create_group(file_.get(), relative(kAnalysesGroup), where(""));
+    if (h5_path_exists(analyses_.get(), partial_, where(""))) {
+      h5_check(H5Ldelete(analyses_.get(), partial_.c_str(), H5P_DEFAULT), where(""),
+               "delete an interrupted " + partial_);
+    }
+    group_ =
+        h5_own(H5Gcreate2(analyses_.get(), partial_.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               H5Kind::kGroup, where(""), "create group");
+  } catch (...) {
+    // No destructor runs for a half-built writer: drop the temporary file here.
+    analyses_.reset();
+    file_.reset();
+    if (!temp_path_.empty()) std::remove(temp_path_.c_str());
+    throw;
   }
-  group_ =
-      h5_own(H5Gcreate2(analyses_.get(), partial_.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-             H5Kind::kGroup, where(""), "create group");
 }
 
 AnalysisWriter::~AnalysisWriter() {
