@@ -15,5 +15,7 @@ void add_zoo_command(CLI::App& app);
 void add_retrieval_command(CLI::App& app);
 void add_sparse_config_command(CLI::App& app);
 void add_sparse_eval_command(CLI::App& app);
+void add_ablate_command(CLI::App& app);
+void add_importance_command(CLI::App& app);
 
 }  // namespace headscope::cli

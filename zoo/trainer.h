@@ -13,8 +13,8 @@
 #include <torch/types.h>
 
 #include "analyses/tasks/task_sample.h"
+#include "analyses/tasks/task_score.h"
 #include "zoo/checkpoint_writer.h"
-#include "zoo/evaluate.h"
 #include "zoo/recipe.h"
 
 namespace headscope {

@@ -8,7 +8,7 @@
 
 #include "analyses/tasks/vocabulary.h"
 #include "core/transformer.h"
-#include "zoo/evaluate.h"
+#include "analyses/tasks/task_score.h"
 #include "zoo/trainer.h"
 
 namespace headscope {

@@ -1,0 +1,197 @@
+#include "analyses/ablation/head_importance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <torch/torch.h>
+
+#include "analyses/ablation/evaluation_samples.h"
+#include "analyses/tasks/vocabulary.h"
+#include "core/error.h"
+#include "core/progress_bar.h"
+#include "hooks/hooked_model.h"
+
+namespace headscope {
+namespace {
+
+// Keeps a layer whose kept heads all have zero gradient at zero instead of 0/0.
+constexpr double kNormEpsilon = 1e-20;
+
+// Sum over samples of their mean answer-token cross-entropy. logits [B, T, V].
+torch::Tensor answer_loss_sum(const torch::Tensor& logits, const std::vector<TaskSample>& batch) {
+  const auto log_probs = logits.to(torch::kFloat32).log_softmax(-1);
+  torch::Tensor total = torch::zeros({}, log_probs.options());
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const TaskSample& s = batch[b];
+    const int64_t n = s.answer_end - s.answer_begin;
+    // Token t is predicted at position t - 1.
+    const auto rows = log_probs[static_cast<int64_t>(b)].narrow(0, s.answer_begin - 1, n);
+    auto targets = torch::empty({n}, torch::kInt64);
+    for (int64_t i = 0; i < n; ++i) {
+      targets[i] = static_cast<int64_t>(s.tokens[static_cast<size_t>(s.answer_begin + i)]);
+    }
+    const auto picked = rows.gather(1, targets.to(rows.device()).unsqueeze(1));
+    total = total - picked.mean();
+  }
+  return total;
+}
+
+void check_options(const ModelConfig& c, const ImportanceOptions& o) {
+  check_task_name(o.task);
+  if (o.batch_size < 1) {
+    throw InvalidInput("batch size: expected at least 1, got " + std::to_string(o.batch_size));
+  }
+  if (!(o.step_fraction > 0.0 && o.step_fraction <= 1.0)) {
+    throw InvalidInput("step fraction: expected a value in (0, 1], got " +
+                       std::to_string(o.step_fraction));
+  }
+  if (!(o.threshold > 0.0 && o.threshold <= 1.0)) {
+    throw InvalidInput("threshold: expected a value in (0, 1], got " + std::to_string(o.threshold));
+  }
+  HS_ASSERT(c.n_layers > 0 && c.n_heads > 0);
+}
+
+}  // namespace
+
+PruneMetric parse_prune_metric(const std::string& text, const std::string& argument) {
+  if (text == "accuracy") return PruneMetric::kAccuracy;
+  if (text == "token-accuracy") return PruneMetric::kTokenAccuracy;
+  if (text == "logit-diff") return PruneMetric::kLogitDiff;
+  throw InvalidInput(argument + ": expected accuracy, token-accuracy or logit-diff, got '" + text +
+                     "'");
+}
+
+const char* prune_metric_name(PruneMetric metric) {
+  switch (metric) {
+    case PruneMetric::kAccuracy:
+      return "accuracy";
+    case PruneMetric::kTokenAccuracy:
+      return "token-accuracy";
+    case PruneMetric::kLogitDiff:
+      return "logit-diff";
+  }
+  HS_ASSERT(false && "unhandled prune metric");
+}
+
+double metric_value(const TaskScore& score, PruneMetric metric) {
+  switch (metric) {
+    case PruneMetric::kAccuracy:
+      return score.accuracy;
+    case PruneMetric::kTokenAccuracy:
+      return score.token_accuracy;
+    case PruneMetric::kLogitDiff:
+      if (!score.mean_logit_diff) {
+        throw InvalidInput("metric logit-diff: task " + score.task +
+                           " has no distractor to compare with (ioi and colors have one)");
+      }
+      return *score.mean_logit_diff;
+  }
+  HS_ASSERT(false && "unhandled prune metric");
+}
+
+HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
+                               const std::vector<TaskSample>& samples, const torch::Tensor& mask,
+                               int64_t batch_size) {
+  const ModelConfig& c = model->config();
+  HS_ASSERT(!samples.empty() && batch_size > 0);
+  HS_ASSERT(mask.dim() == 2 && mask.size(0) == c.n_layers && mask.size(1) == c.n_heads);
+  const auto device = model->device();
+  const auto kept = mask.to(torch::kFloat32).to(device);
+  HookedModel hooked(model);
+  // xi of the batch being run, [B, n_layers, n_heads]; the hooks read it through this handle.
+  auto xi = std::make_shared<torch::Tensor>();
+  for (int64_t layer = 0; layer < c.n_layers; ++layer) {
+    hooked.add_hook("blocks." + std::to_string(layer) + ".attn.hook_z",
+                    [xi, layer](const torch::Tensor& z, const HookContext&) {
+                      // z [B, T, H, D] times xi[b, layer, h].
+                      const auto factor = xi->select(1, layer).unsqueeze(1).unsqueeze(-1);
+                      return std::optional<torch::Tensor>(z * factor.to(z.scalar_type()));
+                    });
+  }
+  auto raw = torch::zeros({c.n_layers, c.n_heads}, torch::kFloat64);
+  TaskScorer scorer(samples[0].task);
+  for (size_t first = 0; first < samples.size(); first += static_cast<size_t>(batch_size)) {
+    const size_t last = std::min(samples.size(), first + static_cast<size_t>(batch_size));
+    const std::vector<TaskSample> chunk(samples.begin() + first, samples.begin() + last);
+    const auto batch = static_cast<int64_t>(chunk.size());
+    *xi = kept.unsqueeze(0).expand({batch, c.n_layers, c.n_heads}).clone().requires_grad_(true);
+    const auto logits = hooked.forward(pad_samples(chunk, Vocabulary::builtin().pad()).to(device));
+    scorer.add(logits, chunk);
+    // Sample b's loss depends only on xi[b]: one backward gives every per-sample gradient.
+    const auto loss = answer_loss_sum(logits, chunk);
+    const auto grad = torch::autograd::grad({loss}, {*xi})[0];
+    raw += grad.abs().sum(0).to(torch::kFloat64).cpu();
+  }
+  raw /= static_cast<double>(samples.size());
+  const auto kept_cpu = mask.to(torch::kFloat64).cpu();
+  const auto kept_raw = raw * kept_cpu;
+  const auto norms = kept_raw.pow(2).sum(1, true).sqrt() + kNormEpsilon;
+  return HeadImportance{raw, kept_raw / norms, scorer.result()};
+}
+
+ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
+                                     const ImportanceOptions& options) {
+  const ModelConfig& c = model->config();
+  check_options(c, options);
+  const std::vector<TaskSample> samples =
+      evaluation_samples(c, options.task, options.samples, options.length, options.seed);
+  if (options.metric == PruneMetric::kLogitDiff && samples[0].distractor < 0) {
+    throw InvalidInput("metric logit-diff: task " + options.task +
+                       " has no distractor to compare with (ioi and colors have one)");
+  }
+  const int64_t total = c.n_layers * c.n_heads;
+  const int64_t per_step = std::max<int64_t>(
+      1, static_cast<int64_t>(std::floor(static_cast<double>(total) * options.step_fraction)));
+  const int64_t max_steps = (total + per_step - 1) / per_step;
+  ProgressBar bar("importance " + options.task, 1 + max_steps, options.quiet);
+
+  auto mask = torch::ones({c.n_layers, c.n_heads}, torch::kFloat64);
+  HeadImportance current = head_importance(model, samples, mask, options.batch_size);
+  bar.advance();
+  ImportanceResult result;
+  result.importance = current.normalized;
+  result.importance_raw = current.raw;
+  result.pruned_at = torch::zeros({c.n_layers, c.n_heads}, torch::kInt64);
+  result.unpruned_metric = metric_value(current.score, options.metric);
+  if (!(result.unpruned_metric > 0.0)) {
+    throw InvalidInput(std::string("pruning: the unpruned model's ") +
+                       prune_metric_name(options.metric) + " on " + options.task + " is " +
+                       std::to_string(result.unpruned_metric) +
+                       "; pruning keeps a fraction of a positive metric (is the model trained "
+                       "on this task?)");
+  }
+  result.curve.push_back({0, result.unpruned_metric, current.score});
+  result.mask = mask.clone();
+  const double floor = options.threshold * result.unpruned_metric;
+
+  int64_t pruned = 0;
+  for (int64_t step = 1; pruned < total; ++step) {
+    // Kept heads by ascending normalised importance; ties by (layer, head).
+    const auto importance = current.normalized.contiguous();
+    const double* value = importance.data_ptr<double>();
+    const double* keep = mask.data_ptr<double>();
+    std::vector<int64_t> order;
+    for (int64_t i = 0; i < total; ++i) {
+      if (keep[i] != 0.0) order.push_back(i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [value](int64_t a, int64_t b) { return value[a] < value[b]; });
+    const int64_t now = std::min<int64_t>(per_step, static_cast<int64_t>(order.size()));
+    for (int64_t i = 0; i < now; ++i) {
+      const int64_t idx = order[static_cast<size_t>(i)];
+      mask.view(-1)[idx] = 0.0;
+      result.pruned_at.view(-1)[idx] = step;
+    }
+    pruned += now;
+    current = head_importance(model, samples, mask, options.batch_size);
+    bar.advance();
+    const double metric = metric_value(current.score, options.metric);
+    result.curve.push_back({pruned, metric, current.score});
+    if (metric < floor) break;
+    result.mask = mask.clone();
+  }
+  return result;
+}
+
+}  // namespace headscope

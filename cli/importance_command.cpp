@@ -1,0 +1,140 @@
+// headscope importance MODEL --task T [--metric accuracy|token-accuracy|logit-diff] [--n N]
+//   [--length L] [--seed S] [--step-fraction F] [--threshold R] [--device D] [--out FILE.h5]
+//   [--json]
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "analyses/ablation/ablation_output.h"
+#include "analyses/ablation/analysis_file.h"
+#include "analyses/ablation/evaluation_samples.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "hooks/activation_recorder.h"
+
+namespace headscope::cli {
+namespace {
+
+// Used when --length is not given, capped at the model's positions.
+constexpr int64_t kDefaultLength = 256;
+
+struct ImportanceArgs {
+  std::string model, task, metric = "accuracy", device = "cpu", out;
+  int64_t n = 64, length = 0, batch = 8;
+  uint64_t seed = 0;
+  double step_fraction = 0.1, threshold = 0.9;
+  bool json = false, quiet = false;
+};
+
+std::vector<std::vector<double>> rows(const torch::Tensor& t) {
+  const auto c = t.to(torch::kFloat64).cpu().contiguous();
+  std::vector<std::vector<double>> out(static_cast<size_t>(c.size(0)));
+  for (int64_t i = 0; i < c.size(0); ++i) {
+    out[static_cast<size_t>(i)].assign(c[i].data_ptr<double>(),
+                                       c[i].data_ptr<double>() + c.size(1));
+  }
+  return out;
+}
+
+void print_text(const ImportanceResult& r, const ImportanceOptions& o) {
+  std::printf(
+      "%s, n=%lld, length %lld, seed %llu: head importance (Michel et al. 2019, "
+      "layer-normalised)\nlayer",
+      o.task.c_str(), static_cast<long long>(o.samples), static_cast<long long>(o.length),
+      static_cast<unsigned long long>(o.seed));
+  const auto table = rows(r.importance);
+  for (size_t h = 0; h < table[0].size(); ++h) std::printf(" %6zu", h);
+  std::printf("\n");
+  for (size_t layer = 0; layer < table.size(); ++layer) {
+    std::printf("%5zu", layer);
+    for (double v : table[layer]) std::printf(" %6.3f", v);
+    std::printf("\n");
+  }
+  std::printf("\npruning (%s, stop under %.2f x %.3f)\nheads pruned  %s\n",
+              prune_metric_name(o.metric), o.threshold, r.unpruned_metric,
+              prune_metric_name(o.metric));
+  for (const PruningStep& s : r.curve) {
+    std::printf("%12lld  %.3f\n", static_cast<long long>(s.heads_pruned), s.metric);
+  }
+  const auto kept = static_cast<int64_t>(r.mask.sum().item<double>());
+  std::printf("%lld of %lld heads can go while %s stays at or above %.2f x its value\n",
+              static_cast<long long>(r.mask.numel() - kept), static_cast<long long>(r.mask.numel()),
+              prune_metric_name(o.metric), o.threshold);
+}
+
+void run(const ImportanceArgs& args) {
+  check_task_name(args.task);
+  const PruneMetric metric = parse_prune_metric(args.metric, "--metric");
+  const auto model = load_model(args.model, args.device, "f32");
+  const ModelSummary summary = summarize(*model);
+  if (!args.out.empty()) check_analysis_target(args.out, summary);
+  const ImportanceOptions options =
+      ImportanceOptions()
+          .with_task(args.task)
+          .with_samples(args.n)
+          .with_length(args.length > 0 ? args.length
+                                       : std::min(kDefaultLength, model->config().max_positions))
+          .with_seed(args.seed)
+          .with_batch_size(args.batch)
+          .with_metric(metric)
+          .with_step_fraction(args.step_fraction)
+          .with_threshold(args.threshold)
+          .with_quiet(args.quiet);
+  const ImportanceResult result = prune_by_importance(model, options);
+  if (!args.out.empty()) write_importance(args.out, summary, result, options);
+
+  if (args.json) {
+    nlohmann::ordered_json curve = nlohmann::ordered_json::array();
+    for (const PruningStep& s : result.curve) {
+      curve.push_back({{"heads_pruned", s.heads_pruned}, {"metric", s.metric}});
+    }
+    nlohmann::ordered_json j{{"task", options.task},
+                             {"metric", prune_metric_name(metric)},
+                             {"samples", options.samples},
+                             {"length", options.length},
+                             {"seed", options.seed},
+                             {"unpruned_metric", result.unpruned_metric},
+                             {"importance", rows(result.importance)},
+                             {"mask", rows(result.mask)},
+                             {"curve", curve}};
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  print_text(result, options);
+  if (!args.out.empty()) {
+    std::cout << "wrote /analyses/" << kHeadImportanceGroup << " to " << args.out << "\n";
+  }
+}
+
+}  // namespace
+
+void add_importance_command(CLI::App& app) {
+  auto args = std::make_shared<ImportanceArgs>();
+  auto* cmd = app.add_subcommand(
+      "importance", "Head importance (Michel et al. 2019) and iterative pruning on a task");
+  cmd->add_option("MODEL", args->model,
+                  "Model directory (a zoo model: the tasks use its vocabulary)")
+      ->required();
+  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")->required();
+  cmd->add_option("--metric", args->metric,
+                  "accuracy, token-accuracy or logit-diff (ioi, colors); default accuracy");
+  cmd->add_option("--n", args->n, "Samples")->check(CLI::PositiveNumber);
+  cmd->add_option("--length", args->length, "Tokens per sample (niah, induction; default 256)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", args->seed, "First sample's seed");
+  cmd->add_option("--batch", args->batch, "Samples per forward pass")->check(CLI::PositiveNumber);
+  cmd->add_option("--step-fraction", args->step_fraction,
+                  "Fraction of all heads pruned per step (default 0.1)");
+  cmd->add_option("--threshold", args->threshold,
+                  "Stop once the metric falls under this fraction of its value (default 0.9)");
+  cmd->add_option("--device", args->device, "cpu, cuda or cuda:N");
+  cmd->add_option("--out", args->out, "HDF5 file to write /analyses/head_importance into");
+  cmd->add_flag("--json", args->json, "One JSON object instead of text");
+  cmd->add_flag("--quiet", args->quiet, "No progress bar");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace headscope::cli
