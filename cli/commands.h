@@ -13,5 +13,7 @@ void add_demo_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
 void add_retrieval_command(CLI::App& app);
+void add_sparse_config_command(CLI::App& app);
+void add_sparse_eval_command(CLI::App& app);
 
 }  // namespace headscope::cli

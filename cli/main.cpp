@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   headscope::cli::add_export_command(app);
   headscope::cli::add_zoo_command(app);
   headscope::cli::add_retrieval_command(app);
+  headscope::cli::add_sparse_config_command(app);
+  headscope::cli::add_sparse_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,8 @@
 // (HookedModel); core only knows names and tensors.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <torch/types.h>
@@ -16,6 +18,16 @@ class HookSink {
   virtual bool active(const std::string& name) const = 0;
   // Hands `value` to the hooks at `name`; returns it, or the replacement a hook returned.
   virtual torch::Tensor fire(const std::string& name, torch::Tensor value) = 0;
+  // Replaces the attention of `layer` (per-head sparse attention, for one) in a pass that is
+  // plain causal self-attention: no KV cache, no sliding window shorter than the sequence, no
+  // hook reading attn_scores or pattern. q: [B, H, T, D] with rotary applied; k, v:
+  // [B, Hkv, T, D], not repeated for GQA. Returns z [B, H, T, D], or nullopt for the model's own
+  // attention.
+  virtual std::optional<torch::Tensor> attend(int64_t layer, const torch::Tensor& q,
+                                              const torch::Tensor& k, const torch::Tensor& v,
+                                              double scale) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace headscope

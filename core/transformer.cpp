@@ -141,31 +141,45 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
     cv = cv.defined() ? torch::cat({cv, vh}, 2) : vh.contiguous();
     kh = ck, vh = cv;
   }
-  if (c.n_kv_heads != c.n_heads) {
-    kh = kh.repeat_interleave(c.kv_group_size(), 1);
-    vh = vh.repeat_interleave(c.kv_group_size(), 1);
-  }
-  const int64_t keys = kh.size(2);
   const double scale = attention_scale();
-  const bool plain_causal = keys == seq && !c.sliding_window;
   const bool explicit_attention =
       hooks != nullptr && (hooks->active(names.attn_scores) || hooks->active(names.pattern));
+  // The sink may replace plain causal self-attention (per-head sparse configs).
+  std::optional<torch::Tensor> replaced;
+  if (hooks != nullptr && cache == nullptr && !explicit_attention &&
+      (!c.sliding_window || seq <= *c.sliding_window)) {
+    replaced = hooks->attend(layer, qh, kh, vh, scale);
+    if (replaced && !replaced->sizes().equals(qh.sizes())) {
+      throw InvalidInput("the attention override of layer " + std::to_string(layer) +
+                         " returned a tensor of another shape than q");
+    }
+  }
 
   torch::Tensor z;  // [B, H, T, D]
-  if (explicit_attention) {
-    auto scores = torch::matmul(qh, kh.transpose(2, 3)) * scale;
-    auto allowed = allowed_keys(seq, keys, offset, c.sliding_window, device_);
-    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
-    scores = fire(hooks, names.attn_scores, scores);
-    auto pattern = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
-    pattern = fire(hooks, names.pattern, pattern);
-    z = torch::matmul(pattern, vh);
-  } else if (compat::kHasFusedAttention) {
-    auto allowed = plain_causal ? torch::Tensor()
-                                : allowed_keys(seq, keys, offset, c.sliding_window, device_);
-    z = compat::fused_attention(qh, kh, vh, allowed, scale);
+  if (replaced) {
+    z = replaced->to(dtype_);
   } else {
-    z = chunked_causal_attention(qh, kh, vh, offset, c.sliding_window, scale);
+    if (c.n_kv_heads != c.n_heads) {
+      kh = kh.repeat_interleave(c.kv_group_size(), 1);
+      vh = vh.repeat_interleave(c.kv_group_size(), 1);
+    }
+    const int64_t keys = kh.size(2);
+    const bool plain_causal = keys == seq && !c.sliding_window;
+    if (explicit_attention) {
+      auto scores = torch::matmul(qh, kh.transpose(2, 3)) * scale;
+      auto allowed = allowed_keys(seq, keys, offset, c.sliding_window, device_);
+      scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
+      scores = fire(hooks, names.attn_scores, scores);
+      auto pattern = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
+      pattern = fire(hooks, names.pattern, pattern);
+      z = torch::matmul(pattern, vh);
+    } else if (compat::kHasFusedAttention) {
+      auto allowed = plain_causal ? torch::Tensor()
+                                  : allowed_keys(seq, keys, offset, c.sliding_window, device_);
+      z = compat::fused_attention(qh, kh, vh, allowed, scale);
+    } else {
+      z = chunked_causal_attention(qh, kh, vh, offset, c.sliding_window, scale);
+    }
   }
   auto zt = fire(hooks, names.z, z.transpose(1, 2));  // [B, T, H, D]
 

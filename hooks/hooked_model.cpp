@@ -82,6 +82,13 @@ torch::Tensor HookedModel::fire(const std::string& name, torch::Tensor value) {
   return value;
 }
 
+std::optional<torch::Tensor> HookedModel::attend(int64_t layer, const torch::Tensor& q,
+                                                 const torch::Tensor& k, const torch::Tensor& v,
+                                                 double scale) {
+  if (!attention_override_) return std::nullopt;
+  return attention_override_(layer, q, k, v, scale);
+}
+
 torch::Tensor HookedModel::forward(const torch::Tensor& tokens, KVCache* cache) {
   offset_ = cache != nullptr ? cache->length() : 0;
   return model_->forward(tokens, this, cache);

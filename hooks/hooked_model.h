@@ -40,6 +40,12 @@ class ActivationCache {
   std::map<std::string, torch::Tensor> values_;
 };
 
+// Computes z [B, H, T, D] from q [B, H, T, D] and un-repeated k, v [B, Hkv, T, D] for one layer,
+// or returns nullopt to leave that layer's attention to the model (see HookSink::attend).
+using AttentionOverride = std::function<std::optional<torch::Tensor>(
+    int64_t layer, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+    double scale)>;
+
 class HookedModel : public HookSink {
  public:
   using HookId = int64_t;
@@ -63,11 +69,18 @@ class HookedModel : public HookSink {
   torch::Tensor run_with_cache(const torch::Tensor& tokens, const std::vector<std::string>& filters,
                                ActivationCache& cache, bool keep_graph = false);
 
+  // Replaces the attention of plain causal passes (no KV cache, no pattern hook) until reset
+  // with an empty function; one override at a time.
+  void set_attention_override(AttentionOverride fn) { attention_override_ = std::move(fn); }
+  bool has_attention_override() const { return static_cast<bool>(attention_override_); }
+
   const Transformer& model() const { return *model_; }
   std::shared_ptr<const Transformer> model_ptr() const { return model_; }
 
   bool active(const std::string& name) const override;
   torch::Tensor fire(const std::string& name, torch::Tensor value) override;
+  std::optional<torch::Tensor> attend(int64_t layer, const torch::Tensor& q, const torch::Tensor& k,
+                                      const torch::Tensor& v, double scale) override;
 
  private:
   struct Hook {
@@ -81,6 +94,7 @@ class HookedModel : public HookSink {
   std::shared_ptr<const Transformer> model_;
   std::vector<std::string> points_;
   std::vector<Hook> hooks_;
+  AttentionOverride attention_override_;
   HookId next_id_ = 0;
   int64_t offset_ = 0;
   // name -> hooks matching it, resolved lazily and dropped whenever hooks change.

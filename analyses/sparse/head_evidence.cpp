@@ -1,0 +1,134 @@
+#include "analyses/sparse/head_evidence.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/hdf5_attribute.h"
+#include "core/hdf5_handle.h"
+#include "core/recording_reader.h"
+
+namespace headscope {
+namespace {
+
+std::optional<torch::Tensor> read_score(hid_t file, const std::string& path) {
+  const H5Where where{path, kRetrievalScorePath};
+  if (!h5_path_exists(file, std::string(kRetrievalScorePath).substr(1), where)) {
+    return std::nullopt;
+  }
+  H5Id dataset =
+      h5_own(H5Dopen2(file, kRetrievalScorePath, H5P_DEFAULT), H5Kind::kDataset, where, "open");
+  const auto dims = h5_dataset_dims(dataset.get(), where);
+  if (dims.size() != 2 || dims[0] == 0 || dims[1] == 0) {
+    throw InvalidInput(where.str() + ": expected a float64 [layer, head] dataset");
+  }
+  auto score =
+      torch::empty({static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1])}, torch::kFloat64);
+  h5_check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                   score.data_ptr<double>()),
+           where, "read");
+  return score;
+}
+
+torch::Tensor f32(const RecordingReader& r, int64_t run, const std::string& name,
+                  const std::vector<int64_t>& shape) {
+  auto values = r.read_f32(run, name);
+  return torch::from_blob(values.data(), shape, torch::kFloat32).clone();
+}
+
+StatsRun read_stats_run(const RecordingReader& r, int64_t run, int64_t n_layers, int64_t n_heads) {
+  StatsRun s;
+  s.run = run;
+  s.block_size = r.int_attribute(run, "attention_stats", "block_size");
+  s.sink = r.int_attribute(run, "attention_stats", "sink");
+  s.window = r.int_attribute(run, "attention_stats", "window");
+  s.k = r.int_attribute(run, "attention_stats", "k");
+  const auto shape = r.shape(run, "attention_stats/sink_mass");
+  if (shape.size() != 3 || shape[0] != n_layers || shape[1] != n_heads) {
+    throw InvalidInput("run " + std::to_string(run) +
+                       ": attention_stats/sink_mass is not [n_layers, n_heads, T] of the file's "
+                       "model");
+  }
+  s.length = shape[2];
+  const std::vector<int64_t> lht = {n_layers, n_heads, s.length};
+  const std::vector<int64_t> lhtk = {n_layers, n_heads, s.length, s.k};
+  s.sink_mass = f32(r, run, "attention_stats/sink_mass", lht);
+  s.local_mass = f32(r, run, "attention_stats/local_mass", lht);
+  s.topk_prob = f32(r, run, "attention_stats/topk_prob", lhtk);
+  auto index = r.read_i32(run, "attention_stats/topk_index");
+  s.topk_index = torch::from_blob(index.data(), lhtk, torch::kInt32).to(torch::kInt64);
+  const int64_t nb = (s.length + s.block_size - 1) / s.block_size;
+  // Layer names are zero-padded by the recorder (layer_03): match them by number.
+  const std::string prefix = "attention_stats/block_mass/layer_";
+  std::vector<std::string> names(static_cast<size_t>(n_layers));
+  for (const auto& name : r.datasets(run)) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int64_t layer = std::stoll(digits);
+    if (layer < n_layers) names[static_cast<size_t>(layer)] = name;
+  }
+  for (int64_t l = 0; l < n_layers; ++l) {
+    if (names[static_cast<size_t>(l)].empty()) {
+      throw InvalidInput("run " + std::to_string(run) +
+                         ": attention_stats has no block_mass of "
+                         "layer " +
+                         std::to_string(l));
+    }
+    s.block_mass.push_back(f32(r, run, names[static_cast<size_t>(l)], {n_heads, nb, nb}));
+  }
+  return s;
+}
+
+}  // namespace
+
+HeadEvidence read_head_evidence(const std::string& path, int64_t max_runs) {
+  h5_init();
+  HeadEvidence e;
+  e.path = path;
+  const H5Where where{path, ""};
+  {
+    H5Id file =
+        h5_own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile, where, "open");
+    e.retrieval_score = read_score(file.get(), path);
+    auto attr = [&](const char* name) {
+      return h5_read_int_attribute(file.get(), name, where).value_or(0);
+    };
+    e.n_layers = attr("n_layers"), e.n_heads = attr("n_heads"), e.n_kv_heads = attr("n_kv_heads");
+  }
+  if (e.retrieval_score) {
+    const int64_t L = e.retrieval_score->size(0), H = e.retrieval_score->size(1);
+    if (e.n_layers == 0) e.n_layers = L, e.n_heads = H;
+    if (L != e.n_layers || H != e.n_heads) {
+      throw InvalidInput(path + ": " + kRetrievalScorePath + " is [" + std::to_string(L) + ", " +
+                         std::to_string(H) + "] but the file's model has " +
+                         std::to_string(e.n_layers) + " layers x " + std::to_string(e.n_heads) +
+                         " heads");
+    }
+  }
+  if (e.n_kv_heads == 0) e.n_kv_heads = e.n_heads;
+  const bool has_runs = [&] {
+    H5Id file =
+        h5_own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile, where, "open");
+    return h5_path_exists(file.get(), "runs", where);
+  }();
+  if (has_runs) {
+    auto reader = RecordingReader::open(path);
+    for (int64_t run = 0; run < reader.run_count(); ++run) {
+      if (max_runs > 0 && static_cast<int64_t>(e.stats.size()) >= max_runs) break;
+      if (!reader.has(run, "attention_stats")) continue;
+      e.stats.push_back(read_stats_run(reader, run, e.n_layers, e.n_heads));
+    }
+  }
+  if (!e.retrieval_score && e.stats.empty()) {
+    throw InvalidInput(path + ": holds neither retrieval scores (" + kRetrievalScorePath +
+                       ", from `headscope retrieval`) nor attention statistics "
+                       "(/runs/<i>/attention_stats, from `headscope record --attention stats`)");
+  }
+  if (e.n_heads % e.n_kv_heads != 0) {
+    throw InvalidInput(path + ": n_heads " + std::to_string(e.n_heads) +
+                       " is not a multiple of n_kv_heads " + std::to_string(e.n_kv_heads));
+  }
+  return e;
+}
+
+}  // namespace headscope

@@ -1,0 +1,181 @@
+// headscope sparse-eval MODEL [--config DIR] [--scores FILE.h5 --sparsities 0.25,0.5]
+//   [--random N] [--task niah] [--n N] [--lengths 256,512] [--json PATH]
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "analyses/sparse/head_evidence.h"
+#include "analyses/sparse/sparse_config_formats.h"
+#include "analyses/sparse/sparse_eval.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace headscope::cli {
+namespace {
+
+struct SparseEvalArgs {
+  std::string model, config_dir, scores, sparsities, lengths = "256", task = "niah";
+  std::string device = "cpu", dtype = "auto", score = "auto", kind = "streaming", json;
+  std::optional<int64_t> sink, recent, block_size;
+  int64_t topk_blocks = 4, samples = 16, random = 2, batch = 4;
+  double tail = 1.0;
+  uint64_t seed = 1;
+  bool quiet = false;
+};
+
+std::vector<double> parse_fractions(const std::string& text, const std::string& argument) {
+  std::vector<double> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t used = 0;
+    double v = -1.0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || !(v >= 0.0 && v <= 1.0)) {
+      throw InvalidInput(argument + ": '" + item + "' is not a fraction in [0, 1]");
+    }
+    out.push_back(v);
+  }
+  if (out.empty()) throw InvalidInput(argument + ": expected comma-separated fractions");
+  return out;
+}
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", v * 100.0);
+  return buf;
+}
+
+void run(const SparseEvalArgs& args) {
+  if (args.config_dir.empty() && args.scores.empty()) {
+    throw InvalidInput("sparse-eval: give --config DIR and/or --scores FILE.h5 --sparsities ...");
+  }
+  if (!args.scores.empty() && args.sparsities.empty()) {
+    throw InvalidInput("--scores needs --sparsities (e.g. 0.25,0.5,0.75)");
+  }
+  if (args.random < 0) throw InvalidInput("--random: expected >= 0");
+  SparseEvalOptions options;
+  options.with_task(args.task)
+      .with_samples(args.samples)
+      .with_lengths(parse_token_list(args.lengths, "--lengths"))
+      .with_seed(args.seed)
+      .with_batch_size(args.batch)
+      .with_quiet(args.quiet);
+  auto model = load_model(args.model, args.device, args.dtype);
+  const auto& mc = model->config();
+
+  std::vector<NamedSparseConfig> configs = {
+      {"dense", SparseModelConfig::dense(mc.n_layers, mc.n_heads)}};
+  auto add_with_random = [&](const std::string& name, const SparseModelConfig& config) {
+    configs.push_back({name, config});
+    for (int64_t r = 0; r < args.random; ++r) {
+      configs.push_back(
+          {"random" +
+               name.substr(name.find('@') == std::string::npos ? name.size() : name.find('@')) +
+               "#" + std::to_string(r),
+           shuffled_config(config, args.seed * 7919 + static_cast<uint64_t>(r))});
+    }
+  };
+  if (!args.config_dir.empty()) {
+    auto config = read_executable_config(args.config_dir, mc);
+    add_with_random("config@" + percent(config.sparse_head_fraction()), config);
+  }
+  if (!args.scores.empty()) {
+    SparseConfigOptions o;
+    o.sink = args.sink, o.window = args.recent, o.block_size = args.block_size;
+    o.with_score(args.score).with_topk_blocks(args.topk_blocks).with_tail(args.tail);
+    if (args.kind == "block_sparse") {
+      o.with_sparse_kind(SparseKind::kBlockSparse);
+    } else if (args.kind != "streaming") {
+      throw InvalidInput("--kind: unknown '" + args.kind +
+                         "' (expected streaming or block_sparse)");
+    }
+    const auto evidence = read_head_evidence(args.scores);
+    if (evidence.n_layers != mc.n_layers || evidence.n_heads != mc.n_heads) {
+      throw InvalidInput(args.scores + ": scores for " + std::to_string(evidence.n_layers) +
+                         " layers x " + std::to_string(evidence.n_heads) +
+                         " heads, the model has " + std::to_string(mc.n_layers) + " x " +
+                         std::to_string(mc.n_heads));
+    }
+    const auto ranking = rank_heads(evidence, o);
+    const auto head = sparse_head_template(evidence, o);
+    for (double s : parse_fractions(args.sparsities, "--sparsities")) {
+      auto config = config_from_scores(ranking.score, s, head);
+      add_with_random(ranking.source + "@" + percent(config.sparse_head_fraction()), config);
+    }
+  }
+
+  const auto result = evaluate_sparse_configs(model, configs, options);
+
+  nlohmann::ordered_json out;
+  out["parameters"] = {
+      {"model", args.model},           {"config", args.config_dir}, {"scores", args.scores},
+      {"sparsities", args.sparsities}, {"task", args.task},         {"samples", args.samples},
+      {"lengths", options.lengths},    {"seed", args.seed},         {"random", args.random},
+      {"score", args.score},           {"kind", args.kind},         {"tail", args.tail},
+      {"device", args.device}};
+  auto rows = nlohmann::ordered_json::array();
+  for (const auto& r : result.rows) {
+    rows.push_back({{"config", r.config},
+                    {"sparse_heads", r.sparse_heads},
+                    {"length", r.length},
+                    {"samples", r.samples},
+                    {"accuracy", r.accuracy},
+                    {"token_accuracy", r.token_accuracy},
+                    {"kept_fraction", r.kept_fraction}});
+  }
+  out["rows"] = rows;
+  if (!args.json.empty()) write_text_file_atomically(args.json, out.dump(2) + "\n");
+  if (args.quiet) return;
+  std::printf("%-24s %8s %7s %9s %9s %7s\n", "config", "sparse", "length", "accuracy", "tok.acc",
+              "kept");
+  for (const auto& r : result.rows) {
+    std::printf("%-24s %8s %7lld %9s %9s %7s\n", r.config.c_str(), percent(r.sparse_heads).c_str(),
+                static_cast<long long>(r.length), percent(r.accuracy).c_str(),
+                percent(r.token_accuracy).c_str(), percent(r.kept_fraction).c_str());
+  }
+}
+
+}  // namespace
+
+void add_sparse_eval_command(CLI::App& app) {
+  auto args = std::make_shared<SparseEvalArgs>();
+  auto* cmd = app.add_subcommand(
+      "sparse-eval", "Task accuracy and kept attention of sparse configs against dense");
+  cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
+  cmd->add_option("--config", args->config_dir,
+                  "Directory with sparse_config.json or DuoAttention files");
+  cmd->add_option("--scores", args->scores,
+                  "HDF5 file with retrieval scores and/or attention stats: derive configs");
+  cmd->add_option("--sparsities", args->sparsities,
+                  "Fractions of heads made sparse for --scores, comma-separated");
+  cmd->add_option("--random", args->random,
+                  "Random configs with the same heads per evaluated config (seeded)");
+  cmd->add_option("--task", args->task, "niah, ioi, colors or induction");
+  cmd->add_option("--n", args->samples, "Samples per length");
+  cmd->add_option("--lengths", args->lengths, "Context lengths, comma-separated");
+  cmd->add_option("--seed", args->seed, "Seed of the samples and random configs");
+  cmd->add_option("--batch", args->batch, "Samples per forward pass");
+  cmd->add_option("--sink", args->sink, "Derived streaming heads' sink (default: the stats')");
+  cmd->add_option("--recent", args->recent, "Derived streaming heads' window");
+  cmd->add_option("--score", args->score, "What ranks heads: auto, retrieval, stats");
+  cmd->add_option("--kind", args->kind, "Derived sparse heads: streaming or block_sparse");
+  cmd->add_option("--tail", args->tail,
+                  "stats ranking: last fraction of each run's queries it averages over");
+  cmd->add_option("--block-size", args->block_size, "block_sparse: block size");
+  cmd->add_option("--topk-blocks", args->topk_blocks, "block_sparse: earlier blocks kept");
+  cmd->add_option("--device", args->device, "cpu or cuda");
+  cmd->add_option("--dtype", args->dtype, "Compute dtype: auto, f32, bf16, f16");
+  cmd->add_option("--json", args->json, "Also write the parameters and results as JSON");
+  cmd->add_flag("--quiet", args->quiet, "No progress bar or table");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace headscope::cli

@@ -1,0 +1,151 @@
+// sparse-config and sparse-eval through the real binary, on a zoo model trained for two steps
+// and a recording of its attention statistics.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/shell.h"
+
+namespace headscope {
+namespace {
+
+using ::testing::HasSubstr;
+
+test::ShellResult run(const std::string& args) {
+  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
+}
+
+class SparseCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("headscope_sparse_cli_" + std::to_string(::getpid())));
+    std::filesystem::remove_all(*dir_);
+    std::filesystem::create_directories(*dir_);
+    auto trained = run("zoo train tiny-ci --steps 2 --quiet --out " + path("model"));
+    ASSERT_EQ(trained.status, 0) << trained.output;
+    std::ofstream tokens(path("tokens.txt"));
+    for (int r = 0; r < 2; ++r) {
+      for (int i = 0; i < 80; ++i) tokens << (i ? "," : "") << (i * 37 + r * 11) % 300 + 5;
+      tokens << "\n";
+    }
+    tokens.close();
+    auto recorded = run("record " + path("model") + " --tokens-file " + path("tokens.txt") +
+                        " --attention stats --window 16 --block-size 16 --allow-long-context "
+                        "--quiet --out " +
+                        path("rec.h5"));
+    ASSERT_EQ(recorded.status, 0) << recorded.output;
+  }
+  static void TearDownTestSuite() {
+    std::error_code error;
+    std::filesystem::remove_all(*dir_, error);
+    delete dir_;
+  }
+  static std::string path(const std::string& name) { return (*dir_ / name).string(); }
+  static nlohmann::json read_json(const std::string& file) {
+    std::ifstream in(file);
+    return nlohmann::json::parse(in);
+  }
+  static std::filesystem::path* dir_;
+};
+
+std::filesystem::path* SparseCli::dir_ = nullptr;
+
+TEST_F(SparseCli, WritesEveryFormatFromRecordedStatistics) {
+  for (const std::string format : {"duo", "moa", "minference", "headscope"}) {
+    auto r = run("sparse-config " + path("rec.h5") + " --format " + format +
+                 " --sparsity 0.5 --out " + path(format));
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(format + " config for 2 layers x 4 heads"));
+  }
+  std::ifstream tsv(path("duo/full_attention_heads.tsv"));
+  std::string line;
+  int rows = 0;
+  while (std::getline(tsv, line)) {
+    ++rows;
+    EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 3);
+  }
+  EXPECT_EQ(rows, 2);
+  EXPECT_EQ(read_json(path("duo/config.json"))["recent_size"], 16);  // the recording's window
+  auto moa = read_json(path("moa/moa_alpha_beta.json"));
+  EXPECT_EQ(moa["alphas"].size(), 2u);
+  EXPECT_EQ(moa["betas"][1].size(), 4u);
+  auto minference = read_json(path("minference/minference_best_pattern.json"));
+  ASSERT_EQ(minference.size(), 2u);
+  EXPECT_EQ(minference[0].size(), 4u);
+  auto config = read_json(path("headscope/sparse_config.json"));
+  EXPECT_EQ(config["parameters"]["score"], "stats");
+  int streaming = 0;
+  for (const auto& layer : config["heads"]) {
+    for (const auto& head : layer) streaming += head["kind"] == "streaming";
+  }
+  EXPECT_EQ(streaming, 4);
+}
+
+TEST_F(SparseCli, EvaluatesAConfigAgainstDenseAndRandomHeads) {
+  ASSERT_EQ(run("sparse-config " + path("rec.h5") +
+                " --format headscope --sparsity 0.5 --recent "
+                "4 --out " +
+                path("eval_cfg"))
+                .status,
+            0);
+  auto r = run("sparse-eval " + path("model") + " --config " + path("eval_cfg") + " --scores " +
+               path("rec.h5") +
+               " --sparsities 1 --recent 4 --task niah --n 2 --lengths "
+               "64,80 --random 1 --quiet --json " +
+               path("eval.json"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto rows = read_json(path("eval.json"))["rows"];
+  // dense, config, its random twin, stats@100%, its random twin; two lengths each.
+  ASSERT_EQ(rows.size(), 10u);
+  EXPECT_EQ(rows[0]["config"], "dense");
+  EXPECT_EQ(rows[0]["kept_fraction"], 1.0);
+  EXPECT_EQ(rows[2]["config"], "config@50.0%");
+  const double kept = rows[2]["kept_fraction"];
+  EXPECT_LT(kept, 1.0);
+  EXPECT_EQ(rows[4]["config"], "random@50.0%#0");
+  EXPECT_DOUBLE_EQ(rows[4]["kept_fraction"].get<double>(), kept);  // same heads, other places
+  EXPECT_EQ(rows[6]["config"], "stats@100.0%");
+  // Every head streaming with sink 4, window 4 at 64 tokens: closed form of the kept fraction.
+  double expected = 0;
+  for (int i = 0; i < 64; ++i) expected += std::min(i + 1, 4 + std::min(4, std::max(0, i + 1 - 4)));
+  EXPECT_NEAR(rows[6]["kept_fraction"].get<double>(), expected / (64 * 65 / 2.0), 1e-12);
+}
+
+TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
+  auto format = run("sparse-config " + path("rec.h5") + " --format flash --out " + path("x"));
+  EXPECT_EQ(format.status, 1);
+  EXPECT_THAT(format.output, HasSubstr("--format: unknown format 'flash'"));
+  auto sparsity =
+      run("sparse-config " + path("rec.h5") + " --format duo --sparsity 1.5 --out " + path("x"));
+  EXPECT_EQ(sparsity.status, 1);
+  EXPECT_THAT(sparsity.output, HasSubstr("--sparsity: expected a fraction in [0, 1]"));
+  // A config for another model shape.
+  std::filesystem::create_directories(path("big"));
+  std::ofstream(path("big/sparse_config.json"))
+      << R"({"format": "headscope-sparse", "version": 1, "n_layers": 3, "n_heads": 4, "heads": )"
+      << R"([[{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}],)"
+      << R"([{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}],)"
+      << R"([{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}]]})";
+  auto shape =
+      run("sparse-eval " + path("model") + " --config " + path("big") + " --n 1 --lengths 64");
+  EXPECT_EQ(shape.status, 1);
+  EXPECT_THAT(shape.output, HasSubstr("the config is for 3 layers x 4 heads, the model has 2 x 4"));
+  auto task = run("sparse-eval " + path("model") + " --config " + path("headscope") +
+                  " --task sudoku --n 1 --lengths 64");
+  EXPECT_EQ(task.status, 1);
+  EXPECT_THAT(task.output, HasSubstr("--task: unknown task 'sudoku'"));
+  auto neither = run("sparse-eval " + path("model"));
+  EXPECT_EQ(neither.status, 1);
+  EXPECT_THAT(neither.output, HasSubstr("give --config DIR and/or --scores"));
+}
+
+}  // namespace
+}  // namespace headscope
