@@ -13,9 +13,9 @@ torch::Tensor sparse_attention_cpu(const torch::Tensor& q, const torch::Tensor& 
                                    const std::vector<SparseHeadConfig>& heads, double scale);
 
 // True when this build has the CUDA kernel and it takes these inputs: q, k, v CUDA tensors on
-// one device, all bfloat16 or all float16, shapes as sparse_attention() needs, head dim 64 or
-// 128, T <= 2^20, a valid config whose block-sparse heads have block sizes that are multiples
-// of 64. Everything else takes the CPU reference (which also reports bad input).
+// one device, all bfloat16 or all float16, shapes as sparse_attention() needs, head dim <= 128
+// (padded to 64 or 128), T <= 2^20, a valid config whose block-sparse heads have block sizes that
+// are multiples of 64. Everything else takes the CPU reference (which also reports bad input).
 bool sparse_attention_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
                                     const torch::Tensor& v,
                                     const std::vector<SparseHeadConfig>& heads);

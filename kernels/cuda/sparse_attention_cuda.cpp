@@ -20,12 +20,15 @@ namespace {
 constexpr int64_t kMaxSeq = int64_t{1} << 20;  // the tile list lives in shared memory
 constexpr int64_t kMaxGrid = 65535;            // grid y (heads) and z (batch)
 
-// The layout the kernel loads with 16-byte vectors: last dim contiguous, other strides
-// multiples of 8, 16-byte aligned.
+// Zero-pads the head dim to 64 or 128 (zeros add nothing to q·k, and padded value columns are
+// cut off the output) and makes the layout the kernel loads with 16-byte vectors: last dim
+// contiguous, other strides multiples of 8, 16-byte aligned.
 torch::Tensor kernel_layout(const torch::Tensor& x) {
-  bool aligned = x.stride(3) == 1 && reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0;
-  for (int64_t d = 0; d < 3; ++d) aligned = aligned && x.stride(d) % 8 == 0;
-  return aligned ? x : x.contiguous();
+  const int64_t d = x.size(3), padded = d <= 64 ? 64 : 128;
+  torch::Tensor y = d == padded ? x : torch::constant_pad_nd(x, {0, padded - d});
+  bool aligned = y.stride(3) == 1 && reinterpret_cast<uintptr_t>(y.data_ptr()) % 16 == 0;
+  for (int64_t i = 0; i < 3; ++i) aligned = aligned && y.stride(i) % 8 == 0;
+  return aligned ? y : y.contiguous();
 }
 
 bool config_supported(const SparseHeadConfig& c) {
@@ -126,7 +129,7 @@ bool sparse_attention_cuda_supports(const torch::Tensor& q, const torch::Tensor&
   if (q.dim() != 4 || k.dim() != 4 || !v.sizes().equals(k.sizes())) return false;
   const int64_t batch = q.size(0), n_heads = q.size(1), seq = q.size(2), dim = q.size(3);
   if (k.size(0) != batch || k.size(1) == 0 || n_heads % k.size(1) != 0 || k.size(2) != seq ||
-      k.size(3) != dim || (dim != 64 && dim != 128) || seq < 1 || seq > kMaxSeq || batch < 1 ||
+      k.size(3) != dim || dim < 1 || dim > 128 || seq < 1 || seq > kMaxSeq || batch < 1 ||
       batch > kMaxGrid || n_heads > kMaxGrid || static_cast<int64_t>(heads.size()) != n_heads) {
     return false;
   }
@@ -139,7 +142,7 @@ torch::Tensor sparse_attention_cuda(const torch::Tensor& q_in, const torch::Tens
   if (!sparse_attention_cuda_supports(q_in, k_in, v_in, heads)) {
     throw InvalidInput(
         "sparse_attention_cuda: needs bfloat16 or float16 CUDA tensors q [B, H, T, D] and k, v "
-        "[B, Hkv, T, D] on one device, head dim 64 or 128, T <= 2^20, one valid config per "
+        "[B, Hkv, T, D] on one device, head dim <= 128, T <= 2^20, one valid config per "
         "query head and block-sparse block sizes that are multiples of 64");
   }
   const c10::cuda::CUDAGuard guard(q_in.device());
@@ -165,7 +168,7 @@ torch::Tensor sparse_attention_cuda(const torch::Tensor& q_in, const torch::Tens
   }
   auto head_config = torch::tensor(config, torch::kInt32).to(q.device());
   const Selection selection = select_blocks(q, k, effective);
-  auto out = torch::empty(q.sizes(), q.options());
+  auto out = torch::empty(q.sizes(), q.options());  // padded head dim, cut below
 
   cuda::SparseAttentionParams p;
   p.q = q.data_ptr();
@@ -191,7 +194,8 @@ torch::Tensor sparse_attention_cuda(const torch::Tensor& q_in, const torch::Tens
   const std::string error = cuda::sparse_attention_launch(
       p, c10::cuda::getCurrentCUDAStream(q.device().index()).stream());
   if (!error.empty()) throw Error("sparse_attention_cuda: CUDA error: " + error);
-  return out;
+  const int64_t dim = q_in.size(3);
+  return dim == out.size(3) ? out : out.narrow(3, 0, dim).contiguous();
 }
 
 }  // namespace headscope

@@ -114,7 +114,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, SparseAttentionCuda,
     ::testing::Values(Case{2, 300, 2, 128, torch::kBFloat16}, Case{1, 520, 8, 64, torch::kBFloat16},
                       Case{2, 300, 4, 64, torch::kHalf}, Case{1, 777, 1, 128, torch::kHalf},
-                      Case{1, 64, 2, 128, torch::kBFloat16}, Case{1, 5, 2, 64, torch::kBFloat16}),
+                      Case{1, 64, 2, 128, torch::kBFloat16}, Case{1, 5, 2, 64, torch::kBFloat16},
+                      Case{2, 200, 4, 32, torch::kBFloat16}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::ostringstream os;
       os << info.param;
