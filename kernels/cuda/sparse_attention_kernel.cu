@@ -237,13 +237,19 @@ __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams 
 
     const float* row = scores + local_row * kScoreLd + half * kHalf;
     const int j0 = tile * kTile + half * kHalf;
+    // Tiles wholly below the diagonal (so inside the sequence) and, for a streaming head, wholly
+    // among the sinks or wholly inside every row's window keep every entry: no per-key tests.
+    const int key_last = tile * kTile + kTile - 1;
+    const bool interior = key_last < row0 && (!streaming || key_last < sink ||
+                                              tile * kTile > row0 + kTile - 1 - window);
     float s[kHalf];
     float tile_max = -INFINITY;
 #pragma unroll
     for (int c = 0; c < kHalf; ++c) {
       const int col = (c + rotation) & (kHalf - 1);
       const int j = j0 + col;
-      const bool keep = j <= i && j < p.seq && (!streaming || j < sink || j > i - window);
+      const bool keep =
+          interior || (j <= i && j < p.seq && (!streaming || j < sink || j > i - window));
       s[c] = keep ? row[col] * scale2 : -INFINITY;
       tile_max = fmaxf(tile_max, s[c]);
     }
