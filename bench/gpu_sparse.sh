@@ -45,8 +45,7 @@ grep -E "^\[  (FAILED|PASSED) |Failure|error|Expected|Which is|seed|head " "$out
 # Our kernel gets a third of what is left (it needs a few seconds), FlexAttention the rest
 # (torch.compile per length and mask function dominates).
 timeout $(( $(left) / 3 )) build-gpu/bench/sparse_attention_bench ${LENGTHS:-4096 8192 16384 32768} \
-  >"$out/sparse_bench.jsonl" 2>"$out/sparse_bench.txt"
-cat "$out/sparse_bench.txt" >>"$summary"
+  >"$out/sparse_bench.jsonl" 2>>"$summary"
 timeout $(( $(left) - 5 )) python3 bench/sparse_flex.py ${FLEX_LENGTHS:-32768 8192} \
   >"$out/flex_bench.jsonl" 2>"$out/flex.log"
 tail -3 "$out/flex.log" >>"$summary"
