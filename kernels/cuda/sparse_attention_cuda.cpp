@@ -109,7 +109,9 @@ Selection select_blocks(const torch::Tensor& q, const torch::Tensor& k,
     const int64_t width = std::min(s.max_selected, nb);
     auto lists = std::get<0>(keyed.sort(-1)).narrow(-1, 0, width);
     lists = torch::where(lists == nb, torch::full_like(lists, -1), lists).to(torch::kInt32);
-    s.blocks.narrow(2, 0, nb).narrow(3, 0, width).index_copy_(1, head_index, lists);
+    lists =
+        torch::constant_pad_nd(lists, {0, s.max_selected - width, 0, s.max_query_blocks - nb}, -1);
+    s.blocks.index_copy_(1, head_index, lists);
   }
   return s;
 }
