@@ -37,7 +37,7 @@ cmake --build build-gpu -j"$(nproc)" --target kernels_tests sparse_attention_ben
 echo "build: exit $? in $(( $(date +%s) - start )) s" | tee -a "$summary"
 grep -E "error|FAILED" "$out/sparse_build.log" | head -20 | tee -a "$summary"
 
-timeout 60 build-gpu/tests/kernels_tests --gtest_filter='*Sparse*CUDA*' \
+timeout $(( $(left) > 60 ? 60 : ($(left) > 10 ? $(left) : 10) )) build-gpu/tests/kernels_tests --gtest_filter='*Sparse*CUDA*' \
   >"$out/sparse_tests.log" 2>&1
 grep -E "^\[  (FAILED|PASSED) |Failure|error|Expected|Which is|seed|head " "$out/sparse_tests.log" |
   head -40 | tee -a "$summary"
