@@ -4,7 +4,9 @@
 # attention-statistics kernels against fused attention (attention_bench.jsonl), and
 # `headscope record` against transformers on a Llama-3-8B-shaped random-weight model
 # (e2e.jsonl). Everything goes under $OUT (8 files at most come back); summary.txt, printed
-# last, holds the tables. STAGES picks parts: build,test,record,bench,e2e.
+# last, holds the tables. STAGES picks parts: build,test,record,bench,e2e, and sparse (not by
+# default: the sparse kernel against SDPA, sparse_bench.jsonl, and FlexAttention, flex_bench.jsonl;
+# bench/gpu_sparse.sh runs it alone).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/headscope-gpu}
@@ -77,6 +79,15 @@ if has bench; then
   # shellcheck disable=SC2086
   timeout 150 build-gpu/bench/attention_stats_bench $lengths 2>>"$summary" |
     tee "$out/attention_bench.jsonl" >/dev/null
+fi
+
+if has sparse; then
+  # shellcheck disable=SC2086
+  timeout 60 build-gpu/bench/sparse_attention_bench ${SPARSE_LENGTHS:-4096 8192 16384 32768} \
+    2>>"$summary" >"$out/sparse_bench.jsonl"
+  timeout 120 python3 bench/sparse_flex.py ${FLEX_LENGTHS:-32768 8192} >"$out/flex_bench.jsonl" \
+    2>/dev/null
+  cat "$out/flex_bench.jsonl" >>"$summary"
 fi
 
 if has e2e; then

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "kernels/sparse_attention.h"
+#include "kernels/sparse_attention_backends.h"
 
 namespace headscope {
 namespace {
@@ -146,9 +146,9 @@ int64_t chunk_rows(int64_t batch, int64_t heads, int64_t seq) {
 
 }  // namespace
 
-torch::Tensor sparse_attention(const torch::Tensor& q, const torch::Tensor& k,
-                               const torch::Tensor& v, const std::vector<SparseHeadConfig>& heads,
-                               double scale) {
+torch::Tensor sparse_attention_cpu(const torch::Tensor& q, const torch::Tensor& k,
+                                   const torch::Tensor& v,
+                                   const std::vector<SparseHeadConfig>& heads, double scale) {
   check_inputs(q, k, heads, "sparse_attention");
   if (!v.sizes().equals(k.sizes())) {
     throw InvalidInput("sparse_attention: v must have k's shape " + shape_of(k) + ", got " +
