@@ -48,17 +48,4 @@ void attach_head_profile(ScopedHooks& hooks, const ModelConfig& config,
   }
 }
 
-std::vector<std::pair<int64_t, int64_t>> top_heads(const torch::Tensor& values, int64_t count) {
-  HS_ASSERT(values.dim() == 2);
-  const int64_t heads = values.size(1);
-  const auto flat = values.reshape({-1}).to(torch::kFloat64).contiguous();
-  const auto order = std::get<1>(flat.sort(/*dim=*/0, /*descending=*/true));
-  std::vector<std::pair<int64_t, int64_t>> out;
-  for (int64_t i = 0; i < std::min<int64_t>(count, flat.numel()); ++i) {
-    const int64_t at = order[i].item<int64_t>();
-    out.emplace_back(at / heads, at % heads);
-  }
-  return out;
-}
-
 }  // namespace headscope

@@ -39,8 +39,4 @@ struct HeadProfile {
 void attach_head_profile(ScopedHooks& hooks, const ModelConfig& config,
                          const HeadProfileOptions& options, HeadProfile& profile);
 
-// The `count` (layer, head) pairs with the largest values of a [layers, heads] tensor, largest
-// first.
-std::vector<std::pair<int64_t, int64_t>> top_heads(const torch::Tensor& values, int64_t count);
-
 }  // namespace headscope

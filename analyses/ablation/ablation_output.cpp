@@ -22,7 +22,7 @@ std::vector<int64_t> as_i64(const torch::Tensor& t) {
 }
 
 // The summary numbers of a score as attributes prefix_accuracy, prefix_token_accuracy, ...
-void score_attributes(AnalysisWriter& out, const std::string& prefix, const TaskScore& score) {
+void score_attributes(AnalysisGroupWriter& out, const std::string& prefix, const TaskScore& score) {
   out.set_attribute(prefix + "_accuracy", score.accuracy);
   out.set_attribute(prefix + "_token_accuracy", score.token_accuracy);
   out.set_attribute(prefix + "_answer_loss", score.answer_loss);
@@ -32,7 +32,7 @@ void score_attributes(AnalysisWriter& out, const std::string& prefix, const Task
   }
 }
 
-void per_sample(AnalysisWriter& out, const std::string& prefix, const TaskScore& score) {
+void per_sample(AnalysisGroupWriter& out, const std::string& prefix, const TaskScore& score) {
   const std::vector<int64_t> correct(score.sample_correct.begin(), score.sample_correct.end());
   out.write_i64(prefix + "_correct", {score.samples}, correct, {"sample"});
   if (score.mean_logit_diff) {
@@ -40,7 +40,7 @@ void per_sample(AnalysisWriter& out, const std::string& prefix, const TaskScore&
   }
 }
 
-void task_attributes(AnalysisWriter& out, const std::string& task, int64_t samples, int64_t length,
+void task_attributes(AnalysisGroupWriter& out, const std::string& task, int64_t samples, int64_t length,
                      uint64_t seed, int64_t batch_size) {
   out.set_attribute("task", task);
   out.set_attribute("samples", samples);
@@ -55,7 +55,7 @@ void task_attributes(AnalysisWriter& out, const std::string& task, int64_t sampl
 void write_ablation(const std::string& path, const ModelSummary& model,
                     const AblationResult& result, const AblationOptions& options,
                     const HeadSelection& selection) {
-  AnalysisWriter out(path, kAblationGroup, model);
+  AnalysisGroupWriter out(path, kAblationGroup, model);
   task_attributes(out, options.task, options.samples, options.length, options.seed,
                   options.batch_size);
   out.set_attribute("method", intervention_name(options.method));
@@ -99,7 +99,7 @@ void write_ablation(const std::string& path, const ModelSummary& model,
 
 void write_importance(const std::string& path, const ModelSummary& model,
                       const ImportanceResult& result, const ImportanceOptions& options) {
-  AnalysisWriter out(path, kHeadImportanceGroup, model);
+  AnalysisGroupWriter out(path, kHeadImportanceGroup, model);
   task_attributes(out, options.task, options.samples, options.length, options.seed,
                   options.batch_size);
   out.set_attribute("method", "michel2019");

@@ -99,7 +99,7 @@ void check_analysis_target(const std::string& path, const ModelSummary& model) {
   }
 }
 
-AnalysisWriter::AnalysisWriter(std::string path, std::string name, const ModelSummary& model)
+AnalysisGroupWriter::AnalysisGroupWriter(std::string path, std::string name, const ModelSummary& model)
     : path_(std::move(path)), name_(std::move(name)), partial_(".partial_" + name_) {
   HS_ASSERT(!name_.empty() && name_.find('/') == std::string::npos);
   h5_init();
@@ -131,7 +131,7 @@ AnalysisWriter::AnalysisWriter(std::string path, std::string name, const ModelSu
   }
 }
 
-AnalysisWriter::~AnalysisWriter() {
+AnalysisGroupWriter::~AnalysisGroupWriter() {
   if (committed_) return;
   group_.reset();
   if (temp_path_.empty()) {
@@ -146,24 +146,24 @@ AnalysisWriter::~AnalysisWriter() {
   std::remove(temp_path_.c_str());
 }
 
-H5Where AnalysisWriter::where(const std::string& object) const {
+H5Where AnalysisGroupWriter::where(const std::string& object) const {
   const std::string group = std::string(kAnalysesGroup) + "/" + name_;
   return {path_, object.empty() ? group : group + "/" + object};
 }
 
-void AnalysisWriter::write_f64(const std::string& name, const std::vector<int64_t>& shape,
+void AnalysisGroupWriter::write_f64(const std::string& name, const std::vector<int64_t>& shape,
                                const std::vector<double>& data,
                                const std::vector<std::string>& dimensions) {
   write(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, shape, data.size(), data.data(), dimensions);
 }
 
-void AnalysisWriter::write_i64(const std::string& name, const std::vector<int64_t>& shape,
+void AnalysisGroupWriter::write_i64(const std::string& name, const std::vector<int64_t>& shape,
                                const std::vector<int64_t>& data,
                                const std::vector<std::string>& dimensions) {
   write(name, H5T_STD_I64LE, H5T_NATIVE_INT64, shape, data.size(), data.data(), dimensions);
 }
 
-void AnalysisWriter::write(const std::string& name, hid_t file_type, hid_t memory_type,
+void AnalysisGroupWriter::write(const std::string& name, hid_t file_type, hid_t memory_type,
                            const std::vector<int64_t>& shape, size_t elements, const void* data,
                            const std::vector<std::string>& dimensions) {
   HS_ASSERT(!committed_ && !name.empty() && name.find('/') == std::string::npos);
@@ -191,7 +191,7 @@ void AnalysisWriter::write(const std::string& name, hid_t file_type, hid_t memor
   }
 }
 
-void AnalysisWriter::attach_scale(hid_t dataset, unsigned axis, const std::string& dimension,
+void AnalysisGroupWriter::attach_scale(hid_t dataset, unsigned axis, const std::string& dimension,
                                   hsize_t length) {
   const H5Where at = where(dimension);
   H5Id scale;
@@ -218,27 +218,27 @@ void AnalysisWriter::attach_scale(hid_t dataset, unsigned axis, const std::strin
   h5_check(H5DSset_label(dataset, axis, dimension.c_str()), at, "label axis");
 }
 
-void AnalysisWriter::set_attribute(const std::string& name, const std::string& value) {
+void AnalysisGroupWriter::set_attribute(const std::string& name, const std::string& value) {
   HS_ASSERT(!committed_);
   h5_write_string_attribute(group_.get(), name, value, where(""));
 }
 
-void AnalysisWriter::set_attribute(const std::string& name, const char* value) {
+void AnalysisGroupWriter::set_attribute(const std::string& name, const char* value) {
   set_attribute(name, std::string(value));
 }
 
-void AnalysisWriter::set_attribute(const std::string& name, int64_t value) {
+void AnalysisGroupWriter::set_attribute(const std::string& name, int64_t value) {
   HS_ASSERT(!committed_);
   h5_write_int_attribute(group_.get(), name, value, where(""));
 }
 
-void AnalysisWriter::set_attribute(const std::string& name, double value) {
+void AnalysisGroupWriter::set_attribute(const std::string& name, double value) {
   HS_ASSERT(!committed_);
   h5_write_double_attribute(group_.get(), name, value, where(""));
 }
 
-void AnalysisWriter::commit() {
-  HS_ASSERT(!committed_ && "AnalysisWriter committed twice");
+void AnalysisGroupWriter::commit() {
+  HS_ASSERT(!committed_ && "AnalysisGroupWriter committed twice");
   const H5Where at = where("");
   group_.reset();
   if (h5_path_exists(analyses_.get(), name_, at)) {

@@ -2,7 +2,7 @@
 // /analyses/<name> of small datasets whose axes carry dimension scales (layer, head, ...), and
 // attributes holding every parameter of the analysis.
 //
-//   AnalysisWriter out("run.h5", "head_importance", summarize(*model));
+//   AnalysisGroupWriter out("run.h5", "head_importance", summarize(*model));
 //   out.write_f64("importance", {4, 8}, values, {"layer", "head"});
 //   out.set_attribute("task", "niah");
 //   out.commit();
@@ -23,7 +23,6 @@
 
 namespace headscope {
 
-inline constexpr char kAnalysesGroup[] = "/analyses";
 // Written by `headscope retrieval`: float64 [n_layers, n_heads].
 inline constexpr char kRetrievalScoreDataset[] = "/analyses/retrieval_heads/score";
 
@@ -33,22 +32,23 @@ inline constexpr char kRetrievalScoreDataset[] = "/analyses/retrieval_heads/scor
 torch::Tensor read_head_scores(const std::string& path, const std::string& dataset,
                                const ModelConfig& config);
 
-// Checks, before a long analysis, that AnalysisWriter can write `path`: an existing file must be
+// Checks, before a long analysis, that AnalysisGroupWriter can write `path`: an existing file must be
 // a headscope file of a model with model's layers and heads (InvalidInput), a new one needs an
 // existing directory (IoError).
 void check_analysis_target(const std::string& path, const ModelSummary& model);
 
-// Writes /analyses/<name> into `path`. A missing file is created as a recording without runs
+// Writes /analyses/<name> into `path` with dimension scales on its axes (core/recording_writer.h
+// AnalysisWriter is the plain variant: existing recordings only, no scales). A missing file is created as a recording without runs
 // (root attributes from `model`) under a temporary name and renamed on commit. An existing one
 // must be a headscope file of a model with the same layers and heads; the group is built as
 // /analyses/.partial_<name> and replaces any older /analyses/<name> on commit. Destroyed
 // uncommitted (an exception), it leaves the file as it was.
-class AnalysisWriter {
+class AnalysisGroupWriter {
  public:
-  AnalysisWriter(std::string path, std::string name, const ModelSummary& model);
-  AnalysisWriter(const AnalysisWriter&) = delete;
-  AnalysisWriter& operator=(const AnalysisWriter&) = delete;
-  ~AnalysisWriter();
+  AnalysisGroupWriter(std::string path, std::string name, const ModelSummary& model);
+  AnalysisGroupWriter(const AnalysisGroupWriter&) = delete;
+  AnalysisGroupWriter& operator=(const AnalysisGroupWriter&) = delete;
+  ~AnalysisGroupWriter();
 
   // A dataset of the group, row-major data of shape's product of elements. `dimensions`
   // (empty, or one name per axis) attaches a 0..n-1 dimension scale of that name to each axis;

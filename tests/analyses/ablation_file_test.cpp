@@ -35,7 +35,7 @@ ModelConfig config(int64_t layers, int64_t heads) {
 
 void write_scores(const std::string& path, const std::vector<double>& values, int64_t layers,
                   int64_t heads) {
-  AnalysisWriter out(path, "retrieval_heads", summary(layers, heads));
+  AnalysisGroupWriter out(path, "retrieval_heads", summary(layers, heads));
   out.write_f64("score", {layers, heads}, values, {"layer", "head"});
   out.set_attribute("threshold", 0.1);
   out.commit();
@@ -74,7 +74,7 @@ TEST_F(AblationFile, ReplacesAGroupAndKeepsOthers) {
   const std::string file = path("scores.h5");
   write_scores(file, std::vector<double>(6, 1.0), 2, 3);
   {
-    AnalysisWriter out(file, "other", summary(2, 3));
+    AnalysisGroupWriter out(file, "other", summary(2, 3));
     out.write_i64("mask", {2, 3}, std::vector<int64_t>(6, 1), {"layer", "head"});
     out.commit();
   }
@@ -90,7 +90,7 @@ TEST_F(AblationFile, ReplacesAGroupAndKeepsOthers) {
 TEST_F(AblationFile, AnUncommittedWriterLeavesNothing) {
   const std::string fresh = path("fresh.h5");
   {
-    AnalysisWriter out(fresh, "retrieval_heads", summary(2, 3));
+    AnalysisGroupWriter out(fresh, "retrieval_heads", summary(2, 3));
     out.write_f64("score", {2, 3}, std::vector<double>(6, 1.0));
   }
   EXPECT_FALSE(std::filesystem::exists(fresh));
@@ -99,7 +99,7 @@ TEST_F(AblationFile, AnUncommittedWriterLeavesNothing) {
   const std::string file = path("scores.h5");
   write_scores(file, std::vector<double>(6, 1.0), 2, 3);
   {
-    AnalysisWriter out(file, "retrieval_heads", summary(2, 3));
+    AnalysisGroupWriter out(file, "retrieval_heads", summary(2, 3));
     out.write_f64("score", {2, 3}, std::vector<double>(6, 9.0));
   }
   EXPECT_EQ(read_head_scores(file, kRetrievalScoreDataset, config(2, 3))[0][0].item<double>(), 1.0);

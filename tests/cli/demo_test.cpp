@@ -1,6 +1,6 @@
 // `headscope demo`, the README's main job: on the shipped model it answers a needle correctly,
-// records full maps and statistics, names layer-1 heads as the ones reading the needle, and
-// draws the PNG grids.
+// records full maps and statistics, finds retrieval heads, ablates them, writes and evaluates a
+// sparse config, and draws the PNG grids.
 #include <unistd.h>
 
 #include <filesystem>
@@ -24,12 +24,21 @@ TEST(Demo, AnswersTheNeedleRecordsAndDraws) {
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("-> correct"));
   EXPECT_THAT(result.output, HasSubstr("heads reading the needle's value"));
+  EXPECT_THAT(result.output, HasSubstr("samples answered"));
+  EXPECT_THAT(result.output, HasSubstr("retrieval@0.5"));
 
   const auto reader = RecordingReader::open((dir / "recording.h5").string());
   EXPECT_TRUE(reader.has(0, "blocks.3.attn.hook_pattern"));
   EXPECT_TRUE(reader.has(0, "attention_stats/entropy"));
   EXPECT_TRUE(reader.has(0, "logits"));
+  EXPECT_EQ(test::shell("/usr/bin/python3 -c \"import h5py; f = h5py.File('" +
+                        (dir / "recording.h5").string() +
+                        "'); assert f['analyses/retrieval_heads/score'].shape == (4, 8)\"")
+                .status,
+            0);
   EXPECT_TRUE(std::filesystem::exists(dir / "needle_attention.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "retrieval_heads.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "sparse" / "sparse_config.json"));
   EXPECT_TRUE(std::filesystem::exists(dir / "entropy.png"));
   std::filesystem::remove_all(dir);
 }
