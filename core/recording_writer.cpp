@@ -216,6 +216,23 @@ void write_box(hid_t dataset, hid_t type, DType file_dtype, DType data_dtype,
   }
 }
 
+// One scalar attribute on an open object, name (and string value) checked first; shared by the
+// run and analysis writers.
+void write_attribute(hid_t target, const H5Where& where, const std::string& name, int64_t value) {
+  check_text(name, where, "attribute name");
+  h5_write_int_attribute(target, name, value, where);
+}
+void write_attribute(hid_t target, const H5Where& where, const std::string& name, double value) {
+  check_text(name, where, "attribute name");
+  h5_write_double_attribute(target, name, value, where);
+}
+void write_attribute(hid_t target, const H5Where& where, const std::string& name,
+                     const std::string& value) {
+  check_text(name, where, "attribute name");
+  check_text(value, where, "attribute '" + name + "'");
+  h5_write_string_attribute(target, name, value, where);
+}
+
 }  // namespace
 
 RunWriter::RunWriter(std::string path, H5Id runs, H5Id group, int64_t index)
@@ -263,26 +280,16 @@ void RunWriter::set_attribute(const std::string& name, const std::string& value)
 }
 
 void RunWriter::set_attribute(const std::string& object, const std::string& name, int64_t value) {
-  const H5Where where = this->where(object);
-  H5Id target = open_object(object);
-  check_text(name, where, "attribute name");
-  h5_write_int_attribute(target.get(), name, value, where);
+  write_attribute(open_object(object).get(), where(object), name, value);
 }
 
 void RunWriter::set_attribute(const std::string& object, const std::string& name, double value) {
-  const H5Where where = this->where(object);
-  H5Id target = open_object(object);
-  check_text(name, where, "attribute name");
-  h5_write_double_attribute(target.get(), name, value, where);
+  write_attribute(open_object(object).get(), where(object), name, value);
 }
 
 void RunWriter::set_attribute(const std::string& object, const std::string& name,
                               const std::string& value) {
-  const H5Where where = this->where(object);
-  H5Id target = open_object(object);
-  check_text(name, where, "attribute name");
-  check_text(value, where, "attribute '" + name + "'");
-  h5_write_string_attribute(target.get(), name, value, where);
+  write_attribute(open_object(object).get(), where(object), name, value);
 }
 
 H5Id RunWriter::open_object(const std::string& object) const {
@@ -542,27 +549,17 @@ void AnalysisWriter::write_strings(const std::string& name,
 
 void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
                                    int64_t value) {
-  const H5Where where = this->where(object);
-  H5Id target = open_object(object);
-  check_text(name, where, "attribute name");
-  h5_write_int_attribute(target.get(), name, value, where);
+  write_attribute(open_object(object).get(), where(object), name, value);
 }
 
 void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
                                    double value) {
-  const H5Where where = this->where(object);
-  H5Id target = open_object(object);
-  check_text(name, where, "attribute name");
-  h5_write_double_attribute(target.get(), name, value, where);
+  write_attribute(open_object(object).get(), where(object), name, value);
 }
 
 void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
                                    const std::string& value) {
-  const H5Where where = this->where(object);
-  H5Id target = open_object(object);
-  check_text(name, where, "attribute name");
-  check_text(value, where, "attribute '" + name + "'");
-  h5_write_string_attribute(target.get(), name, value, where);
+  write_attribute(open_object(object).get(), where(object), name, value);
 }
 
 void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
