@@ -50,7 +50,9 @@ TEST(ShippedModel, LoadsAndReachesItsRecordedAccuracies) {
     const double recorded = recorded_accuracy(training, c.task);
     EXPECT_GE(recorded, 0.95) << c.task;
     EXPECT_GE(score.accuracy, recorded - 0.1) << c.task << " at length " << c.length;
-    if (score.fraction_positive) EXPECT_GE(*score.fraction_positive, 0.9) << c.task;
+    if (score.fraction_positive) {
+      EXPECT_GE(*score.fraction_positive, 0.9) << c.task;
+    }
   }
 }
 
