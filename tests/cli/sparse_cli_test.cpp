@@ -138,7 +138,13 @@ TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
       run("sparse-eval " + path("model") + " --config " + path("big") + " --n 1 --lengths 64");
   EXPECT_EQ(shape.status, 1);
   EXPECT_THAT(shape.output, HasSubstr("the config is for 3 layers x 4 heads, the model has 2 x 4"));
-  auto task = run("sparse-eval " + path("model") + " --config " + path("headscope") +
+  // Each ctest process runs one test: this one writes its own config of the model's shape.
+  std::filesystem::create_directories(path("dense"));
+  std::ofstream(path("dense/sparse_config.json"))
+      << R"({"format": "headscope-sparse", "version": 1, "n_layers": 2, "n_heads": 4, "heads": )"
+      << R"([[{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}],)"
+      << R"([{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}]]})";
+  auto task = run("sparse-eval " + path("model") + " --config " + path("dense") +
                   " --task sudoku --n 1 --lengths 64");
   EXPECT_EQ(task.status, 1);
   EXPECT_THAT(task.output, HasSubstr("--task: unknown task 'sudoku'"));
