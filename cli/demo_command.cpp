@@ -185,8 +185,8 @@ void run(const DemoArgs& args) {
   // 5. Causal check: ablate the top retrieval heads, then as many random others.
   const int64_t k = std::max<int64_t>(1, retrieval_heads);
   const AblationCheck check = check_top_against_random(
-      model, retrieval.score, k, k, 1,
-      AblationOptions().with_task("niah").with_samples(12).with_length(256).with_seed(4242));
+      model, retrieval.score, k, k, 3,
+      AblationOptions().with_task("niah").with_samples(24).with_length(256).with_seed(4242));
   std::printf(
       "\nablation (zero, niah, %lld samples of 256 tokens): accuracy %.2f intact, %.2f "
       "without the top %lld retrieval heads",
@@ -206,8 +206,10 @@ void run(const DemoArgs& args) {
       model,
       {{"dense", SparseModelConfig::dense(c.n_layers, c.n_heads)},
        {"retrieval@0.5", sparse},
-       {"random@0.5", shuffled_config(sparse, 1)}},
-      SparseEvalOptions().with_samples(12).with_lengths({512}).with_quiet(true));
+       {"random@0.5 #1", shuffled_config(sparse, 1)},
+       {"random@0.5 #2", shuffled_config(sparse, 2)},
+       {"random@0.5 #3", shuffled_config(sparse, 3)}},
+      SparseEvalOptions().with_samples(24).with_lengths({512}).with_quiet(true));
   std::cout << "\nsparse attention (half the heads streaming: sink + local window), niah at 512 "
                "tokens; config in "
             << sparse_dir.string() << "\n";
