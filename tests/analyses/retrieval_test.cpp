@@ -75,7 +75,14 @@ std::shared_ptr<Transformer> copy_model() {
   ModelWeights w;
   w.embed = torch::randn({c.vocab_size, d});
   w.unembed = w.embed;
-  w.pos_embed = torch::zeros({c.max_positions, d});
+  // Equal tokens give equal q and k, so every copy of a token would tie exactly, and which copy
+  // wins would depend on the BLAS's rounding. A small position term along u, read by a query
+  // bias along u, makes the earliest copy win by a clear margin (0.02 per position) without
+  // changing which token a head prefers.
+  auto u = torch::randn({d});
+  u = u - u.mean();
+  u = u / u.norm();
+  w.pos_embed = -0.005 * torch::arange(c.max_positions, torch::kFloat32).unsqueeze(1) * u;
   w.final_norm_w = torch::ones({d});
   w.final_norm_b = torch::zeros({d});
   for (int64_t layer = 0; layer < c.n_layers; ++layer) {
@@ -85,6 +92,7 @@ std::shared_ptr<Transformer> copy_model() {
     l.ln2_w = torch::ones({d});
     l.ln2_b = torch::zeros({d});
     l.wq = torch::eye(d).repeat({heads, 1});
+    l.bq = 4.0 * u.repeat({heads});
     l.wk = l.wq.clone();
     l.wv = l.wq.clone();
     l.wo = torch::zeros({d, heads * d});
