@@ -28,6 +28,18 @@ struct SparseHeadConfig {
   // the positions that exist (the last block may be short).
   int64_t block_size = 64;
   int64_t topk_blocks = 0;
+
+  static SparseHeadConfig full() { return {}; }
+  static SparseHeadConfig streaming(int64_t sink, int64_t window) {
+    SparseHeadConfig c;
+    c.kind = SparseKind::kStreaming, c.sink = sink, c.window = window;
+    return c;
+  }
+  static SparseHeadConfig block_sparse(int64_t block_size, int64_t topk_blocks) {
+    SparseHeadConfig c;
+    c.kind = SparseKind::kBlockSparse, c.block_size = block_size, c.topk_blocks = topk_blocks;
+    return c;
+  }
 };
 
 // q: [B, H, T, D], k and v: [B, Hkv, T, D] (H a multiple of Hkv; query head h reads kv head

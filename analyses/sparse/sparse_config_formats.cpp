@@ -285,8 +285,7 @@ SparseModelConfig read_duo(const std::string& dir, const ModelConfig& model) {
                        std::to_string(model.n_layers) + " layers");
   }
   auto config = SparseModelConfig::dense(model.n_layers, model.n_heads);
-  SparseHeadConfig streaming;
-  streaming.kind = SparseKind::kStreaming, streaming.sink = sink, streaming.window = recent;
+  const SparseHeadConfig streaming = SparseHeadConfig::streaming(sink, recent);
   const int64_t group = model.kv_group_size();
   for (int64_t l = 0; l < model.n_layers; ++l) {
     const auto& row = rows[static_cast<size_t>(l)];

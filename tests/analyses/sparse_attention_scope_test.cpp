@@ -15,11 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-SparseHeadConfig streaming(int64_t sink, int64_t window) {
-  SparseHeadConfig h;
-  h.kind = SparseKind::kStreaming, h.sink = sink, h.window = window;
-  return h;
-}
+constexpr auto streaming = &SparseHeadConfig::streaming;
 
 class SparseScope : public ::testing::Test {
  protected:

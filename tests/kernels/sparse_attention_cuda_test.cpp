@@ -16,21 +16,9 @@
 namespace headscope {
 namespace {
 
-SparseHeadConfig full() {
-  return {};
-}
-
-SparseHeadConfig streaming(int64_t sink, int64_t window) {
-  SparseHeadConfig c;
-  c.kind = SparseKind::kStreaming, c.sink = sink, c.window = window;
-  return c;
-}
-
-SparseHeadConfig block_sparse(int64_t block, int64_t topk) {
-  SparseHeadConfig c;
-  c.kind = SparseKind::kBlockSparse, c.block_size = block, c.topk_blocks = topk;
-  return c;
-}
+constexpr auto full = &SparseHeadConfig::full;
+constexpr auto streaming = &SparseHeadConfig::streaming;
+constexpr auto block_sparse = &SparseHeadConfig::block_sparse;
 
 // Eight heads covering every kind: sinks and windows that cut tiles mid-way, a diagonal-only
 // head, block sizes 64 and 128 with few, no, and all earlier blocks.

@@ -12,21 +12,9 @@
 namespace headscope {
 namespace {
 
-SparseHeadConfig full() {
-  return {};
-}
-
-SparseHeadConfig streaming(int64_t sink, int64_t window) {
-  SparseHeadConfig c;
-  c.kind = SparseKind::kStreaming, c.sink = sink, c.window = window;
-  return c;
-}
-
-SparseHeadConfig block_sparse(int64_t block, int64_t topk) {
-  SparseHeadConfig c;
-  c.kind = SparseKind::kBlockSparse, c.block_size = block, c.topk_blocks = topk;
-  return c;
-}
+constexpr auto full = &SparseHeadConfig::full;
+constexpr auto streaming = &SparseHeadConfig::streaming;
+constexpr auto block_sparse = &SparseHeadConfig::block_sparse;
 
 torch::Tensor rows(const std::vector<std::vector<int>>& m) {
   const int64_t n = static_cast<int64_t>(m.size());
