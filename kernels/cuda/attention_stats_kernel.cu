@@ -1,125 +1,42 @@
-// Attention statistics on the GPU without a T x T map (kernels/attention_stats.h defines them).
+// Attention statistics on the GPU without a T x T map (kernels/attention_stats.h defines them),
+// on the register-resident tile engine of mma_tile.cuh.
 //
-// Pass 1 (stats_kernel): one CTA per (64-query tile, head). Score tiles Q·Kᵀ come from the
-// tensor cores (WMMA, bf16/fp16 in, fp32 out) into shared memory; two threads per query row
-// then fold each 32-key half into an online state: running max m, l = Σ 2^(s-m),
-// t = Σ 2^(s-m)·(s-m), sink and local sums, and a sorted top-16 of the raw scores. Scores are
-// kept in base 2 (s = scale·log2(e)·q·k) so every exponential is one exp2. The two halves merge
-// at the end; the row's log2-normaliser goes to a workspace for pass 2.
-// Pass 2 (block_kernel): one CTA per (query block, head) recomputes the score tiles of every
-// key block it can see and sums 2^(s - lse) into block_mass; every entry is written once, zeros
-// included, so the output needs no clearing.
+// Pass 1 (stats_kernel): one CTA of 4 warps per (64-query tile, head); each warp owns 16 rows.
+// Per 64-key tile the warp's scores come out of the tensor cores into registers, and each lane
+// folds its 16 columns of its 2 rows into an online state of its own: running max m,
+// l = Σ 2^(s-m), t = Σ 2^(s-m)·(s-m), sink and local sums and a sorted top-k list of the raw
+// scores. Scores are in base 2 (s = scale·log2(e)·q·k), so each exponential is one ex2. The 4
+// lanes of a row merge their states once, at the end; the row's log2-normaliser goes to a
+// workspace for pass 2.
+// Most key tiles lie wholly below the diagonal, past the sink and before the local window
+// (the same for the whole CTA): those take a path without per-key tests, and look at their top-k
+// lists only when the lane's largest score in the tile can enter (rare after the first tiles:
+// the 4 lanes of a row share the highest of their k-th best scores as the bar).
+// Pass 2 (block_kernel): one CTA per (query block, head), 16 rows per warp (4 warps for blocks
+// of 64, 8 for 128), recomputes the score tiles of every key block it can see and sums
+// 2^(s - lse) per key block; every entry is written once, zeros included.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
-#include <mma.h>
 
 #include "kernels/cuda/attention_stats_params.h"
+#include "kernels/cuda/mma_tile.cuh"
 
 namespace headscope::cuda {
 namespace {
 
-using namespace nvcuda;
+using mma::Frag;
+using mma::kKeyFrags;
+using mma::kKeyTile;
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kTile = kStatsTile;
-constexpr int kHalf = kTile / 2;     // keys per thread per tile
-constexpr int kScoreLd = kTile + 4;  // float pitch of the score tile
-constexpr int kTopk = kStatsMaxTopk;
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kLn2 = 0.6931471805599453f;
-
-// Row pitch of a [64, D] operand tile: 16 bytes of padding keep WMMA loads off one bank.
-template <int D>
-__host__ __device__ constexpr int operand_ld() {
-  return D + 8;
-}
+constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per pass-1 CTA
+static_assert(kRows == kStatsTile && kKeyTile == kStatsTile, "block sizes are multiples of 64");
 
 template <typename T, int D>
-__host__ __device__ constexpr size_t operand_tile_bytes() {
-  return size_t{kTile} * operand_ld<D>() * sizeof(T);
-}
-
-constexpr size_t score_tile_bytes() {
-  return size_t{kTile} * kScoreLd * sizeof(float);
-}
-
-// Rows [row0, row0 + 64) of a [T, D] matrix into shared memory; rows at or past `seq` are zero.
-template <typename T, int D>
-__device__ void load_tile(T* dst, const T* src, int64_t token_stride, int row0, int seq) {
-  constexpr int kVectors = D / 8;  // 16-byte vectors per row
-  for (int v = threadIdx.x; v < kTile * kVectors; v += kThreads) {
-    const int r = v / kVectors, c = (v % kVectors) * 8;
-    uint4 value = make_uint4(0, 0, 0, 0);
-    if (row0 + r < seq) {
-      value = *reinterpret_cast<const uint4*>(src + int64_t{row0 + r} * token_stride + c);
-    }
-    *reinterpret_cast<uint4*>(dst + r * operand_ld<D>() + c) = value;
-  }
-}
-
-// load_tile through cp.async: the copy runs while the CTA computes; cp_async_wait() completes
-// it. Rows at or past `seq` are zero-filled (a source size of 0).
-template <typename T, int D>
-__device__ void load_tile_async(T* dst, const T* src, int64_t token_stride, int row0, int seq) {
-  constexpr int kVectors = D / 8;
-  for (int v = threadIdx.x; v < kTile * kVectors; v += kThreads) {
-    const int r = v / kVectors, c = (v % kVectors) * 8;
-    const bool in_range = row0 + r < seq;
-    const T* from = src + (in_range ? int64_t{row0 + r} * token_stride + c : 0);
-    const auto to = static_cast<unsigned>(__cvta_generic_to_shared(dst + r * operand_ld<D>() + c));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from),
-                 "r"(in_range ? 16 : 0)
-                 : "memory");
-  }
-  asm volatile("cp.async.commit_group;\n" ::: "memory");
-}
-
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-}
-
-// scores[64, 64] = q_tile · k_tileᵀ; warp w computes rows [16w, 16w + 16).
-template <typename T, int D>
-__device__ void score_tile(const T* q_tile, const T* k_tile, float* scores) {
-  constexpr int ld = operand_ld<D>();
-  const int warp = threadIdx.x / 32;
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kTile / 16];
-#pragma unroll
-  for (int n = 0; n < kTile / 16; ++n) wmma::fill_fragment(acc[n], 0.0f);
-#pragma unroll
-  for (int d = 0; d < D; d += 16) {
-    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
-    wmma::load_matrix_sync(a, q_tile + warp * 16 * ld + d, ld);
-#pragma unroll
-    for (int n = 0; n < kTile / 16; ++n) {
-      // k_tile row-major [key, d] is Kᵀ column-major.
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> b;
-      wmma::load_matrix_sync(b, k_tile + n * 16 * ld + d, ld);
-      wmma::mma_sync(acc[n], a, b, acc[n]);
-    }
-  }
-#pragma unroll
-  for (int n = 0; n < kTile / 16; ++n) {
-    wmma::store_matrix_sync(scores + warp * 16 * kScoreLd + n * 16, acc[n], kScoreLd,
-                            wmma::mem_row_major);
-  }
-}
-
-// First column a thread reads of its 32-score half row. With the row pitch of 68 floats, lane
-// (row x, half h) then reads bank 5x + 16h + c (mod 32) at step c: a warp's 16 rows x 2 halves
-// cover all 32 banks, where reading in order would pile 4 lanes onto each bank.
-__device__ __forceinline__ int scan_rotation(int local_row, int half) {
-  return ((local_row % 16) + 16 * half) % kHalf;
-}
-
-// 2^x on the special-function unit without exp2f's denormal handling (results under 2^-126
-// flush to 0, far below anything the statistics can show).
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
+constexpr size_t tile_bytes(int rows) {
+  return size_t(rows) * D * sizeof(T);
 }
 
 // Higher score first; the lower key wins a tie.
@@ -127,261 +44,363 @@ __device__ __forceinline__ bool ranks_before(float s, int j, float s_other, int 
   return s > s_other || (s == s_other && j < j_other);
 }
 
-// Inserts (s, j) into the descending list; unrolled so the list stays in registers.
-__device__ __forceinline__ void topk_insert(float (&score)[kTopk], int (&key)[kTopk], float s,
-                                            int j) {
+// A descending list of the K best (score, key) pairs; unrolled so it stays in registers.
+template <int K>
+struct TopList {
+  float score[K];
+  int key[K];
+
+  __device__ __forceinline__ void clear() {
 #pragma unroll
-  for (int r = kTopk - 1; r > 0; --r) {
-    if (ranks_before(s, j, score[r - 1], key[r - 1])) {
-      score[r] = score[r - 1];
-      key[r] = key[r - 1];
-    } else if (ranks_before(s, j, score[r], key[r])) {
-      score[r] = s;
-      key[r] = j;
+    for (int r = 0; r < K; ++r) score[r] = -INFINITY, key[r] = -1;
+  }
+  __device__ __forceinline__ void insert(float s, int j) {
+#pragma unroll
+    for (int r = K - 1; r > 0; --r) {
+      if (ranks_before(s, j, score[r - 1], key[r - 1])) {
+        score[r] = score[r - 1];
+        key[r] = key[r - 1];
+      } else if (ranks_before(s, j, score[r], key[r])) {
+        score[r] = s;
+        key[r] = j;
+      }
+    }
+    if (ranks_before(s, j, score[0], key[0])) score[0] = s, key[0] = j;
+  }
+  // Merges the list of the lane `mask` away (the lanes hold disjoint keys).
+  __device__ __forceinline__ void merge_lane(int mask) {
+    TopList sent = *this;  // this list changes while the other lane still reads it
+#pragma unroll
+    for (int r = 0; r < K; ++r) {
+      const float s = __shfl_xor_sync(0xffffffffu, sent.score[r], mask);
+      const int j = __shfl_xor_sync(0xffffffffu, sent.key[r], mask);
+      if (j >= 0) insert(s, j);
     }
   }
-  if (ranks_before(s, j, score[0], key[0])) {
-    score[0] = s;
-    key[0] = j;
+};
+
+// One lane's share of a row: online sums relative to its own running max.
+struct RowState {
+  float m = -INFINITY, l = 0.0f, t = 0.0f, sink = 0.0f, local = 0.0f;
+
+  __device__ __forceinline__ void raise_max(float m_new) {
+    if (m_new <= m) return;
+    const float f = mma::fast_exp2(m - m_new);
+    t = l > 0.0f ? f * (t + l * (m - m_new)) : 0.0f;
+    l *= f, sink *= f, local *= f;
+    m = m_new;
+  }
+  // Merges the state of the lane `mask` away.
+  __device__ __forceinline__ void merge_lane(int mask) {
+    const float m2 = __shfl_xor_sync(0xffffffffu, m, mask);
+    const float l2 = __shfl_xor_sync(0xffffffffu, l, mask);
+    const float t2 = __shfl_xor_sync(0xffffffffu, t, mask);
+    const float sink2 = __shfl_xor_sync(0xffffffffu, sink, mask);
+    const float local2 = __shfl_xor_sync(0xffffffffu, local, mask);
+    const float mm = fmaxf(m, m2);
+    const float f1 = l > 0.0f ? exp2f(m - mm) : 0.0f;
+    const float f2 = l2 > 0.0f ? exp2f(m2 - mm) : 0.0f;
+    t = (l > 0.0f ? f1 * (t + l * (m - mm)) : 0.0f) +
+        (l2 > 0.0f ? f2 * (t2 + l2 * (m2 - mm)) : 0.0f);
+    l = l * f1 + l2 * f2;
+    sink = sink * f1 + sink2 * f2;
+    local = local * f1 + local2 * f2;
+    m = mm;
+  }
+};
+
+// A lower bound of the row's k-th best score from the lists of its 4 lanes (disjoint keys):
+// the highest of their k-th best, or the lowest of their ceil(k/4)-th best (the 4 lanes' top
+// ceil(k/4) are at least k keys, all scoring that much), whichever is higher. Candidates below
+// it cannot enter the row's list.
+template <int K>
+__device__ __forceinline__ float top_bar(const TopList<K>& list) {
+  const float a = mma::quad_max(list.score[K - 1]);
+  float b = list.score[(K + 3) / 4 - 1];
+  b = fminf(b, __shfl_xor_sync(0xffffffffu, b, 1));
+  b = fminf(b, __shfl_xor_sync(0xffffffffu, b, 2));
+  return fmaxf(a, b);
+}
+
+// The statistics of row i from its merged state and list.
+template <int K>
+__device__ __forceinline__ void write_row(const AttentionStatsParams& p, int head, int i,
+                                          const RowState& st, const TopList<K>& list) {
+  if (i >= p.seq) return;
+  const float log2_l = log2f(st.l);
+  const float lse2 = st.m + log2_l;
+  const int64_t o = int64_t{head} * p.seq + i;
+  p.entropy[o] = mma::kLn2 * (log2_l - st.t / st.l);  // lse - Σ p·s, without cancellation
+  p.sink_mass[o] = st.sink / st.l;
+  p.local_mass[o] = st.local / st.l;
+  p.max_prob[o] = exp2f(list.score[0] - lse2);
+  p.argmax[o] = list.key[0];
+  p.lse2[o] = lse2;
+#pragma unroll
+  for (int r = 0; r < K; ++r) {
+    if (r < p.topk) {
+      p.topk_index[o * p.topk + r] = list.key[r];
+      p.topk_prob[o * p.topk + r] = list.key[r] >= 0 ? exp2f(list.score[r] - lse2) : 0.0f;
+    }
   }
 }
 
-template <typename T, int D>
+template <typename T, int D, int K>
 __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p) {
   extern __shared__ __align__(128) unsigned char smem[];
   T* q_tile = reinterpret_cast<T*>(smem);
-  // Two key tiles: the next one loads while this one is scored.
-  T* k_tiles = reinterpret_cast<T*>(smem + operand_tile_bytes<T, D>());
-  constexpr int kTileElems = kTile * operand_ld<D>();
-  float* scores = reinterpret_cast<float*>(smem + 3 * operand_tile_bytes<T, D>());
+  T* k_tiles = q_tile + kRows * D;  // two buffers: the next tile loads while this one is scored
 
-  const int n_tiles = (p.seq + kTile - 1) / kTile;
-  const int row0 = (n_tiles - 1 - static_cast<int>(blockIdx.x)) * kTile;  // longest rows first
+  const int n_tiles = (p.seq + kRows - 1) / kRows;
+  const int qt = n_tiles - 1 - static_cast<int>(blockIdx.x);  // longest rows first
+  const int row0 = qt * kRows;
   const int head = blockIdx.y;
   const int kv_head = head / (p.heads / p.kv_heads);
   const T* q = static_cast<const T*>(p.q) + head * p.q_head_stride;
   const T* k = static_cast<const T*>(p.k) + kv_head * p.k_head_stride;
-  const int local_row = threadIdx.x / 2;
-  const int half = threadIdx.x % 2;
-  const int rotation = scan_rotation(local_row, half);
-  const int i = row0 + local_row;
-  const float scale2 = p.scale * kLog2e;
-  const int key_lo = p.sliding_window > 0 ? max(0, i - p.sliding_window + 1) : 0;
-  const int local_lo = i - p.window + 1;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int warp_row0 = warp * mma::kRowsPerWarp;
+  // This lane's rows (h = 0, 1) and the first of its two columns in each 8-key fragment.
+  int row[2];
+  row[0] = row0 + warp_row0 + lane / 4;
+  row[1] = row[0] + 8;
+  const int col = 2 * (lane % 4);
+  const float scale2 = p.scale * mma::kLog2e;
+  const float inv_scale2 = 1.0f / scale2;
 
-  float m = -INFINITY, l = 0.0f, t = 0.0f, sink = 0.0f, local = 0.0f;
-  float top_score[kTopk];
-  int top_key[kTopk];
-#pragma unroll
-  for (int r = 0; r < kTopk; ++r) top_score[r] = -INFINITY, top_key[r] = -1;
-  // The 16th best so far, whatever k is: a constant index keeps the list in registers (a
-  // run-time one would move it to local memory), and insertions are rare either way. Keys
-  // arrive out of order (see scan_rotation), so equal scores go through topk_insert's tie rule.
-  float threshold = -INFINITY;
+  // Key tiles some row of the CTA sees; tiles in [interior_lo, interior_hi) need no per-key
+  // test for any of its rows.
+  const int last_row = min(row0 + kRows, p.seq) - 1;
+  const int first_tile = p.sliding_window > 0 ? max(0, row0 - p.sliding_window + 1) / kKeyTile : 0;
+  const int last_tile = last_row / kKeyTile;
+  int interior_lo = (p.sink + kKeyTile - 1) / kKeyTile;
+  if (p.sliding_window > 0) {
+    interior_lo = max(interior_lo, (last_row - p.sliding_window + 1 + kKeyTile - 1) / kKeyTile);
+  }
+  // Tiles ending before the causal diagonal and before the first row's local window.
+  const int interior_hi = min(row0, row0 - p.window + 1) / kKeyTile;
 
-  const int last_key = min(row0 + kTile, p.seq) - 1;
-  const int first_tile = p.sliding_window > 0 ? max(0, row0 - p.sliding_window + 1) / kTile : 0;
-  load_tile_async<T, D>(q_tile, q, p.q_token_stride, row0, p.seq);
-  load_tile_async<T, D>(k_tiles, k, p.k_token_stride, first_tile * kTile, p.seq);
-  for (int tile = first_tile, buf = 0; tile * kTile <= last_key; ++tile, buf ^= 1) {
-    cp_async_wait();
-    // This tile's keys are in; every thread is done with the other buffer and the scores.
+  RowState state[2];
+  TopList<K> top[2];
+  top[0].clear();
+  top[1].clear();
+
+  mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
+  mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles, k, p.k_token_stride,
+                                                 first_tile * kKeyTile, p.seq);
+  mma::cp_async_commit();
+  uint32_t q_frag[D / 16][4];
+  for (int tile = first_tile, buf = 0; tile <= last_tile; ++tile, buf ^= 1) {
+    mma::cp_async_wait<0>();
+    // This tile's keys are in; every warp is done with the other buffer.
     __syncthreads();
-    if ((tile + 1) * kTile <= last_key) {
-      load_tile_async<T, D>(k_tiles + (buf ^ 1) * kTileElems, k, p.k_token_stride,
-                            (tile + 1) * kTile, p.seq);
+    if (tile == first_tile) mma::load_a_fragments<T, D>(q_frag, q_tile, warp_row0);
+    if (tile < last_tile) {
+      mma::load_rows_async<T, D, kKeyTile, kThreads>(
+          k_tiles + (buf ^ 1) * kKeyTile * D, k, p.k_token_stride, (tile + 1) * kKeyTile, p.seq);
+      mma::cp_async_commit();
     }
-    score_tile<T, D>(q_tile, k_tiles + buf * kTileElems, scores);
-    __syncthreads();
-    const float* row = scores + local_row * kScoreLd + half * kHalf;
-    const int j0 = tile * kTile + half * kHalf;
-    const int c_lo = max(0, key_lo - j0), c_hi = min(kHalf, i - j0 + 1);
-    if (i >= p.seq || c_lo >= c_hi) continue;
-    // Most tiles lie wholly inside the causal window, past the sink and before the local
-    // window: no per-key tests there, the row's 32 scores in registers, and each lane starting
-    // at its own column so that a warp's reads hit 32 different banks.
-    const bool interior = c_lo == 0 && c_hi == kHalf && j0 >= p.sink && j0 + kHalf <= local_lo;
-    float v[kHalf];
-    float tile_max = -INFINITY;
-    if (interior) {
+    Frag s[kKeyFrags];
+    mma::score_tile<T, D>(s, q_frag, k_tiles + buf * kKeyTile * D);
+
+    const int j0 = tile * kKeyTile + col;
+    if (tile >= interior_lo && tile < interior_hi) {
 #pragma unroll
-      for (int c = 0; c < kHalf; ++c) {
-        v[c] = row[(c + rotation) & (kHalf - 1)] * scale2;
-        tile_max = fmaxf(tile_max, v[c]);
-      }
-    } else {
-      for (int c = c_lo; c < c_hi; ++c) tile_max = fmaxf(tile_max, row[c] * scale2);
-    }
-    if (tile_max > m) {
-      const float f = exp2f(m - tile_max);
-      t = l > 0.0f ? f * (t + l * (m - tile_max)) : 0.0f;
-      l *= f, sink *= f, local *= f;
-      m = tile_max;
-    }
-    if (interior) {
-      uint32_t candidates = 0;  // scores that may enter the top-k, inserted below (rare)
+      for (int h = 0; h < 2; ++h) {
+        float pair_max[kKeyFrags];  // this lane's two keys of each fragment
+        float tile_max = -INFINITY;
 #pragma unroll
-      for (int c = 0; c < kHalf; ++c) {
-        const float e = fast_exp2(v[c] - m);
-        l += e;
-        t += e * (v[c] - m);
-        candidates |= (v[c] >= threshold ? 1u : 0u) << c;
-      }
-      while (candidates != 0) {
-        const int col = (__ffs(candidates) - 1 + rotation) & (kHalf - 1);
-        candidates &= candidates - 1;
-        const float s = row[col] * scale2;
-        if (s >= threshold) {
-          topk_insert(top_score, top_key, s, j0 + col);
-          threshold = top_score[kTopk - 1];
+        for (int n = 0; n < kKeyFrags; ++n) {
+          pair_max[n] = fmaxf(s[n][2 * h], s[n][2 * h + 1]);
+          tile_max = fmaxf(tile_max, pair_max[n]);
+        }
+        RowState& st = state[h];
+        st.raise_max(tile_max * scale2);
+#pragma unroll
+        for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const float x = fmaf(s[n][2 * h + e], scale2, -st.m);
+            const float w = mma::fast_exp2(x);
+            st.l += w;
+            st.t = fmaf(w, x, st.t);
+          }
+        }
+        const float bar = top_bar(top[h]);
+        if (tile_max * scale2 < bar) continue;
+        // Candidates by unscaled score against a slightly lowered bar (one compare per key
+        // pair); the exact test follows.
+        const float raw_bar = bar * inv_scale2 - fabsf(bar * inv_scale2) * 1e-5f;
+#pragma unroll
+        for (int n = 0; n < kKeyFrags; ++n) {
+          if (pair_max[n] < raw_bar) continue;
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const float v = s[n][2 * h + e] * scale2;
+            const int j = j0 + 8 * n + e;
+            if (v >= bar && ranks_before(v, j, top[h].score[K - 1], top[h].key[K - 1])) {
+              top[h].insert(v, j);
+            }
+          }
         }
       }
       continue;
     }
-    for (int c = c_lo; c < c_hi; ++c) {
-      const float s = row[c] * scale2;
-      const int j = j0 + c;
-      const float e = fast_exp2(s - m);
-      l += e;
-      t += e * (s - m);
-      if (j < p.sink) sink += e;
-      if (j >= local_lo) local += e;
-      if (s >= threshold) {
-        topk_insert(top_score, top_key, s, j);
-        threshold = top_score[kTopk - 1];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int i = row[h];
+      const int key_lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
+      const int local_lo = i - p.window + 1;
+      float tile_max = -INFINITY;
+#pragma unroll
+      for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int j = j0 + 8 * n + e;
+          if (j <= i && j >= key_lo && i < p.seq) tile_max = fmaxf(tile_max, s[n][2 * h + e]);
+        }
       }
-    }
-  }
-
-  // Merge the two halves of each row (neighbouring lanes).
-  const float m_other = __shfl_xor_sync(0xffffffffu, m, 1);
-  const float l_other = __shfl_xor_sync(0xffffffffu, l, 1);
-  const float t_other = __shfl_xor_sync(0xffffffffu, t, 1);
-  const float sink_other = __shfl_xor_sync(0xffffffffu, sink, 1);
-  const float local_other = __shfl_xor_sync(0xffffffffu, local, 1);
-  const float m_row = fmaxf(m, m_other);
-  const float f_self = l > 0.0f ? exp2f(m - m_row) : 0.0f;
-  const float f_other = l_other > 0.0f ? exp2f(m_other - m_row) : 0.0f;
-  const float l_row = l * f_self + l_other * f_other;
-  const float t_row = (l > 0.0f ? f_self * (t + l * (m - m_row)) : 0.0f) +
-                      (l_other > 0.0f ? f_other * (t_other + l_other * (m_other - m_row)) : 0.0f);
-  const float sink_row = sink * f_self + sink_other * f_other;
-  const float local_row_mass = local * f_self + local_other * f_other;
-  // Only the even lane merges, so the odd lane's list stays as it was while it is read.
+      tile_max *= scale2;
+      RowState& st = state[h];
+      st.raise_max(tile_max);
 #pragma unroll
-  for (int r = 0; r < kTopk; ++r) {
-    const float s = __shfl_xor_sync(0xffffffffu, top_score[r], 1);
-    const int j = __shfl_xor_sync(0xffffffffu, top_key[r], 1);
-    if (half == 0 && r < p.topk && j >= 0) topk_insert(top_score, top_key, s, j);
-  }
-  if (half != 0 || i >= p.seq) return;
-
-  const float log2_l = log2f(l_row);
-  const float lse2 = m_row + log2_l;
-  const int64_t o = int64_t{head} * p.seq + i;
-  p.entropy[o] = kLn2 * (log2_l - t_row / l_row);  // lse - Σ p·s, without cancellation
-  p.sink_mass[o] = sink_row / l_row;
-  p.local_mass[o] = local_row_mass / l_row;
-  p.max_prob[o] = exp2f(top_score[0] - lse2);
-  p.argmax[o] = top_key[0];
-  p.lse2[o] = lse2;
+      for (int n = 0; n < kKeyFrags; ++n) {
 #pragma unroll
-  for (int r = 0; r < kTopk; ++r) {
-    if (r < p.topk) {
-      p.topk_index[o * p.topk + r] = top_key[r];
-      p.topk_prob[o * p.topk + r] = top_key[r] >= 0 ? exp2f(top_score[r] - lse2) : 0.0f;
-    }
-  }
-}
-
-template <typename T, int D>
-size_t block_kernel_smem(int block_size) {
-  return size_t(block_size / kTile + 2) * operand_tile_bytes<T, D>() + score_tile_bytes() +
-         sizeof(float) * (block_size + kWarps);
-}
-
-template <typename T, int D>
-__global__ void __launch_bounds__(kThreads) block_kernel(AttentionStatsParams p) {
-  extern __shared__ __align__(128) unsigned char smem[];
-  const int bsize = p.block_size, n_sub = bsize / kTile;
-  constexpr int kTileElems = kTile * operand_ld<D>();
-  T* q_block = reinterpret_cast<T*>(smem);
-  T* k_tiles = q_block + n_sub * kTileElems;  // two buffers: the next tile loads meanwhile
-  float* scores = reinterpret_cast<float*>(k_tiles + 2 * kTileElems);
-  float* lse_rows = scores + kTile * kScoreLd;
-  float* partial = lse_rows + bsize;
-
-  const int n_blocks = (p.seq + bsize - 1) / bsize;
-  const int qb = n_blocks - 1 - static_cast<int>(blockIdx.x), head = blockIdx.y;  // longest first
-  const int kv_head = head / (p.heads / p.kv_heads);
-  const T* q = static_cast<const T*>(p.q) + head * p.q_head_stride;
-  const T* k = static_cast<const T*>(p.k) + kv_head * p.k_head_stride;
-  const int first_row = qb * bsize, last_row = min(p.seq, first_row + bsize) - 1;
-  const int key_lo = p.sliding_window > 0 ? max(0, first_row - p.sliding_window + 1) : 0;
-  const int kb_lo = key_lo / bsize, kb_hi = last_row / bsize;
-  float* out = p.block_mass + (int64_t{head} * n_blocks + qb) * n_blocks;
-
-  for (int kb = threadIdx.x; kb < n_blocks; kb += kThreads) {
-    if (kb < kb_lo || kb > kb_hi) out[kb] = 0.0f;  // keys this block never sees
-  }
-  for (int sub = 0; sub < n_sub; ++sub) {
-    load_tile_async<T, D>(q_block + sub * kTileElems, q, p.q_token_stride, first_row + sub * kTile,
-                          p.seq);
-  }
-  for (int r = threadIdx.x; r < bsize; r += kThreads) {
-    lse_rows[r] = first_row + r < p.seq ? p.lse2[int64_t{head} * p.seq + first_row + r] : 0.0f;
-  }
-
-  const int local_row = threadIdx.x / 2, half = threadIdx.x % 2;
-  const int rotation = scan_rotation(local_row, half);
-  const float scale2 = p.scale * kLog2e;
-  const float inv_rows = 1.0f / static_cast<float>(last_row - first_row + 1);
-  // Key tiles of 64 from the first visible key block to the diagonal; a key block's sum is
-  // reduced and written after its last tile.
-  const int kt_first = kb_lo * n_sub, kt_last = last_row / kTile;
-  load_tile_async<T, D>(k_tiles, k, p.k_token_stride, kt_first * kTile, p.seq);
-  float sum = 0.0f;
-  for (int kt = kt_first, buf = 0; kt <= kt_last; ++kt, buf ^= 1) {
-    cp_async_wait();
-    __syncthreads();  // tile kt is in; the other buffer and the scores are free
-    if (kt < kt_last) {
-      load_tile_async<T, D>(k_tiles + (buf ^ 1) * kTileElems, k, p.k_token_stride, (kt + 1) * kTile,
-                            p.seq);
-    }
-    const int k0 = kt * kTile;
-    for (int qsub = 0; qsub < n_sub; ++qsub) {
-      const int q0 = first_row + qsub * kTile;
-      const int q_key_lo = p.sliding_window > 0 ? q0 - p.sliding_window + 1 : 0;
-      if (q0 >= p.seq || k0 > q0 + kTile - 1 || k0 + kTile - 1 < q_key_lo) continue;
-      __syncthreads();  // the previous query tile's scores are consumed
-      score_tile<T, D>(q_block + qsub * kTileElems, k_tiles + buf * kTileElems, scores);
-      __syncthreads();
-      const int i = q0 + local_row;
-      if (i < p.seq) {
-        const float lse2 = lse_rows[qsub * kTile + local_row];
-        const int lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
-        const float* row = scores + local_row * kScoreLd + half * kHalf;
-        const int j0 = k0 + half * kHalf;
-#pragma unroll 8
-        for (int c = 0; c < kHalf; ++c) {
-          const int col = (c + rotation) & (kHalf - 1);
-          const int j = j0 + col;
-          if (j <= i && j >= lo) sum += fast_exp2(row[col] * scale2 - lse2);
+        for (int e = 0; e < 2; ++e) {
+          const int j = j0 + 8 * n + e;
+          if (j > i || j < key_lo || i >= p.seq) continue;
+          const float v = s[n][2 * h + e] * scale2;
+          const float x = fmaf(s[n][2 * h + e], scale2, -st.m);
+          const float w = mma::fast_exp2(x);
+          st.l += w;
+          st.t = fmaf(w, x, st.t);
+          if (j < p.sink) st.sink += w;
+          if (j >= local_lo) st.local += w;
+          if (ranks_before(v, j, top[h].score[K - 1], top[h].key[K - 1])) top[h].insert(v, j);
         }
       }
     }
-    if ((kt + 1) % n_sub != 0 && kt != kt_last) continue;
+  }
+
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    state[h].merge_lane(1);
+    state[h].merge_lane(2);
+    top[h].merge_lane(1);
+    top[h].merge_lane(2);
+  }
+  // Lane 4g + h writes row h of group g (static indices keep the lists in registers).
+  if (lane % 4 == 0) write_row<K>(p, head, row[0], state[0], top[0]);
+  if (lane % 4 == 1) write_row<K>(p, head, row[1], state[1], top[1]);
+}
+
+// Pass 2 for query blocks of kBlockWarps x 16 rows.
+template <typename T, int D, int kBlockWarps>
+__global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsParams p) {
+  constexpr int kBlock = kBlockWarps * mma::kRowsPerWarp;
+  constexpr int kBlockThreads = kBlockWarps * 32;
+  constexpr int kSubTiles = kBlock / kKeyTile;  // key tiles per key block
+  extern __shared__ __align__(128) unsigned char smem[];
+  T* q_block = reinterpret_cast<T*>(smem);
+  T* k_tiles = q_block + kBlock * D;  // two buffers
+  __shared__ float partial[2][kBlockWarps];
+
+  const int n_blocks = (p.seq + kBlock - 1) / kBlock;
+  const int qb = n_blocks - 1 - static_cast<int>(blockIdx.x), head = blockIdx.y;
+  const int kv_head = head / (p.heads / p.kv_heads);
+  const T* q = static_cast<const T*>(p.q) + head * p.q_head_stride;
+  const T* k = static_cast<const T*>(p.k) + kv_head * p.k_head_stride;
+  const int first_row = qb * kBlock, last_row = min(p.seq, first_row + kBlock) - 1;
+  const int key_lo = p.sliding_window > 0 ? max(0, first_row - p.sliding_window + 1) : 0;
+  const int kb_lo = key_lo / kBlock, kb_hi = last_row / kBlock;
+  float* out = p.block_mass + (int64_t{head} * n_blocks + qb) * n_blocks;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int col = 2 * (lane % 4);
+
+  for (int kb = threadIdx.x; kb < n_blocks; kb += kBlockThreads) {
+    if (kb < kb_lo || kb > kb_hi) out[kb] = 0.0f;  // keys this block never sees
+  }
+  int row[2];
+  float lse2[2];
+  row[0] = first_row + warp * mma::kRowsPerWarp + lane / 4;
+  row[1] = row[0] + 8;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    // Rows past the end weigh nothing: 2^(s - inf) = 0.
+    lse2[h] = row[h] < p.seq ? p.lse2[int64_t{head} * p.seq + row[h]] : INFINITY;
+  }
+  const float scale2 = p.scale * mma::kLog2e;
+  const float inv_rows = 1.0f / static_cast<float>(last_row - first_row + 1);
+  // Tiles wholly below the block's first row and inside every row's sliding window.
+  const int interior_lo =
+      p.sliding_window > 0 ? (last_row - p.sliding_window + 1 + kKeyTile - 1) / kKeyTile : 0;
+  const int interior_hi = first_row / kKeyTile;
+
+  const int kt_first = kb_lo * kSubTiles, kt_last = last_row / kKeyTile;
+  mma::load_rows_async<T, D, kBlock, kBlockThreads>(q_block, q, p.q_token_stride, first_row, p.seq);
+  mma::load_rows_async<T, D, kKeyTile, kBlockThreads>(k_tiles, k, p.k_token_stride,
+                                                      kt_first * kKeyTile, p.seq);
+  mma::cp_async_commit();
+  uint32_t q_frag[D / 16][4];
+  float sum = 0.0f;
+  int pending_block = -1;  // a key block whose warp partials wait in partial[slot ^ 1]
+  int slot = 0;
+  for (int kt = kt_first, buf = 0; kt <= kt_last; ++kt, buf ^= 1) {
+    mma::cp_async_wait<0>();
+    __syncthreads();  // tile kt is in; the other buffer is free; the last partials are written
+    if (kt == kt_first) mma::load_a_fragments<T, D>(q_frag, q_block, warp * mma::kRowsPerWarp);
+    if (pending_block >= 0 && threadIdx.x == 0) {
+      float total = 0.0f;
+      for (int w = 0; w < kBlockWarps; ++w) total += partial[slot ^ 1][w];
+      out[pending_block] = total * inv_rows;
+    }
+    pending_block = -1;
+    if (kt < kt_last) {
+      mma::load_rows_async<T, D, kKeyTile, kBlockThreads>(
+          k_tiles + (buf ^ 1) * kKeyTile * D, k, p.k_token_stride, (kt + 1) * kKeyTile, p.seq);
+      mma::cp_async_commit();
+    }
+    Frag s[kKeyFrags];
+    mma::score_tile<T, D>(s, q_frag, k_tiles + buf * kKeyTile * D);
+    const int j0 = kt * kKeyTile + col;
+    if (kt >= interior_lo && kt < interior_hi) {
+#pragma unroll
+      for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          sum += mma::fast_exp2(fmaf(s[n][e], scale2, -lse2[e / 2]));
+        }
+      }
+    } else {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int i = row[h];
+        const int lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
+#pragma unroll
+        for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int j = j0 + 8 * n + e;
+            if (j <= i && j >= lo && i < p.seq) {
+              sum += mma::fast_exp2(fmaf(s[n][2 * h + e], scale2, -lse2[h]));
+            }
+          }
+        }
+      }
+    }
+    if ((kt + 1) % kSubTiles != 0 && kt != kt_last) continue;
 #pragma unroll
     for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
-    __syncthreads();  // the previous key block's partials are read
-    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = sum;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-      float total = 0.0f;
-      for (int w = 0; w < kWarps; ++w) total += partial[w];
-      out[kt / n_sub] = total * inv_rows;
-    }
+    if (lane == 0) partial[slot][warp] = sum;
+    pending_block = kt / kSubTiles;
+    slot ^= 1;
     sum = 0.0f;
+  }
+  __syncthreads();
+  if (pending_block >= 0 && threadIdx.x == 0) {
+    float total = 0.0f;
+    for (int w = 0; w < kBlockWarps; ++w) total += partial[slot ^ 1][w];
+    out[pending_block] = total * inv_rows;
   }
 }
 
@@ -389,30 +408,49 @@ std::string check(cudaError_t status) {
   return status == cudaSuccess ? std::string() : std::string(cudaGetErrorString(status));
 }
 
-template <typename T, int D>
-std::string launch_typed(const AttentionStatsParams& p, cudaStream_t stream) {
-  const size_t stats_smem = 3 * operand_tile_bytes<T, D>() + score_tile_bytes();
-  std::string error = check(cudaFuncSetAttribute(
-      stats_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(stats_smem)));
+template <typename Kernel>
+std::string launch(Kernel kernel, dim3 grid, int threads, size_t smem, cudaStream_t stream,
+                   const AttentionStatsParams& p) {
+  std::string error =
+      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   if (!error.empty()) return error;
-  const int n_tiles = (p.seq + kTile - 1) / kTile;
-  stats_kernel<T, D><<<dim3(n_tiles, p.heads), kThreads, stats_smem, stream>>>(p);
-  error = check(cudaGetLastError());
-  if (!error.empty() || p.block_mass == nullptr) return error;
-
-  const size_t block_smem = block_kernel_smem<T, D>(p.block_size);
-  error = check(cudaFuncSetAttribute(block_kernel<T, D>,
-                                     cudaFuncAttributeMaxDynamicSharedMemorySize, int(block_smem)));
-  if (!error.empty()) return error;
-  const int n_blocks = (p.seq + p.block_size - 1) / p.block_size;
-  block_kernel<T, D><<<dim3(n_blocks, p.heads), kThreads, block_smem, stream>>>(p);
+  kernel<<<grid, threads, smem, stream>>>(p);
   return check(cudaGetLastError());
+}
+
+template <typename T, int D, int K>
+std::string launch_typed(const AttentionStatsParams& p, cudaStream_t stream) {
+  const int n_tiles = (p.seq + kRows - 1) / kRows;
+  std::string error = launch(stats_kernel<T, D, K>, dim3(n_tiles, p.heads), kThreads,
+                             tile_bytes<T, D>(kRows + 2 * kKeyTile), stream, p);
+  if (!error.empty() || p.block_mass == nullptr) return error;
+  const int n_blocks = (p.seq + p.block_size - 1) / p.block_size;
+  if (p.block_size == 64) {
+    return launch(block_kernel<T, D, 4>, dim3(n_blocks, p.heads), 128,
+                  tile_bytes<T, D>(64 + 2 * kKeyTile), stream, p);
+  }
+  if (p.block_size == 128) {
+    return launch(block_kernel<T, D, 8>, dim3(n_blocks, p.heads), 256,
+                  tile_bytes<T, D>(128 + 2 * kKeyTile), stream, p);
+  }
+  return "attention_stats_launch: block_size must be 64 or 128";
+}
+
+// The top-k list is as long as the next power of two at or above k.
+template <typename T, int D>
+std::string launch_topk(const AttentionStatsParams& p, cudaStream_t stream) {
+  if (p.topk <= 1) return launch_typed<T, D, 1>(p, stream);
+  if (p.topk <= 2) return launch_typed<T, D, 2>(p, stream);
+  if (p.topk <= 4) return launch_typed<T, D, 4>(p, stream);
+  if (p.topk <= 8) return launch_typed<T, D, 8>(p, stream);
+  if (p.topk <= kStatsMaxTopk) return launch_typed<T, D, kStatsMaxTopk>(p, stream);
+  return "attention_stats_launch: topk must be at most 16";
 }
 
 template <typename T>
 std::string launch_dim(const AttentionStatsParams& p, cudaStream_t stream) {
-  if (p.head_dim == 64) return launch_typed<T, 64>(p, stream);
-  if (p.head_dim == 128) return launch_typed<T, 128>(p, stream);
+  if (p.head_dim == 64) return launch_topk<T, 64>(p, stream);
+  if (p.head_dim == 128) return launch_topk<T, 128>(p, stream);
   return "attention_stats_launch: head_dim must be 64 or 128";
 }
 

@@ -45,16 +45,24 @@ bool config_supported(const SparseHeadConfig& c) {
 }
 
 // Mean over each block of `block` positions of x [B, n, T, D] (the last block may be short):
-// float32 [B, n, ceil(T / block), D].
+// float32 [B, n, ceil(T / block), D]. Sums in float32 straight from x's dtype, so x is read once
+// and never copied.
 torch::Tensor block_means(const torch::Tensor& x, int64_t block) {
   const int64_t batch = x.size(0), heads = x.size(1), seq = x.size(2), dim = x.size(3);
-  const int64_t n = (seq + block - 1) / block;
-  auto padded = torch::constant_pad_nd(x.to(torch::kFloat32), {0, 0, 0, n * block - seq});
-  auto sums = padded.view({batch, heads, n, block, dim}).sum(3);
-  auto counts = torch::clamp_max(
-      seq - torch::arange(0, n, torch::TensorOptions(torch::kInt64).device(x.device())) * block,
-      block);
-  return sums / counts.to(torch::kFloat32).view({1, 1, n, 1});
+  const int64_t full = seq / block, tail = seq - full * block;
+  std::vector<torch::Tensor> parts;
+  if (full > 0) {
+    parts.push_back(x.narrow(2, 0, full * block)
+                        .reshape({batch, heads, full, block, dim})
+                        .sum(3, /*keepdim=*/false, torch::kFloat32)
+                        .div_(static_cast<double>(block)));
+  }
+  if (tail > 0) {
+    parts.push_back(x.narrow(2, full * block, tail)
+                        .sum(2, /*keepdim=*/true, torch::kFloat32)
+                        .div_(static_cast<double>(tail)));
+  }
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
 }
 
 // The selected earlier key blocks of every block-sparse head, ascending, -1 after the last:
@@ -90,8 +98,8 @@ Selection select_blocks(const torch::Tensor& q, const torch::Tensor& k,
     }
     auto head_index = torch::tensor(members, torch::kInt64).to(q.device());
     auto kv_index = torch::tensor(kv_members, torch::kInt64).to(q.device());
-    auto qm = block_means(q.index_select(1, head_index), block);
-    auto km = block_means(k.index_select(1, kv_index), block);
+    auto qm = block_means(q, block).index_select(1, head_index);
+    auto km = block_means(k, block).index_select(1, kv_index);
     auto a = torch::arange(0, nb, i64).view({nb, 1});
     auto b = torch::arange(0, nb, i64).view({1, nb});
     auto earlier = b < a;

@@ -1,305 +1,207 @@
-// Per-head sparse attention forward on the GPU (kernels/sparse_attention.h defines the masks).
+// Per-head sparse attention forward on the GPU (kernels/sparse_attention.h defines the masks),
+// on the register-resident tile engine of mma_tile.cuh.
 //
-// One CTA per (64-query tile, head, batch). Thread 0 first lists the 64-key tiles the query
-// tile can read: every causal tile for a full head, the sink and window tiles for a streaming
-// head, the selected earlier blocks plus the own block for a block-sparse head (block sizes are
-// multiples of 64, so a tile is wholly kept or wholly dropped). Only listed tiles are loaded and
-// scored, so the work follows the kept fraction. Per tile: S = Q·Kᵀ on the tensor cores (WMMA,
-// fp32 out) into shared memory, an online softmax over the tile with exact per-entry masks
-// (causal, sink/window), P rounded to the input type, P·V on the tensor cores, and a rescaled
-// fp32 accumulator in registers. Each warp owns 16 query rows end to end, so only the K/V tile
-// loads need the whole CTA. K tiles are double-buffered with cp.async; V loads while S is
-// computed. Scores are in base 2 (scale·log2 e folded in) so each exponential is one exp2.
+// One CTA of 4 warps per (64-query tile, head, batch); each warp owns 16 query rows end to end.
+// The CTA first lists the 64-key tiles its queries read: every causal tile for a full head, the
+// sink and window tiles for a streaming head, the selected earlier blocks plus the own block for
+// a block-sparse head (block sizes are multiples of 64, so a tile is wholly kept or wholly
+// dropped). Only listed tiles are loaded and computed, so the work follows the kept fraction.
+// Per tile: S = Q·Kᵀ from the tensor cores into registers, exact per-entry masks (causal,
+// sink/window) only on tiles that need them, an online softmax in base 2 (scale·log2 e folded
+// in, one ex2 per entry), P rounded to the input type in registers as the A operand of P·V, and
+// a rescaled fp32 accumulator. K and V of the next tile load (cp.async) while this one computes.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
-#include <mma.h>
 
+#include "kernels/cuda/mma_tile.cuh"
 #include "kernels/cuda/sparse_attention_params.h"
 
 namespace headscope::cuda {
 namespace {
 
-using namespace nvcuda;
+using mma::Frag;
+using mma::kKeyFrags;
+using mma::kKeyTile;
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kTile = kSparseTile;
-constexpr int kHalf = kTile / 2;     // keys (and output columns per 64) per thread
-constexpr int kScoreLd = kTile + 4;  // float pitch of the score / P·V tile: 4 mod 32 banks
-constexpr int kProbLd = kTile + 8;   // element pitch of the P tile
-constexpr float kLog2e = 1.4426950408889634f;
+constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per CTA
+static_assert(kRows == kSparseTile && kKeyTile == kSparseTile, "one tile size for both");
 
-// Row pitch of a [64, D] operand tile: 16 bytes of padding keep WMMA loads off one bank.
-template <int D>
-__host__ __device__ constexpr int operand_ld() {
-  return D + 8;
-}
-
-template <typename T, int D>
-__host__ __device__ constexpr size_t operand_tile_bytes() {
-  return size_t{kTile} * operand_ld<D>() * sizeof(T);
-}
-
-template <typename T>
-__host__ __device__ constexpr size_t prob_tile_bytes() {
-  return size_t{kTile} * kProbLd * sizeof(T);
-}
-
-__host__ __device__ constexpr size_t score_tile_bytes() {
-  return size_t{kTile} * kScoreLd * sizeof(float);
-}
-
-// Q, two K buffers, V, P, the score tile, then the tile list (one int per causal key tile).
+// Two K and two V buffers of [64, D] (Q passes through the second K buffer first), then the
+// tile list (one int per causal key tile).
 template <typename T, int D>
 size_t kernel_smem(int seq) {
-  const size_t list = size_t((seq + kTile - 1) / kTile) * sizeof(int);
-  return 4 * operand_tile_bytes<T, D>() + prob_tile_bytes<T>() + score_tile_bytes() + list;
+  return 4 * size_t{kKeyTile} * D * sizeof(T) +
+         size_t((seq + kKeyTile - 1) / kKeyTile) * sizeof(int);
 }
 
-__device__ __forceinline__ __nv_bfloat16 from_float(float x, __nv_bfloat16*) {
-  return __float2bfloat16(x);
-}
-__device__ __forceinline__ __half from_float(float x, __half*) {
-  return __float2half(x);
+__device__ __forceinline__ int ceil_div(int a, int b) {
+  return a <= 0 ? 0 : (a + b - 1) / b;
 }
 
-// Rows [row0, row0 + 64) of a [T, D] matrix into shared memory through cp.async, as one commit
-// group; rows at or past `seq` are zero-filled (a source size of 0).
-template <typename T, int D>
-__device__ void load_tile_async(T* dst, const T* src, int64_t token_stride, int row0, int seq) {
-  constexpr int kVectors = D / 8;  // 16-byte vectors per row
-  for (int v = threadIdx.x; v < kTile * kVectors; v += kThreads) {
-    const int r = v / kVectors, c = (v % kVectors) * 8;
-    const bool in_range = row0 + r < seq;
-    const T* from = src + (in_range ? int64_t{row0 + r} * token_stride + c : 0);
-    const auto to = static_cast<unsigned>(__cvta_generic_to_shared(dst + r * operand_ld<D>() + c));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from),
-                 "r"(in_range ? 16 : 0)
-                 : "memory");
-  }
-  asm volatile("cp.async.commit_group;\n" ::: "memory");
-}
-
-// Waits until at most `pending` of this thread's newest commit groups are still in flight.
-template <int pending>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(pending) : "memory");
-}
-
-// 2^x on the special-function unit; 2^-inf = 0.
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
-// This warp's 16 rows of scores[64, 64] = q_tile · k_tileᵀ.
-template <typename T, int D>
-__device__ void score_rows(const T* q_tile, const T* k_tile, float* scores, int warp) {
-  constexpr int ld = operand_ld<D>();
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kTile / 16];
-#pragma unroll
-  for (int n = 0; n < kTile / 16; ++n) wmma::fill_fragment(acc[n], 0.0f);
-#pragma unroll
-  for (int d = 0; d < D; d += 16) {
-    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
-    wmma::load_matrix_sync(a, q_tile + warp * 16 * ld + d, ld);
-#pragma unroll
-    for (int n = 0; n < kTile / 16; ++n) {
-      // k_tile row-major [key, d] is Kᵀ column-major.
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> b;
-      wmma::load_matrix_sync(b, k_tile + n * 16 * ld + d, ld);
-      wmma::mma_sync(acc[n], a, b, acc[n]);
-    }
-  }
-#pragma unroll
-  for (int n = 0; n < kTile / 16; ++n) {
-    wmma::store_matrix_sync(scores + warp * 16 * kScoreLd + n * 16, acc[n], kScoreLd,
-                            wmma::mem_row_major);
-  }
-}
-
-// This warp's 16 rows of out[64, 64] = p_tile · v_tile[:, col0 : col0 + 64].
-template <typename T, int D>
-__device__ void value_rows(const T* p_tile, const T* v_tile, int col0, float* out, int warp) {
-  constexpr int ld = operand_ld<D>();
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kTile / 16];
-#pragma unroll
-  for (int n = 0; n < kTile / 16; ++n) wmma::fill_fragment(acc[n], 0.0f);
-#pragma unroll
-  for (int kk = 0; kk < kTile; kk += 16) {
-    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
-    wmma::load_matrix_sync(a, p_tile + warp * 16 * kProbLd + kk, kProbLd);
-#pragma unroll
-    for (int n = 0; n < kTile / 16; ++n) {
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> b;
-      wmma::load_matrix_sync(b, v_tile + kk * ld + col0 + n * 16, ld);
-      wmma::mma_sync(acc[n], a, b, acc[n]);
-    }
-  }
-#pragma unroll
-  for (int n = 0; n < kTile / 16; ++n) {
-    wmma::store_matrix_sync(out + warp * 16 * kScoreLd + n * 16, acc[n], kScoreLd,
-                            wmma::mem_row_major);
-  }
-}
-
-// Lists the key tiles query tile `qt` reads, ascending; returns how many. Every list holds the
-// diagonal tile qt, so it is never empty.
+// Fills tiles[] with the key tiles query tile qt reads, ascending, every thread of the CTA
+// helping; returns how many (never 0: the diagonal tile qt is always listed).
 __device__ int list_tiles(const SparseAttentionParams& p, int batch, int head, int qt, int kind,
                           int sink, int window, int block, int* tiles) {
-  const int row0 = qt * kTile;
-  int n = 0;
+  __shared__ int n_selected;
+  const int row0 = qt * kRows;
   if (kind == kSparseBlockSparse) {
-    const int per_block = block / kTile, a = row0 / block;
+    const int per_block = block / kKeyTile, own = row0 / block;
     const int32_t* selected =
         p.selected +
-        ((int64_t{batch} * p.heads + head) * p.max_query_blocks + a) * int64_t{p.max_selected};
-    for (int e = 0; e < p.max_selected && selected[e] >= 0; ++e) {
-      // Earlier blocks (selected[e] < a): whole blocks, all before the own block.
-      for (int t = selected[e] * per_block; t < (selected[e] + 1) * per_block; ++t) tiles[n++] = t;
+        ((int64_t{batch} * p.heads + head) * p.max_query_blocks + own) * int64_t{p.max_selected};
+    if (threadIdx.x == 0) n_selected = 0;
+    __syncthreads();
+    int count = 0;  // the list is ascending with -1 after the last entry
+    for (int e = threadIdx.x; e < p.max_selected; e += kThreads) count += selected[e] >= 0;
+    if (count > 0) atomicAdd(&n_selected, count);
+    __syncthreads();
+    const int selected_tiles = n_selected * per_block;
+    const int n = selected_tiles + qt - own * per_block + 1;
+    for (int idx = threadIdx.x; idx < n; idx += kThreads) {
+      tiles[idx] = idx < selected_tiles ? selected[idx / per_block] * per_block + idx % per_block
+                                        : own * per_block + idx - selected_tiles;
     }
-    for (int t = a * per_block; t <= qt; ++t) tiles[n++] = t;
+    __syncthreads();
     return n;
   }
-  for (int t = 0; t <= qt; ++t) {
-    // A streaming tile is read when some (query, key) pair in it is a sink or window entry.
-    const bool kept =
-        kind != kSparseStreaming || t * kTile < sink || t * kTile + kTile - 1 > row0 - window;
-    if (kept) tiles[n++] = t;
+  // Full: tiles 0..qt. Streaming: tiles holding a sink key, then those from the first one
+  // holding a window key of the tile's first row (t·64 + 63 > row0 - window).
+  const int window_first =
+      kind == kSparseStreaming ? min(qt, ceil_div(row0 - window - kKeyTile + 2, kKeyTile)) : 0;
+  const int sink_tiles = min(ceil_div(sink, kKeyTile), window_first);
+  const int n = sink_tiles + qt - window_first + 1;
+  for (int idx = threadIdx.x; idx < n; idx += kThreads) {
+    tiles[idx] = idx < sink_tiles ? idx : window_first + idx - sink_tiles;
   }
+  __syncthreads();
   return n;
 }
 
 template <typename T, int D>
 __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams p) {
   extern __shared__ __align__(128) unsigned char smem[];
-  constexpr size_t kOperand = operand_tile_bytes<T, D>();
-  constexpr int kTileElems = kTile * operand_ld<D>();
-  T* q_tile = reinterpret_cast<T*>(smem);
-  T* k_tiles = reinterpret_cast<T*>(smem + kOperand);
-  T* v_tile = reinterpret_cast<T*>(smem + 3 * kOperand);
-  T* p_tile = reinterpret_cast<T*>(smem + 4 * kOperand);
-  float* scores = reinterpret_cast<float*>(smem + 4 * kOperand + prob_tile_bytes<T>());
-  int* tiles =
-      reinterpret_cast<int*>(smem + 4 * kOperand + prob_tile_bytes<T>() + score_tile_bytes());
-  __shared__ int n_tiles_listed;
+  constexpr int kTileElems = kKeyTile * D;
+  T* k_tiles = reinterpret_cast<T*>(smem);
+  T* v_tiles = k_tiles + 2 * kTileElems;
+  int* tiles = reinterpret_cast<int*>(v_tiles + 2 * kTileElems);
+  T* q_tile = k_tiles + kTileElems;  // until the Q fragments are in registers
 
-  const int n_query_tiles = (p.seq + kTile - 1) / kTile;
+  const int n_query_tiles = (p.seq + kRows - 1) / kRows;
   const int qt = n_query_tiles - 1 - static_cast<int>(blockIdx.x);  // longest rows first
-  const int row0 = qt * kTile;
+  const int row0 = qt * kRows;
   const int head = blockIdx.y, batch = blockIdx.z;
   const int kv_head = head / (p.heads / p.kv_heads);
   const int32_t* config = p.head_config + head * kSparseFields;
   const int kind = config[kSparseKind], sink = config[kSparseSink];
   const int window = config[kSparseWindow], block = config[kSparseBlock];
-
-  if (threadIdx.x == 0) {
-    n_tiles_listed = list_tiles(p, batch, head, qt, kind, sink, window, block, tiles);
-  }
-  __syncthreads();
-  const int n_listed = n_tiles_listed;
+  const bool streaming = kind == kSparseStreaming;
+  const int n_listed = list_tiles(p, batch, head, qt, kind, sink, window, block, tiles);
 
   const T* q = static_cast<const T*>(p.q) + batch * p.q_batch_stride + head * p.q_head_stride;
   const T* k = static_cast<const T*>(p.k) + batch * p.k_batch_stride + kv_head * p.k_head_stride;
   const T* v = static_cast<const T*>(p.v) + batch * p.v_batch_stride + kv_head * p.v_head_stride;
-  const int warp = threadIdx.x / 32;
-  const int local_row = threadIdx.x / 2, half = threadIdx.x % 2;
-  // Lane (row r of the warp's 16, half h) reads column (c + rotation) % 32 of its half row at
-  // step c: with the 4-mod-32 pitch, bank 4r + r/8 + 2h + c covers all 32 banks once.
-  const int rotation = ((local_row % 16) >> 3) + 2 * half;
-  const int i = row0 + local_row;
-  const float scale2 = p.scale * kLog2e;
-  const bool streaming = kind == kSparseStreaming;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int row[2];
+  row[0] = row0 + warp * mma::kRowsPerWarp + lane / 4;
+  row[1] = row[0] + 8;
+  const int col = 2 * (lane % 4);
+  const float scale2 = p.scale * mma::kLog2e;
 
-  float acc[D / 2];  // output columns c·64 + h·32 + (k + rotation) % 32 at acc[c·32 + k]
+  Frag o[D / 8];
 #pragma unroll
-  for (int c = 0; c < D / 2; ++c) acc[c] = 0.0f;
-  float m = -INFINITY, l = 0.0f;
+  for (int c = 0; c < D / 8; ++c) o[c][0] = o[c][1] = o[c][2] = o[c][3] = 0.0f;
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // l: this lane's columns only
+  uint32_t q_frag[D / 16][4];
 
-  load_tile_async<T, D>(q_tile, q, p.q_token_stride, row0, p.seq);
-  load_tile_async<T, D>(k_tiles, k, p.k_token_stride, tiles[0] * kTile, p.seq);
+  mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
+  mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles, k, p.k_token_stride, tiles[0] * kKeyTile,
+                                                 p.seq);
+  mma::load_rows_async<T, D, kKeyTile, kThreads>(v_tiles, v, p.v_token_stride, tiles[0] * kKeyTile,
+                                                 p.seq);
+  mma::cp_async_commit();
   for (int idx = 0; idx < n_listed; ++idx) {
     const int buf = idx & 1;
     const int tile = tiles[idx];
-    const bool prefetch = idx + 1 < n_listed;
-    cp_async_wait<0>();
-    // This tile's keys are in; every warp is done with V and the other K buffer.
+    mma::cp_async_wait<0>();
+    // This tile's K and V are in; every warp is done with the other buffers.
     __syncthreads();
-    load_tile_async<T, D>(v_tile, v, p.v_token_stride, tile * kTile, p.seq);
-    if (prefetch) {
-      load_tile_async<T, D>(k_tiles + (buf ^ 1) * kTileElems, k, p.k_token_stride,
-                            tiles[idx + 1] * kTile, p.seq);
+    if (idx == 0) {
+      mma::load_a_fragments<T, D>(q_frag, q_tile, warp * mma::kRowsPerWarp);
+      __syncthreads();  // Q's buffer is the next K tile's
     }
-    score_rows<T, D>(q_tile, k_tiles + buf * kTileElems, scores, warp);
-    __syncwarp();
+    if (idx + 1 < n_listed) {
+      const int next = tiles[idx + 1] * kKeyTile;
+      mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles + (buf ^ 1) * kTileElems, k,
+                                                     p.k_token_stride, next, p.seq);
+      mma::load_rows_async<T, D, kKeyTile, kThreads>(v_tiles + (buf ^ 1) * kTileElems, v,
+                                                     p.v_token_stride, next, p.seq);
+      mma::cp_async_commit();
+    }
+    Frag s[kKeyFrags];
+    mma::score_tile<T, D>(s, q_frag, k_tiles + buf * kTileElems);
 
-    const float* row = scores + local_row * kScoreLd + half * kHalf;
-    const int j0 = tile * kTile + half * kHalf;
-    // Tiles wholly below the diagonal (so inside the sequence) and, for a streaming head, wholly
-    // among the sinks or wholly inside every row's window keep every entry: no per-key tests.
-    const int key_last = tile * kTile + kTile - 1;
-    const bool interior = key_last < row0 && (!streaming || key_last < sink ||
-                                              tile * kTile > row0 + kTile - 1 - window);
-    float s[kHalf];
-    float tile_max = -INFINITY;
+    // Tiles wholly below the diagonal (so inside the sequence) and, for a streaming head,
+    // wholly among the sinks or wholly inside every row's window keep every entry.
+    const int key0 = tile * kKeyTile, key_last = key0 + kKeyTile - 1;
+    const bool interior =
+        key_last < row0 && (!streaming || key_last < sink || key0 > row0 + kRows - 1 - window);
+    if (!interior) {
 #pragma unroll
-    for (int c = 0; c < kHalf; ++c) {
-      const int col = (c + rotation) & (kHalf - 1);
-      const int j = j0 + col;
-      const bool keep =
-          interior || (j <= i && j < p.seq && (!streaming || j < sink || j > i - window));
-      s[c] = keep ? row[col] * scale2 : -INFINITY;
-      tile_max = fmaxf(tile_max, s[c]);
+      for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int i = row[e / 2], j = key0 + col + 8 * n + (e & 1);
+          const bool keep = j <= i && j < p.seq && (!streaming || j < sink || j > i - window);
+          if (!keep) s[n][e] = -INFINITY;
+        }
+      }
     }
-    tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
-    const float m_new = fmaxf(m, tile_max);
-    // A row with nothing kept yet stays at m = -inf with zero sums (no inf - inf).
-    const float m_ref = m_new == -INFINITY ? 0.0f : m_new;
-    const float alpha = fast_exp2(m - m_ref);
-    T* prob_row = p_tile + local_row * kProbLd + half * kHalf;
-    float sum = 0.0f;
+    float alpha[2];
 #pragma unroll
-    for (int c = 0; c < kHalf; ++c) {
-      const float e = fast_exp2(s[c] - m_ref);
-      sum += e;
-      prob_row[(c + rotation) & (kHalf - 1)] = from_float(e, static_cast<T*>(nullptr));
+    for (int h = 0; h < 2; ++h) {
+      float tile_max = -INFINITY;
+#pragma unroll
+      for (int n = 0; n < kKeyFrags; ++n) {
+        tile_max = fmaxf(tile_max, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
+      }
+      const float m_new = fmaxf(m[h], mma::quad_max(tile_max) * scale2);
+      // A row with nothing kept yet stays at m = -inf with zero sums (no inf - inf).
+      const float m_ref = m_new == -INFINITY ? 0.0f : m_new;
+      alpha[h] = mma::fast_exp2(m[h] - m_ref);
+      float sum = 0.0f;
+#pragma unroll
+      for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          s[n][2 * h + e] = mma::fast_exp2(fmaf(s[n][2 * h + e], scale2, -m_ref));
+          sum += s[n][2 * h + e];
+        }
+      }
+      l[h] = l[h] * alpha[h] + sum;
+      m[h] = m_new;
     }
-    l = l * alpha + sum;
-    m = m_new;
 #pragma unroll
-    for (int c = 0; c < D / 2; ++c) acc[c] *= alpha;
-
-    // V is in (the K prefetch may still be in flight).
-    if (prefetch) {
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
+    for (int c = 0; c < D / 8; ++c) {
+      o[c][0] *= alpha[0], o[c][1] *= alpha[0];
+      o[c][2] *= alpha[1], o[c][3] *= alpha[1];
     }
-    __syncthreads();
-#pragma unroll
-    for (int chunk = 0; chunk < D / kTile; ++chunk) {
-      // The warp's score rows are consumed (P holds them), so P·V reuses them.
-      value_rows<T, D>(p_tile, v_tile, chunk * kTile, scores, warp);
-      __syncwarp();
-#pragma unroll
-      for (int c = 0; c < kHalf; ++c) acc[chunk * kHalf + c] += row[(c + rotation) & (kHalf - 1)];
-      __syncwarp();
-    }
+    mma::accumulate_pv<T, D>(o, s, v_tiles + buf * kTileElems);
   }
 
-  l += __shfl_xor_sync(0xffffffffu, l, 1);
-  if (i >= p.seq) return;
-  const float inv = 1.0f / l;  // the diagonal is always kept, so l > 0
-  T* out = static_cast<T*>(p.out) + batch * p.out_batch_stride + head * p.out_head_stride +
-           int64_t{i} * p.out_token_stride;
 #pragma unroll
-  for (int chunk = 0; chunk < D / kTile; ++chunk) {
+  for (int h = 0; h < 2; ++h) {
+    const int i = row[h];
+    const float inv = 1.0f / mma::quad_sum(l[h]);  // the diagonal is always kept, so l > 0
+    if (i >= p.seq) continue;
+    T* out = static_cast<T*>(p.out) + batch * p.out_batch_stride + head * p.out_head_stride +
+             int64_t{i} * p.out_token_stride + col;
 #pragma unroll
-    for (int c = 0; c < kHalf; ++c) {
-      out[chunk * kTile + half * kHalf + ((c + rotation) & (kHalf - 1))] =
-          from_float(acc[chunk * kHalf + c] * inv, static_cast<T*>(nullptr));
+    for (int c = 0; c < D / 8; ++c) {
+      *reinterpret_cast<uint32_t*>(out + 8 * c) =
+          mma::pack(o[c][2 * h] * inv, o[c][2 * h + 1] * inv, static_cast<T*>(nullptr));
     }
   }
 }
@@ -314,7 +216,7 @@ std::string launch_typed(const SparseAttentionParams& p, cudaStream_t stream) {
   std::string error = check(cudaFuncSetAttribute(
       sparse_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   if (!error.empty()) return error;
-  const int n_tiles = (p.seq + kTile - 1) / kTile;
+  const int n_tiles = (p.seq + kRows - 1) / kRows;
   sparse_kernel<T, D><<<dim3(n_tiles, p.heads, p.batch), kThreads, smem, stream>>>(p);
   return check(cudaGetLastError());
 }
