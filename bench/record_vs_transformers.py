@@ -20,6 +20,9 @@ import time
 
 import torch
 
+from llama_shape import transformers_model, write_config
+
+
 class GpuMemoryPoller:
     """Largest nvidia-smi memory.used (MiB) seen while the block runs."""
 
