@@ -6,7 +6,8 @@
 # (e2e.jsonl). Everything goes under $OUT (8 files at most come back); summary.txt, printed
 # last, holds the tables. STAGES picks parts: build,test,record,bench,e2e, and sparse (not by
 # default: the sparse kernel against SDPA, sparse_bench.jsonl, and FlexAttention, flex_bench.jsonl;
-# bench/gpu_sparse.sh runs it alone).
+# bench/gpu_sparse.sh runs it alone) and forward (not by default: headscope's plain forward
+# against transformers' on the same shape, forward.jsonl; FWD_LENGTHS, FWD_LAYERS, FWD_BUDGET).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/headscope-gpu}
@@ -21,8 +22,8 @@ summary="$out/summary.txt"
 : >"$summary"
 has() { [[ ",$stages," == *",$1,"* ]]; }
 
-# CMake finds nvcc through PATH.
-command -v nvcc >/dev/null || export PATH="$PATH:/usr/local/cuda/bin"
+# shellcheck source=bench/gpu_env.sh
+source bench/gpu_env.sh  # PATH (nvcc), LD_LIBRARY_PATH (.deps), gpu_unpack_deps, gpu_configure
 
 if has build; then
   BUILD_ONLY=1 bash bench/gpu_build.sh || exit 1
@@ -31,9 +32,6 @@ if has build; then
     tee -a "$summary"
   grep -E "headscope: CUDA" "$out/configure.log" build-gpu/CMakeCache.txt 2>/dev/null | head -2
 fi
-prefix=/tmp/headscope-deps
-lib="$prefix/usr/lib/x86_64-linux-gnu"
-export LD_LIBRARY_PATH="$lib:$lib/hdf5/serial:${LD_LIBRARY_PATH:-}"
 hs=build-gpu/cli/headscope
 
 if has test; then
@@ -88,6 +86,69 @@ if has sparse; then
   timeout 120 python3 bench/sparse_flex.py ${FLEX_LENGTHS:-32768 8192} >"$out/flex_bench.jsonl" \
     2>/dev/null
   cat "$out/flex_bench.jsonl" >>"$summary"
+fi
+
+if has forward; then
+  # headscope's plain forward against transformers' (SDPA), Llama-3-8B shape with FWD_LAYERS
+  # layers, bf16, random weights: one process per side over every length, shortest first, so
+  # the time budget (FWD_BUDGET, half each) cuts the longest. Both sides' rows in forward.jsonl.
+  fwd=build-gpu/bench/forward_bench
+  if [[ ! -x $fwd ]]; then
+    if [[ ! -f build-gpu/build.ninja ]]; then
+      if ! { gpu_unpack_deps && gpu_configure "$work/forward_configure.log"; }; then
+        tail -5 "$work/forward_configure.log" 2>/dev/null | tee -a "$summary"
+      fi
+    fi
+    cmake --build build-gpu -j"$(nproc)" --target forward_bench 2>&1 | grep -E "error|FAILED" |
+      head -10 | tee -a "$summary"
+  fi
+  cfg=$work/llama3-8b-shape
+  python3 bench/llama_shape.py "$cfg" >/dev/null
+  fwd_layers=${FWD_LAYERS:-4}
+  read -ra fwd_lengths <<<"${FWD_LENGTHS:-4096 8192 16384 32768 65536}"
+  fwd_end=$(( $(date +%s) + ${FWD_BUDGET:-240} ))
+  (( fwd_end > deadline )) && fwd_end=$deadline
+  half=$(( (fwd_end - $(date +%s)) / 2 ))
+  (( half < 30 )) && half=30
+  timeout "$half" "$fwd" "$cfg" --device cuda --layers "$fwd_layers" --repeats 5 \
+    "${fwd_lengths[@]}" >"$work/forward_hs.jsonl" 2>"$work/forward_hs.log"
+  hs_status=$?
+  left=$(( fwd_end - $(date +%s) ))
+  (( left < 30 )) && left=30
+  PYTHONUNBUFFERED=1 timeout "$left" python3 bench/forward_transformers.py "$cfg" --device cuda \
+    --layers "$fwd_layers" --repeats 5 "${fwd_lengths[@]}" >"$work/forward_hf.jsonl" \
+    2>"$work/forward_hf.log"
+  hf_status=$?
+  echo "forward: headscope exit $hs_status, transformers exit $hf_status (124: time budget)" |
+    tee -a "$summary"
+  for log in "$work/forward_hs.log" "$work/forward_hf.log"; do
+    [[ -s $log ]] && tail -3 "$log" | sed "s|^|$(basename "$log"): |" | tee -a "$summary"
+  done
+  cat "$work/forward_hs.jsonl" "$work/forward_hf.jsonl" >"$out/forward.jsonl"
+  python3 - "$out/forward.jsonl" <<'PY' 2>&1 | tee -a "$summary"
+import json, sys
+hs, hf = {}, {}
+for line in open(sys.argv[1]):
+    if line.startswith("{"):
+        r = json.loads(line)
+        (hs if "headscope_ms" in r else hf)[r["T"]] = r
+try:
+    import transformers
+    version = transformers.__version__
+except ImportError:
+    version = "?"
+print("plain forward, batch 1, logits at every position (transformers %s, SDPA)" % version)
+print("%7s %6s %5s %13s %16s %7s %10s %10s  %s" % ("T", "layers", "dtype", "headscope_ms",
+      "transformers_ms", "hs/hf", "hs_GiB", "hf_GiB", "errors"))
+for t in sorted(set(hs) | set(hf)):
+    a, b = hs.get(t, {}), hf.get(t, {})
+    ms_a, ms_b = a.get("headscope_ms", -1), b.get("transformers_ms", -1)
+    ratio = "%.3f" % (ms_a / ms_b) if ms_a > 0 and ms_b > 0 else "-"
+    errors = "; ".join(e for e in (a.get("error", "not run"), b.get("error", "not run")) if e)
+    r = a or b
+    print("%7d %6s %5s %13.2f %16.2f %7s %10.2f %10.2f  %s" % (t, r.get("layers"), r.get("dtype"),
+          ms_a, ms_b, ratio, a.get("peak_gib", -1), b.get("peak_gib", -1), errors[:120]))
+PY
 fi
 
 if has e2e; then

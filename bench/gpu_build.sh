@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU machine: build headscope against the LibTorch inside PyTorch 2.x, run every test
 # (the *_CUDA ones included) and record on the GPU; BUILD_ONLY=1 stops after the build.
-# Libraries missing there (PCRE2, utf8proc, HDF5, ...) come as Debian .deb files in .deps/
-# (see docs/DEVELOPING.md), unpacked into a prefix.
+# Libraries missing there come from .deps/ (bench/gpu_env.sh).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-/tmp/headscope-gpu}
 mkdir -p "$out"
 {
@@ -13,29 +12,14 @@ mkdir -p "$out"
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())'
 } 2>&1 | tee "$out/env.txt"
 
-prefix=/tmp/headscope-deps
-rm -rf "$prefix" build-gpu  # a warm machine keeps both; start clean so the probe below decides
-mkdir -p "$prefix"
-# A GoogleTest already on the machine wins: its headers would otherwise meet the .deb's
-# library of another version (mismatched class layouts crash at test start).
-system_gtest=$(find /usr/lib /usr/local/lib /usr/lib64 -name 'libgtest.*' 2>/dev/null | head -1)
-echo "system gtest: ${system_gtest:-none}; headers: $(ls -d /usr/include/gtest /usr/local/include/gtest 2>/dev/null)" | tee -a "$out/env.txt"
-for deb in .deps/*.deb; do
-  case "$deb" in *libgtest-dev*|*libgmock-dev*) [[ -n "$system_gtest" ]] && continue ;; esac
-  dpkg -x "$deb" "$prefix"
-done
-lib="$prefix/usr/lib/x86_64-linux-gnu"
-export LD_LIBRARY_PATH="$lib:$lib/hdf5/serial:${LD_LIBRARY_PATH:-}"
-torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-
-# Without a system GoogleTest library, the unpacked headers must shadow any stray system ones.
-gtest_flags=()
-[[ -z "$system_gtest" ]] && gtest_flags=("-DCMAKE_CXX_FLAGS=-I$prefix/usr/include")
-set -o pipefail
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DCMAKE_CUDA_ARCHITECTURES=90 \
-  "${gtest_flags[@]}" \
-  2>&1 | tee "$out/configure.log" | tail -5 || exit 1
+# shellcheck source=bench/gpu_env.sh
+source bench/gpu_env.sh
+# A warm machine keeps both; start clean so the probe in gpu_env.sh decides.
+rm -rf "$HEADSCOPE_DEPS" build-gpu
+echo "system gtest: $(gpu_system_gtest | grep . || echo none); headers: $(ls -d /usr/include/gtest /usr/local/include/gtest 2>/dev/null)" | tee -a "$out/env.txt"
+gpu_unpack_deps || exit 1
+gpu_configure "$out/configure.log" || { tail -20 "$out/configure.log"; exit 1; }
+tail -5 "$out/configure.log"
 start=$(date +%s)
 cmake --build build-gpu -j"$(nproc)" 2>&1 | tee "$out/build.log" | grep -E "error|FAILED" | head -30
 echo "build seconds: $(( $(date +%s) - start ))" | tee -a "$out/env.txt"

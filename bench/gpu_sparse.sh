@@ -1,36 +1,23 @@
 #!/usr/bin/env bash
-# On the GPU machine, kernel 2 alone: configure as bench/gpu_build.sh does but build only
-# kernels_tests and sparse_attention_bench, run the *Sparse*CUDA* tests, time the sparse kernel
-# against dense SDPA (sparse_bench.jsonl: T = 4K..32K, H = 32, D = 128, kept 10-50%) and
-# FlexAttention on the same masks (flex_bench.jsonl), all within BUDGET seconds (default 190).
+# On the GPU machine, kernel 2 alone: configure as bench/gpu_build.sh does (bench/gpu_env.sh)
+# but build only kernels_tests and sparse_attention_bench, run the *Sparse*CUDA* tests, time the
+# sparse kernel against dense SDPA (sparse_bench.jsonl: T = 4K..32K, H = 32, D = 128, kept
+# 10-50%) and FlexAttention on the same masks (flex_bench.jsonl), all within BUDGET seconds
+# (default 190).
 # Needs .deps/ (docs/DEVELOPING.md). Results under $OUT; sparse_summary.txt, printed last, holds
 # the table.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-/tmp/headscope-gpu}
 mkdir -p "$out"
 deadline=$(( $(date +%s) + ${BUDGET:-190} ))
 left() { echo $(( deadline - $(date +%s) )); }
 summary="$out/sparse_summary.txt"
 : >"$summary"
-command -v nvcc >/dev/null || export PATH="/usr/local/cuda/bin:$PATH"
-
-prefix=/tmp/headscope-deps
-mkdir -p "$prefix"
-# A GoogleTest already on the machine wins (see bench/gpu_build.sh).
-system_gtest=$(find /usr/lib /usr/local/lib /usr/lib64 -name 'libgtest.*' 2>/dev/null | head -1)
-for deb in .deps/*.deb; do
-  case "$deb" in *libgtest-dev*|*libgmock-dev*) [[ -n "$system_gtest" ]] && continue ;; esac
-  dpkg -x "$deb" "$prefix"
-done
-lib="$prefix/usr/lib/x86_64-linux-gnu"
-export LD_LIBRARY_PATH="$lib:$lib/hdf5/serial:${LD_LIBRARY_PATH:-}"
-torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-gtest_flags=()
-[[ -z "$system_gtest" ]] && gtest_flags=("-DCMAKE_CXX_FLAGS=-I$prefix/usr/include")
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DCMAKE_CUDA_ARCHITECTURES=90 \
-  "${gtest_flags[@]}" >"$out/sparse_configure.log" 2>&1 || { tail -20 "$out/sparse_configure.log"; exit 1; }
+# shellcheck source=bench/gpu_env.sh
+source bench/gpu_env.sh
+gpu_unpack_deps || exit 1
+gpu_configure "$out/sparse_configure.log" || { tail -20 "$out/sparse_configure.log"; exit 1; }
 start=$(date +%s)
 cmake --build build-gpu -j"$(nproc)" --target kernels_tests sparse_attention_bench \
   >"$out/sparse_build.log" 2>&1

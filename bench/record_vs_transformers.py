@@ -20,16 +20,7 @@ import time
 
 import torch
 
-LLAMA3_8B = {
-    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
-    "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,
-    "head_dim": 128, "vocab_size": 128256, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
-    "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
-    "max_position_embeddings": 131072, "hidden_act": "silu", "tie_word_embeddings": False,
-    "torch_dtype": "bfloat16", "bos_token_id": 128000, "eos_token_id": 128001,
-    "attention_bias": False, "mlp_bias": False,
-}
+from llama_shape import transformers_model, write_config
 
 
 class GpuMemoryPoller:
@@ -55,19 +46,6 @@ class GpuMemoryPoller:
     def __exit__(self, *exc):
         self.stop = True
         self.thread.join()
-
-
-def transformers_model(config_dir, attn):
-    from transformers import AutoConfig, AutoModelForCausalLM
-    config = AutoConfig.from_pretrained(config_dir)
-    config._attn_implementation = attn
-    torch.set_default_dtype(torch.bfloat16)
-    try:
-        with torch.device("cuda"):
-            model = AutoModelForCausalLM.from_config(config)
-    finally:
-        torch.set_default_dtype(torch.float32)
-    return model.eval()
 
 
 def time_transformers(model, seq, output_attentions):
@@ -122,15 +100,12 @@ def main():
     args = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="hs-e2e-")
-    config_dir = os.path.join(workdir, "llama3-8b-shape")
-    os.makedirs(config_dir)
-    with open(os.path.join(config_dir, "config.json"), "w") as f:
-        json.dump(dict(LLAMA3_8B, num_hidden_layers=args.layers), f)
+    config_dir = write_config(os.path.join(workdir, "llama3-8b-shape"), args.layers)
 
     rows = []
     eager = sdpa = None
     if args.transformers:
-        eager = transformers_model(config_dir, "eager")
+        eager = transformers_model(config_dir, "eager", torch.bfloat16, "cuda")
     eager_oom = False
     for seq in args.transformers + args.headscope_only:
         row = {"T": seq, "layers": args.layers, "block_size": args.block_size}
@@ -149,7 +124,7 @@ def main():
     if args.transformers:
         del eager
         torch.cuda.empty_cache()
-        sdpa = transformers_model(config_dir, "sdpa")
+        sdpa = transformers_model(config_dir, "sdpa", torch.bfloat16, "cuda")
         for row in rows:
             if row["T"] in args.transformers:
                 row["hf_sdpa"] = time_transformers(sdpa, row["T"], False)
