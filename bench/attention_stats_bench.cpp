@@ -1,7 +1,8 @@
 // Attention statistics against fused attention on one GPU, side by side in one run.
 // For each length T (causal, bf16, B = 1, H heads, head dim D), median milliseconds of:
 //   sdpa        PyTorch's fused scaled_dot_product_attention forward (the floor)
-//   stats_pass1 our statistics without block mass (one online pass)
+//   stats_pass1 our statistics without block mass (one online pass), top-8 keys per query
+//   pass1_top1  the same with top-1 only (the argmax): what the top-k lists cost
 //   stats_all   every statistic (both passes)
 //   materialise softmax(q kᵀ) as a [H, T, T] bf16 map (float32 softmax), until out of memory.
 // One JSON object per line on stdout; a table on stderr.
@@ -102,6 +103,12 @@ int main(int argc, char** argv) {
     auto block_mass = out.block_mass;
     out.block_mass = torch::Tensor();
     Timing pass1 = time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+    const auto o1 = headscope::AttentionStatsOptions(o).with_topk(1);
+    headscope::AttentionStats out1 = headscope::attention_stats_cuda(q[0], k[0], o1);
+    out1.block_mass = torch::Tensor();
+    Timing pass1_top1 =
+        time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o1, out1); }, r);
+    out1 = headscope::AttentionStats();
     out.block_mass = block_mass;
     Timing all = time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
     Timing material;
@@ -119,9 +126,11 @@ int main(int argc, char** argv) {
     }
     const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
     std::printf(
-        "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, %s, %s, %s, %s, \"sdpa_tflops\": %.1f}\n",
+        "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, %s, %s, %s, %s, %s, \"sdpa_tflops\": "
+        "%.1f}\n",
         static_cast<long long>(seq), static_cast<long long>(heads), static_cast<long long>(dim),
-        json("sdpa", sdpa).c_str(), json("pass1", pass1).c_str(), json("all", all).c_str(),
+        json("sdpa", sdpa).c_str(), json("pass1", pass1).c_str(),
+        json("pass1_top1", pass1_top1).c_str(), json("all", all).c_str(),
         json("materialise", material).c_str(), sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
     std::fflush(stdout);
     std::fprintf(stderr, "%8lld %10.2f %12.2f %10.2f %12.2f %8.2f %8.2f %10.1f\n",

@@ -16,9 +16,10 @@ if(HEADSCOPE_CUDA)
   if(NOT CMAKE_CUDA_COMPILER)
     message(FATAL_ERROR "HEADSCOPE_CUDA is on but no CUDA compiler (nvcc) was found")
   endif()
-  # H100/H200; the kernels use no Hopper-only instructions, so plain 90 (not 90a). A variable
-  # of our own: PyTorch's CMake config sets CMAKE_CUDA_ARCHITECTURES to OFF.
-  set(HEADSCOPE_CUDA_ARCHITECTURES 90 CACHE STRING "CUDA architectures of the kernels")
+  # H100/H200: 90a for the warpgroup MMA (wgmma) of kernels/cuda/wgmma_tile.cuh (other
+  # architectures build its mma.sync fallback). A variable of our own: PyTorch's CMake config
+  # sets CMAKE_CUDA_ARCHITECTURES to OFF.
+  set(HEADSCOPE_CUDA_ARCHITECTURES 90a CACHE STRING "CUDA architectures of the kernels")
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
     set(CMAKE_CUDA_ARCHITECTURES ${HEADSCOPE_CUDA_ARCHITECTURES})
   endif()

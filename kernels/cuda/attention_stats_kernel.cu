@@ -21,6 +21,7 @@
 
 #include "kernels/cuda/attention_stats_params.h"
 #include "kernels/cuda/mma_tile.cuh"
+#include "kernels/cuda/wgmma_tile.cuh"
 
 namespace headscope::cuda {
 namespace {
@@ -34,9 +35,10 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per pass-1 CTA
 static_assert(kRows == kStatsTile && kKeyTile == kStatsTile, "block sizes are multiples of 64");
 
+// Shared memory for tiles of `rows` rows in all, aligned as wgmma needs.
 template <typename T, int D>
 constexpr size_t tile_bytes(int rows) {
-  return size_t(rows) * D * sizeof(T);
+  return size_t(rows) * D * sizeof(T) + mma::kSmemAlignSlack;
 }
 
 // Higher score first; the lower key wins a tie.
@@ -147,8 +149,8 @@ __device__ __forceinline__ void write_row(const AttentionStatsParams& p, int hea
 
 template <typename T, int D, int K>
 __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p) {
-  extern __shared__ __align__(128) unsigned char smem[];
-  T* q_tile = reinterpret_cast<T*>(smem);
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  T* q_tile = reinterpret_cast<T*>(mma::align_smem(smem_raw));
   T* k_tiles = q_tile + kRows * D;  // two buffers: the next tile loads while this one is scored
 
   const int n_tiles = (p.seq + kRows - 1) / kRows;
@@ -189,19 +191,17 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
   mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles, k, p.k_token_stride,
                                                  first_tile * kKeyTile, p.seq);
   mma::cp_async_commit();
-  uint32_t q_frag[D / 16][4];
   for (int tile = first_tile, buf = 0; tile <= last_tile; ++tile, buf ^= 1) {
     mma::cp_async_wait<0>();
     // This tile's keys are in; every warp is done with the other buffer.
     __syncthreads();
-    if (tile == first_tile) mma::load_a_fragments<T, D>(q_frag, q_tile, warp_row0);
     if (tile < last_tile) {
       mma::load_rows_async<T, D, kKeyTile, kThreads>(
           k_tiles + (buf ^ 1) * kKeyTile * D, k, p.k_token_stride, (tile + 1) * kKeyTile, p.seq);
       mma::cp_async_commit();
     }
     Frag s[kKeyFrags];
-    mma::score_tile<T, D>(s, q_frag, k_tiles + buf * kKeyTile * D);
+    mma::score_tile_q_smem<T, D, kRows>(s, q_tile, k_tiles + buf * kKeyTile * D);
 
     const int j0 = tile * kKeyTile + col;
     if (tile >= interior_lo && tile < interior_hi) {
@@ -300,8 +300,8 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
   constexpr int kBlock = kBlockWarps * mma::kRowsPerWarp;
   constexpr int kBlockThreads = kBlockWarps * 32;
   constexpr int kSubTiles = kBlock / kKeyTile;  // key tiles per key block
-  extern __shared__ __align__(128) unsigned char smem[];
-  T* q_block = reinterpret_cast<T*>(smem);
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  T* q_block = reinterpret_cast<T*>(mma::align_smem(smem_raw));
   T* k_tiles = q_block + kBlock * D;  // two buffers
   __shared__ float partial[2][kBlockWarps];
 
@@ -341,14 +341,12 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
   mma::load_rows_async<T, D, kKeyTile, kBlockThreads>(k_tiles, k, p.k_token_stride,
                                                       kt_first * kKeyTile, p.seq);
   mma::cp_async_commit();
-  uint32_t q_frag[D / 16][4];
   float sum = 0.0f;
   int pending_block = -1;  // a key block whose warp partials wait in partial[slot ^ 1]
   int slot = 0;
   for (int kt = kt_first, buf = 0; kt <= kt_last; ++kt, buf ^= 1) {
     mma::cp_async_wait<0>();
     __syncthreads();  // tile kt is in; the other buffer is free; the last partials are written
-    if (kt == kt_first) mma::load_a_fragments<T, D>(q_frag, q_block, warp * mma::kRowsPerWarp);
     if (pending_block >= 0 && threadIdx.x == 0) {
       float total = 0.0f;
       for (int w = 0; w < kBlockWarps; ++w) total += partial[slot ^ 1][w];
@@ -361,7 +359,7 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
       mma::cp_async_commit();
     }
     Frag s[kKeyFrags];
-    mma::score_tile<T, D>(s, q_frag, k_tiles + buf * kKeyTile * D);
+    mma::score_tile_q_smem<T, D, kBlock>(s, q_block, k_tiles + buf * kKeyTile * D);
     const int j0 = kt * kKeyTile + col;
     if (kt >= interior_lo && kt < interior_hi) {
 #pragma unroll

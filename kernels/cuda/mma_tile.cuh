@@ -8,9 +8,11 @@
 // registers are exactly the A operand of the next MMA (P·V), so probabilities never leave the
 // warp.
 //
-// Shared-memory tiles hold [rows, D] 16-bit elements without padding; the 16-byte chunk c of
-// row r sits at chunk c ^ (r % 8), so the 8 rows an ldmatrix reads at once fall into 8
-// different bank groups.
+// Shared-memory tiles hold [rows, D] 16-bit elements without padding, as blocks of 64 columns
+// (128-byte rows; D = 128 is two blocks, one after the other), and the 16-byte chunk c of row r
+// of a block sits at chunk c ^ (r % 8): the 8 rows an ldmatrix reads at once fall into 8
+// different bank groups, and the tile is the 128-byte-swizzled K-major layout that wgmma reads
+// (wgmma_tile.cuh) when its base is 1024-byte aligned.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -29,10 +31,10 @@ constexpr float kLn2 = 0.6931471805599453f;
 
 using Frag = float[4];  // one 16x8 fp32 accumulator fragment (per lane)
 
-// Element offset of (row, col) in a swizzled [rows, D] tile; col a multiple of 8.
-template <int D>
+// Element offset of (row, col) in a swizzled [kRows, D] tile; col a multiple of 8.
+template <int kRows>
 __device__ __forceinline__ int swizzled(int row, int col) {
-  return row * D + (((col >> 3) ^ (row & 7)) << 3);
+  return (col >> 6) * (kRows * 64) + row * 64 + ((((col >> 3) & 7) ^ (row & 7)) << 3);
 }
 
 // Starts copying rows [row0, row0 + kRows) of a [T, D] matrix (last dim contiguous,
@@ -47,7 +49,7 @@ __device__ __forceinline__ void load_rows_async(T* tile, const T* src, int64_t t
     const int r = v / kChunks, c = (v % kChunks) * 8;
     const bool in_range = row0 + r < seq;
     const T* from = src + (in_range ? int64_t{row0 + r} * token_stride + c : 0);
-    const auto to = static_cast<unsigned>(__cvta_generic_to_shared(tile + swizzled<D>(r, c)));
+    const auto to = static_cast<unsigned>(__cvta_generic_to_shared(tile + swizzled<kRows>(r, c)));
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from),
                  "r"(in_range ? 16 : 0)
                  : "memory");
@@ -62,6 +64,8 @@ __device__ __forceinline__ void cp_async_commit() {
 template <int pending>
 __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(pending) : "memory");
+  // The copies are ordinary shared-memory writes; wgmma reads through the async proxy.
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
 __device__ __forceinline__ unsigned smem_address(const void* p) {
@@ -115,16 +119,16 @@ __device__ __forceinline__ uint32_t pack(float lo, float hi, __half*) {
   return *reinterpret_cast<const uint32_t*>(&v);
 }
 
-// The warp's 16 rows of a swizzled [rows, D] tile (rows row0..row0+15) as MMA A fragments, one
+// The warp's 16 rows of a swizzled [kRows, D] tile (rows row0..row0+15) as MMA A fragments, one
 // per 16 columns: loaded once, they are the Q operand of every score tile.
-template <typename T, int D>
+template <typename T, int D, int kRows>
 __device__ __forceinline__ void load_a_fragments(uint32_t (&a)[D / 16][4], const T* tile,
                                                  int row0) {
   const int lane = threadIdx.x % 32;
   const int row = row0 + (lane & 15);
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk) {
-    ldmatrix_x4(a[kk], tile + swizzled<D>(row, kk * 16 + (lane >> 4) * 8));
+    ldmatrix_x4(a[kk], tile + swizzled<kRows>(row, kk * 16 + (lane >> 4) * 8));
   }
 }
 
@@ -144,7 +148,7 @@ __device__ __forceinline__ void score_tile(Frag (&s)[kKeyFrags], const uint32_t 
 #pragma unroll
     for (int pair = 0; pair < kKeyFrags / 2; ++pair) {
       uint32_t b[4];
-      ldmatrix_x4(b, k_tile + swizzled<D>(pair * 16 + key, kk * 16 + half * 8));
+      ldmatrix_x4(b, k_tile + swizzled<kKeyTile>(pair * 16 + key, kk * 16 + half * 8));
       mma_16816<T>(s[2 * pair], q[kk], b[0], b[1]);
       mma_16816<T>(s[2 * pair + 1], q[kk], b[2], b[3]);
     }
@@ -172,7 +176,7 @@ __device__ __forceinline__ void accumulate_pv(Frag (&o)[D / 8], const Frag (&p)[
 #pragma unroll
     for (int c = 0; c < D / 16; ++c) {
       uint32_t b[4];
-      ldmatrix_x4_trans(b, v_tile + swizzled<D>(kk * 16 + key, c * 16 + col_half * 8));
+      ldmatrix_x4_trans(b, v_tile + swizzled<kKeyTile>(kk * 16 + key, c * 16 + col_half * 8));
       mma_16816<T>(o[2 * c], a, b[0], b[1]);
       mma_16816<T>(o[2 * c + 1], a, b[2], b[3]);
     }

@@ -16,6 +16,7 @@
 
 #include "kernels/cuda/mma_tile.cuh"
 #include "kernels/cuda/sparse_attention_params.h"
+#include "kernels/cuda/wgmma_tile.cuh"
 
 namespace headscope::cuda {
 namespace {
@@ -29,12 +30,11 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per CTA
 static_assert(kRows == kSparseTile && kKeyTile == kSparseTile, "one tile size for both");
 
-// Two K and two V buffers of [64, D] (Q passes through the second K buffer first), then the
-// tile list (one int per causal key tile).
+// Q, two K and two V buffers of [64, D], then the tile list (one int per causal key tile).
 template <typename T, int D>
 size_t kernel_smem(int seq) {
-  return 4 * size_t{kKeyTile} * D * sizeof(T) +
-         size_t((seq + kKeyTile - 1) / kKeyTile) * sizeof(int);
+  return 5 * size_t{kKeyTile} * D * sizeof(T) +
+         size_t((seq + kKeyTile - 1) / kKeyTile) * sizeof(int) + mma::kSmemAlignSlack;
 }
 
 __device__ __forceinline__ int ceil_div(int a, int b) {
@@ -82,12 +82,12 @@ __device__ int list_tiles(const SparseAttentionParams& p, int batch, int head, i
 
 template <typename T, int D>
 __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams p) {
-  extern __shared__ __align__(128) unsigned char smem[];
+  extern __shared__ __align__(128) unsigned char smem_raw[];
   constexpr int kTileElems = kKeyTile * D;
-  T* k_tiles = reinterpret_cast<T*>(smem);
+  T* q_tile = reinterpret_cast<T*>(mma::align_smem(smem_raw));
+  T* k_tiles = q_tile + kTileElems;
   T* v_tiles = k_tiles + 2 * kTileElems;
   int* tiles = reinterpret_cast<int*>(v_tiles + 2 * kTileElems);
-  T* q_tile = k_tiles + kTileElems;  // until the Q fragments are in registers
 
   const int n_query_tiles = (p.seq + kRows - 1) / kRows;
   const int qt = n_query_tiles - 1 - static_cast<int>(blockIdx.x);  // longest rows first
@@ -114,7 +114,6 @@ __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams 
 #pragma unroll
   for (int c = 0; c < D / 8; ++c) o[c][0] = o[c][1] = o[c][2] = o[c][3] = 0.0f;
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // l: this lane's columns only
-  uint32_t q_frag[D / 16][4];
 
   mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
   mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles, k, p.k_token_stride, tiles[0] * kKeyTile,
@@ -128,10 +127,6 @@ __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams 
     mma::cp_async_wait<0>();
     // This tile's K and V are in; every warp is done with the other buffers.
     __syncthreads();
-    if (idx == 0) {
-      mma::load_a_fragments<T, D>(q_frag, q_tile, warp * mma::kRowsPerWarp);
-      __syncthreads();  // Q's buffer is the next K tile's
-    }
     if (idx + 1 < n_listed) {
       const int next = tiles[idx + 1] * kKeyTile;
       mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles + (buf ^ 1) * kTileElems, k,
@@ -141,7 +136,7 @@ __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams 
       mma::cp_async_commit();
     }
     Frag s[kKeyFrags];
-    mma::score_tile<T, D>(s, q_frag, k_tiles + buf * kTileElems);
+    mma::score_tile_q_smem<T, D, kRows>(s, q_tile, k_tiles + buf * kTileElems);
 
     // Tiles wholly below the diagonal (so inside the sequence) and, for a streaming head,
     // wholly among the sinks or wholly inside every row's window keep every entry.
