@@ -183,7 +183,7 @@ __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams 
       o[c][0] *= alpha[0], o[c][1] *= alpha[0];
       o[c][2] *= alpha[1], o[c][3] *= alpha[1];
     }
-    mma::accumulate_pv<T, D>(o, s, v_tiles + buf * kTileElems);
+    mma::accumulate_pv_warpgroup<T, D>(o, s, v_tiles + buf * kTileElems);
   }
 
 #pragma unroll
