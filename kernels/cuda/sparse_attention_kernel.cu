@@ -9,7 +9,8 @@
 // Per tile: S = Q·Kᵀ from the tensor cores into registers, exact per-entry masks (causal,
 // sink/window) only on tiles that need them, an online softmax in base 2 (scale·log2 e folded
 // in, one ex2 per entry), P rounded to the input type in registers as the A operand of P·V, and
-// a rescaled fp32 accumulator. K and V of the next tile load (cp.async) while this one computes.
+// a rescaled fp32 accumulator. K of the next tile loads (cp.async) while this one computes, V of
+// this tile while its scores are computed.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -30,10 +31,11 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per CTA
 static_assert(kRows == kSparseTile && kKeyTile == kSparseTile, "one tile size for both");
 
-// Q, two K and two V buffers of [64, D], then the tile list (one int per causal key tile).
+// Q, two K buffers and one V buffer of [64, D], then the tile list (one int per causal key
+// tile): 64 KB for D = 128, so three CTAs share an SM.
 template <typename T, int D>
 size_t kernel_smem(int seq) {
-  return 5 * size_t{kKeyTile} * D * sizeof(T) +
+  return 4 * size_t{kKeyTile} * D * sizeof(T) +
          size_t((seq + kKeyTile - 1) / kKeyTile) * sizeof(int) + mma::kSmemAlignSlack;
 }
 
@@ -80,14 +82,16 @@ __device__ int list_tiles(const SparseAttentionParams& p, int batch, int head, i
   return n;
 }
 
+// Three CTAs per SM (64 KB of shared memory each) need at most 168 registers per thread (one
+// word spills).
 template <typename T, int D>
-__global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams p) {
+__global__ void __launch_bounds__(kThreads, 3) sparse_kernel(SparseAttentionParams p) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   constexpr int kTileElems = kKeyTile * D;
   T* q_tile = reinterpret_cast<T*>(mma::align_smem(smem_raw));
   T* k_tiles = q_tile + kTileElems;
-  T* v_tiles = k_tiles + 2 * kTileElems;
-  int* tiles = reinterpret_cast<int*>(v_tiles + 2 * kTileElems);
+  T* v_tile = k_tiles + 2 * kTileElems;
+  int* tiles = reinterpret_cast<int*>(v_tile + kTileElems);
 
   const int n_query_tiles = (p.seq + kRows - 1) / kRows;
   const int qt = n_query_tiles - 1 - static_cast<int>(blockIdx.x);  // longest rows first
@@ -118,21 +122,20 @@ __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams 
   mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
   mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles, k, p.k_token_stride, tiles[0] * kKeyTile,
                                                  p.seq);
-  mma::load_rows_async<T, D, kKeyTile, kThreads>(v_tiles, v, p.v_token_stride, tiles[0] * kKeyTile,
-                                                 p.seq);
   mma::cp_async_commit();
   for (int idx = 0; idx < n_listed; ++idx) {
     const int buf = idx & 1;
     const int tile = tiles[idx];
     mma::cp_async_wait<0>();
-    // This tile's K and V are in; every warp is done with the other buffers.
+    // This tile's K is in; every warp is done with the other K buffer and with V.
     __syncthreads();
+    // V of this tile loads while its scores are computed; K of the next one a tile ahead.
+    mma::load_rows_async<T, D, kKeyTile, kThreads>(v_tile, v, p.v_token_stride, tile * kKeyTile,
+                                                   p.seq);
+    mma::cp_async_commit();
     if (idx + 1 < n_listed) {
-      const int next = tiles[idx + 1] * kKeyTile;
-      mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles + (buf ^ 1) * kTileElems, k,
-                                                     p.k_token_stride, next, p.seq);
-      mma::load_rows_async<T, D, kKeyTile, kThreads>(v_tiles + (buf ^ 1) * kTileElems, v,
-                                                     p.v_token_stride, next, p.seq);
+      mma::load_rows_async<T, D, kKeyTile, kThreads>(
+          k_tiles + (buf ^ 1) * kTileElems, k, p.k_token_stride, tiles[idx + 1] * kKeyTile, p.seq);
       mma::cp_async_commit();
     }
     Frag s[kKeyFrags];
@@ -183,7 +186,14 @@ __global__ void __launch_bounds__(kThreads) sparse_kernel(SparseAttentionParams 
       o[c][0] *= alpha[0], o[c][1] *= alpha[0];
       o[c][2] *= alpha[1], o[c][3] *= alpha[1];
     }
-    mma::accumulate_pv_warpgroup<T, D>(o, s, v_tiles + buf * kTileElems);
+    // V is in (the next K may still be in flight) for every thread.
+    if (idx + 1 < n_listed) {
+      mma::cp_async_wait<1>();
+    } else {
+      mma::cp_async_wait<0>();
+    }
+    __syncthreads();
+    mma::accumulate_pv_warpgroup<T, D>(o, s, v_tile);
   }
 
 #pragma unroll
