@@ -134,7 +134,7 @@ void run(const SparseEvalArgs& args) {
       {"sparsities", args.sparsities}, {"task", args.task},         {"samples", args.samples},
       {"lengths", options.lengths},    {"seed", args.seed},         {"random", args.random},
       {"score", args.score},           {"kind", args.kind},         {"tail", args.tail},
-      {"device", args.device}};
+      {"device", args.device},         {"dtype", args.dtype},       {"batch", args.batch}};
   auto rows = nlohmann::ordered_json::array();
   for (const auto& r : result.rows) {
     rows.push_back({{"config", r.config},

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
 #include <optional>
 
 #include "core/error.h"
@@ -170,12 +171,7 @@ H5Where AnalysisWriter::where(const std::string& object) const {
 
 H5Id AnalysisWriter::open_object(const std::string& object) const {
   HS_ASSERT(group_ && "AnalysisWriter used after commit");
-  const H5Where where = this->where(object);
-  if (!object.empty() && !h5_path_exists(group_.get(), object, where)) {
-    throw InvalidInput(where.str() + ": no such dataset or group");
-  }
-  return h5_own(H5Oopen(group_.get(), object.empty() ? "." : object.c_str(), H5P_DEFAULT),
-                H5Kind::kObject, where, "open object");
+  return open_child_object(group_.get(), object, where(object));
 }
 
 void AnalysisWriter::check_new_name(const std::string& name, const H5Where& where) const {
@@ -209,15 +205,10 @@ H5Id AnalysisWriter::scale_for(const std::string& dimension, hsize_t length, con
     throw InvalidInput(user.str() + ": dimension '" + dimension + "' has the name of a dataset");
   }
   std::vector<int64_t> values(length);
-  for (hsize_t i = 0; i < length; ++i) values[i] = static_cast<int64_t>(i);
-  H5Id scale = create_recording_dataset(group_.get(), dimension, H5T_STD_I64LE, {length}, at);
-  if (length > 0) {
-    h5_check(H5Dwrite(scale.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-             at, "write dimension scale");
-  }
-  h5_check(H5DSset_scale(scale.get(), dimension.c_str()), at, "make dimension scale");
-  scales_.push_back(dimension);
-  return scale;
+  std::iota(values.begin(), values.end(), int64_t{0});
+  write_scale(dimension, values);
+  return h5_own(H5Dopen2(group_.get(), dimension.c_str(), H5P_DEFAULT), H5Kind::kDataset, at,
+                "open dimension scale");
 }
 
 void AnalysisWriter::attach_scales(hid_t dataset, const std::vector<hsize_t>& dims,

@@ -220,6 +220,14 @@ H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
       H5Kind::kDataset, where, "create dataset");
 }
 
+H5Id open_child_object(hid_t group, const std::string& object, const H5Where& where) {
+  if (!object.empty() && !h5_path_exists(group, object, where)) {
+    throw InvalidInput(where.str() + ": no such dataset or group");
+  }
+  return h5_own(H5Oopen(group, object.empty() ? "." : object.c_str(), H5P_DEFAULT), H5Kind::kObject,
+                where, "open object");
+}
+
 void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
                              int64_t value) {
   check_hdf5_text(name, where, "attribute name");
@@ -298,12 +306,7 @@ void RunWriter::set_attribute(const std::string& object, const std::string& name
 
 H5Id RunWriter::open_object(const std::string& object) const {
   HS_ASSERT(group_ && "RunWriter used after commit");
-  const H5Where where = this->where(object);
-  if (!object.empty() && !h5_path_exists(group_.get(), object, where)) {
-    throw InvalidInput(where.str() + ": no such dataset or group");
-  }
-  return h5_own(H5Oopen(group_.get(), object.empty() ? "." : object.c_str(), H5P_DEFAULT),
-                H5Kind::kObject, where, "open object");
+  return open_child_object(group_.get(), object, where(object));
 }
 
 void RunWriter::write_array(const std::string& name, DType file_dtype,

@@ -113,6 +113,9 @@ H5Id recording_file_type(DType dtype, const H5Where& where);
 // The memory type of data already in the file's dtype; float16 bits are laid out as in the file
 // (`stored`; little-endian hosts only, like every machine headscope targets).
 hid_t recording_memory_type(DType dtype, hid_t stored);
+// The dataset or group at `object`, a path relative to `group` ("" is the group itself);
+// InvalidInput "WHERE: no such dataset or group" when absent. `where` names the object.
+H5Id open_child_object(hid_t group, const std::string& object, const H5Where& where);
 // A scalar attribute on an open object (replacing one of the same name), the name and a string
 // value checked with check_hdf5_text first.
 void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,

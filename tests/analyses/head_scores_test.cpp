@@ -13,16 +13,7 @@ namespace headscope {
 namespace {
 
 ModelSummary summary(int64_t layers, int64_t heads) {
-  ModelSummary s;
-  s.family = "llama";
-  s.n_layers = layers;
-  s.n_heads = heads;
-  s.n_kv_heads = heads;
-  s.d_head = 4;
-  s.d_model = 4 * heads;
-  s.vocab_size = 16;
-  s.config_json = "{}";
-  return s;
+  return {"llama", layers, heads, heads, 4, 4 * heads, 16, "", "{}"};
 }
 
 ModelConfig config(int64_t layers, int64_t heads) {
