@@ -9,11 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/ablation/ablation_output.h"
-#include "analyses/ablation/analysis_file.h"
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/ablation/head_selection.h"
+#include "analyses/retrieval/retrieval_file.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "core/analysis_writer.h"
 #include "core/error.h"
 #include "hooks/activation_recorder.h"
 

@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/ablation/ablation_output.h"
-#include "analyses/ablation/analysis_file.h"
 #include "analyses/ablation/evaluation_samples.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "core/analysis_writer.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {

@@ -1,5 +1,5 @@
 // headscope sparse-eval MODEL [--config DIR] [--scores FILE.h5 --sparsities 0.25,0.5]
-//   [--random N] [--task niah] [--n N] [--lengths 256,512] [--json PATH]
+//   [--random N] [--task niah] [--n N] [--lengths 256,512] [--json PATH] [--out FILE.h5]
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -9,16 +9,19 @@
 #include "analyses/sparse/head_evidence.h"
 #include "analyses/sparse/sparse_config_formats.h"
 #include "analyses/sparse/sparse_eval.h"
+#include "analyses/sparse/sparse_eval_output.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "core/analysis_writer.h"
 #include "core/error.h"
+#include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
 namespace {
 
 struct SparseEvalArgs {
   std::string model, config_dir, scores, sparsities, lengths = "256", task = "niah";
-  std::string device = "cpu", dtype = "auto", score = "auto", kind = "streaming", json;
+  std::string device = "cpu", dtype = "auto", score = "auto", kind = "streaming", json, out;
   std::optional<int64_t> sink, recent, block_size;
   int64_t topk_blocks = 4, samples = 16, random = 2, batch = 4;
   double tail = 1.0;
@@ -70,6 +73,16 @@ void run(const SparseEvalArgs& args) {
       .with_quiet(args.quiet);
   auto model = load_model(args.model, args.device, args.dtype);
   const auto& mc = model->config();
+  const ModelSummary summary = summarize(*model);
+  if (!args.out.empty()) check_analysis_target(args.out, summary);
+
+  SparseEvalSources sources;
+  sources.model_path = args.model, sources.config_dir = args.config_dir;
+  sources.scores = args.scores, sources.random = args.random, sources.score = args.score;
+  sources.kind = args.kind, sources.tail = args.tail, sources.topk_blocks = args.topk_blocks;
+  sources.sink = args.sink.value_or(-1), sources.recent = args.recent.value_or(-1);
+  sources.block_size = args.block_size.value_or(-1);
+  sources.device = args.device, sources.dtype = args.dtype;
 
   std::vector<NamedSparseConfig> configs = {
       {"dense", SparseModelConfig::dense(mc.n_layers, mc.n_heads)}};
@@ -106,7 +119,8 @@ void run(const SparseEvalArgs& args) {
     }
     const auto ranking = rank_heads(evidence, o);
     const auto head = sparse_head_template(evidence, o);
-    for (double s : parse_fractions(args.sparsities, "--sparsities")) {
+    sources.sparsities = parse_fractions(args.sparsities, "--sparsities");
+    for (double s : sources.sparsities) {
       auto config = config_from_scores(ranking.score, s, head);
       add_with_random(ranking.source + "@" + percent(config.sparse_head_fraction()), config);
     }
@@ -120,7 +134,7 @@ void run(const SparseEvalArgs& args) {
       {"sparsities", args.sparsities}, {"task", args.task},         {"samples", args.samples},
       {"lengths", options.lengths},    {"seed", args.seed},         {"random", args.random},
       {"score", args.score},           {"kind", args.kind},         {"tail", args.tail},
-      {"device", args.device}};
+      {"device", args.device},         {"dtype", args.dtype},       {"batch", args.batch}};
   auto rows = nlohmann::ordered_json::array();
   for (const auto& r : result.rows) {
     rows.push_back({{"config", r.config},
@@ -133,6 +147,7 @@ void run(const SparseEvalArgs& args) {
   }
   out["rows"] = rows;
   if (!args.json.empty()) write_text_file_atomically(args.json, out.dump(2) + "\n");
+  if (!args.out.empty()) write_sparse_eval(args.out, summary, configs, result, options, sources);
   if (args.quiet) return;
   std::printf("%-24s %8s %7s %9s %9s %7s\n", "config", "sparse", "length", "accuracy", "tok.acc",
               "kept");
@@ -174,6 +189,8 @@ void add_sparse_eval_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "cpu or cuda");
   cmd->add_option("--dtype", args->dtype, "Compute dtype: auto, f32, bf16, f16");
   cmd->add_option("--json", args->json, "Also write the parameters and results as JSON");
+  cmd->add_option("--out", args->out,
+                  "Also write /analyses/sparse_eval into this HDF5 file (created if missing)");
   cmd->add_flag("--quiet", args->quiet, "No progress bar or table");
   cmd->callback([args] { run(*args); });
 }

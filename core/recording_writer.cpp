@@ -33,27 +33,8 @@ std::optional<size_t> bad_text_byte(const std::string& text) {
   return std::nullopt;
 }
 
-void check_text(const std::string& text, const H5Where& where, const std::string& what) {
-  if (std::optional<size_t> offset = bad_text_byte(text)) {
-    throw InvalidInput(where.str() + ": " + what + " must be UTF-8 without NUL bytes; byte " +
-                       std::to_string(*offset) + " is not");
-  }
-}
-
 void check_dataset_name(const std::string& name, const H5Where& where) {
-  bool valid = !name.empty();
-  size_t start = 0;
-  while (valid) {
-    const size_t end = std::min(name.find('/', start), name.size());
-    const std::string component = name.substr(start, end - start);
-    valid = !component.empty() && component != ".";
-    if (end == name.size()) break;
-    start = end + 1;
-  }
-  if (!valid) {
-    throw InvalidInput(where.str() + ": invalid dataset name '" + name +
-                       "' (need non-empty '/'-separated parts)");
-  }
+  check_object_path(name, where);
   if (is_dimension_name(name)) {
     throw InvalidInput(where.str() + ": '" + name + "' is reserved for the dimension scale");
   }
@@ -66,41 +47,11 @@ void check_conversion(DType data_dtype, DType file_dtype, const H5Where& where) 
   }
 }
 
-std::vector<hsize_t> checked_dims(const std::vector<int64_t>& shape, const H5Where& where) {
-  std::vector<hsize_t> dims;
-  for (size_t axis = 0; axis < shape.size(); ++axis) {
-    if (shape[axis] < 0) {
-      throw InvalidInput(where.str() + ": dimension " + std::to_string(axis) + " is negative (" +
-                         std::to_string(shape[axis]) + ")");
-    }
-    dims.push_back(static_cast<hsize_t>(shape[axis]));
-  }
-  return dims;
-}
-
 H5Id copy_type(hid_t predefined, const H5Where& where) {
   return h5_own(H5Tcopy(predefined), H5Kind::kDatatype, where, "copy type");
 }
 
-H5Id file_type(DType dtype, const H5Where& where) {
-  switch (dtype) {
-    case DType::kF64:
-      return copy_type(H5T_IEEE_F64LE, where);
-    case DType::kF32:
-      return copy_type(H5T_IEEE_F32LE, where);
-    case DType::kF16:
-      return float16_file_type(where);
-    case DType::kI32:
-      return copy_type(H5T_STD_I32LE, where);
-    case DType::kI64:
-      return copy_type(H5T_STD_I64LE, where);
-    default:
-      throw InvalidInput(where.str() + ": cannot store " + dtype_name(dtype) +
-                         " in a recording (float64, float32, float16, int32 or int64 only)");
-  }
-}
-
-// The DType of a dataset's file type, among those file_type makes.
+// The DType of a dataset's file type, among those recording_file_type makes.
 DType stored_dtype(hid_t type, const H5Where& where) {
   const H5T_class_t type_class = H5Tget_class(type);
   const size_t size = H5Tget_size(type);
@@ -110,23 +61,6 @@ DType stored_dtype(hid_t type, const H5Where& where) {
   if (type_class == H5T_INTEGER && size == 4) return DType::kI32;
   if (type_class == H5T_INTEGER && size == 8) return DType::kI64;
   throw InvalidInput(where.str() + ": not a float64, float32, float16, int32 or int64 dataset");
-}
-
-// Memory type of data already in the file's dtype; float16 bits are laid out as in the file
-// (little-endian hosts only, like every machine headscope targets).
-hid_t memory_type(DType dtype, hid_t stored_type) {
-  switch (dtype) {
-    case DType::kF64:
-      return H5T_NATIVE_DOUBLE;
-    case DType::kF32:
-      return H5T_NATIVE_FLOAT;
-    case DType::kI32:
-      return H5T_NATIVE_INT32;
-    case DType::kI64:
-      return H5T_NATIVE_INT64;
-    default:
-      return stored_type;
-  }
 }
 
 // Leading dimensions 1 and the last two up to kChunkEdge, so one head's [T, T] map is a run of
@@ -140,29 +74,6 @@ std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims) {
   return chunk;
 }
 
-H5Id create_dataset(hid_t group, const std::string& name, hid_t type,
-                    const std::vector<hsize_t>& dims, const H5Where& where) {
-  H5Id space = h5_own(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                      H5Kind::kDataspace, where, "create dataspace");
-  H5Id creation =
-      h5_own(H5Pcreate(H5P_DATASET_CREATE), H5Kind::kPropList, where, "create dataset properties");
-  // HDF5 rejects chunks with a zero extent, and filters need chunks.
-  const bool chunked = !dims.empty() && std::find(dims.begin(), dims.end(), 0) == dims.end();
-  if (chunked) {
-    const std::vector<hsize_t> chunk = chunk_shape(dims);
-    h5_check(H5Pset_chunk(creation.get(), static_cast<int>(chunk.size()), chunk.data()), where,
-             "set chunk shape");
-    h5_check(H5Pset_shuffle(creation.get()), where, "enable shuffle");
-    h5_check(H5Pset_deflate(creation.get(), kDeflateLevel), where, "enable deflate");
-  }
-  H5Id link =
-      h5_own(H5Pcreate(H5P_LINK_CREATE), H5Kind::kPropList, where, "create link properties");
-  h5_check(H5Pset_create_intermediate_group(link.get(), 1), where, "allow nested names");
-  return h5_own(
-      H5Dcreate2(group, name.c_str(), type, space.get(), link.get(), creation.get(), H5P_DEFAULT),
-      H5Kind::kDataset, where, "create dataset");
-}
-
 // Writes data, count's product of elements of data_dtype, to the box [start, start + count).
 // float32 data for a float16 dataset is converted in pieces of whole chunk rows along the first
 // axis: the buffer stays bounded and no compressed chunk is split between two writes (HDF5
@@ -174,8 +85,8 @@ void write_box(hid_t dataset, hid_t type, DType file_dtype, DType data_dtype,
   if (dims.empty()) {
     // A scalar has no hyperslab to select.
     const uint16_t half = convert ? float16_from_f32(*static_cast<const float*>(data)) : 0;
-    h5_check(H5Dwrite(dataset, memory_type(file_dtype, type), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                      convert ? static_cast<const void*>(&half) : data),
+    h5_check(H5Dwrite(dataset, recording_memory_type(file_dtype, type), H5S_ALL, H5S_ALL,
+                      H5P_DEFAULT, convert ? static_cast<const void*>(&half) : data),
              where, "write dataset");
     return;
   }
@@ -210,30 +121,129 @@ void write_box(hid_t dataset, hid_t type, DType file_dtype, DType data_dtype,
       for (hsize_t i = 0; i < n; ++i) buffer[i] = float16_from_f32(floats[i]);
       source = buffer.data();
     }
-    h5_check(H5Dwrite(dataset, memory_type(file_dtype, type), memory_space.get(), file_space.get(),
-                      H5P_DEFAULT, source),
+    h5_check(H5Dwrite(dataset, recording_memory_type(file_dtype, type), memory_space.get(),
+                      file_space.get(), H5P_DEFAULT, source),
              where, "write dataset");
   }
 }
 
-// One scalar attribute on an open object, name (and string value) checked first; shared by the
-// run and analysis writers.
-void write_attribute(hid_t target, const H5Where& where, const std::string& name, int64_t value) {
-  check_text(name, where, "attribute name");
-  h5_write_int_attribute(target, name, value, where);
-}
-void write_attribute(hid_t target, const H5Where& where, const std::string& name, double value) {
-  check_text(name, where, "attribute name");
-  h5_write_double_attribute(target, name, value, where);
-}
-void write_attribute(hid_t target, const H5Where& where, const std::string& name,
-                     const std::string& value) {
-  check_text(name, where, "attribute name");
-  check_text(value, where, "attribute '" + name + "'");
-  h5_write_string_attribute(target, name, value, where);
+}  // namespace
+
+void check_hdf5_text(const std::string& text, const H5Where& where, const std::string& what) {
+  if (std::optional<size_t> offset = bad_text_byte(text)) {
+    throw InvalidInput(where.str() + ": " + what + " must be UTF-8 without NUL bytes; byte " +
+                       std::to_string(*offset) + " is not");
+  }
 }
 
-}  // namespace
+void check_object_path(const std::string& name, const H5Where& where) {
+  bool valid = !name.empty();
+  size_t start = 0;
+  while (valid) {
+    const size_t end = std::min(name.find('/', start), name.size());
+    const std::string component = name.substr(start, end - start);
+    valid = !component.empty() && component != ".";
+    if (end == name.size()) break;
+    start = end + 1;
+  }
+  if (!valid) {
+    throw InvalidInput(where.str() + ": invalid dataset name '" + name +
+                       "' (need non-empty '/'-separated parts)");
+  }
+}
+
+std::vector<hsize_t> checked_dims(const std::vector<int64_t>& shape, const H5Where& where) {
+  std::vector<hsize_t> dims;
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    if (shape[axis] < 0) {
+      throw InvalidInput(where.str() + ": dimension " + std::to_string(axis) + " is negative (" +
+                         std::to_string(shape[axis]) + ")");
+    }
+    dims.push_back(static_cast<hsize_t>(shape[axis]));
+  }
+  return dims;
+}
+
+H5Id recording_file_type(DType dtype, const H5Where& where) {
+  switch (dtype) {
+    case DType::kF64:
+      return copy_type(H5T_IEEE_F64LE, where);
+    case DType::kF32:
+      return copy_type(H5T_IEEE_F32LE, where);
+    case DType::kF16:
+      return float16_file_type(where);
+    case DType::kI32:
+      return copy_type(H5T_STD_I32LE, where);
+    case DType::kI64:
+      return copy_type(H5T_STD_I64LE, where);
+    default:
+      throw InvalidInput(where.str() + ": cannot store " + dtype_name(dtype) +
+                         " in a recording (float64, float32, float16, int32 or int64 only)");
+  }
+}
+
+hid_t recording_memory_type(DType dtype, hid_t stored_type) {
+  switch (dtype) {
+    case DType::kF64:
+      return H5T_NATIVE_DOUBLE;
+    case DType::kF32:
+      return H5T_NATIVE_FLOAT;
+    case DType::kI32:
+      return H5T_NATIVE_INT32;
+    case DType::kI64:
+      return H5T_NATIVE_INT64;
+    default:
+      return stored_type;
+  }
+}
+
+H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
+                              const std::vector<hsize_t>& dims, const H5Where& where) {
+  H5Id space = h5_own(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                      H5Kind::kDataspace, where, "create dataspace");
+  H5Id creation =
+      h5_own(H5Pcreate(H5P_DATASET_CREATE), H5Kind::kPropList, where, "create dataset properties");
+  // HDF5 rejects chunks with a zero extent, and filters need chunks.
+  const bool chunked = !dims.empty() && std::find(dims.begin(), dims.end(), 0) == dims.end();
+  if (chunked) {
+    const std::vector<hsize_t> chunk = chunk_shape(dims);
+    h5_check(H5Pset_chunk(creation.get(), static_cast<int>(chunk.size()), chunk.data()), where,
+             "set chunk shape");
+    h5_check(H5Pset_shuffle(creation.get()), where, "enable shuffle");
+    h5_check(H5Pset_deflate(creation.get(), kDeflateLevel), where, "enable deflate");
+  }
+  H5Id link =
+      h5_own(H5Pcreate(H5P_LINK_CREATE), H5Kind::kPropList, where, "create link properties");
+  h5_check(H5Pset_create_intermediate_group(link.get(), 1), where, "allow nested names");
+  return h5_own(
+      H5Dcreate2(group, name.c_str(), type, space.get(), link.get(), creation.get(), H5P_DEFAULT),
+      H5Kind::kDataset, where, "create dataset");
+}
+
+H5Id open_child_object(hid_t group, const std::string& object, const H5Where& where) {
+  if (!object.empty() && !h5_path_exists(group, object, where)) {
+    throw InvalidInput(where.str() + ": no such dataset or group");
+  }
+  return h5_own(H5Oopen(group, object.empty() ? "." : object.c_str(), H5P_DEFAULT), H5Kind::kObject,
+                where, "open object");
+}
+
+void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
+                             int64_t value) {
+  check_hdf5_text(name, where, "attribute name");
+  h5_write_int_attribute(target, name, value, where);
+}
+void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
+                             double value) {
+  check_hdf5_text(name, where, "attribute name");
+  h5_write_double_attribute(target, name, value, where);
+}
+void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
+                             const std::string& value) {
+  check_hdf5_text(name, where, "attribute name");
+  check_hdf5_text(value, where, "attribute '" + name + "'");
+  h5_write_string_attribute(target, name, value, where);
+}
 
 RunWriter::RunWriter(std::string path, H5Id runs, H5Id group, int64_t index)
     : path_(std::move(path)), runs_(std::move(runs)), group_(std::move(group)), index_(index) {}
@@ -265,11 +275,13 @@ void RunWriter::write_token_text(const std::vector<std::string>& text) {
   std::vector<const char*> pointers;
   pointers.reserve(text.size());
   for (const std::string& token : text) {
-    if (bad_text_byte(token)) check_text(token, where, "token " + std::to_string(pointers.size()));
+    if (bad_text_byte(token))
+      check_hdf5_text(token, where, "token " + std::to_string(pointers.size()));
     pointers.push_back(token.c_str());
   }
   H5Id type = h5_utf8_string_type(where);
-  H5Id dataset = create_dataset(group_.get(), kTokenText, type.get(), {text.size()}, where);
+  H5Id dataset =
+      create_recording_dataset(group_.get(), kTokenText, type.get(), {text.size()}, where);
   if (text.empty()) return;
   h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
            where, "write dataset");
@@ -280,26 +292,21 @@ void RunWriter::set_attribute(const std::string& name, const std::string& value)
 }
 
 void RunWriter::set_attribute(const std::string& object, const std::string& name, int64_t value) {
-  write_attribute(open_object(object).get(), where(object), name, value);
+  write_checked_attribute(open_object(object).get(), where(object), name, value);
 }
 
 void RunWriter::set_attribute(const std::string& object, const std::string& name, double value) {
-  write_attribute(open_object(object).get(), where(object), name, value);
+  write_checked_attribute(open_object(object).get(), where(object), name, value);
 }
 
 void RunWriter::set_attribute(const std::string& object, const std::string& name,
                               const std::string& value) {
-  write_attribute(open_object(object).get(), where(object), name, value);
+  write_checked_attribute(open_object(object).get(), where(object), name, value);
 }
 
 H5Id RunWriter::open_object(const std::string& object) const {
   HS_ASSERT(group_ && "RunWriter used after commit");
-  const H5Where where = this->where(object);
-  if (!object.empty() && !h5_path_exists(group_.get(), object, where)) {
-    throw InvalidInput(where.str() + ": no such dataset or group");
-  }
-  return h5_own(H5Oopen(group_.get(), object.empty() ? "." : object.c_str(), H5P_DEFAULT),
-                H5Kind::kObject, where, "open object");
+  return open_child_object(group_.get(), object, where(object));
 }
 
 void RunWriter::write_array(const std::string& name, DType file_dtype,
@@ -309,8 +316,8 @@ void RunWriter::write_array(const std::string& name, DType file_dtype,
   check_dataset_name(name, where);
   check_conversion(data_dtype, file_dtype, where);
   const std::vector<hsize_t> dims = checked_dims(shape, where);
-  H5Id type = file_type(file_dtype, where);
-  H5Id dataset = create_dataset(group_.get(), name, type.get(), dims, where);
+  H5Id type = recording_file_type(file_dtype, where);
+  H5Id dataset = create_recording_dataset(group_.get(), name, type.get(), dims, where);
   if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return;
   HS_ASSERT(data != nullptr);
   write_box(dataset.get(), type.get(), file_dtype, data_dtype, dims,
@@ -323,8 +330,8 @@ void RunWriter::create_array(const std::string& name, DType file_dtype,
   const H5Where where = this->where(name);
   check_dataset_name(name, where);
   const std::vector<hsize_t> dims = checked_dims(shape, where);
-  H5Id type = file_type(file_dtype, where);
-  create_dataset(group_.get(), name, type.get(), dims, where);
+  H5Id type = recording_file_type(file_dtype, where);
+  create_recording_dataset(group_.get(), name, type.get(), dims, where);
 }
 
 void RunWriter::write_slab(const std::string& name, const std::vector<int64_t>& start,
@@ -419,8 +426,8 @@ void RunWriter::attach_dimension_scales() {
     const int64_t step = dimension == kDimQueryBlock || dimension == kDimKeyBlock ? block_size : 1;
     std::vector<int64_t> values(length);
     for (hsize_t i = 0; i < length; ++i) values[i] = static_cast<int64_t>(i) * step;
-    H5Id type = file_type(DType::kI64, where);
-    H5Id scale = create_dataset(group_.get(), dimension, type.get(), {length}, where);
+    H5Id type = recording_file_type(DType::kI64, where);
+    H5Id scale = create_recording_dataset(group_.get(), dimension, type.get(), {length}, where);
     if (length > 0) {
       h5_check(
           H5Dwrite(scale.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
@@ -443,169 +450,6 @@ void RunWriter::attach_dimension_scales() {
   }
 }
 
-namespace {
-
-std::string partial_analysis_name(const std::string& name) {
-  return kPartialRunPrefix + name;
-}
-
-}  // namespace
-
-AnalysisWriter::AnalysisWriter(std::string path, std::string name, H5Id file, H5Id analyses,
-                               H5Id group)
-    : path_(std::move(path)),
-      name_(std::move(name)),
-      file_(std::move(file)),
-      analyses_(std::move(analyses)),
-      group_(std::move(group)) {}
-
-AnalysisWriter::~AnalysisWriter() {
-  if (!group_) return;
-  group_.reset();
-  // Best effort, as for runs: a leftover partial group is invisible and replaced next time.
-  if (H5Ldelete(analyses_.get(), partial_analysis_name(name_).c_str(), H5P_DEFAULT) < 0) {
-    H5Eclear2(H5E_DEFAULT);
-  }
-}
-
-AnalysisWriter AnalysisWriter::begin(const std::string& path, const std::string& name) {
-  h5_init();
-  const H5Where where{path, std::string(kAnalysesGroup) + "/" + name};
-  if (name.empty() || name.find('/') != std::string::npos || name == "." ||
-      name.rfind(kPartialRunPrefix, 0) == 0) {
-    throw InvalidInput(where.str() + ": invalid analysis name '" + name + "'");
-  }
-  check_text(name, where, "analysis name");
-  H5Id file = open_recording_file(path, H5F_ACC_RDWR);
-  check_format_version(file.get(), path);
-  const H5Where group_where{path, kAnalysesGroup};
-  const bool exists =
-      h5_check(H5Lexists(file.get(), kAnalysesGroup, H5P_DEFAULT), group_where, "look up") > 0;
-  H5Id analyses =
-      exists ? h5_own(H5Gopen2(file.get(), kAnalysesGroup, H5P_DEFAULT), H5Kind::kGroup,
-                      group_where, "open group")
-             : h5_own(H5Gcreate2(file.get(), kAnalysesGroup, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                      H5Kind::kGroup, group_where, "create group");
-  const std::string partial = partial_analysis_name(name);
-  if (h5_check(H5Lexists(analyses.get(), partial.c_str(), H5P_DEFAULT), where, "look up") > 0) {
-    h5_check(H5Ldelete(analyses.get(), partial.c_str(), H5P_DEFAULT), where,
-             "delete an interrupted analysis");
-  }
-  H5Id group =
-      h5_own(H5Gcreate2(analyses.get(), partial.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-             H5Kind::kGroup, where, "create group");
-  return AnalysisWriter(path, name, std::move(file), std::move(analyses), std::move(group));
-}
-
-H5Where AnalysisWriter::where(const std::string& object) const {
-  const std::string group = std::string(kAnalysesGroup) + "/" + name_;
-  return {path_, object.empty() ? group : group + "/" + object};
-}
-
-H5Id AnalysisWriter::open_object(const std::string& object) const {
-  HS_ASSERT(group_ && "AnalysisWriter used after commit");
-  const H5Where where = this->where(object);
-  if (!object.empty() && !h5_path_exists(group_.get(), object, where)) {
-    throw InvalidInput(where.str() + ": no such dataset or group");
-  }
-  return h5_own(H5Oopen(group_.get(), object.empty() ? "." : object.c_str(), H5P_DEFAULT),
-                H5Kind::kObject, where, "open object");
-}
-
-void AnalysisWriter::write_array(const std::string& name, DType dtype,
-                                 const std::vector<int64_t>& shape, const void* data) {
-  HS_ASSERT(group_ && "AnalysisWriter used after commit");
-  const H5Where where = this->where(name);
-  check_dataset_name(name, where);
-  const std::vector<hsize_t> dims = checked_dims(shape, where);
-  H5Id type = file_type(dtype, where);
-  if (dtype == DType::kF16) {
-    throw InvalidInput(where.str() + ": analyses store float64, float32, int32 or int64");
-  }
-  H5Id dataset = create_dataset(group_.get(), name, type.get(), dims, where);
-  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return;
-  HS_ASSERT(data != nullptr);
-  write_box(dataset.get(), type.get(), dtype, dtype, dims, std::vector<hsize_t>(dims.size(), 0),
-            dims, data, where);
-}
-
-void AnalysisWriter::write_strings(const std::string& name,
-                                   const std::vector<std::string>& values) {
-  HS_ASSERT(group_ && "AnalysisWriter used after commit");
-  const H5Where where = this->where(name);
-  check_dataset_name(name, where);
-  std::vector<const char*> pointers;
-  pointers.reserve(values.size());
-  for (const std::string& value : values) {
-    check_text(value, where, "element " + std::to_string(pointers.size()));
-    pointers.push_back(value.c_str());
-  }
-  H5Id type = h5_utf8_string_type(where);
-  H5Id dataset = create_dataset(group_.get(), name, type.get(), {values.size()}, where);
-  if (values.empty()) return;
-  h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-           where, "write dataset");
-}
-
-void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
-                                   int64_t value) {
-  write_attribute(open_object(object).get(), where(object), name, value);
-}
-
-void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
-                                   double value) {
-  write_attribute(open_object(object).get(), where(object), name, value);
-}
-
-void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
-                                   const std::string& value) {
-  write_attribute(open_object(object).get(), where(object), name, value);
-}
-
-void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
-                                   const std::vector<double>& values) {
-  write_list_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values.size(),
-                       values.data());
-}
-
-void AnalysisWriter::set_attribute(const std::string& object, const std::string& name,
-                                   const std::vector<int64_t>& values) {
-  write_list_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, values.size(), values.data());
-}
-
-void AnalysisWriter::write_list_attribute(const std::string& object, const std::string& name,
-                                          hid_t file_type, hid_t memory_type, size_t count,
-                                          const void* data) {
-  const H5Where where = this->where(object);
-  H5Id target = open_object(object);
-  check_text(name, where, "attribute name");
-  const H5Where at{where.file, where.object + " attribute '" + name + "'"};
-  if (h5_check(H5Aexists(target.get(), name.c_str()), at, "look up attribute") > 0) {
-    h5_check(H5Adelete(target.get(), name.c_str()), at, "replace attribute");
-  }
-  const hsize_t dims[1] = {count};
-  H5Id space =
-      h5_own(H5Screate_simple(1, dims, nullptr), H5Kind::kDataspace, at, "create dataspace");
-  H5Id attribute = h5_own(
-      H5Acreate2(target.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-      H5Kind::kAttribute, at, "create attribute");
-  if (count > 0) h5_check(H5Awrite(attribute.get(), memory_type, data), at, "write attribute");
-}
-
-void AnalysisWriter::commit() {
-  HS_ASSERT(group_ && "AnalysisWriter committed twice");
-  const H5Where where = this->where("");
-  group_.reset();
-  if (h5_check(H5Lexists(analyses_.get(), name_.c_str(), H5P_DEFAULT), where, "look up") > 0) {
-    h5_check(H5Ldelete(analyses_.get(), name_.c_str(), H5P_DEFAULT), where,
-             "replace the earlier analysis");
-  }
-  h5_check(H5Lmove(analyses_.get(), partial_analysis_name(name_).c_str(), analyses_.get(),
-                   name_.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-           where, "commit analysis");
-  h5_check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), where, "flush file");
-}
-
 RecordingWriter::RecordingWriter(std::string path, H5Id file, H5Id runs)
     : path_(std::move(path)), file_(std::move(file)), runs_(std::move(runs)) {}
 
@@ -614,9 +458,9 @@ RecordingWriter RecordingWriter::create(const std::string& path, const ModelSumm
   const H5Where root{path, "/"};
   const H5Where config{path, kConfigJsonPath};
   // Checked before the file is replaced, so bad input leaves an existing file alone.
-  check_text(model.family, root, kAttrModelFamily);
-  check_text(model.model_path, root, kAttrModelPath);
-  check_text(model.config_json, config, "config text");
+  check_hdf5_text(model.family, root, kAttrModelFamily);
+  check_hdf5_text(model.model_path, root, kAttrModelPath);
+  check_hdf5_text(model.config_json, config, "config text");
 
   H5Id file = h5_own(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                      H5Kind::kFile, {path, ""}, "create file");

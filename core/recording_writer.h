@@ -79,62 +79,6 @@ class RunWriter {
   int64_t index_;
 };
 
-// Writes one analysis result, /analyses/<name>/ (item 9 of recording_schema.h), into an existing
-// recording. Datasets and attributes go into /analyses/.partial_<name>; commit() replaces any
-// earlier /analyses/<name> with it and flushes, so the file never shows a half-written analysis.
-// Destroying it uncommitted deletes the partial group.
-class AnalysisWriter {
- public:
-  // IoError when the file is missing or not HDF5; InvalidInput when it is not a recording, was
-  // written by a newer format, or `name` is not one plain group name.
-  static AnalysisWriter begin(const std::string& path, const std::string& name);
-  AnalysisWriter(AnalysisWriter&&) noexcept = default;
-  AnalysisWriter& operator=(AnalysisWriter&&) = delete;
-  ~AnalysisWriter();
-
-  // A dataset (name relative to the analysis group; '/' nests) of kF64, kF32, kI32 or kI64
-  // elements, stored as they are; data holds shape's product of elements, row-major.
-  void write_array(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
-                   const void* data);
-  // A 1-D dataset of UTF-8 strings (InvalidInput naming the element that is not UTF-8 or holds
-  // a NUL).
-  void write_strings(const std::string& name, const std::vector<std::string>& values);
-
-  // Attributes of the analysis group (object "") or of one of its datasets; replace one of the
-  // same name. Lists become 1-D attributes, which h5py reads as numpy arrays.
-  void set_attribute(const std::string& object, const std::string& name, int64_t value);
-  void set_attribute(const std::string& object, const std::string& name, double value);
-  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
-  void set_attribute(const std::string& object, const std::string& name,
-                     const std::vector<double>& values);
-  void set_attribute(const std::string& object, const std::string& name,
-                     const std::vector<int64_t>& values);
-  template <typename Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
-  void set_attribute(const std::string& object, const std::string& name, Int value) {
-    set_attribute(object, name, static_cast<int64_t>(value));
-  }
-  void set_attribute(const std::string& object, const std::string& name, const char* value) {
-    set_attribute(object, name, std::string(value));
-  }
-
-  // Publishes the group as /analyses/<name> (replacing an earlier one) and flushes the file.
-  void commit();
-
- private:
-  AnalysisWriter(std::string path, std::string name, H5Id file, H5Id analyses, H5Id group);
-
-  H5Where where(const std::string& object) const;
-  H5Id open_object(const std::string& object) const;
-  void write_list_attribute(const std::string& object, const std::string& name, hid_t file_type,
-                            hid_t memory_type, size_t count, const void* data);
-
-  std::string path_;
-  std::string name_;
-  H5Id file_;
-  H5Id analyses_;
-  H5Id group_;  // closed once committed
-};
-
 class RecordingWriter {
  public:
   // Creates (or replaces) a recording for the model.
@@ -153,5 +97,36 @@ class RecordingWriter {
   H5Id file_;
   H5Id runs_;
 };
+
+// Checks and storage shared by RunWriter and AnalysisWriter (core/analysis_writer.h).
+
+// InvalidInput "FILE: OBJECT: WHAT must be UTF-8 without NUL bytes; byte N is not": text that
+// h5py could not read back as str.
+void check_hdf5_text(const std::string& text, const H5Where& where, const std::string& what);
+// InvalidInput naming `name` unless it is non-empty '/'-separated parts, none empty or ".".
+void check_object_path(const std::string& name, const H5Where& where);
+// The shape as HDF5 extents; InvalidInput naming the axis that is negative.
+std::vector<hsize_t> checked_dims(const std::vector<int64_t>& shape, const H5Where& where);
+// The file type of dtype: kF64, kF32, kF16 (IEEE half), kI32 or kI64, little-endian;
+// InvalidInput naming `where` for any other.
+H5Id recording_file_type(DType dtype, const H5Where& where);
+// The memory type of data already in the file's dtype; float16 bits are laid out as in the file
+// (`stored`; little-endian hosts only, like every machine headscope targets).
+hid_t recording_memory_type(DType dtype, hid_t stored);
+// The dataset or group at `object`, a path relative to `group` ("" is the group itself);
+// InvalidInput "WHERE: no such dataset or group" when absent. `where` names the object.
+H5Id open_child_object(hid_t group, const std::string& object, const H5Where& where);
+// A scalar attribute on an open object (replacing one of the same name), the name and a string
+// value checked with check_hdf5_text first.
+void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
+                             int64_t value);
+void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
+                             double value);
+void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
+                             const std::string& value);
+// A dataset stored as item 6 of recording_schema.h (chunked with shuffle + deflate unless empty
+// or scalar); '/' in name makes the groups on the way.
+H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
+                              const std::vector<hsize_t>& dims, const H5Where& where);
 
 }  // namespace headscope

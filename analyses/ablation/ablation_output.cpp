@@ -4,8 +4,8 @@
 
 #include <torch/torch.h>
 
-#include "analyses/ablation/analysis_file.h"
 #include "analyses/ablation/head_selection.h"
+#include "core/analysis_writer.h"
 #include "hooks/head_interventions.h"
 
 namespace headscope {
@@ -22,17 +22,17 @@ std::vector<int64_t> as_i64(const torch::Tensor& t) {
 }
 
 // The summary numbers of a score as attributes prefix_accuracy, prefix_token_accuracy, ...
-void score_attributes(AnalysisGroupWriter& out, const std::string& prefix, const TaskScore& score) {
-  out.set_attribute(prefix + "_accuracy", score.accuracy);
-  out.set_attribute(prefix + "_token_accuracy", score.token_accuracy);
-  out.set_attribute(prefix + "_answer_loss", score.answer_loss);
+void score_attributes(AnalysisWriter& out, const std::string& prefix, const TaskScore& score) {
+  out.set_attribute("", prefix + "_accuracy", score.accuracy);
+  out.set_attribute("", prefix + "_token_accuracy", score.token_accuracy);
+  out.set_attribute("", prefix + "_answer_loss", score.answer_loss);
   if (score.mean_logit_diff) {
-    out.set_attribute(prefix + "_logit_diff", *score.mean_logit_diff);
-    out.set_attribute(prefix + "_fraction_positive", *score.fraction_positive);
+    out.set_attribute("", prefix + "_logit_diff", *score.mean_logit_diff);
+    out.set_attribute("", prefix + "_fraction_positive", *score.fraction_positive);
   }
 }
 
-void per_sample(AnalysisGroupWriter& out, const std::string& prefix, const TaskScore& score) {
+void per_sample(AnalysisWriter& out, const std::string& prefix, const TaskScore& score) {
   const std::vector<int64_t> correct(score.sample_correct.begin(), score.sample_correct.end());
   out.write_i64(prefix + "_correct", {score.samples}, correct, {"sample"});
   if (score.mean_logit_diff) {
@@ -40,14 +40,14 @@ void per_sample(AnalysisGroupWriter& out, const std::string& prefix, const TaskS
   }
 }
 
-void task_attributes(AnalysisGroupWriter& out, const std::string& task, int64_t samples, int64_t length,
+void task_attributes(AnalysisWriter& out, const std::string& task, int64_t samples, int64_t length,
                      uint64_t seed, int64_t batch_size) {
-  out.set_attribute("task", task);
-  out.set_attribute("samples", samples);
-  out.set_attribute("length", length);
-  out.set_attribute("seed", static_cast<int64_t>(seed));
-  out.set_attribute("batch_size", batch_size);
-  out.set_attribute("sample_seeds", "seed + i for sample i; niah depth (i + 0.5) / samples");
+  out.set_attribute("", "task", task);
+  out.set_attribute("", "samples", samples);
+  out.set_attribute("", "length", length);
+  out.set_attribute("", "seed", static_cast<int64_t>(seed));
+  out.set_attribute("", "batch_size", batch_size);
+  out.set_attribute("", "sample_seeds", "seed + i for sample i; niah depth (i + 0.5) / samples");
 }
 
 }  // namespace
@@ -55,28 +55,28 @@ void task_attributes(AnalysisGroupWriter& out, const std::string& task, int64_t 
 void write_ablation(const std::string& path, const ModelSummary& model,
                     const AblationResult& result, const AblationOptions& options,
                     const HeadSelection& selection) {
-  AnalysisGroupWriter out(path, kAblationGroup, model);
+  AnalysisWriter out = AnalysisWriter::begin(path, kAblationGroup, model);
   task_attributes(out, options.task, options.samples, options.length, options.seed,
                   options.batch_size);
-  out.set_attribute("method", intervention_name(options.method));
+  out.set_attribute("", "method", intervention_name(options.method));
   if (options.method == HeadInterventionKind::kMean) {
-    out.set_attribute("mean_reference",
+    out.set_attribute("", "mean_reference",
                       "hook_z averaged over the real positions of samples seeds seed + samples "
                       "... seed + 2 x samples - 1");
   }
   if (options.method == HeadInterventionKind::kNegInfKeys) {
-    out.set_attribute("masked_keys", "positions before the answer holding an answer token");
+    out.set_attribute("", "masked_keys", "positions before the answer holding an answer token");
   }
-  out.set_attribute("heads", format_heads(result.heads));
-  out.set_attribute("selection", selection.rule);
+  out.set_attribute("", "heads", format_heads(result.heads));
+  out.set_attribute("", "selection", selection.rule);
   if (selection.rule != "list") {
-    out.set_attribute("from", selection.from);
-    out.set_attribute("from_dataset", selection.dataset);
-    out.set_attribute("k", selection.k);
+    out.set_attribute("", "from", selection.from);
+    out.set_attribute("", "from_dataset", selection.dataset);
+    out.set_attribute("", "k", selection.k);
   }
   if (selection.rule == "random") {
-    out.set_attribute("exclude_top", selection.exclude_top);
-    out.set_attribute("head_seed", static_cast<int64_t>(selection.seed));
+    out.set_attribute("", "exclude_top", selection.exclude_top);
+    out.set_attribute("", "head_seed", static_cast<int64_t>(selection.seed));
   }
   score_attributes(out, "baseline", result.baseline);
   score_attributes(out, "ablated", result.ablated);
@@ -99,20 +99,20 @@ void write_ablation(const std::string& path, const ModelSummary& model,
 
 void write_importance(const std::string& path, const ModelSummary& model,
                       const ImportanceResult& result, const ImportanceOptions& options) {
-  AnalysisGroupWriter out(path, kHeadImportanceGroup, model);
+  AnalysisWriter out = AnalysisWriter::begin(path, kHeadImportanceGroup, model);
   task_attributes(out, options.task, options.samples, options.length, options.seed,
                   options.batch_size);
-  out.set_attribute("method", "michel2019");
-  out.set_attribute("loss", "mean cross-entropy of the sample's answer tokens");
-  out.set_attribute("mask_variable", "per-head multiplier on hook_z, one per sample");
-  out.set_attribute("normalization", "layer_l2 over kept heads");
-  out.set_attribute("metric", prune_metric_name(options.metric));
-  out.set_attribute("step_fraction", options.step_fraction);
-  out.set_attribute("threshold", options.threshold);
-  out.set_attribute("unpruned_metric", result.unpruned_metric);
+  out.set_attribute("", "method", "michel2019");
+  out.set_attribute("", "loss", "mean cross-entropy of the sample's answer tokens");
+  out.set_attribute("", "mask_variable", "per-head multiplier on hook_z, one per sample");
+  out.set_attribute("", "normalization", "layer_l2 over kept heads");
+  out.set_attribute("", "metric", prune_metric_name(options.metric));
+  out.set_attribute("", "step_fraction", options.step_fraction);
+  out.set_attribute("", "threshold", options.threshold);
+  out.set_attribute("", "unpruned_metric", result.unpruned_metric);
   const int64_t prunable =
       model.n_layers * model.n_heads - static_cast<int64_t>(result.mask.sum().item<double>());
-  out.set_attribute("heads_prunable", prunable);
+  out.set_attribute("", "heads_prunable", prunable);
 
   const std::vector<int64_t> grid = {model.n_layers, model.n_heads};
   const std::vector<std::string> axes = {"layer", "head"};

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/analysis_writer.h"
 #include "core/error.h"
 #include "core/hdf5_handle.h"
 #include "core/recording_schema.h"
-#include "core/recording_writer.h"
 
 namespace headscope {
 namespace {
@@ -23,9 +23,9 @@ std::vector<std::string> needle_field(const RetrievalHeadResult& result,
 }
 
 template <typename T>
-void write_vector(AnalysisWriter& out, const std::string& name, DType dtype,
-                  const std::vector<T>& values) {
-  out.write_array(name, dtype, {static_cast<int64_t>(values.size())}, values.data());
+void write_per_sample(AnalysisWriter& out, const std::string& name, DType dtype,
+                      const std::vector<T>& values) {
+  out.write_array(name, dtype, {static_cast<int64_t>(values.size())}, values.data(), {"sample"});
 }
 
 }  // namespace
@@ -60,22 +60,27 @@ void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& r
   }
 
   AnalysisWriter out = AnalysisWriter::begin(path, kRetrievalAnalysis);
+  out.write_scale("span_edge", std::vector<std::string>{"begin", "end"});
+  out.write_scale("head_coordinate", std::vector<std::string>{"layer", "head"});
   auto score = result.score.contiguous();
-  out.write_array("score", DType::kF64, {layers, heads}, score.data_ptr<double>());
+  out.write_array("score", DType::kF64, {layers, heads}, score.data_ptr<double>(),
+                  {"layer", "head"});
   auto kv = result.kv_group_max.contiguous();
-  out.write_array("kv_group_max", DType::kF64, kv.sizes().vec(), kv.data_ptr<double>());
+  out.write_array("kv_group_max", DType::kF64, kv.sizes().vec(), kv.data_ptr<double>(),
+                  {"layer", "kv_head"});
   out.write_array("per_sample", DType::kF64, {samples, layers, heads},
-                  per_sample.data_ptr<double>());
-  write_vector(out, "length", DType::kI64, length);
-  write_vector(out, "depth", DType::kF64, depth);
-  write_vector(out, "needle", DType::kI64, needle);
-  write_vector(out, "accepted", DType::kI32, accepted);
-  write_vector(out, "rouge", DType::kF64, rouge);
-  write_vector(out, "steps", DType::kI64, steps);
-  out.write_array("answer_span", DType::kI64, {samples, 2}, span.data());
-  out.write_strings("generated_text", text);
+                  per_sample.data_ptr<double>(), {"sample", "layer", "head"});
+  write_per_sample(out, "length", DType::kI64, length);
+  write_per_sample(out, "depth", DType::kF64, depth);
+  write_per_sample(out, "needle", DType::kI64, needle);
+  write_per_sample(out, "accepted", DType::kI32, accepted);
+  write_per_sample(out, "rouge", DType::kF64, rouge);
+  write_per_sample(out, "steps", DType::kI64, steps);
+  out.write_array("answer_span", DType::kI64, {samples, 2}, span.data(), {"sample", "span_edge"});
+  out.write_strings("generated_text", text, "sample");
   out.write_array("retrieval_heads", DType::kI64,
-                  {static_cast<int64_t>(result.retrieval_heads.size()), 2}, heads_found.data());
+                  {static_cast<int64_t>(result.retrieval_heads.size()), 2}, heads_found.data(),
+                  {"retrieval_head", "head_coordinate"});
   out.write_strings("needles/needle", needle_field(result, &Needle::needle));
   out.write_strings("needles/question", needle_field(result, &Needle::question));
   out.write_strings("needles/answer", needle_field(result, &Needle::answer));
@@ -130,29 +135,54 @@ void export_retrieval_json(const std::string& path, const RetrievalHeadResult& r
   }
 }
 
-torch::Tensor read_retrieval_scores(const std::string& path) {
+std::optional<torch::Tensor> read_score_grid(const std::string& path, const std::string& dataset) {
   h5_init();
   H5Id file = open_recording_file(path, H5F_ACC_RDONLY);
-  const std::string name = std::string(kAnalysesGroup) + "/" + kRetrievalAnalysis + "/score";
-  const H5Where where{path, name};
-  if (!h5_path_exists(file.get(), name.substr(1), where)) {
-    throw InvalidInput(path + " has no " + name + " (write it with `headscope retrieval`)");
+  const H5Where where{path, dataset};
+  if (!h5_path_exists(file.get(), dataset.substr(dataset.find_first_not_of('/')), where)) {
+    return std::nullopt;
   }
-  H5Id dataset = h5_own(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
-                        "open dataset");
-  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
-  if (dims.size() != 2) {
-    throw InvalidInput(where.str() + ": expected a [layer, head] dataset, got " +
+  H5Id data = h5_own(H5Dopen2(file.get(), dataset.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
+                     "open dataset");
+  H5Id type = h5_own(H5Dget_type(data.get()), H5Kind::kDatatype, where, "read type");
+  const std::vector<hsize_t> dims = h5_dataset_dims(data.get(), where);
+  if (dims.size() != 2 || H5Tget_class(type.get()) != H5T_FLOAT) {
+    throw InvalidInput(where.str() + ": expected floating-point [layer, head] scores, got " +
                        std::to_string(dims.size()) + " dimensions");
   }
   auto score =
       torch::zeros({static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1])}, torch::kFloat64);
   if (score.numel() > 0) {
-    h5_check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+    h5_check(H5Dread(data.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                      score.data_ptr<double>()),
              where, "read dataset");
   }
   return score;
+}
+
+torch::Tensor read_retrieval_scores(const std::string& path) {
+  std::optional<torch::Tensor> score = read_score_grid(path, kRetrievalScoreDataset);
+  if (!score) {
+    throw InvalidInput(path + " has no " + kRetrievalScoreDataset +
+                       " (write it with `headscope retrieval`)");
+  }
+  return *score;
+}
+
+torch::Tensor read_head_scores(const std::string& path, const std::string& dataset,
+                               const ModelConfig& config) {
+  std::optional<torch::Tensor> score = read_score_grid(path, dataset);
+  if (!score) {
+    throw InvalidInput(path + " has no dataset " + dataset +
+                       " (per-head scores [layer, head], e.g. from `headscope retrieval`)");
+  }
+  if (score->size(0) != config.n_layers || score->size(1) != config.n_heads) {
+    throw InvalidInput(path + ": " + dataset + ": shape [" + std::to_string(score->size(0)) + ", " +
+                       std::to_string(score->size(1)) + "] does not match the model's [" +
+                       std::to_string(config.n_layers) + ", " + std::to_string(config.n_heads) +
+                       "] [layer, head]");
+  }
+  return *score;
 }
 
 }  // namespace headscope

@@ -14,20 +14,26 @@
 //   attributes: every parameter (lengths, depths, semantics, threshold, min_rouge,
 //   max_new_tokens, question_template, haystack, seed, bos, stop_tokens, stop_at_newline,
 //   stop_at_answer, samples, accepted_samples, model_path)
+//   dimension scales: layer, head, kv_head, sample, retrieval_head (0..n-1); span_edge
+//   ("begin", "end") and head_coordinate ("layer", "head") on the [.., 2] axes
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <torch/types.h>
 
 #include "analyses/retrieval/retrieval_heads.h"
+#include "core/model_config.h"
 
 namespace headscope {
 
 inline constexpr char kRetrievalAnalysis[] = "retrieval_heads";
+// The per-head scores that ablation and sparse configs read: float64 [n_layers, n_heads].
+inline constexpr char kRetrievalScoreDataset[] = "/analyses/retrieval_heads/score";
 
-// Writes the group into an existing recording (core/recording_writer.h AnalysisWriter),
-// replacing an earlier one.
+// Writes the group into an existing recording (core/analysis_writer.h), replacing an earlier
+// one. Axes carry the dimension scales layer, head, kv_head and sample.
 void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& result,
                            const std::string& model_path);
 
@@ -38,5 +44,17 @@ void export_retrieval_json(const std::string& path, const RetrievalHeadResult& r
 // /analyses/retrieval_heads/score of a file, float64 [layers, heads]. IoError when the file
 // cannot be opened; InvalidInput naming the file when it has no such dataset or it is not 2-D.
 torch::Tensor read_retrieval_scores(const std::string& path);
+
+// The [n_layers, n_heads] float64 tensor at `dataset` (any floating type in the file), per-head
+// scores such as kRetrievalScoreDataset. IoError when the file cannot be opened as HDF5;
+// InvalidInput naming the file and dataset when it is missing, not floating point, or not shaped
+// [config.n_layers, config.n_heads].
+torch::Tensor read_head_scores(const std::string& path, const std::string& dataset,
+                               const ModelConfig& config);
+
+// The 2-D floating-point dataset `dataset` (absolute path) of a file as float64; std::nullopt
+// when the file has none. IoError when the file cannot be opened as HDF5; InvalidInput naming
+// the file and dataset when it is not 2-D or not floating point.
+std::optional<torch::Tensor> read_score_grid(const std::string& path, const std::string& dataset);
 
 }  // namespace headscope

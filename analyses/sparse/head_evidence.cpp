@@ -10,25 +10,6 @@
 namespace headscope {
 namespace {
 
-std::optional<torch::Tensor> read_score(hid_t file, const std::string& path) {
-  const H5Where where{path, kRetrievalScorePath};
-  if (!h5_path_exists(file, std::string(kRetrievalScorePath).substr(1), where)) {
-    return std::nullopt;
-  }
-  H5Id dataset =
-      h5_own(H5Dopen2(file, kRetrievalScorePath, H5P_DEFAULT), H5Kind::kDataset, where, "open");
-  const auto dims = h5_dataset_dims(dataset.get(), where);
-  if (dims.size() != 2 || dims[0] == 0 || dims[1] == 0) {
-    throw InvalidInput(where.str() + ": expected a float64 [layer, head] dataset");
-  }
-  auto score =
-      torch::empty({static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1])}, torch::kFloat64);
-  h5_check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                   score.data_ptr<double>()),
-           where, "read");
-  return score;
-}
-
 torch::Tensor f32(const RecordingReader& r, int64_t run, const std::string& name,
                   const std::vector<int64_t>& shape) {
   auto values = r.read_f32(run, name);
@@ -89,17 +70,17 @@ HeadEvidence read_head_evidence(const std::string& path, int64_t max_runs) {
   {
     H5Id file =
         h5_own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile, where, "open");
-    e.retrieval_score = read_score(file.get(), path);
     auto attr = [&](const char* name) {
       return h5_read_int_attribute(file.get(), name, where).value_or(0);
     };
     e.n_layers = attr("n_layers"), e.n_heads = attr("n_heads"), e.n_kv_heads = attr("n_kv_heads");
   }
+  e.retrieval_score = read_score_grid(path, kRetrievalScoreDataset);
   if (e.retrieval_score) {
     const int64_t L = e.retrieval_score->size(0), H = e.retrieval_score->size(1);
     if (e.n_layers == 0) e.n_layers = L, e.n_heads = H;
-    if (L != e.n_layers || H != e.n_heads) {
-      throw InvalidInput(path + ": " + kRetrievalScorePath + " is [" + std::to_string(L) + ", " +
+    if (L == 0 || H == 0 || L != e.n_layers || H != e.n_heads) {
+      throw InvalidInput(path + ": " + kRetrievalScoreDataset + " is [" + std::to_string(L) + ", " +
                          std::to_string(H) + "] but the file's model has " +
                          std::to_string(e.n_layers) + " layers x " + std::to_string(e.n_heads) +
                          " heads");
@@ -120,7 +101,7 @@ HeadEvidence read_head_evidence(const std::string& path, int64_t max_runs) {
     }
   }
   if (!e.retrieval_score && e.stats.empty()) {
-    throw InvalidInput(path + ": holds neither retrieval scores (" + kRetrievalScorePath +
+    throw InvalidInput(path + ": holds neither retrieval scores (" + kRetrievalScoreDataset +
                        ", from `headscope retrieval`) nor attention statistics "
                        "(/runs/<i>/attention_stats, from `headscope record --attention stats`)");
   }

@@ -1,5 +1,5 @@
 // What sparse configs are derived from: per-head retrieval scores
-// (/analyses/retrieval_heads/score, float64 [layer, head], written by `headscope retrieval`)
+// (kRetrievalScoreDataset of analyses/retrieval/retrieval_file.h, written by `headscope retrieval`)
 // and/or the attention statistics of recorded runs (/runs/<i>/attention_stats, written by
 // `headscope record --attention stats`). One HDF5 file may hold either or both.
 #pragma once
@@ -11,9 +11,9 @@
 
 #include <torch/types.h>
 
-namespace headscope {
+#include "analyses/retrieval/retrieval_file.h"
 
-inline constexpr const char* kRetrievalScorePath = "/analyses/retrieval_heads/score";
+namespace headscope {
 
 // One run's statistics, as tensors (float32 unless noted).
 struct StatsRun {

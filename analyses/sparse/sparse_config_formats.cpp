@@ -386,7 +386,7 @@ HeadRanking rank_heads(const HeadEvidence& e, const SparseConfigOptions& o) {
   const bool use_retrieval = o.score == "retrieval" || (o.score == "auto" && e.retrieval_score);
   if (use_retrieval) {
     if (!e.retrieval_score) {
-      throw InvalidInput(e.path + ": --score retrieval needs " + kRetrievalScorePath +
+      throw InvalidInput(e.path + ": --score retrieval needs " + kRetrievalScoreDataset +
                          " (from `headscope retrieval`)");
     }
     return {*e.retrieval_score, "retrieval"};

@@ -513,6 +513,17 @@ TEST_F(RetrievalOutput, WritesReadsAndExports) {
       "int(g['accepted'][1]))\"");
   EXPECT_EQ(check.status, 0) << check.output;
   EXPECT_EQ(check.output, "float64 (2, 2) (2, 2, 2) (2, 2) steps [0.0, 0.5]  : : : : : : 1\n");
+
+  if (std::system("/usr/bin/python3 -c 'import xarray, h5netcdf' 2>/dev/null") != 0) return;
+  const test::ShellResult labelled = test::shell(
+      "/usr/bin/python3 -c \"import xarray as xr; ds = xr.open_dataset('" + file +
+      "', engine='h5netcdf', group='analyses/retrieval_heads'); "
+      "print(ds.per_sample.dims, ds.kv_group_max.dims, list(ds.span_edge.values), "
+      "float(ds.score.sel(layer=1, head=1)) == float(ds.per_sample.sel(sample=1, layer=1, "
+      "head=1)))\"");
+  EXPECT_EQ(labelled.status, 0) << labelled.output;
+  EXPECT_EQ(labelled.output,
+            "('sample', 'layer', 'head') ('layer', 'kv_head') ['begin', 'end'] True\n");
 }
 
 }  // namespace

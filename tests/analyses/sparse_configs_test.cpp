@@ -248,7 +248,7 @@ void write_score_file(const std::string& path, const torch::Tensor& score, int64
   const hsize_t dims[2] = {static_cast<hsize_t>(score.size(0)),
                            static_cast<hsize_t>(score.size(1))};
   H5Id space = h5_own(H5Screate_simple(2, dims, nullptr), H5Kind::kDataspace, where, "space");
-  H5Id dataset = h5_own(H5Dcreate2(file.get(), kRetrievalScorePath, H5T_IEEE_F64LE, space.get(),
+  H5Id dataset = h5_own(H5Dcreate2(file.get(), kRetrievalScoreDataset, H5T_IEEE_F64LE, space.get(),
                                    lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
                         H5Kind::kDataset, where, "create");
   auto contiguous = score.to(torch::kFloat64).contiguous();

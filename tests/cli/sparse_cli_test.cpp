@@ -100,7 +100,7 @@ TEST_F(SparseCli, EvaluatesAConfigAgainstDenseAndRandomHeads) {
                path("rec.h5") +
                " --sparsities 1 --recent 4 --task niah --n 2 --lengths "
                "64,80 --random 1 --quiet --json " +
-               path("eval.json"));
+               path("eval.json") + " --out " + path("eval.h5"));
   ASSERT_EQ(r.status, 0) << r.output;
   auto rows = read_json(path("eval.json"))["rows"];
   // dense, config, its random twin, stats@100%, its random twin; two lengths each.
@@ -117,6 +117,41 @@ TEST_F(SparseCli, EvaluatesAConfigAgainstDenseAndRandomHeads) {
   double expected = 0;
   for (int i = 0; i < 64; ++i) expected += std::min(i + 1, 4 + std::min(4, std::max(0, i + 1 - 4)));
   EXPECT_NEAR(rows[6]["kept_fraction"].get<double>(), expected / (64 * 65 / 2.0), 1e-12);
+
+  // The same results in /analyses/sparse_eval, on named axes, with every parameter.
+  if (std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "Debian's python3-h5py is not installed";
+  }
+  std::ofstream(path("check.py")) << R"PY(
+import json, sys
+import h5py, numpy as np
+g = h5py.File(sys.argv[1], "r")["analyses/sparse_eval"]
+rows = json.load(open(sys.argv[2]))["rows"]
+names = [n.decode() for n in g["config"][:]]
+assert names == ["dense", "config@50.0%", "random@50.0%#0", "stats@100.0%", "random@100.0%#0"], names
+assert g["length"][:].tolist() == [64, 80]
+for key in ("accuracy", "token_accuracy", "kept_fraction"):
+    d = g[key]
+    assert [dim.label for dim in d.dims] == ["config", "length"], key
+    assert d.dims[1][0][:].tolist() == [64, 80]
+    assert d[:].ravel().tolist() == [row[key] for row in rows], key
+assert g["sparse_heads"][:].tolist() == [0.0, 0.5, 0.5, 1.0, 1.0]
+kind = g["head_kind"]
+assert kind.shape == (5, 2, 4) and [dim.label for dim in kind.dims] == ["config", "layer", "head"]
+assert (kind[3] == 1).all() and (g["head_window"][3] == 4).all() and (kind[0] == 0).all()
+a = g.attrs
+assert (a["task"], a["samples"], a["seed"], a["random"], a["recent"], a["sink"]) == ("niah", 2, 1, 1, 4, -1), dict(a)
+assert a["lengths"].tolist() == [64, 80] and a["sparsities"].tolist() == [1.0]
+assert a["config_dir"].endswith("eval_cfg") and a["scores"].endswith("rec.h5")
+assert (a["device"], a["dtype"], a["score"], a["kind"], a["batch_size"]) == ("cpu", "auto", "auto", "streaming", 4)
+root = h5py.File(sys.argv[1], "r").attrs
+assert (root["n_layers"], root["n_heads"], root["headscope_format"]) == (2, 4, 1)
+print("sparse_eval ok")
+)PY";
+  const auto check = test::shell("/usr/bin/python3 " + path("check.py") + " " + path("eval.h5") +
+                                 " " + path("eval.json"));
+  EXPECT_EQ(check.status, 0) << check.output;
+  EXPECT_THAT(check.output, HasSubstr("sparse_eval ok"));
 }
 
 TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
@@ -148,6 +183,17 @@ TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
                   " --task sudoku --n 1 --lengths 64");
   EXPECT_EQ(task.status, 1);
   EXPECT_THAT(task.output, HasSubstr("--task: unknown task 'sudoku'"));
+  // --out is checked before the evaluation runs.
+  std::ofstream(path("notes.txt")) << "not hdf5\n";
+  auto not_hdf5 = run("sparse-eval " + path("model") + " --config " + path("dense") +
+                      " --n 1 --lengths 64 --quiet --out " + path("notes.txt"));
+  EXPECT_EQ(not_hdf5.status, 1);
+  EXPECT_THAT(not_hdf5.output, HasSubstr(path("notes.txt")));
+  EXPECT_EQ(std::count(not_hdf5.output.begin(), not_hdf5.output.end(), '\n'), 1) << not_hdf5.output;
+  auto no_dir = run("sparse-eval " + path("model") + " --config " + path("dense") +
+                    " --n 1 --lengths 64 --quiet --out " + path("no/such/eval.h5"));
+  EXPECT_EQ(no_dir.status, 1);
+  EXPECT_THAT(no_dir.output, HasSubstr("directory " + path("no/such") + " does not exist"));
   auto neither = run("sparse-eval " + path("model"));
   EXPECT_EQ(neither.status, 1);
   EXPECT_THAT(neither.output, HasSubstr("give --config DIR and/or --scores"));
