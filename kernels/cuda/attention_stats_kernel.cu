@@ -111,6 +111,18 @@ struct RowState {
   }
 };
 
+// s[c / 2][2h + c % 2] for a run-time c in [0, 16), by a tree of selects on c's bits (an
+// indexed register array would move to local memory).
+__device__ __forceinline__ float select_score(const Frag (&s)[kKeyFrags], int h, int c) {
+  float t8[8], t4[4];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) t8[i] = (c & 1) ? s[i][2 * h + 1] : s[i][2 * h];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) t4[i] = (c & 2) ? t8[2 * i + 1] : t8[2 * i];
+  const float lo = (c & 4) ? t4[1] : t4[0], hi = (c & 4) ? t4[3] : t4[2];
+  return (c & 8) ? hi : lo;
+}
+
 // A lower bound of the row's k-th best score from the lists of its 4 lanes (disjoint keys):
 // the highest of their k-th best, or the lowest of their ceil(k/4)-th best (the 4 lanes' top
 // ceil(k/4) are at least k keys, all scoring that much), whichever is higher. Candidates below
@@ -227,17 +239,28 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
           }
         }
         const float bar = top_bar(top[h]);
-        if (tile_max * scale2 < bar) continue;
-        // Candidates by unscaled score against a slightly lowered bar (one compare per key
-        // pair); the exact test follows.
-        const float raw_bar = bar * inv_scale2 - fabsf(bar * inv_scale2) * 1e-5f;
+        // This lane's candidates as a mask over its 16 keys (bit 2n + e), by unscaled score
+        // against a slightly lowered bar; the exact test follows.
+        uint32_t candidates = 0;
+        if (tile_max * scale2 >= bar) {
+          const float raw_bar = bar * inv_scale2 - fabsf(bar * inv_scale2) * 1e-5f;
 #pragma unroll
-        for (int n = 0; n < kKeyFrags; ++n) {
-          if (pair_max[n] < raw_bar) continue;
+          for (int n = 0; n < kKeyFrags; ++n) {
 #pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const float v = s[n][2 * h + e] * scale2;
-            const int j = j0 + 8 * n + e;
+            for (int e = 0; e < 2; ++e) {
+              candidates |= (s[n][2 * h + e] >= raw_bar ? 1u : 0u) << (2 * n + e);
+            }
+          }
+        }
+        // All lanes insert their next candidate together: the warp runs one insertion per
+        // round (as many rounds as the busiest lane has candidates), not one per key slot some
+        // lane inserts at.
+        while (__any_sync(0xffffffffu, candidates != 0)) {
+          if (candidates != 0) {
+            const int c = __ffs(candidates) - 1;
+            candidates &= candidates - 1;
+            const float v = select_score(s, h, c) * scale2;
+            const int j = j0 + 8 * (c >> 1) + (c & 1);
             if (v >= bar && ranks_before(v, j, top[h].score[K - 1], top[h].key[K - 1])) {
               top[h].insert(v, j);
             }
