@@ -7,13 +7,14 @@
 #include "core/analysis_writer.h"
 #include "core/error.h"
 #include "tests/support/error_message.h"
+#include "tests/support/model_summary.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
 
 ModelSummary summary(int64_t layers, int64_t heads) {
-  return {"llama", layers, heads, heads, 4, 4 * heads, 16, "", "{}"};
+  return test::made_up_model(layers, heads);
 }
 
 ModelConfig config(int64_t layers, int64_t heads) {

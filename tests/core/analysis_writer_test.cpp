@@ -19,6 +19,7 @@
 #include "core/recording_reader.h"
 #include "core/recording_writer.h"
 #include "tests/support/error_message.h"
+#include "tests/support/model_summary.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir_test.h"
 
@@ -29,16 +30,7 @@ using test::error_message;
 using ::testing::HasSubstr;
 
 ModelSummary summary(int64_t layers, int64_t heads) {
-  ModelSummary s;
-  s.family = "llama";
-  s.n_layers = layers;
-  s.n_heads = heads;
-  s.n_kv_heads = heads;
-  s.d_head = 4;
-  s.d_model = 4 * heads;
-  s.vocab_size = 16;
-  s.config_json = "{}";
-  return s;
+  return test::made_up_model(layers, heads);
 }
 
 // Every object of a file with its attribute names, one line each: what "the file as it was"

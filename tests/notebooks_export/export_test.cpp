@@ -20,6 +20,7 @@
 #include "core/recording_writer.h"
 #include "notebooks_export/recording_export.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/model_summary.h"
 #include "tests/support/shell.h"
 
 namespace headscope {
@@ -126,17 +127,7 @@ constexpr int64_t kDModel = 12;
 enum class Attention { kPatterns, kStats, kBoth, kNeither };
 
 ModelSummary made_up_model() {
-  ModelSummary model;
-  model.family = "gpt2";
-  model.n_layers = kLayers;
-  model.n_heads = kHeads;
-  model.n_kv_heads = kHeads;
-  model.d_head = 4;
-  model.d_model = kDModel;
-  model.vocab_size = 100;
-  model.model_path = "/models/made-up";
-  model.config_json = "{}";
-  return model;
+  return test::made_up_model(kLayers, kHeads, "gpt2", 100, "/models/made-up");
 }
 
 // One run over a made-up 2-layer, 3-head model. Patterns attend uniformly to every earlier
