@@ -13,8 +13,8 @@ torch::Tensor greedy_generate(const Transformer& model, const torch::Tensor& pro
   auto next_input = tokens;
   auto finished = torch::zeros({tokens.size(0)}, torch::kBool);
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    auto logits = model.forward(next_input, hooks, &cache);
-    auto next = logits.select(1, logits.size(1) - 1).argmax(-1).to(torch::kCPU);
+    auto logits = model.forward(next_input, hooks, &cache, LogitPositions::kLast);
+    auto next = logits.select(1, 0).argmax(-1).to(torch::kCPU);
     if (options.stop_token) {
       next = torch::where(finished, torch::full_like(next, *options.stop_token), next);
       finished = finished.logical_or(next == *options.stop_token);

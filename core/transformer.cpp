@@ -27,10 +27,14 @@ torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double ep
 
 torch::Tensor activate(const torch::Tensor& x, Activation act) {
   switch (act) {
-    case Activation::kGeluTanh: return torch::gelu(x, "tanh");
-    case Activation::kGeluExact: return torch::gelu(x);
-    case Activation::kSilu: return torch::silu(x);
-    case Activation::kRelu: return torch::relu(x);
+    case Activation::kGeluTanh:
+      return torch::gelu(x, "tanh");
+    case Activation::kGeluExact:
+      return torch::gelu(x);
+    case Activation::kSilu:
+      return torch::silu(x);
+    case Activation::kRelu:
+      return torch::relu(x);
   }
   HS_ASSERT(false && "unhandled activation");
 }
@@ -38,9 +42,12 @@ torch::Tensor activate(const torch::Tensor& x, Activation act) {
 torch::ScalarType choose_dtype(const ModelConfig& config, const ModelLoadOptions& options) {
   if (options.dtype) return *options.dtype;
   switch (config.dtype) {
-    case DType::kBF16: return torch::kBFloat16;
-    case DType::kF16: return options.device.is_cpu() ? torch::kFloat32 : torch::kFloat16;
-    default: return torch::kFloat32;
+    case DType::kBF16:
+      return torch::kBFloat16;
+    case DType::kF16:
+      return options.device.is_cpu() ? torch::kFloat32 : torch::kFloat16;
+    default:
+      return torch::kFloat32;
   }
 }
 
@@ -211,8 +218,8 @@ torch::Tensor Transformer::mlp(int64_t layer, const torch::Tensor& x, HookSink* 
   return fire(hooks, names.mlp_out, linear(post, w.w_down, w.b_down));
 }
 
-torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
-                                   KVCache* cache) const {
+torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks, KVCache* cache,
+                                   LogitPositions positions) const {
   if (tokens.dim() != 2) {
     throw InvalidInput("tokens must be a [batch, positions] tensor, got " +
                        std::to_string(tokens.dim()) + " dimensions");
@@ -220,8 +227,9 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
   if (tokens.numel() == 0) throw InvalidInput("tokens: the sequence is empty");
   const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
   if (lo < 0 || hi >= config_.vocab_size) {
-    throw InvalidInput("token id " + std::to_string(lo < 0 ? lo : hi) + " is outside the vocabulary [0, " +
-                       std::to_string(config_.vocab_size) + ")");
+    throw InvalidInput("token id " + std::to_string(lo < 0 ? lo : hi) +
+                       " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) +
+                       ")");
   }
   const int64_t offset = cache != nullptr ? cache->length() : 0;
   const int64_t seq = tokens.size(1);
@@ -231,8 +239,9 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
   }
   auto ids = tokens.to(device_, torch::kInt64);
 
-  auto x = fire(hooks, names_.embed, weights_.embed.index_select(0, ids.flatten()).view(
-                                         {ids.size(0), seq, config_.d_model}));
+  auto x =
+      fire(hooks, names_.embed,
+           weights_.embed.index_select(0, ids.flatten()).view({ids.size(0), seq, config_.d_model}));
   if (config_.learned_positions) {
     if (offset + seq > config_.max_positions) {
       throw InvalidInput("sequence of " + std::to_string(offset + seq) +
@@ -260,6 +269,14 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
     x = fire(hooks, names.resid_post, x);
   }
   x = fire(hooks, names_.ln_final, norm(x, weights_.final_norm_w, weights_.final_norm_b));
+  switch (positions) {
+    case LogitPositions::kNone:
+      return {};
+    case LogitPositions::kLast:
+      return torch::matmul(x.narrow(1, seq - 1, 1), weights_.unembed.t());
+    case LogitPositions::kAll:
+      break;
+  }
   return torch::matmul(x, weights_.unembed.t());
 }
 

@@ -28,6 +28,11 @@ struct ModelLoadOptions {
   ModelLoadOptions& with_device(torch::Device d) { return device = d, *this; }
 };
 
+// Which positions forward() computes logits for. The unembedding is the largest product of a
+// long-context forward ([T, vocab]: 34 GB in bf16 at 128K tokens with Llama-3's vocabulary), so
+// callers that read only the last position, or none, say so.
+enum class LogitPositions { kAll, kLast, kNone };
+
 class Transformer {
  public:
   // Loads config.json and the safetensors weights of a Hugging Face model directory.
@@ -39,11 +44,13 @@ class Transformer {
   static std::shared_ptr<Transformer> from_weights(ModelConfig config, ModelWeights weights,
                                                    std::string path = "");
 
-  // tokens: [B, T] integer ids. Returns logits [B, T, vocab] in the compute dtype.
+  // tokens: [B, T] integer ids. Returns logits [B, T, vocab] in the compute dtype ([B, 1, vocab]
+  // for kLast, an undefined tensor for kNone; every hook fires either way).
   // `hooks` (optional) sees every hook point; `cache` (optional) supplies earlier positions
   // and receives this call's keys and values.
   torch::Tensor forward(const torch::Tensor& tokens, HookSink* hooks = nullptr,
-                        KVCache* cache = nullptr) const;
+                        KVCache* cache = nullptr,
+                        LogitPositions positions = LogitPositions::kAll) const;
 
   const ModelConfig& config() const { return config_; }
   // The factor on q·k before the softmax.

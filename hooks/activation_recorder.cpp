@@ -49,21 +49,22 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   // Overlapping globs may name one hook twice; it is stored once.
   std::set<std::string> written;
   for (const auto& filter : hooks) {
-    scoped.add(filter, [&run, &options, &written](const torch::Tensor& value,
-                                                 const HookContext& ctx) {
-      if (written.insert(ctx.name).second) {
-        write_tensor(run, ctx.name, value.select(0, 0), options.dtype);
-      }
-      return std::nullopt;
-    });
+    scoped.add(filter,
+               [&run, &options, &written](const torch::Tensor& value, const HookContext& ctx) {
+                 if (written.insert(ctx.name).second) {
+                   write_tensor(run, ctx.name, value.select(0, 0), options.dtype);
+                 }
+                 return std::nullopt;
+               });
   }
   if (options.on_layer_done) {
     const auto& layers = model.model().hook_names().layers;
     for (size_t layer = 0; layer < layers.size(); ++layer) {
-      scoped.add(layers[layer].resid_post, [&options, layer](const torch::Tensor&, const HookContext&) {
-        options.on_layer_done(static_cast<int64_t>(layer));
-        return std::nullopt;
-      });
+      scoped.add(layers[layer].resid_post,
+                 [&options, layer](const torch::Tensor&, const HookContext&) {
+                   options.on_layer_done(static_cast<int64_t>(layer));
+                   return std::nullopt;
+                 });
     }
   }
   std::optional<AttentionStatsRecorder> stats;
@@ -73,8 +74,12 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   }
   torch::NoGradGuard no_grad;
   auto input = torch::tensor(tokens, torch::kInt64).unsqueeze(0);
+  if (!options.save_logits) {
+    model.forward(input, nullptr, LogitPositions::kNone);
+    return;
+  }
   auto logits = model.forward(input);
-  if (options.save_logits) write_tensor(run, "logits", logits.select(0, 0), options.dtype);
+  write_tensor(run, "logits", logits.select(0, 0), options.dtype);
 }
 
 }  // namespace headscope

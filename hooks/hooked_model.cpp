@@ -45,9 +45,9 @@ HookedModel::HookId HookedModel::add_hook(const std::string& name_or_glob, HookF
 }
 
 void HookedModel::remove_hook(HookId id) {
-  hooks_.erase(std::remove_if(hooks_.begin(), hooks_.end(),
-                              [id](const Hook& h) { return h.id == id; }),
-               hooks_.end());
+  hooks_.erase(
+      std::remove_if(hooks_.begin(), hooks_.end(), [id](const Hook& h) { return h.id == id; }),
+      hooks_.end());
   resolved_.clear();
 }
 
@@ -66,7 +66,9 @@ const std::vector<const HookedModel::Hook*>& HookedModel::hooks_at(const std::st
   return resolved_.emplace(name, std::move(found)).first->second;
 }
 
-bool HookedModel::active(const std::string& name) const { return !hooks_at(name).empty(); }
+bool HookedModel::active(const std::string& name) const {
+  return !hooks_at(name).empty();
+}
 
 torch::Tensor HookedModel::fire(const std::string& name, torch::Tensor value) {
   const HookContext context{name, offset_};
@@ -89,9 +91,10 @@ std::optional<torch::Tensor> HookedModel::attend(int64_t layer, const torch::Ten
   return attention_override_(layer, q, k, v, scale);
 }
 
-torch::Tensor HookedModel::forward(const torch::Tensor& tokens, KVCache* cache) {
+torch::Tensor HookedModel::forward(const torch::Tensor& tokens, KVCache* cache,
+                                   LogitPositions positions) {
   offset_ = cache != nullptr ? cache->length() : 0;
-  return model_->forward(tokens, this, cache);
+  return model_->forward(tokens, this, cache, positions);
 }
 
 torch::Tensor HookedModel::run_with_cache(const torch::Tensor& tokens,

@@ -62,7 +62,8 @@ class HookedModel : public HookSink {
   const std::vector<std::string>& hook_points() const { return points_; }
   std::vector<std::string> match(const std::string& name_or_glob) const;
 
-  torch::Tensor forward(const torch::Tensor& tokens, KVCache* cache = nullptr);
+  torch::Tensor forward(const torch::Tensor& tokens, KVCache* cache = nullptr,
+                        LogitPositions positions = LogitPositions::kAll);
 
   // Forward pass that also stores every activation matching one of `filters` in `cache`
   // (batch-leading shapes, detached unless `keep_graph`).

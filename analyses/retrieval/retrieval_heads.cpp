@@ -163,7 +163,8 @@ DecodeTrace decode(const Transformer& model, const Tokenizer& tokenizer,
   };
   if (prompt.size() > 1) {
     // No hooks: the prefill runs the fused attention.
-    model.forward(as_tensor({prompt.begin(), prompt.end() - 1}), nullptr, &cache);
+    model.forward(as_tensor({prompt.begin(), prompt.end() - 1}), nullptr, &cache,
+                  LogitPositions::kNone);
   }
   QueryCapture capture(model);
   DecodeTrace trace;

@@ -15,8 +15,8 @@ class Interventions : public ::testing::Test {
  protected:
   void SetUp() override {
     model_ = Transformer::load(test::fixture("hf-tiny/llama"));
-    tokens_ = test::load_reference(test::fixture("hf-tiny/llama/reference.safetensors"))
-                  .at("input_ids");
+    tokens_ =
+        test::load_reference(test::fixture("hf-tiny/llama/reference.safetensors")).at("input_ids");
   }
   ActivationCache run(HookedModel& hooked, const std::vector<std::string>& filters,
                       torch::Tensor* logits = nullptr) {
@@ -40,6 +40,26 @@ TEST_F(Interventions, GlobSelectsHookPointsAndRejectsUnknownNames) {
   } catch (const InvalidInput& e) {
     EXPECT_THAT(e.what(), HasSubstr("blocks.9.attn.hook_pattern"));
   }
+}
+
+// Logits for the last position only, or none, skip the unembedding of the others; the hooks
+// still see every position.
+TEST_F(Interventions, LogitsForTheLastPositionOrNone) {
+  HookedModel hooked(model_);
+  torch::NoGradGuard no_grad;
+  const auto all = hooked.forward(tokens_);
+  const auto last = hooked.forward(tokens_, nullptr, LogitPositions::kLast);
+  ASSERT_EQ(last.sizes(), (std::vector<int64_t>{tokens_.size(0), 1, all.size(2)}));
+  EXPECT_TRUE(torch::allclose(last.select(1, 0), all.select(1, all.size(1) - 1), 1e-5, 1e-6));
+
+  int64_t seen_positions = 0;
+  hooked.add_hook("ln_final.hook_normalized",
+                  [&](const torch::Tensor& x, const HookContext&) -> std::optional<torch::Tensor> {
+                    seen_positions = x.size(1);
+                    return std::nullopt;
+                  });
+  EXPECT_FALSE(hooked.forward(tokens_, nullptr, LogitPositions::kNone).defined());
+  EXPECT_EQ(seen_positions, tokens_.size(1));
 }
 
 TEST_F(Interventions, ShapesFollowTransformerLensWithUnrepeatedKv) {
