@@ -14,8 +14,8 @@
 #include "core/error.h"
 #include "core/recording_reader.h"
 #include "tests/support/fixtures.h"
-#include "tests/support/shell.h"
 #include "tests/support/reference.h"
+#include "tests/support/shell.h"
 
 namespace headscope {
 namespace {
@@ -29,13 +29,15 @@ test::ShellResult run(const std::string& args) {
 
 std::string temp_path(const std::string& name) {
   // Per process: several builds of the suite may run at once on one machine.
-  auto dir = std::filesystem::temp_directory_path() /
-             ("headscope_cli_test_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("headscope_cli_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return (dir / name).string();
 }
 
-bool has_h5py() { return std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0; }
+bool has_h5py() {
+  return std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0;
+}
 
 TEST(Cli, InspectPrintsArchitecture) {
   auto r = run("inspect " + test::fixture("hf-tiny/gpt_neox") + " --json");
@@ -49,22 +51,23 @@ TEST(Cli, InspectPrintsArchitecture) {
 
 TEST(Cli, UserErrorsExitOneWithoutBacktrace) {
   for (const std::string& args : std::vector<std::string>{
-           "inspect /nonexistent", "record " + test::fixture("hf-tiny/llama") + " --tokens 1,x --out " +
-                                    temp_path("bad.h5"),
-        "record " + test::fixture("hf-tiny/llama") + " --tokens 1,2 --hooks blocks.7.* --out " +
-            temp_path("bad.h5"),
-        "generate " + test::fixture("hf-tiny/llama") + " --tokens 1,999",
-        "generate " + test::fixture("hf-tiny/llama") + " --prompt hello",
-        "tokenize " + test::fixture("tokenizers/qwen3") + " --decode 1,99999999"}) {
+           "inspect /nonexistent",
+           "record " + test::fixture("hf-tiny/llama") + " --tokens 1,x --out " +
+               temp_path("bad.h5"),
+           "record " + test::fixture("hf-tiny/llama") + " --tokens 1,2 --hooks blocks.7.* --out " +
+               temp_path("bad.h5"),
+           "generate " + test::fixture("hf-tiny/llama") + " --tokens 1,999",
+           "generate " + test::fixture("hf-tiny/llama") + " --prompt hello",
+           "tokenize " + test::fixture("tokenizers/qwen3") + " --decode 1,99999999"}) {
     auto r = run(args);
     EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("headscope: error: ")) << args;
     EXPECT_THAT(r.output, Not(HasSubstr("Exception raised from"))) << args;
   }
-  EXPECT_THAT(run("record " + test::fixture("hf-tiny/llama") + " --tokens 1,x --out " +
-                  temp_path("bad.h5"))
-                  .output,
-              HasSubstr("'x'"));
+  EXPECT_THAT(
+      run("record " + test::fixture("hf-tiny/llama") + " --tokens 1,x --out " + temp_path("bad.h5"))
+          .output,
+      HasSubstr("'x'"));
   EXPECT_THAT(run("generate " + test::fixture("hf-tiny/llama") + " --tokens 1,999").output,
               HasSubstr("999"));
 }
@@ -126,7 +129,8 @@ TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
 TEST(Cli, RecordRefusesToClobberAndAppends) {
   const auto recording = temp_path("append.h5");
   std::filesystem::remove(recording);
-  const auto base = "record " + test::fixture("hf-tiny/llama") + " --tokens 1,2,3 --out " + recording;
+  const auto base =
+      "record " + test::fixture("hf-tiny/llama") + " --tokens 1,2,3 --out " + recording;
   ASSERT_EQ(run(base).status, 0);
   auto again = run(base);
   EXPECT_EQ(again.status, 1);
@@ -137,6 +141,10 @@ TEST(Cli, RecordRefusesToClobberAndAppends) {
 }
 
 // SIGINT in the middle of a recording leaves a file that opens and holds every completed run.
+// HDF5 reads HDF5_USE_FILE_LOCKING once, when the library starts; other tests of this binary
+// open files before InterruptedRecordingKeepsCompletedRuns runs, so it is set before main.
+const bool kNoHdf5FileLocks = setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1) == 0;
+
 TEST(Cli, InterruptedRecordingKeepsCompletedRuns) {
   const auto tokens_file = temp_path("kill_tokens.txt");
   const int runs = 12, length = 1500;
@@ -158,9 +166,8 @@ TEST(Cli, InterruptedRecordingKeepsCompletedRuns) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Reading while the recorder writes: HDF5's lock must be off in this process, and a read may
-  // meet half-written metadata, so it is retried.
-  setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+  // Reading while the recorder writes: HDF5's lock is off in this process (kNoHdf5FileLocks),
+  // and a read may meet half-written metadata, so it is retried.
   int64_t seen = 0;
   for (int attempt = 0; attempt < 1200 && seen < 1; ++attempt) {
     usleep(50 * 1000);
@@ -183,8 +190,8 @@ TEST(Cli, InterruptedRecordingKeepsCompletedRuns) {
     EXPECT_EQ(reader.read_tokens(r).size(), static_cast<size_t>(length));
     EXPECT_EQ(reader.shape(r, "blocks.1.attn.hook_pattern"),
               (std::vector<int64_t>{4, length, length}));
-    auto head = reader.read_f32_slice(r, "blocks.1.attn.hook_pattern", {3, length - 1, 0},
-                                      {1, 1, length});
+    auto head =
+        reader.read_f32_slice(r, "blocks.1.attn.hook_pattern", {3, length - 1, 0}, {1, 1, length});
     double total = 0;
     for (float p : head) total += p;
     EXPECT_NEAR(total, 1.0, 1e-3);
