@@ -7,51 +7,22 @@
 //   materialise softmax(q kᵀ) as a [H, T, T] bf16 map (float32 softmax), until out of memory.
 // One JSON object per line on stdout; a table on stderr.
 //   attention_stats_bench [--heads 32] [--dim 128] [--reps 5] [--max-materialise 65536] T...
-#include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "bench/gpu_timing.h"
 #include "core/torch_compat.h"
 #include "kernels/attention_stats_backends.h"
 
 namespace {
 
-struct Timing {
-  double ms = -1;  // median; -1: not run or out of memory
-  std::string error;
-};
-
-Timing time_it(const std::function<void()>& fn, int reps) {
-  Timing t;
-  c10::cuda::CUDACachingAllocator::emptyCache();
-  try {
-    fn();  // warm-up
-    torch::cuda::synchronize();
-    std::vector<double> ms;
-    for (int r = 0; r < reps; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      fn();
-      torch::cuda::synchronize();
-      ms.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count());
-    }
-    std::sort(ms.begin(), ms.end());
-    t.ms = ms[ms.size() / 2];
-  } catch (const std::exception& e) {  // out of memory, or a CUDA error
-    t.error = std::string(e.what()).substr(0, 80);
-    for (char& ch : t.error) ch = (ch == '"' || ch == '\\' || ch == '\n') ? ' ' : ch;
-  }
-  c10::cuda::CUDACachingAllocator::emptyCache();
-  return t;
-}
+using headscope::bench::time_gpu;
+using headscope::bench::Timing;
 
 std::string json(const char* name, const Timing& t) {
   char buf[256];
@@ -98,22 +69,22 @@ int main(int argc, char** argv) {
         headscope::AttentionStatsOptions().with_scale(scale).with_topk(8).with_block_size(64);
     const int r = seq >= 65536 ? std::max(1, reps / 2) : reps;
 
-    Timing sdpa = time_it([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, r);
+    Timing sdpa = time_gpu([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, r);
     headscope::AttentionStats out = headscope::attention_stats_cuda(q[0], k[0], o);
     auto block_mass = out.block_mass;
     out.block_mass = torch::Tensor();
-    Timing pass1 = time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+    Timing pass1 = time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
     const auto o1 = headscope::AttentionStatsOptions(o).with_topk(1);
     headscope::AttentionStats out1 = headscope::attention_stats_cuda(q[0], k[0], o1);
     out1.block_mass = torch::Tensor();
     Timing pass1_top1 =
-        time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o1, out1); }, r);
+        time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o1, out1); }, r);
     out1 = headscope::AttentionStats();
     out.block_mass = block_mass;
-    Timing all = time_it([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+    Timing all = time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
     Timing material;
     if (seq <= max_materialise) {
-      material = time_it(
+      material = time_gpu(
           [&] {
             auto s = torch::matmul(q, k.transpose(-1, -2)) * scale;
             auto mask =

@@ -8,18 +8,16 @@
 // of the heads each full and streaming, half block-sparse at 10%). target_ms is the issue's
 // bound 1.3 x kept x sdpa + 0.1 ms. One JSON object per line on stdout; a table on stderr.
 //   sparse_attention_bench [--heads 32] [--dim 128] [--reps 5] T...
-#include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "bench/gpu_timing.h"
 #include "core/torch_compat.h"
 #include "kernels/sparse_attention_backends.h"
 
@@ -31,34 +29,8 @@ using headscope::SparseKind;
 constexpr int64_t kBlock = 128;
 constexpr int64_t kSink = 128;
 
-struct Timing {
-  double ms = -1;  // median; -1: not run or failed
-  std::string error;
-};
-
-Timing time_it(const std::function<void()>& fn, int reps) {
-  Timing t;
-  try {
-    fn();  // warm-up
-    torch::cuda::synchronize();
-    std::vector<double> ms;
-    for (int r = 0; r < reps; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      fn();
-      torch::cuda::synchronize();
-      ms.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count());
-    }
-    std::sort(ms.begin(), ms.end());
-    t.ms = ms[ms.size() / 2];
-  } catch (const std::exception& e) {  // out of memory, or a CUDA error
-    t.error = std::string(e.what()).substr(0, 80);
-    for (char& ch : t.error) ch = (ch == '"' || ch == '\\' || ch == '\n') ? ' ' : ch;
-  }
-  c10::cuda::CUDACachingAllocator::emptyCache();
-  return t;
-}
+using headscope::bench::time_gpu;
+using headscope::bench::Timing;
 
 // Kept entries of one head over the causal T(T+1)/2, from the config alone (block-sparse heads
 // keep min(topk, a) whole earlier blocks plus their own block causally, whichever blocks win).
@@ -170,11 +142,11 @@ int main(int argc, char** argv) {
     auto k = torch::randn({1, heads, seq, dim}, opts);
     auto v = torch::randn({1, heads, seq, dim}, opts);
     const Timing sdpa =
-        time_it([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, reps);
+        time_gpu([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, reps);
     const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
     for (const auto& config : configs(heads, seq)) {
       const Timing ours =
-          time_it([&] { headscope::sparse_attention_cuda(q, k, v, config.heads, scale); }, reps);
+          time_gpu([&] { headscope::sparse_attention_cuda(q, k, v, config.heads, scale); }, reps);
       const double kept = mean_kept(config.heads, seq);
       const double target = 1.3 * kept * sdpa.ms + 0.1;
       const double tflops = ours.ms > 0 ? kept * flops / ours.ms / 1e9 : 0.0;
