@@ -425,34 +425,20 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
   }
 }
 
-std::string check(cudaError_t status) {
-  return status == cudaSuccess ? std::string() : std::string(cudaGetErrorString(status));
-}
-
-template <typename Kernel>
-std::string launch(Kernel kernel, dim3 grid, int threads, size_t smem, cudaStream_t stream,
-                   const AttentionStatsParams& p) {
-  std::string error =
-      check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  if (!error.empty()) return error;
-  kernel<<<grid, threads, smem, stream>>>(p);
-  return check(cudaGetLastError());
-}
-
 template <typename T, int D, int K>
 std::string launch_typed(const AttentionStatsParams& p, cudaStream_t stream) {
   const int n_tiles = (p.seq + kRows - 1) / kRows;
-  std::string error = launch(stats_kernel<T, D, K>, dim3(n_tiles, p.heads), kThreads,
-                             tile_bytes<T, D>(kRows + 2 * kKeyTile), stream, p);
+  std::string error = mma::launch(stats_kernel<T, D, K>, dim3(n_tiles, p.heads), kThreads,
+                                  tile_bytes<T, D>(kRows + 2 * kKeyTile), stream, p);
   if (!error.empty() || p.block_mass == nullptr) return error;
   const int n_blocks = (p.seq + p.block_size - 1) / p.block_size;
   if (p.block_size == 64) {
-    return launch(block_kernel<T, D, 4>, dim3(n_blocks, p.heads), 128,
-                  tile_bytes<T, D>(64 + 2 * kKeyTile), stream, p);
+    return mma::launch(block_kernel<T, D, 4>, dim3(n_blocks, p.heads), 128,
+                       tile_bytes<T, D>(64 + 2 * kKeyTile), stream, p);
   }
   if (p.block_size == 128) {
-    return launch(block_kernel<T, D, 8>, dim3(n_blocks, p.heads), 256,
-                  tile_bytes<T, D>(128 + 2 * kKeyTile), stream, p);
+    return mma::launch(block_kernel<T, D, 8>, dim3(n_blocks, p.heads), 256,
+                       tile_bytes<T, D>(128 + 2 * kKeyTile), stream, p);
   }
   return "attention_stats_launch: block_size must be 64 or 128";
 }

@@ -20,6 +20,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
 
 namespace headscope::cuda::mma {
 
@@ -199,6 +200,21 @@ __device__ __forceinline__ float quad_max(float x) {
 __device__ __forceinline__ float quad_sum(float x) {
   x += __shfl_xor_sync(0xffffffffu, x, 1);
   return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
+// Host side: launches `kernel` with `smem` bytes of dynamic shared memory (raising the
+// kernel's limit first: above 48 KB it must be asked for). Returns an empty string or the CUDA
+// error.
+template <typename Kernel, typename Params>
+std::string launch(Kernel kernel, dim3 grid, int threads, size_t smem, cudaStream_t stream,
+                   const Params& params) {
+  cudaError_t status =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  if (status == cudaSuccess) {
+    kernel<<<grid, threads, smem, stream>>>(params);
+    status = cudaGetLastError();
+  }
+  return status == cudaSuccess ? std::string() : std::string(cudaGetErrorString(status));
 }
 
 }  // namespace headscope::cuda::mma

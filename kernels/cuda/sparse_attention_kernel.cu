@@ -211,19 +211,11 @@ __global__ void __launch_bounds__(kThreads, 3) sparse_kernel(SparseAttentionPara
   }
 }
 
-std::string check(cudaError_t status) {
-  return status == cudaSuccess ? std::string() : std::string(cudaGetErrorString(status));
-}
-
 template <typename T, int D>
 std::string launch_typed(const SparseAttentionParams& p, cudaStream_t stream) {
-  const size_t smem = kernel_smem<T, D>(p.seq);
-  std::string error = check(cudaFuncSetAttribute(
-      sparse_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  if (!error.empty()) return error;
   const int n_tiles = (p.seq + kRows - 1) / kRows;
-  sparse_kernel<T, D><<<dim3(n_tiles, p.heads, p.batch), kThreads, smem, stream>>>(p);
-  return check(cudaGetLastError());
+  return mma::launch(sparse_kernel<T, D>, dim3(n_tiles, p.heads, p.batch), kThreads,
+                     kernel_smem<T, D>(p.seq), stream, p);
 }
 
 template <typename T>
