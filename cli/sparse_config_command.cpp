@@ -6,39 +6,26 @@
 #include "analyses/sparse/head_evidence.h"
 #include "analyses/sparse/sparse_config_formats.h"
 #include "cli/commands.h"
+#include "cli/sparse_head_args.h"
 #include "core/error.h"
 
 namespace headscope::cli {
 namespace {
 
 struct SparseConfigArgs {
-  std::string input, format, out, score = "auto", kind = "streaming";
+  std::string input, format, out;
   std::optional<double> sparsity;
-  std::optional<int64_t> sink, recent, block_size;
-  int64_t topk_blocks = 4;
-  double coverage = 0.9, tail = 1.0;
+  SparseHeadArgs heads;
+  double coverage = 0.9;
   int64_t max_runs = 0;
   bool quiet = false;
 };
 
-SparseKind parse_kind(const std::string& kind) {
-  if (kind == "streaming") return SparseKind::kStreaming;
-  if (kind == "block_sparse") return SparseKind::kBlockSparse;
-  throw InvalidInput("--kind: unknown '" + kind + "' (expected streaming or block_sparse)");
-}
-
 void run(const SparseConfigArgs& args) {
   const SparseFormat format = parse_sparse_format(args.format);
-  SparseConfigOptions options;
+  SparseConfigOptions options = args.heads.config_options();
   options.sparsity = args.sparsity;
-  options.sink = args.sink;
-  options.window = args.recent;
-  options.block_size = args.block_size;
-  options.with_score(args.score)
-      .with_sparse_kind(parse_kind(args.kind))
-      .with_topk_blocks(args.topk_blocks)
-      .with_coverage(args.coverage)
-      .with_tail(args.tail);
+  options.with_coverage(args.coverage);
   check_sparse_config_options(options);
   if (args.max_runs < 0) throw InvalidInput("--max-runs: expected >= 0");
   const auto evidence = read_head_evidence(args.input, args.max_runs);
@@ -71,17 +58,8 @@ void add_sparse_config_command(CLI::App& app) {
   cmd->add_option("--sparsity", args->sparsity,
                   "Fraction of heads made streaming/sparse (headscope: default 0.5; duo: 0/1 "
                   "gates instead of scores)");
-  cmd->add_option("--sink", args->sink, "Sink tokens of streaming heads (default: the stats')");
-  cmd->add_option("--recent", args->recent,
-                  "Recent window of streaming heads (default: the stats' window)");
-  cmd->add_option("--score", args->score,
-                  "What ranks heads: auto (retrieval if present), retrieval, stats");
-  cmd->add_option("--kind", args->kind, "headscope: sparse heads are streaming or block_sparse");
-  cmd->add_option("--block-size", args->block_size, "block_sparse: block size");
-  cmd->add_option("--topk-blocks", args->topk_blocks, "block_sparse: earlier blocks kept");
+  args->heads.add_options(*cmd);
   cmd->add_option("--coverage", args->coverage, "moa: attention mass each span must hold");
-  cmd->add_option("--tail", args->tail,
-                  "stats ranking: last fraction of each run's queries it averages over");
   cmd->add_option("--max-runs", args->max_runs, "Statistics runs to read (0: all)");
   cmd->add_flag("--quiet", args->quiet, "No summary");
   cmd->callback([args] { run(*args); });

@@ -12,6 +12,7 @@
 #include "analyses/sparse/sparse_eval_output.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/sparse_head_args.h"
 #include "core/analysis_writer.h"
 #include "core/error.h"
 #include "hooks/activation_recorder.h"
@@ -21,10 +22,9 @@ namespace {
 
 struct SparseEvalArgs {
   std::string model, config_dir, scores, sparsities, lengths = "256", task = "niah";
-  std::string device = "cpu", dtype = "auto", score = "auto", kind = "streaming", json, out;
-  std::optional<int64_t> sink, recent, block_size;
-  int64_t topk_blocks = 4, samples = 16, random = 2, batch = 4;
-  double tail = 1.0;
+  std::string device = "cpu", dtype = "auto", json, out;
+  SparseHeadArgs heads;
+  int64_t samples = 16, random = 2, batch = 4;
   uint64_t seed = 1;
   bool quiet = false;
 };
@@ -78,10 +78,11 @@ void run(const SparseEvalArgs& args) {
 
   SparseEvalSources sources;
   sources.model_path = args.model, sources.config_dir = args.config_dir;
-  sources.scores = args.scores, sources.random = args.random, sources.score = args.score;
-  sources.kind = args.kind, sources.tail = args.tail, sources.topk_blocks = args.topk_blocks;
-  sources.sink = args.sink.value_or(-1), sources.recent = args.recent.value_or(-1);
-  sources.block_size = args.block_size.value_or(-1);
+  const SparseHeadArgs& heads = args.heads;
+  sources.scores = args.scores, sources.random = args.random, sources.score = heads.score;
+  sources.kind = heads.kind, sources.tail = heads.tail, sources.topk_blocks = heads.topk_blocks;
+  sources.sink = heads.sink.value_or(-1), sources.recent = heads.recent.value_or(-1);
+  sources.block_size = heads.block_size.value_or(-1);
   sources.device = args.device, sources.dtype = args.dtype;
 
   std::vector<NamedSparseConfig> configs = {
@@ -101,15 +102,7 @@ void run(const SparseEvalArgs& args) {
     add_with_random("config@" + percent(config.sparse_head_fraction()), config);
   }
   if (!args.scores.empty()) {
-    SparseConfigOptions o;
-    o.sink = args.sink, o.window = args.recent, o.block_size = args.block_size;
-    o.with_score(args.score).with_topk_blocks(args.topk_blocks).with_tail(args.tail);
-    if (args.kind == "block_sparse") {
-      o.with_sparse_kind(SparseKind::kBlockSparse);
-    } else if (args.kind != "streaming") {
-      throw InvalidInput("--kind: unknown '" + args.kind +
-                         "' (expected streaming or block_sparse)");
-    }
+    const SparseConfigOptions o = heads.config_options();
     const auto evidence = read_head_evidence(args.scores);
     if (evidence.n_layers != mc.n_layers || evidence.n_heads != mc.n_heads) {
       throw InvalidInput(args.scores + ": scores for " + std::to_string(evidence.n_layers) +
@@ -133,7 +126,7 @@ void run(const SparseEvalArgs& args) {
       {"model", args.model},           {"config", args.config_dir}, {"scores", args.scores},
       {"sparsities", args.sparsities}, {"task", args.task},         {"samples", args.samples},
       {"lengths", options.lengths},    {"seed", args.seed},         {"random", args.random},
-      {"score", args.score},           {"kind", args.kind},         {"tail", args.tail},
+      {"score", heads.score},          {"kind", heads.kind},        {"tail", heads.tail},
       {"device", args.device},         {"dtype", args.dtype},       {"batch", args.batch}};
   auto rows = nlohmann::ordered_json::array();
   for (const auto& r : result.rows) {
@@ -178,14 +171,7 @@ void add_sparse_eval_command(CLI::App& app) {
   cmd->add_option("--lengths", args->lengths, "Context lengths, comma-separated");
   cmd->add_option("--seed", args->seed, "Seed of the samples and random configs");
   cmd->add_option("--batch", args->batch, "Samples per forward pass");
-  cmd->add_option("--sink", args->sink, "Derived streaming heads' sink (default: the stats')");
-  cmd->add_option("--recent", args->recent, "Derived streaming heads' window");
-  cmd->add_option("--score", args->score, "What ranks heads: auto, retrieval, stats");
-  cmd->add_option("--kind", args->kind, "Derived sparse heads: streaming or block_sparse");
-  cmd->add_option("--tail", args->tail,
-                  "stats ranking: last fraction of each run's queries it averages over");
-  cmd->add_option("--block-size", args->block_size, "block_sparse: block size");
-  cmd->add_option("--topk-blocks", args->topk_blocks, "block_sparse: earlier blocks kept");
+  args->heads.add_options(*cmd);
   cmd->add_option("--device", args->device, "cpu or cuda");
   cmd->add_option("--dtype", args->dtype, "Compute dtype: auto, f32, bf16, f16");
   cmd->add_option("--json", args->json, "Also write the parameters and results as JSON");

@@ -1,0 +1,33 @@
+#include "cli/sparse_head_args.h"
+
+#include "core/error.h"
+
+namespace headscope::cli {
+
+void SparseHeadArgs::add_options(CLI::App& cmd) {
+  cmd.add_option("--score", score,
+                 "What ranks heads: auto (retrieval if present), retrieval, stats");
+  cmd.add_option("--kind", kind, "What the sparse heads become: streaming or block_sparse");
+  cmd.add_option("--sink", sink, "Sink tokens of streaming heads (default: the stats')");
+  cmd.add_option("--recent", recent,
+                 "Recent window of streaming heads (default: the stats' window)");
+  cmd.add_option("--block-size", block_size, "block_sparse: block size");
+  cmd.add_option("--topk-blocks", topk_blocks, "block_sparse: earlier blocks kept");
+  cmd.add_option("--tail", tail,
+                 "stats ranking: last fraction of each run's queries it averages over");
+}
+
+SparseConfigOptions SparseHeadArgs::config_options() const {
+  SparseConfigOptions options;
+  options.sink = sink;
+  options.window = recent;
+  options.block_size = block_size;
+  if (kind == "block_sparse") {
+    options.with_sparse_kind(SparseKind::kBlockSparse);
+  } else if (kind != "streaming") {
+    throw InvalidInput("--kind: unknown '" + kind + "' (expected streaming or block_sparse)");
+  }
+  return options.with_score(score).with_topk_blocks(topk_blocks).with_tail(tail);
+}
+
+}  // namespace headscope::cli
