@@ -219,12 +219,10 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
     if (tile >= interior_lo && tile < interior_hi) {
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        float pair_max[kKeyFrags];  // this lane's two keys of each fragment
         float tile_max = -INFINITY;
 #pragma unroll
         for (int n = 0; n < kKeyFrags; ++n) {
-          pair_max[n] = fmaxf(s[n][2 * h], s[n][2 * h + 1]);
-          tile_max = fmaxf(tile_max, pair_max[n]);
+          tile_max = fmaxf(tile_max, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
         }
         RowState& st = state[h];
         st.raise_max(tile_max * scale2);
