@@ -200,17 +200,14 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
   top[1].clear();
 
   mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
-  mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles, k, p.k_token_stride,
-                                                 first_tile * kKeyTile, p.seq);
-  mma::cp_async_commit();
+  mma::load_key_tile_async<T, D, kThreads>(k_tiles, 0, k, p.k_token_stride, first_tile, p.seq);
   for (int tile = first_tile, buf = 0; tile <= last_tile; ++tile, buf ^= 1) {
     mma::cp_async_wait<0>();
     // This tile's keys are in; every warp is done with the other buffer.
     __syncthreads();
     if (tile < last_tile) {
-      mma::load_rows_async<T, D, kKeyTile, kThreads>(
-          k_tiles + (buf ^ 1) * kKeyTile * D, k, p.k_token_stride, (tile + 1) * kKeyTile, p.seq);
-      mma::cp_async_commit();
+      mma::load_key_tile_async<T, D, kThreads>(k_tiles, buf ^ 1, k, p.k_token_stride, tile + 1,
+                                               p.seq);
     }
     Frag s[kKeyFrags];
     mma::score_tile_q_smem<T, D, kRows>(s, q_tile, k_tiles + buf * kKeyTile * D);
@@ -359,9 +356,7 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
 
   const int kt_first = kb_lo * kSubTiles, kt_last = last_row / kKeyTile;
   mma::load_rows_async<T, D, kBlock, kBlockThreads>(q_block, q, p.q_token_stride, first_row, p.seq);
-  mma::load_rows_async<T, D, kKeyTile, kBlockThreads>(k_tiles, k, p.k_token_stride,
-                                                      kt_first * kKeyTile, p.seq);
-  mma::cp_async_commit();
+  mma::load_key_tile_async<T, D, kBlockThreads>(k_tiles, 0, k, p.k_token_stride, kt_first, p.seq);
   float sum = 0.0f;
   int pending_block = -1;  // a key block whose warp partials wait in partial[slot ^ 1]
   int slot = 0;
@@ -375,9 +370,8 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
     }
     pending_block = -1;
     if (kt < kt_last) {
-      mma::load_rows_async<T, D, kKeyTile, kBlockThreads>(
-          k_tiles + (buf ^ 1) * kKeyTile * D, k, p.k_token_stride, (kt + 1) * kKeyTile, p.seq);
-      mma::cp_async_commit();
+      mma::load_key_tile_async<T, D, kBlockThreads>(k_tiles, buf ^ 1, k, p.k_token_stride, kt + 1,
+                                                    p.seq);
     }
     Frag s[kKeyFrags];
     mma::score_tile_q_smem<T, D, kBlock>(s, q_block, k_tiles + buf * kKeyTile * D);

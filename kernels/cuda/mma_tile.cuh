@@ -61,6 +61,16 @@ __device__ __forceinline__ void cp_async_commit() {
   asm volatile("cp.async.commit_group;\n" ::: "memory");
 }
 
+// Starts loading key tile `key_tile` (rows 64·key_tile onwards) into buffer `buf` of
+// consecutive [64, D] tiles, closing the commit group (with any copies issued before it).
+template <typename T, int D, int kThreads>
+__device__ __forceinline__ void load_key_tile_async(T* buffers, int buf, const T* src,
+                                                    int64_t token_stride, int key_tile, int seq) {
+  load_rows_async<T, D, kKeyTile, kThreads>(buffers + buf * kKeyTile * D, src, token_stride,
+                                            key_tile * kKeyTile, seq);
+  cp_async_commit();
+}
+
 // Waits until at most `pending` of this thread's newest commit groups are still in flight.
 template <int pending>
 __device__ __forceinline__ void cp_async_wait() {

@@ -120,9 +120,7 @@ __global__ void __launch_bounds__(kThreads, 3) sparse_kernel(SparseAttentionPara
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // l: this lane's columns only
 
   mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
-  mma::load_rows_async<T, D, kKeyTile, kThreads>(k_tiles, k, p.k_token_stride, tiles[0] * kKeyTile,
-                                                 p.seq);
-  mma::cp_async_commit();
+  mma::load_key_tile_async<T, D, kThreads>(k_tiles, 0, k, p.k_token_stride, tiles[0], p.seq);
   for (int idx = 0; idx < n_listed; ++idx) {
     const int buf = idx & 1;
     const int tile = tiles[idx];
@@ -130,13 +128,10 @@ __global__ void __launch_bounds__(kThreads, 3) sparse_kernel(SparseAttentionPara
     // This tile's K is in; every warp is done with the other K buffer and with V.
     __syncthreads();
     // V of this tile loads while its scores are computed; K of the next one a tile ahead.
-    mma::load_rows_async<T, D, kKeyTile, kThreads>(v_tile, v, p.v_token_stride, tile * kKeyTile,
-                                                   p.seq);
-    mma::cp_async_commit();
+    mma::load_key_tile_async<T, D, kThreads>(v_tile, 0, v, p.v_token_stride, tile, p.seq);
     if (idx + 1 < n_listed) {
-      mma::load_rows_async<T, D, kKeyTile, kThreads>(
-          k_tiles + (buf ^ 1) * kTileElems, k, p.k_token_stride, tiles[idx + 1] * kKeyTile, p.seq);
-      mma::cp_async_commit();
+      mma::load_key_tile_async<T, D, kThreads>(k_tiles, buf ^ 1, k, p.k_token_stride,
+                                               tiles[idx + 1], p.seq);
     }
     Frag s[kKeyFrags];
     mma::score_tile_q_smem<T, D, kRows>(s, q_tile, k_tiles + buf * kTileElems);
