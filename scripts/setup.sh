@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs headscope's dependencies from Debian 12 packages (nothing else is downloaded) and
-# builds everything into build/. Safe to re-run: installed packages and built objects are kept.
+# builds the `headscope` command into build/ (the test command, scripts/test.sh, builds the rest).
+# Safe to re-run: installed packages and built objects are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,19 +16,26 @@ packages=(
   # (the tests read recordings back and run the exported notebook with Debian's Python)
 )
 
+step() { echo "headscope setup: [$1/3] $2 ($(date +%T))"; }
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  echo "headscope setup: installing ${missing[*]}"
+  step 1 "installing ${#missing[@]} Debian packages (about 2 minutes)"
   sudo=""
   [[ $(id -u) -ne 0 ]] && sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  step 1 "Debian packages already installed"
 fi
 
-jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j"$jobs"
-echo "headscope setup: built build/cli/headscope"
+step 2 "configuring build/"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+# Only what `headscope` needs: the test executables and the CUDA kernels are the test command's.
+step 3 "building headscope (about 10 minutes on 2 cores the first time; [ n%] is make's progress)"
+cmake --build build -j"$(nproc)" --target headscope
+echo "headscope setup: built build/cli/headscope ($(date +%T))"
