@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <torch/cuda.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "analyses/ablation/head_selection.h"
+#include "analyses/sample_tokens.h"
 #include "core/analysis_writer.h"
 #include "hooks/head_interventions.h"
 
@@ -94,6 +95,8 @@ void write_ablation(const std::string& path, const ModelSummary& model,
   out.write_i64("mask", {model.n_layers, model.n_heads}, as_i64(mask), {"layer", "head"});
   per_sample(out, "baseline", result.baseline);
   per_sample(out, "ablated", result.ablated);
+  write_task_samples(out, result.samples, {static_cast<int64_t>(result.samples.size())},
+                     {"sample"});
   out.commit();
 }
 
@@ -140,6 +143,8 @@ void write_importance(const std::string& path, const ModelSummary& model,
   if (result.curve.front().score.mean_logit_diff) {
     out.write_f64("curve_logit_diff", {steps}, logit_diff, {"step"});
   }
+  write_task_samples(out, result.samples, {static_cast<int64_t>(result.samples.size())},
+                     {"sample"});
   out.commit();
 }
 

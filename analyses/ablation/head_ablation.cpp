@@ -186,6 +186,7 @@ AblationResult ablate_heads(const std::shared_ptr<const Transformer>& model,
   result.heads = heads;
   result.baseline = score_plain(model, samples, options, bar);
   result.ablated = score_ablated_with(model, heads, samples, options, bar);
+  result.samples = samples;
   return result;
 }
 

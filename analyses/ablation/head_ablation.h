@@ -50,6 +50,7 @@ struct AblationOptions {
 
 struct AblationResult {
   std::vector<HeadRef> heads;
+  std::vector<TaskSample> samples;  // the samples scored, sample i from seed + i
   TaskScore baseline;  // no intervention
   TaskScore ablated;   // every head of `heads` ablated at once
 };

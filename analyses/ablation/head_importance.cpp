@@ -191,6 +191,7 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
     if (metric < floor) break;
     result.mask = mask.clone();
   }
+  result.samples = samples;
   return result;
 }
 

@@ -82,6 +82,7 @@ struct ImportanceResult {
   torch::Tensor mask;
   std::vector<PruningStep> curve;  // curve[0]: nothing pruned; the last may be below threshold
   double unpruned_metric = 0.0;
+  std::vector<TaskSample> samples;  // every step's samples, sample i from seed + i
 };
 
 // InvalidInput for bad options (unknown task, step_fraction outside (0, 1], threshold outside

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analyses/sample_tokens.h"
 #include "core/analysis_writer.h"
 #include "core/error.h"
 #include "core/hdf5_handle.h"
@@ -40,6 +41,7 @@ void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& r
   std::vector<double> depth, rouge;
   std::vector<int32_t> accepted;
   std::vector<std::string> text;
+  std::vector<std::vector<int32_t>> prompts, generated;
   auto per_sample = torch::zeros({samples, layers, heads}, torch::kFloat64);
   for (int64_t i = 0; i < samples; ++i) {
     const RetrievalSample& sample = result.samples[static_cast<size_t>(i)];
@@ -52,6 +54,8 @@ void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& r
     span.push_back(sample.answer_begin);
     span.push_back(sample.answer_end);
     text.push_back(sample.text);
+    prompts.push_back(sample.prompt);
+    generated.push_back(sample.generated);
     per_sample[i].copy_(sample.score);
   }
   for (const auto& [layer, head] : result.retrieval_heads) {
@@ -78,6 +82,8 @@ void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& r
   write_per_sample(out, "steps", DType::kI64, steps);
   out.write_array("answer_span", DType::kI64, {samples, 2}, span.data(), {"sample", "span_edge"});
   out.write_strings("generated_text", text, "sample");
+  write_sample_tokens(out, "prompt", prompts);
+  write_sample_tokens(out, "generated", generated);
   out.write_array("retrieval_heads", DType::kI64,
                   {static_cast<int64_t>(result.retrieval_heads.size()), 2}, heads_found.data(),
                   {"retrieval_head", "head_coordinate"});

@@ -9,6 +9,11 @@
 //   length int64 [S], depth float64 [S], needle int64 [S] (index into needles/),
 //   accepted int32 [S] (1 or 0), rouge float64 [S], steps int64 [S] (decoding steps),
 //   answer_span int64 [S, 2] ([begin, end) in the prompt), generated_text strings [S]
+//   prompt_tokens int32 [P], prompt_offset int64 [S], prompt_length int64 [S]: each sample's
+//     whole prompt as scored (bos included; the model prefills all but its last token, then
+//     decodes from that one), ragged as in analyses/sample_tokens.h
+//   generated_tokens int32 [G], generated_offset int64 [S], generated_length int64 [S]: the
+//     tokens decoded at each step (generated_length equals steps)
 //   retrieval_heads int64 [K, 2]  (layer, head) above the threshold, best first
 //   needles/needle, needles/question, needles/answer: strings [N]
 //   attributes: every parameter (lengths, depths, semantics, threshold, min_rouge,

@@ -128,6 +128,7 @@ SparseEvalResult evaluate_sparse_configs(std::shared_ptr<const Transformer> mode
       result.rows.push_back(row);
     }
   }
+  result.samples = std::move(samples);
   return result;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyses/sparse/sparse_model_config.h"
+#include "analyses/tasks/task_sample.h"
 #include "core/transformer.h"
 
 namespace headscope {
@@ -48,6 +49,8 @@ struct SparseEvalRow {
 
 struct SparseEvalResult {
   std::vector<SparseEvalRow> rows;  // config-major, then length
+  // The samples of each length (options.lengths order); every config reads the same ones.
+  std::vector<std::vector<TaskSample>> samples;
 };
 
 // InvalidInput for an unknown task, bad lengths or counts, or a config whose shape differs

@@ -1,5 +1,6 @@
 #include "analyses/sparse/sparse_eval_output.h"
 
+#include "analyses/sample_tokens.h"
 #include "core/analysis_writer.h"
 #include "core/error.h"
 
@@ -107,6 +108,12 @@ void write_sparse_eval(const std::string& path, const ModelSummary& model,
   out.write_i64("head_window", head_grid, heads.window, head_axes);
   out.write_i64("head_block_size", head_grid, heads.block_size, head_axes);
   out.write_i64("head_topk_blocks", head_grid, heads.topk_blocks, head_axes);
+  std::vector<TaskSample> samples;
+  for (const auto& of_length : result.samples) {
+    HS_ASSERT(static_cast<int64_t>(of_length.size()) == options.samples);
+    samples.insert(samples.end(), of_length.begin(), of_length.end());
+  }
+  write_task_samples(out, samples, {n_lengths, options.samples}, {"length", "sample"});
   write_parameters(out, options, sources);
   out.commit();
 }

@@ -37,6 +37,13 @@ TEST(Ablation, ZeroingALayerBreaksIoiAndNoHeadsChangesNothing) {
   EXPECT_GT(none.baseline.accuracy, 0.8);
   EXPECT_EQ(none.ablated.sample_correct, none.baseline.sample_correct);
   EXPECT_DOUBLE_EQ(none.ablated.answer_loss, none.baseline.answer_loss);
+  // The result keeps the samples it scored: sample i from seed + i.
+  const auto expected = evaluation_samples(model->config(), "ioi", 32, ioi({}).length, 7);
+  ASSERT_EQ(none.samples.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(none.samples[i].tokens, expected[i].tokens) << i;
+    EXPECT_EQ(none.samples[i].answer_begin, expected[i].answer_begin) << i;
+  }
 
   for (int64_t layer = 0; layer < model->config().n_layers; ++layer) {
     const AblationResult r =

@@ -514,6 +514,25 @@ TEST_F(RetrievalOutput, WritesReadsAndExports) {
   EXPECT_EQ(check.status, 0) << check.output;
   EXPECT_EQ(check.output, "float64 (2, 2) (2, 2, 2) (2, 2) steps [0.0, 0.5]  : : : : : : 1\n");
 
+  // Every sample's prompt and generated tokens, ragged: sample 1's read back with plain h5py.
+  const auto joined = [](const std::vector<int32_t>& ids) {
+    std::string text;
+    for (int32_t id : ids) text += (text.empty() ? "" : ",") + std::to_string(id);
+    return text;
+  };
+  const test::ShellResult tokens = test::shell(
+      "/usr/bin/python3 -c \"import h5py; g = h5py.File('" + file +
+      "')['analyses/retrieval_heads']; "
+      "o, n = int(g['prompt_offset'][1]), int(g['prompt_length'][1]); "
+      "print(','.join(map(str, g['prompt_tokens'][o:o + n]))); "
+      "o, n = int(g['generated_offset'][1]), int(g['generated_length'][1]); "
+      "print(','.join(map(str, g['generated_tokens'][o:o + n]))); "
+      "print(g['prompt_tokens'].dtype, g['prompt_tokens'].shape[0] == sum(g['prompt_length']))\"");
+  EXPECT_EQ(tokens.status, 0) << tokens.output;
+  ASSERT_FALSE(result.samples[1].generated.empty());
+  EXPECT_EQ(tokens.output, joined(result.samples[1].prompt) + "\n" +
+                               joined(result.samples[1].generated) + "\nint32 True\n");
+
   if (std::system("/usr/bin/python3 -c 'import xarray, h5netcdf' 2>/dev/null") != 0) return;
   const test::ShellResult labelled = test::shell(
       "/usr/bin/python3 -c \"import xarray as xr; ds = xr.open_dataset('" + file +

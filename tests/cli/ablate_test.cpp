@@ -100,6 +100,21 @@ TEST_F(AblateCli, ZeroingLayerZeroBreaksIoiAndIsWritten) {
   EXPECT_EQ(int_dataset(out, "/analyses/ablation/mask"),
             (std::vector<int64_t>{1, 1, 1, 1, 0, 0, 0, 0}));
   EXPECT_EQ(int_dataset(out, "/analyses/ablation/ablated_correct").size(), 24u);
+  // The 24 samples scored, ragged: lengths add up to the stored tokens; answers inside each.
+  const auto lengths = int_dataset(out, "/analyses/ablation/sample_length");
+  const auto offsets = int_dataset(out, "/analyses/ablation/sample_offset");
+  const auto spans = int_dataset(out, "/analyses/ablation/answer_span");
+  ASSERT_EQ(lengths.size(), 24u);
+  ASSERT_EQ(spans.size(), 48u);
+  int64_t total = 0;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    EXPECT_EQ(offsets[i], total);
+    EXPECT_LT(spans[2 * i], spans[2 * i + 1]);
+    EXPECT_LE(spans[2 * i + 1], lengths[i]);
+    total += lengths[i];
+  }
+  EXPECT_EQ(int_dataset(out, "/analyses/ablation/sample_tokens").size(),
+            static_cast<size_t>(total));
 
   const test::ShellResult text = run("ablate " + model() + " --task ioi --heads 1.2 --n 4 --quiet");
   ASSERT_EQ(text.status, 0) << text.output;
@@ -139,6 +154,8 @@ TEST_F(AblateCli, ImportanceWritesCurveAndFeedsAblate) {
   for (size_t i = 1; i < pruned.size(); ++i) EXPECT_EQ(pruned[i], pruned[i - 1] + 1);
   EXPECT_EQ(double_attribute(out, "/analyses/head_importance", "threshold"), 0.9);
   EXPECT_EQ(int_dataset(out, "/analyses/head_importance/pruned_at").size(), 8u);
+  EXPECT_EQ(int_dataset(out, "/analyses/head_importance/sample_length").size(), 16u);
+  EXPECT_EQ(int_dataset(out, "/analyses/head_importance/answer_span").size(), 32u);
 
   // Importance as the score file of ablate, in the same file.
   const auto least =

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -81,6 +82,43 @@ TEST_F(RetrievalCli, WritesAnalysisAndRetrievalHeadJson) {
             "1 float64 (2, 4) (16, 2, 4) (2, 4) [48, 48, 48, 48, 48, 48, 48, 48, 64, 64, 64, 64, "
             "64, 64, 64, 64] [0.0, 0.0] (16,) set 0.2 [48, 64] (4,)\n");
   EXPECT_FALSE(std::filesystem::exists(out + ".partial-" + std::to_string(::getpid())));
+}
+
+// The stored prompts are the ones scored: greedy generation from a sample's prompt_tokens
+// (headscope generate, another code path: no retrieval, no argmax trace) decodes exactly the
+// stored generated_tokens. On the shipped model, whose answers win by wide logit margins, so
+// the two paths' rounding cannot change an argmax.
+TEST_F(RetrievalCli, StoredPromptsReproduceEachSample) {
+  if (!has_h5py()) GTEST_SKIP() << "Debian's python3-h5py is not installed";
+  const std::string out = path("r.h5");
+  const std::string shipped = std::string(HEADSCOPE_SOURCE_DIR) + "/zoo/models/needle-4x8";
+  auto r = run("retrieval " + shipped + " --out " + out +
+               " --lengths 96,128 --depths 0,0.5,1 --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto dump = test::shell(
+      "/usr/bin/python3 -c \"import h5py; g = h5py.File('" + out +
+      "')['analyses/retrieval_heads']\n"
+      "for i in (0, 7, 15):\n"
+      "  p = g['prompt_tokens'][g['prompt_offset'][i]:][:g['prompt_length'][i]]\n"
+      "  q = g['generated_tokens'][g['generated_offset'][i]:][:g['generated_length'][i]]\n"
+      "  b, e = g['answer_span'][i]\n"
+      "  assert len(p) == g['length'][i] and len(q) == g['steps'][i], i\n"
+      "  print(','.join(map(str, p)), ','.join(map(str, q)), ','.join(map(str, p[b:e])))\"");
+  ASSERT_EQ(dump.status, 0) << dump.output;
+  std::istringstream lines(dump.output);
+  std::string prompt, generated, answer;
+  int samples = 0;
+  while (lines >> prompt >> generated >> answer) {
+    ++samples;
+    const int64_t steps = std::count(generated.begin(), generated.end(), ',') + 1;
+    auto g = run("generate " + shipped + " --tokens " + prompt +
+                 " --json --max-new-tokens " + std::to_string(steps));
+    ASSERT_EQ(g.status, 0) << g.output;
+    EXPECT_THAT(g.output, HasSubstr("\"generated_tokens\":[" + generated + "]")) << prompt;
+    // The answer span holds the needle's answer, as tokens of the prompt.
+    EXPECT_THAT(prompt, HasSubstr(answer));
+  }
+  EXPECT_EQ(samples, 3) << dump.output;
 }
 
 TEST_F(RetrievalCli, AppendsToARecordingOfTheSameModel) {

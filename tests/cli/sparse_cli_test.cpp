@@ -144,6 +144,13 @@ assert (a["task"], a["samples"], a["seed"], a["random"], a["recent"], a["sink"])
 assert a["lengths"].tolist() == [64, 80] and a["sparsities"].tolist() == [1.0]
 assert a["config_dir"].endswith("eval_cfg") and a["scores"].endswith("rec.h5")
 assert (a["device"], a["dtype"], a["score"], a["kind"], a["batch_size"]) == ("cpu", "auto", "auto", "streaming", 4)
+# The samples every config read: 2 per length, each exactly as long as its length.
+tokens, offset, length = g["sample_tokens"], g["sample_offset"][:], g["sample_length"][:]
+assert [dim.label for dim in g["sample_offset"].dims] == ["length", "sample"]
+assert length.tolist() == [[64, 64], [80, 80]] and offset.ravel().tolist() == [0, 64, 128, 208]
+assert tokens.dtype == np.int32 and tokens.shape == (288,)
+span = g["answer_span"][:]
+assert span.shape == (2, 2, 2) and (span[..., 0] < span[..., 1]).all() and (span[..., 1] <= length).all()
 root = h5py.File(sys.argv[1], "r").attrs
 assert (root["n_layers"], root["n_heads"], root["headscope_format"]) == (2, 4, 1)
 print("sparse_eval ok")
