@@ -14,17 +14,22 @@ namespace {
 
 namespace tol = test::tol;
 
-// Logits of two float32 forward passes of `model` on `tokens`, within the bound of
-// tests/support/forward_bounds.h (the unembedding's input read from ln_final).
-::testing::AssertionResult same_logits(const std::shared_ptr<Transformer>& model,
-                                       const torch::Tensor& tokens, const torch::Tensor& a,
-                                       const torch::Tensor& b, const std::string& what) {
+// The unembedding's input of a model on tokens.
+torch::Tensor final_normalized(const std::shared_ptr<Transformer>& model,
+                               const torch::Tensor& tokens) {
   HookedModel hooked(model);
   ActivationCache cache;
   hooked.run_with_cache(tokens, {"ln_final.hook_normalized"}, cache);
+  return cache.at("ln_final.hook_normalized");
+}
+
+// Logits of two float32 forward passes of `model` on `tokens`, within the bound of
+// tests/support/forward_bounds.h.
+::testing::AssertionResult same_logits(const std::shared_ptr<Transformer>& model,
+                                       const torch::Tensor& tokens, const torch::Tensor& a,
+                                       const torch::Tensor& b, const std::string& what) {
   const auto bound = tol::logits_bound(model->config(), tokens.size(1),
-                                       cache.at("ln_final.hook_normalized"),
-                                       model->weights().unembed);
+                                       final_normalized(model, tokens), model->weights().unembed);
   return tol::within(a.cpu(), b.cpu(), bound, what);
 }
 
@@ -53,8 +58,10 @@ TEST_P(FamilyParity, LogitsPatternsHiddenStates) {
       cache);
   const int64_t layers = c.n_layers, seq = ref.at("input_ids").size(1);
   const auto& h = cache.at("ln_final.hook_normalized");
-  EXPECT_TRUE(tol::within(logits, ref.at("logits"),
-                          tol::logits_bound(c, seq, h, model->weights().unembed), "logits"));
+  const auto logits_bound = tol::logits_bound(c, seq, h, model->weights().unembed);
+  EXPECT_TRUE(tol::within(logits, ref.at("logits"), logits_bound, "logits"));
+  // Tight enough to see a 0.1% error in the logits.
+  EXPECT_FALSE(tol::within(logits * 1.001, ref.at("logits"), logits_bound, "logits, 0.1% scale"));
   // Patterns: q and k carry the error of the chain through their block (input_rel); a
   // probability then errs relative to itself (tests/support/attention_bounds.h).
   auto i = torch::arange(seq).unsqueeze(1), j = torch::arange(seq).unsqueeze(0);
@@ -167,13 +174,10 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyParity,
                          ::testing::Values("gpt2", "gpt_neox", "llama", "qwen2", "qwen3",
                                            "mistral"));
 
-// |h| |W_U|ᵀ of a model on tokens: the magnitude of the unembedding's terms.
-torch::Tensor unembedding_terms(const std::shared_ptr<Transformer>& model,
-                                const torch::Tensor& tokens) {
-  HookedModel hooked(model);
-  ActivationCache cache;
-  hooked.run_with_cache(tokens, {"ln_final.hook_normalized"}, cache);
-  return tol::abs_matmul(cache.at("ln_final.hook_normalized"), model->weights().unembed.t());
+// Logits at the previous position: what a position off by one would give, to show a bound can
+// see it.
+torch::Tensor shifted(const torch::Tensor& logits) {
+  return torch::cat({logits.narrow(1, 0, 1), logits.narrow(1, 0, logits.size(1) - 1)}, 1);
 }
 
 // The shards hold the llama weights rounded to bfloat16 (stored as float32): the same values as
@@ -192,15 +196,19 @@ TEST(CheckpointVariants, ShardedMatchesSingleFileOfSameWeights) {
                     ->forward(tokens);
   EXPECT_TRUE(same_logits(model, tokens, sharded, single, "sharded against single file"));
   const ModelConfig& c = model->config();
-  const auto terms = unembedding_terms(model, tokens);
+  const auto terms = tol::abs_matmul(final_normalized(model, tokens), model->weights().unembed.t());
   const double relative = tol::weight_roundings(c) * tol::kBFloat16 +
                           2.0 * tol::forward_gamma(c, tokens.size(1), c.n_layers, true);
   EXPECT_TRUE(tol::within(sharded, ref.at("logits"), relative * terms, "sharded against reference"));
+  EXPECT_FALSE(tol::within(shifted(sharded), ref.at("logits"), relative * terms,
+                           "sharded, position off by one"));
 }
 
 // The reference logits come from the bf16 model itself (transformers on CPU): both sides round
 // every op's output to bf16 (tests/support/forward_bounds.h), so they agree within twice those
 // roundings relative to the unembedding's terms; the float32 model has only the reference's.
+// This first-order count is loose for bf16 (u = 2^-8; the bound reaches half the largest logit
+// here), so it catches gross errors only: a position off by one, not a 5% scale error.
 TEST(CheckpointVariants, Bf16MatchesReferenceWithinBf16Precision) {
   const auto dir = test::fixture("hf-tiny/llama_bf16");
   auto ref = test::load_reference(dir + "/reference.safetensors");
@@ -212,12 +220,14 @@ TEST(CheckpointVariants, Bf16MatchesReferenceWithinBf16Precision) {
   EXPECT_EQ(logits.scalar_type(), torch::kBFloat16);
   auto f32 = Transformer::load(dir, ModelLoadOptions().with_dtype(torch::kFloat32));
   const ModelConfig& c = f32->config();
-  const auto terms = unembedding_terms(f32, tokens);
+  const auto terms = tol::abs_matmul(final_normalized(f32, tokens), f32->weights().unembed.t());
   const double bf16 = tol::bf16_roundings(c) * tol::kBFloat16;
   const double f32_chain = tol::forward_gamma(c, tokens.size(1), c.n_layers, true);
-  EXPECT_TRUE(tol::within(logits, ref.at("logits"), 2.0 * (bf16 + f32_chain) * terms, "bf16"));
+  const auto bound = 2.0 * (bf16 + f32_chain) * terms;
+  EXPECT_TRUE(tol::within(logits, ref.at("logits"), bound, "bf16"));
   EXPECT_TRUE(tol::within(f32->forward(tokens), ref.at("logits"), (bf16 + 2.0 * f32_chain) * terms,
                           "float32"));
+  EXPECT_FALSE(tol::within(shifted(logits), ref.at("logits"), bound, "bf16, position off by one"));
 }
 
 }  // namespace
