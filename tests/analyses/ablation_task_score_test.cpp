@@ -5,6 +5,7 @@
 
 #include "analyses/tasks/task_score.h"
 #include "core/error.h"
+#include "tests/support/tolerance.h"
 
 namespace headscope {
 namespace {
@@ -38,15 +39,25 @@ TEST(AblationTaskScore, AccuracyLossAndLogitDifferenceFromLogits) {
   EXPECT_DOUBLE_EQ(score.accuracy, 0.5);
   EXPECT_DOUBLE_EQ(score.token_accuracy, 0.75);
   ASSERT_TRUE(score.mean_logit_diff.has_value());
-  EXPECT_NEAR(*score.mean_logit_diff, 3.0, 1e-5);
+  // Exact: log-probabilities in float64. In a row the scorer's float32 log-softmax shares one
+  // lse, so the difference of two loses only the roundings of l - max and of (l - max) - log S,
+  // each at most u |lp| (|l - max| <= |lp|).
+  const auto lp = logits.to(torch::kFloat64).log_softmax(-1);
+  const double u = test::tol::kFloat32;
+  EXPECT_TRUE(test::tol::within(
+      *score.mean_logit_diff, 3.0,
+      2.0 * u * (lp[0][1][2].abs() + lp[0][1][1].abs()).item<double>(), "mean logit difference"));
   EXPECT_DOUBLE_EQ(*score.fraction_positive, 1.0);
   EXPECT_EQ(score.sample_correct, (std::vector<uint8_t>{1, 0}));
   EXPECT_TRUE(std::isnan(score.sample_logit_diff[1]));
 
-  const auto lp = logits.log_softmax(-1);
   const double loss0 = -(lp[0][1][2].item<double>() + lp[0][2][3].item<double>()) / 2.0;
   const double loss1 = -(lp[1][1][2].item<double>() + lp[1][2][3].item<double>()) / 2.0;
-  EXPECT_NEAR(score.answer_loss, (loss0 + loss1) / 2.0, 1e-5);
+  // A float32 log-softmax of V = 5 logits errs by gamma_{V+2} (log of a sum of V exponentials)
+  // plus 4 u (max|l| + log V) (the subtractions); then float64 means.
+  const double per_token = test::tol::gamma(7, u) + 4.0 * u * (5.0 + std::log(5.0));
+  EXPECT_TRUE(test::tol::within(score.answer_loss, (loss0 + loss1) / 2.0, per_token,
+                                "answer loss"));
 }
 
 TEST(AblationTaskScore, PadsToTheLongestSampleAndRejectsBadSpans) {

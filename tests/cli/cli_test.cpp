@@ -7,15 +7,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "core/recording_reader.h"
+#include "core/transformer.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/forward_bounds.h"
 #include "tests/support/reference.h"
 #include "tests/support/shell.h"
+#include "tests/support/tolerance.h"
 
 namespace headscope {
 namespace {
@@ -98,7 +103,7 @@ TEST(Cli, TokenizeEncodesAndDecodes) {
 }
 
 // The round trip: patterns recorded for the reference inputs, read back with h5py,
-// equal transformers' attention maps.
+// equal transformers' attention maps to float32 rounding (bound derived in the script).
 TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
   if (!has_h5py()) GTEST_SKIP() << "Debian's python3-h5py is not installed";
   for (const std::string family : {"gpt2", "gpt_neox", "qwen3", "mistral"}) {
@@ -115,13 +120,26 @@ TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
         out << "\n";
       }
     }
+    // q and k go into the file too: the script derives its bound from them.
+    const auto model = Transformer::load(dir);
+    const ModelConfig& c = model->config();
+    const std::string qk = c.learned_positions ? "hook_" : "hook_rot_";
     const auto recording = temp_path(family + ".h5");
     auto r = run("record " + dir + " --tokens-file " + tokens_file + " --out " + recording +
-                 " --force --save-logits");
+                 " --force --save-logits --hooks 'blocks.*.attn." + qk + "q,blocks.*.attn." + qk +
+                 "k'");
     ASSERT_EQ(r.status, 0) << r.output;
+    // The relative error q and k carry at each layer: the float32 chain through its block
+    // (tests/support/forward_bounds.h).
+    std::ostringstream args;
+    args << std::setprecision(17) << " " << c.n_layers << " " << model->attention_scale() << " ";
+    for (int64_t l = 0; l < c.n_layers; ++l) {
+      args << (l ? "," : "") << test::tol::forward_gamma(c, ids.size(1), l + 1, false);
+    }
+    args << " " << c.sliding_window.value_or(0);
     const std::string check = "/usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
                               "/tests/cli/record_roundtrip.py " + recording + " " + dir +
-                              "/reference.safetensors 2";
+                              "/reference.safetensors" + args.str();
     EXPECT_EQ(std::system(check.c_str()), 0) << check;
   }
 }
@@ -194,7 +212,12 @@ TEST(Cli, InterruptedRecordingKeepsCompletedRuns) {
         reader.read_f32_slice(r, "blocks.1.attn.hook_pattern", {3, length - 1, 0}, {1, 1, length});
     double total = 0;
     for (float p : head) total += p;
-    EXPECT_NEAR(total, 1.0, 1e-3);
+    // A float32 softmax row over `length` keys: the exponentials and their sum (gamma_{n+1} of
+    // the total) and the division round, then this float64 sum.
+    EXPECT_TRUE(test::tol::within(total, 1.0,
+                                  test::tol::gamma(length + 3, test::tol::kFloat32) +
+                                      test::tol::gamma(length, test::tol::kFloat64),
+                                  "row sum"));
   }
 }
 

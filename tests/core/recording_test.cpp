@@ -17,6 +17,7 @@
 #include "core/recording_writer.h"
 #include "tests/support/error_message.h"
 #include "tests/support/temp_dir_test.h"
+#include "tests/support/tolerance.h"
 
 namespace headscope {
 namespace {
@@ -149,8 +150,11 @@ TEST_F(RecordingTest, RoundTripsTwoRuns) {
     EXPECT_EQ(reader.read_f32(run, kScores), exact);
     const std::vector<float> rounded = reader.read_f32(run, kPattern);
     ASSERT_EQ(rounded.size(), exact.size());
+    // Stored as float16, rounded to nearest: within u = 2^-11 of the value, or half the
+    // subnormal spacing (2^-25) below float16's normal range.
     for (size_t i = 0; i < exact.size(); ++i) {
-      ASSERT_NEAR(rounded[i], exact[i], 1e-3 * std::abs(exact[i])) << i;
+      ASSERT_LE(std::abs(rounded[i] - exact[i]), test::tol::kFloat16 * std::abs(exact[i]) + 0x1p-25)
+          << i;
     }
   }
 }

@@ -1,5 +1,6 @@
 // Statistics recorded through the model's hooks (chunked, no T x T map) equal the same
-// statistics computed from the full hook_pattern of the same run, for every fixture family.
+// statistics of the exact softmax of the q and k the recorder saw, within float32 rounding
+// (tests/support/attention_bounds.h), for every fixture family.
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include "core/recording_reader.h"
 #include "hooks/activation_recorder.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/attention_bounds.h"
 #include "tests/support/reference.h"
 
 namespace headscope {
@@ -46,9 +48,14 @@ TEST_P(StatsRecording, EqualsStatisticsOfTheFullPattern) {
   EXPECT_EQ(reader.int_attribute(0, "attention_stats", "block_size"), 8);
   EXPECT_FALSE(reader.has(0, "blocks.0.attn.hook_pattern"));
 
+  // The q and k the recorder saw: a run with reading hooks only takes the same (fused) path.
   ActivationCache cache;
   torch::NoGradGuard no_grad;
-  hooked.run_with_cache(ids.unsqueeze(0), {"blocks.*.attn.hook_pattern"}, cache);
+  const bool rotary = !c.learned_positions;
+  hooked.run_with_cache(ids.unsqueeze(0),
+                        {rotary ? "blocks.*.attn.hook_rot_q" : "blocks.*.attn.hook_q",
+                         rotary ? "blocks.*.attn.hook_rot_k" : "blocks.*.attn.hook_k"},
+                        cache);
   auto entropy = read(reader, "attention_stats/entropy");
   auto sink = read(reader, "attention_stats/sink_mass");
   auto local = read(reader, "attention_stats/local_mass");
@@ -56,20 +63,32 @@ TEST_P(StatsRecording, EqualsStatisticsOfTheFullPattern) {
   auto topk_prob = read(reader, "attention_stats/topk_prob");
   auto j = torch::arange(seq).view({1, 1, seq});
   auto i = torch::arange(seq).view({1, seq, 1});
+  auto allowed = (j <= i).squeeze(0);
+  if (c.sliding_window) allowed = allowed.logical_and((j > i - *c.sliding_window).squeeze(0));
   for (int64_t layer = 0; layer < c.n_layers; ++layer) {
-    auto p = cache.at("blocks." + std::to_string(layer) + ".attn.hook_pattern")[0].to(torch::kFloat64);
+    const auto hook = "blocks." + std::to_string(layer) + ".attn.hook_" + (rotary ? "rot_" : "");
+    auto q = cache.at(hook + "q")[0].transpose(0, 1), k = cache.at(hook + "k")[0].transpose(0, 1);
+    // Float32 statistics against the exact softmax of those q and k (float64: its own error is
+    // this bound with u = 2^-53, 2^-29 of it, neglected).
+    auto b = test::tol::attention_bounds(q, k, model->attention_scale(), allowed,
+                                         test::tol::kFloat32);
+    const auto& p = b.probs;
     auto plogp = torch::where(p > 0, p * p.log(), torch::zeros_like(p));
-    EXPECT_LT(test::max_abs_diff(entropy[layer], -plogp.sum(-1)), 1e-4) << layer;
-    EXPECT_LT(test::max_abs_diff(sink[layer], (p * (j < 2)).sum(-1)), 1e-5);
-    EXPECT_LT(test::max_abs_diff(local[layer], (p * (j > i - 5)).sum(-1)), 1e-5);
-    EXPECT_LT(test::max_abs_diff(max_prob[layer], std::get<0>(p.max(-1))), 1e-5);
-    EXPECT_LT(test::max_abs_diff(topk_prob[layer], std::get<0>(p.topk(4, -1))), 1e-5);
+    const auto where = " layer " + std::to_string(layer);
+    EXPECT_TRUE(test::tol::within(entropy[layer], -plogp.sum(-1), b.entropy(), "entropy" + where));
+    EXPECT_TRUE(test::tol::within(sink[layer], (p * (j < 2)).sum(-1), b.mass(j < 2), "sink" + where));
+    EXPECT_TRUE(test::tol::within(local[layer], (p * (j > i - 5)).sum(-1), b.mass(j > i - 5),
+                                  "local" + where));
+    EXPECT_TRUE(
+        test::tol::within(max_prob[layer], std::get<0>(p.max(-1)), b.top(), "max_prob" + where));
+    EXPECT_TRUE(test::tol::within(topk_prob[layer], std::get<0>(p.topk(4, -1)),
+                                  b.top().unsqueeze(-1), "topk_prob" + where));
     char name[64];
     std::snprintf(name, sizeof name, "attention_stats/block_mass/layer_%02lld",
                   static_cast<long long>(layer));
     auto block = read(reader, name);
     auto expected = p.view({c.n_heads, 3, 8, 3, 8}).sum(-1).mean(2);
-    EXPECT_LT(test::max_abs_diff(block, expected), 1e-5);
+    EXPECT_TRUE(test::tol::within(block, expected, b.block_mass(8), "block_mass" + where));
   }
   std::filesystem::remove(path);
 }

@@ -1,6 +1,6 @@
-// The CUDA sparse attention against the CPU reference (the same masks, float32 torch ops) on
-// fresh random inputs with every head kind in one launch, and an all-full config against dense
-// causal attention. The output memory is poisoned with NaN before each launch (through the
+// The CUDA sparse attention against the exact (float64) attention under the same masks on fresh
+// random inputs with every head kind in one launch, and an all-full config against dense causal
+// attention, within bounds derived from the kernel's arithmetic (tests/support/attention_bounds.h). The output memory is poisoned with NaN before each launch (through the
 // caching allocator, see poison_next_output) so unwritten elements show up.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/sparse_attention_backends.h"
+#include "tests/support/attention_bounds.h"
 
 namespace headscope {
 namespace {
@@ -50,17 +51,36 @@ void poison_next_output(const torch::Tensor& q) {
   poison.fill_(std::numeric_limits<double>::quiet_NaN());
 }
 
-double max_err(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64))
-      .abs()
-      .max()
-      .item<double>();
+namespace tol = test::tol;
+
+// The kernel's float32 arithmetic: ex2.approx (relative error at most 2^-22, PTX ISA) bounds
+// every rounding, the tensor cores' truncating float32 accumulation (at most 2u) included.
+constexpr double kGpu = 0x1p-22;
+
+// softmax(scale q kᵀ masked by `keep`) v, keep: bool [B, H, T, T]: the exact value (float64) and
+// the bound on a computation in float32 whose probabilities, and output, are rounded to the
+// input dtype (P is the A operand of P·V): 2 u_in Σ p |v| on top of the float32 bound. `scores`
+// adds the input dtype's rounding of stored scores (the reference path run in bf16/fp16), and
+// the float64 reference's own bound is added.
+struct Attended {
+  torch::Tensor exact, bound;
+};
+
+Attended masked_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                          const torch::Tensor& keep, double scale, bool rounded_scores = false) {
+  const int64_t group = q.size(1) / k.size(1);
+  const double u_in = tol::unit_roundoff(q.scalar_type());
+  auto vv = v.to(torch::kCPU, torch::kFloat64).repeat_interleave(group, 1);
+  // A score stored in the input dtype errs by u_in |s| <= u_in scale |q|·|k|: input_rel u_in / 2.
+  const auto gpu =
+      tol::attention_bounds(q, k, scale, keep, kGpu, rounded_scores ? u_in / 2 : 0.0);
+  const auto f64 = tol::attention_bounds(q, k, scale, keep, tol::kFloat64);
+  const auto rounding = 2.0 * u_in * torch::matmul(f64.probs, vv.abs());
+  return {torch::matmul(f64.probs, vv), gpu.attend(vv) + rounding + f64.attend(vv)};
 }
 
-// Largest error the output dtype allows on outputs of magnitude ~1 (averages of N(0, 1) values):
-// a few units of the output rounding plus the rounding of the probabilities before P·V.
-double tolerance(torch::ScalarType dtype) {
-  return dtype == torch::kBFloat16 ? 3e-2 : 4e-3;
+torch::Tensor causal(int64_t seq) {
+  return torch::ones({seq, seq}, torch::kBool).tril();
 }
 
 class SparseAttentionCuda : public ::testing::TestWithParam<Case> {};
@@ -85,17 +105,23 @@ TEST_P(SparseAttentionCuda, MatchesCpuReference_CUDA) {
   ASSERT_EQ(got.scalar_type(), c.dtype);
   ASSERT_FALSE(got.isnan().any().item<bool>()) << "an output element was not written";
 
-  // The reference on the same device in float32: the block selection runs the same ops there.
-  auto ref = sparse_attention_cpu(q.to(torch::kFloat32), k.to(torch::kFloat32),
-                                  v.to(torch::kFloat32), heads, scale);
+  // The kept entries as the CPU reference selects them, in float32 from the same values.
+  const auto q32 = q.to(torch::kCPU, torch::kFloat32), k32 = k.to(torch::kCPU, torch::kFloat32);
+  auto keep = sparse_attention_mask(q32, k32, heads);
+  const auto ref = masked_reference(q, k, v, keep, scale);
   for (int64_t h = 0; h < n_heads; ++h) {
-    const double err = max_err(got.select(1, h), ref.select(1, h));
-    EXPECT_LE(err, tolerance(c.dtype)) << "head " << h;
+    EXPECT_TRUE(tol::within(got.select(1, h), ref.exact.select(1, h), ref.bound.select(1, h),
+                            "head " + std::to_string(h)));
   }
-  // Rounding errors average out: the mean error stays near the output's rounding.
-  const double mean_err =
-      (got.to(torch::kFloat64) - ref.to(torch::kFloat64)).abs().mean().item<double>();
-  EXPECT_LE(mean_err, tolerance(c.dtype) / 6);
+  // Tight enough to see a streaming head's window one key short.
+  auto short_window = heads;
+  short_window[1] = streaming(4, 47);
+  const auto shorter =
+      masked_reference(q, k, v, sparse_attention_mask(q32, k32, short_window), scale);
+  if (c.seq > 48) {
+    EXPECT_FALSE(tol::within(got.select(1, 1), shorter.exact.select(1, 1), ref.bound.select(1, 1),
+                             "head 1, window - 1"));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -122,14 +148,9 @@ TEST(SparseAttentionCudaFull, EqualsDenseCausalAttention_CUDA) {
   poison_next_output(q);
   auto got = sparse_attention_cuda(q, k, v, std::vector<SparseHeadConfig>(n_heads, full()), scale);
 
-  auto kx = k.to(torch::kFloat64).repeat_interleave(n_heads / kv_heads, 1);
-  auto vx = v.to(torch::kFloat64).repeat_interleave(n_heads / kv_heads, 1);
-  auto scores = torch::matmul(q.to(torch::kFloat64), kx.transpose(2, 3)) * scale;
-  auto later = torch::ones({seq, seq}, torch::kBool).triu(1).to(device);
-  auto dense = torch::matmul(
-      torch::softmax(scores.masked_fill(later, -std::numeric_limits<double>::infinity()), -1), vx);
   EXPECT_FALSE(got.isnan().any().item<bool>());
-  EXPECT_LE(max_err(got, dense), tolerance(torch::kBFloat16));
+  const auto dense = masked_reference(q, k, v, causal(seq).expand({1, n_heads, seq, seq}), scale);
+  EXPECT_TRUE(tol::within(got, dense.exact, dense.bound, "all full against dense"));
 }
 
 // sparse_attention() sends supported CUDA tensors to the kernel (strided views included) and
@@ -153,10 +174,14 @@ TEST(SparseAttentionCudaDispatch, RoutesCudaTensors_CUDA) {
   odd[4] = block_sparse(32, 2);
   EXPECT_FALSE(sparse_attention_cuda_supports(q, k, v, odd));
   auto fallback = sparse_attention(q, k, v, odd, 0.125);
-  auto ref = sparse_attention_cpu(q.to(torch::kFloat32), k.to(torch::kFloat32),
-                                  v.to(torch::kFloat32), odd, 0.125);
+  // The reference path in bf16 on the GPU: scores, probabilities and output stored in bf16.
+  const auto ref = masked_reference(
+      q, k, v,
+      sparse_attention_mask(q.to(torch::kCPU, torch::kFloat32), k.to(torch::kCPU, torch::kFloat32),
+                            odd),
+      0.125, /*rounded_scores=*/true);
   EXPECT_TRUE(fallback.is_cuda());
-  EXPECT_LE(max_err(fallback, ref), tolerance(torch::kBFloat16));
+  EXPECT_TRUE(tol::within(fallback, ref.exact, ref.bound, "fallback"));
   EXPECT_FALSE(sparse_attention_cuda_supports(q.to(torch::kFloat32), k.to(torch::kFloat32),
                                               v.to(torch::kFloat32), heads));
   EXPECT_FALSE(sparse_attention_cuda_supports(q.cpu(), k.cpu(), v.cpu(), heads));

@@ -1,5 +1,5 @@
 // The CPU reference of per-head sparse attention: masks written out by hand on small cases,
-// and the attention itself against a plain float64 masked softmax.
+// and the attention itself against a plain float64 masked softmax, within float32 bounds.
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -7,10 +7,13 @@
 
 #include "core/error.h"
 #include "kernels/sparse_attention.h"
+#include "tests/support/attention_bounds.h"
 #include "tests/support/error_message.h"
 
 namespace headscope {
 namespace {
+
+namespace tol = test::tol;
 
 constexpr auto full = &SparseHeadConfig::full;
 constexpr auto streaming = &SparseHeadConfig::streaming;
@@ -25,23 +28,24 @@ torch::Tensor rows(const std::vector<std::vector<int>>& m) {
   return t;
 }
 
-// softmax(scale q k^T masked by `keep`) v in float64; keep: bool [B, H, T, T].
-torch::Tensor masked_reference(const torch::Tensor& q, const torch::Tensor& k,
-                               const torch::Tensor& v, const torch::Tensor& keep, double scale) {
+// softmax(scale q k^T masked by `keep`) v, keep: bool [B, H, T, T]: the exact value (float64)
+// and the bound on the error of a float32 computation of it plus the float64 reference's own
+// (tests/support/attention_bounds.h).
+struct Attended {
+  torch::Tensor exact, bound;
+};
+
+Attended masked_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                          const torch::Tensor& keep, double scale) {
   const int64_t group = q.size(1) / k.size(1);
-  auto kk = k.to(torch::kFloat64).repeat_interleave(group, 1);
   auto vv = v.to(torch::kFloat64).repeat_interleave(group, 1);
-  auto scores = torch::matmul(q.to(torch::kFloat64), kk.transpose(2, 3)) * scale;
-  scores = scores.masked_fill(keep.logical_not(), -std::numeric_limits<double>::infinity());
-  return torch::matmul(torch::softmax(scores, -1), vv);
+  const auto f32 = tol::attention_bounds(q, k, scale, keep, tol::kFloat32);
+  const auto f64 = tol::attention_bounds(q, k, scale, keep, tol::kFloat64);
+  return {torch::matmul(f64.probs, vv), f32.attend(vv) + f64.attend(vv)};
 }
 
 torch::Tensor causal(int64_t seq) {
   return torch::ones({seq, seq}, torch::kBool).tril();
-}
-
-double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
 }
 
 TEST(SparseAttentionMask, StreamingKeepsSinksAndWindow) {
@@ -114,8 +118,8 @@ TEST(SparseAttention, FullEqualsDenseCausalAttention) {
   auto q = torch::randn({2, 4, 13, 8}), k = torch::randn({2, 2, 13, 8}),
        v = torch::randn({2, 2, 13, 8});
   auto z = sparse_attention(q, k, v, std::vector<SparseHeadConfig>(4, full()), 0.3);
-  auto keep = causal(13).expand({2, 4, 13, 13});
-  EXPECT_LT(max_diff(z, masked_reference(q, k, v, keep, 0.3)), 1e-5);
+  auto ref = masked_reference(q, k, v, causal(13).expand({2, 4, 13, 13}), 0.3);
+  EXPECT_TRUE(tol::within(z, ref.exact, ref.bound, "z"));
   EXPECT_EQ(z.scalar_type(), torch::kFloat32);
   EXPECT_EQ(z.sizes(), q.sizes());
 }
@@ -127,7 +131,8 @@ TEST(SparseAttention, FullyKeptSparseConfigsEqualDense) {
        v = torch::randn({1, 3, 11, 4});
   std::vector<SparseHeadConfig> heads = {streaming(0, 11), block_sparse(3, 4), block_sparse(1, 10)};
   auto z = sparse_attention(q, k, v, heads, 0.5);
-  EXPECT_LT(max_diff(z, masked_reference(q, k, v, causal(11).expand({1, 3, 11, 11}), 0.5)), 1e-5);
+  auto ref = masked_reference(q, k, v, causal(11).expand({1, 3, 11, 11}), 0.5);
+  EXPECT_TRUE(tol::within(z, ref.exact, ref.bound, "z"));
   auto fraction = sparse_kept_fraction(q, k, heads);
   EXPECT_TRUE(fraction.equal(torch::ones({1, 3}, torch::kFloat64))) << fraction;
 }
@@ -145,12 +150,15 @@ TEST(SparseAttention, MixedHeadsMatchTheirMasksWithGqa) {
   auto mask = sparse_attention_mask(q, k, heads);
   EXPECT_TRUE(mask.logical_and(causal(17).logical_not()).any().item<bool>() == false);
   auto z = sparse_attention(q, k, v, heads, 0.35);
-  EXPECT_LT(max_diff(z, masked_reference(q, k, v, mask, 0.35)), 1e-5);
-  // Head 2 (window 1, no sink) attends only to itself: z is v at each position.
-  EXPECT_LT(max_diff(z.select(1, 2), v.select(1, 1)), 1e-6);
-  // Sparse heads really drop entries: the result differs from dense.
+  auto ref = masked_reference(q, k, v, mask, 0.35);
+  EXPECT_TRUE(tol::within(z, ref.exact, ref.bound, "z"));
+  // Head 2 (window 1, no sink) attends only to itself: its one probability is exp(0) / 1 = 1
+  // and the other terms are exact zeros, so z is v exactly.
+  EXPECT_TRUE(torch::equal(z.select(1, 2), v.select(1, 1)));
+  // Sparse heads really drop entries: the dense result lies outside the bound.
   auto dense = masked_reference(q, k, v, causal(17).expand({2, 6, 17, 17}), 0.35);
-  EXPECT_GT(max_diff(z.select(1, 1), dense.select(1, 1)), 1e-3);
+  EXPECT_FALSE(tol::within(z.select(1, 1), dense.exact.select(1, 1), ref.bound.select(1, 1),
+                           "head 1 against dense"));
 }
 
 TEST(SparseAttention, ManyQueryChunksMatchTheMask) {
@@ -165,12 +173,15 @@ TEST(SparseAttention, ManyQueryChunksMatchTheMask) {
   // Rows at the start, across the chunk boundary and at the end.
   const std::vector<std::pair<int64_t, int64_t>> row_ranges = {{0, 40}, {2860, 40}, {seq - 20, 20}};
   for (const auto& [first, count] : row_ranges) {
-    auto expected =
+    auto ref =
         masked_reference(q.narrow(2, first, count), k, v, mask.narrow(2, first, count), 0.5);
-    EXPECT_LT(max_diff(z.narrow(2, first, count), expected), 1e-5) << "rows from " << first;
+    EXPECT_TRUE(tol::within(z.narrow(2, first, count), ref.exact, ref.bound,
+                            "rows from " + std::to_string(first)));
   }
+  // Kept counts are exact integers in float64 and each side divides once by the same exact
+  // denominator: equal in any summation order.
   auto counts = mask.sum({2, 3}).to(torch::kFloat64) / (seq * (seq + 1) / 2.0);
-  EXPECT_LT(max_diff(sparse_kept_fraction(q, k, heads), counts), 1e-12);
+  EXPECT_TRUE(torch::equal(sparse_kept_fraction(q, k, heads), counts));
 }
 
 TEST(SparseAttention, KeptFractionOfStreamingHasItsClosedForm) {
