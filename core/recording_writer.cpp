@@ -255,12 +255,12 @@ void write_checked_attribute(hid_t target, const H5Where& where, const std::stri
 }
 
 RunWriter::RunWriter(std::string path, H5Id runs, H5Id group, int64_t index,
-                     std::shared_ptr<StagedFile> publish_on_commit)
+                     std::shared_ptr<StagedFile> staged)
     : path_(std::move(path)),
       runs_(std::move(runs)),
       group_(std::move(group)),
       index_(index),
-      publish_on_commit_(std::move(publish_on_commit)) {}
+      staged_(std::move(staged)) {}
 
 RunWriter::~RunWriter() {
   if (!group_) return;
@@ -392,9 +392,16 @@ void RunWriter::commit() {
            where, "commit run");
   group_.reset();
   h5_check(H5Fflush(runs_.get(), H5F_SCOPE_LOCAL), where, "flush file");
-  // The file is complete up to this run: from here a crash leaves it, readable, at its name.
-  if (publish_on_commit_ && !publish_on_commit_->published()) publish_on_commit_->publish();
-  publish_on_commit_.reset();
+  // The file is complete up to this run: a new one goes to its name, where a crash from now on
+  // leaves it readable; a replacement stays beside the old file until finish(), and is kept.
+  if (staged_ && !staged_->published()) {
+    if (staged_->kind() == StagedFile::Target::kNew) {
+      staged_->publish();
+    } else {
+      staged_->keep_if_interrupted();
+    }
+  }
+  staged_.reset();
 }
 
 void RunWriter::attach_dimension_scales() {
@@ -481,7 +488,6 @@ RecordingWriter RecordingWriter::open(const std::string& path, const ModelSummar
   // Messages name the file users asked for.
   writer.path_ = path;
   writer.staged_ = std::move(staged);
-  writer.publish_on_commit_ = mode == OutputMode::kNew;
   return writer;
 }
 
@@ -553,8 +559,7 @@ RunWriter RecordingWriter::begin_run() {
                       H5Kind::kGroup, where, "create run group");
   H5Id runs =
       h5_own(H5Gopen2(file_.get(), kRunsGroup, H5P_DEFAULT), H5Kind::kGroup, where, "open group");
-  return RunWriter(path_, std::move(runs), std::move(group), index,
-                   publish_on_commit_ ? staged_ : nullptr);
+  return RunWriter(path_, std::move(runs), std::move(group), index, staged_);
 }
 
 int64_t RecordingWriter::run_count() const {

@@ -63,15 +63,16 @@ class RunWriter {
                   const std::vector<int64_t>& count, DType data_dtype, const void* data);
 
   // Attaches dimension scales to the run's datasets (item 10 of recording_schema.h), renames the
-  // run to /runs/<i> and flushes the file; the first run of an OutputMode::kNew recording then
-  // moves the file to its name. No call may follow. InvalidInput when a block_mass dataset
+  // run to /runs/<i> and flushes the file. The first run of an OutputMode::kNew recording then
+  // moves the file to its name; a kReplace recording's temporary is from then on kept by
+  // Ctrl-C. No call may follow. InvalidInput when a block_mass dataset
   // exists but attention_stats has no integer attribute block_size.
   void commit();
 
  private:
   friend class RecordingWriter;
   RunWriter(std::string path, H5Id runs, H5Id group, int64_t index,
-            std::shared_ptr<StagedFile> publish_on_commit);
+            std::shared_ptr<StagedFile> staged);
 
   H5Where where(const std::string& name) const;
   // The dataset or group at a path relative to the run ("" is the run); InvalidInput if absent.
@@ -82,18 +83,20 @@ class RunWriter {
   H5Id runs_;
   H5Id group_;  // closed once committed
   int64_t index_;
-  std::shared_ptr<StagedFile> publish_on_commit_;  // a kNew file not yet at its name, or null
+  std::shared_ptr<StagedFile> staged_;  // the file when it is not yet at its name, else null
 };
 
 // What RecordingWriter::open does with the file at its path.
 enum class OutputMode {
   // The path must not exist (InvalidInput). The recording is written as PATH.partial-PID
   // (staging_path) and moved to PATH when its first run commits, or at finish(): a command
-  // killed before that leaves nothing at PATH, only the inert temporary.
+  // killed before that leaves nothing at PATH (Ctrl-C deletes the temporary too, a kill
+  // leaves it, inert).
   kNew,
   // The recording is written as PATH.partial-PID and replaces PATH at finish(); until then the
-  // old file stays as it was. IoError, before anything is written, when another process has
-  // PATH open.
+  // old file stays as it was, and a command killed or interrupted after a run completed leaves
+  // the temporary holding every completed run. IoError, before anything is written, when
+  // another process has PATH open.
   kReplace,
   // Runs are added to the recording at PATH (open_append).
   kAppend,
@@ -127,7 +130,6 @@ class RecordingWriter {
 
   std::string path_;
   std::shared_ptr<StagedFile> staged_;  // declared before file_: the file closes first
-  bool publish_on_commit_ = false;
   H5Id file_;
   H5Id runs_;
 };

@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -54,6 +56,63 @@ class ExclusiveLock {
   int fd_ = -1;
 };
 
+// Temporaries an interrupting signal deletes. A fixed table: the handler may only read memory
+// and call async-signal-safe functions (unlink, raise).
+constexpr int kSignalSlots = 16;
+constexpr size_t kSignalPathBytes = 4096;
+struct SignalSlot {
+  std::atomic<bool> armed{false};
+  char path[kSignalPathBytes];
+};
+SignalSlot signal_slots[kSignalSlots];
+std::atomic<bool> slot_taken[kSignalSlots];
+constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+void delete_temporaries_and_reraise(int signal) {
+  for (SignalSlot& slot : signal_slots) {
+    if (slot.armed.load()) ::unlink(slot.path);
+  }
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+// Once per process; a signal the process ignores or handles itself is left alone.
+void install_signal_cleanup() {
+  static const bool installed = [] {
+    for (const int signal : kCleanupSignals) {
+      struct sigaction current {};
+      if (::sigaction(signal, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) continue;
+      struct sigaction cleanup {};
+      cleanup.sa_handler = delete_temporaries_and_reraise;
+      sigemptyset(&cleanup.sa_mask);
+      ::sigaction(signal, &cleanup, nullptr);
+    }
+    return true;
+  }();
+  (void)installed;
+}
+
+// A slot holding path, armed; -1 when the path is too long or every slot is taken (the
+// temporary is then only left behind by a signal, as by a kill).
+int arm_signal_slot(const std::string& path) {
+  if (path.size() >= kSignalPathBytes) return -1;
+  install_signal_cleanup();
+  for (int i = 0; i < kSignalSlots; ++i) {
+    bool expected = false;
+    if (!slot_taken[i].compare_exchange_strong(expected, true)) continue;
+    std::memcpy(signal_slots[i].path, path.c_str(), path.size() + 1);
+    signal_slots[i].armed.store(true);
+    return i;
+  }
+  return -1;
+}
+
+void release_signal_slot(int slot) {
+  if (slot < 0) return;
+  signal_slots[slot].armed.store(false);
+  slot_taken[slot].store(false);
+}
+
 bool exists(const std::string& path) {
   std::error_code error;
   return std::filesystem::symlink_status(path, error).type() !=
@@ -94,8 +153,13 @@ StagedFile::StagedFile(std::string target, Target kind)
   if (kind_ == Target::kNew && exists(target_)) {
     throw InvalidInput(target_ + " exists; it is never overwritten");
   }
+  std::error_code error;
+  if (kind_ == Target::kReplace && std::filesystem::is_directory(target_, error)) {
+    throw IoError("cannot write " + target_ + ": it is a directory");
+  }
   if (kind_ == Target::kReplace) check_not_open_elsewhere(target_);
   std::remove(path_.c_str());
+  signal_slot_ = arm_signal_slot(path_);
 }
 
 StagedFile::StagedFile(StagedFile&& other) noexcept
@@ -103,14 +167,22 @@ StagedFile::StagedFile(StagedFile&& other) noexcept
       path_(std::exchange(other.path_, std::string())),
       kind_(other.kind_),
       published_(other.published_),
-      keep_(other.keep_) {}
+      keep_(other.keep_),
+      signal_slot_(std::exchange(other.signal_slot_, -1)) {}
 
 StagedFile::~StagedFile() {
+  release_signal_slot(signal_slot_);
   if (!path_.empty() && !published_ && !keep_) std::remove(path_.c_str());
+}
+
+void StagedFile::keep_if_interrupted() {
+  release_signal_slot(std::exchange(signal_slot_, -1));
 }
 
 void StagedFile::publish() {
   HS_ASSERT(!published_ && !path_.empty() && "StagedFile published twice");
+  // From the rename on, path_ may name nothing, or (pid reuse aside) nothing of ours.
+  keep_if_interrupted();
   if (kind_ == Target::kNew) {
     if (rename_no_replace(path_, target_) != 0) {
       const int error = errno;

@@ -22,7 +22,9 @@ void check_not_open_elsewhere(const std::string& path);
 std::string staging_path(const std::string& target);
 
 // A file written at path() and moved to its target by publish(). Destroyed unpublished (an
-// exception, a failed check), it deletes the temporary; a killed process leaves it behind.
+// exception, a failed check), it deletes the temporary; so does Ctrl-C (SIGINT, SIGTERM or
+// SIGHUP, where the process has not set its own handler), unless keep_if_interrupted() said the
+// temporary holds something worth keeping. A process killed otherwise leaves it behind.
 class StagedFile {
  public:
   enum class Target {
@@ -40,7 +42,11 @@ class StagedFile {
 
   const std::string& path() const { return path_; }
   const std::string& target() const { return target_; }
+  Target kind() const { return kind_; }
   bool published() const { return published_; }
+
+  // From now on an interrupting signal leaves the temporary (a replacement's completed runs).
+  void keep_if_interrupted();
 
   // Moves path() to target() atomically: readers see the old file or the new one, never a
   // part. kReplace holds the old file's lock across the rename, so a process opening it then
@@ -55,6 +61,7 @@ class StagedFile {
   Target kind_;
   bool published_ = false;
   bool keep_ = false;  // publishing failed: the message told the user where the file is
+  int signal_slot_ = -1;  // where the signal handler finds path_ to delete it, or -1
 };
 
 }  // namespace headscope

@@ -129,7 +129,7 @@ TEST_F(SafeOutput, BadLaterLineOfATokensFileFailsBeforeAnyRun) {
     std::string wanted = expected;
     wanted.replace(wanted.find(":3:"), 3, ":4:");
     for (const std::string& target : {path("new.h5"), existing}) {
-      for (const std::string& mode : {"", " --append", " --force"}) {
+      for (const std::string mode : {"", " --append", " --force"}) {
         auto r = run("record " + llama + " --tokens-file " + file + " --out " + target + mode);
         expect_one_line_error(r, third_line + mode);
         EXPECT_THAT(r.output, HasSubstr(wanted)) << mode;
@@ -302,6 +302,8 @@ TEST_F(SafeOutput, KillBeforeTheFirstRunLeavesNothingThatBlocksTheRerun) {
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the recorder finished before it was killed";
     EXPECT_FALSE(fs::exists(out)) << "signal " << signal;
+    // Ctrl-C deletes the temporary too; a kill cannot.
+    EXPECT_EQ(fs::exists(staged), signal == SIGKILL);
     // The rerun needs no --force, and the leftover temporary does not disturb it.
     auto again = run("record " + llama + " --tokens 1,2,3 --quiet --out " + out);
     EXPECT_EQ(again.status, 0) << again.output;
@@ -311,38 +313,41 @@ TEST_F(SafeOutput, KillBeforeTheFirstRunLeavesNothingThatBlocksTheRerun) {
   }
 }
 
-TEST_F(SafeOutput, KilledForceKeepsTheOldFileAndTheCompletedRunsBesideIt) {
+TEST_F(SafeOutput, InterruptedForceKeepsTheOldFileAndTheCompletedRunsBesideIt) {
   const std::string out = record_llama("old.h5");
   const std::string before = bytes_of(out);
   const std::string tokens = tokens_file("runs.txt", 12, 1500);
-  const pid_t pid = start_record(
-      {llama, "--tokens-file", tokens, "--out", out, "--force", "--allow-long-context", "--quiet"});
-  ASSERT_GT(pid, 0);
-  const std::string staged = staging_name(out, pid);
-  int64_t seen = -1;
-  for (int i = 0; i < 1200 && seen < 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    seen = runs_in(staged);
-  }
-  ASSERT_GE(seen, 1) << "no run completed within 60 s";
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the recorder finished before it was killed";
+  for (const int signal : {SIGKILL, SIGINT}) {
+    const pid_t pid = start_record({llama, "--tokens-file", tokens, "--out", out, "--force",
+                                    "--allow-long-context", "--quiet"});
+    ASSERT_GT(pid, 0);
+    const std::string staged = staging_name(out, pid);
+    int64_t seen = -1;
+    for (int i = 0; i < 1200 && seen < 1; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      seen = runs_in(staged);
+    }
+    ASSERT_GE(seen, 1) << "no run completed within 60 s";
+    kill(pid, signal);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the recorder finished before it was killed";
 
-  EXPECT_EQ(bytes_of(out), before);
-  // The temporary is a readable recording of every completed run.
-  const RecordingReader partial = RecordingReader::open(staged);
-  EXPECT_GE(partial.run_count(), seen);
-  EXPECT_LT(partial.run_count(), 12);
-  EXPECT_EQ(partial.read_tokens(0).size(), 1500u);
-  // Leftovers disturb nothing: --force and --append still work.
+    EXPECT_EQ(bytes_of(out), before) << "signal " << signal;
+    // The temporary is a readable recording of every completed run.
+    const RecordingReader partial = RecordingReader::open(staged);
+    EXPECT_GE(partial.run_count(), seen);
+    EXPECT_LT(partial.run_count(), 12);
+    EXPECT_EQ(partial.read_tokens(0).size(), 1500u);
+  }
+  // Leftovers disturb nothing: --append and --force still work, and leave no temporary.
+  const std::vector<std::string> left = leftovers({"old.h5", "runs.txt"});
+  EXPECT_EQ(left.size(), 2u);
   EXPECT_EQ(run("record " + llama + " --tokens 7,8 --append --quiet --out " + out).status, 0);
   EXPECT_EQ(RecordingReader::open(out).run_count(), 2);
   EXPECT_EQ(run("record " + llama + " --tokens 7,8 --force --quiet --out " + out).status, 0);
   EXPECT_EQ(RecordingReader::open(out).run_count(), 1);
-  EXPECT_EQ(leftovers({"old.h5", "runs.txt", fs::path(staged).filename().string()}),
-            std::vector<std::string>{});
+  EXPECT_EQ(leftovers({"old.h5", "runs.txt"}), left);
 }
 
 }  // namespace

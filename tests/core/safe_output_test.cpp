@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -132,6 +134,35 @@ TEST_F(SafeOutputCore, StagedFilePublishNeverOverwritesANewTargetAndKeepsTheOutp
 
   EXPECT_THAT(error_message<IoError>([&] { StagedFile(path("no/dir/x.h5"), StagedFile::Target::kNew); }),
               HasSubstr("directory " + path("no/dir") + " does not exist"));
+}
+
+// Ctrl-C in the middle: the exit status of a child that makes a StagedFile, writes its
+// temporary, and interrupts itself.
+int interrupted_child(const std::string& target, StagedFile::Target kind, bool keep) {
+  const pid_t child = fork();
+  if (child == 0) {
+    StagedFile staged(target, kind);
+    std::ofstream(staged.path()) << "partial";
+    if (keep) staged.keep_if_interrupted();
+    std::raise(SIGINT);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return status;
+}
+
+TEST_F(SafeOutputCore, CtrlCDeletesATemporaryUnlessItHoldsCompletedWork) {
+  const std::string out = path("x.h5");
+  int status = interrupted_child(out, StagedFile::Target::kNew, false);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << status;
+  EXPECT_EQ(files(), std::vector<std::string>{});
+
+  std::ofstream(out) << "old";
+  status = interrupted_child(out, StagedFile::Target::kReplace, true);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << status;
+  EXPECT_EQ(text_of(out), "old");
+  EXPECT_EQ(files().size(), 2u);
 }
 
 // A child process holding `file` open through HDF5 (its lock) until `release` is written to.
