@@ -122,7 +122,6 @@ void run(const DemoArgs& args) {
   // 2. Record the sequence the model produced, and profile each head on the way.
   std::filesystem::create_directories(args.out);
   const auto recording = std::filesystem::path(args.out) / "recording.h5";
-  std::filesystem::remove(recording);
   HookedModel hooked(model);
   HeadProfile profile;
   {
@@ -132,7 +131,11 @@ void run(const DemoArgs& args) {
                             .with_queries(sample.answer_begin - 1, sample.answer_end - 1)
                             .with_span(value_begin, value_end),
                         profile);
-    auto writer = RecordingWriter::create(recording.string(), summarize(*model));
+    // The demo's folder is its own: an earlier demo's recording is replaced, once the new one
+    // is complete and unless another process has it open.
+    auto writer = RecordingWriter::open(
+        recording.string(), summarize(*model),
+        std::filesystem::exists(recording) ? OutputMode::kReplace : OutputMode::kNew);
     auto run = writer.begin_run();
     run.write_tokens({tokens.begin(), tokens.end()});
     run.write_token_text(token_texts(tokenizer_for(args.model), tokens));
@@ -153,6 +156,7 @@ void run(const DemoArgs& args) {
                            .with_logits(true),
                        run);
     run.commit();
+    writer.finish();
   }
   std::cout << "recorded " << tokens.size()
             << " positions (every attention map, attention statistics, logits) to "

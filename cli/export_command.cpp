@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/same_model.h"
 #include "notebooks_export/export_files.h"
 #include "notebooks_export/recording_export.h"
 
@@ -15,6 +16,8 @@ struct ExportArgs {
 };
 
 void run(const ExportArgs& args) {
+  // A file that mixes runs of two models would export root attributes true for only some.
+  check_runs_match_model(args.recording);
   const ExportResult result = export_recording(args.recording, args.options);
   std::cout << "exported " << result.run_count << " run(s) to " << result.out_dir << ":\n";
   for (const std::string& file : result.files) std::cout << "  " << file << "\n";

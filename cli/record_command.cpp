@@ -5,7 +5,6 @@
 
 #include <fstream>
 #include <iostream>
-#include <optional>
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
@@ -53,19 +52,39 @@ std::shared_ptr<Transformer> random_model(const RecordArgs& args) {
   return Transformer::from_weights(std::move(config), std::move(weights), args.model);
 }
 
-std::vector<std::vector<int64_t>> read_tokens_file(const std::string& path) {
+// One run's tokens and where they came from ("--tokens", "FILE:LINE"), for messages.
+struct RunInput {
+  std::vector<int64_t> tokens;
+  std::string source;
+};
+
+std::vector<RunInput> read_tokens_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw IoError("--tokens-file: cannot open " + path);
-  std::vector<std::vector<int64_t>> runs;
+  std::vector<RunInput> runs;
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    runs.push_back(parse_token_list(line, path + ":" + std::to_string(line_no)));
+    const std::string source = path + ":" + std::to_string(line_no);
+    runs.push_back({parse_token_list(line, source), source});
   }
   if (runs.empty()) throw InvalidInput("--tokens-file: " + path + " holds no token sequences");
   return runs;
+}
+
+// Every id must index the embedding; checked for all runs before any is recorded.
+void check_vocabulary(const std::vector<RunInput>& runs, const ModelConfig& c,
+                      const std::string& model) {
+  for (const RunInput& run : runs) {
+    for (size_t i = 0; i < run.tokens.size(); ++i) {
+      if (run.tokens[i] < c.vocab_size) continue;
+      throw InvalidInput(run.source + ": token " + std::to_string(i) + " is id " +
+                         std::to_string(run.tokens[i]) + ", outside the vocabulary [0, " +
+                         std::to_string(c.vocab_size) + ") of " + model);
+    }
+  }
 }
 
 bool file_exists(const std::string& path) {
@@ -81,39 +100,24 @@ AttentionRecording parse_attention(const std::string& text) {
   throw InvalidInput("--attention: expected full, stats, both or none, got '" + text + "'");
 }
 
-void check_lengths(const std::vector<std::vector<int64_t>>& runs, const ModelConfig& c,
-                   bool allow_long) {
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const auto t = static_cast<int64_t>(runs[i].size());
-    if (t == 0) throw InvalidInput("run " + std::to_string(i) + " has no tokens");
+void check_lengths(const std::vector<RunInput>& runs, const ModelConfig& c, bool allow_long) {
+  for (const RunInput& run : runs) {
+    const auto t = static_cast<int64_t>(run.tokens.size());
+    if (t == 0) throw InvalidInput(run.source + ": no tokens");
     if (t <= c.max_positions) continue;
     if (c.learned_positions) {
-      throw InvalidInput("run " + std::to_string(i) + " has " + std::to_string(t) +
+      throw InvalidInput(run.source + ": " + std::to_string(t) +
                          " tokens; this model has only " + std::to_string(c.max_positions) +
                          " learned positions");
     }
     if (!allow_long) {
-      throw InvalidInput("run " + std::to_string(i) + " has " + std::to_string(t) +
+      throw InvalidInput(run.source + ": " + std::to_string(t) +
                          " tokens, more than the model's max_position_embeddings (" +
                          std::to_string(c.max_positions) +
                          "); add --allow-long-context to run it anyway");
     }
   }
 }
-
-// Deletes a file this command created when no run reached it, so a failed recording leaves
-// nothing behind; once a run is committed the file stays, holding every completed run.
-class CreatedFileGuard {
- public:
-  explicit CreatedFileGuard(std::string path) : path_(std::move(path)) {}
-  ~CreatedFileGuard() {
-    if (!path_.empty()) std::remove(path_.c_str());
-  }
-  void keep() { path_.clear(); }
-
- private:
-  std::string path_;
-};
 
 void run(const RecordArgs& args) {
   if (args.dtype != "f32" && args.dtype != "f16") {
@@ -125,15 +129,17 @@ void run(const RecordArgs& args) {
                                    : load_model(args.model, args.device, args.compute_dtype);
   auto tokenizer = tokenizer_for(args.model);
 
-  std::vector<std::vector<int64_t>> runs;
+  std::vector<RunInput> runs;
   if (!args.tokens_file.empty()) {
     if (!args.prompt.empty() || !args.tokens.empty()) {
       throw InvalidInput("give one of --prompt, --tokens or --tokens-file");
     }
     runs = read_tokens_file(args.tokens_file);
   } else {
-    runs.push_back(prompt_tokens(tokenizer, args.model, args.prompt, args.tokens));
+    runs.push_back({prompt_tokens(tokenizer, args.model, args.prompt, args.tokens),
+                    args.tokens.empty() ? "--prompt" : "--tokens"});
   }
+  check_vocabulary(runs, model->config(), args.model);
   check_lengths(runs, model->config(), args.allow_long);
 
   HookedModel hooked(model);
@@ -148,12 +154,12 @@ void run(const RecordArgs& args) {
   if (exists && !args.append && !args.force) {
     throw InvalidInput("--out: " + args.out + " exists; add --append to add runs or --force");
   }
-  // Every check above ran before the file is touched.
-  const bool appending = exists && args.append;
-  std::optional<RecordingWriter> writer;
-  writer.emplace(appending ? RecordingWriter::open_append(args.out)
-                           : RecordingWriter::create(args.out, summarize(*model)));
-  CreatedFileGuard guard(appending ? "" : args.out);
+  // Every check above ran before the file is touched; opening checks the file itself (the
+  // model of an appended file, another process holding it) before writing anything.
+  const OutputMode mode = !exists      ? OutputMode::kNew
+                          : args.append ? OutputMode::kAppend
+                                        : OutputMode::kReplace;
+  RecordingWriter writer = RecordingWriter::open(args.out, summarize(*model), mode);
   RecordOptions options;
   options.hooks = args.hooks;
   options.attention = attention;
@@ -163,12 +169,12 @@ void run(const RecordArgs& args) {
   const int64_t layers = model->config().n_layers;
   ProgressBar progress("record", static_cast<int64_t>(runs.size()) * layers, args.quiet);
   for (size_t i = 0; i < runs.size(); ++i) {
-    const auto& tokens = runs[i];
+    const auto& tokens = runs[i].tokens;
     options.on_layer_done = [&](int64_t layer) {
       progress.advance(1, "run " + std::to_string(i + 1) + "/" + std::to_string(runs.size()) +
                               " layer " + std::to_string(layer + 1) + "/" + std::to_string(layers));
     };
-    auto run = writer->begin_run();
+    auto run = writer.begin_run();
     run.write_tokens({tokens.begin(), tokens.end()});
     run.write_token_text(token_texts(tokenizer, tokens));
     run.set_attribute("prompt", args.prompt);
@@ -178,9 +184,9 @@ void run(const RecordArgs& args) {
     }
     record_activations(hooked, tokens, options, run);
     run.commit();
-    guard.keep();
   }
-  const int64_t total = writer->run_count();
+  const int64_t total = writer.run_count();
+  writer.finish();
   if (!args.quiet) {
     std::cout << "recorded " << runs.size() << " run(s) to " << args.out << " (" << total
               << " in the file)\n";

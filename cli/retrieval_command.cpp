@@ -2,11 +2,10 @@
 //   [--needles FILE.jsonl] [--haystack FILE] [--semantics steps|set] [--threshold 0.1]
 //   [--export-json PATH] [--device cpu|cuda] [--quiet] ...
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "analyses/retrieval/retrieval_file.h"
 #include "analyses/retrieval/retrieval_heads.h"
@@ -16,6 +15,8 @@
 #include "core/progress_bar.h"
 #include "core/recording_reader.h"
 #include "core/recording_writer.h"
+#include "core/same_model.h"
+#include "core/staged_file.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
@@ -47,38 +48,6 @@ struct RetrievalArgs {
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
-}
-
-// Removes a temporary file unless it was renamed into place.
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)) {}
-  ~TempFile() {
-    if (!path_.empty()) std::remove(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  void rename_to(const std::string& target) {
-    if (std::rename(path_.c_str(), target.c_str()) != 0) {
-      throw IoError("--out: cannot move " + path_ + " to " + target);
-    }
-    path_.clear();
-  }
-
- private:
-  std::string path_;
-};
-
-void check_same_model(const std::string& path, const Transformer& model) {
-  const ModelSummary recorded = RecordingReader::open(path).model();
-  const ModelConfig& c = model.config();
-  if (recorded.n_layers != c.n_layers || recorded.n_heads != c.n_heads ||
-      recorded.n_kv_heads != c.n_kv_heads) {
-    throw InvalidInput(
-        "--append: " + path + " records a model of " + std::to_string(recorded.n_layers) +
-        " layers x " + std::to_string(recorded.n_heads) + " heads (" +
-        std::to_string(recorded.n_kv_heads) + " kv), not " + std::to_string(c.n_layers) + " x " +
-        std::to_string(c.n_heads) + " (" + std::to_string(c.n_kv_heads) + " kv)");
-  }
 }
 
 void print_summary(const RetrievalHeadResult& result, const std::string& out) {
@@ -131,7 +100,15 @@ void run(const RetrievalArgs& args) {
   if (!needles.empty()) options.with_needles(std::move(needles));
   if (!haystack.empty()) options.with_haystack(std::move(haystack), args.haystack);
   if (!args.question_template.empty()) options.with_question_template(args.question_template);
-  if (args.append) check_same_model(args.out, *model);
+  const ModelSummary summary = summarize(*model);
+  // Checked now, not after the detection: the target must take the result when it is ready.
+  std::optional<StagedFile> staged;
+  if (args.append) {
+    check_not_open_elsewhere(args.out);
+    check_recording_model(args.out, summary);
+  } else {
+    staged.emplace(args.out, exists ? StagedFile::Target::kReplace : StagedFile::Target::kNew);
+  }
 
   const int64_t total = static_cast<int64_t>(
       options.lengths.size() * options.depths.size() *
@@ -145,11 +122,10 @@ void run(const RetrievalArgs& args) {
   if (args.append) {
     write_retrieval_heads(args.out, result, args.model);
   } else {
-    // A new file appears complete or not at all.
-    TempFile temp(args.out + ".partial-" + std::to_string(::getpid()));
-    RecordingWriter::create(temp.path(), summarize(*model));
-    write_retrieval_heads(temp.path(), result, args.model);
-    temp.rename_to(args.out);
+    // A new or replacing file appears complete or not at all.
+    RecordingWriter::create(staged->path(), summary);
+    write_retrieval_heads(staged->path(), result, args.model);
+    staged->publish();
   }
   if (!args.export_json.empty()) export_retrieval_json(args.export_json, result);
   if (!args.quiet) print_summary(result, args.out);

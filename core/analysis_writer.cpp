@@ -1,10 +1,8 @@
 #include "core/analysis_writer.h"
 
 #include <hdf5_hl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <numeric>
 #include <optional>
@@ -12,6 +10,8 @@
 #include "core/error.h"
 #include "core/hdf5_attribute.h"
 #include "core/recording_writer.h"
+#include "core/same_model.h"
+#include "core/staged_file.h"
 
 namespace headscope {
 namespace {
@@ -23,23 +23,6 @@ std::string partial_name(const std::string& name) {
 // h5_path_exists takes paths relative to the object it is given.
 std::string relative(const std::string& path) {
   return path.substr(path.find_first_not_of('/'));
-}
-
-int64_t root_int(hid_t file, const char* name, const std::string& path) {
-  const std::optional<int64_t> value = h5_read_int_attribute(file, name, {path, "/"});
-  if (!value) throw InvalidInput(path + " has no root attribute " + name);
-  return *value;
-}
-
-// An existing file must describe a model of the same shape as the one analysed.
-void check_same_model(hid_t file, const std::string& path, const ModelSummary& model) {
-  const int64_t layers = root_int(file, "n_layers", path);
-  const int64_t heads = root_int(file, "n_heads", path);
-  if (layers != model.n_layers || heads != model.n_heads) {
-    throw InvalidInput(path + " holds results of a model with " + std::to_string(layers) +
-                       " layers x " + std::to_string(heads) + " heads; this one has " +
-                       std::to_string(model.n_layers) + " x " + std::to_string(model.n_heads));
-  }
 }
 
 void check_analysis_name(const std::string& name, const H5Where& where) {
@@ -101,20 +84,15 @@ AnalysisWriter AnalysisWriter::open(const std::string& path, const std::string& 
   AnalysisWriter writer(path, name);
   check_analysis_name(name, writer.where(""));
   if (model == nullptr || std::filesystem::exists(path)) {
+    check_not_open_elsewhere(path);
+    if (model != nullptr) check_recording_model(path, *model);
     writer.file_ = open_recording_file(path, H5F_ACC_RDWR);
     check_format_version(writer.file_.get(), path);
-    if (model != nullptr) check_same_model(writer.file_.get(), path, *model);
   } else {
-    check_analysis_target(path, *model);
-    // Unique per process: two analyses creating the same file race only at the rename.
-    writer.temp_path_ = path + ".partial-" + std::to_string(::getpid());
-    try {
-      RecordingWriter::create(writer.temp_path_, *model);
-      writer.file_ = open_recording_file(writer.temp_path_, H5F_ACC_RDWR);
-    } catch (...) {
-      std::remove(writer.temp_path_.c_str());
-      throw;
-    }
+    // Two analyses creating the same file race only at publish(), which never overwrites.
+    writer.staged_ = std::make_unique<StagedFile>(path, StagedFile::Target::kNew);
+    RecordingWriter::create(writer.staged_->path(), *model);
+    writer.file_ = open_recording_file(writer.staged_->path(), H5F_ACC_RDWR);
   }
   // From here the writer's destructor cleans up after a failure.
   writer.create_partial_group();
@@ -146,7 +124,7 @@ AnalysisWriter::~AnalysisWriter() {
 
 void AnalysisWriter::abandon() noexcept {
   group_.reset();
-  if (temp_path_.empty()) {
+  if (!staged_) {
     // Best effort, as for runs: a leftover partial group is invisible and replaced next time.
     const std::string partial = partial_name(name_);
     if (analyses_ && H5Ldelete(analyses_.get(), partial.c_str(), H5P_DEFAULT) < 0) {
@@ -161,7 +139,8 @@ void AnalysisWriter::abandon() noexcept {
   }
   analyses_.reset();
   file_.reset();
-  std::remove(temp_path_.c_str());
+  // Deletes the unpublished new file.
+  staged_.reset();
 }
 
 H5Where AnalysisWriter::where(const std::string& object) const {
@@ -368,27 +347,17 @@ void AnalysisWriter::commit() {
   h5_check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), where, "flush file");
   analyses_.reset();
   file_.reset();
-  if (temp_path_.empty()) return;
-  std::error_code error;
-  std::filesystem::rename(temp_path_, path_, error);
-  if (error) {
-    std::remove(temp_path_.c_str());
-    throw IoError(path_ + ": cannot rename " + temp_path_ + " into place: " + error.message());
-  }
+  if (staged_) staged_->publish();
 }
 
 void check_analysis_target(const std::string& path, const ModelSummary& model) {
   h5_init();
-  if (std::filesystem::exists(path)) {
-    H5Id file = open_recording_file(path, H5F_ACC_RDONLY);
-    check_format_version(file.get(), path);
-    check_same_model(file.get(), path, model);
+  if (!std::filesystem::exists(path)) {
+    check_output_directory(path);
     return;
   }
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent)) {
-    throw IoError("cannot write " + path + ": directory " + parent.string() + " does not exist");
-  }
+  check_not_open_elsewhere(path);
+  check_recording_model(path, model);
 }
 
 }  // namespace headscope

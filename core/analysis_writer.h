@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -20,18 +21,21 @@
 #include "core/dtype.h"
 #include "core/hdf5_handle.h"
 #include "core/recording_schema.h"
+#include "core/staged_file.h"
 
 namespace headscope {
 
 class AnalysisWriter {
  public:
-  // Into an existing recording, whatever its model (retrieval writes next to its runs). IoError
-  // when the file is missing or not HDF5; InvalidInput when it is not a recording, was written
-  // by a newer format, or `name` is not one plain group name.
+  // Into an existing recording, whatever its model (retrieval writes next to its runs; its
+  // command checks the model first). IoError when the file is missing, not HDF5 or open in
+  // another process; InvalidInput when it is not a recording, was written by a newer format,
+  // or `name` is not one plain group name.
   static AnalysisWriter begin(const std::string& path, const std::string& name);
   // Into `path`, created when missing as a recording without runs (root attributes from `model`)
-  // under a temporary name that commit() renames into place. An existing file must be a
-  // recording of a model with model's layers and heads (InvalidInput naming both shapes).
+  // under a temporary name (staging_path) that commit() moves into place. An existing file must
+  // be a recording of the same model (same_model in core/same_model.h; InvalidInput naming both
+  // models) that no other process has open (IoError).
   static AnalysisWriter begin(const std::string& path, const std::string& name,
                               const ModelSummary& model);
 
@@ -105,8 +109,8 @@ class AnalysisWriter {
   // Deletes what an uncommitted writer made; never throws.
   void abandon() noexcept;
 
-  std::string path_;       // the file users asked for; messages name it
-  std::string temp_path_;  // the file being written when path_ did not exist, else ""
+  std::string path_;                    // the file users asked for; messages name it
+  std::unique_ptr<StagedFile> staged_;  // the new file being written when path_ did not exist
   std::string name_;
   H5Id file_;
   H5Id analyses_;
@@ -116,8 +120,8 @@ class AnalysisWriter {
 };
 
 // Checks, before a long analysis, that AnalysisWriter::begin(path, name, model) will succeed:
-// an existing file must be a recording of a model with model's layers and heads (InvalidInput),
-// a new one needs an existing directory (IoError).
+// an existing file must be a recording of the same model (InvalidInput naming both) that no
+// other process has open (IoError); a new one needs an existing directory (IoError).
 void check_analysis_target(const std::string& path, const ModelSummary& model);
 
 }  // namespace headscope

@@ -4,6 +4,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "core/error.h"
 #include "core/float16.h"
 #include "core/hdf5_attribute.h"
+#include "core/same_model.h"
 
 namespace headscope {
 namespace {
@@ -125,6 +127,13 @@ void write_box(hid_t dataset, hid_t type, DType file_dtype, DType data_dtype,
                       file_space.get(), H5P_DEFAULT, source),
              where, "write dataset");
   }
+}
+
+// The strings of the root attributes, checked before any file is made.
+void check_model_text(const std::string& path, const ModelSummary& model) {
+  check_hdf5_text(model.family, {path, "/"}, kAttrModelFamily);
+  check_hdf5_text(model.model_path, {path, "/"}, kAttrModelPath);
+  check_hdf5_text(model.config_json, {path, kConfigJsonPath}, "config text");
 }
 
 }  // namespace
@@ -245,8 +254,13 @@ void write_checked_attribute(hid_t target, const H5Where& where, const std::stri
   h5_write_string_attribute(target, name, value, where);
 }
 
-RunWriter::RunWriter(std::string path, H5Id runs, H5Id group, int64_t index)
-    : path_(std::move(path)), runs_(std::move(runs)), group_(std::move(group)), index_(index) {}
+RunWriter::RunWriter(std::string path, H5Id runs, H5Id group, int64_t index,
+                     std::shared_ptr<StagedFile> staged)
+    : path_(std::move(path)),
+      runs_(std::move(runs)),
+      group_(std::move(group)),
+      index_(index),
+      staged_(std::move(staged)) {}
 
 RunWriter::~RunWriter() {
   if (!group_) return;
@@ -378,6 +392,16 @@ void RunWriter::commit() {
            where, "commit run");
   group_.reset();
   h5_check(H5Fflush(runs_.get(), H5F_SCOPE_LOCAL), where, "flush file");
+  // The file is complete up to this run: a new one goes to its name, where a crash from now on
+  // leaves it readable; a replacement stays beside the old file until finish(), and is kept.
+  if (staged_ && !staged_->published()) {
+    if (staged_->kind() == StagedFile::Target::kNew) {
+      staged_->publish();
+    } else {
+      staged_->keep_if_interrupted();
+    }
+  }
+  staged_.reset();
 }
 
 void RunWriter::attach_dimension_scales() {
@@ -453,16 +477,30 @@ void RunWriter::attach_dimension_scales() {
 RecordingWriter::RecordingWriter(std::string path, H5Id file, H5Id runs)
     : path_(std::move(path)), file_(std::move(file)), runs_(std::move(runs)) {}
 
+RecordingWriter RecordingWriter::open(const std::string& path, const ModelSummary& model,
+                                      OutputMode mode) {
+  if (mode == OutputMode::kAppend) return open_append(path, model);
+  h5_init();
+  check_model_text(path, model);
+  auto staged = std::make_shared<StagedFile>(
+      path, mode == OutputMode::kNew ? StagedFile::Target::kNew : StagedFile::Target::kReplace);
+  RecordingWriter writer = create(staged->path(), model);
+  // Messages name the file users asked for.
+  writer.path_ = path;
+  writer.staged_ = std::move(staged);
+  return writer;
+}
+
 RecordingWriter RecordingWriter::create(const std::string& path, const ModelSummary& model) {
   h5_init();
   const H5Where root{path, "/"};
   const H5Where config{path, kConfigJsonPath};
-  // Checked before the file is replaced, so bad input leaves an existing file alone.
-  check_hdf5_text(model.family, root, kAttrModelFamily);
-  check_hdf5_text(model.model_path, root, kAttrModelPath);
-  check_hdf5_text(model.config_json, config, "config text");
-
-  H5Id file = h5_own(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+  check_model_text(path, model);
+  if (std::filesystem::exists(path)) {
+    throw InvalidInput(path + " exists; RecordingWriter::create never replaces a file");
+  }
+  // EXCL: a file made since the check is not truncated either.
+  H5Id file = h5_own(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
                      H5Kind::kFile, {path, ""}, "create file");
   h5_write_int_attribute(file.get(), kAttrFormat, kFormatVersion, root);
   h5_write_string_attribute(file.get(), kAttrModelFamily, model.family, root);
@@ -489,8 +527,12 @@ RecordingWriter RecordingWriter::create(const std::string& path, const ModelSumm
   return RecordingWriter(path, std::move(file), std::move(runs));
 }
 
-RecordingWriter RecordingWriter::open_append(const std::string& path) {
+RecordingWriter RecordingWriter::open_append(const std::string& path, const ModelSummary& model) {
   h5_init();
+  // Both before opening for writing: a clear message instead of HDF5's lock error, and a
+  // file of another model is refused untouched.
+  check_not_open_elsewhere(path);
+  check_recording_model(path, model);
   H5Id file = open_recording_file(path, H5F_ACC_RDWR);
   check_format_version(file.get(), path);
   const H5Where where{path, kRunsGroup};
@@ -517,11 +559,20 @@ RunWriter RecordingWriter::begin_run() {
                       H5Kind::kGroup, where, "create run group");
   H5Id runs =
       h5_own(H5Gopen2(file_.get(), kRunsGroup, H5P_DEFAULT), H5Kind::kGroup, where, "open group");
-  return RunWriter(path_, std::move(runs), std::move(group), index);
+  return RunWriter(path_, std::move(runs), std::move(group), index, staged_);
 }
 
 int64_t RecordingWriter::run_count() const {
   return static_cast<int64_t>(committed_runs(runs_.get(), {path_, kRunsGroup}).size());
+}
+
+void RecordingWriter::finish() {
+  HS_ASSERT(file_ && "RecordingWriter finished twice");
+  h5_check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), {path_, ""}, "flush file");
+  runs_.reset();
+  file_.reset();
+  if (staged_ && !staged_->published()) staged_->publish();
+  staged_.reset();
 }
 
 }  // namespace headscope

@@ -1,8 +1,10 @@
 // Writes recordings in the format of core/recording_schema.h: one file per model, one group per
-// run, committed atomically so that an interrupted recording keeps every completed run.
+// run, committed atomically so that an interrupted recording keeps every completed run, and a
+// file that already exists is never destroyed (RecordingWriter::open).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "core/dtype.h"
 #include "core/hdf5_handle.h"
 #include "core/recording_schema.h"
+#include "core/staged_file.h"
 
 namespace headscope {
 
@@ -60,13 +63,16 @@ class RunWriter {
                   const std::vector<int64_t>& count, DType data_dtype, const void* data);
 
   // Attaches dimension scales to the run's datasets (item 10 of recording_schema.h), renames the
-  // run to /runs/<i> and flushes the file. No call may follow. InvalidInput when a
-  // block_mass dataset exists but attention_stats has no integer attribute block_size.
+  // run to /runs/<i> and flushes the file. The first run of an OutputMode::kNew recording then
+  // moves the file to its name; a kReplace recording's temporary is from then on kept by
+  // Ctrl-C. No call may follow. InvalidInput when a block_mass dataset
+  // exists but attention_stats has no integer attribute block_size.
   void commit();
 
  private:
   friend class RecordingWriter;
-  RunWriter(std::string path, H5Id runs, H5Id group, int64_t index);
+  RunWriter(std::string path, H5Id runs, H5Id group, int64_t index,
+            std::shared_ptr<StagedFile> staged);
 
   H5Where where(const std::string& name) const;
   // The dataset or group at a path relative to the run ("" is the run); InvalidInput if absent.
@@ -77,23 +83,53 @@ class RunWriter {
   H5Id runs_;
   H5Id group_;  // closed once committed
   int64_t index_;
+  std::shared_ptr<StagedFile> staged_;  // the file when it is not yet at its name, else null
+};
+
+// What RecordingWriter::open does with the file at its path.
+enum class OutputMode {
+  // The path must not exist (InvalidInput). The recording is written as PATH.partial-PID
+  // (staging_path) and moved to PATH when its first run commits, or at finish(): a command
+  // killed before that leaves nothing at PATH (Ctrl-C deletes the temporary too, a kill
+  // leaves it, inert).
+  kNew,
+  // The recording is written as PATH.partial-PID and replaces PATH at finish(); until then the
+  // old file stays as it was, and a command killed or interrupted after a run completed leaves
+  // the temporary holding every completed run. IoError, before anything is written, when
+  // another process has PATH open.
+  kReplace,
+  // Runs are added to the recording at PATH (open_append).
+  kAppend,
 };
 
 class RecordingWriter {
  public:
-  // Creates (or replaces) a recording for the model.
+  // The recording a command writes at `path` for `model`, as `mode` says. Bad input fails
+  // before any file is touched.
+  static RecordingWriter open(const std::string& path, const ModelSummary& model,
+                              OutputMode mode);
+  // A new recording written at `path` itself (visible at once, empty): for files nobody else
+  // knows yet, such as a staging_path. InvalidInput when path exists.
   static RecordingWriter create(const std::string& path, const ModelSummary& model);
-  // Opens an existing recording to add runs; deletes partial runs a crash left behind.
-  static RecordingWriter open_append(const std::string& path);
+  // Opens an existing recording to add runs of `model`, and deletes partial runs a crash left
+  // behind. InvalidInput naming both models when the file was recorded from another one
+  // (same_model in core/same_model.h); IoError when another process has it open.
+  static RecordingWriter open_append(const std::string& path, const ModelSummary& model);
 
   // Starts run <i>, i one past the highest committed run (skipping runs still in progress).
   RunWriter begin_run();
   int64_t run_count() const;
 
+  // Closes the file, after the last run's commit, and moves a staged file to its name: a
+  // kReplace recording replaces the old file only here, complete. Without finish(), an
+  // unpublished staged file is deleted when the writer goes (the old file, if any, stays).
+  void finish();
+
  private:
   RecordingWriter(std::string path, H5Id file, H5Id runs);
 
   std::string path_;
+  std::shared_ptr<StagedFile> staged_;  // declared before file_: the file closes first
   H5Id file_;
   H5Id runs_;
 };

@@ -224,8 +224,8 @@ TEST_F(AnalysisWriterTest, RejectsFilesItCannotWriteAndLeavesThemAlone) {
   const std::vector<std::string> before = contents(other);
   const std::string shape =
       error_message<InvalidInput>([&] { AnalysisWriter::begin(other, "scores", summary(4, 8)); });
-  EXPECT_THAT(shape, HasSubstr(other + " holds results of a model with 2 layers x 3 heads; this "
-                                       "one has 4 x 8"));
+  EXPECT_THAT(shape, HasSubstr(other + " holds a recording of llama, 2 layers x 3 heads"));
+  EXPECT_THAT(shape, HasSubstr("this model is llama, 4 layers x 8 heads"));
   EXPECT_EQ(error_message<InvalidInput>([&] { check_analysis_target(other, summary(4, 8)); }),
             shape);
   EXPECT_EQ(contents(other), before);

@@ -188,7 +188,7 @@ TEST_F(RecordingTest, ReadsOneHeadThroughHyperslab) {
 TEST_F(RecordingTest, AppendsRunToExistingFile) {
   write_two_runs();
   {
-    RecordingWriter writer = RecordingWriter::open_append(path_);
+    RecordingWriter writer = RecordingWriter::open_append(path_, tiny_model());
     EXPECT_EQ(writer.run_count(), 2);
     write_run(writer, 2);
     EXPECT_EQ(writer.run_count(), 3);
@@ -233,7 +233,7 @@ TEST_F(RecordingTest, AppendDeletesRunLeftPartialByACrash) {
   }
   EXPECT_EQ(RecordingReader::open(path_).run_count(), 2);
   {
-    RecordingWriter writer = RecordingWriter::open_append(path_);
+    RecordingWriter writer = RecordingWriter::open_append(path_, tiny_model());
     EXPECT_EQ(raw_run_links(), (std::vector<std::string>{"0", "1"}));
     write_run(writer, 2);
   }
@@ -267,7 +267,7 @@ TEST_F(RecordingTest, KilledRecorderKeepsCommittedRuns) {
     EXPECT_EQ(reader.read_f32(0, kScores), values(kHeads * kContext * kContext, 0));
   }
   {
-    RecordingWriter writer = RecordingWriter::open_append(path_);
+    RecordingWriter writer = RecordingWriter::open_append(path_, tiny_model());
     write_run(writer, 1);
   }
   EXPECT_EQ(raw_run_links(), (std::vector<std::string>{"0", "1"}));
@@ -288,7 +288,7 @@ TEST_F(RecordingTest, RejectsNewerFormatVersion) {
   const std::string expected =
       path_ + " was written by format version 2; this headscope reads version 1";
   EXPECT_EQ(error_message<InvalidInput>([&] { RecordingReader::open(path_); }), expected);
-  EXPECT_EQ(error_message<InvalidInput>([&] { RecordingWriter::open_append(path_); }), expected);
+  EXPECT_EQ(error_message<InvalidInput>([&] { RecordingWriter::open_append(path_, tiny_model()); }), expected);
 }
 
 TEST_F(RecordingTest, NonHdf5FileIsIoError) {
@@ -297,7 +297,7 @@ TEST_F(RecordingTest, NonHdf5FileIsIoError) {
   std::string message = error_message<IoError>([&] { RecordingReader::open(text); });
   EXPECT_EQ(message.find(text), 0u) << message;
   EXPECT_NE(message.find("signature"), std::string::npos) << message;
-  EXPECT_EQ(error_message<IoError>([&] { RecordingWriter::open_append(text); }).find(text), 0u);
+  EXPECT_EQ(error_message<IoError>([&] { RecordingWriter::open_append(text, tiny_model()); }).find(text), 0u);
 
   const std::string missing = (dir_ / "missing.h5").string();
   message = error_message<IoError>([&] { RecordingReader::open(missing); });
