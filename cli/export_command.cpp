@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "notebooks_export/export_files.h"
 #include "notebooks_export/recording_export.h"
@@ -15,6 +16,7 @@ struct ExportArgs {
 };
 
 void run(const ExportArgs& args) {
+  check_output_dir(args.options.out_dir, "--out");
   const ExportResult result = export_recording(args.recording, args.options);
   std::cout << "exported " << result.run_count << " run(s) to " << result.out_dir << ":\n";
   for (const std::string& file : result.files) std::cout << "  " << file << "\n";

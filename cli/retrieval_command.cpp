@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -41,6 +42,7 @@ struct RetrievalArgs {
   std::string compute_dtype = "auto";
   bool append = false;
   bool force = false;
+  bool allow_long = false;
   bool quiet = false;
 };
 
@@ -81,6 +83,28 @@ void check_same_model(const std::string& path, const Transformer& model) {
   }
 }
 
+// Every prompt plus its decoding steps within the model's context, and the longest one's
+// prefill within memory, before the first sample runs.
+void check_lengths(const Transformer& model, const RetrievalOptions& options, bool allow_long) {
+  const ModelConfig& c = model.config();
+  int64_t longest = 0;
+  for (int64_t length : options.lengths) {
+    const int64_t total = length + options.max_new_tokens;
+    check_context(c, total, allow_long,
+                  "--lengths " + std::to_string(length) + " plus --max-new-tokens " +
+                      std::to_string(options.max_new_tokens));
+    longest = std::max(longest, total);
+  }
+  ForwardShape prefill;
+  prefill.tokens = longest;
+  prefill.logit_positions = 1;
+  const auto element_size = static_cast<int64_t>(torch::elementSize(model.dtype()));
+  check_memory_fits(forward_bytes(c, prefill, element_size) +
+                        kv_cache_bytes(c, 1, longest, element_size),
+                    model.device(),
+                    "a retrieval sample of " + std::to_string(longest) + " tokens (--lengths)");
+}
+
 void print_summary(const RetrievalHeadResult& result, const std::string& out) {
   const RetrievalOptions& options = result.options;
   std::cout << "retrieval heads: " << result.accepted << " of " << result.samples.size()
@@ -109,6 +133,8 @@ void run(const RetrievalArgs& args) {
                        " exists; add --append to add the analysis to it or --force to replace it");
   }
   if (args.append && !exists) throw InvalidInput("--append: " + args.out + " does not exist");
+  check_output_file(args.out, "--out");
+  check_output_file(args.export_json, "--export-json");
   const RetrievalSemantics semantics = parse_retrieval_semantics(args.semantics);
   // Input files are read before the model, whose loading is the slow part.
   std::vector<Needle> needles;
@@ -132,6 +158,7 @@ void run(const RetrievalArgs& args) {
   if (!haystack.empty()) options.with_haystack(std::move(haystack), args.haystack);
   if (!args.question_template.empty()) options.with_question_template(args.question_template);
   if (args.append) check_same_model(args.out, *model);
+  check_lengths(*model, options, args.allow_long);
 
   const int64_t total = static_cast<int64_t>(
       options.lengths.size() * options.depths.size() *
@@ -165,26 +192,34 @@ void add_retrieval_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Output HDF5 file (/analyses/retrieval_heads/)")->required();
   cmd->add_option("--lengths", args->lengths,
                   "Prompt lengths in tokens, comma-separated (default: 4 up to the context)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(integer_in(2, kMaxTokens));
   cmd->add_option("--depths", args->depths,
                   "Needle depths in [0, 1], comma-separated (default: 10 from 0 to 1)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(number_in(0.0, 1.0));
   cmd->add_option("--needles", args->needles,
                   "JSONL file, one {\"needle\", \"question\", \"answer\"} per line");
   cmd->add_option("--haystack", args->haystack, "Haystack text file (default: built-in filler)");
   cmd->add_option("--question-template", args->question_template,
                   "Text after the haystack; {question} is replaced by the needle's question");
   cmd->add_option("--semantics", args->semantics,
-                  "steps: count decoding steps (original); set: each answer token once");
-  cmd->add_option("--threshold", args->threshold, "Retrieval heads score above this");
-  cmd->add_option("--max-new-tokens", args->max_new_tokens, "Decoding steps per sample");
+                  "steps: count decoding steps (original); set: each answer token once")
+      ->check(one_of({"steps", "set"}));
+  cmd->add_option("--threshold", args->threshold, "Retrieval heads score above this")
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--max-new-tokens", args->max_new_tokens, "Decoding steps per sample")
+      ->check(integer_in(1, kMaxDecodingSteps));
+  cmd->add_flag("--allow-long-context", args->allow_long,
+                "Prompts longer than max_position_embeddings (rotary models)");
   cmd->add_option("--tokenizer", args->tokenizer,
                   "tokenizer.json or a folder holding one (default: the model's)");
   cmd->add_option("--export-json", args->export_json,
                   "Also write Retrieval_Head's {\"L-H\": [scores]} JSON here");
-  cmd->add_option("--seed", args->seed, "Seed of the built-in filler text");
-  cmd->add_option("--device", args->device, "cpu or cuda");
-  cmd->add_option("--compute-dtype", args->compute_dtype, "auto (checkpoint's), f32, bf16, f16");
+  cmd->add_option("--seed", args->seed, "Seed of the built-in filler text")
+      ->check(integer_in(0, kMaxSeed));
+  add_device_option(*cmd, args->device);
+  add_compute_dtype_option(*cmd, args->compute_dtype);
   cmd->add_flag("--append", args->append, "Add the analysis to an existing recording");
   cmd->add_flag("--force", args->force, "Replace an existing file");
   cmd->add_flag("--quiet", args->quiet, "No progress bar or summary");
