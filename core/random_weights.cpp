@@ -32,8 +32,8 @@ ModelWeights random_model_weights(const ModelConfig& c, uint64_t seed, torch::Sc
   std::snprintf(parameters, sizeof parameters, "%.3g", parameter_count(c));
   check_memory_fits(weight_bytes(c, static_cast<int64_t>(torch::elementSize(dtype))), device,
                     "random weights for " + std::to_string(c.n_layers) + " layers of d_model " +
-                        std::to_string(c.d_model) + " (" + parameters + " parameters in " +
-                        c10::toString(dtype) + ")");
+                        std::to_string(c.d_model) + " (" + parameters + " parameters of " +
+                        std::to_string(torch::elementSize(dtype)) + " bytes)");
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
   const auto options = torch::TensorOptions().dtype(dtype).device(device);
