@@ -83,17 +83,15 @@ void check_same_model(const std::string& path, const Transformer& model) {
   }
 }
 
-// Every prompt plus its decoding steps within the model's context, and the longest one's
-// prefill within memory, before the first sample runs.
+// Every prompt within the model's context (its few decoding steps may pass it on a rotary
+// model; learned positions are checked with them by detect_retrieval_heads), and the longest
+// sample's cache within memory, before the first sample runs.
 void check_lengths(const Transformer& model, const RetrievalOptions& options, bool allow_long) {
   const ModelConfig& c = model.config();
   int64_t longest = 0;
   for (int64_t length : options.lengths) {
-    const int64_t total = length + options.max_new_tokens;
-    check_context(c, total, allow_long,
-                  "--lengths " + std::to_string(length) + " plus --max-new-tokens " +
-                      std::to_string(options.max_new_tokens));
-    longest = std::max(longest, total);
+    check_context(c, length, allow_long, "--lengths " + std::to_string(length));
+    longest = std::max(longest, length + options.max_new_tokens);
   }
   ForwardShape prefill;
   prefill.tokens = longest;

@@ -214,7 +214,7 @@ TEST_F(Limits, ContextAndCountsAreBounded) {
       {"generate " + gpt2() + " --tokens 1,2 --max-new-tokens 200 --allow-long-context",
        "learned positions"},
       {"retrieval " + zoo_model() + " --out " + path("x.h5") + " --lengths 5000",
-       "--lengths 5000 plus --max-new-tokens 50: 5050 tokens"},
+       "--lengths 5000: 5000 tokens, more than the model's max_position_embeddings (1024)"},
   };
   for (const auto& [args, expected] : cases) expect_one_line_error(run(args), args, expected);
   // Past the context with the flag: the length is accepted, and the next check (the missing
