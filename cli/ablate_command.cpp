@@ -12,6 +12,7 @@
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/ablation/head_selection.h"
 #include "analyses/retrieval/retrieval_file.h"
+#include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/analysis_writer.h"
@@ -114,6 +115,7 @@ void print_text(const AblationResult& r, const AblationOptions& o) {
 }
 
 void run(const AblateArgs& args) {
+  check_output_file(args.out, "--out");
   check_task_name(args.task);
   const HeadInterventionKind method = parse_ablation_method(args.method, "--method");
   const auto model = load_model(args.model, args.device, "f32");
@@ -166,25 +168,32 @@ void add_ablate_command(CLI::App& app) {
   cmd->add_option("MODEL", args->model,
                   "Model directory (a zoo model: the tasks use its vocabulary)")
       ->required();
-  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")->required();
+  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")
+      ->required()
+      ->check(one_of(task_names()));
   cmd->add_option("--heads", args->heads, "Heads to ablate, LAYER.HEAD comma-separated (3.1,5.7)");
   cmd->add_option("--from", args->from, "HDF5 file with per-head scores (headscope retrieval)");
   cmd->add_option("--dataset", args->dataset, "Score dataset in --from [layer, head]");
   cmd->add_option("--top", args->top, "Ablate the K highest-scoring heads of --from")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--random", args->random, "Ablate K random heads")->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kMaxCount));
+  cmd->add_option("--random", args->random, "Ablate K random heads")
+      ->check(integer_in(1, kMaxCount));
   cmd->add_option("--exclude-top", args->exclude_top,
                   "--random: never draw the top N heads of --from")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--method", args->method, "zero, mean, uniform or neg-inf (default zero)");
-  cmd->add_option("--seed", args->seed, "First sample's seed (and the default --head-seed)");
+      ->check(integer_in(1, kMaxCount));
+  cmd->add_option("--method", args->method, "zero, mean, uniform or neg-inf (default zero)")
+      ->check(one_of({"zero", "mean", "uniform", "neg-inf"}));
+  cmd->add_option("--seed", args->seed, "First sample's seed (and the default --head-seed)")
+      ->check(integer_in(0, kMaxSeed));
   auto* head_seed = cmd->add_option("--head-seed", args->head_seed,
-                                    "Seed of the --random draw (other heads, same samples)");
-  cmd->add_option("--n", args->n, "Samples")->check(CLI::PositiveNumber);
+                                    "Seed of the --random draw (other heads, same samples)")
+                        ->check(integer_in(0, kMaxSeed));
+  cmd->add_option("--n", args->n, "Samples")->check(integer_in(1, kMaxSamples));
   cmd->add_option("--length", args->length, "Tokens per sample (niah, induction; default 256)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", args->batch, "Samples per forward pass")->check(CLI::PositiveNumber);
-  cmd->add_option("--device", args->device, "cpu, cuda or cuda:N");
+      ->check(integer_in(1, kMaxTokens));
+  cmd->add_option("--batch", args->batch, "Samples per forward pass")
+      ->check(integer_in(1, kMaxBatch));
+  add_device_option(*cmd, args->device);
   cmd->add_option("--out", args->out, "HDF5 file to write /analyses/ablation into");
   cmd->add_flag("--json", args->json, "One JSON object instead of text");
   cmd->add_flag("--quiet", args->quiet, "No progress bar");

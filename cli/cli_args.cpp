@@ -1,12 +1,21 @@
 #include "cli/cli_args.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <sstream>
 
 #include <torch/cuda.h>
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "core/error.h"
+#include "core/memory_estimate.h"
 #include "core/utf8.h"
 
 namespace headscope::cli {
@@ -17,7 +26,106 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+std::string join_choices(const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == values.size() ? " or " : ", ") + values[i];
+  }
+  return out;
+}
+
+// The directory a new entry at `path` lands in: an empty parent is the working directory.
+std::string parent_of(const std::string& path) {
+  const std::string parent = std::filesystem::path(path).parent_path().string();
+  return parent.empty() ? "." : parent;
+}
+
+void check_writable_dir(const std::string& dir, const std::string& option,
+                        const std::string& path) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    throw IoError(option + ": " + path + ": directory " + dir + " does not exist");
+  }
+  if (!S_ISDIR(st.st_mode)) throw IoError(option + ": " + path + ": " + dir + " is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw IoError(option + ": " + path + ": directory " + dir + " is not writable");
+  }
+}
+
 }  // namespace
+
+CLI::Validator integer_in(int64_t min, int64_t max) {
+  const std::string expected =
+      "expected an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  return CLI::Validator(
+      [min, max, expected](std::string& input) -> std::string {
+        size_t used = 0;
+        long long value = 0;
+        try {
+          value = std::stoll(input, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (input.empty() || used != input.size() || value < min || value > max) {
+          return expected + ", got '" + input + "'";
+        }
+        return {};
+      },
+      "INT in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+}
+
+CLI::Validator number_in(double min, double max) {
+  std::ostringstream range;
+  range << "[" << min << ", " << max << "]";
+  const std::string expected = "expected a number in " + range.str();
+  return CLI::Validator(
+      [min, max, expected](std::string& input) -> std::string {
+        size_t used = 0;
+        double value = 0.0;
+        try {
+          value = std::stod(input, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (input.empty() || used != input.size() || !std::isfinite(value) || value < min ||
+            value > max) {
+          return expected + ", got '" + input + "'";
+        }
+        return {};
+      },
+      "NUMBER in " + range.str());
+}
+
+CLI::Validator one_of(std::vector<std::string> values) {
+  const std::string expected = "expected " + join_choices(values);
+  std::string description;
+  for (const auto& v : values) description += (description.empty() ? "" : "|") + v;
+  return CLI::Validator(
+      [values, expected](std::string& input) -> std::string {
+        if (std::find(values.begin(), values.end(), input) != values.end()) return {};
+        return expected + ", got '" + input + "'";
+      },
+      description);
+}
+
+CLI::Option* add_device_option(CLI::App& cmd, std::string& device) {
+  return cmd.add_option("--device", device, "cpu, cuda or cuda:N")
+      ->check(CLI::Validator(
+          [](std::string& input) -> std::string {
+            const bool indexed = input.rfind("cuda:", 0) == 0 && input.size() > 5 &&
+                                 input.find_first_not_of("0123456789", 5) == std::string::npos;
+            if (input == "cpu" || input == "cuda" || indexed) return {};
+            return "expected cpu, cuda or cuda:N, got '" + input + "'";
+          },
+          "cpu|cuda|cuda:N"));
+}
+
+CLI::Option* add_compute_dtype_option(CLI::App& cmd, std::string& dtype, const std::string& name) {
+  return cmd
+      .add_option(name, dtype,
+                  "Compute dtype: auto (the checkpoint's), f32, bf16, f16 (f16 on cuda only)")
+      ->check(one_of({"auto", "f32", "bf16", "f16", "float32", "bfloat16", "float16"}));
+}
 
 std::vector<int64_t> parse_token_list(const std::string& text, const std::string& argument) {
   std::vector<int64_t> ids;
@@ -39,6 +147,10 @@ std::vector<int64_t> parse_token_list(const std::string& text, const std::string
                          "' is not a token id (expected non-negative integers separated by "
                          "commas, e.g. 1,2,3)");
     }
+    if (value > std::numeric_limits<int32_t>::max()) {
+      throw InvalidInput(argument + ": " + item + " is larger than any token id (at most " +
+                         std::to_string(std::numeric_limits<int32_t>::max()) + ")");
+    }
     ids.push_back(value);
     start = end + 1;
   }
@@ -56,20 +168,73 @@ torch::Device parse_device(const std::string& text) {
   throw InvalidInput("--device: expected cpu or cuda, got '" + text + "'");
 }
 
-std::optional<torch::ScalarType> parse_compute_dtype(const std::string& text) {
+std::optional<torch::ScalarType> parse_compute_dtype(const std::string& text, torch::Device device,
+                                                     const std::string& option) {
   if (text == "auto") return std::nullopt;
   if (text == "f32" || text == "float32") return torch::kFloat32;
   if (text == "bf16" || text == "bfloat16") return torch::kBFloat16;
-  if (text == "f16" || text == "float16") return torch::kFloat16;
-  throw InvalidInput("--compute-dtype: expected auto, f32, bf16 or f16, got '" + text + "'");
+  if (text == "f16" || text == "float16") {
+    if (device.is_cpu()) {
+      throw InvalidInput(option + " " + text +
+                         ": LibTorch has no float16 matrix product on the CPU; use f32 or bf16 "
+                         "there, or f16 with --device cuda");
+    }
+    return torch::kFloat16;
+  }
+  throw InvalidInput(option + ": expected auto, f32, bf16 or f16, got '" + text + "'");
 }
 
 std::shared_ptr<Transformer> load_model(const std::string& dir, const std::string& device,
-                                        const std::string& dtype) {
+                                        const std::string& dtype, const std::string& dtype_option) {
   ModelLoadOptions options;
   options.device = parse_device(device);
-  options.dtype = parse_compute_dtype(dtype);
+  options.dtype = parse_compute_dtype(dtype, options.device, dtype_option);
   return Transformer::load(dir, options);
+}
+
+void check_output_file(const std::string& path, const std::string& option) {
+  if (path.empty()) return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw IoError(option + ": " + path + " is a directory; give a file name");
+  }
+  check_writable_dir(parent_of(path), option, path);
+}
+
+void check_output_dir(const std::string& path, const std::string& option) {
+  if (path.empty()) return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw IoError(option + ": " + path + " exists and is not a directory");
+    check_writable_dir(path, option, path);
+    return;
+  }
+  // Missing directories are created with their parents: the nearest existing one must be
+  // writable.
+  std::filesystem::path ancestor = std::filesystem::path(path).parent_path();
+  while (!ancestor.empty() && ::stat(ancestor.c_str(), &st) != 0) ancestor = ancestor.parent_path();
+  check_writable_dir(ancestor.empty() ? "." : ancestor.string(), option, path);
+}
+
+void check_context(const ModelConfig& c, int64_t tokens, bool allow_long, const std::string& what) {
+  if (tokens <= c.max_positions) return;
+  const std::string count = what + ": " + std::to_string(tokens) + " tokens";
+  if (c.learned_positions) {
+    throw InvalidInput(count + ", more than the model's " + std::to_string(c.max_positions) +
+                       " learned positions");
+  }
+  if (!allow_long) {
+    throw InvalidInput(count + ", more than the model's max_position_embeddings (" +
+                       std::to_string(c.max_positions) +
+                       "); add --allow-long-context to run them anyway");
+  }
+}
+
+void check_forward_fits(const Transformer& model, const ForwardShape& shape,
+                        const std::string& what, const std::string& hint) {
+  const auto element_size = static_cast<int64_t>(torch::elementSize(model.dtype()));
+  check_memory_fits(forward_bytes(model.config(), shape, element_size), model.device(), what,
+                    hint);
 }
 
 std::optional<Tokenizer> tokenizer_for(const std::string& model_dir) {

@@ -77,6 +77,7 @@ void draw(const torch::Tensor& values, const std::string& title, const std::stri
 #endif
 
 void run(const DemoArgs& args) {
+  check_output_dir(args.out, "--out");
   std::shared_ptr<const Transformer> model = load_model(args.model, "cpu", "f32");
   const ModelConfig& c = model->config();
   const Vocabulary& vocab = Vocabulary::builtin();
@@ -244,9 +245,11 @@ void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Needle-in-a-haystack walk-through on the shipped model");
   cmd->add_option("MODEL", args->model, "Zoo model directory (default: zoo/models/needle-4x8)");
   cmd->add_option("--out", args->out, "Output directory (recording.h5, PNG grids)");
-  cmd->add_option("--length", args->length, "Prompt tokens")->check(CLI::Range(64, 1 << 20));
-  cmd->add_option("--depth", args->depth, "Needle depth in [0, 1]")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--seed", args->seed, "Seed of the needle example");
+  cmd->add_option("--length", args->length, "Prompt tokens (within the model's context)")
+      ->check(integer_in(64, kMaxTokens));
+  cmd->add_option("--depth", args->depth, "Needle depth in [0, 1]")->check(number_in(0.0, 1.0));
+  cmd->add_option("--seed", args->seed, "Seed of the needle example")
+      ->check(integer_in(0, kMaxSeed));
   cmd->callback([args] { run(*args); });
 }
 

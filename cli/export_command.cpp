@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/same_model.h"
 #include "notebooks_export/export_files.h"
@@ -16,6 +17,7 @@ struct ExportArgs {
 };
 
 void run(const ExportArgs& args) {
+  check_output_dir(args.options.out_dir, "--out");
   // A file that mixes runs of two models would export root attributes true for only some.
   check_runs_match_model(args.recording);
   const ExportResult result = export_recording(args.recording, args.options);

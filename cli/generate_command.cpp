@@ -7,6 +7,8 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/generate.h"
+#include "core/memory_estimate.h"
+#include "core/progress_bar.h"
 
 namespace headscope::cli {
 namespace {
@@ -19,6 +21,8 @@ struct GenerateArgs {
   bool stop_at_eos = false;
   std::string device = "cpu";
   std::string dtype = "auto";
+  bool allow_long = false;
+  bool quiet = false;
   bool json = false;
 };
 
@@ -26,8 +30,23 @@ void run(const GenerateArgs& args) {
   auto model = load_model(args.model, args.device, args.dtype);
   auto tokenizer = tokenizer_for(args.model);
   auto prompt = prompt_tokens(tokenizer, args.model, args.prompt, args.tokens);
+  const auto total = static_cast<int64_t>(prompt.size()) + args.max_new_tokens;
+  check_context(model->config(), total, args.allow_long,
+                "the prompt plus --max-new-tokens " + std::to_string(args.max_new_tokens));
+  ForwardShape prefill;
+  prefill.tokens = static_cast<int64_t>(prompt.size());
+  prefill.logit_positions = 1;
+  const auto element_size = static_cast<int64_t>(torch::elementSize(model->dtype()));
+  check_memory_fits(forward_bytes(model->config(), prefill, element_size) +
+                        kv_cache_bytes(model->config(), 1, total, element_size),
+                    model->device(),
+                    "generating " + std::to_string(args.max_new_tokens) + " tokens after a " +
+                        std::to_string(prompt.size()) + "-token prompt (KV cache of " +
+                        std::to_string(total) + " positions)");
   GenerateOptions options;
   options.max_new_tokens = args.max_new_tokens;
+  ProgressBar progress("generate", args.max_new_tokens, args.quiet);
+  options.on_token = [&progress](int64_t) { progress.advance(); };
   if (args.stop_at_eos) {
     if (!model->config().eos_token_id) {
       throw InvalidInput("--stop-at-eos: config.json of " + args.model + " has no eos_token_id");
@@ -61,11 +80,15 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
   cmd->add_option("--prompt", args->prompt, "Prompt text (needs the model's tokenizer)");
   cmd->add_option("--tokens", args->tokens, "Prompt as comma-separated token ids");
-  cmd->add_option("--max-new-tokens", args->max_new_tokens, "Tokens to generate")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-new-tokens", args->max_new_tokens,
+                  "Tokens to generate (the prompt plus these must fit the model's context)")
+      ->check(integer_in(0, kMaxTokens));
   cmd->add_flag("--stop-at-eos", args->stop_at_eos, "Stop at the config's eos_token_id");
-  cmd->add_option("--device", args->device, "cpu or cuda");
-  cmd->add_option("--compute-dtype", args->dtype, "auto (checkpoint's), f32, bf16, f16");
+  cmd->add_flag("--allow-long-context", args->allow_long,
+                "Generate past max_position_embeddings (rotary models)");
+  add_device_option(*cmd, args->device);
+  add_compute_dtype_option(*cmd, args->dtype);
+  cmd->add_flag("--quiet", args->quiet, "No progress bar");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run(*args); });
 }

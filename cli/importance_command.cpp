@@ -10,6 +10,7 @@
 
 #include "analyses/ablation/ablation_output.h"
 #include "analyses/ablation/evaluation_samples.h"
+#include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/analysis_writer.h"
@@ -66,6 +67,7 @@ void print_text(const ImportanceResult& r, const ImportanceOptions& o) {
 }
 
 void run(const ImportanceArgs& args) {
+  check_output_file(args.out, "--out");
   check_task_name(args.task);
   const PruneMetric metric = parse_prune_metric(args.metric, "--metric");
   const auto model = load_model(args.model, args.device, "f32");
@@ -118,19 +120,26 @@ void add_importance_command(CLI::App& app) {
   cmd->add_option("MODEL", args->model,
                   "Model directory (a zoo model: the tasks use its vocabulary)")
       ->required();
-  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")->required();
+  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")
+      ->required()
+      ->check(one_of(task_names()));
   cmd->add_option("--metric", args->metric,
-                  "accuracy, token-accuracy or logit-diff (ioi, colors); default accuracy");
-  cmd->add_option("--n", args->n, "Samples")->check(CLI::PositiveNumber);
+                  "accuracy, token-accuracy or logit-diff (ioi, colors); default accuracy")
+      ->check(one_of({"accuracy", "token-accuracy", "logit-diff"}));
+  cmd->add_option("--n", args->n, "Samples")->check(integer_in(1, kMaxSamples));
   cmd->add_option("--length", args->length, "Tokens per sample (niah, induction; default 256)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", args->seed, "First sample's seed");
-  cmd->add_option("--batch", args->batch, "Samples per forward pass")->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kMaxTokens));
+  cmd->add_option("--seed", args->seed, "First sample's seed")->check(integer_in(0, kMaxSeed));
+  cmd->add_option("--batch", args->batch, "Samples per forward pass")
+      ->check(integer_in(1, kMaxBatch));
   cmd->add_option("--step-fraction", args->step_fraction,
-                  "Fraction of all heads pruned per step (default 0.1)");
+                  "Fraction of all heads pruned per step, in (0, 1] (default 0.1)")
+      ->check(number_in(0.0, 1.0));
   cmd->add_option("--threshold", args->threshold,
-                  "Stop once the metric falls under this fraction of its value (default 0.9)");
-  cmd->add_option("--device", args->device, "cpu, cuda or cuda:N");
+                  "Stop once the metric falls under this fraction of its value, in (0, 1] "
+                  "(default 0.9)")
+      ->check(number_in(0.0, 1.0));
+  add_device_option(*cmd, args->device);
   cmd->add_option("--out", args->out, "HDF5 file to write /analyses/head_importance into");
   cmd->add_flag("--json", args->json, "One JSON object instead of text");
   cmd->add_flag("--quiet", args->quiet, "No progress bar");

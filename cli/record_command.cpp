@@ -3,12 +3,15 @@
 //   [--device cpu|cuda] [--random-weights] ...
 #include <sys/stat.h>
 
-#include <fstream>
+#include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/text_file.h"
+#include "core/memory_estimate.h"
 #include "core/progress_bar.h"
 #include "core/random_weights.h"
 #include "hooks/activation_recorder.h"
@@ -45,7 +48,7 @@ constexpr uint64_t kRandomWeightsSeed = 0;
 std::shared_ptr<Transformer> random_model(const RecordArgs& args) {
   ModelConfig config = load_model_config(args.model);
   const torch::Device device = parse_device(args.device);
-  const auto dtype = parse_compute_dtype(args.compute_dtype);
+  const auto dtype = parse_compute_dtype(args.compute_dtype, device);
   auto weights =
       random_model_weights(config, kRandomWeightsSeed,
                            dtype ? *dtype : checkpoint_compute_dtype(config, device), device);
@@ -59,8 +62,7 @@ struct RunInput {
 };
 
 std::vector<RunInput> read_tokens_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError("--tokens-file: cannot open " + path);
+  std::istringstream in(read_text_file(path, "--tokens-file"));
   std::vector<RunInput> runs;
   std::string line;
   int line_no = 0;
@@ -104,19 +106,41 @@ void check_lengths(const std::vector<RunInput>& runs, const ModelConfig& c, bool
   for (const RunInput& run : runs) {
     const auto t = static_cast<int64_t>(run.tokens.size());
     if (t == 0) throw InvalidInput(run.source + ": no tokens");
-    if (t <= c.max_positions) continue;
-    if (c.learned_positions) {
-      throw InvalidInput(run.source + ": " + std::to_string(t) +
-                         " tokens; this model has only " + std::to_string(c.max_positions) +
-                         " learned positions");
-    }
-    if (!allow_long) {
-      throw InvalidInput(run.source + ": " + std::to_string(t) +
-                         " tokens, more than the model's max_position_embeddings (" +
-                         std::to_string(c.max_positions) +
-                         "); add --allow-long-context to run it anyway");
-    }
+    check_context(c, t, allow_long, run.source);
   }
+}
+
+// The longest run's forward pass with what it records (maps, statistics, logits) must fit the
+// device's memory: refused here with the estimate rather than by the allocator mid-file.
+void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
+                  const RecordArgs& args, AttentionRecording attention) {
+  int64_t tokens = 0;
+  for (const auto& run : runs) tokens = std::max(tokens, static_cast<int64_t>(run.tokens.size()));
+  const bool maps =
+      attention == AttentionRecording::kFull || attention == AttentionRecording::kFullAndStats;
+  const bool stats =
+      attention == AttentionRecording::kStats || attention == AttentionRecording::kFullAndStats;
+  ForwardShape shape;
+  shape.tokens = tokens;
+  shape.attention_maps = maps;
+  shape.logit_positions = args.save_logits ? tokens : 0;
+  const ModelConfig& c = model.config();
+  double bytes =
+      forward_bytes(c, shape, static_cast<int64_t>(torch::elementSize(model.dtype())));
+  if (stats) {
+    bytes += attention_stats_bytes(c, tokens, args.stats.topk, args.stats.block_size,
+                                   args.stats.chunk);
+  }
+  const std::string what = "recording " + std::to_string(tokens) + " tokens with --attention " +
+                           args.attention +
+                           (stats ? " (--topk " + std::to_string(args.stats.topk) +
+                                        ", --block-size " + std::to_string(args.stats.block_size) +
+                                        ")"
+                                  : "") +
+                           (args.save_logits ? " and --save-logits" : "");
+  check_memory_fits(bytes, model.device(), what,
+                    maps ? "--attention stats keeps memory linear in the tokens"
+                         : "record fewer tokens");
 }
 
 void run(const RecordArgs& args) {
@@ -124,6 +148,7 @@ void run(const RecordArgs& args) {
     throw InvalidInput("--dtype: expected f16 or f32, got '" + args.dtype + "'");
   }
   if (args.append && args.force) throw InvalidInput("give --append or --force, not both");
+  check_output_file(args.out, "--out");
   const AttentionRecording attention = parse_attention(args.attention);
   auto model = args.random_weights ? random_model(args)
                                    : load_model(args.model, args.device, args.compute_dtype);
@@ -141,6 +166,7 @@ void run(const RecordArgs& args) {
   }
   check_vocabulary(runs, model->config(), args.model);
   check_lengths(runs, model->config(), args.allow_long);
+  check_memory(*model, runs, args, attention);
 
   HookedModel hooked(model);
   for (const auto& filter : args.hooks) {
@@ -206,24 +232,26 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Output HDF5 file")->required();
   cmd->add_option("--attention", args->attention,
                   "full: every hook_pattern [H, T, T]; stats: attention_stats/ (memory linear "
-                  "in T); both; none");
+                  "in T); both; none")
+      ->check(one_of({"full", "stats", "both", "none"}));
   cmd->add_option("--hooks", args->hooks, "Further hooks to store, names or globs, comma-separated")
       ->delimiter(',');
   cmd->add_option("--sink", args->stats.sink, "stats: keys counted as the sink")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, kMaxTokens));
   cmd->add_option("--window", args->stats.window, "stats: keys in the local window")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kMaxTokens));
   cmd->add_option("--topk", args->stats.topk, "stats: top keys kept per query")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kMaxStatsParameter));
   cmd->add_option("--block-size", args->stats.block_size, "stats: block edge of block_mass")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kMaxStatsParameter));
   cmd->add_flag("--allow-long-context", args->allow_long,
                 "Run sequences longer than max_position_embeddings (rotary models)");
   cmd->add_flag("--quiet", args->quiet, "No progress bar or summary");
   cmd->add_flag("--save-logits", args->save_logits, "Also store /runs/<i>/logits [T, vocab]");
-  cmd->add_option("--dtype", args->dtype, "Storage dtype: f16 or f32");
-  cmd->add_option("--device", args->device, "cpu or cuda");
-  cmd->add_option("--compute-dtype", args->compute_dtype, "auto (checkpoint's), f32, bf16, f16");
+  cmd->add_option("--dtype", args->dtype, "Storage dtype: f16 or f32")
+      ->check(one_of({"f16", "f32"}));
+  add_device_option(*cmd, args->device);
+  add_compute_dtype_option(*cmd, args->compute_dtype);
   cmd->add_option("--task", args->task, "Free-form task label stored with each run");
   cmd->add_flag("--append", args->append, "Add runs to an existing recording");
   cmd->add_flag("--force", args->force, "Replace an existing file");

@@ -3,6 +3,7 @@
 //   [--export-json PATH] [--device cpu|cuda] [--quiet] ...
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -42,12 +43,33 @@ struct RetrievalArgs {
   std::string compute_dtype = "auto";
   bool append = false;
   bool force = false;
+  bool allow_long = false;
   bool quiet = false;
 };
 
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+// Every prompt within the model's context (its few decoding steps may pass it on a rotary
+// model; learned positions are checked with them by detect_retrieval_heads), and the longest
+// sample's cache within memory, before the first sample runs.
+void check_lengths(const Transformer& model, const RetrievalOptions& options, bool allow_long) {
+  const ModelConfig& c = model.config();
+  int64_t longest = 0;
+  for (int64_t length : options.lengths) {
+    check_context(c, length, allow_long, "--lengths " + std::to_string(length));
+    longest = std::max(longest, length + options.max_new_tokens);
+  }
+  ForwardShape prefill;
+  prefill.tokens = longest;
+  prefill.logit_positions = 1;
+  const auto element_size = static_cast<int64_t>(torch::elementSize(model.dtype()));
+  check_memory_fits(forward_bytes(c, prefill, element_size) +
+                        kv_cache_bytes(c, 1, longest, element_size),
+                    model.device(),
+                    "a retrieval sample of " + std::to_string(longest) + " tokens (--lengths)");
 }
 
 void print_summary(const RetrievalHeadResult& result, const std::string& out) {
@@ -78,6 +100,8 @@ void run(const RetrievalArgs& args) {
                        " exists; add --append to add the analysis to it or --force to replace it");
   }
   if (args.append && !exists) throw InvalidInput("--append: " + args.out + " does not exist");
+  check_output_file(args.out, "--out");
+  check_output_file(args.export_json, "--export-json");
   const RetrievalSemantics semantics = parse_retrieval_semantics(args.semantics);
   // Input files are read before the model, whose loading is the slow part.
   std::vector<Needle> needles;
@@ -109,6 +133,7 @@ void run(const RetrievalArgs& args) {
   } else {
     staged.emplace(args.out, exists ? StagedFile::Target::kReplace : StagedFile::Target::kNew);
   }
+  check_lengths(*model, options, args.allow_long);
 
   const int64_t total = static_cast<int64_t>(
       options.lengths.size() * options.depths.size() *
@@ -141,26 +166,34 @@ void add_retrieval_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "Output HDF5 file (/analyses/retrieval_heads/)")->required();
   cmd->add_option("--lengths", args->lengths,
                   "Prompt lengths in tokens, comma-separated (default: 4 up to the context)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(integer_in(2, kMaxTokens));
   cmd->add_option("--depths", args->depths,
                   "Needle depths in [0, 1], comma-separated (default: 10 from 0 to 1)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(number_in(0.0, 1.0));
   cmd->add_option("--needles", args->needles,
                   "JSONL file, one {\"needle\", \"question\", \"answer\"} per line");
   cmd->add_option("--haystack", args->haystack, "Haystack text file (default: built-in filler)");
   cmd->add_option("--question-template", args->question_template,
                   "Text after the haystack; {question} is replaced by the needle's question");
   cmd->add_option("--semantics", args->semantics,
-                  "steps: count decoding steps (original); set: each answer token once");
-  cmd->add_option("--threshold", args->threshold, "Retrieval heads score above this");
-  cmd->add_option("--max-new-tokens", args->max_new_tokens, "Decoding steps per sample");
+                  "steps: count decoding steps (original); set: each answer token once")
+      ->check(one_of({"steps", "set"}));
+  cmd->add_option("--threshold", args->threshold, "Retrieval heads score above this")
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--max-new-tokens", args->max_new_tokens, "Decoding steps per sample")
+      ->check(integer_in(1, kMaxDecodingSteps));
+  cmd->add_flag("--allow-long-context", args->allow_long,
+                "Prompts longer than max_position_embeddings (rotary models)");
   cmd->add_option("--tokenizer", args->tokenizer,
                   "tokenizer.json or a folder holding one (default: the model's)");
   cmd->add_option("--export-json", args->export_json,
                   "Also write Retrieval_Head's {\"L-H\": [scores]} JSON here");
-  cmd->add_option("--seed", args->seed, "Seed of the built-in filler text");
-  cmd->add_option("--device", args->device, "cpu or cuda");
-  cmd->add_option("--compute-dtype", args->compute_dtype, "auto (checkpoint's), f32, bf16, f16");
+  cmd->add_option("--seed", args->seed, "Seed of the built-in filler text")
+      ->check(integer_in(0, kMaxSeed));
+  add_device_option(*cmd, args->device);
+  add_compute_dtype_option(*cmd, args->compute_dtype);
   cmd->add_flag("--append", args->append, "Add the analysis to an existing recording");
   cmd->add_flag("--force", args->force, "Replace an existing file");
   cmd->add_flag("--quiet", args->quiet, "No progress bar or summary");

@@ -5,6 +5,7 @@
 
 #include "analyses/sparse/head_evidence.h"
 #include "analyses/sparse/sparse_config_formats.h"
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/sparse_head_args.h"
 #include "core/error.h"
@@ -22,6 +23,7 @@ struct SparseConfigArgs {
 };
 
 void run(const SparseConfigArgs& args) {
+  check_output_dir(args.out, "--out");
   const SparseFormat format = parse_sparse_format(args.format);
   SparseConfigOptions options = args.heads.config_options();
   options.sparsity = args.sparsity;
@@ -53,14 +55,20 @@ void add_sparse_config_command(CLI::App& app) {
                   "HDF5 file with /analyses/retrieval_heads/score and/or recorded "
                   "attention_stats")
       ->required();
-  cmd->add_option("--format", args->format, "duo, moa, minference or headscope")->required();
+  cmd->add_option("--format", args->format, "duo, moa, minference or headscope")
+      ->required()
+      ->check(one_of({"duo", "moa", "minference", "headscope"}));
   cmd->add_option("--out", args->out, "Output directory")->required();
   cmd->add_option("--sparsity", args->sparsity,
                   "Fraction of heads made streaming/sparse (headscope: default 0.5; duo: 0/1 "
-                  "gates instead of scores)");
+                  "gates instead of scores)")
+      ->check(number_in(0.0, 1.0));
   args->heads.add_options(*cmd);
-  cmd->add_option("--coverage", args->coverage, "moa: attention mass each span must hold");
-  cmd->add_option("--max-runs", args->max_runs, "Statistics runs to read (0: all)");
+  cmd->add_option("--coverage", args->coverage,
+                  "moa: attention mass each span must hold, in (0, 1]")
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--max-runs", args->max_runs, "Statistics runs to read (0: all)")
+      ->check(integer_in(0, kMaxCount));
   cmd->add_flag("--quiet", args->quiet, "No summary");
   cmd->callback([args] { run(*args); });
 }

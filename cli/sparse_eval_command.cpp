@@ -1,5 +1,6 @@
 // headscope sparse-eval MODEL [--config DIR] [--scores FILE.h5 --sparsities 0.25,0.5]
 //   [--random N] [--task niah] [--n N] [--lengths 256,512] [--json PATH] [--out FILE.h5]
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "analyses/sparse/sparse_config_formats.h"
 #include "analyses/sparse/sparse_eval.h"
 #include "analyses/sparse/sparse_eval_output.h"
+#include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/sparse_head_args.h"
@@ -21,13 +23,34 @@ namespace headscope::cli {
 namespace {
 
 struct SparseEvalArgs {
-  std::string model, config_dir, scores, sparsities, lengths = "256", task = "niah";
+  std::string model, config_dir, scores, sparsities, task = "niah";
   std::string device = "cpu", dtype = "auto", json, out;
+  std::vector<int64_t> lengths = {256};
   SparseHeadArgs heads;
   int64_t samples = 16, random = 2, batch = 4;
   uint64_t seed = 1;
+  bool allow_long = false;
   bool quiet = false;
 };
+
+// Every length within the model's context, and the longest batch's forward pass (logits at
+// every position) within memory, before any sample runs.
+void check_lengths(const Transformer& model, const SparseEvalArgs& args) {
+  int64_t longest = 0;
+  for (int64_t length : args.lengths) {
+    check_context(model.config(), length, args.allow_long,
+                  "--lengths " + std::to_string(length));
+    longest = std::max(longest, length);
+  }
+  ForwardShape shape;
+  shape.batch = std::min(args.batch, args.samples);
+  shape.tokens = longest;
+  shape.logit_positions = longest;
+  check_forward_fits(model, shape,
+                     "a batch of " + std::to_string(shape.batch) + " samples of " +
+                         std::to_string(longest) + " tokens (--batch, --lengths)",
+                     "lower --batch or --lengths");
+}
 
 std::vector<double> parse_fractions(const std::string& text, const std::string& argument) {
   std::vector<double> out;
@@ -63,15 +86,17 @@ void run(const SparseEvalArgs& args) {
   if (!args.scores.empty() && args.sparsities.empty()) {
     throw InvalidInput("--scores needs --sparsities (e.g. 0.25,0.5,0.75)");
   }
-  if (args.random < 0) throw InvalidInput("--random: expected >= 0");
+  check_output_file(args.json, "--json");
+  check_output_file(args.out, "--out");
   SparseEvalOptions options;
   options.with_task(args.task)
       .with_samples(args.samples)
-      .with_lengths(parse_token_list(args.lengths, "--lengths"))
+      .with_lengths(args.lengths)
       .with_seed(args.seed)
       .with_batch_size(args.batch)
       .with_quiet(args.quiet);
-  auto model = load_model(args.model, args.device, args.dtype);
+  auto model = load_model(args.model, args.device, args.dtype, "--dtype");
+  check_lengths(*model, args);
   const auto& mc = model->config();
   const ModelSummary summary = summarize(*model);
   if (!args.out.empty()) check_analysis_target(args.out, summary);
@@ -165,15 +190,24 @@ void add_sparse_eval_command(CLI::App& app) {
   cmd->add_option("--sparsities", args->sparsities,
                   "Fractions of heads made sparse for --scores, comma-separated");
   cmd->add_option("--random", args->random,
-                  "Random configs with the same heads per evaluated config (seeded)");
-  cmd->add_option("--task", args->task, "niah, ioi, colors or induction");
-  cmd->add_option("--n", args->samples, "Samples per length");
-  cmd->add_option("--lengths", args->lengths, "Context lengths, comma-separated");
-  cmd->add_option("--seed", args->seed, "Seed of the samples and random configs");
-  cmd->add_option("--batch", args->batch, "Samples per forward pass");
+                  "Random configs with the same heads per evaluated config (seeded)")
+      ->check(integer_in(0, kMaxRandomConfigs));
+  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")
+      ->check(one_of(task_names()));
+  cmd->add_option("--n", args->samples, "Samples per length")->check(integer_in(1, kMaxSamples));
+  cmd->add_option("--lengths", args->lengths,
+                  "Context lengths, comma-separated (within the model's context)")
+      ->delimiter(',')
+      ->check(integer_in(2, kMaxTokens));
+  cmd->add_flag("--allow-long-context", args->allow_long,
+                "Lengths past max_position_embeddings (rotary models)");
+  cmd->add_option("--seed", args->seed, "Seed of the samples and random configs")
+      ->check(integer_in(0, kMaxSeed));
+  cmd->add_option("--batch", args->batch, "Samples per forward pass")
+      ->check(integer_in(1, kMaxBatch));
   args->heads.add_options(*cmd);
-  cmd->add_option("--device", args->device, "cpu or cuda");
-  cmd->add_option("--dtype", args->dtype, "Compute dtype: auto, f32, bf16, f16");
+  add_device_option(*cmd, args->device);
+  add_compute_dtype_option(*cmd, args->dtype, "--dtype");
   cmd->add_option("--json", args->json, "Also write the parameters and results as JSON");
   cmd->add_option("--out", args->out,
                   "Also write /analyses/sparse_eval into this HDF5 file (created if missing)");

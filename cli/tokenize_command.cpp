@@ -1,13 +1,12 @@
 // headscope tokenize MODEL_OR_TOKENIZER (--text TEXT | --file F | --decode 1,2,3) [--json]
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace headscope::cli {
 namespace {
@@ -20,20 +19,20 @@ struct TokenizeArgs {
   bool json = false;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("--file: cannot open " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void run(const TokenizeArgs& args) {
   const int given = !args.text.empty() + !args.file.empty() + !args.decode.empty();
   if (given != 1) throw InvalidInput("give exactly one of --text, --file or --decode");
   auto tokenizer = Tokenizer::load(args.source);
   if (!args.decode.empty()) {
-    auto ids64 = parse_token_list(args.decode, "--decode");
+    const auto ids64 = parse_token_list(args.decode, "--decode");
+    const int64_t vocab = tokenizer.vocab_size();
+    for (int64_t id : ids64) {
+      if (id >= vocab) {
+        throw InvalidInput("--decode: id " + std::to_string(id) +
+                           " is outside the vocabulary of " + std::to_string(vocab) +
+                           " tokens (ids 0 to " + std::to_string(vocab - 1) + ")");
+      }
+    }
     std::vector<int32_t> ids(ids64.begin(), ids64.end());
     const std::string text = tokenizer.decode(ids);
     if (args.json) {
@@ -43,7 +42,7 @@ void run(const TokenizeArgs& args) {
     }
     return;
   }
-  const std::string text = args.text.empty() ? read_file(args.file) : args.text;
+  const std::string text = args.text.empty() ? read_text_file(args.file, "--file") : args.text;
   const auto ids = tokenizer.encode(text);
   if (args.json) {
     nlohmann::ordered_json out;

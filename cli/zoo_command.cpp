@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/tasks/vocabulary.h"
+#include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "core/error.h"
@@ -44,6 +45,7 @@ void list() {
 }
 
 void train_command(const TrainArgs& args) {
+  check_output_dir(args.out, "--out");
   const Recipe recipe = load_recipe(args.recipe);
   TrainOptions options;
   options.out_dir = args.out;
@@ -109,10 +111,11 @@ void add_zoo_command(CLI::App& app) {
   auto* train = zoo->add_subcommand("train", "Train a model from a recipe");
   train->add_option("RECIPE", train_args->recipe, "Recipe name or .json path")->required();
   train->add_option("--out", train_args->out, "Output model directory")->required();
-  train->add_option("--device", train_args->device, "cpu, cuda or cuda:N");
+  add_device_option(*train, train_args->device);
   train->add_option("--steps", train_args->steps, "Override the recipe's step count")
-      ->check(CLI::PositiveNumber);
-  train->add_option("--save-dtype", train_args->save_dtype, "Checkpoint dtype: f32 or bf16");
+      ->check(integer_in(1, kMaxCount));
+  train->add_option("--save-dtype", train_args->save_dtype, "Checkpoint dtype: f32 or bf16")
+      ->check(one_of({"f32", "bf16"}));
   train->add_option("--init", train_args->init,
                     "Start from this model directory's weights (same shape as the recipe's)");
   train->add_flag("--quiet", train_args->quiet, "No progress bar or evaluation lines");
@@ -121,11 +124,15 @@ void add_zoo_command(CLI::App& app) {
   auto eval_args = std::make_shared<EvalArgs>();
   auto* eval = zoo->add_subcommand("eval", "Score a model on generated task samples");
   eval->add_option("MODEL", eval_args->model, "Model directory")->required();
-  eval->add_option("--task", eval_args->task, "niah, ioi, colors or induction")->required();
-  eval->add_option("--n", eval_args->n, "Samples")->check(CLI::PositiveNumber);
-  eval->add_option("--length", eval_args->length, "Tokens per sample")->check(CLI::PositiveNumber);
-  eval->add_option("--seed", eval_args->seed, "First sample's seed");
-  eval->add_option("--device", eval_args->device, "cpu, cuda or cuda:N");
+  eval->add_option("--task", eval_args->task, "niah, ioi, colors or induction")
+      ->required()
+      ->check(one_of(task_names()));
+  eval->add_option("--n", eval_args->n, "Samples")->check(integer_in(1, kMaxSamples));
+  eval->add_option("--length", eval_args->length, "Tokens per sample")
+      ->check(integer_in(1, kMaxTokens));
+  eval->add_option("--seed", eval_args->seed, "First sample's seed")
+      ->check(integer_in(0, kMaxSeed));
+  add_device_option(*eval, eval_args->device);
   eval->add_flag("--json", eval_args->json, "One JSON object instead of text");
   eval->callback([eval_args] { eval_command(*eval_args); });
 }

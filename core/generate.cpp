@@ -20,6 +20,7 @@ torch::Tensor greedy_generate(const Transformer& model, const torch::Tensor& pro
       finished = finished.logical_or(next == *options.stop_token);
     }
     tokens = torch::cat({tokens, next.unsqueeze(1)}, 1);
+    if (options.on_token) options.on_token(step + 1);
     if (options.stop_token && finished.all().item<bool>()) break;
     next_input = next.unsqueeze(1);
   }

@@ -1,6 +1,7 @@
 // Greedy decoding with a KV cache.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include <torch/types.h>
@@ -15,6 +16,8 @@ struct GenerateOptions {
   // Stop once every sequence has produced this token (finished ones are padded with it);
   // unset: always generate max_new_tokens.
   std::optional<int64_t> stop_token;
+  // Called after each generated token with the count so far (progress reporting).
+  std::function<void(int64_t generated)> on_token;
 };
 
 // prompt: [B, T]. Returns [B, T + generated] int64 on the CPU. `hooks` fires on the prefill and

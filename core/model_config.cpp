@@ -2,12 +2,11 @@
 
 #include <array>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace headscope {
 namespace {
@@ -289,11 +288,13 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 
 ModelConfig load_model_config(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open (is '" + dir + "' a model directory?)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_model_config(text.str(), path);
+  std::string text;
+  try {
+    text = read_text_file(path);
+  } catch (const IoError& error) {
+    throw IoError(std::string(error.what()) + " (is '" + dir + "' a model directory?)");
+  }
+  return parse_model_config(text, path);
 }
 
 }  // namespace headscope

@@ -1,6 +1,10 @@
 #include "core/random_weights.h"
 
+#include <cstdio>
+
 #include <torch/torch.h>
+
+#include "core/memory_estimate.h"
 
 namespace headscope {
 namespace {
@@ -22,6 +26,14 @@ torch::ScalarType checkpoint_compute_dtype(const ModelConfig& config, torch::Dev
 
 ModelWeights random_model_weights(const ModelConfig& c, uint64_t seed, torch::ScalarType dtype,
                                   torch::Device device) {
+  // Drawn tensors are allocated, not mapped: a config of absurd size must not reach the
+  // allocator (or the OOM killer).
+  char parameters[32];
+  std::snprintf(parameters, sizeof parameters, "%.3g", parameter_count(c));
+  check_memory_fits(weight_bytes(c, static_cast<int64_t>(torch::elementSize(dtype))), device,
+                    "random weights for " + std::to_string(c.n_layers) + " layers of d_model " +
+                        std::to_string(c.d_model) + " (" + parameters + " parameters of " +
+                        std::to_string(torch::elementSize(dtype)) + " bytes)");
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
   const auto options = torch::TensorOptions().dtype(dtype).device(device);

@@ -4,10 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace headscope {
+#include "core/text_file.h"
 
-// The whole file; IoError naming the path and the reason when it cannot be read.
-std::string read_text_file(const std::string& path);
+namespace headscope {
 
 // The parsed file; InvalidInput naming the path and parser message when it is not JSON.
 nlohmann::json read_json_file(const std::string& path);

@@ -60,8 +60,10 @@ AttentionStats attention_stats_cpu(const torch::Tensor& q_in, const torch::Tenso
     auto sink_keys = allowed.logical_and(kpos < o.sink);
     auto local_keys = allowed.logical_and(kpos > qpos - o.window);
     auto allowed_count = allowed.sum(-1, /*keepdim=*/true);  // [rows, 1]
-    auto rank = torch::arange(0, topk, i64).unsqueeze(0);    // [1, topk]
-    auto rank_valid = (rank < allowed_count).unsqueeze(0);   // [1, rows, topk]
+    // An early chunk can see fewer keys than k; its remaining slots stay empty.
+    const int64_t chunk_topk = std::min(topk, keys);
+    auto rank = torch::arange(0, chunk_topk, i64).unsqueeze(0);  // [1, chunk_topk]
+    auto rank_valid = (rank < allowed_count).unsqueeze(0);       // [1, rows, chunk_topk]
 
     for (int64_t kv = 0; kv < k.size(0); ++kv) {
       auto kc = k[kv].narrow(0, 0, keys);                               // [keys, D]
@@ -78,7 +80,7 @@ AttentionStats attention_stats_cpu(const torch::Tensor& q_in, const torch::Tenso
       heads_slice(out.entropy).copy_(lse.squeeze(-1) - ps);
       heads_slice(out.sink_mass).copy_((probs * sink_keys).sum(-1));
       heads_slice(out.local_mass).copy_((probs * local_keys).sum(-1));
-      auto top = probs.topk(topk, -1, /*largest=*/true, /*sorted=*/true);
+      auto top = probs.topk(chunk_topk, -1, /*largest=*/true, /*sorted=*/true);
       auto top_p = std::get<0>(top);
       auto top_i = std::get<1>(top);
       // Lowest key among equal maxima, whatever order topk returned them in.
@@ -88,10 +90,10 @@ AttentionStats attention_stats_cpu(const torch::Tensor& q_in, const torch::Tenso
       heads_slice(out.max_prob).copy_(top_p.select(-1, 0));
       heads_slice(out.argmax).copy_(first_max);
       heads_slice(out.topk_prob)
-          .narrow(-1, 0, topk)
+          .narrow(-1, 0, chunk_topk)
           .copy_(top_p.masked_fill(rank_valid.logical_not(), 0.0));
       heads_slice(out.topk_index)
-          .narrow(-1, 0, topk)
+          .narrow(-1, 0, chunk_topk)
           .copy_(top_i.masked_fill(rank_valid.logical_not(), -1));
 
       // Block mass: pad keys to whole blocks, sum within key blocks, average query rows.

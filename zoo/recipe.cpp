@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 #include "analyses/tasks/generate_task.h"
 #include "analyses/tasks/vocabulary.h"
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace headscope {
 namespace {
@@ -144,14 +144,6 @@ TaskMix parse_task(const Fields& f, int64_t max_positions) {
   return t;
 }
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read recipe " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 Recipe parse_recipe(const std::string& json_text, const std::string& label) {
@@ -196,7 +188,7 @@ Recipe load_recipe(const std::string& name_or_path) {
       throw InvalidInput("unknown recipe " + name_or_path + " (known: " + known + ")");
     }
   }
-  return parse_recipe(read_text(path), path.string());
+  return parse_recipe(read_text_file(path.string(), "recipe"), path.string());
 }
 
 std::vector<std::string> recipe_names() {

@@ -1,11 +1,11 @@
 #include "analyses/retrieval/needles.h"
 
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace headscope {
 namespace {
@@ -60,8 +60,7 @@ void check_needle(const Needle& needle) {
 }
 
 std::vector<Needle> load_needles_jsonl(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("--needles: cannot open " + path);
+  std::istringstream in(read_text_file(path, "--needles"));
   std::vector<Needle> needles;
   std::string line;
   int64_t line_no = 0;
@@ -82,18 +81,12 @@ std::vector<Needle> load_needles_jsonl(const std::string& path) {
     check_needle(needle);
     needles.push_back(std::move(needle));
   }
-  if (in.bad()) throw IoError("--needles: cannot read " + path);
   if (needles.empty()) throw InvalidInput(path + ": holds no needles");
   return needles;
 }
 
 std::string load_haystack_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("--haystack: cannot open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw IoError("--haystack: cannot read " + path);
-  std::string haystack = text.str();
+  std::string haystack = read_text_file(path, "--haystack");
   if (haystack.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw InvalidInput("--haystack: " + path + " holds no text");
   }

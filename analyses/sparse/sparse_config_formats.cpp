@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <sstream>
 
@@ -12,6 +11,7 @@
 
 #include "analyses/sparse/attention_capture.h"
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace headscope {
 namespace {
@@ -237,12 +237,9 @@ SparseConfigResult write_headscope(const HeadEvidence& e, const std::string& dir
 }
 
 nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_text_file(path);
   try {
-    return nlohmann::json::parse(text.str());
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InvalidInput(path + ": not valid JSON (" + e.what() + ")");
   }
@@ -261,8 +258,7 @@ SparseModelConfig read_duo(const std::string& dir, const ModelConfig& model) {
   if (sink < 0 || recent < 1) {
     throw InvalidInput(json_path + ": needs sink_size >= 0 and recent_size >= 1");
   }
-  std::ifstream in(tsv_path);
-  if (!in) throw IoError(tsv_path + ": cannot open");
+  std::istringstream in(read_text_file(tsv_path));
   std::vector<std::vector<double>> rows;
   std::string line;
   while (std::getline(in, line)) {

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace headscope {
 namespace {
@@ -176,13 +176,10 @@ void write_sparse_config(const std::string& path, const SparseModelConfig& confi
 }
 
 SparseModelConfig read_sparse_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  const std::string text = read_text_file(path);
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(buffer.str());
+    json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InvalidInput(path + ": not valid JSON (" + e.what() + ")");
   }

@@ -142,7 +142,7 @@ TEST_F(RetrievalCli, BadInputIsOneLineAndLeavesNoFile) {
                             "\"answer\": \"red\"}\n{\"needle\": \"x\", \"question\": \"q\"}\n";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--semantics sets", "--semantics: expected steps or set, got 'sets'"},
-      {"--depths 0,1.5", "--depths: 1.5"},
+      {"--depths 0,1.5", "--depths: expected a number in [0, 1], got '1.5'"},
       {"--threshold nan", "--threshold"},
       {"--needles " + path("none.jsonl"), "cannot open " + path("none.jsonl")},
       {"--needles " + needles, needles + ":2: missing field 'answer'"},

@@ -169,11 +169,11 @@ print("sparse_eval ok")
 TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
   auto format = run("sparse-config " + path("rec.h5") + " --format flash --out " + path("x"));
   EXPECT_EQ(format.status, 1);
-  EXPECT_THAT(format.output, HasSubstr("--format: unknown format 'flash'"));
+  EXPECT_THAT(format.output, HasSubstr("--format: expected duo, moa, minference or headscope, got 'flash'"));
   auto sparsity =
       run("sparse-config " + path("rec.h5") + " --format duo --sparsity 1.5 --out " + path("x"));
   EXPECT_EQ(sparsity.status, 1);
-  EXPECT_THAT(sparsity.output, HasSubstr("--sparsity: expected a fraction in [0, 1]"));
+  EXPECT_THAT(sparsity.output, HasSubstr("--sparsity: expected a number in [0, 1], got '1.5'"));
   // A config for another model shape.
   std::filesystem::create_directories(path("big"));
   std::ofstream(path("big/sparse_config.json"))
@@ -194,7 +194,8 @@ TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
   auto task = run("sparse-eval " + path("model") + " --config " + path("dense") +
                   " --task sudoku --n 1 --lengths 64");
   EXPECT_EQ(task.status, 1);
-  EXPECT_THAT(task.output, HasSubstr("--task: unknown task 'sudoku'"));
+  EXPECT_THAT(task.output, HasSubstr("--task: expected niah"));
+  EXPECT_THAT(task.output, HasSubstr("got 'sudoku'"));
   // --out is checked before the evaluation runs.
   std::ofstream(path("notes.txt")) << "not hdf5\n";
   auto not_hdf5 = run("sparse-eval " + path("model") + " --config " + path("dense") +
