@@ -171,7 +171,7 @@ TEST_F(AblateCli, BadInputIsOneLineAndExitOne) {
   write_score_file(wrong, std::vector<double>(9, 1.0), 3, 3);
   const std::string ablate = "ablate " + model() + " --n 2 ";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {ablate + "--task sorting --heads 0.0", "task 'sorting' is unknown"},
+      {ablate + "--task sorting --heads 0.0", "--task: expected niah, ioi, colors or induction, got 'sorting'"},
       {ablate + "--task ioi --heads 2.0 --out " + path("never.h5"),
        "--heads: head 2.0 does not exist"},
       {ablate + "--task ioi --heads 0.0 --top 1 --from " + scores, "exactly one of"},

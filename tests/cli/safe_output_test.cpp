@@ -171,7 +171,7 @@ TEST_F(SafeOutput, AnalysesRefuseToWriteIntoARecordingOfAnotherModel) {
   for (const std::string& command :
        {"ablate " + zoo + " --task ioi --heads 0.1 --n 2 --quiet --out " + out,
         "importance " + zoo + " --task ioi --n 2 --quiet --out " + out,
-        "sparse-eval " + zoo + " --config " + path("none") + " --out " + out,
+        "sparse-eval " + zoo + " --lengths 48 --config " + path("none") + " --out " + out,
         "retrieval " + zoo + " --lengths 48 --depths 0 --max-new-tokens 1 --quiet --append --out " +
             out}) {
     auto r = run(command);

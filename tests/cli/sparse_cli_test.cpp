@@ -100,7 +100,7 @@ TEST_F(SparseCli, EvaluatesAConfigAgainstDenseAndRandomHeads) {
   auto r = run("sparse-eval " + path("model") + " --config " + path("eval_cfg") + " --scores " +
                path("rec.h5") +
                " --sparsities 1 --recent 4 --task niah --n 2 --lengths "
-               "64,80 --random 1 --quiet --json " +
+               "64,80 --allow-long-context --random 1 --quiet --json " +
                path("eval.json") + " --out " + path("eval.h5"));
   ASSERT_EQ(r.status, 0) << r.output;
   auto rows = read_json(path("eval.json"))["rows"];
