@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "core/error.h"
 #include "core/utf8.h"
