@@ -124,6 +124,14 @@ RecordingReader RecordingReader::open(const std::string& path) {
   return RecordingReader(path, std::move(file), version);
 }
 
+RecordingReader RecordingReader::open_image(const void* data, size_t size,
+                                            const std::string& label, double check_timeout_s) {
+  h5_init();
+  H5Id file = open_recording_image(data, size, label, check_timeout_s);
+  const int version = check_format_version(file.get(), label);
+  return RecordingReader(label, std::move(file), version);
+}
+
 ModelSummary RecordingReader::model() const {
   const H5Where root{path_, "/"};
   ModelSummary model;

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/hdf5_attribute.h"
+#include "core/recording_structure_check.h"
 
 namespace headscope {
 namespace {
@@ -88,8 +89,22 @@ H5Id float16_file_type(const H5Where& where) {
 }
 
 H5Id open_recording_file(const std::string& path, unsigned flags) {
+  // Read-only in the child whatever the flags: opening for writing may mark the file as open.
+  check_structure_in_child([&] { return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); },
+                           path);
   return h5_own(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Kind::kFile, {path, ""},
                 "open as HDF5 file");
+}
+
+H5Id open_recording_image(const void* data, size_t size, const std::string& label,
+                          double check_timeout_s) {
+  // H5LTopen_file_image takes a non-const pointer; without H5LT_FILE_IMAGE_OPEN_RW it only reads.
+  const auto open = [&] {
+    return H5LTopen_file_image(const_cast<void*>(data), size,
+                               H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+  };
+  check_structure_in_child(open, label, check_timeout_s);
+  return h5_own(open(), H5Kind::kFile, {label, ""}, "open as HDF5 file image");
 }
 
 int check_format_version(hid_t file, const std::string& path) {
