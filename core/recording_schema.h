@@ -77,6 +77,10 @@ inline constexpr char kAttrTopK[] = "k";
 
 // The dimensions whose scale values are block start positions rather than indices.
 inline constexpr char kDimQueryBlock[] = "query_block";
+// The attributes HDF5's dimension scale API (H5DS) writes.
+inline constexpr char kAttrClass[] = "CLASS";
+inline constexpr char kDimensionScaleClass[] = "DIMENSION_SCALE";
+inline constexpr char kAttrDimensionLabels[] = "DIMENSION_LABELS";
 inline constexpr char kDimKeyBlock[] = "key_block";
 
 inline constexpr int64_t kChunkEdge = 512;
