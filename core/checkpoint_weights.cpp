@@ -35,17 +35,29 @@ json read_index(const std::string& path) {
   }
 }
 
+// Whether path names something; IoError naming it when it cannot even be inspected (a symlink
+// loop, no permission on the directory). The throwing std::filesystem overloads would escape
+// as std::filesystem::filesystem_error.
+bool path_exists(const fs::path& path) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (status.type() == fs::file_type::not_found) return false;
+  if (error) throw IoError(path.string() + ": cannot inspect: " + error.message());
+  return true;
+}
+
 }  // namespace
 
 CheckpointWeights CheckpointWeights::open(const std::string& dir) {
   CheckpointWeights weights;
   const fs::path root(dir);
-  if (fs::is_regular_file(root / kSingleFile)) {
+  // SafetensorsFile (through MappedFile) refuses what exists but is not a regular file.
+  if (path_exists(root / kSingleFile)) {
     weights.files_.push_back(SafetensorsFile::open((root / kSingleFile).string()));
     for (const auto& t : weights.files_[0].tensors()) weights.file_of_.emplace(t.name, 0);
     return weights;
   }
-  if (!fs::is_regular_file(root / kIndexFile)) {
+  if (!path_exists(root / kIndexFile)) {
     throw IoError(dir + ": no " + kSingleFile + " or " + kIndexFile + " in this directory");
   }
 
@@ -68,9 +80,7 @@ CheckpointWeights CheckpointWeights::open(const std::string& dir) {
     auto [it, is_new] = shard_index.emplace(shard, weights.files_.size());
     if (is_new) {
       const fs::path shard_path = root / shard;
-      if (!fs::is_regular_file(shard_path)) {
-        throw IoError(where + ": shard '" + shard + "' does not exist");
-      }
+      if (!path_exists(shard_path)) throw IoError(where + ": shard '" + shard + "' does not exist");
       weights.files_.push_back(SafetensorsFile::open(shard_path.string()));
     }
     if (weights.files_[it->second].find(name) == nullptr) {

@@ -113,3 +113,33 @@ std::optional<int64_t> h5_read_int_attribute(hid_t object, const std::string& na
 }
 
 }  // namespace headscope
+
+namespace headscope {
+
+std::optional<std::vector<std::string>> h5_read_strings_attribute(hid_t object,
+                                                                  const std::string& name,
+                                                                  size_t count,
+                                                                  const H5Where& where) {
+  const H5Where at = attribute_where(where, name);
+  if (h5_check(H5Aexists(object, name.c_str()), at, "look up attribute") == 0) return std::nullopt;
+  H5Id attribute =
+      h5_own(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Kind::kAttribute, at, "open attribute");
+  H5Id file_type = h5_own(H5Aget_type(attribute.get()), H5Kind::kDatatype, at, "read type");
+  H5Id space = h5_own(H5Aget_space(attribute.get()), H5Kind::kDataspace, at, "read shape");
+  if (H5Tget_class(file_type.get()) != H5T_STRING ||
+      h5_check(H5Tis_variable_str(file_type.get()), at, "read type") == 0 ||
+      H5Sget_simple_extent_ndims(space.get()) != 1 ||
+      H5Sget_simple_extent_npoints(space.get()) != static_cast<hssize_t>(count)) {
+    throw InvalidInput(at.str() + ": expected " + std::to_string(count) +
+                       " variable-length strings");
+  }
+  H5Id type = h5_utf8_string_type(at);
+  std::vector<char*> pointers(count, nullptr);
+  h5_check(H5Aread(attribute.get(), type.get(), pointers.data()), at, "read attribute");
+  std::vector<std::string> values;
+  for (const char* text : pointers) values.emplace_back(text != nullptr ? text : "");
+  h5_free_strings(type.get(), space.get(), pointers.data());
+  return values;
+}
+
+}  // namespace headscope

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/hdf5_handle.h"
 
@@ -29,5 +30,11 @@ std::optional<std::string> h5_read_string_attribute(hid_t object, const std::str
                                                     const H5Where& where);
 std::optional<int64_t> h5_read_int_attribute(hid_t object, const std::string& name,
                                              const H5Where& where);
+// A one-dimensional attribute of `count` variable-length strings (DIMENSION_LABELS); nullopt
+// when absent, InvalidInput when it has another type or length.
+std::optional<std::vector<std::string>> h5_read_strings_attribute(hid_t object,
+                                                                  const std::string& name,
+                                                                  size_t count,
+                                                                  const H5Where& where);
 
 }  // namespace headscope

@@ -1,7 +1,11 @@
 #include "core/model_config.h"
 
+#include <sys/stat.h>
+
 #include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +57,19 @@ constexpr std::array<FamilyRow, 6> kFamilies = {{
      false, false, false, false, false, false},
 }};
 
+// Upper bounds of config.json's sizes: far above any published model (Llama 3 405B: 126 layers,
+// 128 heads, hidden 16384, intermediate 53248, vocabulary 128256; Llama 4: 10M positions), low
+// enough that no product of two or three of them overflows int64_t.
+constexpr int64_t kMaxLayers = 4096;
+constexpr int64_t kMaxHeads = 4096;
+constexpr int64_t kMaxHiddenSize = int64_t{1} << 20;
+constexpr int64_t kMaxIntermediateSize = int64_t{1} << 22;
+constexpr int64_t kMaxHeadDim = 16384;
+constexpr int64_t kMaxVocab = int64_t{1} << 24;
+constexpr int64_t kMaxPositions = int64_t{1} << 26;
+// A config.json is a few kilobytes; this bounds what a wrong file costs to read.
+constexpr size_t kMaxConfigBytes = size_t{16} << 20;
+
 // Reads typed fields and names the file and field on every mistake.
 class Fields {
  public:
@@ -60,16 +77,22 @@ class Fields {
 
   bool has(const char* key) const { return object_.contains(key) && !object_.at(key).is_null(); }
 
-  int64_t positive_int(const char* key) const {
+  // An integer in [1, max]. Every size is bounded before anything is allocated from it, and the
+  // bounds keep products of sizes (parameter counts, n_heads * d_head) far inside int64_t.
+  int64_t size(const char* key, int64_t max) const {
     const json& v = require(key);
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
-      fail(key, "a positive integer", v);
+    // nlohmann keeps non-negative integers unsigned (negative ones signed, 2.5 and 1e9 as
+    // floats); get<int64_t> would wrap those past INT64_MAX.
+    const bool in_range = v.is_number_unsigned() && v.get<uint64_t>() >= 1 &&
+                          v.get<uint64_t>() <= static_cast<uint64_t>(max);
+    if (!in_range) {
+      fail(key, ("an integer in [1, " + std::to_string(max) + "]").c_str(), v);
     }
     return v.get<int64_t>();
   }
 
-  int64_t positive_int_or(const char* key, int64_t fallback) const {
-    return has(key) ? positive_int(key) : fallback;
+  int64_t size_or(const char* key, int64_t max, int64_t fallback) const {
+    return has(key) ? size(key, max) : fallback;
   }
 
   double number(const char* key) const {
@@ -113,7 +136,7 @@ class Fields {
     return v;
   }
 
-  [[noreturn]] void fail(const char* key, const char* expected, const json& got) const {
+  [[noreturn]] void fail(const char* key, const std::string& expected, const json& got) const {
     throw InvalidInput(label_ + ": field '" + key + "' must be " + expected + ", got " +
                        got.dump());
   }
@@ -176,7 +199,7 @@ RopeConfig parse_rope(const json& root, const Fields& top) {
     rope.factor = params.number("factor");
     rope.low_freq_factor = params.number("low_freq_factor");
     rope.high_freq_factor = params.number("high_freq_factor");
-    rope.original_max_positions = params.positive_int("original_max_position_embeddings");
+    rope.original_max_positions = params.size("original_max_position_embeddings", kMaxPositions);
   } else {
     throw UnsupportedModel(params.label() + ": rope_type '" + type +
                            "' is not supported (supported: default, linear, llama3)");
@@ -230,14 +253,17 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.qk_norm = row.qk_norm;
   c.learned_positions = row.learned_positions;
 
-  c.n_layers = fields.positive_int(row.key_layers);
-  c.n_heads = fields.positive_int(row.key_heads);
-  c.d_model = fields.positive_int(row.key_d_model);
-  c.n_kv_heads = fields.positive_int_or("num_key_value_heads", c.n_heads);
-  c.d_mlp = fields.positive_int_or(row.key_d_mlp, 4 * c.d_model);
-  c.vocab_size = fields.positive_int("vocab_size");
-  c.max_positions = fields.positive_int_or(row.key_positions, 2048);
+  c.n_layers = fields.size(row.key_layers, kMaxLayers);
+  c.n_heads = fields.size(row.key_heads, kMaxHeads);
+  c.d_model = fields.size(row.key_d_model, kMaxHiddenSize);
+  c.n_kv_heads = fields.size_or("num_key_value_heads", c.n_heads, c.n_heads);
+  c.d_mlp = fields.size_or(row.key_d_mlp, kMaxIntermediateSize, 4 * c.d_model);
+  c.vocab_size = fields.size("vocab_size", kMaxVocab);
+  c.max_positions = fields.size_or(row.key_positions, kMaxPositions, 2048);
   c.norm_eps = fields.number_or(row.key_eps, c.norm_eps);
+  if (!(c.norm_eps > 0 && c.norm_eps < 1)) {
+    fields.fail(row.key_eps, "a number in (0, 1)", json(c.norm_eps));
+  }
   c.tied_embeddings = fields.boolean_or("tie_word_embeddings", row.tied_default);
   c.qkv_bias = fields.boolean_or("attention_bias", row.qkv_bias);
   c.o_bias = c.family == Family::kGptNeox ? c.qkv_bias : row.o_bias;
@@ -257,7 +283,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
                        std::to_string(c.n_kv_heads) + ")");
   }
   if (fields.has("head_dim")) {
-    c.d_head = fields.positive_int("head_dim");
+    c.d_head = fields.size("head_dim", kMaxHeadDim);
   } else {
     if (c.d_model % c.n_heads != 0) {
       throw InvalidInput(file_label + ": hidden size " + std::to_string(c.d_model) +
@@ -274,7 +300,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     }
   }
   if (c.family == Family::kMistral && fields.has("sliding_window")) {
-    c.sliding_window = fields.positive_int("sliding_window");
+    c.sliding_window = fields.size("sliding_window", kMaxPositions);
   }
   if (c.family == Family::kQwen2 || c.family == Family::kQwen3) {
     if (fields.boolean_or("use_sliding_window", false)) {
@@ -288,11 +314,17 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 
 ModelConfig load_model_config(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  std::string text;
-  try {
-    text = read_text_file(path);
-  } catch (const IoError& error) {
-    throw IoError(std::string(error.what()) + " (is '" + dir + "' a model directory?)");
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    throw IoError(dir + ": cannot open model directory: " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) throw IoError(dir + ": not a model directory");
+  // read_text_file refuses what is not a regular file (a directory, /dev/zero, a FIFO) and names
+  // the path with the system's reason (a symlink loop, no permission).
+  const std::string text = read_text_file(path);
+  if (text.size() > kMaxConfigBytes) {
+    throw InvalidInput(path + ": " + std::to_string(text.size()) + " bytes; a config.json " +
+                       "has at most " + std::to_string(kMaxConfigBytes));
   }
   return parse_model_config(text, path);
 }

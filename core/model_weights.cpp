@@ -1,6 +1,9 @@
 #include "core/model_weights.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
+#include <set>
 
 #include "core/error.h"
 
@@ -95,6 +98,7 @@ class WeightReader {
     auto entry = find(name);
     if (!entry) throw InvalidInput("checkpoint has no tensor '" + name + "' (expected shape " +
                                    shape_string(shape) + ")");
+    used_.insert(entry->info->name);
     const TensorInfo& info = *entry->info;
     if (info.shape != shape) {
       throw InvalidInput(entry->file->path() + ": tensor '" + name + "' has shape " +
@@ -116,6 +120,20 @@ class WeightReader {
     return wanted ? get(name, std::move(shape)) : torch::Tensor();
   }
 
+  // Counts a tensor the model deliberately does not read as used.
+  void skip(const std::string& name) const {
+    if (auto entry = find(name)) used_.insert(entry->info->name);
+  }
+
+  // Checkpoint tensors that no get() or skip() asked for, sorted.
+  std::vector<std::string> unused() const {
+    std::vector<std::string> names;
+    for (const std::string& name : checkpoint_.names()) {
+      if (used_.count(name) == 0) names.push_back(name);
+    }
+    return names;
+  }
+
  private:
   // Some checkpoints drop the top-level module prefix ("transformer.", "model.").
   std::optional<CheckpointWeights::Entry> find(const std::string& name) const {
@@ -129,6 +147,7 @@ class WeightReader {
   const CheckpointWeights& checkpoint_;
   const WeightLoadOptions& options_;
   std::string strip_;
+  mutable std::set<std::string> used_;
 };
 
 // Linear weight [out, in] from a file that stores [out, in], or [in, out] (Conv1D).
@@ -201,6 +220,53 @@ LayerWeights load_layer(const WeightReader& r, const WeightNames& n, const Model
   return w;
 }
 
+// Buffers that older transformers versions saved beside the parameters: GPT-2's and GPT-NeoX's
+// causal masks (attn.bias, attn.masked_bias) and rotary inverse frequencies. They hold nothing
+// the model computes from.
+bool is_saved_buffer(const std::string& name) {
+  for (const char* suffix : {".attn.bias", ".attn.masked_bias", ".attention.bias",
+                             ".attention.masked_bias", ".rotary_emb.inv_freq"}) {
+    const size_t length = std::strlen(suffix);
+    if (name.size() >= length && name.compare(name.size() - length, length, suffix) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A checkpoint holding parameters the model would not read means config.json and the weights
+// disagree (fewer layers in the config than in the checkpoint, another family's names): the
+// model would run, silently truncated or without parts it was trained with. Refused, naming the
+// first tensors left over.
+void refuse_unused(const std::vector<std::string>& unused, const ModelConfig& c,
+                   const WeightNames& n) {
+  std::vector<std::string> leftover;
+  for (const std::string& name : unused) {
+    if (!is_saved_buffer(name)) leftover.push_back(name);
+  }
+  if (leftover.empty()) return;
+  constexpr size_t kNamed = 3;
+  std::string names;
+  for (size_t i = 0; i < std::min(leftover.size(), kNamed); ++i) {
+    names += (i ? ", " : "") + leftover[i];
+  }
+  if (leftover.size() > kNamed) names += ", ...";
+  std::string hint;
+  const std::string layer_prefix = n.layer_prefix;
+  const auto beyond_last_layer = [&](const std::string& name) {
+    const std::string expected = layer_prefix + std::to_string(c.n_layers) + ".";
+    return name.find(expected) != std::string::npos;
+  };
+  if (std::any_of(leftover.begin(), leftover.end(), beyond_last_layer)) {
+    hint = "; config.json has " + std::to_string(c.n_layers) +
+           " layers but the checkpoint holds more";
+  }
+  throw InvalidInput("checkpoint holds " + std::to_string(leftover.size()) + " tensor" +
+                     (leftover.size() == 1 ? "" : "s") + " the " + c.model_type +
+                     " model does not use (" + names + ")" + hint +
+                     "; headscope refuses to load a model that would silently leave out weights");
+}
+
 }  // namespace
 
 int64_t ModelWeights::parameter_count() const {
@@ -231,10 +297,12 @@ ModelWeights load_model_weights(const ModelConfig& c, const CheckpointWeights& c
   m.final_norm_b = r.get_if(c.norm == NormKind::kLayerNorm, std::string(n.final_norm) + ".bias",
                             {c.d_model});
   // Tied checkpoints may still store a copy of the head; the embedding is what the model uses.
-  m.unembed = (c.tied_embeddings || n.unembed == nullptr) ? m.embed
-                                                          : r.get(n.unembed, {c.vocab_size, c.d_model});
+  const bool tied = c.tied_embeddings || n.unembed == nullptr;
+  m.unembed = tied ? m.embed : r.get(n.unembed, {c.vocab_size, c.d_model});
+  if (tied && n.unembed != nullptr) r.skip(n.unembed);
   m.layers.reserve(static_cast<size_t>(c.n_layers));
   for (int64_t layer = 0; layer < c.n_layers; ++layer) m.layers.push_back(load_layer(r, n, c, layer));
+  refuse_unused(r.unused(), c, n);
   return m;
 }
 

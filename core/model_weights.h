@@ -36,7 +36,10 @@ struct WeightLoadOptions {
 };
 
 // Throws InvalidInput naming the tensor and the expected shape when a tensor is missing or has
-// the wrong shape.
+// the wrong shape, and naming the first leftover tensors when the checkpoint holds parameters the
+// model does not use (more layers than config.json says, another family's names): a silently
+// truncated model is never loaded. Buffers older transformers versions saved (causal masks,
+// rotary inv_freq) and a tied model's stored lm_head are not parameters and are ignored.
 ModelWeights load_model_weights(const ModelConfig& config, const CheckpointWeights& checkpoint,
                                 const WeightLoadOptions& options);
 

@@ -1,7 +1,5 @@
 #include "core/recording_reader.h"
 
-#include <hdf5_hl.h>
-
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -124,6 +122,14 @@ RecordingReader RecordingReader::open(const std::string& path) {
   return RecordingReader(path, std::move(file), version);
 }
 
+RecordingReader RecordingReader::open_image(const void* data, size_t size,
+                                            const std::string& label, double check_timeout_s) {
+  h5_init();
+  H5Id file = open_recording_image(data, size, label, check_timeout_s);
+  const int version = check_format_version(file.get(), label);
+  return RecordingReader(label, std::move(file), version);
+}
+
 ModelSummary RecordingReader::model() const {
   const H5Where root{path_, "/"};
   ModelSummary model;
@@ -182,17 +188,11 @@ std::vector<std::string> RecordingReader::dimensions(int64_t run, const std::str
   const H5Where where = this->where(run, name);
   H5Id dataset = open_dataset(run, name);
   const size_t rank = h5_dataset_dims(dataset.get(), where).size();
-  std::vector<std::string> names;
-  for (unsigned axis = 0; axis < rank; ++axis) {
-    const auto length = static_cast<size_t>(
-        h5_check(H5DSget_label(dataset.get(), axis, nullptr, 0), where, "read axis label"));
-    std::string label(length + 1, '\0');
-    h5_check(H5DSget_label(dataset.get(), axis, label.data(), label.size()), where,
-             "read axis label");
-    label.resize(length);
-    names.push_back(label);
-  }
-  return names;
+  // Read through the checked path, not H5DSget_label: HDF5 1.10's H5DS functions read
+  // attributes into buffers sized by what the schema should be and free them twice on errors.
+  std::optional<std::vector<std::string>> labels =
+      h5_read_strings_attribute(dataset.get(), kAttrDimensionLabels, rank, where);
+  return labels ? *std::move(labels) : std::vector<std::string>(rank);
 }
 
 std::vector<float> RecordingReader::read_f32(int64_t run, const std::string& name) const {

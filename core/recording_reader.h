@@ -2,12 +2,14 @@
 // addressed by their index i in /runs/<i>; partial runs are invisible.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/hdf5_handle.h"
 #include "core/recording_schema.h"
+#include "core/recording_structure_check.h"
 
 namespace headscope {
 
@@ -16,6 +18,11 @@ class RecordingReader {
   // IoError when the file is missing or not HDF5; InvalidInput when it is not a recording or
   // was written by a newer format version.
   static RecordingReader open(const std::string& path);
+  // The same for a file image in memory (tests, the fuzz target); `label` names it in errors.
+  // The bytes are not copied and must outlive the reader. check_timeout_s bounds the structure
+  // check (core/recording_structure_check.h).
+  static RecordingReader open_image(const void* data, size_t size, const std::string& label,
+                                    double check_timeout_s = kStructureCheckTimeoutS);
 
   int format_version() const { return format_version_; }
   ModelSummary model() const;

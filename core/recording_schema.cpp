@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/hdf5_attribute.h"
+#include "core/recording_structure_check.h"
 
 namespace headscope {
 namespace {
@@ -29,13 +30,28 @@ std::vector<std::string> link_names(hid_t group, const H5Where& where) {
   return names;
 }
 
+// Whether the dataset is a dimension scale: its CLASS attribute says DIMENSION_SCALE. Read
+// through the checked path: HDF5 1.10's H5DSis_scale frees its buffer twice when a corrupted
+// CLASS attribute fails after the read.
+bool is_dimension_scale(hid_t dataset) {
+  const std::optional<std::string> value =
+      h5_read_string_attribute(dataset, kAttrClass, {"", "dataset"});
+  return value && *value == kDimensionScaleClass;
+}
+
 herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* info, void* names) {
   // No exception may unwind through HDF5's C frames.
   try {
     if (info->type != H5L_TYPE_HARD) return 0;
     const hid_t object = H5Oopen(group, name, H5P_DEFAULT);
     if (object < 0) return -1;
-    const bool listed = H5Iget_type(object) == H5I_DATASET && H5DSis_scale(object) == 0;
+    bool listed = false;
+    try {
+      listed = H5Iget_type(object) == H5I_DATASET && !is_dimension_scale(object);
+    } catch (...) {
+      H5Oclose(object);
+      return -1;
+    }
     H5Oclose(object);
     if (listed) static_cast<std::vector<std::string>*>(names)->emplace_back(name);
     return 0;
@@ -88,8 +104,22 @@ H5Id float16_file_type(const H5Where& where) {
 }
 
 H5Id open_recording_file(const std::string& path, unsigned flags) {
+  // Read-only in the child whatever the flags: opening for writing may mark the file as open.
+  check_structure_in_child([&] { return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); },
+                           path);
   return h5_own(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Kind::kFile, {path, ""},
                 "open as HDF5 file");
+}
+
+H5Id open_recording_image(const void* data, size_t size, const std::string& label,
+                          double check_timeout_s) {
+  // H5LTopen_file_image takes a non-const pointer; without H5LT_FILE_IMAGE_OPEN_RW it only reads.
+  const auto open = [&] {
+    return H5LTopen_file_image(const_cast<void*>(data), size,
+                               H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+  };
+  check_structure_in_child(open, label, check_timeout_s);
+  return h5_own(open(), H5Kind::kFile, {label, ""}, "open as HDF5 file image");
 }
 
 int check_format_version(hid_t file, const std::string& path) {

@@ -44,6 +44,7 @@
 // Readers reject a file whose headscope_format is newer than kFormatVersion.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -76,6 +77,10 @@ inline constexpr char kAttrTopK[] = "k";
 
 // The dimensions whose scale values are block start positions rather than indices.
 inline constexpr char kDimQueryBlock[] = "query_block";
+// The attributes HDF5's dimension scale API (H5DS) writes.
+inline constexpr char kAttrClass[] = "CLASS";
+inline constexpr char kDimensionScaleClass[] = "DIMENSION_SCALE";
+inline constexpr char kAttrDimensionLabels[] = "DIMENSION_LABELS";
 inline constexpr char kDimKeyBlock[] = "key_block";
 
 inline constexpr int64_t kChunkEdge = 512;
@@ -110,8 +115,11 @@ inline constexpr ModelIntAttribute kModelIntAttributes[] = {
 H5Id float16_file_type(const H5Where& where);
 
 // Opens an existing file (flags H5F_ACC_RDONLY or H5F_ACC_RDWR); IoError naming the path when
-// it is missing or not HDF5.
+// it is missing, not HDF5, or corrupted (core/recording_structure_check.h).
 H5Id open_recording_file(const std::string& path, unsigned flags);
+// Opens a file image in memory, read-only and without copying it; `label` names it in errors.
+H5Id open_recording_image(const void* data, size_t size, const std::string& label,
+                          double check_timeout_s);
 
 // Reads headscope_format from an open file. InvalidInput when it is missing, or newer than
 // kFormatVersion: "PATH was written by format version N; this headscope reads version 1".

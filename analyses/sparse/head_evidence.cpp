@@ -69,7 +69,7 @@ HeadEvidence read_head_evidence(const std::string& path, int64_t max_runs) {
   const H5Where where{path, ""};
   {
     H5Id file =
-        h5_own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile, where, "open");
+        open_recording_file(path, H5F_ACC_RDONLY);
     auto attr = [&](const char* name) {
       return h5_read_int_attribute(file.get(), name, where).value_or(0);
     };
@@ -89,7 +89,7 @@ HeadEvidence read_head_evidence(const std::string& path, int64_t max_runs) {
   if (e.n_kv_heads == 0) e.n_kv_heads = e.n_heads;
   const bool has_runs = [&] {
     H5Id file =
-        h5_own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile, where, "open");
+        open_recording_file(path, H5F_ACC_RDONLY);
     return h5_path_exists(file.get(), "runs", where);
   }();
   if (has_runs) {

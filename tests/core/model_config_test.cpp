@@ -1,6 +1,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "core/error.h"
 #include "core/model_config.h"
 #include "tests/support/fixtures.h"
@@ -86,6 +94,65 @@ TEST(ModelConfig, MissingDirectoryNamesThePath) {
   } catch (const IoError& e) {
     EXPECT_THAT(e.what(), HasSubstr("/nonexistent/model"));
   }
+}
+
+// Every size is range-checked before anything is allocated from it; the message names the file,
+// the field and the accepted range.
+TEST(ModelConfig, RejectsAbsurdSizesNamingFieldAndRange) {
+  const std::map<std::string, std::string> fields = {
+      {"num_hidden_layers", "2"}, {"num_attention_heads", "4"}, {"hidden_size", "64"},
+      {"intermediate_size", "128"}, {"vocab_size", "10"}, {"max_position_embeddings", "64"},
+      {"head_dim", "16"}, {"num_key_value_heads", "2"}};
+  const auto config = [&](const std::string& field, const std::string& value) {
+    std::string json = R"({"model_type":"llama")";
+    for (const auto& [key, fallback] : fields) {
+      json += ",\"" + key + "\":" + (key == field ? value : fallback);
+    }
+    if (!field.empty() && fields.count(field) == 0) json += ",\"" + field + "\":" + value;
+    return json + "}";
+  };
+  ASSERT_NO_THROW(parse_model_config(config("", ""), "config.json"));
+  for (const auto& [field, fallback] : fields) {
+    for (const std::string value :
+         {"9223372036854775807", "18446744073709551615", "1e300", "0", "-1", "2.5", "true",
+          "\"4\"", "99999999999999999999"}) {
+      SCOPED_TRACE(field + " = " + value);
+      expect_error<InvalidInput>(config(field, value), "field '" + field + "' must be an integer in [1, ");
+    }
+  }
+  expect_error<InvalidInput>(config("num_hidden_layers", "9223372036854775807"),
+                             "must be an integer in [1, 4096], got 9223372036854775807");
+  expect_error<InvalidInput>(config("num_key_value_heads", "8"), "in [1, 4]");
+  expect_error<InvalidInput>(config("rms_norm_eps", "-1"), "field 'rms_norm_eps' must be a number in (0, 1)");
+}
+
+// A model path that is not a readable directory with a regular config.json ends in one IoError
+// naming the path, never in a std::filesystem or stream exception, or a read that never ends.
+TEST(ModelConfig, UnreadableModelPathsAreIoErrors) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("headscope_config_paths_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "config_is_dir" / "config.json");
+  fs::create_directories(dir / "config_is_dev_zero");
+  fs::create_symlink("/dev/zero", dir / "config_is_dev_zero" / "config.json");
+  fs::create_symlink(dir / "loop", dir / "loop");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {(dir / "loop").string(), "Too many levels of symbolic links"},
+      {(dir / "missing").string(), "No such file or directory"},
+      {(dir / "config_is_dir").string(), "not a regular file"},
+      {(dir / "config_is_dev_zero").string(), "not a regular file"},
+  };
+  for (const auto& [path, reason] : cases) {
+    SCOPED_TRACE(path);
+    try {
+      load_model_config(path);
+      ADD_FAILURE() << "no error";
+    } catch (const IoError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(path));
+      EXPECT_THAT(e.what(), HasSubstr(reason));
+    }
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 // A checkpoint that does not fit its config fails with the tensor's name and expected shape.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/checkpoint_weights.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "core/transformer.h"
@@ -81,6 +84,62 @@ TEST(ModelWeights, CpuFloat32WeightsAreViewsOfTheMapping) {
   // No copy: the embedding's storage is not owned by LibTorch's allocator.
   EXPECT_FALSE(model->weights().embed.storage().resizable());
   EXPECT_EQ(model->weights().parameter_count(), 139584);
+}
+
+// A checkpoint with more layers than config.json, or with a tensor the model does not read, is
+// refused, naming the first leftover tensors: the model would otherwise run silently truncated.
+TEST(ModelWeights, CheckpointTensorsTheModelDoesNotUseAreRefused) {
+  const std::string extra = edited_llama("extra", [](std::vector<TensorToWrite>& t) {
+    const auto norm = std::find_if(t.begin(), t.end(), [](const TensorToWrite& w) {
+      return w.name == "model.norm.weight";
+    });
+    TensorToWrite copy = *norm;
+    copy.name = "model.extra_norm.weight";
+    t.push_back(copy);
+  });
+  EXPECT_THAT(load_error(extra), HasSubstr("checkpoint holds 1 tensor the llama model does not "
+                                           "use (model.extra_norm.weight)"));
+
+  const std::string fewer_layers = edited_llama("fewer_layers", [](std::vector<TensorToWrite>&) {});
+  {
+    std::ifstream in(fs::path(fewer_layers) / "config.json");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    const size_t at = text.find("\"num_hidden_layers\": 2");
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, 22, "\"num_hidden_layers\": 1");
+    std::ofstream(fs::path(fewer_layers) / "config.json") << text;
+  }
+  const std::string message = load_error(fewer_layers);
+  EXPECT_THAT(message, HasSubstr("model.layers.1."));
+  EXPECT_THAT(message, HasSubstr("config.json has 1 layers but the checkpoint holds more"));
+
+  // Saved buffers (causal masks, rotary inv_freq) are not parameters and load as before.
+  const std::string buffers = edited_llama("buffers", [](std::vector<TensorToWrite>& t) {
+    const auto norm = std::find_if(t.begin(), t.end(), [](const TensorToWrite& w) {
+      return w.name == "model.norm.weight";
+    });
+    TensorToWrite copy = *norm;
+    copy.name = "model.layers.0.self_attn.rotary_emb.inv_freq";
+    t.push_back(copy);
+  });
+  EXPECT_NO_THROW(Transformer::load(buffers));
+}
+
+// A model directory whose weight file cannot be inspected (a symlink loop) is an IoError naming
+// it, not an escaping std::filesystem::filesystem_error.
+TEST(ModelWeights, UninspectableWeightFileIsIoError) {
+  const std::string dir = edited_llama("loop", [](std::vector<TensorToWrite>&) {});
+  const fs::path weights = fs::path(dir) / "model.safetensors";
+  fs::remove(weights);
+  fs::create_symlink(weights, weights);
+  try {
+    CheckpointWeights::open(dir);
+    ADD_FAILURE() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(weights.string()));
+    EXPECT_THAT(e.what(), HasSubstr("Too many levels of symbolic links"));
+  }
+  fs::remove(weights);
 }
 
 }  // namespace
