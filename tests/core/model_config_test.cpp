@@ -139,7 +139,7 @@ TEST(ModelConfig, UnreadableModelPathsAreIoErrors) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {(dir / "loop").string(), "Too many levels of symbolic links"},
       {(dir / "missing").string(), "No such file or directory"},
-      {(dir / "config_is_dir").string(), "not a regular file"},
+      {(dir / "config_is_dir").string(), "is a directory, not a file"},
       {(dir / "config_is_dev_zero").string(), "not a regular file"},
   };
   for (const auto& [path, reason] : cases) {
