@@ -145,12 +145,16 @@ TEST_F(Limits, RandomWeightsTooLargeForMemoryAreRefusedWithTheEstimate) {
   std::ifstream in(llama() + "/config.json");
   std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string layers = "\"num_hidden_layers\": 2";
-  config.replace(config.find(layers), layers.size(), "\"num_hidden_layers\": 1000000000");
+  // Within config.json's ranges (core/model_config.cpp), but 4096 layers of a 2^22-wide MLP:
+  // about 13 TB of float32 weights.
+  config.replace(config.find(layers), layers.size(), "\"num_hidden_layers\": 4096");
+  const std::string mlp = "\"intermediate_size\": 128";
+  config.replace(config.find(mlp), mlp.size(), "\"intermediate_size\": 4194304");
   std::ofstream(model + "/config.json") << config;
   const std::string args =
       "record " + model + " --random-weights --tokens 1,2 --out " + path("x.h5");
   const auto r = run(args);
-  expect_one_line_error(r, args, "random weights for 1000000000 layers");
+  expect_one_line_error(r, args, "random weights for 4096 layers");
   EXPECT_THAT(r.output, HasSubstr("needs about"));
   EXPECT_THAT(r.output, HasSubstr("of memory available on cpu"));
   EXPECT_FALSE(std::filesystem::exists(path("x.h5")));
