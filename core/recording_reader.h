@@ -19,8 +19,7 @@ class RecordingReader {
   // was written by a newer format version.
   static RecordingReader open(const std::string& path);
   // The same for a file image in memory (tests, the fuzz target); `label` names it in errors.
-  // The bytes are not copied and must outlive the reader. check_timeout_s bounds the structure
-  // check (core/recording_structure_check.h).
+  // check_timeout_s bounds the structure check (core/recording_structure_check.h).
   static RecordingReader open_image(const void* data, size_t size, const std::string& label,
                                     double check_timeout_s = kStructureCheckTimeoutS);
 

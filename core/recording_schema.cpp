@@ -1,7 +1,5 @@
 #include "core/recording_schema.h"
 
-#include <hdf5_hl.h>
-
 #include <algorithm>
 #include <optional>
 #include <sstream>
@@ -113,13 +111,19 @@ H5Id open_recording_file(const std::string& path, unsigned flags) {
 
 H5Id open_recording_image(const void* data, size_t size, const std::string& label,
                           double check_timeout_s) {
-  // H5LTopen_file_image takes a non-const pointer; without H5LT_FILE_IMAGE_OPEN_RW it only reads.
-  const auto open = [&] {
-    return H5LTopen_file_image(const_cast<void*>(data), size,
-                               H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
-  };
+  // The core (in-memory) driver over a copy of the image; no backing file is written.
+  const H5Where where{label, ""};
+  H5Id access = h5_own(H5Pcreate(H5P_FILE_ACCESS), H5Kind::kPropList, where, "open file image");
+  constexpr size_t kGrowth = size_t{1} << 16;
+  h5_check(H5Pset_fapl_core(access.get(), kGrowth, false), where, "open file image");
+  // H5Pset_file_image copies the bytes; its pointer is not const only for historical reasons.
+  if (size > 0) {
+    h5_check(H5Pset_file_image(access.get(), const_cast<void*>(data), size), where,
+             "open file image");
+  }
+  const auto open = [&] { return H5Fopen(label.c_str(), H5F_ACC_RDONLY, access.get()); };
   check_structure_in_child(open, label, check_timeout_s);
-  return h5_own(open(), H5Kind::kFile, {label, ""}, "open as HDF5 file image");
+  return h5_own(open(), H5Kind::kFile, where, "open as HDF5 file image");
 }
 
 int check_format_version(hid_t file, const std::string& path) {

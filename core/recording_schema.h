@@ -117,7 +117,7 @@ H5Id float16_file_type(const H5Where& where);
 // Opens an existing file (flags H5F_ACC_RDONLY or H5F_ACC_RDWR); IoError naming the path when
 // it is missing, not HDF5, or corrupted (core/recording_structure_check.h).
 H5Id open_recording_file(const std::string& path, unsigned flags);
-// Opens a file image in memory, read-only and without copying it; `label` names it in errors.
+// Opens a copy of a file image in memory, read-only; `label` names it in errors.
 H5Id open_recording_image(const void* data, size_t size, const std::string& label,
                           double check_timeout_s);
 
