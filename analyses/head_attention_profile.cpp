@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 

@@ -3,7 +3,7 @@
 #include <functional>
 #include <numeric>
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 

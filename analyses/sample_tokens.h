@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "analyses/tasks/task_sample.h"
-#include "core/analysis_writer.h"
+#include "core/store/analysis_writer.h"
 
 namespace headscope {
 

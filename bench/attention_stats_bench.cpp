@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "bench/gpu_timing.h"
-#include "core/torch_compat.h"
+#include "core/model/torch_compat.h"
 #include "kernels/attention_stats_backends.h"
 
 namespace {

@@ -25,10 +25,10 @@
 #endif
 #include <torch/cuda.h>
 
-#include "core/error.h"
-#include "core/model_config.h"
-#include "core/random_weights.h"
-#include "core/transformer.h"
+#include "core/base/error.h"
+#include "core/checkpoint/model_config.h"
+#include "core/model/random_weights.h"
+#include "core/model/transformer.h"
 
 namespace headscope {
 namespace {

@@ -37,7 +37,7 @@ def write_config(directory, layers=None):
 
 def checkpoint_dtype(config_dir, device):
     """The dtype headscope computes a checkpoint of this config in: its own, except float16,
-    which runs in float32 on the CPU (core/random_weights.h, checkpoint_compute_dtype)."""
+    which runs in float32 on the CPU (core/model/random_weights.h, checkpoint_compute_dtype)."""
     import torch
     with open(os.path.join(config_dir, "config.json")) as f:
         config = json.load(f)

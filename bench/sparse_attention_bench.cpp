@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "bench/gpu_timing.h"
-#include "core/torch_compat.h"
+#include "core/model/torch_compat.h"
 #include "kernels/sparse_attention_backends.h"
 
 namespace {

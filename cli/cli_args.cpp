@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
-#include "core/error.h"
-#include "core/memory_estimate.h"
-#include "core/utf8.h"
+#include "core/base/error.h"
+#include "core/model/memory_estimate.h"
+#include "core/tokenizer/utf8.h"
 
 namespace headscope::cli {
 namespace {

@@ -12,9 +12,9 @@
 #include <CLI/CLI.hpp>
 #include <torch/types.h>
 
-#include "core/memory_estimate.h"
-#include "core/tokenizer.h"
-#include "core/transformer.h"
+#include "core/model/memory_estimate.h"
+#include "core/model/transformer.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace headscope::cli {
 

@@ -21,8 +21,8 @@
 #include "analyses/tasks/vocabulary.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/error.h"
-#include "core/generate.h"
+#include "core/base/error.h"
+#include "core/model/generate.h"
 #include "hooks/activation_recorder.h"
 #ifdef HEADSCOPE_WITH_GUI
 #include "gui/head_grid_image.h"

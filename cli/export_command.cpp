@@ -4,7 +4,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/same_model.h"
+#include "core/store/same_model.h"
 #include "notebooks_export/export_files.h"
 #include "notebooks_export/recording_export.h"
 

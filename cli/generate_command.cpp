@@ -5,10 +5,10 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/error.h"
-#include "core/generate.h"
-#include "core/memory_estimate.h"
-#include "core/progress_bar.h"
+#include "core/base/error.h"
+#include "core/base/progress_bar.h"
+#include "core/model/generate.h"
+#include "core/model/memory_estimate.h"
 
 namespace headscope::cli {
 namespace {

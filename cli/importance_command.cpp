@@ -13,7 +13,7 @@
 #include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/analysis_writer.h"
+#include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {

@@ -5,7 +5,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/model_config.h"
+#include "core/checkpoint/model_config.h"
 
 namespace headscope::cli {
 namespace {

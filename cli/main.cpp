@@ -8,7 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include "cli/commands.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace {
 

@@ -9,11 +9,11 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/error.h"
-#include "core/text_file.h"
-#include "core/memory_estimate.h"
-#include "core/progress_bar.h"
-#include "core/random_weights.h"
+#include "core/base/error.h"
+#include "core/base/progress_bar.h"
+#include "core/base/text_file.h"
+#include "core/model/memory_estimate.h"
+#include "core/model/random_weights.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {

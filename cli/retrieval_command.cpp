@@ -12,12 +12,12 @@
 #include "analyses/retrieval/retrieval_heads.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/error.h"
-#include "core/progress_bar.h"
-#include "core/recording_reader.h"
-#include "core/recording_writer.h"
-#include "core/same_model.h"
-#include "core/staged_file.h"
+#include "core/base/error.h"
+#include "core/base/progress_bar.h"
+#include "core/store/recording_reader.h"
+#include "core/store/recording_writer.h"
+#include "core/store/same_model.h"
+#include "core/store/staged_file.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {

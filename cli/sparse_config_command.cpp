@@ -8,7 +8,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/sparse_head_args.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope::cli {
 namespace {

@@ -15,8 +15,8 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/sparse_head_args.h"
-#include "core/analysis_writer.h"
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {

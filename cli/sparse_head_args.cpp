@@ -1,7 +1,7 @@
 #include "cli/sparse_head_args.h"
 
 #include "cli/cli_args.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope::cli {
 

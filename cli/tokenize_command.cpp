@@ -5,8 +5,8 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/error.h"
-#include "core/text_file.h"
+#include "core/base/error.h"
+#include "core/base/text_file.h"
 
 namespace headscope::cli {
 namespace {

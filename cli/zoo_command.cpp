@@ -5,11 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analyses/tasks/vocabulary.h"
 #include "analyses/tasks/generate_task.h"
+#include "analyses/tasks/vocabulary.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "zoo/recipe.h"
 #include "zoo/trainer.h"
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "core/recording_reader.h"
+#include "core/base/error.h"
+#include "core/store/recording_reader.h"
 
 namespace headscope {
 

@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/error.h"
-#include "core/recording_reader.h"
+#include "core/base/error.h"
+#include "core/store/recording_reader.h"
 #include "fuzz/read_whole_recording.h"
 
 // A structure check that hangs is cut off sooner than a user's 60 s, so that libFuzzer's own

@@ -15,7 +15,7 @@
 #include <QtGui/QImage>
 #include <QtGui/QPainter>
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 namespace {

@@ -3,7 +3,7 @@
 #include <optional>
 #include <set>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "hooks/attention_stats_recorder.h"
 
 namespace headscope {

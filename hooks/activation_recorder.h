@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/recording_writer.h"
+#include "core/base/dtype.h"
+#include "core/store/recording_writer.h"
 #include "hooks/hooked_model.h"
 #include "kernels/attention_stats.h"
 

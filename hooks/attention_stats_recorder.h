@@ -3,7 +3,7 @@
 // model itself keeps its fused / chunked attention, so memory stays linear in T.
 #pragma once
 
-#include "core/recording_writer.h"
+#include "core/store/recording_writer.h"
 #include "hooks/hooked_model.h"
 #include "kernels/attention_stats.h"
 

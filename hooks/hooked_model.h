@@ -12,9 +12,9 @@
 
 #include <torch/types.h>
 
-#include "core/hook_sink.h"
-#include "core/kv_cache.h"
-#include "core/transformer.h"
+#include "core/model/hook_sink.h"
+#include "core/model/kv_cache.h"
+#include "core/model/transformer.h"
 
 namespace headscope {
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 
 namespace headscope {

@@ -1,7 +1,7 @@
 // attention_stats(): CUDA tensors the kernels take go to them; everything else, and every build
 // without the kernels, takes the CPU reference. Outputs are always CPU tensors (the recorder
 // writes them to HDF5 straight from host memory).
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 
 namespace headscope {

@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/sparse_attention_backends.h"
 
 namespace headscope {

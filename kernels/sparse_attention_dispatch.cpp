@@ -1,6 +1,6 @@
 // sparse_attention(): CUDA tensors the kernel takes go to it; everything else, and every build
 // without the kernels, takes the CPU reference (torch ops, on the tensors' own device).
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/sparse_attention_backends.h"
 
 namespace headscope {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/recording_reader.h"
+#include "core/store/recording_reader.h"
 
 namespace headscope {
 

@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/error.h"
-#include "core/recording_reader.h"
+#include "core/base/error.h"
+#include "core/store/recording_reader.h"
 #include "notebooks_export/example_notebook.h"
 #include "notebooks_export/export_files.h"
 #include "notebooks_export/export_readme.h"

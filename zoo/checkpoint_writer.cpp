@@ -6,8 +6,8 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-#include "core/safetensors.h"
+#include "core/base/error.h"
+#include "core/checkpoint/safetensors.h"
 
 namespace headscope {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/model_config.h"
-#include "core/model_weights.h"
+#include "core/checkpoint/model_config.h"
+#include "core/model/model_weights.h"
 
 namespace headscope {
 

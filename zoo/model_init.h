@@ -7,8 +7,8 @@
 
 #include <torch/types.h>
 
-#include "core/model_config.h"
-#include "core/model_weights.h"
+#include "core/checkpoint/model_config.h"
+#include "core/model/model_weights.h"
 
 namespace headscope {
 

@@ -8,8 +8,8 @@
 
 #include "analyses/tasks/generate_task.h"
 #include "analyses/tasks/vocabulary.h"
-#include "core/error.h"
-#include "core/text_file.h"
+#include "core/base/error.h"
+#include "core/base/text_file.h"
 
 namespace headscope {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/model_config.h"
+#include "core/checkpoint/model_config.h"
 #include "zoo/checkpoint_writer.h"
 
 namespace headscope {

@@ -11,9 +11,9 @@
 
 #include "analyses/tasks/generate_task.h"
 #include "analyses/tasks/vocabulary.h"
-#include "core/error.h"
-#include "core/progress_bar.h"
-#include "core/transformer.h"
+#include "core/base/error.h"
+#include "core/base/progress_bar.h"
+#include "core/model/transformer.h"
 #include "zoo/batch.h"
 #include "zoo/model_init.h"
 #include "zoo/training_report.h"

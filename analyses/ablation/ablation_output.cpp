@@ -6,7 +6,7 @@
 
 #include "analyses/ablation/head_selection.h"
 #include "analyses/sample_tokens.h"
-#include "core/analysis_writer.h"
+#include "core/store/analysis_writer.h"
 #include "hooks/head_interventions.h"
 
 namespace headscope {

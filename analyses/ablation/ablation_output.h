@@ -7,7 +7,7 @@
 
 #include "analyses/ablation/head_ablation.h"
 #include "analyses/ablation/head_importance.h"
-#include "core/recording_schema.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "analyses/tasks/generate_task.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 

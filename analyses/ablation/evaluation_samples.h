@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "analyses/tasks/task_sample.h"
-#include "core/model_config.h"
+#include "core/checkpoint/model_config.h"
 
 namespace headscope {
 

@@ -8,8 +8,8 @@
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/ablation/head_selection.h"
 #include "analyses/tasks/vocabulary.h"
-#include "core/error.h"
-#include "core/progress_bar.h"
+#include "core/base/error.h"
+#include "core/base/progress_bar.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {

@@ -22,7 +22,7 @@
 #include <torch/types.h>
 
 #include "analyses/tasks/task_score.h"
-#include "core/transformer.h"
+#include "core/model/transformer.h"
 #include "hooks/head_interventions.h"
 
 namespace headscope {

@@ -21,7 +21,7 @@
 #include <torch/types.h>
 
 #include "analyses/tasks/task_score.h"
-#include "core/transformer.h"
+#include "core/model/transformer.h"
 
 namespace headscope {
 

@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 
 #include "analyses/tasks/task_random.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 namespace {

@@ -12,7 +12,7 @@
 
 #include <torch/types.h>
 
-#include "core/model_config.h"
+#include "core/checkpoint/model_config.h"
 #include "hooks/head_interventions.h"
 
 namespace headscope {

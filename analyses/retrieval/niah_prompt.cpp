@@ -4,7 +4,7 @@
 #include <random>
 
 #include "analyses/tasks/filler_grammar.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 namespace {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "analyses/retrieval/needles.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace headscope {
 

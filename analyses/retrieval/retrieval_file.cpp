@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/sample_tokens.h"
-#include "core/analysis_writer.h"
-#include "core/error.h"
-#include "core/hdf5_handle.h"
-#include "core/recording_schema.h"
+#include "core/base/error.h"
+#include "core/store/analysis_writer.h"
+#include "core/store/hdf5_handle.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope {
 namespace {

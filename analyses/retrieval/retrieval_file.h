@@ -29,7 +29,7 @@
 #include <torch/types.h>
 
 #include "analyses/retrieval/retrieval_heads.h"
-#include "core/model_config.h"
+#include "core/checkpoint/model_config.h"
 
 namespace headscope {
 
@@ -37,7 +37,7 @@ inline constexpr char kRetrievalAnalysis[] = "retrieval_heads";
 // The per-head scores that ablation and sparse configs read: float64 [n_layers, n_heads].
 inline constexpr char kRetrievalScoreDataset[] = "/analyses/retrieval_heads/score";
 
-// Writes the group into an existing recording (core/analysis_writer.h), replacing an earlier
+// Writes the group into an existing recording (core/store/analysis_writer.h), replacing an earlier
 // one. Axes carry the dimension scales layer, head, kv_head and sample.
 void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& result,
                            const std::string& model_path);

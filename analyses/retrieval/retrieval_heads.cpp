@@ -10,9 +10,9 @@
 
 #include "analyses/retrieval/niah_prompt.h"
 #include "analyses/retrieval/rouge.h"
-#include "core/error.h"
-#include "core/hook_sink.h"
-#include "core/kv_cache.h"
+#include "core/base/error.h"
+#include "core/model/hook_sink.h"
+#include "core/model/kv_cache.h"
 
 namespace headscope {
 namespace {

@@ -28,9 +28,9 @@
 #include <torch/types.h>
 
 #include "analyses/retrieval/needles.h"
-#include "core/model_config.h"
-#include "core/tokenizer.h"
-#include "core/transformer.h"
+#include "core/checkpoint/model_config.h"
+#include "core/model/transformer.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace headscope {
 

@@ -2,10 +2,10 @@
 
 #include <torch/torch.h>
 
-#include "core/error.h"
-#include "core/hdf5_attribute.h"
-#include "core/hdf5_handle.h"
-#include "core/recording_reader.h"
+#include "core/base/error.h"
+#include "core/store/hdf5_attribute.h"
+#include "core/store/hdf5_handle.h"
+#include "core/store/recording_reader.h"
 
 namespace headscope {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/sparse_attention.h"
 
 namespace headscope {

@@ -10,8 +10,9 @@
 #include <torch/torch.h>
 
 #include "analyses/sparse/attention_capture.h"
-#include "core/error.h"
-#include "core/text_file.h"
+#include "core/base/error.h"
+#include "core/base/json_file.h"
+#include "core/base/text_file.h"
 
 namespace headscope {
 namespace {
@@ -234,15 +235,6 @@ SparseConfigResult write_headscope(const HeadEvidence& e, const std::string& dir
   const auto path = join(dir, kSparseConfigFile);
   write_sparse_config(path, config);
   return {{path}, ranking.source, config.sparse_head_fraction()};
-}
-
-nlohmann::json read_json_file(const std::string& path) {
-  const std::string text = read_text_file(path);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidInput(path + ": not valid JSON (" + e.what() + ")");
-  }
 }
 
 SparseModelConfig read_duo(const std::string& dir, const ModelConfig& model) {

@@ -6,8 +6,8 @@
 
 #include "analyses/sparse/sparse_attention_scope.h"
 #include "analyses/tasks/generate_task.h"
-#include "core/error.h"
-#include "core/progress_bar.h"
+#include "core/base/error.h"
+#include "core/base/progress_bar.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {

@@ -12,7 +12,7 @@
 
 #include "analyses/sparse/sparse_model_config.h"
 #include "analyses/tasks/task_sample.h"
-#include "core/transformer.h"
+#include "core/model/transformer.h"
 
 namespace headscope {
 

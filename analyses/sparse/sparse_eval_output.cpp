@@ -1,8 +1,8 @@
 #include "analyses/sparse/sparse_eval_output.h"
 
 #include "analyses/sample_tokens.h"
-#include "core/analysis_writer.h"
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/store/analysis_writer.h"
 
 namespace headscope {
 namespace {

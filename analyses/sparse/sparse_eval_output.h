@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "analyses/sparse/sparse_eval.h"
-#include "core/recording_schema.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope {
 
@@ -41,7 +41,7 @@ struct SparseEvalSources {
 };
 
 // Writes (or replaces) /analyses/sparse_eval in `path`, creating the file when missing
-// (core/analysis_writer.h). `result` holds configs.size() x options.lengths.size() rows, config-
+// (core/store/analysis_writer.h). `result` holds configs.size() x options.lengths.size() rows, config-
 // major, as evaluate_sparse_configs returns them.
 void write_sparse_eval(const std::string& path, const ModelSummary& model,
                        const std::vector<NamedSparseConfig>& configs,

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <random>
 
-#include "core/error.h"
-#include "core/text_file.h"
+#include "core/base/error.h"
+#include "core/base/json_file.h"
 
 namespace headscope {
 namespace {
@@ -176,14 +176,7 @@ void write_sparse_config(const std::string& path, const SparseModelConfig& confi
 }
 
 SparseModelConfig read_sparse_config(const std::string& path) {
-  const std::string text = read_text_file(path);
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidInput(path + ": not valid JSON (" + e.what() + ")");
-  }
-  return sparse_config_from_json(json, path);
+  return sparse_config_from_json(read_json_file(path), path);
 }
 
 void check_config_matches_model(const SparseModelConfig& config, const ModelConfig& model,

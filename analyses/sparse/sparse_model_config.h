@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/model_config.h"
+#include "core/checkpoint/model_config.h"
 #include "kernels/sparse_attention.h"
 
 namespace headscope {

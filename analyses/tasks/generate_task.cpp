@@ -4,7 +4,7 @@
 #include "analyses/tasks/induction_task.h"
 #include "analyses/tasks/ioi_task.h"
 #include "analyses/tasks/needle_task.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 

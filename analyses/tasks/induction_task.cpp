@@ -5,7 +5,7 @@
 
 #include "analyses/tasks/task_random.h"
 #include "analyses/tasks/vocabulary.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 

@@ -9,7 +9,7 @@
 #include "analyses/tasks/task_tokens.h"
 #include "analyses/tasks/vocabulary.h"
 #include "analyses/tasks/word_lists.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 namespace {

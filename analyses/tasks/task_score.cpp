@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {

@@ -18,7 +18,7 @@
 #include <torch/types.h>
 
 #include "analyses/tasks/task_sample.h"
-#include "core/transformer.h"
+#include "core/model/transformer.h"
 
 namespace headscope {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "analyses/tasks/word_lists.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/tasks/vocabulary.h"
-#include "core/byte_level.h"
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/tokenizer/byte_level.h"
 
 namespace headscope {
 

@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 #include "kernels/cuda/attention_stats_params.h"
 

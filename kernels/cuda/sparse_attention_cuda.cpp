@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/cuda/sparse_attention_params.h"
 #include "kernels/sparse_attention_backends.h"
 

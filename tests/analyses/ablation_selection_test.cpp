@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "analyses/ablation/head_selection.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "tests/support/error_message.h"
 
 namespace headscope {

@@ -4,7 +4,7 @@
 #include <torch/torch.h>
 
 #include "analyses/tasks/task_score.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "tests/support/tolerance.h"
 
 namespace headscope {

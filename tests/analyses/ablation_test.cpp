@@ -6,7 +6,7 @@
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/ablation/head_ablation.h"
 #include "analyses/ablation/head_selection.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "tests/support/error_message.h"
 #include "tests/support/fixtures.h"
 

@@ -4,8 +4,8 @@
 #include <torch/torch.h>
 
 #include "analyses/retrieval/retrieval_file.h"
-#include "core/analysis_writer.h"
-#include "core/error.h"
+#include "core/base/error.h"
+#include "core/store/analysis_writer.h"
 #include "tests/support/error_message.h"
 #include "tests/support/model_summary.h"
 #include "tests/support/temp_dir_test.h"

@@ -6,7 +6,7 @@
 
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/ablation/head_importance.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "hooks/head_interventions.h"
 #include "hooks/hooked_model.h"
 #include "tests/support/error_message.h"

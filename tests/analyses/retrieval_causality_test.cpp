@@ -7,8 +7,8 @@
 #include "analyses/ablation/head_ablation.h"
 #include "analyses/ablation/head_selection.h"
 #include "analyses/retrieval/retrieval_heads.h"
-#include "core/tokenizer.h"
-#include "core/transformer.h"
+#include "core/model/transformer.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace headscope {
 namespace {

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "analyses/sparse/sparse_attention_scope.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "tests/support/error_message.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/forward_bounds.h"

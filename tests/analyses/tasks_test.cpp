@@ -8,7 +8,7 @@
 #include "analyses/tasks/ioi_task.h"
 #include "analyses/tasks/needle_task.h"
 #include "analyses/tasks/vocabulary.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 namespace {

@@ -7,8 +7,8 @@
 #include <set>
 
 #include "analyses/tasks/generate_task.h"
-#include "core/error.h"
-#include "core/tokenizer.h"
+#include "core/base/error.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace headscope {
 namespace {

@@ -13,9 +13,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
-#include "core/recording_reader.h"
-#include "core/transformer.h"
+#include "core/base/error.h"
+#include "core/model/transformer.h"
+#include "core/store/recording_reader.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/forward_bounds.h"
 #include "tests/support/reference.h"

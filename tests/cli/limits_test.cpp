@@ -145,7 +145,7 @@ TEST_F(Limits, RandomWeightsTooLargeForMemoryAreRefusedWithTheEstimate) {
   std::ifstream in(llama() + "/config.json");
   std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string layers = "\"num_hidden_layers\": 2";
-  // Within config.json's ranges (core/model_config.cpp), but 4096 layers of a 2^22-wide MLP:
+  // Within config.json's ranges (core/checkpoint/model_config.cpp), but 4096 layers of a 2^22-wide MLP:
   // about 13 TB of float32 weights.
   config.replace(config.find(layers), layers.size(), "\"num_hidden_layers\": 4096");
   const std::string mlp = "\"intermediate_size\": 128";

@@ -12,7 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/recording_reader.h"
+#include "core/store/recording_reader.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir_test.h"
 

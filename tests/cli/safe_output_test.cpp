@@ -19,8 +19,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
-#include "core/recording_reader.h"
+#include "core/base/error.h"
+#include "core/store/recording_reader.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir_test.h"

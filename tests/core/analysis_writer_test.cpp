@@ -1,4 +1,4 @@
-// AnalysisWriter (core/analysis_writer.h): creating or opening the file, dimension scales,
+// AnalysisWriter (core/store/analysis_writer.h): creating or opening the file, dimension scales,
 // strings, attributes, the atomic commit, and the errors on bad files and names.
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -13,11 +13,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/analysis_writer.h"
-#include "core/error.h"
-#include "core/hdf5_attribute.h"
-#include "core/recording_reader.h"
-#include "core/recording_writer.h"
+#include "core/base/error.h"
+#include "core/store/analysis_writer.h"
+#include "core/store/hdf5_attribute.h"
+#include "core/store/recording_reader.h"
+#include "core/store/recording_writer.h"
 #include "tests/support/error_message.h"
 #include "tests/support/model_summary.h"
 #include "tests/support/shell.h"

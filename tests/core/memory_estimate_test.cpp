@@ -1,11 +1,11 @@
-// The arithmetic of core/memory_estimate against what the code really allocates, and the
+// The arithmetic of core/model/memory_estimate against what the code really allocates, and the
 // refusal of allocations larger than the machine.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
-#include "core/memory_estimate.h"
-#include "core/random_weights.h"
+#include "core/base/error.h"
+#include "core/model/memory_estimate.h"
+#include "core/model/random_weights.h"
 #include "tests/support/error_message.h"
 #include "tests/support/fixtures.h"
 

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
-#include "core/model_config.h"
+#include "core/base/error.h"
+#include "core/checkpoint/model_config.h"
 #include "tests/support/fixtures.h"
 
 namespace headscope {

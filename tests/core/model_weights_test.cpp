@@ -7,10 +7,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/checkpoint_weights.h"
-#include "core/error.h"
-#include "core/safetensors.h"
-#include "core/transformer.h"
+#include "core/base/error.h"
+#include "core/checkpoint/checkpoint_weights.h"
+#include "core/checkpoint/safetensors.h"
+#include "core/model/transformer.h"
 #include "tests/support/fixtures.h"
 
 namespace headscope {

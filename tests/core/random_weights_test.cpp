@@ -2,9 +2,9 @@
 // every fixture family), and a model built on them runs.
 #include <gtest/gtest.h>
 
-#include "core/checkpoint_weights.h"
-#include "core/random_weights.h"
-#include "core/transformer.h"
+#include "core/checkpoint/checkpoint_weights.h"
+#include "core/model/random_weights.h"
+#include "core/model/transformer.h"
 #include "tests/support/fixtures.h"
 
 namespace headscope {

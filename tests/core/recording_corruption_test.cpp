@@ -1,6 +1,6 @@
 // Truncated and byte-flipped recordings: every read either succeeds or throws a headscope::Error,
 // never crashes, aborts or hangs. HDF5 1.10 does crash and loop inside the library on such files
-// (see core/recording_structure_check.h); each case runs in a child process with a deadline, so
+// (see core/store/recording_structure_check.h); each case runs in a child process with a deadline, so
 // a crash or a hang fails the test instead of the whole suite or CI.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/error.h"
-#include "core/recording_reader.h"
-#include "core/recording_writer.h"
+#include "core/base/error.h"
+#include "core/store/recording_reader.h"
+#include "core/store/recording_writer.h"
 #include "fuzz/read_whole_recording.h"
 #include "tests/support/error_message.h"
 #include "tests/support/model_summary.h"

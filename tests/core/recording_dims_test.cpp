@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
-#include "core/float16.h"
-#include "core/recording_reader.h"
-#include "core/recording_writer.h"
+#include "core/base/error.h"
+#include "core/base/float16.h"
+#include "core/store/recording_reader.h"
+#include "core/store/recording_writer.h"
 #include "tests/support/error_message.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir_test.h"

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "core/recording_reader.h"
-#include "core/recording_writer.h"
+#include "core/base/error.h"
+#include "core/store/recording_reader.h"
+#include "core/store/recording_writer.h"
 #include "tests/support/error_message.h"
 #include "tests/support/temp_dir_test.h"
 #include "tests/support/tolerance.h"

@@ -1,5 +1,5 @@
-// Writer-level guarantees behind the commands' --out/--force/--append (core/staged_file.h,
-// core/same_model.h, RecordingWriter::open): where a file is written, when it appears at its
+// Writer-level guarantees behind the commands' --out/--force/--append (core/store/staged_file.h,
+// core/store/same_model.h, RecordingWriter::open): where a file is written, when it appears at its
 // name, what a failure or a lock leaves, and which files count as one model's.
 #include <hdf5.h>
 #include <sys/wait.h>
@@ -17,12 +17,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/analysis_writer.h"
-#include "core/error.h"
-#include "core/recording_reader.h"
-#include "core/recording_writer.h"
-#include "core/same_model.h"
-#include "core/staged_file.h"
+#include "core/base/error.h"
+#include "core/store/analysis_writer.h"
+#include "core/store/recording_reader.h"
+#include "core/store/recording_writer.h"
+#include "core/store/same_model.h"
+#include "core/store/staged_file.h"
 #include "tests/support/error_message.h"
 #include "tests/support/model_summary.h"
 #include "tests/support/temp_dir_test.h"

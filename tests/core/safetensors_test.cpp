@@ -1,4 +1,4 @@
-#include "core/safetensors.h"
+#include "core/checkpoint/safetensors.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "core/checkpoint_weights.h"
-#include "core/error.h"
-#include "core/mapped_file.h"
+#include "core/base/error.h"
+#include "core/base/mapped_file.h"
+#include "core/checkpoint/checkpoint_weights.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/temp_dir_test.h"
 

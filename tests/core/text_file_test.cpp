@@ -8,8 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
-#include "core/text_file.h"
+#include "core/base/error.h"
+#include "core/base/text_file.h"
 #include "tests/support/error_message.h"
 #include "tests/support/temp_dir_test.h"
 

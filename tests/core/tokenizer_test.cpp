@@ -1,4 +1,4 @@
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "core/byte_level.h"
-#include "core/error.h"
-#include "core/utf8.h"
+#include "core/base/error.h"
+#include "core/tokenizer/byte_level.h"
+#include "core/tokenizer/utf8.h"
 #include "tests/support/fixtures.h"
 
 namespace headscope {
@@ -214,7 +214,7 @@ TEST_F(TokenizerErrors, MalformedJsonNamesFile) {
   const std::string path = write("tokenizer.json", "{\"model\": ");
   EXPECT_THAT([&] { Tokenizer::from_tokenizer_json(path); },
               ::testing::ThrowsMessage<InvalidInput>(
-                  ::testing::AllOf(HasSubstr(path), HasSubstr("malformed JSON"))));
+                  ::testing::AllOf(HasSubstr(path), HasSubstr("not valid JSON"))));
 }
 
 // Each edit of the tiny tokenizer must fail naming the file and the field.

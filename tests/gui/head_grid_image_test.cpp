@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <QtGui/QImage>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "gui/head_grid_image.h"
 #include "tests/support/temp_dir_test.h"
 

@@ -5,10 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include "core/recording_reader.h"
+#include "core/store/recording_reader.h"
 #include "hooks/activation_recorder.h"
-#include "tests/support/fixtures.h"
 #include "tests/support/attention_bounds.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/reference.h"
 
 namespace headscope {

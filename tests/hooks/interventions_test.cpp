@@ -1,7 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "hooks/head_interventions.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/forward_bounds.h"

@@ -2,7 +2,7 @@
 // logits, every attention map, every hidden state, greedy generation.
 #include <gtest/gtest.h>
 
-#include "core/generate.h"
+#include "core/model/generate.h"
 #include "hooks/hooked_model.h"
 #include "tests/support/attention_bounds.h"
 #include "tests/support/fixtures.h"

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 #include "tests/support/attention_bounds.h"
 

@@ -5,7 +5,7 @@
 
 #include <limits>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/attention_stats.h"
 #include "tests/support/attention_bounds.h"
 

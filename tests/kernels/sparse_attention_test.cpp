@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/sparse_attention.h"
 #include "tests/support/attention_bounds.h"
 #include "tests/support/error_message.h"

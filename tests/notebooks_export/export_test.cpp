@@ -15,9 +15,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-#include "core/hdf5_attribute.h"
-#include "core/recording_writer.h"
+#include "core/base/error.h"
+#include "core/store/hdf5_attribute.h"
+#include "core/store/recording_writer.h"
 #include "notebooks_export/recording_export.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/model_summary.h"

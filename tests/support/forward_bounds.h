@@ -13,7 +13,7 @@
 
 #include <torch/types.h>
 
-#include "core/model_config.h"
+#include "core/checkpoint/model_config.h"
 #include "tests/support/tolerance.h"
 
 namespace headscope::test::tol {

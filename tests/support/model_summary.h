@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/recording_schema.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope::test {
 

@@ -6,7 +6,7 @@
 
 #include <torch/types.h>
 
-#include "core/safetensors.h"
+#include "core/checkpoint/safetensors.h"
 
 namespace headscope::test {
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/transformer.h"
+#include "core/model/transformer.h"
 #include "hooks/hooked_model.h"
 #include "tests/support/forward_bounds.h"
 #include "tests/zoo/zoo_test_support.h"

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/tasks/vocabulary.h"
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace headscope {
 namespace {

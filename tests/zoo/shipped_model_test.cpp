@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "analyses/tasks/vocabulary.h"
-#include "core/transformer.h"
 #include "analyses/tasks/task_score.h"
+#include "analyses/tasks/vocabulary.h"
+#include "core/model/transformer.h"
 #include "zoo/trainer.h"
 
 namespace headscope {

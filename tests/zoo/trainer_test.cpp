@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "core/transformer.h"
+#include "core/model/transformer.h"
 #include "tests/support/tolerance.h"
 #include "tests/zoo/zoo_test_support.h"
 

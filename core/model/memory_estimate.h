@@ -1,0 +1,60 @@
+// What a model, a forward pass and a recording will allocate, checked against the device's
+// memory before anything is allocated: a run too large for the machine ends in one error that
+// names the estimate, not in the OOM killer or the allocator's message.
+//
+// Estimates are of the peak (the largest tensors alive at once), rounded up rather than down,
+// and in bytes as doubles: a config may claim 2^63 layers, whose byte counts overflow int64.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <torch/types.h>
+
+#include "core/checkpoint/model_config.h"
+
+namespace headscope {
+
+// Parameters of a model of this config (every tensor random_model_weights makes).
+double parameter_count(const ModelConfig& config);
+
+// The weights in a compute dtype of `element_size` bytes.
+double weight_bytes(const ModelConfig& config, int64_t element_size);
+
+// Keys and values of every layer for `tokens` positions of `batch` sequences.
+double kv_cache_bytes(const ModelConfig& config, int64_t batch, int64_t tokens,
+                      int64_t element_size);
+
+struct ForwardShape {
+  int64_t batch = 1;
+  int64_t tokens = 0;
+  // Whole [batch, heads, tokens, tokens] scores and patterns per layer (hook_pattern recorded),
+  // instead of attention computed a block of queries at a time.
+  bool attention_maps = false;
+  // Positions per sequence whose logits are computed (0, 1 or tokens).
+  int64_t logit_positions = 0;
+};
+
+// Peak of one forward pass beyond the weights: one layer's activations and attention, and the
+// logits.
+double forward_bytes(const ModelConfig& config, const ForwardShape& shape, int64_t element_size);
+
+// Peak of the attention-statistics pass over one layer of `tokens` positions
+// (kernels/attention_stats_cpu.cpp): its outputs for every head ([H, T, k] top-k, [H, nb, nb]
+// block mass) and one chunk of queries' scores, with keys padded to whole blocks.
+double attention_stats_bytes(const ModelConfig& config, int64_t tokens, int64_t topk,
+                             int64_t block_size, int64_t chunk);
+
+// Bytes free for new allocations: MemAvailable (/proc/meminfo; physical memory where that is
+// missing) for the CPU, the device's free memory for CUDA (infinity where this build cannot ask).
+double available_memory_bytes(torch::Device device);
+
+// "1.5 GiB", "12 KiB", "3.2e+06 TiB".
+std::string format_bytes(double bytes);
+
+// InvalidInput "<what> needs about X, more than the Y of memory available on <device>[; hint]"
+// when `bytes` exceed available_memory_bytes(device).
+void check_memory_fits(double bytes, torch::Device device, const std::string& what,
+                       const std::string& hint = "");
+
+}  // namespace headscope

@@ -1,0 +1,283 @@
+#include "core/model/transformer.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/base/error.h"
+#include "core/model/chunked_attention.h"
+#include "core/model/torch_compat.h"
+
+namespace headscope {
+namespace {
+
+torch::Tensor fire(HookSink* hooks, const std::string& name, torch::Tensor value) {
+  return hooks != nullptr && hooks->active(name) ? hooks->fire(name, std::move(value)) : value;
+}
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  return torch::linear(x, w, b.defined() ? c10::optional<torch::Tensor>(b) : c10::nullopt);
+}
+
+// RMSNorm as transformers computes it: in float32, scaled in the input dtype.
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
+  auto xf = x.to(torch::kFloat32);
+  auto normed = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps);
+  return w * normed.to(x.scalar_type());
+}
+
+torch::Tensor activate(const torch::Tensor& x, Activation act) {
+  switch (act) {
+    case Activation::kGeluTanh:
+      return torch::gelu(x, "tanh");
+    case Activation::kGeluExact:
+      return torch::gelu(x);
+    case Activation::kSilu:
+      return torch::silu(x);
+    case Activation::kRelu:
+      return torch::relu(x);
+  }
+  HS_ASSERT(false && "unhandled activation");
+}
+
+torch::ScalarType choose_dtype(const ModelConfig& config, const ModelLoadOptions& options) {
+  if (options.dtype) return *options.dtype;
+  switch (config.dtype) {
+    case DType::kBF16:
+      return torch::kBFloat16;
+    case DType::kF16:
+      return options.device.is_cpu() ? torch::kFloat32 : torch::kFloat16;
+    default:
+      return torch::kFloat32;
+  }
+}
+
+// allowed[q, k]: causal, shifted by the cached prefix, and limited to a sliding window.
+torch::Tensor allowed_keys(int64_t queries, int64_t keys, int64_t offset,
+                           std::optional<int64_t> window, torch::Device device) {
+  auto opts = torch::TensorOptions(torch::kInt64).device(device);
+  auto q = torch::arange(offset, offset + queries, opts).unsqueeze(1);
+  auto k = torch::arange(0, keys, opts).unsqueeze(0);
+  auto allowed = k <= q;
+  if (window) allowed = allowed.logical_and(k > q - *window);
+  return allowed;
+}
+
+}  // namespace
+
+std::shared_ptr<Transformer> Transformer::load(const std::string& dir,
+                                               const ModelLoadOptions& options) {
+  ModelConfig config = load_model_config(dir);
+  auto checkpoint = std::make_shared<const CheckpointWeights>(CheckpointWeights::open(dir));
+  return std::shared_ptr<Transformer>(
+      new Transformer(dir, std::move(config), std::move(checkpoint), options));
+}
+
+Transformer::Transformer(std::string path, ModelConfig config,
+                         std::shared_ptr<const CheckpointWeights> ckpt,
+                         const ModelLoadOptions& options)
+    : path_(std::move(path)),
+      config_(std::move(config)),
+      checkpoint_(std::move(ckpt)),
+      dtype_(choose_dtype(config_, options)),
+      device_(options.device),
+      weights_(load_model_weights(config_, *checkpoint_, WeightLoadOptions{dtype_, device_})),
+      names_(config_) {
+  if (!config_.learned_positions) rotary_.emplace(config_, device_);
+}
+
+Transformer::Transformer(std::string path, ModelConfig config, ModelWeights weights)
+    : path_(std::move(path)),
+      config_(std::move(config)),
+      dtype_(weights.embed.scalar_type()),
+      device_(weights.embed.device()),
+      weights_(std::move(weights)),
+      names_(config_) {
+  if (!config_.learned_positions) rotary_.emplace(config_, device_);
+}
+
+std::shared_ptr<Transformer> Transformer::from_weights(ModelConfig config, ModelWeights weights,
+                                                       std::string path) {
+  if (!weights.embed.defined() || weights.layers.size() != static_cast<size_t>(config.n_layers)) {
+    throw InvalidInput("from_weights: the weights do not match the config's " +
+                       std::to_string(config.n_layers) + " layers");
+  }
+  return std::shared_ptr<Transformer>(
+      new Transformer(std::move(path), std::move(config), std::move(weights)));
+}
+
+double Transformer::attention_scale() const {
+  return 1.0 / std::sqrt(static_cast<double>(config_.d_head));
+}
+
+torch::Tensor Transformer::norm(const torch::Tensor& x, const torch::Tensor& w,
+                                const torch::Tensor& b) const {
+  if (config_.norm == NormKind::kRmsNorm) return rms_norm(x, w, config_.norm_eps);
+  return torch::layer_norm(x, {config_.d_model}, w, b, config_.norm_eps);
+}
+
+torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, HookSink* hooks,
+                                     KVCache* cache, int64_t offset) const {
+  const auto& w = weights_.layers[static_cast<size_t>(layer)];
+  const auto& names = names_.layers[static_cast<size_t>(layer)];
+  const ModelConfig& c = config_;
+  const int64_t batch = x.size(0), seq = x.size(1);
+
+  auto q = linear(x, w.wq, w.bq).view({batch, seq, c.n_heads, c.d_head});
+  auto k = linear(x, w.wk, w.bk).view({batch, seq, c.n_kv_heads, c.d_head});
+  auto v = linear(x, w.wv, w.bv).view({batch, seq, c.n_kv_heads, c.d_head});
+  if (c.qk_norm) {
+    q = rms_norm(q, w.q_norm, c.norm_eps);
+    k = rms_norm(k, w.k_norm, c.norm_eps);
+  }
+  q = fire(hooks, names.q, q);
+  k = fire(hooks, names.k, k);
+  v = fire(hooks, names.v, v);
+  if (rotary_) {
+    q = fire(hooks, names.rot_q, rotary_->apply(q, offset));
+    k = fire(hooks, names.rot_k, rotary_->apply(k, offset));
+  }
+
+  // [B, T, H, D] -> [B, H, T, D]; prepend cached keys and values.
+  auto qh = q.transpose(1, 2);
+  auto kh = k.transpose(1, 2);
+  auto vh = v.transpose(1, 2);
+  if (cache != nullptr) {
+    auto& ck = cache->keys[static_cast<size_t>(layer)];
+    auto& cv = cache->values[static_cast<size_t>(layer)];
+    ck = ck.defined() ? torch::cat({ck, kh}, 2) : kh.contiguous();
+    cv = cv.defined() ? torch::cat({cv, vh}, 2) : vh.contiguous();
+    kh = ck, vh = cv;
+  }
+  const double scale = attention_scale();
+  const bool explicit_attention =
+      hooks != nullptr && (hooks->active(names.attn_scores) || hooks->active(names.pattern));
+  // The sink may replace plain causal self-attention (per-head sparse configs).
+  std::optional<torch::Tensor> replaced;
+  if (hooks != nullptr && cache == nullptr && !explicit_attention &&
+      (!c.sliding_window || seq <= *c.sliding_window)) {
+    replaced = hooks->attend(layer, qh, kh, vh, scale);
+    if (replaced && !replaced->sizes().equals(qh.sizes())) {
+      throw InvalidInput("the attention override of layer " + std::to_string(layer) +
+                         " returned a tensor of another shape than q");
+    }
+  }
+
+  torch::Tensor z;  // [B, H, T, D]
+  if (replaced) {
+    z = replaced->to(dtype_);
+  } else {
+    if (c.n_kv_heads != c.n_heads) {
+      kh = kh.repeat_interleave(c.kv_group_size(), 1);
+      vh = vh.repeat_interleave(c.kv_group_size(), 1);
+    }
+    const int64_t keys = kh.size(2);
+    const bool plain_causal = keys == seq && !c.sliding_window;
+    if (explicit_attention) {
+      auto scores = torch::matmul(qh, kh.transpose(2, 3)) * scale;
+      auto allowed = allowed_keys(seq, keys, offset, c.sliding_window, device_);
+      scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
+      scores = fire(hooks, names.attn_scores, scores);
+      auto pattern = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
+      pattern = fire(hooks, names.pattern, pattern);
+      z = torch::matmul(pattern, vh);
+    } else if (compat::kHasFusedAttention) {
+      auto allowed = plain_causal ? torch::Tensor()
+                                  : allowed_keys(seq, keys, offset, c.sliding_window, device_);
+      z = compat::fused_attention(qh, kh, vh, allowed, scale);
+    } else {
+      z = chunked_causal_attention(qh, kh, vh, offset, c.sliding_window, scale);
+    }
+  }
+  auto zt = fire(hooks, names.z, z.transpose(1, 2));  // [B, T, H, D]
+
+  torch::Tensor out;
+  if (hooks != nullptr && hooks->active(names.result)) {
+    // Each head's own contribution to the residual stream: [B, T, H, d_model].
+    auto wo = w.wo.view({c.d_model, c.n_heads, c.d_head});
+    auto result = fire(hooks, names.result, torch::einsum("bthd,mhd->bthm", {zt, wo}));
+    out = result.sum(2);
+    if (w.bo.defined()) out = out + w.bo;
+  } else {
+    out = linear(zt.reshape({batch, seq, c.n_heads * c.d_head}), w.wo, w.bo);
+  }
+  return fire(hooks, names.attn_out, out);
+}
+
+torch::Tensor Transformer::mlp(int64_t layer, const torch::Tensor& x, HookSink* hooks) const {
+  const auto& w = weights_.layers[static_cast<size_t>(layer)];
+  const auto& names = names_.layers[static_cast<size_t>(layer)];
+  torch::Tensor post;
+  if (config_.gated_mlp) {
+    auto pre = fire(hooks, names.mlp_pre, linear(x, w.w_gate, torch::Tensor()));
+    post = activate(pre, config_.activation) * linear(x, w.w_up, w.b_up);
+  } else {
+    auto pre = fire(hooks, names.mlp_pre, linear(x, w.w_up, w.b_up));
+    post = activate(pre, config_.activation);
+  }
+  post = fire(hooks, names.mlp_post, post);
+  return fire(hooks, names.mlp_out, linear(post, w.w_down, w.b_down));
+}
+
+torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks, KVCache* cache,
+                                   LogitPositions positions) const {
+  if (tokens.dim() != 2) {
+    throw InvalidInput("tokens must be a [batch, positions] tensor, got " +
+                       std::to_string(tokens.dim()) + " dimensions");
+  }
+  if (tokens.numel() == 0) throw InvalidInput("tokens: the sequence is empty");
+  const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
+  if (lo < 0 || hi >= config_.vocab_size) {
+    throw InvalidInput("token id " + std::to_string(lo < 0 ? lo : hi) +
+                       " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) +
+                       ")");
+  }
+  const int64_t offset = cache != nullptr ? cache->length() : 0;
+  const int64_t seq = tokens.size(1);
+  if (cache != nullptr && cache->keys.empty()) {
+    cache->keys.resize(static_cast<size_t>(config_.n_layers));
+    cache->values.resize(static_cast<size_t>(config_.n_layers));
+  }
+  auto ids = tokens.to(device_, torch::kInt64);
+
+  auto x =
+      fire(hooks, names_.embed,
+           weights_.embed.index_select(0, ids.flatten()).view({ids.size(0), seq, config_.d_model}));
+  if (config_.learned_positions) {
+    if (offset + seq > config_.max_positions) {
+      throw InvalidInput("sequence of " + std::to_string(offset + seq) +
+                         " positions exceeds the model's " + std::to_string(config_.max_positions) +
+                         " learned positions");
+    }
+    auto pos = weights_.pos_embed.narrow(0, offset, seq).unsqueeze(0).expand_as(x);
+    x = x + fire(hooks, names_.pos_embed, pos);
+  }
+
+  for (int64_t layer = 0; layer < config_.n_layers; ++layer) {
+    const auto& w = weights_.layers[static_cast<size_t>(layer)];
+    const auto& names = names_.layers[static_cast<size_t>(layer)];
+    x = fire(hooks, names.resid_pre, x);
+    auto attn_in = fire(hooks, names.ln1_normalized, norm(x, w.ln1_w, w.ln1_b));
+    auto attn_out = attention(layer, attn_in, hooks, cache, offset);
+    if (config_.parallel_residual) {
+      auto mlp_in = fire(hooks, names.ln2_normalized, norm(x, w.ln2_w, w.ln2_b));
+      x = x + attn_out + mlp(layer, mlp_in, hooks);
+    } else {
+      x = fire(hooks, names.resid_mid, x + attn_out);
+      auto mlp_in = fire(hooks, names.ln2_normalized, norm(x, w.ln2_w, w.ln2_b));
+      x = x + mlp(layer, mlp_in, hooks);
+    }
+    x = fire(hooks, names.resid_post, x);
+  }
+  x = fire(hooks, names_.ln_final, norm(x, weights_.final_norm_w, weights_.final_norm_b));
+  switch (positions) {
+    case LogitPositions::kNone:
+      return {};
+    case LogitPositions::kLast:
+      return torch::matmul(x.narrow(1, seq - 1, 1), weights_.unembed.t());
+    case LogitPositions::kAll:
+      break;
+  }
+  return torch::matmul(x, weights_.unembed.t());
+}
+
+}  // namespace headscope

@@ -1,0 +1,84 @@
+// The decoder-only transformer every supported family runs on. Family differences are data
+// (ModelConfig and the weight-name table), so one forward pass serves all of them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <torch/types.h>
+
+#include "core/checkpoint/checkpoint_weights.h"
+#include "core/checkpoint/model_config.h"
+#include "core/model/hook_names.h"
+#include "core/model/hook_sink.h"
+#include "core/model/kv_cache.h"
+#include "core/model/model_weights.h"
+#include "core/model/rope.h"
+
+namespace headscope {
+
+struct ModelLoadOptions {
+  // Compute dtype; unset: the checkpoint's dtype (float16 becomes float32 on the CPU, where
+  // LibTorch lacks half-precision matmul).
+  std::optional<torch::ScalarType> dtype;
+  torch::Device device = torch::kCPU;
+
+  ModelLoadOptions& with_dtype(torch::ScalarType d) { return dtype = d, *this; }
+  ModelLoadOptions& with_device(torch::Device d) { return device = d, *this; }
+};
+
+// Which positions forward() computes logits for. The unembedding is the largest product of a
+// long-context forward ([T, vocab]: 34 GB in bf16 at 128K tokens with Llama-3's vocabulary), so
+// callers that read only the last position, or none, say so.
+enum class LogitPositions { kAll, kLast, kNone };
+
+class Transformer {
+ public:
+  // Loads config.json and the safetensors weights of a Hugging Face model directory.
+  static std::shared_ptr<Transformer> load(const std::string& dir,
+                                           const ModelLoadOptions& options = {});
+
+  // A model around weights already in memory (the trainer's parameters: updating those tensors
+  // in place updates the model). Compute dtype and device are the embedding's.
+  static std::shared_ptr<Transformer> from_weights(ModelConfig config, ModelWeights weights,
+                                                   std::string path = "");
+
+  // tokens: [B, T] integer ids. Returns logits [B, T, vocab] in the compute dtype ([B, 1, vocab]
+  // for kLast, an undefined tensor for kNone; every hook fires either way).
+  // `hooks` (optional) sees every hook point; `cache` (optional) supplies earlier positions
+  // and receives this call's keys and values.
+  torch::Tensor forward(const torch::Tensor& tokens, HookSink* hooks = nullptr,
+                        KVCache* cache = nullptr,
+                        LogitPositions positions = LogitPositions::kAll) const;
+
+  const ModelConfig& config() const { return config_; }
+  // The factor on q·k before the softmax.
+  double attention_scale() const;
+  const HookNames& hook_names() const { return names_; }
+  const ModelWeights& weights() const { return weights_; }
+  const std::string& path() const { return path_; }
+  torch::ScalarType dtype() const { return dtype_; }
+  torch::Device device() const { return device_; }
+
+ private:
+  Transformer(std::string path, ModelConfig config, std::shared_ptr<const CheckpointWeights> ckpt,
+              const ModelLoadOptions& options);
+  Transformer(std::string path, ModelConfig config, ModelWeights weights);
+
+  torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) const;
+  torch::Tensor attention(int64_t layer, const torch::Tensor& x, HookSink* hooks, KVCache* cache,
+                          int64_t offset) const;
+  torch::Tensor mlp(int64_t layer, const torch::Tensor& x, HookSink* hooks) const;
+
+  std::string path_;
+  ModelConfig config_;
+  std::shared_ptr<const CheckpointWeights> checkpoint_;  // owns the mappings weights may view
+  torch::ScalarType dtype_;
+  torch::Device device_;
+  ModelWeights weights_;
+  HookNames names_;
+  std::optional<Rotary> rotary_;
+};
+
+}  // namespace headscope
