@@ -94,8 +94,7 @@ TEST_P(StatsRecording, EqualsStatisticsOfTheFullPattern) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, StatsRecording,
-                         ::testing::Values("gpt2", "gpt_neox", "llama", "qwen2", "qwen3",
-                                           "mistral"));
+                         ::testing::ValuesIn(test::kFixtureFamilies));
 
 }  // namespace
 }  // namespace headscope
