@@ -3,8 +3,8 @@
 //   idle            through a HookedModel with no hook attached
 //   capturing       through a HookedModel with one hook keeping every blocks.*.hook_resid_post
 //   run_with_cache  HookedModel::run_with_cache of the same hook (attached and removed per call)
-// side by side: the modes take turns within each repeat, so drift of a shared machine spreads
-// over all of them.
+// side by side: the modes take turns within each repeat, starting at another one each time, so
+// drift of a shared machine spreads over all of them. On a loaded machine compare min_ms.
 //   hooks_overhead_bench [--device cpu|cuda] [--layers N] [--length T] [--d-model N]
 //                        [--threads N] [--repeats N] [--warmup N]
 // One JSON object on stdout: the shape, and per mode the median, min and max milliseconds of
@@ -176,7 +176,9 @@ int run(const BenchArgs& args) {
   }
   sync();
   for (int64_t r = 0; r < args.repeats; ++r) {
-    for (auto& m : modes) {
+    // Each repeat starts at another mode, so none always follows the same one.
+    for (size_t i = 0; i < modes.size(); ++i) {
+      auto& m = modes[(static_cast<size_t>(r) + i) % modes.size()];
       const auto start = std::chrono::steady_clock::now();
       m.run();
       sync();
