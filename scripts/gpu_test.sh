@@ -28,7 +28,9 @@ build_for() {
   local archs=$1 tag=${1//;/_} start
   shift
   start=$(date +%s)
-  if ! gpu_configure "$out/configure_$tag.log" "$build" -DHEADSCOPE_CUDA_ARCHITECTURES="$archs"; then
+  # nvcc compiles the architectures of one file in parallel threads.
+  if ! gpu_configure "$out/configure_$tag.log" "$build" -DHEADSCOPE_CUDA_ARCHITECTURES="$archs" \
+      -DCMAKE_CUDA_FLAGS=--threads=0; then
     tail -20 "$out/configure_$tag.log"
     note "configure for $archs: FAILED"
     return 1
