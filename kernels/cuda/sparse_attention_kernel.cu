@@ -33,7 +33,7 @@ constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per CTA
 static_assert(kRows == kSparseTile && kKeyTile == kSparseTile, "one tile size for both");
 
 // Q, two K buffers and one V buffer of [64, D], then the tile list (one int per causal key
-// tile): 64 KB for D = 128, so three CTAs share an SM.
+// tile): 64 KB for D = 128, so three CTAs share a Hopper SM (two an A100 one).
 template <typename T, int D>
 size_t kernel_smem(int seq) {
   return 4 * size_t{kKeyTile} * D * sizeof(T) +
