@@ -49,7 +49,7 @@ if has record; then
   for fam in llama qwen2 qwen3 mistral gpt2 gpt_neox; do
     for dev in cuda cpu; do
       $hs record tests/fixtures/hf-tiny/$fam --tokens "$tokens" --attention stats --device $dev \
-        --compute-dtype bf16 --quiet --allow-long-context --out "$work/rec_${fam}_$dev.h5" --force \
+        --dtype bf16 --quiet --allow-long-context --out "$work/rec_${fam}_$dev.h5" --force \
         2>&1 | tail -2
     done
   done

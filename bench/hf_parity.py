@@ -24,7 +24,7 @@ def headscope_logits(binary, model_dir, ids, work):
             f.write(",".join(str(int(t)) for t in row) + "\n")
     out = os.path.join(work, "logits.h5")
     subprocess.run([binary, "record", model_dir, "--tokens-file", tokens_file, "--out", out,
-                    "--attention", "none", "--save-logits", "--compute-dtype", "f32", "--force",
+                    "--attention", "none", "--save-logits", "--dtype", "f32", "--force",
                     "--quiet", "--allow-long-context"], check=True)
     with h5py.File(out, "r") as f:
         return [f["runs"][str(i)]["logits"][()] for i in range(len(ids))]

@@ -20,7 +20,7 @@ measure() {  # mode tokens
   local mode=$1 n=$2 f
   f=$(tokens_file "$n")
   /usr/bin/time -f "%e %M" -o "$work/time" "$hs" record "$model" --tokens-file "$f" \
-    --attention "$mode" --dtype f16 --allow-long-context --quiet --force --out "$work/r.h5"
+    --attention "$mode" --store-dtype f16 --allow-long-context --quiet --force --out "$work/r.h5"
   read -r seconds rss_kb < "$work/time"
   awk -v m="$mode" -v n="$n" -v s="$seconds" -v rss="$rss_kb" -v bytes="$(stat -c %s "$work/r.h5")" \
     'BEGIN { printf "{\"mode\": \"%s\", \"tokens\": %d, \"seconds\": %s, \"peak_rss_mb\": %.1f, \"file_mb\": %.1f}\n", m, n, s, rss / 1024, bytes / 1048576 }'

@@ -75,7 +75,7 @@ def time_headscope(binary, config_dir, seq, attention, block_size, workdir):
         f.write(",".join(str(rng.randrange(3, 1000)) for _ in range(seq)) + "\n")
     out = os.path.join(workdir, "rec_%d_%s.h5" % (seq, attention))
     cmd = [binary, "record", config_dir, "--random-weights", "--tokens-file", tokens,
-           "--attention", attention, "--block-size", str(block_size), "--device", "cuda",
+           "--attention", attention, "--stats-block-size", str(block_size), "--device", "cuda",
            "--allow-long-context", "--quiet", "--force", "--out", out]
     with GpuMemoryPoller() as mem:
         start = time.perf_counter()

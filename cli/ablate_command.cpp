@@ -1,7 +1,7 @@
 // headscope ablate MODEL --task T (--heads 3.1,5.7 | --from FILE.h5 --top K |
 //   --random K [--from FILE.h5 --exclude-top N] [--head-seed S]) [--method
 //   zero|mean|uniform|neg-inf]
-//   [--seed S] [--n N] [--length L] [--device D] [--out FILE.h5] [--json]
+//   [--seed S] [--n N] [--length L] [--device D] [--out FILE.h5 [--append|--force]] [--json]
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -15,6 +15,7 @@
 #include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
@@ -22,14 +23,12 @@
 namespace headscope::cli {
 namespace {
 
-// Used when --length is not given, capped at the model's positions.
-constexpr int64_t kDefaultLength = 256;
-
 struct AblateArgs {
-  std::string model, task, heads, from, dataset = kRetrievalScoreDataset, method = "zero";
-  std::string device = "cpu", out;
-  int64_t top = 0, random = 0, exclude_top = 0, n = 100, length = 0, batch = 16;
-  uint64_t seed = 0;
+  ModelArgs model;
+  SampleArgs samples;
+  OutputArgs out;
+  std::string heads, from, dataset = kRetrievalScoreDataset, method = "zero";
+  int64_t top = 0, random = 0, exclude_top = 0;
   uint64_t head_seed = 0;
   bool head_seed_given = false;
   bool json = false, quiet = false;
@@ -67,7 +66,7 @@ std::vector<HeadRef> select_heads(const AblateArgs& args, const ModelConfig& con
   }
   selection.rule = "random";
   selection.exclude_top = args.exclude_top;
-  selection.seed = args.head_seed_given ? args.head_seed : args.seed;
+  selection.seed = args.head_seed_given ? args.head_seed : args.samples.seed;
   std::vector<HeadRef> excluded;
   if (args.exclude_top > 0) {
     if (args.from.empty()) {
@@ -115,28 +114,29 @@ void print_text(const AblationResult& r, const AblationOptions& o) {
 }
 
 void run(const AblateArgs& args) {
-  check_output_file(args.out, "--out");
-  check_task_name(args.task);
+  const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
+  check_task_name(args.samples.task);
   const HeadInterventionKind method = parse_ablation_method(args.method, "--method");
-  const auto model = load_model(args.model, args.device, "f32");
+  const auto model = load_model(args.model);
   const ModelConfig& config = model->config();
   HeadSelection selection;
   const std::vector<HeadRef> heads = select_heads(args, config, selection);
   const ModelSummary summary = summarize(*model);
-  if (!args.out.empty()) check_analysis_target(args.out, summary);
+  if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
   const AblationOptions options =
       AblationOptions()
-          .with_task(args.task)
+          .with_task(args.samples.task)
           .with_method(method)
-          .with_samples(args.n)
-          .with_length(args.length > 0 ? args.length
-                                       : std::min(kDefaultLength, config.max_positions))
-          .with_seed(args.seed)
-          .with_batch_size(args.batch)
+          .with_samples(args.samples.n)
+          .with_length(sample_length(args.samples, config))
+          .with_seed(args.samples.seed)
+          .with_batch_size(args.samples.batch)
           .with_quiet(args.quiet);
   const AblationResult result = ablate_heads(model, heads, options);
-  if (!args.out.empty()) write_ablation(args.out, summary, result, options, selection);
+  if (!args.out.path.empty()) {
+    write_ablation({args.out.path, summary, mode}, result, options, selection);
+  }
 
   if (args.json) {
     std::vector<std::string> names;
@@ -155,8 +155,8 @@ void run(const AblateArgs& args) {
     return;
   }
   print_text(result, options);
-  if (!args.out.empty())
-    std::cout << "wrote /analyses/" << kAblationGroup << " to " << args.out << "\n";
+  if (!args.out.path.empty())
+    std::cout << "wrote /analyses/" << kAblationGroup << " to " << args.out.path << "\n";
 }
 
 }  // namespace
@@ -165,12 +165,11 @@ void add_ablate_command(CLI::App& app) {
   auto args = std::make_shared<AblateArgs>();
   auto* cmd = app.add_subcommand(
       "ablate", "Task accuracy and logit difference with and without heads ablated");
-  cmd->add_option("MODEL", args->model,
-                  "Model directory (a zoo model: the tasks use its vocabulary)")
-      ->required();
-  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")
-      ->required()
-      ->check(one_of(task_names()));
+  ModelOptionSet model;
+  model.help = "Model directory (a zoo model: the tasks use its vocabulary)";
+  model.default_dtype = "f32";
+  add_model_options(*cmd, args->model, model);
+  add_sample_options(*cmd, args->samples);
   cmd->add_option("--heads", args->heads, "Heads to ablate, LAYER.HEAD comma-separated (3.1,5.7)");
   cmd->add_option("--from", args->from, "HDF5 file with per-head scores (headscope retrieval)");
   cmd->add_option("--dataset", args->dataset, "Score dataset in --from [layer, head]");
@@ -181,22 +180,17 @@ void add_ablate_command(CLI::App& app) {
   cmd->add_option("--exclude-top", args->exclude_top,
                   "--random: never draw the top N heads of --from")
       ->check(integer_in(1, kMaxCount));
-  cmd->add_option("--method", args->method, "zero, mean, uniform or neg-inf (default zero)")
+  cmd->add_option("--method", args->method, "zero, mean, uniform or neg-inf")
+      ->capture_default_str()
       ->check(one_of({"zero", "mean", "uniform", "neg-inf"}));
-  cmd->add_option("--seed", args->seed, "First sample's seed (and the default --head-seed)")
-      ->check(integer_in(0, kMaxSeed));
   auto* head_seed = cmd->add_option("--head-seed", args->head_seed,
-                                    "Seed of the --random draw (other heads, same samples)")
+                                    "Seed of the --random draw (other heads, same samples) "
+                                    "[default: --seed]")
                         ->check(integer_in(0, kMaxSeed));
-  cmd->add_option("--n", args->n, "Samples")->check(integer_in(1, kMaxSamples));
-  cmd->add_option("--length", args->length, "Tokens per sample (niah, induction; default 256)")
-      ->check(integer_in(1, kMaxTokens));
-  cmd->add_option("--batch", args->batch, "Samples per forward pass")
-      ->check(integer_in(1, kMaxBatch));
-  add_device_option(*cmd, args->device);
-  cmd->add_option("--out", args->out, "HDF5 file to write /analyses/ablation into");
-  cmd->add_flag("--json", args->json, "One JSON object instead of text");
-  cmd->add_flag("--quiet", args->quiet, "No progress bar");
+  add_output_options(*cmd, args->out, OutputKind::kAnalysisFile,
+                     "HDF5 file to write /analyses/ablation into", false);
+  add_json_flag(*cmd, args->json);
+  add_quiet_flag(*cmd, args->quiet);
   cmd->callback([args, head_seed] {
     args->head_seed_given = head_seed->count() > 0;
     run(*args);

@@ -9,22 +9,16 @@
 #include <limits>
 #include <sstream>
 
-#include <torch/cuda.h>
-
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
 #include "core/base/error.h"
+#include "core/base/path_exists.h"
 #include "core/model/memory_estimate.h"
 #include "core/tokenizer/utf8.h"
 
 namespace headscope::cli {
 namespace {
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
 
 std::string join_choices(const std::vector<std::string>& values) {
   std::string out;
@@ -108,25 +102,6 @@ CLI::Validator one_of(std::vector<std::string> values) {
       description);
 }
 
-CLI::Option* add_device_option(CLI::App& cmd, std::string& device) {
-  return cmd.add_option("--device", device, "cpu, cuda or cuda:N")
-      ->check(CLI::Validator(
-          [](std::string& input) -> std::string {
-            const bool indexed = input.rfind("cuda:", 0) == 0 && input.size() > 5 &&
-                                 input.find_first_not_of("0123456789", 5) == std::string::npos;
-            if (input == "cpu" || input == "cuda" || indexed) return {};
-            return "expected cpu, cuda or cuda:N, got '" + input + "'";
-          },
-          "cpu|cuda|cuda:N"));
-}
-
-CLI::Option* add_compute_dtype_option(CLI::App& cmd, std::string& dtype, const std::string& name) {
-  return cmd
-      .add_option(name, dtype,
-                  "Compute dtype: auto (the checkpoint's), f32, bf16, f16 (f16 on cuda only)")
-      ->check(one_of({"auto", "f32", "bf16", "f16", "float32", "bfloat16", "float16"}));
-}
-
 std::vector<int64_t> parse_token_list(const std::string& text, const std::string& argument) {
   std::vector<int64_t> ids;
   size_t start = 0;
@@ -184,14 +159,6 @@ std::optional<torch::ScalarType> parse_compute_dtype(const std::string& text, to
   throw InvalidInput(option + ": expected auto, f32, bf16 or f16, got '" + text + "'");
 }
 
-std::shared_ptr<Transformer> load_model(const std::string& dir, const std::string& device,
-                                        const std::string& dtype, const std::string& dtype_option) {
-  ModelLoadOptions options;
-  options.device = parse_device(device);
-  options.dtype = parse_compute_dtype(dtype, options.device, dtype_option);
-  return Transformer::load(dir, options);
-}
-
 void check_output_file(const std::string& path, const std::string& option) {
   if (path.empty()) return;
   struct stat st {};
@@ -238,7 +205,7 @@ void check_forward_fits(const Transformer& model, const ForwardShape& shape,
 }
 
 std::optional<Tokenizer> tokenizer_for(const std::string& model_dir) {
-  if (exists(model_dir + "/tokenizer.json") || exists(model_dir + "/encoder.json")) {
+  if (path_exists(model_dir + "/tokenizer.json") || path_exists(model_dir + "/encoder.json")) {
     return Tokenizer::load(model_dir);
   }
   return std::nullopt;

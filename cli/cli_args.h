@@ -20,10 +20,10 @@ namespace headscope::cli {
 
 // Bounds of counts the options take (README.md, "Limits"); memory is checked separately.
 constexpr int64_t kMaxTokens = int64_t{1} << 24;       // prompt and context lengths
-constexpr int64_t kMaxStatsParameter = int64_t{1} << 16;  // --topk, --block-size
+constexpr int64_t kMaxStatsParameter = int64_t{1} << 16;  // --topk, --stats-block-size, --block-size
 constexpr int64_t kMaxSamples = 1000000;                // --n
 constexpr int64_t kMaxBatch = 4096;                     // --batch
-constexpr int64_t kMaxRandomConfigs = 100;              // sparse-eval --random
+constexpr int64_t kMaxRandomConfigs = 100;              // sparse-eval --random-configs
 constexpr int64_t kMaxDecodingSteps = 4096;             // retrieval --max-new-tokens
 constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();  // heads, steps, runs
 constexpr int64_t kMaxSeed = std::numeric_limits<int64_t>::max();
@@ -34,11 +34,6 @@ CLI::Validator integer_in(int64_t min, int64_t max);
 CLI::Validator number_in(double min, double max);
 CLI::Validator one_of(std::vector<std::string> values);
 
-// --device (cpu, cuda, cuda:N) and a compute-dtype option (auto, f32, bf16, f16), validated.
-CLI::Option* add_device_option(CLI::App& cmd, std::string& device);
-CLI::Option* add_compute_dtype_option(CLI::App& cmd, std::string& dtype,
-                                      const std::string& name = "--compute-dtype");
-
 // "1,2,3" -> {1, 2, 3}; `argument` names the option in errors. Ids above INT32_MAX (the
 // recording's token type) are refused.
 std::vector<int64_t> parse_token_list(const std::string& text, const std::string& argument);
@@ -48,11 +43,7 @@ torch::Device parse_device(const std::string& text);
 // "auto" (unset), "f32", "bf16", "f16"; InvalidInput naming `option` for f16 on the CPU, where
 // LibTorch has no float16 matrix product.
 std::optional<torch::ScalarType> parse_compute_dtype(const std::string& text, torch::Device device,
-                                                     const std::string& option = "--compute-dtype");
-
-std::shared_ptr<Transformer> load_model(const std::string& dir, const std::string& device,
-                                        const std::string& dtype,
-                                        const std::string& dtype_option = "--compute-dtype");
+                                                     const std::string& option = "--dtype");
 
 // An output file or directory the command will write, checked before any computation: its
 // directory (for a directory output, its nearest existing ancestor) exists and is writable, and
@@ -62,7 +53,7 @@ void check_output_dir(const std::string& path, const std::string& option);
 
 // `tokens` positions against the model's context: refused past learned positions always, past
 // max_position_embeddings unless `allow_long` (--allow-long-context). `what` names the source
-// ("run 2", "--lengths 4096").
+// ("run 2", "--length 4096").
 void check_context(const ModelConfig& config, int64_t tokens, bool allow_long,
                    const std::string& what);
 

@@ -1,4 +1,6 @@
-// The `headscope` subcommands; each file registers one on the CLI11 app.
+// The `headscope` subcommands; each *_command.cpp registers one on the CLI11 app, and
+// add_commands (commands.cpp, the one table of them) registers them all. A new command is one
+// file and one row there.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -17,5 +19,7 @@ void add_sparse_config_command(CLI::App& app);
 void add_sparse_eval_command(CLI::App& app);
 void add_ablate_command(CLI::App& app);
 void add_importance_command(CLI::App& app);
+
+void add_commands(CLI::App& app);
 
 }  // namespace headscope::cli

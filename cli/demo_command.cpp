@@ -21,6 +21,8 @@
 #include "analyses/tasks/vocabulary.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
+#include "core/base/data_dir.h"
 #include "core/base/error.h"
 #include "core/model/generate.h"
 #include "hooks/activation_recorder.h"
@@ -34,7 +36,7 @@ namespace headscope::cli {
 namespace {
 
 struct DemoArgs {
-  std::string model = std::string(HEADSCOPE_SOURCE_DIR) + "/zoo/models/needle-4x8";
+  std::string model;  // empty: the bundled zoo model
   std::string out = "headscope-demo";
   int64_t length = 512;
   double depth = 0.4;
@@ -82,7 +84,10 @@ void draw(const torch::Tensor& values, const std::string& title, const std::stri
 
 void run(const DemoArgs& args) {
   check_output_dir(args.out, "--out");
-  std::shared_ptr<const Transformer> model = load_model(args.model, "cpu", "f32");
+  ModelArgs model_args;
+  model_args.dir = args.model;
+  model_args.dtype = "f32";
+  std::shared_ptr<const Transformer> model = load_model(model_args);
   const ModelConfig& c = model->config();
   const Vocabulary& vocab = Vocabulary::builtin();
   if (c.vocab_size != vocab.size()) {
@@ -182,7 +187,8 @@ void run(const DemoArgs& args) {
   const RetrievalHeadResult retrieval = detect_retrieval_heads(
       *model, *tokenizer,
       RetrievalOptions::for_model(c).with_lengths({256, 512}).with_depths({0, 0.25, 0.5, 0.75, 1}));
-  write_retrieval_heads(recording.string(), retrieval, args.model);
+  write_retrieval_heads({recording.string(), summarize(*model), OutputMode::kAppend}, retrieval,
+                        args.model);
   std::cout << "  " << retrieval.accepted << " of " << retrieval.samples.size()
             << " samples answered (ROUGE-1 recall > 0.5); written to /analyses/retrieval_heads\n";
   print_heads(" highest retrieval scores:", retrieval.score, 10);
@@ -248,14 +254,25 @@ void run(const DemoArgs& args) {
 void add_demo_command(CLI::App& app) {
   auto args = std::make_shared<DemoArgs>();
   auto* cmd = app.add_subcommand("demo", "Needle-in-a-haystack walk-through on the shipped model");
-  cmd->add_option("MODEL", args->model, "Zoo model directory (default: zoo/models/needle-4x8)");
-  cmd->add_option("--out", args->out, "Output directory (recording.h5, PNG grids)");
+  cmd->add_option("MODEL", args->model,
+                  "Zoo model directory (default: the bundled needle-4x8, share/headscope/models)");
+  cmd->add_option("--out", args->out, "Output directory (recording.h5, PNG grids)")
+      ->capture_default_str();
   cmd->add_option("--length", args->length, "Prompt tokens (within the model's context)")
+      ->capture_default_str()
       ->check(integer_in(64, kMaxTokens));
-  cmd->add_option("--depth", args->depth, "Needle depth in [0, 1]")->check(number_in(0.0, 1.0));
+  cmd->add_option("--depth", args->depth, "Needle depth in [0, 1]")
+      ->capture_default_str()
+      ->check(number_in(0.0, 1.0));
   cmd->add_option("--seed", args->seed, "Seed of the needle example")
+      ->capture_default_str()
       ->check(integer_in(0, kMaxSeed));
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args] {
+    if (args->model.empty()) {
+      args->model = data_path("models/needle-4x8", "the bundled demo model").string();
+    }
+    run(*args);
+  });
 }
 
 }  // namespace headscope::cli

@@ -5,6 +5,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/model/generate.h"
@@ -14,24 +15,21 @@ namespace headscope::cli {
 namespace {
 
 struct GenerateArgs {
-  std::string model;
+  ModelArgs model;
   std::string prompt;
   std::string tokens;
   int64_t max_new_tokens = 32;
   bool stop_at_eos = false;
-  std::string device = "cpu";
-  std::string dtype = "auto";
-  bool allow_long = false;
   bool quiet = false;
   bool json = false;
 };
 
 void run(const GenerateArgs& args) {
-  auto model = load_model(args.model, args.device, args.dtype);
-  auto tokenizer = tokenizer_for(args.model);
-  auto prompt = prompt_tokens(tokenizer, args.model, args.prompt, args.tokens);
+  auto model = load_model(args.model);
+  auto tokenizer = tokenizer_for(args.model.dir);
+  auto prompt = prompt_tokens(tokenizer, args.model.dir, args.prompt, args.tokens);
   const auto total = static_cast<int64_t>(prompt.size()) + args.max_new_tokens;
-  check_context(model->config(), total, args.allow_long,
+  check_context(model->config(), total, args.model.allow_long_context,
                 "the prompt plus --max-new-tokens " + std::to_string(args.max_new_tokens));
   ForwardShape prefill;
   prefill.tokens = static_cast<int64_t>(prompt.size());
@@ -49,7 +47,8 @@ void run(const GenerateArgs& args) {
   options.on_token = [&progress](int64_t) { progress.advance(); };
   if (args.stop_at_eos) {
     if (!model->config().eos_token_id) {
-      throw InvalidInput("--stop-at-eos: config.json of " + args.model + " has no eos_token_id");
+      throw InvalidInput("--stop-at-eos: config.json of " + args.model.dir +
+                         " has no eos_token_id");
     }
     options.stop_token = model->config().eos_token_id;
   }
@@ -77,19 +76,18 @@ void run(const GenerateArgs& args) {
 void add_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand("generate", "Greedy continuation with a KV cache");
-  cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
+  ModelOptionSet model;
+  model.long_context = true;
+  add_model_options(*cmd, args->model, model);
   cmd->add_option("--prompt", args->prompt, "Prompt text (needs the model's tokenizer)");
   cmd->add_option("--tokens", args->tokens, "Prompt as comma-separated token ids");
   cmd->add_option("--max-new-tokens", args->max_new_tokens,
                   "Tokens to generate (the prompt plus these must fit the model's context)")
+      ->capture_default_str()
       ->check(integer_in(0, kMaxTokens));
   cmd->add_flag("--stop-at-eos", args->stop_at_eos, "Stop at the config's eos_token_id");
-  cmd->add_flag("--allow-long-context", args->allow_long,
-                "Generate past max_position_embeddings (rotary models)");
-  add_device_option(*cmd, args->device);
-  add_compute_dtype_option(*cmd, args->dtype);
-  cmd->add_flag("--quiet", args->quiet, "No progress bar");
-  cmd->add_flag("--json", args->json, "Print JSON");
+  add_quiet_flag(*cmd, args->quiet);
+  add_json_flag(*cmd, args->json);
   cmd->callback([args] { run(*args); });
 }
 

@@ -1,6 +1,6 @@
 // headscope importance MODEL --task T [--metric accuracy|token-accuracy|logit-diff] [--n N]
-//   [--length L] [--seed S] [--step-fraction F] [--threshold R] [--device D] [--out FILE.h5]
-//   [--json]
+//   [--length L] [--seed S] [--step-fraction F] [--metric-fraction R] [--device D]
+//   [--out FILE.h5 [--append|--force]] [--json]
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -13,20 +13,19 @@
 #include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
 namespace {
 
-// Used when --length is not given, capped at the model's positions.
-constexpr int64_t kDefaultLength = 256;
-
 struct ImportanceArgs {
-  std::string model, task, metric = "accuracy", device = "cpu", out;
-  int64_t n = 64, length = 0, batch = 8;
-  uint64_t seed = 0;
-  double step_fraction = 0.1, threshold = 0.9;
+  ModelArgs model;
+  SampleArgs samples;
+  OutputArgs out;
+  std::string metric = "accuracy";
+  double step_fraction = 0.1, metric_fraction = 0.9;
   bool json = false, quiet = false;
 };
 
@@ -67,26 +66,25 @@ void print_text(const ImportanceResult& r, const ImportanceOptions& o) {
 }
 
 void run(const ImportanceArgs& args) {
-  check_output_file(args.out, "--out");
-  check_task_name(args.task);
+  const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
+  check_task_name(args.samples.task);
   const PruneMetric metric = parse_prune_metric(args.metric, "--metric");
-  const auto model = load_model(args.model, args.device, "f32");
+  const auto model = load_model(args.model);
   const ModelSummary summary = summarize(*model);
-  if (!args.out.empty()) check_analysis_target(args.out, summary);
+  if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
   const ImportanceOptions options =
       ImportanceOptions()
-          .with_task(args.task)
-          .with_samples(args.n)
-          .with_length(args.length > 0 ? args.length
-                                       : std::min(kDefaultLength, model->config().max_positions))
-          .with_seed(args.seed)
-          .with_batch_size(args.batch)
+          .with_task(args.samples.task)
+          .with_samples(args.samples.n)
+          .with_length(sample_length(args.samples, model->config()))
+          .with_seed(args.samples.seed)
+          .with_batch_size(args.samples.batch)
           .with_metric(metric)
           .with_step_fraction(args.step_fraction)
-          .with_threshold(args.threshold)
+          .with_threshold(args.metric_fraction)
           .with_quiet(args.quiet);
   const ImportanceResult result = prune_by_importance(model, options);
-  if (!args.out.empty()) write_importance(args.out, summary, result, options);
+  if (!args.out.path.empty()) write_importance({args.out.path, summary, mode}, result, options);
 
   if (args.json) {
     nlohmann::ordered_json curve = nlohmann::ordered_json::array();
@@ -106,8 +104,8 @@ void run(const ImportanceArgs& args) {
     return;
   }
   print_text(result, options);
-  if (!args.out.empty()) {
-    std::cout << "wrote /analyses/" << kHeadImportanceGroup << " to " << args.out << "\n";
+  if (!args.out.path.empty()) {
+    std::cout << "wrote /analyses/" << kHeadImportanceGroup << " to " << args.out.path << "\n";
   }
 }
 
@@ -117,32 +115,31 @@ void add_importance_command(CLI::App& app) {
   auto args = std::make_shared<ImportanceArgs>();
   auto* cmd = app.add_subcommand(
       "importance", "Head importance (Michel et al. 2019) and iterative pruning on a task");
-  cmd->add_option("MODEL", args->model,
-                  "Model directory (a zoo model: the tasks use its vocabulary)")
-      ->required();
-  cmd->add_option("--task", args->task, "niah, ioi, colors or induction")
-      ->required()
-      ->check(one_of(task_names()));
+  ModelOptionSet model;
+  model.help = "Model directory (a zoo model: the tasks use its vocabulary)";
+  model.default_dtype = "f32";
+  add_model_options(*cmd, args->model, model);
+  SampleDefaults samples;
+  samples.n = 64;
+  samples.batch = 8;
+  add_sample_options(*cmd, args->samples, samples);
   cmd->add_option("--metric", args->metric,
-                  "accuracy, token-accuracy or logit-diff (ioi, colors); default accuracy")
+                  "accuracy, token-accuracy or logit-diff (ioi, colors)")
+      ->capture_default_str()
       ->check(one_of({"accuracy", "token-accuracy", "logit-diff"}));
-  cmd->add_option("--n", args->n, "Samples")->check(integer_in(1, kMaxSamples));
-  cmd->add_option("--length", args->length, "Tokens per sample (niah, induction; default 256)")
-      ->check(integer_in(1, kMaxTokens));
-  cmd->add_option("--seed", args->seed, "First sample's seed")->check(integer_in(0, kMaxSeed));
-  cmd->add_option("--batch", args->batch, "Samples per forward pass")
-      ->check(integer_in(1, kMaxBatch));
   cmd->add_option("--step-fraction", args->step_fraction,
-                  "Fraction of all heads pruned per step, in (0, 1] (default 0.1)")
+                  "Fraction of all heads pruned per step, in (0, 1]")
+      ->capture_default_str()
       ->check(number_in(0.0, 1.0));
-  cmd->add_option("--threshold", args->threshold,
-                  "Stop once the metric falls under this fraction of its value, in (0, 1] "
-                  "(default 0.9)")
+  cmd->add_option("--metric-fraction", args->metric_fraction,
+                  "Stop once the metric falls under this fraction of its unpruned value, in "
+                  "(0, 1]")
+      ->capture_default_str()
       ->check(number_in(0.0, 1.0));
-  add_device_option(*cmd, args->device);
-  cmd->add_option("--out", args->out, "HDF5 file to write /analyses/head_importance into");
-  cmd->add_flag("--json", args->json, "One JSON object instead of text");
-  cmd->add_flag("--quiet", args->quiet, "No progress bar");
+  add_output_options(*cmd, args->out, OutputKind::kAnalysisFile,
+                     "HDF5 file to write /analyses/head_importance into", false);
+  add_json_flag(*cmd, args->json);
+  add_quiet_flag(*cmd, args->quiet);
   cmd->callback([args] { run(*args); });
 }
 

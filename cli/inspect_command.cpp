@@ -5,6 +5,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "core/checkpoint/model_config.h"
 
 namespace headscope::cli {
@@ -25,7 +26,9 @@ const char* torch_dtype_name(torch::ScalarType t) {
 }
 
 void run(const InspectArgs& args) {
-  auto model = load_model(args.model, "cpu", "auto");
+  ModelArgs model_args;
+  model_args.dir = args.model;
+  auto model = load_model(model_args);
   const ModelConfig& c = model->config();
   nlohmann::ordered_json out;
   out["family"] = family_name(c.family);
@@ -68,7 +71,7 @@ void add_inspect_command(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   auto* cmd = app.add_subcommand("inspect", "Show a model's architecture and size");
   cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
-  cmd->add_flag("--json", args->json, "Print JSON");
+  add_json_flag(*cmd, args->json);
   cmd->add_flag("--hooks", args->hooks, "Also list every hook point");
   cmd->callback([args] { run(*args); });
 }

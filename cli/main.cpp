@@ -51,19 +51,8 @@ bool is_out_of_memory(const std::string& message) {
 int main(int argc, char** argv) {
   CLI::App app{"headscope: attention-head interpretability at long context"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "headscope 0.1.0");
-  headscope::cli::add_inspect_command(app);
-  headscope::cli::add_tokenize_command(app);
-  headscope::cli::add_generate_command(app);
-  headscope::cli::add_record_command(app);
-  headscope::cli::add_demo_command(app);
-  headscope::cli::add_export_command(app);
-  headscope::cli::add_zoo_command(app);
-  headscope::cli::add_retrieval_command(app);
-  headscope::cli::add_sparse_config_command(app);
-  headscope::cli::add_sparse_eval_command(app);
-  headscope::cli::add_ablate_command(app);
-  headscope::cli::add_importance_command(app);
+  app.set_version_flag("--version", std::string("headscope ") + HEADSCOPE_VERSION);
+  headscope::cli::add_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

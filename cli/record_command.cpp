@@ -1,14 +1,14 @@
 // headscope record MODEL (--prompt TEXT | --tokens 1,2,3 | --tokens-file F) --out FILE.h5
-//   [--attention full|stats|both|none] [--hooks NAME_OR_GLOB,...] [--save-logits] [--dtype f16|f32]
-//   [--device cpu|cuda] [--random-weights] ...
-#include <sys/stat.h>
-
+//   [--append|--force] [--attention full|stats|both|none] [--hooks NAME_OR_GLOB,...]
+//   [--save-logits] [--store-dtype f16|f32] [--device cpu|cuda] [--dtype auto|f32|bf16|f16]
+//   [--random-weights] ...
 #include <algorithm>
 #include <iostream>
 #include <sstream>
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/base/text_file.h"
@@ -20,39 +20,34 @@ namespace headscope::cli {
 namespace {
 
 struct RecordArgs {
-  std::string model;
+  ModelArgs model;
+  OutputArgs out;
   std::string prompt;
   std::string tokens;
   std::string tokens_file;
-  std::string out;
   std::vector<std::string> hooks;
   std::string attention = "full";
   AttentionStatsOptions stats;
-  bool allow_long = false;
   bool quiet = false;
   bool save_logits = false;
-  std::string dtype = "f32";
-  std::string device = "cpu";
-  std::string compute_dtype = "auto";
-  bool append = false;
-  bool force = false;
+  std::string store_dtype = "f32";
   bool random_weights = false;
-  std::string task;
+  std::string label;
 };
 
 // Seed of --random-weights; fixed so that two recordings of one config see the same model.
 constexpr uint64_t kRandomWeightsSeed = 0;
 
 // A model of the config's shape with random weights, in the checkpoint's dtype unless
-// --compute-dtype says otherwise; the directory needs only config.json.
-std::shared_ptr<Transformer> random_model(const RecordArgs& args) {
-  ModelConfig config = load_model_config(args.model);
+// --dtype says otherwise; the directory needs only config.json.
+std::shared_ptr<Transformer> random_model(const ModelArgs& args) {
+  ModelConfig config = load_model_config(args.dir);
   const torch::Device device = parse_device(args.device);
-  const auto dtype = parse_compute_dtype(args.compute_dtype, device);
+  const auto dtype = parse_compute_dtype(args.dtype, device, "--dtype");
   auto weights =
       random_model_weights(config, kRandomWeightsSeed,
                            dtype ? *dtype : checkpoint_compute_dtype(config, device), device);
-  return Transformer::from_weights(std::move(config), std::move(weights), args.model);
+  return Transformer::from_weights(std::move(config), std::move(weights), args.dir);
 }
 
 // One run's tokens and where they came from ("--tokens", "FILE:LINE"), for messages.
@@ -87,11 +82,6 @@ void check_vocabulary(const std::vector<RunInput>& runs, const ModelConfig& c,
                          std::to_string(c.vocab_size) + ") of " + model);
     }
   }
-}
-
-bool file_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
 }
 
 AttentionRecording parse_attention(const std::string& text) {
@@ -134,7 +124,7 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
   const std::string what = "recording " + std::to_string(tokens) + " tokens with --attention " +
                            args.attention +
                            (stats ? " (--topk " + std::to_string(args.stats.topk) +
-                                        ", --block-size " + std::to_string(args.stats.block_size) +
+                                        ", --stats-block-size " + std::to_string(args.stats.block_size) +
                                         ")"
                                   : "") +
                            (args.save_logits ? " and --save-logits" : "");
@@ -144,15 +134,11 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
 }
 
 void run(const RecordArgs& args) {
-  if (args.dtype != "f32" && args.dtype != "f16") {
-    throw InvalidInput("--dtype: expected f16 or f32, got '" + args.dtype + "'");
-  }
-  if (args.append && args.force) throw InvalidInput("give --append or --force, not both");
-  check_output_file(args.out, "--out");
+  const OutputMode mode = output_mode(args.out, OutputKind::kRecording);
   const AttentionRecording attention = parse_attention(args.attention);
-  auto model = args.random_weights ? random_model(args)
-                                   : load_model(args.model, args.device, args.compute_dtype);
-  auto tokenizer = tokenizer_for(args.model);
+  auto model = args.random_weights ? random_model(args.model)
+                                   : load_model(args.model);
+  auto tokenizer = tokenizer_for(args.model.dir);
 
   std::vector<RunInput> runs;
   if (!args.tokens_file.empty()) {
@@ -161,11 +147,11 @@ void run(const RecordArgs& args) {
     }
     runs = read_tokens_file(args.tokens_file);
   } else {
-    runs.push_back({prompt_tokens(tokenizer, args.model, args.prompt, args.tokens),
+    runs.push_back({prompt_tokens(tokenizer, args.model.dir, args.prompt, args.tokens),
                     args.tokens.empty() ? "--prompt" : "--tokens"});
   }
-  check_vocabulary(runs, model->config(), args.model);
-  check_lengths(runs, model->config(), args.allow_long);
+  check_vocabulary(runs, model->config(), args.model.dir);
+  check_lengths(runs, model->config(), args.model.allow_long_context);
   check_memory(*model, runs, args, attention);
 
   HookedModel hooked(model);
@@ -173,24 +159,17 @@ void run(const RecordArgs& args) {
     if (hooked.match(filter).empty()) {
       throw InvalidInput("--hooks: '" + filter +
                          "' matches no hook point (list them with `headscope inspect " +
-                         args.model + " --hooks`)");
+                         args.model.dir + " --hooks`)");
     }
-  }
-  const bool exists = file_exists(args.out);
-  if (exists && !args.append && !args.force) {
-    throw InvalidInput("--out: " + args.out + " exists; add --append to add runs or --force");
   }
   // Every check above ran before the file is touched; opening checks the file itself (the
   // model of an appended file, another process holding it) before writing anything.
-  const OutputMode mode = !exists      ? OutputMode::kNew
-                          : args.append ? OutputMode::kAppend
-                                        : OutputMode::kReplace;
-  RecordingWriter writer = RecordingWriter::open(args.out, summarize(*model), mode);
+  RecordingWriter writer = RecordingWriter::open(args.out.path, summarize(*model), mode);
   RecordOptions options;
   options.hooks = args.hooks;
   options.attention = attention;
   options.stats = args.stats;
-  options.dtype = args.dtype == "f16" ? DType::kF16 : DType::kF32;
+  options.dtype = args.store_dtype == "f16" ? DType::kF16 : DType::kF32;
   options.save_logits = args.save_logits;
   const int64_t layers = model->config().n_layers;
   ProgressBar progress("record", static_cast<int64_t>(runs.size()) * layers, args.quiet);
@@ -204,7 +183,7 @@ void run(const RecordArgs& args) {
     run.write_tokens({tokens.begin(), tokens.end()});
     run.write_token_text(token_texts(tokenizer, tokens));
     run.set_attribute("prompt", args.prompt);
-    run.set_attribute("task", args.task);
+    run.set_attribute("task", args.label);
     if (args.random_weights) {
       run.set_attribute("", "random_weights_seed", static_cast<int64_t>(kRandomWeightsSeed));
     }
@@ -214,7 +193,7 @@ void run(const RecordArgs& args) {
   const int64_t total = writer.run_count();
   writer.finish();
   if (!args.quiet) {
-    std::cout << "recorded " << runs.size() << " run(s) to " << args.out << " (" << total
+    std::cout << "recorded " << runs.size() << " run(s) to " << args.out.path << " (" << total
               << " in the file)\n";
   }
 }
@@ -224,37 +203,41 @@ void run(const RecordArgs& args) {
 void add_record_command(CLI::App& app) {
   auto args = std::make_shared<RecordArgs>();
   auto* cmd = app.add_subcommand("record", "Record attention patterns and activations to HDF5");
-  cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
+  ModelOptionSet model;
+  model.long_context = true;
+  add_model_options(*cmd, args->model, model);
+  add_output_options(*cmd, args->out, OutputKind::kRecording, "Output HDF5 file", true);
   cmd->add_option("--prompt", args->prompt, "Prompt text (needs the model's tokenizer)");
   cmd->add_option("--tokens", args->tokens, "One run's token ids, comma-separated");
   cmd->add_option("--tokens-file", args->tokens_file,
                   "File with one comma-separated token sequence per line (one run each)");
-  cmd->add_option("--out", args->out, "Output HDF5 file")->required();
   cmd->add_option("--attention", args->attention,
                   "full: every hook_pattern [H, T, T]; stats: attention_stats/ (memory linear "
                   "in T); both; none")
+      ->capture_default_str()
       ->check(one_of({"full", "stats", "both", "none"}));
   cmd->add_option("--hooks", args->hooks, "Further hooks to store, names or globs, comma-separated")
       ->delimiter(',');
   cmd->add_option("--sink", args->stats.sink, "stats: keys counted as the sink")
+      ->capture_default_str()
       ->check(integer_in(0, kMaxTokens));
   cmd->add_option("--window", args->stats.window, "stats: keys in the local window")
+      ->capture_default_str()
       ->check(integer_in(1, kMaxTokens));
   cmd->add_option("--topk", args->stats.topk, "stats: top keys kept per query")
+      ->capture_default_str()
       ->check(integer_in(1, kMaxStatsParameter));
-  cmd->add_option("--block-size", args->stats.block_size, "stats: block edge of block_mass")
+  cmd->add_option("--stats-block-size", args->stats.block_size,
+                  "stats: block edge of block_mass (query and key blocks)")
+      ->capture_default_str()
       ->check(integer_in(1, kMaxStatsParameter));
-  cmd->add_flag("--allow-long-context", args->allow_long,
-                "Run sequences longer than max_position_embeddings (rotary models)");
-  cmd->add_flag("--quiet", args->quiet, "No progress bar or summary");
+  add_quiet_flag(*cmd, args->quiet, "No progress bar or summary");
   cmd->add_flag("--save-logits", args->save_logits, "Also store /runs/<i>/logits [T, vocab]");
-  cmd->add_option("--dtype", args->dtype, "Storage dtype: f16 or f32")
+  cmd->add_option("--store-dtype", args->store_dtype, "Dtype of the stored activations: f16 or f32")
+      ->capture_default_str()
       ->check(one_of({"f16", "f32"}));
-  add_device_option(*cmd, args->device);
-  add_compute_dtype_option(*cmd, args->compute_dtype);
-  cmd->add_option("--task", args->task, "Free-form task label stored with each run");
-  cmd->add_flag("--append", args->append, "Add runs to an existing recording");
-  cmd->add_flag("--force", args->force, "Replace an existing file");
+  cmd->add_option("--label", args->label,
+                  "Free-form label stored with each run (its attribute 'task')");
   cmd->add_flag("--random-weights", args->random_weights,
                 "Random weights (seed 0) of the shape in MODEL/config.json, in its dtype; no "
                 "weight files needed");

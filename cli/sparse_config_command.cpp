@@ -1,5 +1,5 @@
 // headscope sparse-config FILE.h5 --format duo|moa|minference|headscope --out DIR
-//   [--sparsity S] [--sink N] [--recent N] [--score auto|retrieval|stats]
+//   [--sparsity S] [--sink N] [--window N] [--score auto|retrieval|stats]
 //   [--kind streaming|block_sparse] [--block-size B] [--topk-blocks K] [--coverage C]
 #include <iostream>
 
@@ -7,6 +7,7 @@
 #include "analyses/sparse/sparse_config_formats.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "cli/sparse_head_args.h"
 #include "core/base/error.h"
 
@@ -66,10 +67,12 @@ void add_sparse_config_command(CLI::App& app) {
   args->heads.add_options(*cmd);
   cmd->add_option("--coverage", args->coverage,
                   "moa: attention mass each span must hold, in (0, 1]")
+      ->capture_default_str()
       ->check(number_in(0.0, 1.0));
   cmd->add_option("--max-runs", args->max_runs, "Statistics runs to read (0: all)")
+      ->capture_default_str()
       ->check(integer_in(0, kMaxCount));
-  cmd->add_flag("--quiet", args->quiet, "No summary");
+  add_quiet_flag(*cmd, args->quiet, "No summary");
   cmd->callback([args] { run(*args); });
 }
 

@@ -1,5 +1,6 @@
-// headscope sparse-eval MODEL [--config DIR] [--scores FILE.h5 --sparsities 0.25,0.5]
-//   [--random N] [--task niah] [--n N] [--lengths 256,512] [--json PATH] [--out FILE.h5]
+// headscope sparse-eval MODEL [--config DIR] [--scores FILE.h5 --sparsity 0.25,0.5]
+//   [--random-configs N] [--task niah] [--n N] [--length 256,512] [--export-json PATH]
+//   [--out FILE.h5 [--append|--force]]
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "cli/sparse_head_args.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
@@ -23,13 +25,14 @@ namespace headscope::cli {
 namespace {
 
 struct SparseEvalArgs {
-  std::string model, config_dir, scores, sparsities, task = "niah";
-  std::string device = "cpu", dtype = "auto", json, out;
+  ModelArgs model;
+  OutputArgs out;
+  std::string config_dir, scores, task = "niah", export_json;
+  std::vector<double> sparsities;
   std::vector<int64_t> lengths = {256};
   SparseHeadArgs heads;
   int64_t samples = 16, random = 2, batch = 4;
   uint64_t seed = 1;
-  bool allow_long = false;
   bool quiet = false;
 };
 
@@ -38,8 +41,8 @@ struct SparseEvalArgs {
 void check_lengths(const Transformer& model, const SparseEvalArgs& args) {
   int64_t longest = 0;
   for (int64_t length : args.lengths) {
-    check_context(model.config(), length, args.allow_long,
-                  "--lengths " + std::to_string(length));
+    check_context(model.config(), length, args.model.allow_long_context,
+                  "--length " + std::to_string(length));
     longest = std::max(longest, length);
   }
   ForwardShape shape;
@@ -48,29 +51,8 @@ void check_lengths(const Transformer& model, const SparseEvalArgs& args) {
   shape.logit_positions = longest;
   check_forward_fits(model, shape,
                      "a batch of " + std::to_string(shape.batch) + " samples of " +
-                         std::to_string(longest) + " tokens (--batch, --lengths)",
-                     "lower --batch or --lengths");
-}
-
-std::vector<double> parse_fractions(const std::string& text, const std::string& argument) {
-  std::vector<double> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    size_t used = 0;
-    double v = -1.0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || !(v >= 0.0 && v <= 1.0)) {
-      throw InvalidInput(argument + ": '" + item + "' is not a fraction in [0, 1]");
-    }
-    out.push_back(v);
-  }
-  if (out.empty()) throw InvalidInput(argument + ": expected comma-separated fractions");
-  return out;
+                         std::to_string(longest) + " tokens (--batch, --length)",
+                     "lower --batch or --length");
 }
 
 std::string percent(double v) {
@@ -81,13 +63,13 @@ std::string percent(double v) {
 
 void run(const SparseEvalArgs& args) {
   if (args.config_dir.empty() && args.scores.empty()) {
-    throw InvalidInput("sparse-eval: give --config DIR and/or --scores FILE.h5 --sparsities ...");
+    throw InvalidInput("sparse-eval: give --config DIR and/or --scores FILE.h5 --sparsity ...");
   }
   if (!args.scores.empty() && args.sparsities.empty()) {
-    throw InvalidInput("--scores needs --sparsities (e.g. 0.25,0.5,0.75)");
+    throw InvalidInput("--scores needs --sparsity (e.g. 0.25,0.5,0.75)");
   }
-  check_output_file(args.json, "--json");
-  check_output_file(args.out, "--out");
+  check_output_file(args.export_json, "--export-json");
+  const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   SparseEvalOptions options;
   options.with_task(args.task)
       .with_samples(args.samples)
@@ -95,20 +77,20 @@ void run(const SparseEvalArgs& args) {
       .with_seed(args.seed)
       .with_batch_size(args.batch)
       .with_quiet(args.quiet);
-  auto model = load_model(args.model, args.device, args.dtype, "--dtype");
+  auto model = load_model(args.model);
   check_lengths(*model, args);
   const auto& mc = model->config();
   const ModelSummary summary = summarize(*model);
-  if (!args.out.empty()) check_analysis_target(args.out, summary);
+  if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
   SparseEvalSources sources;
-  sources.model_path = args.model, sources.config_dir = args.config_dir;
+  sources.model_path = args.model.dir, sources.config_dir = args.config_dir;
   const SparseHeadArgs& heads = args.heads;
   sources.scores = args.scores, sources.random = args.random, sources.score = heads.score;
   sources.kind = heads.kind, sources.tail = heads.tail, sources.topk_blocks = heads.topk_blocks;
-  sources.sink = heads.sink.value_or(-1), sources.recent = heads.recent.value_or(-1);
+  sources.sink = heads.sink.value_or(-1), sources.recent = heads.window.value_or(-1);
   sources.block_size = heads.block_size.value_or(-1);
-  sources.device = args.device, sources.dtype = args.dtype;
+  sources.device = args.model.device, sources.dtype = args.model.dtype;
 
   std::vector<NamedSparseConfig> configs = {
       {"dense", SparseModelConfig::dense(mc.n_layers, mc.n_heads)}};
@@ -137,7 +119,7 @@ void run(const SparseEvalArgs& args) {
     }
     const auto ranking = rank_heads(evidence, o);
     const auto head = sparse_head_template(evidence, o);
-    sources.sparsities = parse_fractions(args.sparsities, "--sparsities");
+    sources.sparsities = args.sparsities;
     for (double s : sources.sparsities) {
       auto config = config_from_scores(ranking.score, s, head);
       add_with_random(ranking.source + "@" + percent(config.sparse_head_fraction()), config);
@@ -148,11 +130,11 @@ void run(const SparseEvalArgs& args) {
 
   nlohmann::ordered_json out;
   out["parameters"] = {
-      {"model", args.model},           {"config", args.config_dir}, {"scores", args.scores},
-      {"sparsities", args.sparsities}, {"task", args.task},         {"samples", args.samples},
-      {"lengths", options.lengths},    {"seed", args.seed},         {"random", args.random},
-      {"score", heads.score},          {"kind", heads.kind},        {"tail", heads.tail},
-      {"device", args.device},         {"dtype", args.dtype},       {"batch", args.batch}};
+      {"model", args.model.dir},       {"config", args.config_dir},   {"scores", args.scores},
+      {"sparsities", args.sparsities}, {"task", args.task},           {"samples", args.samples},
+      {"lengths", options.lengths},    {"seed", args.seed},           {"random", args.random},
+      {"score", heads.score},          {"kind", heads.kind},          {"tail", heads.tail},
+      {"device", args.model.device},   {"dtype", args.model.dtype},   {"batch", args.batch}};
   auto rows = nlohmann::ordered_json::array();
   for (const auto& r : result.rows) {
     rows.push_back({{"config", r.config},
@@ -164,8 +146,12 @@ void run(const SparseEvalArgs& args) {
                     {"kept_fraction", r.kept_fraction}});
   }
   out["rows"] = rows;
-  if (!args.json.empty()) write_text_file_atomically(args.json, out.dump(2) + "\n");
-  if (!args.out.empty()) write_sparse_eval(args.out, summary, configs, result, options, sources);
+  if (!args.export_json.empty()) {
+    write_text_file_atomically(args.export_json, out.dump(2) + "\n");
+  }
+  if (!args.out.path.empty()) {
+    write_sparse_eval({args.out.path, summary, mode}, configs, result, options, sources);
+  }
   if (args.quiet) return;
   std::printf("%-24s %8s %7s %9s %9s %7s\n", "config", "sparse", "length", "accuracy", "tok.acc",
               "kept");
@@ -182,36 +168,45 @@ void add_sparse_eval_command(CLI::App& app) {
   auto args = std::make_shared<SparseEvalArgs>();
   auto* cmd = app.add_subcommand(
       "sparse-eval", "Task accuracy and kept attention of sparse configs against dense");
-  cmd->add_option("MODEL", args->model, "Hugging Face model directory")->required();
+  ModelOptionSet model;
+  model.long_context = true;
+  add_model_options(*cmd, args->model, model);
   cmd->add_option("--config", args->config_dir,
                   "Directory with sparse_config.json or DuoAttention files");
   cmd->add_option("--scores", args->scores,
                   "HDF5 file with retrieval scores and/or attention stats: derive configs");
-  cmd->add_option("--sparsities", args->sparsities,
-                  "Fractions of heads made sparse for --scores, comma-separated");
-  cmd->add_option("--random", args->random,
-                  "Random configs with the same heads per evaluated config (seeded)")
+  cmd->add_option("--sparsity", args->sparsities,
+                  "Fractions of heads made sparse for --scores, comma-separated")
+      ->delimiter(',')
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--random-configs", args->random,
+                  "Random configs with the same number of sparse heads per evaluated config "
+                  "(seeded)")
+      ->capture_default_str()
       ->check(integer_in(0, kMaxRandomConfigs));
   cmd->add_option("--task", args->task, "niah, ioi, colors or induction")
+      ->capture_default_str()
       ->check(one_of(task_names()));
-  cmd->add_option("--n", args->samples, "Samples per length")->check(integer_in(1, kMaxSamples));
-  cmd->add_option("--lengths", args->lengths,
+  cmd->add_option("--n", args->samples, "Samples per length")
+      ->capture_default_str()
+      ->check(integer_in(1, kMaxSamples));
+  cmd->add_option("--length", args->lengths,
                   "Context lengths, comma-separated (within the model's context)")
+      ->capture_default_str()
       ->delimiter(',')
       ->check(integer_in(2, kMaxTokens));
-  cmd->add_flag("--allow-long-context", args->allow_long,
-                "Lengths past max_position_embeddings (rotary models)");
   cmd->add_option("--seed", args->seed, "Seed of the samples and random configs")
+      ->capture_default_str()
       ->check(integer_in(0, kMaxSeed));
   cmd->add_option("--batch", args->batch, "Samples per forward pass")
+      ->capture_default_str()
       ->check(integer_in(1, kMaxBatch));
   args->heads.add_options(*cmd);
-  add_device_option(*cmd, args->device);
-  add_compute_dtype_option(*cmd, args->dtype, "--dtype");
-  cmd->add_option("--json", args->json, "Also write the parameters and results as JSON");
-  cmd->add_option("--out", args->out,
-                  "Also write /analyses/sparse_eval into this HDF5 file (created if missing)");
-  cmd->add_flag("--quiet", args->quiet, "No progress bar or table");
+  cmd->add_option("--export-json", args->export_json,
+                  "Also write the parameters and results as JSON here");
+  add_output_options(*cmd, args->out, OutputKind::kAnalysisFile,
+                     "Also write /analyses/sparse_eval into this HDF5 file", false);
+  add_quiet_flag(*cmd, args->quiet, "No progress bar or table");
   cmd->callback([args] { run(*args); });
 }
 

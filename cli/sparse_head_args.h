@@ -1,5 +1,5 @@
 // The options of sparse-config and sparse-eval that say how heads are ranked and what the
-// sparse ones become (--score, --kind, --sink, --recent, --block-size, --topk-blocks, --tail),
+// sparse ones become (--score, --kind, --sink, --window, --block-size, --topk-blocks, --tail),
 // registered and read in one place.
 #pragma once
 
@@ -15,7 +15,7 @@ namespace headscope::cli {
 
 struct SparseHeadArgs {
   std::string score = "auto", kind = "streaming";
-  std::optional<int64_t> sink, recent, block_size;
+  std::optional<int64_t> sink, window, block_size;
   int64_t topk_blocks = 4;
   double tail = 1.0;
 

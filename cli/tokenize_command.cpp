@@ -5,6 +5,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/base/text_file.h"
 
@@ -68,7 +69,7 @@ void add_tokenize_command(CLI::App& app) {
   cmd->add_option("--text", args->text, "Text to encode");
   cmd->add_option("--file", args->file, "File whose contents to encode");
   cmd->add_option("--decode", args->decode, "Comma-separated ids to decode");
-  cmd->add_flag("--json", args->json, "Print JSON");
+  add_json_flag(*cmd, args->json);
   cmd->callback([args] { run(*args); });
 }
 

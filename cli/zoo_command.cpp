@@ -9,15 +9,13 @@
 #include "analyses/tasks/vocabulary.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "zoo/recipe.h"
 #include "zoo/trainer.h"
 
 namespace headscope::cli {
 namespace {
-
-// Evaluation batches: big enough to keep a GPU busy, small enough for 1k-token samples on a CPU.
-constexpr int64_t kEvalBatch = 16;
 
 struct TrainArgs {
   std::string recipe, out, device = "cpu", save_dtype = "f32", init;
@@ -26,9 +24,8 @@ struct TrainArgs {
 };
 
 struct EvalArgs {
-  std::string model, task, device = "cpu";
-  int64_t n = 100, length = 256;
-  uint64_t seed = 0;
+  ModelArgs model;
+  SampleArgs samples;
   bool json = false;
 };
 
@@ -72,24 +69,27 @@ void train_command(const TrainArgs& args) {
 }
 
 void eval_command(const EvalArgs& args) {
-  const auto model = load_model(args.model, args.device, "f32");
-  const TaskMix task{args.task, 1.0, args.length, args.length};
+  const auto model = load_model(args.model);
+  const int64_t length = sample_length(args.samples, model->config());
+  const TaskMix task{args.samples.task, 1.0, length, length};
   std::vector<TaskSample> samples;
-  for (int64_t i = 0; i < args.n; ++i) {
-    samples.push_back(generated_sample(task, args.length, args.seed + static_cast<uint64_t>(i)));
+  for (int64_t i = 0; i < args.samples.n; ++i) {
+    samples.push_back(
+        generated_sample(task, length, args.samples.seed + static_cast<uint64_t>(i)));
   }
-  const TaskScore score = score_samples(*model, samples, Vocabulary::builtin().pad(), kEvalBatch);
+  const TaskScore score =
+      score_samples(*model, samples, Vocabulary::builtin().pad(), args.samples.batch);
   if (args.json) {
     nlohmann::ordered_json j{
         {"task", score.task},         {"samples", score.samples},
-        {"length", args.length},      {"seed", args.seed},
+        {"length", length},           {"seed", args.samples.seed},
         {"accuracy", score.accuracy}, {"token_accuracy", score.token_accuracy}};
     if (score.mean_logit_diff) j["mean_logit_diff"] = *score.mean_logit_diff;
     if (score.fraction_positive) j["fraction_positive"] = *score.fraction_positive;
     std::cout << j.dump() << "\n";
     return;
   }
-  std::cout << score.task << " (n=" << score.samples << ", length " << args.length << "): accuracy "
+  std::cout << score.task << " (n=" << score.samples << ", length " << length << "): accuracy "
             << std::fixed << std::setprecision(3) << score.accuracy << ", answer tokens "
             << score.token_accuracy;
   if (score.mean_logit_diff) {
@@ -115,25 +115,21 @@ void add_zoo_command(CLI::App& app) {
   train->add_option("--steps", train_args->steps, "Override the recipe's step count")
       ->check(integer_in(1, kMaxCount));
   train->add_option("--save-dtype", train_args->save_dtype, "Checkpoint dtype: f32 or bf16")
+      ->capture_default_str()
       ->check(one_of({"f32", "bf16"}));
   train->add_option("--init", train_args->init,
                     "Start from this model directory's weights (same shape as the recipe's)");
-  train->add_flag("--quiet", train_args->quiet, "No progress bar or evaluation lines");
+  add_quiet_flag(*train, train_args->quiet, "No progress bar or evaluation lines");
   train->callback([train_args] { train_command(*train_args); });
 
   auto eval_args = std::make_shared<EvalArgs>();
   auto* eval = zoo->add_subcommand("eval", "Score a model on generated task samples");
-  eval->add_option("MODEL", eval_args->model, "Model directory")->required();
-  eval->add_option("--task", eval_args->task, "niah, ioi, colors or induction")
-      ->required()
-      ->check(one_of(task_names()));
-  eval->add_option("--n", eval_args->n, "Samples")->check(integer_in(1, kMaxSamples));
-  eval->add_option("--length", eval_args->length, "Tokens per sample")
-      ->check(integer_in(1, kMaxTokens));
-  eval->add_option("--seed", eval_args->seed, "First sample's seed")
-      ->check(integer_in(0, kMaxSeed));
-  add_device_option(*eval, eval_args->device);
-  eval->add_flag("--json", eval_args->json, "One JSON object instead of text");
+  ModelOptionSet model;
+  model.help = "Model directory (a zoo model: the tasks use its vocabulary)";
+  model.default_dtype = "f32";
+  add_model_options(*eval, eval_args->model, model);
+  add_sample_options(*eval, eval_args->samples);
+  add_json_flag(*eval, eval_args->json);
   eval->callback([eval_args] { eval_command(*eval_args); });
 }
 

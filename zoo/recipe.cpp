@@ -8,6 +8,7 @@
 
 #include "analyses/tasks/generate_task.h"
 #include "analyses/tasks/vocabulary.h"
+#include "core/base/data_dir.h"
 #include "core/base/error.h"
 #include "core/base/text_file.h"
 
@@ -16,8 +17,9 @@ namespace {
 
 using nlohmann::json;
 
-const std::filesystem::path kRecipeDir =
-    std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "zoo" / "recipes";
+std::filesystem::path recipe_dir() {
+  return data_path("recipes", "the zoo's recipes");
+}
 
 // Typed access to one JSON object; errors name the recipe and the dotted field path.
 class Fields {
@@ -181,7 +183,7 @@ Recipe parse_recipe(const std::string& json_text, const std::string& label) {
 Recipe load_recipe(const std::string& name_or_path) {
   std::filesystem::path path(name_or_path);
   if (!std::filesystem::exists(path) && path.extension() != ".json") {
-    path = kRecipeDir / (name_or_path + ".json");
+    path = recipe_dir() / (name_or_path + ".json");
     if (!std::filesystem::exists(path)) {
       std::string known;
       for (const auto& n : recipe_names()) known += (known.empty() ? "" : ", ") + n;
@@ -194,7 +196,7 @@ Recipe load_recipe(const std::string& name_or_path) {
 std::vector<std::string> recipe_names() {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(kRecipeDir, ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(recipe_dir(), ec)) {
     if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());

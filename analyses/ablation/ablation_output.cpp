@@ -53,10 +53,9 @@ void task_attributes(AnalysisWriter& out, const std::string& task, int64_t sampl
 
 }  // namespace
 
-void write_ablation(const std::string& path, const ModelSummary& model,
-                    const AblationResult& result, const AblationOptions& options,
-                    const HeadSelection& selection) {
-  AnalysisWriter out = AnalysisWriter::begin(path, kAblationGroup, model);
+void write_ablation(const AnalysisTarget& target, const AblationResult& result,
+                    const AblationOptions& options, const HeadSelection& selection) {
+  AnalysisWriter out = AnalysisWriter::begin(target, kAblationGroup);
   task_attributes(out, options.task, options.samples, options.length, options.seed,
                   options.batch_size);
   out.set_attribute("", "method", intervention_name(options.method));
@@ -84,7 +83,7 @@ void write_ablation(const std::string& path, const ModelSummary& model,
 
   const auto k = static_cast<int64_t>(result.heads.size());
   std::vector<int64_t> layers, heads;
-  auto mask = torch::zeros({model.n_layers, model.n_heads}, torch::kInt64);
+  auto mask = torch::zeros({target.model.n_layers, target.model.n_heads}, torch::kInt64);
   for (const HeadRef& h : result.heads) {
     layers.push_back(h.layer);
     heads.push_back(h.head);
@@ -92,7 +91,8 @@ void write_ablation(const std::string& path, const ModelSummary& model,
   }
   out.write_i64("ablated_layer", {k}, layers, {"ablated"});
   out.write_i64("ablated_head", {k}, heads, {"ablated"});
-  out.write_i64("mask", {model.n_layers, model.n_heads}, as_i64(mask), {"layer", "head"});
+  out.write_i64("mask", {target.model.n_layers, target.model.n_heads}, as_i64(mask),
+                {"layer", "head"});
   per_sample(out, "baseline", result.baseline);
   per_sample(out, "ablated", result.ablated);
   write_task_samples(out, result.samples, {static_cast<int64_t>(result.samples.size())},
@@ -100,9 +100,9 @@ void write_ablation(const std::string& path, const ModelSummary& model,
   out.commit();
 }
 
-void write_importance(const std::string& path, const ModelSummary& model,
-                      const ImportanceResult& result, const ImportanceOptions& options) {
-  AnalysisWriter out = AnalysisWriter::begin(path, kHeadImportanceGroup, model);
+void write_importance(const AnalysisTarget& target, const ImportanceResult& result,
+                      const ImportanceOptions& options) {
+  AnalysisWriter out = AnalysisWriter::begin(target, kHeadImportanceGroup);
   task_attributes(out, options.task, options.samples, options.length, options.seed,
                   options.batch_size);
   out.set_attribute("", "method", "michel2019");
@@ -113,11 +113,11 @@ void write_importance(const std::string& path, const ModelSummary& model,
   out.set_attribute("", "step_fraction", options.step_fraction);
   out.set_attribute("", "threshold", options.threshold);
   out.set_attribute("", "unpruned_metric", result.unpruned_metric);
-  const int64_t prunable =
-      model.n_layers * model.n_heads - static_cast<int64_t>(result.mask.sum().item<double>());
+  const int64_t prunable = target.model.n_layers * target.model.n_heads -
+                           static_cast<int64_t>(result.mask.sum().item<double>());
   out.set_attribute("", "heads_prunable", prunable);
 
-  const std::vector<int64_t> grid = {model.n_layers, model.n_heads};
+  const std::vector<int64_t> grid = {target.model.n_layers, target.model.n_heads};
   const std::vector<std::string> axes = {"layer", "head"};
   out.write_f64("importance", grid, as_f64(result.importance), axes);
   out.write_f64("importance_raw", grid, as_f64(result.importance_raw), axes);

@@ -7,7 +7,7 @@
 
 #include "analyses/ablation/head_ablation.h"
 #include "analyses/ablation/head_importance.h"
-#include "core/store/recording_schema.h"
+#include "core/store/analysis_writer.h"
 
 namespace headscope {
 
@@ -24,11 +24,10 @@ struct HeadSelection {
   uint64_t seed = 0;          // "random": the draw's seed
 };
 
-void write_ablation(const std::string& path, const ModelSummary& model,
-                    const AblationResult& result, const AblationOptions& options,
-                    const HeadSelection& selection);
+void write_ablation(const AnalysisTarget& target, const AblationResult& result,
+                    const AblationOptions& options, const HeadSelection& selection);
 
-void write_importance(const std::string& path, const ModelSummary& model,
-                      const ImportanceResult& result, const ImportanceOptions& options);
+void write_importance(const AnalysisTarget& target, const ImportanceResult& result,
+                      const ImportanceOptions& options);
 
 }  // namespace headscope

@@ -31,7 +31,7 @@ void write_per_sample(AnalysisWriter& out, const std::string& name, DType dtype,
 
 }  // namespace
 
-void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& result,
+void write_retrieval_heads(const AnalysisTarget& target, const RetrievalHeadResult& result,
                            const std::string& model_path) {
   const RetrievalOptions& options = result.options;
   const auto samples = static_cast<int64_t>(result.samples.size());
@@ -63,7 +63,7 @@ void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& r
     heads_found.push_back(head);
   }
 
-  AnalysisWriter out = AnalysisWriter::begin(path, kRetrievalAnalysis);
+  AnalysisWriter out = AnalysisWriter::begin(target, kRetrievalAnalysis);
   out.write_scale("span_edge", std::vector<std::string>{"begin", "end"});
   out.write_scale("head_coordinate", std::vector<std::string>{"layer", "head"});
   auto score = result.score.contiguous();

@@ -30,6 +30,7 @@
 
 #include "analyses/retrieval/retrieval_heads.h"
 #include "core/checkpoint/model_config.h"
+#include "core/store/analysis_writer.h"
 
 namespace headscope {
 
@@ -37,9 +38,9 @@ inline constexpr char kRetrievalAnalysis[] = "retrieval_heads";
 // The per-head scores that ablation and sparse configs read: float64 [n_layers, n_heads].
 inline constexpr char kRetrievalScoreDataset[] = "/analyses/retrieval_heads/score";
 
-// Writes the group into an existing recording (core/store/analysis_writer.h), replacing an earlier
-// one. Axes carry the dimension scales layer, head, kv_head and sample.
-void write_retrieval_heads(const std::string& path, const RetrievalHeadResult& result,
+// Writes the group into the target (core/store/analysis_writer.h), replacing an earlier one.
+// Axes carry the dimension scales layer, head, kv_head and sample.
+void write_retrieval_heads(const AnalysisTarget& target, const RetrievalHeadResult& result,
                            const std::string& model_path);
 
 // Retrieval_Head's head_score format: one line of JSON, {"L-H": [score of each accepted

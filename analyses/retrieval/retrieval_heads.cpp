@@ -107,21 +107,21 @@ std::string generated_text(const Tokenizer& tokenizer, const std::vector<int32_t
 }
 
 void check_options(const RetrievalOptions& options, const ModelConfig& config) {
-  if (options.lengths.empty()) throw InvalidInput("--lengths: give at least one length");
+  if (options.lengths.empty()) throw InvalidInput("--length: give at least one length");
   for (int64_t length : options.lengths) {
     if (length < 2) {
-      throw InvalidInput("--lengths: " + std::to_string(length) + " is below 2 tokens");
+      throw InvalidInput("--length: " + std::to_string(length) + " is below 2 tokens");
     }
     if (config.learned_positions && length + options.max_new_tokens > config.max_positions) {
-      throw InvalidInput("--lengths: " + std::to_string(length) + " tokens plus " +
+      throw InvalidInput("--length: " + std::to_string(length) + " tokens plus " +
                          std::to_string(options.max_new_tokens) + " generated exceed the model's " +
                          std::to_string(config.max_positions) + " learned positions");
     }
   }
-  if (options.depths.empty()) throw InvalidInput("--depths: give at least one depth");
+  if (options.depths.empty()) throw InvalidInput("--depth: give at least one depth");
   for (double depth : options.depths) {
     if (!(depth >= 0.0 && depth <= 1.0)) {
-      throw InvalidInput("--depths: " + std::to_string(depth) + " is outside [0, 1]");
+      throw InvalidInput("--depth: " + std::to_string(depth) + " is outside [0, 1]");
     }
   }
   if (options.max_new_tokens < 1) {
@@ -281,7 +281,7 @@ RetrievalHeadResult detect_retrieval_heads(const Transformer& model, const Token
     const int64_t need = min_prompt_length(tokens, used.bos.has_value());
     const int64_t shortest = *std::min_element(used.lengths.begin(), used.lengths.end());
     if (shortest < need) {
-      throw InvalidInput("--lengths: " + std::to_string(shortest) + " tokens cannot hold " +
+      throw InvalidInput("--length: " + std::to_string(shortest) + " tokens cannot hold " +
                          needle.source + " and its question, which need " + std::to_string(need));
     }
     fixed_min = std::min(fixed_min, need);

@@ -346,7 +346,7 @@ void check_sparse_config_options(const SparseConfigOptions& o) {
                        std::to_string(*o.sparsity));
   }
   if (o.sink && *o.sink < 0) throw InvalidInput("--sink: expected >= 0");
-  if (o.window && *o.window < 1) throw InvalidInput("--recent: expected >= 1");
+  if (o.window && *o.window < 1) throw InvalidInput("--window: expected >= 1");
   if (o.block_size && *o.block_size < 1) throw InvalidInput("--block-size: expected >= 1");
   if (o.topk_blocks < 0) throw InvalidInput("--topk-blocks: expected >= 0");
   if (!(o.tail > 0.0 && o.tail <= 1.0)) throw InvalidInput("--tail: expected a fraction in (0, 1]");

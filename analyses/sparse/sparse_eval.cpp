@@ -23,12 +23,12 @@ void check_options(const SparseEvalOptions& o, const std::vector<NamedSparseConf
   }
   if (o.samples < 1) throw InvalidInput("--n: expected at least 1 sample");
   if (o.batch_size < 1) throw InvalidInput("--batch: expected at least 1");
-  if (o.lengths.empty()) throw InvalidInput("--lengths: expected at least one length");
+  if (o.lengths.empty()) throw InvalidInput("--length: expected at least one length");
   for (int64_t length : o.lengths) {
-    if (length < 2) throw InvalidInput("--lengths: " + std::to_string(length) + " is too short");
+    if (length < 2) throw InvalidInput("--length: " + std::to_string(length) + " is too short");
     const auto& c = model.config();
     if (c.sliding_window && length > *c.sliding_window) {
-      throw UnsupportedModel("--lengths: " + std::to_string(length) +
+      throw UnsupportedModel("--length: " + std::to_string(length) +
                              " tokens exceed the model's sliding window of " +
                              std::to_string(*c.sliding_window) +
                              "; sparse configs run on plain causal attention only");

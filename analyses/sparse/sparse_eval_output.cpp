@@ -66,8 +66,7 @@ void write_parameters(AnalysisWriter& out, const SparseEvalOptions& options,
 
 }  // namespace
 
-void write_sparse_eval(const std::string& path, const ModelSummary& model,
-                       const std::vector<NamedSparseConfig>& configs,
+void write_sparse_eval(const AnalysisTarget& target, const std::vector<NamedSparseConfig>& configs,
                        const SparseEvalResult& result, const SparseEvalOptions& options,
                        const SparseEvalSources& sources) {
   const auto n_configs = static_cast<int64_t>(configs.size());
@@ -76,7 +75,8 @@ void write_sparse_eval(const std::string& path, const ModelSummary& model,
   std::vector<std::string> names;
   std::vector<double> sparse_heads, accuracy, token_accuracy, kept;
   for (const NamedSparseConfig& named : configs) {
-    HS_ASSERT(named.config.n_layers == model.n_layers && named.config.n_heads == model.n_heads);
+    HS_ASSERT(named.config.n_layers == target.model.n_layers &&
+              named.config.n_heads == target.model.n_heads);
     names.push_back(named.name);
     sparse_heads.push_back(named.config.sparse_head_fraction());
   }
@@ -89,7 +89,7 @@ void write_sparse_eval(const std::string& path, const ModelSummary& model,
     kept.push_back(row.kept_fraction);
   }
 
-  AnalysisWriter out = AnalysisWriter::begin(path, kSparseEvalGroup, model);
+  AnalysisWriter out = AnalysisWriter::begin(target, kSparseEvalGroup);
   out.write_scale("config", names);
   out.write_scale("length", options.lengths);
   const std::vector<int64_t> grid = {n_configs, n_lengths};
@@ -100,7 +100,7 @@ void write_sparse_eval(const std::string& path, const ModelSummary& model,
   out.write_f64("sparse_heads", {n_configs}, sparse_heads, {"config"});
 
   const HeadGrids heads = head_grids(configs);
-  const std::vector<int64_t> head_grid = {n_configs, model.n_layers, model.n_heads};
+  const std::vector<int64_t> head_grid = {n_configs, target.model.n_layers, target.model.n_heads};
   const std::vector<std::string> head_axes = {"config", "layer", "head"};
   out.write_array("head_kind", DType::kI32, head_grid, heads.kind.data(), head_axes);
   out.set_attribute("head_kind", "codes", "0 full, 1 streaming, 2 block_sparse");

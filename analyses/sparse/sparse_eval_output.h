@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "analyses/sparse/sparse_eval.h"
-#include "core/store/recording_schema.h"
+#include "core/store/analysis_writer.h"
 
 namespace headscope {
 
@@ -26,7 +26,7 @@ struct SparseEvalSources {
   std::string model_path;
   std::string config_dir;          // --config ("" when none)
   std::string scores;              // --scores ("" when none)
-  std::vector<double> sparsities;  // --sparsities
+  std::vector<double> sparsities;  // --sparsity
   int64_t random = 0;              // random twins per evaluated config
   std::string score = "auto";      // what ranked the heads of --scores
   std::string kind = "streaming";  // sparse heads derived from --scores
@@ -43,8 +43,7 @@ struct SparseEvalSources {
 // Writes (or replaces) /analyses/sparse_eval in `path`, creating the file when missing
 // (core/store/analysis_writer.h). `result` holds configs.size() x options.lengths.size() rows, config-
 // major, as evaluate_sparse_configs returns them.
-void write_sparse_eval(const std::string& path, const ModelSummary& model,
-                       const std::vector<NamedSparseConfig>& configs,
+void write_sparse_eval(const AnalysisTarget& target, const std::vector<NamedSparseConfig>& configs,
                        const SparseEvalResult& result, const SparseEvalOptions& options,
                        const SparseEvalSources& sources);
 

@@ -70,27 +70,35 @@ H5Id write_string_dataset(hid_t group, const std::string& name,
 }  // namespace
 
 AnalysisWriter AnalysisWriter::begin(const std::string& path, const std::string& name) {
-  return open(path, name, nullptr);
+  return open(path, name, nullptr, OutputMode::kAppend);
 }
 
 AnalysisWriter AnalysisWriter::begin(const std::string& path, const std::string& name,
                                      const ModelSummary& model) {
-  return open(path, name, &model);
+  return open(path, name, &model,
+              std::filesystem::exists(path) ? OutputMode::kAppend : OutputMode::kNew);
+}
+
+AnalysisWriter AnalysisWriter::begin(const AnalysisTarget& target, const std::string& name) {
+  return open(target.path, name, &target.model, target.mode);
 }
 
 AnalysisWriter AnalysisWriter::open(const std::string& path, const std::string& name,
-                                    const ModelSummary* model) {
+                                    const ModelSummary* model, OutputMode mode) {
   h5_init();
   AnalysisWriter writer(path, name);
   check_analysis_name(name, writer.where(""));
-  if (model == nullptr || std::filesystem::exists(path)) {
+  if (mode == OutputMode::kAppend) {
     check_not_open_elsewhere(path);
     if (model != nullptr) check_recording_model(path, *model);
     writer.file_ = open_recording_file(path, H5F_ACC_RDWR);
     check_format_version(writer.file_.get(), path);
   } else {
-    // Two analyses creating the same file race only at publish(), which never overwrites.
-    writer.staged_ = std::make_unique<StagedFile>(path, StagedFile::Target::kNew);
+    HS_ASSERT(model != nullptr && "a new analysis file needs the model's summary");
+    // Two analyses creating the same file race only at publish(), which never overwrites a
+    // file that appeared meanwhile (kNew).
+    writer.staged_ = std::make_unique<StagedFile>(
+        path, mode == OutputMode::kNew ? StagedFile::Target::kNew : StagedFile::Target::kReplace);
     RecordingWriter::create(writer.staged_->path(), *model);
     writer.file_ = open_recording_file(writer.staged_->path(), H5F_ACC_RDWR);
   }
@@ -351,13 +359,24 @@ void AnalysisWriter::commit() {
 }
 
 void check_analysis_target(const std::string& path, const ModelSummary& model) {
+  check_analysis_target(path, model,
+                        std::filesystem::exists(path) ? OutputMode::kAppend : OutputMode::kNew);
+}
+
+void check_analysis_target(const std::string& path, const ModelSummary& model, OutputMode mode) {
   h5_init();
-  if (!std::filesystem::exists(path)) {
-    check_output_directory(path);
-    return;
+  switch (mode) {
+    case OutputMode::kNew:
+      check_output_directory(path);
+      return;
+    case OutputMode::kReplace:
+      check_not_open_elsewhere(path);
+      return;
+    case OutputMode::kAppend:
+      check_not_open_elsewhere(path);
+      check_recording_model(path, model);
+      return;
   }
-  check_not_open_elsewhere(path);
-  check_recording_model(path, model);
 }
 
 }  // namespace headscope

@@ -20,10 +20,19 @@
 
 #include "core/base/dtype.h"
 #include "core/store/hdf5_handle.h"
+#include "core/store/output_mode.h"
 #include "core/store/recording_schema.h"
 #include "core/store/staged_file.h"
 
 namespace headscope {
+
+// Where a command's analysis goes: the file, the model it is of, and what to do with an
+// existing file (--append adds the analysis, --force replaces the file).
+struct AnalysisTarget {
+  std::string path;
+  ModelSummary model;
+  OutputMode mode = OutputMode::kAppend;
+};
 
 class AnalysisWriter {
  public:
@@ -38,6 +47,9 @@ class AnalysisWriter {
   // models) that no other process has open (IoError).
   static AnalysisWriter begin(const std::string& path, const std::string& name,
                               const ModelSummary& model);
+  // Into `path` as `mode` says (core/store/output_mode.h): kNew and kReplace write a recording
+  // without runs under a temporary name that commit() moves into place; kAppend as above.
+  static AnalysisWriter begin(const AnalysisTarget& target, const std::string& name);
 
   AnalysisWriter(AnalysisWriter&&) noexcept = default;
   AnalysisWriter& operator=(AnalysisWriter&&) = delete;
@@ -90,7 +102,7 @@ class AnalysisWriter {
  private:
   // model null: an existing recording of any model.
   static AnalysisWriter open(const std::string& path, const std::string& name,
-                             const ModelSummary* model);
+                             const ModelSummary* model, OutputMode mode);
   AnalysisWriter(std::string path, std::string name)
       : path_(std::move(path)), name_(std::move(name)) {}
   void create_partial_group();
@@ -123,5 +135,7 @@ class AnalysisWriter {
 // an existing file must be a recording of the same model (InvalidInput naming both) that no
 // other process has open (IoError); a new one needs an existing directory (IoError).
 void check_analysis_target(const std::string& path, const ModelSummary& model);
+// The same for an explicit mode: kReplace needs only that no other process has the file open.
+void check_analysis_target(const std::string& path, const ModelSummary& model, OutputMode mode);
 
 }  // namespace headscope

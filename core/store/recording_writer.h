@@ -11,6 +11,7 @@
 
 #include "core/base/dtype.h"
 #include "core/store/hdf5_handle.h"
+#include "core/store/output_mode.h"
 #include "core/store/recording_schema.h"
 #include "core/store/staged_file.h"
 
@@ -84,22 +85,6 @@ class RunWriter {
   H5Id group_;  // closed once committed
   int64_t index_;
   std::shared_ptr<StagedFile> staged_;  // the file when it is not yet at its name, else null
-};
-
-// What RecordingWriter::open does with the file at its path.
-enum class OutputMode {
-  // The path must not exist (InvalidInput). The recording is written as PATH.partial-PID
-  // (staging_path) and moved to PATH when its first run commits, or at finish(): a command
-  // killed before that leaves nothing at PATH (Ctrl-C deletes the temporary too, a kill
-  // leaves it, inert).
-  kNew,
-  // The recording is written as PATH.partial-PID and replaces PATH at finish(); until then the
-  // old file stays as it was, and a command killed or interrupted after a run completed leaves
-  // the temporary holding every completed run. IoError, before anything is written, when
-  // another process has PATH open.
-  kReplace,
-  // Runs are added to the recording at PATH (open_append).
-  kAppend,
 };
 
 class RecordingWriter {

@@ -450,8 +450,8 @@ TEST(RetrievalDetect, RejectsBadOptions) {
   const auto message = [&](RetrievalOptions options) {
     return error_message<InvalidInput>([&] { detect_retrieval_heads(*model, tok, options); });
   };
-  EXPECT_NE(message(small_options(*model).with_lengths({})).find("--lengths"), std::string::npos);
-  EXPECT_NE(message(small_options(*model).with_depths({0.5, 1.5})).find("--depths: 1.5"),
+  EXPECT_NE(message(small_options(*model).with_lengths({})).find("--length"), std::string::npos);
+  EXPECT_NE(message(small_options(*model).with_depths({0.5, 1.5})).find("--depth: 1.5"),
             std::string::npos);
   EXPECT_NE(message(small_options(*model).with_lengths({12})).find("cannot hold"),
             std::string::npos);
@@ -483,10 +483,11 @@ TEST_F(RetrievalOutput, WritesReadsAndExports) {
   result.score = result.samples[1].score.clone();
   const std::string file = path("r.h5");
   RecordingWriter::create(file, summarize(*model));
-  write_retrieval_heads(file, result, "copy-model");
+  const AnalysisTarget target{file, summarize(*model), OutputMode::kAppend};
+  write_retrieval_heads(target, result, "copy-model");
   EXPECT_TRUE(torch::equal(read_retrieval_scores(file), result.score));
   // A second write replaces the first.
-  write_retrieval_heads(file, result, "copy-model");
+  write_retrieval_heads(target, result, "copy-model");
   EXPECT_TRUE(torch::equal(read_retrieval_scores(file), result.score));
 
   const std::string json_path = path("head_score.json");

@@ -160,7 +160,7 @@ TEST_F(AblateCli, ImportanceWritesCurveAndFeedsAblate) {
   // Importance as the score file of ablate, in the same file.
   const auto least =
       run_json("ablate " + model() + " --task ioi --n 8 --from " + out +
-               " --dataset /analyses/head_importance/importance --top 1 --out " + out);
+               " --dataset /analyses/head_importance/importance --top 1 --append --out " + out);
   EXPECT_EQ(least["selection"], "top");
   EXPECT_GE(double_attribute(out, "/analyses/ablation", "baseline_accuracy"), 0.0);
 }
@@ -183,7 +183,9 @@ TEST_F(AblateCli, BadInputIsOneLineAndExitOne) {
       {ablate + "--task ioi --top 2 --from " + wrong,
        "shape [3, 3] does not match the model's [2, 4]"},
       {ablate + "--task ioi --heads 0.0 --method scale", "--method: expected zero, mean"},
-      {ablate + "--task ioi --heads 0.0 --out " + wrong, "is not a headscope recording"},
+      {ablate + "--task ioi --heads 0.0 --append --out " + wrong, "is not a headscope recording"},
+      {ablate + "--task ioi --heads 0.0 --out " + wrong,
+       "--out: " + wrong + " exists; add --append to add the analysis to it or --force"},
       {"importance " + model() + " --task induction --metric logit-diff --n 2", "no distractor"},
   };
   for (const auto& [args, expected] : cases) {

@@ -1,7 +1,7 @@
 // Every command that reads a recording, given a damaged one: one error line naming the file and
 // exit status 1, nothing written, the input untouched — never a crash, a hang or HDF5's error
-// stack. The reader-level cases (each offset, in a child) are in tests/core/recording_corruption_test.cpp;
-// this is what a user sees from the binary.
+// stack. The reader-level cases (each offset, in a child) are in
+// tests/core/recording_corruption_test.cpp; this is what a user sees from the binary.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -100,8 +100,8 @@ TEST_F(CorruptInput, SparseConfigRefusesEveryDamagedRecording) {
 TEST_F(CorruptInput, RecordAppendLeavesEveryDamagedRecordingAsItWas) {
   for (const std::string& file : damaged_files()) {
     const std::string before = bytes_of(file);
-    auto r = run("record " + test::fixture("hf-tiny/llama") + " --tokens 1,2,3 --quiet --append --out " +
-                 file);
+    auto r = run("record " + test::fixture("hf-tiny/llama") +
+                 " --tokens 1,2,3 --quiet --append --out " + file);
     expect_refused(r, file, "record --append " + file);
     EXPECT_TRUE(bytes_of(file) == before) << file;
   }
@@ -110,12 +110,12 @@ TEST_F(CorruptInput, RecordAppendLeavesEveryDamagedRecordingAsItWas) {
 // The undamaged file passes all three, so the refusals above are about the damage.
 TEST_F(CorruptInput, TheUndamagedRecordingIsAccepted) {
   EXPECT_EQ(run("export " + good_ + " --out " + path("export")).status, 0);
-  EXPECT_EQ(run("sparse-config " + good_ + " --format headscope --out " + path("config") +
-                " --quiet")
-                .status,
-            0);
-  EXPECT_EQ(run("record " + test::fixture("hf-tiny/llama") + " --tokens 1,2,3 --quiet --append --out " +
-                good_)
+  EXPECT_EQ(
+      run("sparse-config " + good_ + " --format headscope --out " + path("config") + " --quiet")
+          .status,
+      0);
+  EXPECT_EQ(run("record " + test::fixture("hf-tiny/llama") +
+                " --tokens 1,2,3 --quiet --append --out " + good_)
                 .status,
             0);
 }

@@ -65,14 +65,14 @@ TEST_F(Limits, OptionErrorsNameTheOptionAndExitOne) {
        "--window: expected an integer from 1 to"},
       {"record " + llama() + " --tokens 1,2" + out + " --attention maps",
        "--attention: expected full, stats, both or none, got 'maps'"},
-      {"record " + llama() + " --tokens 1,2" + out + " --dtype bf16", "--dtype: expected f16 or f32"},
+      {"record " + llama() + " --tokens 1,2" + out + " --store-dtype bf16",
+       "--store-dtype: expected f16 or f32"},
       {"generate " + llama() + " --tokens 1,2 --device tpu", "--device: expected cpu, cuda or cuda:N"},
-      {"generate " + llama() + " --tokens 1,2 --compute-dtype f8", "--compute-dtype: expected auto"},
-      // sparse-eval spells the compute dtype --dtype: the message must too.
+      {"generate " + llama() + " --tokens 1,2 --dtype f8", "--dtype: expected auto"},
       {"sparse-eval " + zoo_model() + " --config " + path("none") + " --dtype x",
        "--dtype: expected auto"},
-      {"sparse-eval " + zoo_model() + " --config " + path("none") + " --lengths abc",
-       "--lengths: expected an integer from 2 to"},
+      {"sparse-eval " + zoo_model() + " --config " + path("none") + " --length abc",
+       "--length: expected an integer from 2 to"},
       {"sparse-eval " + zoo_model() + " --config " + path("none") + " --task sort",
        "--task: expected niah"},
       {"sparse-config x.h5 --format duo --out " + path("c") + " --kind dense",
@@ -81,7 +81,7 @@ TEST_F(Limits, OptionErrorsNameTheOptionAndExitOne) {
       {"ablate " + zoo_model() + " --task niah --random 2 --method drop", "--method: expected zero"},
       {"importance " + zoo_model() + " --task niah --step-fraction 2",
        "--step-fraction: expected a number in [0, 1], got '2'"},
-      {"retrieval " + zoo_model() + out + " --depths 0,1.5", "--depths: expected a number in [0, 1]"},
+      {"retrieval " + zoo_model() + out + " --depth 0,1.5", "--depth: expected a number in [0, 1]"},
       {"retrieval " + zoo_model() + out + " --seed -1", "--seed: expected an integer from 0"},
       {"record " + llama() + " --tokens 1,2", "--out is required"},
       {"inspect " + llama() + " --bogus", "--bogus"},
@@ -118,8 +118,8 @@ TEST_F(Limits, StandardLibraryErrorsBecomeOneLine) {
 TEST_F(Limits, TorchMessagesDoNotLeak) {
   const std::string out = path("x.h5");
   const std::string f16 = "record " + llama() + " --tokens 1,2,3 --out " + out +
-                          " --compute-dtype f16";
-  expect_one_line_error(run(f16), f16, "--compute-dtype f16: LibTorch has no float16");
+                          " --dtype f16";
+  expect_one_line_error(run(f16), f16, "--dtype f16: LibTorch has no float16");
   EXPECT_THAT(run(f16).output, HasSubstr("f32 or bf16"));
   const std::string f16_eval =
       "sparse-eval " + zoo_model() + " --config " + path("none") + " --dtype f16";
@@ -170,10 +170,12 @@ TEST_F(Limits, RecordingTooLargeForMemoryIsRefusedBeforeTheFile) {
   EXPECT_THAT(r.output, HasSubstr("--attention stats keeps memory linear"));
   // Statistics with a block of one token keep [H, T/B, T/B] block masses: quadratic again.
   const std::string blocks = "record " + llama() + " --tokens-file " + tokens +
-                             " --allow-long-context --attention stats --block-size 1 --out " + out;
-  expect_one_line_error(run(blocks), blocks, "--block-size 1) needs about");
-  const std::string huge_block = "record " + llama() + " --tokens 1,2 --block-size 1000000000000 --out " + out;
-  expect_one_line_error(run(huge_block), huge_block, "--block-size: expected an integer from 1 to 65536");
+                             " --allow-long-context --attention stats --stats-block-size 1 --out " + out;
+  expect_one_line_error(run(blocks), blocks, "--stats-block-size 1) needs about");
+  const std::string huge_block =
+      "record " + llama() + " --tokens 1,2 --stats-block-size 1000000000000 --out " + out;
+  expect_one_line_error(run(huge_block), huge_block,
+                        "--stats-block-size: expected an integer from 1 to 65536");
   const std::string huge_topk = "record " + llama() + " --tokens 1,2 --topk 1000000000 --out " + out;
   expect_one_line_error(run(huge_topk), huge_topk, "--topk: expected an integer from 1 to 65536");
   EXPECT_FALSE(std::filesystem::exists(out));
@@ -204,11 +206,11 @@ TEST_F(Limits, InputFilesAreReadBounded) {
 TEST_F(Limits, ContextAndCountsAreBounded) {
   const std::string none = " --config " + path("none");
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"sparse-eval " + zoo_model() + none + " --lengths 100000",
-       "--lengths 100000: 100000 tokens, more than the model's max_position_embeddings (1024); "
+      {"sparse-eval " + zoo_model() + none + " --length 100000",
+       "--length 100000: 100000 tokens, more than the model's max_position_embeddings (1024); "
        "add --allow-long-context"},
-      {"sparse-eval " + zoo_model() + none + " --random 100000000",
-       "--random: expected an integer from 0 to 100"},
+      {"sparse-eval " + zoo_model() + none + " --random-configs 100000000",
+       "--random-configs: expected an integer from 0 to 100"},
       {"sparse-eval " + zoo_model() + none + " --n 0", "--n: expected an integer from 1"},
       {"generate " + zoo_model() + " --tokens 1,2 --max-new-tokens 1000000000",
        "--max-new-tokens: expected an integer from 0 to 16777216"},
@@ -217,13 +219,13 @@ TEST_F(Limits, ContextAndCountsAreBounded) {
        "max_position_embeddings (1024)"},
       {"generate " + gpt2() + " --tokens 1,2 --max-new-tokens 200 --allow-long-context",
        "learned positions"},
-      {"retrieval " + zoo_model() + " --out " + path("x.h5") + " --lengths 5000",
-       "--lengths 5000: 5000 tokens, more than the model's max_position_embeddings (1024)"},
+      {"retrieval " + zoo_model() + " --out " + path("x.h5") + " --length 5000",
+       "--length 5000: 5000 tokens, more than the model's max_position_embeddings (1024)"},
   };
   for (const auto& [args, expected] : cases) expect_one_line_error(run(args), args, expected);
   // Past the context with the flag: the length is accepted, and the next check (the missing
   // config) is what stops it.
-  const std::string allowed = "sparse-eval " + zoo_model() + none + " --lengths 2048 --allow-long-context";
+  const std::string allowed = "sparse-eval " + zoo_model() + none + " --length 2048 --allow-long-context";
   const auto r = run(allowed);
   EXPECT_THAT(r.output, Not(HasSubstr("--allow-long-context"))) << r.output;
   EXPECT_TRUE(empty_dir());
@@ -247,8 +249,9 @@ TEST_F(Limits, OutputPathsAreCheckedBeforeAnyComputation) {
       {"retrieval " + zoo_model() + " --out " + nodir + ".h5", "--out: " + nodir + ".h5"},
       {"record " + llama() + " --tokens 1,2 --out " + nodir + ".h5", "--out: " + nodir + ".h5"},
       {"record " + llama() + " --tokens 1,2 --out " + path(""), "is a directory"},
-      {"sparse-eval " + zoo_model() + " --config " + path("none") + " --json " + nodir + ".json",
-       "--json: " + nodir + ".json"},
+      {"sparse-eval " + zoo_model() + " --config " + path("none") + " --export-json " + nodir +
+           ".json",
+       "--export-json: " + nodir + ".json"},
       {"ablate " + zoo_model() + " --task niah --random 2 --out " + nodir + ".h5",
        "--out: " + nodir + ".h5"},
       {"importance " + zoo_model() + " --task niah --out " + nodir + ".h5", "--out: " + nodir + ".h5"},

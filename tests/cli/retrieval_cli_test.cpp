@@ -48,7 +48,7 @@ class RetrievalCli : public test::TempDirTest {
   // A small grid: 2 lengths x 2 depths x 4 built-in needles, 4 tokens each.
   std::string retrieval(const std::string& out, const std::string& extra = "") const {
     return "retrieval " + model() + " --out " + out +
-           " --lengths 48,64 --depths 0,0.5 --max-new-tokens 4 --quiet " + extra;
+           " --length 48,64 --depth 0,0.5 --max-new-tokens 4 --quiet " + extra;
   }
 
  private:
@@ -93,7 +93,7 @@ TEST_F(RetrievalCli, StoredPromptsReproduceEachSample) {
   const std::string out = path("r.h5");
   const std::string shipped = std::string(HEADSCOPE_SOURCE_DIR) + "/zoo/models/needle-4x8";
   auto r = run("retrieval " + shipped + " --out " + out +
-               " --lengths 96,128 --depths 0,0.5,1 --quiet");
+               " --length 96,128 --depth 0,0.5,1 --quiet");
   ASSERT_EQ(r.status, 0) << r.output;
   const auto dump = test::shell(
       "/usr/bin/python3 -c \"import h5py; g = h5py.File('" + out +
@@ -142,12 +142,12 @@ TEST_F(RetrievalCli, BadInputIsOneLineAndLeavesNoFile) {
                             "\"answer\": \"red\"}\n{\"needle\": \"x\", \"question\": \"q\"}\n";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--semantics sets", "--semantics: expected steps or set, got 'sets'"},
-      {"--depths 0,1.5", "--depths: expected a number in [0, 1], got '1.5'"},
+      {"--depth 0,1.5", "--depth: expected a number in [0, 1], got '1.5'"},
       {"--threshold nan", "--threshold"},
       {"--needles " + path("none.jsonl"), "cannot open " + path("none.jsonl")},
       {"--needles " + needles, needles + ":2: missing field 'answer'"},
       {"--haystack " + path("none.txt"), "--haystack: cannot open"},
-      {"--lengths 8", "--lengths: 8 tokens cannot hold"},
+      {"--length 8", "--length: 8 tokens cannot hold"},
   };
   for (const auto& [extra, expected] : cases) {
     auto r = run(retrieval(out, extra));

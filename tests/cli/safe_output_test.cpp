@@ -169,10 +169,10 @@ TEST_F(SafeOutput, AnalysesRefuseToWriteIntoARecordingOfAnotherModel) {
   const std::string before = bytes_of(out);
   const std::string zoo = test::fixture("zoo/ioi-2x4");
   for (const std::string& command :
-       {"ablate " + zoo + " --task ioi --heads 0.1 --n 2 --quiet --out " + out,
-        "importance " + zoo + " --task ioi --n 2 --quiet --out " + out,
-        "sparse-eval " + zoo + " --lengths 48 --config " + path("none") + " --out " + out,
-        "retrieval " + zoo + " --lengths 48 --depths 0 --max-new-tokens 1 --quiet --append --out " +
+       {"ablate " + zoo + " --task ioi --heads 0.1 --n 2 --quiet --append --out " + out,
+        "importance " + zoo + " --task ioi --n 2 --quiet --append --out " + out,
+        "sparse-eval " + zoo + " --length 48 --config " + path("none") + " --append --out " + out,
+        "retrieval " + zoo + " --length 48 --depth 0 --max-new-tokens 1 --quiet --append --out " +
             out}) {
     auto r = run(command);
     expect_one_line_error(r, command);
@@ -240,8 +240,8 @@ TEST_F(SafeOutput, AFileAnotherProcessHasOpenIsNeitherReplacedNorAppendedTo) {
     for (const std::string& command :
          {"record " + llama + " --tokens 4,5 --force --out " + out,
           "record " + llama + " --tokens 4,5 --append --out " + out,
-          "ablate " + zoo + " --task ioi --heads 0.1 --n 2 --quiet --out " + out,
-          "retrieval " + zoo + " --lengths 48 --depths 0 --max-new-tokens 1 --quiet --force --out " +
+          "ablate " + zoo + " --task ioi --heads 0.1 --n 2 --quiet --append --out " + out,
+          "retrieval " + zoo + " --length 48 --depth 0 --max-new-tokens 1 --quiet --force --out " +
               out}) {
       auto r = run(command);
       expect_one_line_error(r, command);

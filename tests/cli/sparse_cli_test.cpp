@@ -39,7 +39,7 @@ class SparseCli : public ::testing::Test {
     }
     tokens.close();
     auto recorded = run("record " + path("model") + " --tokens-file " + path("tokens.txt") +
-                        " --attention stats --window 16 --block-size 16 --allow-long-context "
+                        " --attention stats --window 16 --stats-block-size 16 --allow-long-context "
                         "--quiet --out " +
                         path("rec.h5"));
     ASSERT_EQ(recorded.status, 0) << recorded.output;
@@ -92,15 +92,15 @@ TEST_F(SparseCli, WritesEveryFormatFromRecordedStatistics) {
 
 TEST_F(SparseCli, EvaluatesAConfigAgainstDenseAndRandomHeads) {
   ASSERT_EQ(run("sparse-config " + path("rec.h5") +
-                " --format headscope --sparsity 0.5 --recent "
+                " --format headscope --sparsity 0.5 --window "
                 "4 --out " +
                 path("eval_cfg"))
                 .status,
             0);
   auto r = run("sparse-eval " + path("model") + " --config " + path("eval_cfg") + " --scores " +
                path("rec.h5") +
-               " --sparsities 1 --recent 4 --task niah --n 2 --lengths "
-               "64,80 --allow-long-context --random 1 --quiet --json " +
+               " --sparsity 1 --window 4 --task niah --n 2 --length "
+               "64,80 --allow-long-context --random-configs 1 --quiet --export-json " +
                path("eval.json") + " --out " + path("eval.h5"));
   ASSERT_EQ(r.status, 0) << r.output;
   auto rows = read_json(path("eval.json"))["rows"];
@@ -182,7 +182,7 @@ TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
       << R"([{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}],)"
       << R"([{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}]]})";
   auto shape =
-      run("sparse-eval " + path("model") + " --config " + path("big") + " --n 1 --lengths 64");
+      run("sparse-eval " + path("model") + " --config " + path("big") + " --n 1 --length 64");
   EXPECT_EQ(shape.status, 1);
   EXPECT_THAT(shape.output, HasSubstr("the config is for 3 layers x 4 heads, the model has 2 x 4"));
   // Each ctest process runs one test: this one writes its own config of the model's shape.
@@ -192,19 +192,19 @@ TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
       << R"([[{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}],)"
       << R"([{"kind":"full"},{"kind":"full"},{"kind":"full"},{"kind":"full"}]]})";
   auto task = run("sparse-eval " + path("model") + " --config " + path("dense") +
-                  " --task sudoku --n 1 --lengths 64");
+                  " --task sudoku --n 1 --length 64");
   EXPECT_EQ(task.status, 1);
   EXPECT_THAT(task.output, HasSubstr("--task: expected niah"));
   EXPECT_THAT(task.output, HasSubstr("got 'sudoku'"));
   // --out is checked before the evaluation runs.
   std::ofstream(path("notes.txt")) << "not hdf5\n";
   auto not_hdf5 = run("sparse-eval " + path("model") + " --config " + path("dense") +
-                      " --n 1 --lengths 64 --quiet --out " + path("notes.txt"));
+                      " --n 1 --length 64 --quiet --append --out " + path("notes.txt"));
   EXPECT_EQ(not_hdf5.status, 1);
   EXPECT_THAT(not_hdf5.output, HasSubstr(path("notes.txt")));
   EXPECT_EQ(std::count(not_hdf5.output.begin(), not_hdf5.output.end(), '\n'), 1) << not_hdf5.output;
   auto no_dir = run("sparse-eval " + path("model") + " --config " + path("dense") +
-                    " --n 1 --lengths 64 --quiet --out " + path("no/such/eval.h5"));
+                    " --n 1 --length 64 --quiet --out " + path("no/such/eval.h5"));
   EXPECT_EQ(no_dir.status, 1);
   EXPECT_THAT(no_dir.output, HasSubstr("directory " + path("no/such") + " does not exist"));
   auto neither = run("sparse-eval " + path("model"));

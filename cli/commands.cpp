@@ -1,0 +1,17 @@
+#include "cli/commands.h"
+
+namespace headscope::cli {
+
+void add_commands(CLI::App& app) {
+  // The order `headscope --help` lists them in.
+  using AddCommand = void (*)(CLI::App&);
+  constexpr AddCommand kCommands[] = {
+      add_demo_command,          add_inspect_command,     add_tokenize_command,
+      add_generate_command,      add_record_command,      add_export_command,
+      add_retrieval_command,     add_ablate_command,      add_importance_command,
+      add_sparse_config_command, add_sparse_eval_command, add_zoo_command,
+  };
+  for (AddCommand add : kCommands) add(app);
+}
+
+}  // namespace headscope::cli
