@@ -128,12 +128,16 @@ TEST_F(SafeOutput, BadLaterLineOfATokensFileFailsBeforeAnyRun) {
     // The blank line is skipped but counted: the bad line is line 4.
     std::string wanted = expected;
     wanted.replace(wanted.find(":3:"), 3, ":4:");
-    for (const std::string& target : {path("new.h5"), existing}) {
-      for (const std::string mode : {"", " --append", " --force"}) {
-        auto r = run("record " + llama + " --tokens-file " + file + " --out " + target + mode);
-        expect_one_line_error(r, third_line + mode);
-        EXPECT_THAT(r.output, HasSubstr(wanted)) << mode;
-      }
+    // Every valid pairing of output and mode (a new file, or an existing one appended to or
+    // replaced) reaches the tokens file; the invalid ones fail on --out first.
+    for (const auto& [target, mode] : std::vector<std::pair<std::string, std::string>>{
+             {path("new.h5"), ""},
+             {path("new.h5"), " --force"},
+             {existing, " --append"},
+             {existing, " --force"}}) {
+      auto r = run("record " + llama + " --tokens-file " + file + " --out " + target + mode);
+      expect_one_line_error(r, third_line + mode);
+      EXPECT_THAT(r.output, HasSubstr(wanted)) << target << mode;
     }
     EXPECT_FALSE(fs::exists(path("new.h5")));
     EXPECT_TRUE(bytes_of(existing) == before);
