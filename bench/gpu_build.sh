@@ -26,7 +26,7 @@ echo "build seconds: $(( $(date +%s) - start ))" | tee -a "$out/env.txt"
 [[ -n "${BUILD_ONLY:-}" ]] && exit 0
 ctest --test-dir build-gpu --output-on-failure -j8 2>&1 | tee "$out/ctest.log" | tail -15
 # The CUDA tests by name, so the log shows they ran rather than skipped.
-build-gpu/tests/hooks_tests --gtest_filter='*_CUDA*' 2>&1 | tee "$out/cuda_tests.log" | tail -4
+build-gpu/tests/model_tests --gtest_filter='*_CUDA*' 2>&1 | tee "$out/cuda_tests.log" | tail -4
 
 hs=build-gpu/cli/headscope
 $hs record tests/fixtures/hf-tiny/qwen3 --tokens 5,17,300,42,7,99,1,2,3 --device cuda \

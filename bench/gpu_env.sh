@@ -40,10 +40,12 @@ gpu_unpack_deps() {
   done
 }
 
-# Configures build-gpu/ (Ninja, Release, sm_90) against PyTorch's LibTorch and the
-# unpacked libraries; cmake's output goes to the file $1.
+# Configures build-gpu/ (or the directory $2; Ninja, Release) against PyTorch's LibTorch and the
+# unpacked libraries, with any further arguments passed to cmake; cmake's output goes to the
+# file $1.
 gpu_configure() {
-  local log=$1 torch_prefix
+  local log=$1 build=${2:-build-gpu} torch_prefix
+  shift $(( $# < 2 ? $# : 2 ))
   : >"$log"
   if ! torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>>"$log"); then
     echo "gpu_env: python3 cannot import torch (see $log)" >&2
@@ -52,7 +54,7 @@ gpu_configure() {
   # Without a system GoogleTest library, the unpacked headers must shadow any stray system ones.
   local extra=()
   [[ -z "$(gpu_system_gtest)" ]] && extra=("-DCMAKE_CXX_FLAGS=-I$HEADSCOPE_DEPS/usr/include")
-  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$torch_prefix;$HEADSCOPE_DEPS/usr" -DCMAKE_CUDA_ARCHITECTURES=90 \
-    ${extra[@]+"${extra[@]}"} >>"$log" 2>&1
+    ${extra[@]+"${extra[@]}"} "$@" >>"$log" 2>&1
 }

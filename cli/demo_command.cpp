@@ -27,7 +27,9 @@
 #include "core/model/generate.h"
 #include "hooks/activation_recorder.h"
 #ifdef HEADSCOPE_WITH_GUI
+#include "cli/gui_application.h"
 #include "gui/head_grid_image.h"
+#include "gui/png_file.h"
 #endif
 
 namespace headscope::cli {
@@ -73,7 +75,9 @@ void draw(const torch::Tensor& values, const std::string& title, const std::stri
   }
   HeadGridImageOptions options;
   if (range) options.with_range(range->first, range->second);
-  write_head_grid_png(grid, path.string(), options);
+  QImage image(head_grid_image_size(grid, options), QImage::Format_RGB32);
+  draw_head_grid(grid, image, options);
+  write_png(image, path.string());
   std::cout << "wrote " << path.string() << "\n";
 }
 #endif
@@ -231,6 +235,7 @@ void run(const DemoArgs& args) {
 
 #ifdef HEADSCOPE_WITH_GUI
   std::cout << "\n";
+  const GuiApplication gui;
   draw(retrieval.score, "retrieval score (Wu et al. 2024)", "score",
        std::filesystem::path(args.out) / "retrieval_heads.png", std::nullopt);
   draw(profile.span_mass, "attention mass on the needle's value while answering", "mass",

@@ -16,10 +16,21 @@ if(HEADSCOPE_CUDA)
   if(NOT CMAKE_CUDA_COMPILER)
     message(FATAL_ERROR "HEADSCOPE_CUDA is on but no CUDA compiler (nvcc) was found")
   endif()
-  # H100/H200: 90a for the warpgroup MMA (wgmma) of kernels/cuda/wgmma_tile.cuh (other
-  # architectures build its mma.sync fallback). A variable of our own: PyTorch's CMake config
-  # sets CMAKE_CUDA_ARCHITECTURES to OFF.
-  set(HEADSCOPE_CUDA_ARCHITECTURES 90a CACHE STRING "CUDA architectures of the kernels")
+  # 90a: H100/H200 with the warpgroup MMA (wgmma) of kernels/cuda/wgmma_tile.cuh. 80: machine
+  # code for A100-class GPUs (8.x) and PTX the driver compiles for any later one, both on the
+  # mma.sync path. The dispatch takes the kernels only on a GPU one of them runs on
+  # (kernels/cuda_architectures.h). A variable of our own: PyTorch's CMake config sets
+  # CMAKE_CUDA_ARCHITECTURES to OFF.
+  set(HEADSCOPE_CUDA_ARCHITECTURES "80;90a" CACHE STRING "CUDA architectures of the kernels")
+  # The dispatch reads the list back, so it must be plain entries; cp.async and bf16 mma.sync
+  # need sm_80.
+  foreach(arch IN LISTS HEADSCOPE_CUDA_ARCHITECTURES)
+    if(NOT arch MATCHES "^([0-9]+)[af]?(-real|-virtual)?$" OR CMAKE_MATCH_1 LESS 80)
+      message(FATAL_ERROR "HEADSCOPE_CUDA_ARCHITECTURES: '${arch}' is not an architecture the "
+                          "kernels build for: expected entries such as 80, 86-real, 90a or "
+                          "100-virtual, each 80 or above (cp.async and bf16 mma.sync need sm_80)")
+    endif()
+  endforeach()
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
     set(CMAKE_CUDA_ARCHITECTURES ${HEADSCOPE_CUDA_ARCHITECTURES})
   endif()

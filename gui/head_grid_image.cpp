@@ -4,40 +4,16 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <memory>
 
-#include <QtCore/QByteArray>
-#include <QtCore/QtGlobal>
 #include <QtGui/QColor>
 #include <QtGui/QFont>
 #include <QtGui/QGuiApplication>
-#include <QtGui/QImage>
 #include <QtGui/QPainter>
 
 #include "core/base/error.h"
 
 namespace headscope {
 namespace {
-
-// Qt's start-up notes (no XDG_RUNTIME_DIR on a server, ...) are not the user's business; real
-// failures surface as exceptions from the drawing code.
-void quiet_qt_messages(QtMsgType type, const QMessageLogContext&, const QString& message) {
-  if (type == QtCriticalMsg || type == QtFatalMsg) {
-    std::fprintf(stderr, "Qt: %s\n", message.toLocal8Bit().constData());
-  }
-}
-
-// Text needs a QGuiApplication (fonts); without a display it runs on the offscreen platform.
-void ensure_application() {
-  if (QGuiApplication::instance() != nullptr) return;
-  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-  qInstallMessageHandler(quiet_qt_messages);
-  static int argc = 1;
-  static char name[] = "headscope";
-  static char* argv[] = {name, nullptr};
-  static const std::unique_ptr<QGuiApplication> app = std::make_unique<QGuiApplication>(argc, argv);
-}
 
 // Dark blue through teal and green to yellow: monotone in lightness, readable in grey.
 QColor colour_at(double t) {
@@ -58,20 +34,39 @@ QString number(double v) {
   return QString::fromLatin1(text);
 }
 
-}  // namespace
+// Margins around the cells: title and head numbers above, layer names left, colour bar right.
+constexpr int kLeft = 70, kTop = 56, kRight = 90, kBottom = 40;
 
-void write_head_grid_png(const HeadGrid& grid, const std::string& path,
-                         const HeadGridImageOptions& options) {
+// The grid's layer and head counts; throws for a grid with nothing to draw.
+QSize grid_shape(const HeadGrid& grid) {
   if (grid.value.empty() || grid.value[0].empty()) {
     throw InvalidInput("head grid '" + grid.title + "': no layers or no heads to draw");
   }
-  const auto layers = static_cast<int>(grid.value.size());
-  const auto heads = static_cast<int>(grid.value[0].size());
-  double low = INFINITY, high = -INFINITY;
+  const auto heads = grid.value[0].size();
   for (const auto& row : grid.value) {
-    if (static_cast<int>(row.size()) != heads) {
+    if (row.size() != heads) {
       throw InvalidInput("head grid '" + grid.title + "': layers have different head counts");
     }
+  }
+  return QSize(static_cast<int>(heads), static_cast<int>(grid.value.size()));
+}
+
+}  // namespace
+
+QSize head_grid_image_size(const HeadGrid& grid, const HeadGridImageOptions& options) {
+  const QSize shape = grid_shape(grid);
+  return QSize(kLeft + shape.width() * options.cell + kRight,
+               kTop + shape.height() * options.cell + kBottom);
+}
+
+void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOptions& options) {
+  const QSize shape = grid_shape(grid);
+  HS_ASSERT(image.size() == head_grid_image_size(grid, options));
+  // Text needs the program's application (fonts); this library never creates one.
+  HS_ASSERT(qobject_cast<QGuiApplication*>(QCoreApplication::instance()) != nullptr);
+  const int layers = shape.height(), heads = shape.width();
+  double low = INFINITY, high = -INFINITY;
+  for (const auto& row : grid.value) {
     for (double v : row) {
       if (std::isfinite(v)) low = std::min(low, v), high = std::max(high, v);
     }
@@ -80,9 +75,7 @@ void write_head_grid_png(const HeadGrid& grid, const std::string& path,
   high = options.high.value_or(std::isfinite(high) ? high : 1.0);
   if (!(high > low)) high = low + 1.0;
 
-  ensure_application();
-  const int cell = options.cell, left = 70, top = 56, bar = 18, right = 90, bottom = 40;
-  QImage image(left + heads * cell + right, top + layers * cell + bottom, QImage::Format_RGB32);
+  const int cell = options.cell, left = kLeft, top = kTop, bar = 18;
   image.fill(Qt::white);
   QPainter painter(&image);
   painter.setRenderHint(QPainter::Antialiasing);
@@ -132,15 +125,6 @@ void write_head_grid_png(const HeadGrid& grid, const std::string& path,
   painter.drawText(QRect(bar_x - 20, top + bar_h + 8, 80, 20), Qt::AlignCenter,
                    QString::fromStdString(grid.unit));
   painter.end();
-
-  const std::string partial = path + ".partial";
-  if (!image.save(QString::fromStdString(partial), "PNG")) {
-    std::filesystem::remove(partial);
-    throw IoError(path + ": could not write the PNG image");
-  }
-  std::error_code error;
-  std::filesystem::rename(partial, path, error);
-  if (error) throw IoError(path + ": " + error.message());
 }
 
 }  // namespace headscope

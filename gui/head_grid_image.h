@@ -1,11 +1,15 @@
 // A layer x head heatmap of one per-head number (an attention statistic, a retrieval score),
-// drawn with Qt's raster painter into a PNG. No display is needed: Qt runs on its offscreen
-// platform when no application exists yet.
+// drawn with Qt's raster painter into a QImage the caller owns. This library creates no
+// application and installs no handlers: text needs fonts, so the program must own a
+// QGuiApplication (or QApplication) before drawing; off a display, QT_QPA_PLATFORM=offscreen.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <QtCore/QSize>
+#include <QtGui/QImage>
 
 namespace headscope {
 
@@ -25,9 +29,12 @@ struct HeadGridImageOptions {
   HeadGridImageOptions& with_annotate(bool v) { return annotate = v, *this; }
 };
 
-// Writes `path` (PNG) atomically: a temporary file renamed on success. Throws InvalidInput for
-// an empty or ragged grid and IoError when the file cannot be written.
-void write_head_grid_png(const HeadGrid& grid, const std::string& path,
-                         const HeadGridImageOptions& options = {});
+// The size of the image draw_head_grid fills. Throws InvalidInput for an empty or ragged grid.
+QSize head_grid_image_size(const HeadGrid& grid, const HeadGridImageOptions& options = {});
+
+// Draws `grid` over the whole of `image`, whose size must be head_grid_image_size's (e.g.
+// QImage(head_grid_image_size(grid, options), QImage::Format_RGB32)). Throws InvalidInput for
+// an empty or ragged grid.
+void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOptions& options = {});
 
 }  // namespace headscope

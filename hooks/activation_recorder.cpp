@@ -58,11 +58,10 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
                });
   }
   if (options.on_layer_done) {
-    const auto& layers = model.model().hook_names().layers;
-    for (size_t layer = 0; layer < layers.size(); ++layer) {
-      scoped.add(layers[layer].resid_post,
+    for (int64_t layer = 0; layer < model.model().config().n_layers; ++layer) {
+      scoped.add(HookPoint{layer, HookKind::kResidPost},
                  [&options, layer](const torch::Tensor&, const HookContext&) {
-                   options.on_layer_done(static_cast<int64_t>(layer));
+                   options.on_layer_done(layer);
                    return std::nullopt;
                  });
     }

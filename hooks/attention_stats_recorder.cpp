@@ -48,16 +48,15 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& ru
   run_.set_attribute(kAttentionStats, kAttrSlidingWindow,
                      options_.sliding_window ? *options_.sliding_window : int64_t{0});
 
-  // Rotary families: statistics of the rotated q and k the softmax sees.
-  const bool rotary = !c.learned_positions;
+  // Statistics of the q and k the softmax sees (rotated in rotary families).
+  const HookNames& names = model.model().hook_names();
   for (int64_t layer = 0; layer < layers_; ++layer) {
-    const auto& names = model.model().hook_names().layers[static_cast<size_t>(layer)];
-    hooks_.add(rotary ? names.rot_q : names.q,
+    hooks_.add(HookPoint{layer, names.scored_q()},
                [this](const torch::Tensor& q, const HookContext&) {
                  pending_q_ = q.detach();
                  return std::nullopt;
                });
-    hooks_.add(rotary ? names.rot_k : names.k,
+    hooks_.add(HookPoint{layer, names.scored_k()},
                [this, layer](const torch::Tensor& k, const HookContext& ctx) {
                  if (ctx.position_offset != 0 || k.size(0) != 1) {
                    throw InvalidInput("attention statistics are recorded for one whole sequence "

@@ -22,7 +22,9 @@ const torch::Tensor& ActivationCache::at(const std::string& name) const {
 }
 
 HookedModel::HookedModel(std::shared_ptr<const Transformer> model)
-    : model_(std::move(model)), points_(model_->hook_names().all()) {}
+    : model_(std::move(model)),
+      points_(model_->hook_names().all()),
+      at_(model_->hook_names().size()) {}
 
 std::vector<std::string> HookedModel::match(const std::string& name_or_glob) const {
   std::vector<std::string> out;
@@ -33,49 +35,59 @@ std::vector<std::string> HookedModel::match(const std::string& name_or_glob) con
 }
 
 HookedModel::HookId HookedModel::add_hook(const std::string& name_or_glob, HookFn fn) {
-  if (match(name_or_glob).empty()) {
+  std::vector<size_t> slots;
+  for (const HookPoint& point : names().points()) {
+    if (matches(name_or_glob, names().name(point))) slots.push_back(names().index(point));
+  }
+  if (slots.empty()) {
     std::string examples;
     for (size_t i = 0; i < points_.size() && i < 6; ++i) examples += "\n  " + points_[i];
     throw InvalidInput("hook '" + name_or_glob + "' matches no hook point of this model; e.g." +
                        examples + "\n  ... (`headscope inspect MODEL --hooks` lists all)");
   }
-  hooks_.push_back(Hook{next_id_, name_or_glob, std::move(fn)});
-  resolved_.clear();
+  return attach(name_or_glob, std::move(slots), std::move(fn));
+}
+
+HookedModel::HookId HookedModel::add_hook(HookPoint point, HookFn fn) {
+  // Ids come from code (names from users are checked above), so a wrong one is a bug.
+  const bool in_range = point.kind >= HookKind::kEmbed
+                            ? point.layer == HookPoint::kNoLayer
+                            : point.layer >= 0 && point.layer < model_->config().n_layers;
+  HS_ASSERT(in_range && names().fires(point));
+  return attach(names().name(point), {names().index(point)}, std::move(fn));
+}
+
+HookedModel::HookId HookedModel::attach(std::string label, std::vector<size_t> slots, HookFn fn) {
+  hooks_.push_back(std::make_unique<Hook>(Hook{next_id_, std::move(label), std::move(fn),
+                                               std::move(slots)}));
+  for (size_t slot : hooks_.back()->slots) at_[slot].push_back(hooks_.back().get());
   return next_id_++;
 }
 
 void HookedModel::remove_hook(HookId id) {
-  hooks_.erase(
-      std::remove_if(hooks_.begin(), hooks_.end(), [id](const Hook& h) { return h.id == id; }),
-      hooks_.end());
-  resolved_.clear();
+  const auto it = std::find_if(hooks_.begin(), hooks_.end(),
+                               [id](const std::unique_ptr<Hook>& h) { return h->id == id; });
+  if (it == hooks_.end()) return;
+  for (size_t slot : (*it)->slots) {
+    auto& here = at_[slot];
+    here.erase(std::remove(here.begin(), here.end(), it->get()), here.end());
+  }
+  hooks_.erase(it);
 }
 
 void HookedModel::clear_hooks() {
   hooks_.clear();
-  resolved_.clear();
+  for (auto& here : at_) here.clear();
 }
 
-const std::vector<const HookedModel::Hook*>& HookedModel::hooks_at(const std::string& name) const {
-  auto it = resolved_.find(name);
-  if (it != resolved_.end()) return it->second;
-  std::vector<const Hook*> found;
-  for (const auto& h : hooks_) {
-    if (matches(h.pattern, name)) found.push_back(&h);
-  }
-  return resolved_.emplace(name, std::move(found)).first->second;
-}
+bool HookedModel::active(HookPoint point) const { return !at_[names().index(point)].empty(); }
 
-bool HookedModel::active(const std::string& name) const {
-  return !hooks_at(name).empty();
-}
-
-torch::Tensor HookedModel::fire(const std::string& name, torch::Tensor value) {
-  const HookContext context{name, offset_};
-  for (const Hook* h : hooks_at(name)) {
+torch::Tensor HookedModel::fire(HookPoint point, torch::Tensor value) {
+  const HookContext context{names().name(point), point, offset_};
+  for (const Hook* h : at_[names().index(point)]) {
     if (auto replacement = h->fn(value, context)) {
       if (!replacement->sizes().equals(value.sizes())) {
-        throw InvalidInput("hook '" + h->pattern + "' at " + name +
+        throw InvalidInput("hook '" + h->label + "' at " + context.name +
                            " returned a tensor of another shape");
       }
       value = std::move(*replacement);

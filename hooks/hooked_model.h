@@ -1,5 +1,6 @@
 // HookedModel: runs a Transformer and lets callers read (cache) or replace (intervene on) the
-// tensor at any hook point, selected by exact name or glob ("blocks.*.attn.hook_pattern").
+// tensor at any hook point, selected by exact name or glob ("blocks.*.attn.hook_pattern") or by
+// id (HookPoint). Names are resolved to ids when a hook is added; firing looks up nothing.
 #pragma once
 
 #include <functional>
@@ -7,7 +8,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <torch/types.h>
@@ -20,6 +20,7 @@ namespace headscope {
 
 struct HookContext {
   const std::string& name;
+  HookPoint point;
   int64_t position_offset;  // position of the first token in this forward pass (KV cache length)
 };
 
@@ -55,6 +56,8 @@ class HookedModel : public HookSink {
   // Attaches `fn` to every hook point matching `name_or_glob` (fnmatch syntax). Throws
   // InvalidInput when nothing matches, listing a few valid names.
   HookId add_hook(const std::string& name_or_glob, HookFn fn);
+  // Attaches `fn` to one point, which this model must fire (not rot_q without rotary, say).
+  HookId add_hook(HookPoint point, HookFn fn);
   void remove_hook(HookId id);
   void clear_hooks();
 
@@ -78,28 +81,30 @@ class HookedModel : public HookSink {
   const Transformer& model() const { return *model_; }
   std::shared_ptr<const Transformer> model_ptr() const { return model_; }
 
-  bool active(const std::string& name) const override;
-  torch::Tensor fire(const std::string& name, torch::Tensor value) override;
+  bool active(HookPoint point) const override;
+  torch::Tensor fire(HookPoint point, torch::Tensor value) override;
   std::optional<torch::Tensor> attend(int64_t layer, const torch::Tensor& q, const torch::Tensor& k,
                                       const torch::Tensor& v, double scale) override;
 
  private:
   struct Hook {
     HookId id;
-    std::string pattern;
+    std::string label;  // the name or glob it was added with, for errors
     HookFn fn;
+    std::vector<size_t> slots;  // HookNames::index() of the points it is attached to
   };
 
-  const std::vector<const Hook*>& hooks_at(const std::string& name) const;
+  HookId attach(std::string label, std::vector<size_t> slots, HookFn fn);
+  const HookNames& names() const { return model_->hook_names(); }
 
   std::shared_ptr<const Transformer> model_;
   std::vector<std::string> points_;
-  std::vector<Hook> hooks_;
+  std::vector<std::unique_ptr<Hook>> hooks_;  // owned here; `at_` points into them
+  // By HookNames::index(): the hooks at that point, in the order they were added.
+  std::vector<std::vector<const Hook*>> at_;
   AttentionOverride attention_override_;
   HookId next_id_ = 0;
   int64_t offset_ = 0;
-  // name -> hooks matching it, resolved lazily and dropped whenever hooks change.
-  mutable std::unordered_map<std::string, std::vector<const Hook*>> resolved_;
 };
 
 // Hooks attached for one scope (a cached or recorded pass); removed when it ends, also by an
@@ -115,6 +120,7 @@ class ScopedHooks {
   void add(const std::string& name_or_glob, HookFn fn) {
     ids_.push_back(model_.add_hook(name_or_glob, std::move(fn)));
   }
+  void add(HookPoint point, HookFn fn) { ids_.push_back(model_.add_hook(point, std::move(fn))); }
 
  private:
   HookedModel& model_;

@@ -1,6 +1,6 @@
 // Per-head attention statistics computed without materialising a T x T map (the long-context
-// recording mode). This is the CPU reference; a CUDA implementation drops in behind the same
-// function (issue: CUDA kernels).
+// recording mode). attention_stats() runs the CUDA kernels (kernels/cuda/) on the CUDA tensors
+// they take and the chunked CPU reference on everything else (kernels/attention_stats_backends.h).
 //
 // For query i (causal, optional sliding window), with s_ij = scale * q_i . k_j over allowed
 // keys j, lse_i = log sum_j exp(s_ij) and p_ij = exp(s_ij - lse_i):

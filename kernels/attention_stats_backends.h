@@ -15,16 +15,17 @@ void check_attention_stats_inputs(const torch::Tensor& q, const torch::Tensor& k
 AttentionStats attention_stats_cpu(const torch::Tensor& q, const torch::Tensor& k,
                                    const AttentionStatsOptions& options);
 
-// True when this build has the CUDA kernels and they take these inputs: q and k CUDA tensors
-// on one device, both bfloat16 or both float16, head dim <= 128 (smaller ones are padded),
-// topk <= 16, block size 64 or 128. Other CUDA inputs take the CPU reference.
+// True when this build has the CUDA kernels, they were compiled for the tensors' GPU
+// (kernels/cuda_architectures.h), and they take these inputs: q and k CUDA tensors on one
+// device, both bfloat16 or both float16, head dim <= 128 (smaller ones are padded), topk <= 16,
+// block size 64 or 128. Other CUDA inputs take the CPU reference.
 bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
                                    const AttentionStatsOptions& options);
 
 // The CUDA kernels, outputs on q's device (allocated here, or the caller's tensors of the shapes
 // and dtypes attention_stats returns, every element of which is written; an undefined
-// out.block_mass skips the second pass). Throws InvalidInput when attention_stats_cuda_supports()
-// is false.
+// out.block_mass skips the second pass). Throws InvalidInput, naming the reason, when
+// attention_stats_cuda_supports() is false.
 AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
                                     const AttentionStatsOptions& options);
 void attention_stats_cuda_into(const torch::Tensor& q, const torch::Tensor& k,

@@ -3,9 +3,10 @@
 // (MoBA-style: a query block reads its own block causally plus the top-k earlier key blocks,
 // chosen by the dot product of the block's mean query with each block's mean key).
 //
-// The CPU path (sparse_attention_cpu.cpp) is the reference: it builds the kept-entry mask and
-// runs masked softmax attention. The CUDA kernel (issue: CUDA kernels) drops in behind the same
-// functions for CUDA tensors and must match it within bf16 tolerance.
+// The torch-ops path (sparse_attention_cpu.cpp) is the reference: it builds the kept-entry mask
+// and runs masked softmax attention. sparse_attention() sends the CUDA tensors the CUDA kernel
+// takes (kernels/cuda/sparse_attention_kernel.cu, kernels/sparse_attention_backends.h) to it; it
+// computes the same function, within the rounding of its bf16/fp16 probabilities.
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,7 @@ ctest --test-dir build --output-on-failure -j"$(nproc)"
 echo "headscope tests: numeric suites again, OpenBLAS kernels for Prescott ($(date +%T))"
 # The suites labelled `numeric` in tests/CMakeLists.txt, one process each (ctest starts LibTorch
 # once per test: ~6 minutes instead of ~2).
-for suite in core kernels hooks analyses zoo; do
+for suite in core kernels hooks model analyses zoo; do
   [[ -x build/tests/${suite}_tests ]] || continue
   (cd build && OPENBLAS_CORETYPE=Prescott "tests/${suite}_tests" --gtest_brief=1)
 done

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 #include <set>
-#include <unordered_map>
 
 #include "analyses/retrieval/niah_prompt.h"
 #include "analyses/retrieval/rouge.h"
@@ -22,29 +21,24 @@ constexpr int64_t kDefaultLengths = 4;
 constexpr int64_t kDefaultMaxLength = 4096;
 constexpr int64_t kMinDefaultLength = 64;
 
-// Keeps each layer's query of the current forward pass (after rotary where the model has it);
-// listens to nothing else, so every layer keeps its fused attention.
+// Keeps each layer's query of the current forward pass (the one the scores are computed from:
+// after rotary where the model has it); listens to nothing else, so every layer keeps its fused
+// attention.
 class QueryCapture : public HookSink {
  public:
-  explicit QueryCapture(const Transformer& model) {
-    const bool rotary = !model.config().learned_positions;
-    const auto& layers = model.hook_names().layers;
-    for (size_t layer = 0; layer < layers.size(); ++layer) {
-      layer_of_.emplace(rotary ? layers[layer].rot_q : layers[layer].q,
-                        static_cast<int64_t>(layer));
-    }
-    queries_.resize(layers.size());
-  }
+  explicit QueryCapture(const Transformer& model)
+      : kind_(model.hook_names().scored_q()),
+        queries_(static_cast<size_t>(model.config().n_layers)) {}
 
-  bool active(const std::string& name) const override { return layer_of_.count(name) != 0; }
-  torch::Tensor fire(const std::string& name, torch::Tensor value) override {
-    queries_[static_cast<size_t>(layer_of_.at(name))] = value;
+  bool active(HookPoint point) const override { return point.kind == kind_; }
+  torch::Tensor fire(HookPoint point, torch::Tensor value) override {
+    queries_[static_cast<size_t>(point.layer)] = value;
     return value;
   }
   const torch::Tensor& query(int64_t layer) const { return queries_[static_cast<size_t>(layer)]; }
 
  private:
-  std::unordered_map<std::string, int64_t> layer_of_;
+  HookKind kind_;
   std::vector<torch::Tensor> queries_;  // [1, 1, H, D]
 };
 

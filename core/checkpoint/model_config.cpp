@@ -18,44 +18,124 @@ namespace {
 
 using nlohmann::json;
 
-// Per-family differences in config.json: key spellings and architectural defaults.
+// Whether the attention output projection has a bias.
+enum class OutBias : uint8_t { kNone, kAlways, kAsQkv /* follows `attention_bias` */ };
+
+// config.json's spellings of the model's sizes.
+struct SizeKeys {
+  const char* layers = "num_hidden_layers";
+  const char* heads = "num_attention_heads";
+  const char* d_model = "hidden_size";
+  const char* d_mlp = "intermediate_size";  // absent: 4 * d_model
+  const char* positions = "max_position_embeddings";
+};
+
+constexpr SizeKeys kGpt2SizeKeys = [] {
+  SizeKeys k;
+  k.layers = "n_layer";
+  k.heads = "n_head";
+  k.d_model = "n_embd";
+  k.d_mlp = "n_inner";
+  k.positions = "n_positions";
+  return k;
+}();
+
+// Everything that differs between families when config.json is read: key spellings,
+// architectural constants, defaults of keys the file may omit (Hugging Face's), keys only some
+// families read. The member initialisers are Llama's conventions, which most families share; a
+// row in kFamilies names only what differs.
 struct FamilyRow {
   Family family;
   const char* model_type;
-  const char* key_layers;
-  const char* key_heads;
-  const char* key_d_model;
-  const char* key_d_mlp;  // nullptr: 4 * d_model unless given
-  const char* key_eps;
-  const char* key_positions;
-  NormKind norm;
-  bool gated_mlp;
-  bool qkv_bias;  // default when `attention_bias` is absent
-  bool o_bias;
-  bool mlp_bias;
-  bool qk_norm;
-  bool learned_positions;
-  bool tied_default;
+  TensorNaming naming;
+  SizeKeys size_keys;
+  const char* key_eps = "rms_norm_eps";
+  const char* key_activation = "hidden_act";
+  const char* default_activation = "silu";
+  NormKind norm = NormKind::kRmsNorm;
+  bool gated_mlp = true;
+  bool qkv_bias = false;  // default of `attention_bias`
+  OutBias o_bias = OutBias::kAsQkv;
+  bool mlp_bias = false;  // default of `mlp_bias`
+  bool qk_norm = false;
+  bool learned_positions = false;
+  bool tied_embeddings = false;    // default of `tie_word_embeddings`
+  bool parallel_residual = false;  // default of `use_parallel_residual`
+  const char* key_sliding_window = nullptr;  // nullptr: the family has no sliding window
+  // A boolean key that, when true, asks for what headscope does not support, and what that is.
+  const char* key_refused = nullptr;
+  const char* refused_what = nullptr;
+
+  constexpr FamilyRow(Family f, const char* type, TensorNaming n)
+      : family(f), model_type(type), naming(n) {}
+
+  constexpr FamilyRow with_size_keys(SizeKeys v) const { return set(&FamilyRow::size_keys, v); }
+  constexpr FamilyRow with_eps_key(const char* v) const { return set(&FamilyRow::key_eps, v); }
+  constexpr FamilyRow with_activation(const char* key, const char* fallback) const {
+    return set(&FamilyRow::key_activation, key).set(&FamilyRow::default_activation, fallback);
+  }
+  constexpr FamilyRow with_norm(NormKind v) const { return set(&FamilyRow::norm, v); }
+  constexpr FamilyRow with_gated_mlp(bool v) const { return set(&FamilyRow::gated_mlp, v); }
+  constexpr FamilyRow with_qkv_bias(bool v) const { return set(&FamilyRow::qkv_bias, v); }
+  constexpr FamilyRow with_o_bias(OutBias v) const { return set(&FamilyRow::o_bias, v); }
+  constexpr FamilyRow with_mlp_bias(bool v) const { return set(&FamilyRow::mlp_bias, v); }
+  constexpr FamilyRow with_qk_norm(bool v) const { return set(&FamilyRow::qk_norm, v); }
+  constexpr FamilyRow with_learned_positions(bool v) const {
+    return set(&FamilyRow::learned_positions, v);
+  }
+  constexpr FamilyRow with_tied_embeddings(bool v) const {
+    return set(&FamilyRow::tied_embeddings, v);
+  }
+  constexpr FamilyRow with_parallel_residual(bool v) const {
+    return set(&FamilyRow::parallel_residual, v);
+  }
+  constexpr FamilyRow with_sliding_window_key(const char* v) const {
+    return set(&FamilyRow::key_sliding_window, v);
+  }
+  constexpr FamilyRow with_refused(const char* key, const char* what) const {
+    return set(&FamilyRow::key_refused, key).set(&FamilyRow::refused_what, what);
+  }
+
+ private:
+  template <typename T>
+  constexpr FamilyRow set(T FamilyRow::*field, T value) const {
+    FamilyRow row = *this;
+    row.*field = value;
+    return row;
+  }
 };
 
 constexpr std::array<FamilyRow, 6> kFamilies = {{
-    {Family::kGpt2, "gpt2", "n_layer", "n_head", "n_embd", "n_inner", "layer_norm_epsilon",
-     "n_positions", NormKind::kLayerNorm, false, true, true, true, false, true, true},
-    {Family::kGptNeox, "gpt_neox", "num_hidden_layers", "num_attention_heads", "hidden_size",
-     "intermediate_size", "layer_norm_eps", "max_position_embeddings", NormKind::kLayerNorm, false,
-     true, true, true, false, false, false},
-    {Family::kLlama, "llama", "num_hidden_layers", "num_attention_heads", "hidden_size",
-     "intermediate_size", "rms_norm_eps", "max_position_embeddings", NormKind::kRmsNorm, true,
-     false, false, false, false, false, false},
-    {Family::kQwen2, "qwen2", "num_hidden_layers", "num_attention_heads", "hidden_size",
-     "intermediate_size", "rms_norm_eps", "max_position_embeddings", NormKind::kRmsNorm, true,
-     true, false, false, false, false, false},
-    {Family::kQwen3, "qwen3", "num_hidden_layers", "num_attention_heads", "hidden_size",
-     "intermediate_size", "rms_norm_eps", "max_position_embeddings", NormKind::kRmsNorm, true,
-     false, false, false, true, false, false},
-    {Family::kMistral, "mistral", "num_hidden_layers", "num_attention_heads", "hidden_size",
-     "intermediate_size", "rms_norm_eps", "max_position_embeddings", NormKind::kRmsNorm, true,
-     false, false, false, false, false, false},
+    FamilyRow(Family::kGpt2, "gpt2", TensorNaming::kGpt2)
+        .with_size_keys(kGpt2SizeKeys)
+        .with_eps_key("layer_norm_epsilon")
+        .with_activation("activation_function", "gelu_new")
+        .with_norm(NormKind::kLayerNorm)
+        .with_gated_mlp(false)
+        .with_qkv_bias(true)
+        .with_o_bias(OutBias::kAlways)
+        .with_mlp_bias(true)
+        .with_learned_positions(true)
+        .with_tied_embeddings(true),
+    FamilyRow(Family::kGptNeox, "gpt_neox", TensorNaming::kGptNeox)
+        .with_eps_key("layer_norm_eps")
+        .with_activation("hidden_act", "gelu")
+        .with_norm(NormKind::kLayerNorm)
+        .with_gated_mlp(false)
+        .with_qkv_bias(true)
+        .with_mlp_bias(true)
+        .with_parallel_residual(true),
+    FamilyRow(Family::kLlama, "llama", TensorNaming::kLlama),
+    FamilyRow(Family::kQwen2, "qwen2", TensorNaming::kLlama)
+        .with_qkv_bias(true)
+        .with_o_bias(OutBias::kNone)
+        .with_refused("use_sliding_window", "per-layer sliding windows"),
+    FamilyRow(Family::kQwen3, "qwen3", TensorNaming::kLlama)
+        .with_qk_norm(true)
+        .with_refused("use_sliding_window", "per-layer sliding windows"),
+    FamilyRow(Family::kMistral, "mistral", TensorNaming::kLlama)
+        .with_o_bias(OutBias::kNone)
+        .with_sliding_window_key("sliding_window"),
 }};
 
 // Upper bounds of config.json's sizes: far above any published model (Llama 3 405B: 126 layers,
@@ -154,7 +234,14 @@ class Fields {
   std::string label_;
 };
 
-const FamilyRow& family_row(const std::string& model_type, const std::string& label) {
+const FamilyRow& row_of(Family family) {
+  for (const auto& row : kFamilies) {
+    if (row.family == family) return row;
+  }
+  HS_ASSERT(false && "family missing from kFamilies");
+}
+
+const FamilyRow& row_of_type(const std::string& model_type, const std::string& label) {
   for (const auto& row : kFamilies) {
     if (model_type == row.model_type) return row;
   }
@@ -230,12 +317,9 @@ int64_t ModelConfig::rotary_dims() const {
   return static_cast<int64_t>(static_cast<double>(d_head) * rope.partial_factor);
 }
 
-const char* family_name(Family family) {
-  for (const auto& row : kFamilies) {
-    if (row.family == family) return row.model_type;
-  }
-  HS_ASSERT(false && "family missing from kFamilies");
-}
+const char* family_name(Family family) { return row_of(family).model_type; }
+
+TensorNaming tensor_naming(Family family) { return row_of(family).naming; }
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& file_label) {
   json root = parse_json(json_text, file_label);
@@ -246,36 +330,35 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   c.json_text = json_text;
   c.model_type = fields.string_or("model_type", "");
   if (c.model_type.empty()) throw InvalidInput(file_label + ": missing field 'model_type'");
-  const FamilyRow& row = family_row(c.model_type, file_label);
+  const FamilyRow& row = row_of_type(c.model_type, file_label);
   c.family = row.family;
   c.norm = row.norm;
   c.gated_mlp = row.gated_mlp;
   c.qk_norm = row.qk_norm;
   c.learned_positions = row.learned_positions;
 
-  c.n_layers = fields.size(row.key_layers, kMaxLayers);
-  c.n_heads = fields.size(row.key_heads, kMaxHeads);
-  c.d_model = fields.size(row.key_d_model, kMaxHiddenSize);
+  const SizeKeys& keys = row.size_keys;
+  c.n_layers = fields.size(keys.layers, kMaxLayers);
+  c.n_heads = fields.size(keys.heads, kMaxHeads);
+  c.d_model = fields.size(keys.d_model, kMaxHiddenSize);
   c.n_kv_heads = fields.size_or("num_key_value_heads", c.n_heads, c.n_heads);
-  c.d_mlp = fields.size_or(row.key_d_mlp, kMaxIntermediateSize, 4 * c.d_model);
+  c.d_mlp = fields.size_or(keys.d_mlp, kMaxIntermediateSize, 4 * c.d_model);
   c.vocab_size = fields.size("vocab_size", kMaxVocab);
-  c.max_positions = fields.size_or(row.key_positions, kMaxPositions, 2048);
+  c.max_positions = fields.size_or(keys.positions, kMaxPositions, 2048);
   c.norm_eps = fields.number_or(row.key_eps, c.norm_eps);
   if (!(c.norm_eps > 0 && c.norm_eps < 1)) {
     fields.fail(row.key_eps, "a number in (0, 1)", json(c.norm_eps));
   }
-  c.tied_embeddings = fields.boolean_or("tie_word_embeddings", row.tied_default);
+  c.tied_embeddings = fields.boolean_or("tie_word_embeddings", row.tied_embeddings);
   c.qkv_bias = fields.boolean_or("attention_bias", row.qkv_bias);
-  c.o_bias = c.family == Family::kGptNeox ? c.qkv_bias : row.o_bias;
+  c.o_bias = row.o_bias == OutBias::kAsQkv ? c.qkv_bias : row.o_bias == OutBias::kAlways;
   c.mlp_bias = fields.boolean_or("mlp_bias", row.mlp_bias);
-  c.parallel_residual = fields.boolean_or("use_parallel_residual", false);
+  c.parallel_residual = fields.boolean_or("use_parallel_residual", row.parallel_residual);
   c.bos_token_id = fields.token_id("bos_token_id");
   c.eos_token_id = fields.token_id("eos_token_id");
   c.dtype = parse_dtype(fields);
-
-  const char* act_key = c.family == Family::kGpt2 ? "activation_function" : "hidden_act";
-  c.activation = parse_activation(
-      fields.string_or(act_key, c.family == Family::kGpt2 ? "gelu_new" : "silu"), fields, act_key);
+  c.activation = parse_activation(fields.string_or(row.key_activation, row.default_activation),
+                                  fields, row.key_activation);
 
   if (c.n_heads % c.n_kv_heads != 0) {
     throw InvalidInput(file_label + ": num_attention_heads (" + std::to_string(c.n_heads) +
@@ -299,15 +382,12 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
                          std::to_string(c.rotary_dims()) + ") must be even and positive");
     }
   }
-  if (c.family == Family::kMistral && fields.has("sliding_window")) {
-    c.sliding_window = fields.size("sliding_window", kMaxPositions);
+  if (row.key_sliding_window != nullptr && fields.has(row.key_sliding_window)) {
+    c.sliding_window = fields.size(row.key_sliding_window, kMaxPositions);
   }
-  if (c.family == Family::kQwen2 || c.family == Family::kQwen3) {
-    if (fields.boolean_or("use_sliding_window", false)) {
-      throw UnsupportedModel(file_label +
-                             ": use_sliding_window=true (per-layer sliding windows) is not "
-                             "supported yet");
-    }
+  if (row.key_refused != nullptr && fields.boolean_or(row.key_refused, false)) {
+    throw UnsupportedModel(file_label + ": " + row.key_refused + "=true (" + row.refused_what +
+                           ") is not supported yet");
   }
   return c;
 }

@@ -11,7 +11,12 @@
 
 namespace headscope {
 
+// Adding a family: a value here, its row in kFamilies (core/checkpoint/model_config.cpp) and a
+// parity fixture (docs/DEVELOPING.md).
 enum class Family : uint8_t { kGpt2, kGptNeox, kLlama, kQwen2, kQwen3, kMistral };
+// How a family names its tensors in a checkpoint: one name list per value in
+// core/model/model_weights.cpp. Most families use Llama's.
+enum class TensorNaming : uint8_t { kGpt2, kGptNeox, kLlama };
 enum class NormKind : uint8_t { kLayerNorm, kRmsNorm };
 enum class Activation : uint8_t { kGeluTanh, kGeluExact, kSilu, kRelu };
 
@@ -62,6 +67,7 @@ struct ModelConfig {
 };
 
 const char* family_name(Family family);
+TensorNaming tensor_naming(Family family);
 
 // Parses config.json text; `file_label` names the file in errors.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& file_label);

@@ -1,50 +1,64 @@
 #include "core/model/hook_names.h"
 
-namespace headscope {
+#include <array>
 
-HookNames::HookNames(const ModelConfig& config) {
-  layers.reserve(static_cast<size_t>(config.n_layers));
-  for (int64_t layer = 0; layer < config.n_layers; ++layer) {
-    const std::string b = "blocks." + std::to_string(layer) + ".";
-    LayerHookNames n;
-    n.resid_pre = b + "hook_resid_pre";
-    n.ln1_normalized = b + "ln1.hook_normalized";
-    n.q = b + "attn.hook_q";
-    n.k = b + "attn.hook_k";
-    n.v = b + "attn.hook_v";
-    n.rot_q = b + "attn.hook_rot_q";
-    n.rot_k = b + "attn.hook_rot_k";
-    n.attn_scores = b + "attn.hook_attn_scores";
-    n.pattern = b + "attn.hook_pattern";
-    n.z = b + "attn.hook_z";
-    n.result = b + "attn.hook_result";
-    n.attn_out = b + "hook_attn_out";
-    n.resid_mid = b + "hook_resid_mid";
-    n.ln2_normalized = b + "ln2.hook_normalized";
-    n.mlp_pre = b + "mlp.hook_pre";
-    n.mlp_post = b + "mlp.hook_post";
-    n.mlp_out = b + "hook_mlp_out";
-    n.resid_post = b + "hook_resid_post";
-    layers.push_back(std::move(n));
+namespace headscope {
+namespace {
+
+// Indexed by HookKind.
+constexpr std::array<const char*, kHookKinds> kSuffixes = {
+    "hook_resid_pre",      "ln1.hook_normalized", "attn.hook_q",         "attn.hook_k",
+    "attn.hook_v",         "attn.hook_rot_q",     "attn.hook_rot_k",     "attn.hook_attn_scores",
+    "attn.hook_pattern",   "attn.hook_z",         "attn.hook_result",    "hook_attn_out",
+    "hook_resid_mid",      "ln2.hook_normalized", "mlp.hook_pre",        "mlp.hook_post",
+    "hook_mlp_out",        "hook_resid_post",     "hook_embed",          "hook_pos_embed",
+    "ln_final.hook_normalized",
+};
+
+// Whether a model of `config` fires `kind`.
+bool model_fires(const ModelConfig& config, HookKind kind) {
+  switch (kind) {
+    case HookKind::kRotQ:
+    case HookKind::kRotK:
+      return !config.learned_positions;
+    case HookKind::kPosEmbed:
+      return config.learned_positions;
+    case HookKind::kResidMid:
+      return !config.parallel_residual;
+    default:
+      return true;
   }
-  if (!config.learned_positions) pos_embed.clear();
-  has_rotary_ = !config.learned_positions;
-  parallel_residual_ = config.parallel_residual;
+}
+
+}  // namespace
+
+HookNames::HookNames(const ModelConfig& config)
+    : layers_(config.n_layers),
+      rotary_(!config.learned_positions),
+      names_(static_cast<size_t>(config.n_layers * kLayerHookKinds + kHookKinds -
+                                 kLayerHookKinds)) {
+  const auto add = [&](HookPoint point, std::string name) {
+    if (!model_fires(config, point.kind)) return;
+    names_[index(point)] = std::move(name);
+    points_.push_back(point);
+  };
+  add({HookPoint::kNoLayer, HookKind::kEmbed}, kSuffixes[static_cast<size_t>(HookKind::kEmbed)]);
+  add({HookPoint::kNoLayer, HookKind::kPosEmbed},
+      kSuffixes[static_cast<size_t>(HookKind::kPosEmbed)]);
+  for (int64_t layer = 0; layer < layers_; ++layer) {
+    const std::string prefix = "blocks." + std::to_string(layer) + ".";
+    for (int64_t kind = 0; kind < kLayerHookKinds; ++kind) {
+      add({layer, static_cast<HookKind>(kind)}, prefix + kSuffixes[static_cast<size_t>(kind)]);
+    }
+  }
+  add({HookPoint::kNoLayer, HookKind::kLnFinal}, kSuffixes[static_cast<size_t>(HookKind::kLnFinal)]);
 }
 
 std::vector<std::string> HookNames::all() const {
-  std::vector<std::string> names{embed};
-  if (!pos_embed.empty()) names.push_back(pos_embed);
-  for (const auto& n : layers) {
-    names.insert(names.end(), {n.resid_pre, n.ln1_normalized, n.q, n.k, n.v});
-    if (has_rotary_) names.insert(names.end(), {n.rot_q, n.rot_k});
-    names.insert(names.end(), {n.attn_scores, n.pattern, n.z, n.result, n.attn_out});
-    if (!parallel_residual_) names.push_back(n.resid_mid);
-    names.insert(names.end(),
-                 {n.ln2_normalized, n.mlp_pre, n.mlp_post, n.mlp_out, n.resid_post});
-  }
-  names.push_back(ln_final);
-  return names;
+  std::vector<std::string> out;
+  out.reserve(points_.size());
+  for (const HookPoint& p : points_) out.push_back(name(p));
+  return out;
 }
 
 }  // namespace headscope

@@ -16,55 +16,84 @@ enum class QkvLayout : uint8_t {
   kFusedInterleaved,  // GPT-NeoX query_key_value: per head [q_h; k_h; v_h]
 };
 
-// Tensor names per family. Layer names are relative to `layer_prefix` + index + ".";
-// a linear named "x" has "x.weight" and "x.bias".
+// One checkpoint naming (TensorNaming). Layer names are relative to `layer_prefix` + index +
+// "."; a linear named "x" has "x.weight" and "x.bias". nullptr: the naming has no such tensor.
+// The member initialisers are Llama's names.
 struct WeightNames {
-  Family family;
-  const char* embed;
-  const char* pos_embed;
-  const char* final_norm;
-  const char* unembed;
-  const char* layer_prefix;
-  const char* ln1;
-  const char* ln2;
-  QkvLayout qkv_layout;
-  const char* q;  // the fused projection when qkv_layout is not kSeparate
-  const char* k;
-  const char* v;
-  const char* o;
-  const char* q_norm;
-  const char* k_norm;
-  const char* gate;
-  const char* up;
-  const char* down;
-  bool conv1d;  // GPT-2 stores linear weights [in, out]
+  TensorNaming naming = TensorNaming::kLlama;
+  const char* embed = "model.embed_tokens.weight";
+  const char* pos_embed = nullptr;
+  const char* final_norm = "model.norm";
+  const char* unembed = "lm_head.weight";  // nullptr: always tied to the embedding
+  const char* layer_prefix = "model.layers.";
+  const char* ln1 = "input_layernorm";
+  const char* ln2 = "post_attention_layernorm";
+  QkvLayout qkv_layout = QkvLayout::kSeparate;
+  const char* q = "self_attn.q_proj";  // the fused projection when qkv_layout is not kSeparate
+  const char* k = "self_attn.k_proj";
+  const char* v = "self_attn.v_proj";
+  const char* o = "self_attn.o_proj";
+  const char* q_norm = "self_attn.q_norm";
+  const char* k_norm = "self_attn.k_norm";
+  const char* gate = "mlp.gate_proj";
+  const char* up = "mlp.up_proj";
+  const char* down = "mlp.down_proj";
+  bool conv1d = false;  // linear weights stored [in, out] (GPT-2's Conv1D)
 };
 
-constexpr WeightNames kLlamaNames = {
-    Family::kLlama, "model.embed_tokens.weight", nullptr, "model.norm", "lm_head.weight",
-    "model.layers.", "input_layernorm", "post_attention_layernorm", QkvLayout::kSeparate,
-    "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-    "self_attn.q_norm", "self_attn.k_norm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
-    false};
+constexpr WeightNames gpt2_names() {
+  WeightNames n;
+  n.naming = TensorNaming::kGpt2;
+  n.embed = "transformer.wte.weight";
+  n.pos_embed = "transformer.wpe.weight";
+  n.final_norm = "transformer.ln_f";
+  n.unembed = nullptr;
+  n.layer_prefix = "transformer.h.";
+  n.ln1 = "ln_1";
+  n.ln2 = "ln_2";
+  n.qkv_layout = QkvLayout::kFusedConcat;
+  n.q = "attn.c_attn";
+  n.k = n.v = nullptr;
+  n.o = "attn.c_proj";
+  n.q_norm = n.k_norm = nullptr;
+  n.gate = nullptr;
+  n.up = "mlp.c_fc";
+  n.down = "mlp.c_proj";
+  n.conv1d = true;
+  return n;
+}
 
-constexpr std::array<WeightNames, 3> kWeightNames = {{
-    {Family::kGpt2, "transformer.wte.weight", "transformer.wpe.weight", "transformer.ln_f",
-     nullptr, "transformer.h.", "ln_1", "ln_2", QkvLayout::kFusedConcat, "attn.c_attn", nullptr,
-     nullptr, "attn.c_proj", nullptr, nullptr, nullptr, "mlp.c_fc", "mlp.c_proj", true},
-    {Family::kGptNeox, "gpt_neox.embed_in.weight", nullptr, "gpt_neox.final_layer_norm",
-     "embed_out.weight", "gpt_neox.layers.", "input_layernorm", "post_attention_layernorm",
-     QkvLayout::kFusedInterleaved, "attention.query_key_value", nullptr, nullptr,
-     "attention.dense", nullptr, nullptr, nullptr, "mlp.dense_h_to_4h", "mlp.dense_4h_to_h",
-     false},
-    kLlamaNames,
-}};
+constexpr WeightNames gpt_neox_names() {
+  WeightNames n;
+  n.naming = TensorNaming::kGptNeox;
+  n.embed = "gpt_neox.embed_in.weight";
+  n.final_norm = "gpt_neox.final_layer_norm";
+  n.unembed = "embed_out.weight";
+  n.layer_prefix = "gpt_neox.layers.";
+  n.qkv_layout = QkvLayout::kFusedInterleaved;
+  n.q = "attention.query_key_value";
+  n.k = n.v = nullptr;
+  n.o = "attention.dense";
+  n.q_norm = n.k_norm = nullptr;
+  n.gate = nullptr;
+  n.up = "mlp.dense_h_to_4h";
+  n.down = "mlp.dense_4h_to_h";
+  return n;
+}
 
-// Llama, Qwen2, Qwen3 and Mistral share Llama's names.
+// Indexed by TensorNaming.
+constexpr std::array<WeightNames, 3> kWeightNames = {gpt2_names(), gpt_neox_names(),
+                                                     WeightNames()};
+static_assert(kWeightNames[static_cast<size_t>(TensorNaming::kGpt2)].naming ==
+                      TensorNaming::kGpt2 &&
+                  kWeightNames[static_cast<size_t>(TensorNaming::kGptNeox)].naming ==
+                      TensorNaming::kGptNeox &&
+                  kWeightNames[static_cast<size_t>(TensorNaming::kLlama)].naming ==
+                      TensorNaming::kLlama,
+              "kWeightNames must be in TensorNaming order");
+
 const WeightNames& names_for(Family family) {
-  for (const auto& n : kWeightNames) {
-    if (n.family == family) return n;
-  }
-  return kLlamaNames;
+  return kWeightNames[static_cast<size_t>(tensor_naming(family))];
 }
 
 std::string shape_string(torch::IntArrayRef shape) {

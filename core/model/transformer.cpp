@@ -1,5 +1,6 @@
 #include "core/model/transformer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -10,8 +11,22 @@
 namespace headscope {
 namespace {
 
-torch::Tensor fire(HookSink* hooks, const std::string& name, torch::Tensor value) {
-  return hooks != nullptr && hooks->active(name) ? hooks->fire(name, std::move(value)) : value;
+torch::Tensor fire(HookSink* hooks, HookPoint point, torch::Tensor value) {
+  return hooks != nullptr && hooks->active(point) ? hooks->fire(point, std::move(value)) : value;
+}
+
+bool listens(HookSink* hooks, HookPoint point) { return hooks != nullptr && hooks->active(point); }
+
+// Throws InvalidInput unless every id is in [0, vocab). Runs on host memory: reading the ids of
+// a device tensor would wait for the device.
+void check_token_ids(const torch::Tensor& host_tokens, int64_t vocab) {
+  const auto ids = host_tokens.to(torch::kInt64).contiguous();
+  const int64_t* data = ids.data_ptr<int64_t>();
+  const auto [lo, hi] = std::minmax_element(data, data + ids.numel());
+  if (*lo < 0 || *hi >= vocab) {
+    throw InvalidInput("token id " + std::to_string(*lo < 0 ? *lo : *hi) +
+                       " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+  }
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
@@ -118,7 +133,7 @@ torch::Tensor Transformer::norm(const torch::Tensor& x, const torch::Tensor& w,
 torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, HookSink* hooks,
                                      KVCache* cache, int64_t offset) const {
   const auto& w = weights_.layers[static_cast<size_t>(layer)];
-  const auto& names = names_.layers[static_cast<size_t>(layer)];
+  const auto at = [layer](HookKind kind) { return HookPoint{layer, kind}; };
   const ModelConfig& c = config_;
   const int64_t batch = x.size(0), seq = x.size(1);
 
@@ -129,12 +144,12 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
     q = rms_norm(q, w.q_norm, c.norm_eps);
     k = rms_norm(k, w.k_norm, c.norm_eps);
   }
-  q = fire(hooks, names.q, q);
-  k = fire(hooks, names.k, k);
-  v = fire(hooks, names.v, v);
+  q = fire(hooks, at(HookKind::kQ), q);
+  k = fire(hooks, at(HookKind::kK), k);
+  v = fire(hooks, at(HookKind::kV), v);
   if (rotary_) {
-    q = fire(hooks, names.rot_q, rotary_->apply(q, offset));
-    k = fire(hooks, names.rot_k, rotary_->apply(k, offset));
+    q = fire(hooks, at(HookKind::kRotQ), rotary_->apply(q, offset));
+    k = fire(hooks, at(HookKind::kRotK), rotary_->apply(k, offset));
   }
 
   // [B, T, H, D] -> [B, H, T, D]; prepend cached keys and values.
@@ -150,7 +165,7 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
   }
   const double scale = attention_scale();
   const bool explicit_attention =
-      hooks != nullptr && (hooks->active(names.attn_scores) || hooks->active(names.pattern));
+      listens(hooks, at(HookKind::kAttnScores)) || listens(hooks, at(HookKind::kPattern));
   // The sink may replace plain causal self-attention (per-head sparse configs).
   std::optional<torch::Tensor> replaced;
   if (hooks != nullptr && cache == nullptr && !explicit_attention &&
@@ -176,9 +191,9 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
       auto scores = torch::matmul(qh, kh.transpose(2, 3)) * scale;
       auto allowed = allowed_keys(seq, keys, offset, c.sliding_window, device_);
       scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
-      scores = fire(hooks, names.attn_scores, scores);
+      scores = fire(hooks, at(HookKind::kAttnScores), scores);
       auto pattern = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
-      pattern = fire(hooks, names.pattern, pattern);
+      pattern = fire(hooks, at(HookKind::kPattern), pattern);
       z = torch::matmul(pattern, vh);
     } else if (compat::kHasFusedAttention) {
       auto allowed = plain_causal ? torch::Tensor()
@@ -188,34 +203,34 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
       z = chunked_causal_attention(qh, kh, vh, offset, c.sliding_window, scale);
     }
   }
-  auto zt = fire(hooks, names.z, z.transpose(1, 2));  // [B, T, H, D]
+  auto zt = fire(hooks, at(HookKind::kZ), z.transpose(1, 2));  // [B, T, H, D]
 
   torch::Tensor out;
-  if (hooks != nullptr && hooks->active(names.result)) {
+  if (listens(hooks, at(HookKind::kResult))) {
     // Each head's own contribution to the residual stream: [B, T, H, d_model].
     auto wo = w.wo.view({c.d_model, c.n_heads, c.d_head});
-    auto result = fire(hooks, names.result, torch::einsum("bthd,mhd->bthm", {zt, wo}));
+    auto result = fire(hooks, at(HookKind::kResult), torch::einsum("bthd,mhd->bthm", {zt, wo}));
     out = result.sum(2);
     if (w.bo.defined()) out = out + w.bo;
   } else {
     out = linear(zt.reshape({batch, seq, c.n_heads * c.d_head}), w.wo, w.bo);
   }
-  return fire(hooks, names.attn_out, out);
+  return fire(hooks, at(HookKind::kAttnOut), out);
 }
 
 torch::Tensor Transformer::mlp(int64_t layer, const torch::Tensor& x, HookSink* hooks) const {
   const auto& w = weights_.layers[static_cast<size_t>(layer)];
-  const auto& names = names_.layers[static_cast<size_t>(layer)];
+  const auto at = [layer](HookKind kind) { return HookPoint{layer, kind}; };
   torch::Tensor post;
   if (config_.gated_mlp) {
-    auto pre = fire(hooks, names.mlp_pre, linear(x, w.w_gate, torch::Tensor()));
+    auto pre = fire(hooks, at(HookKind::kMlpPre), linear(x, w.w_gate, torch::Tensor()));
     post = activate(pre, config_.activation) * linear(x, w.w_up, w.b_up);
   } else {
-    auto pre = fire(hooks, names.mlp_pre, linear(x, w.w_up, w.b_up));
+    auto pre = fire(hooks, at(HookKind::kMlpPre), linear(x, w.w_up, w.b_up));
     post = activate(pre, config_.activation);
   }
-  post = fire(hooks, names.mlp_post, post);
-  return fire(hooks, names.mlp_out, linear(post, w.w_down, w.b_down));
+  post = fire(hooks, at(HookKind::kMlpPost), post);
+  return fire(hooks, at(HookKind::kMlpOut), linear(post, w.w_down, w.b_down));
 }
 
 torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks, KVCache* cache,
@@ -225,12 +240,9 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
                        std::to_string(tokens.dim()) + " dimensions");
   }
   if (tokens.numel() == 0) throw InvalidInput("tokens: the sequence is empty");
-  const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
-  if (lo < 0 || hi >= config_.vocab_size) {
-    throw InvalidInput("token id " + std::to_string(lo < 0 ? lo : hi) +
-                       " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) +
-                       ")");
-  }
+  // Host ids are checked before they are uploaded; ids already on a device are copied back
+  // once to be checked (callers that mind pass host ids).
+  check_token_ids(tokens.is_cpu() ? tokens : tokens.to(torch::kCPU), config_.vocab_size);
   const int64_t offset = cache != nullptr ? cache->length() : 0;
   const int64_t seq = tokens.size(1);
   if (cache != nullptr && cache->keys.empty()) {
@@ -240,7 +252,7 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
   auto ids = tokens.to(device_, torch::kInt64);
 
   auto x =
-      fire(hooks, names_.embed,
+      fire(hooks, {HookPoint::kNoLayer, HookKind::kEmbed},
            weights_.embed.index_select(0, ids.flatten()).view({ids.size(0), seq, config_.d_model}));
   if (config_.learned_positions) {
     if (offset + seq > config_.max_positions) {
@@ -249,26 +261,26 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
                          " learned positions");
     }
     auto pos = weights_.pos_embed.narrow(0, offset, seq).unsqueeze(0).expand_as(x);
-    x = x + fire(hooks, names_.pos_embed, pos);
+    x = x + fire(hooks, {HookPoint::kNoLayer, HookKind::kPosEmbed}, pos);
   }
 
   for (int64_t layer = 0; layer < config_.n_layers; ++layer) {
     const auto& w = weights_.layers[static_cast<size_t>(layer)];
-    const auto& names = names_.layers[static_cast<size_t>(layer)];
-    x = fire(hooks, names.resid_pre, x);
-    auto attn_in = fire(hooks, names.ln1_normalized, norm(x, w.ln1_w, w.ln1_b));
+    const auto at = [layer](HookKind kind) { return HookPoint{layer, kind}; };
+    x = fire(hooks, at(HookKind::kResidPre), x);
+    auto attn_in = fire(hooks, at(HookKind::kLn1Normalized), norm(x, w.ln1_w, w.ln1_b));
     auto attn_out = attention(layer, attn_in, hooks, cache, offset);
     if (config_.parallel_residual) {
-      auto mlp_in = fire(hooks, names.ln2_normalized, norm(x, w.ln2_w, w.ln2_b));
+      auto mlp_in = fire(hooks, at(HookKind::kLn2Normalized), norm(x, w.ln2_w, w.ln2_b));
       x = x + attn_out + mlp(layer, mlp_in, hooks);
     } else {
-      x = fire(hooks, names.resid_mid, x + attn_out);
-      auto mlp_in = fire(hooks, names.ln2_normalized, norm(x, w.ln2_w, w.ln2_b));
+      x = fire(hooks, at(HookKind::kResidMid), x + attn_out);
+      auto mlp_in = fire(hooks, at(HookKind::kLn2Normalized), norm(x, w.ln2_w, w.ln2_b));
       x = x + mlp(layer, mlp_in, hooks);
     }
-    x = fire(hooks, names.resid_post, x);
+    x = fire(hooks, at(HookKind::kResidPost), x);
   }
-  x = fire(hooks, names_.ln_final, norm(x, weights_.final_norm_w, weights_.final_norm_b));
+  x = fire(hooks, {HookPoint::kNoLayer, HookKind::kLnFinal}, norm(x, weights_.final_norm_w, weights_.final_norm_b));
   switch (positions) {
     case LogitPositions::kNone:
       return {};

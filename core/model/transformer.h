@@ -44,8 +44,10 @@ class Transformer {
   static std::shared_ptr<Transformer> from_weights(ModelConfig config, ModelWeights weights,
                                                    std::string path = "");
 
-  // tokens: [B, T] integer ids. Returns logits [B, T, vocab] in the compute dtype ([B, 1, vocab]
-  // for kLast, an undefined tensor for kNone; every hook fires either way).
+  // tokens: [B, T] integer ids, best on the CPU: they are checked against the vocabulary there
+  // before upload (ids on a device are copied back once for the check). Returns logits
+  // [B, T, vocab] in the compute dtype ([B, 1, vocab] for kLast, an undefined tensor for kNone;
+  // every hook fires either way).
   // `hooks` (optional) sees every hook point; `cache` (optional) supplies earlier positions
   // and receives this call's keys and values.
   torch::Tensor forward(const torch::Tensor& tokens, HookSink* hooks = nullptr,

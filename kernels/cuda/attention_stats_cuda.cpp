@@ -10,6 +10,7 @@
 #include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 #include "kernels/cuda/attention_stats_params.h"
+#include "kernels/cuda/kernel_device.h"
 
 namespace headscope {
 namespace {
@@ -34,15 +35,21 @@ void check_output(const torch::Tensor& t, const char* name, torch::IntArrayRef s
   }
 }
 
-}  // namespace
-
-bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
-                                   const AttentionStatsOptions& o) {
+// Inputs the kernels take, whatever the GPU.
+bool inputs_supported(const torch::Tensor& q, const torch::Tensor& k,
+                      const AttentionStatsOptions& o) {
   const auto dtype = q.scalar_type();
   return q.is_cuda() && k.is_cuda() && q.device() == k.device() && k.scalar_type() == dtype &&
          (dtype == torch::kBFloat16 || dtype == torch::kHalf) && q.dim() == 3 && k.dim() == 3 &&
          q.size(2) <= 128 && q.size(1) > 0 && q.size(1) < std::numeric_limits<int>::max() / 2 &&
          o.topk <= cuda::kStatsMaxTopk && (o.block_size == 64 || o.block_size == 128);
+}
+
+}  // namespace
+
+bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
+                                   const AttentionStatsOptions& o) {
+  return inputs_supported(q, k, o) && cuda_kernels_run_on(q.device());
 }
 
 AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
@@ -68,10 +75,13 @@ AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor&
 void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k_in,
                                const AttentionStatsOptions& o, AttentionStats& out) {
   check_attention_stats_inputs(q_in, k_in, o);
-  if (!attention_stats_cuda_supports(q_in, k_in, o)) {
+  if (!inputs_supported(q_in, k_in, o)) {
     throw InvalidInput(
         "attention_stats_cuda: needs bfloat16 or float16 CUDA tensors q and k on "
         "one device, head dim <= 128, topk <= 16 and block size 64 or 128");
+  }
+  if (!cuda_kernels_run_on(q_in.device())) {
+    throw InvalidInput("attention_stats_cuda: " + cuda_kernels_device_mismatch(q_in.device()));
   }
   const c10::cuda::CUDAGuard guard(q_in.device());
   torch::NoGradGuard no_grad;

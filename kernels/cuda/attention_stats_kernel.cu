@@ -20,6 +20,7 @@
 #include <cuda_runtime.h>
 
 #include "kernels/cuda/attention_stats_params.h"
+#include "kernels/cuda/dtype_dim_switch.cuh"
 #include "kernels/cuda/mma_tile.cuh"
 #include "kernels/cuda/wgmma_tile.cuh"
 
@@ -446,18 +447,13 @@ std::string launch_topk(const AttentionStatsParams& p, cudaStream_t stream) {
   return "attention_stats_launch: topk must be at most 16";
 }
 
-template <typename T>
-std::string launch_dim(const AttentionStatsParams& p, cudaStream_t stream) {
-  if (p.head_dim == 64) return launch_topk<T, 64>(p, stream);
-  if (p.head_dim == 128) return launch_topk<T, 128>(p, stream);
-  return "attention_stats_launch: head_dim must be 64 or 128";
-}
-
 }  // namespace
 
 std::string attention_stats_launch(const AttentionStatsParams& p, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  return p.bf16 ? launch_dim<__nv_bfloat16>(p, s) : launch_dim<__half>(p, s);
+  return switch_dtype_dim(p.bf16, p.head_dim, "attention_stats_launch", [&](auto type, auto dim) {
+    return launch_topk<typename decltype(type)::type, decltype(dim)::value>(p, s);
+  });
 }
 
 }  // namespace headscope::cuda

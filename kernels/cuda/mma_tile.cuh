@@ -22,6 +22,13 @@
 #include <cstdint>
 #include <string>
 
+// Hopper's warpgroup MMA and what only it needs (the async-proxy fence) exist in the sm_90a
+// device pass alone; every other pass (sm_80, sm_90, PTX for later chips) takes the mma.sync
+// path. Host code sees neither.
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define HEADSCOPE_WGMMA 1
+#endif
+
 namespace headscope::cuda::mma {
 
 constexpr int kRowsPerWarp = 16;
@@ -75,8 +82,11 @@ __device__ __forceinline__ void load_key_tile_async(T* buffers, int buf, const T
 template <int pending>
 __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(pending) : "memory");
-  // The copies are ordinary shared-memory writes; wgmma reads through the async proxy.
+#if defined(HEADSCOPE_WGMMA)
+  // The copies are ordinary shared-memory writes; wgmma reads through the async proxy (the
+  // fence is sm_90 PTX: ptxas rejects it for sm_80, whose mma.sync reads the generic proxy).
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
 }
 
 __device__ __forceinline__ unsigned smem_address(const void* p) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/base/error.h"
+#include "kernels/cuda/kernel_device.h"
 #include "kernels/cuda/sparse_attention_params.h"
 #include "kernels/sparse_attention_backends.h"
 
@@ -124,11 +125,9 @@ Selection select_blocks(const torch::Tensor& q, const torch::Tensor& k,
   return s;
 }
 
-}  // namespace
-
-bool sparse_attention_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
-                                    const torch::Tensor& v,
-                                    const std::vector<SparseHeadConfig>& heads) {
+// Inputs the kernel takes, whatever the GPU.
+bool inputs_supported(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                      const std::vector<SparseHeadConfig>& heads) {
   if (!q.defined() || !k.defined() || !v.defined()) return false;
   const auto dtype = q.scalar_type();
   if (!q.is_cuda() || !k.is_cuda() || !v.is_cuda() || k.device() != q.device() ||
@@ -146,14 +145,25 @@ bool sparse_attention_cuda_supports(const torch::Tensor& q, const torch::Tensor&
   return std::all_of(heads.begin(), heads.end(), config_supported);
 }
 
+}  // namespace
+
+bool sparse_attention_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
+                                    const torch::Tensor& v,
+                                    const std::vector<SparseHeadConfig>& heads) {
+  return inputs_supported(q, k, v, heads) && cuda_kernels_run_on(q.device());
+}
+
 torch::Tensor sparse_attention_cuda(const torch::Tensor& q_in, const torch::Tensor& k_in,
                                     const torch::Tensor& v_in,
                                     const std::vector<SparseHeadConfig>& heads, double scale) {
-  if (!sparse_attention_cuda_supports(q_in, k_in, v_in, heads)) {
+  if (!inputs_supported(q_in, k_in, v_in, heads)) {
     throw InvalidInput(
         "sparse_attention_cuda: needs bfloat16 or float16 CUDA tensors q [B, H, T, D] and k, v "
         "[B, Hkv, T, D] on one device, head dim <= 128, T <= 2^20, one valid config per "
         "query head and block-sparse block sizes that are multiples of 64");
+  }
+  if (!cuda_kernels_run_on(q_in.device())) {
+    throw InvalidInput("sparse_attention_cuda: " + cuda_kernels_device_mismatch(q_in.device()));
   }
   const c10::cuda::CUDAGuard guard(q_in.device());
   torch::NoGradGuard no_grad;

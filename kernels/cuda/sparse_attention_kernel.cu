@@ -15,6 +15,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "kernels/cuda/dtype_dim_switch.cuh"
 #include "kernels/cuda/mma_tile.cuh"
 #include "kernels/cuda/sparse_attention_params.h"
 #include "kernels/cuda/wgmma_tile.cuh"
@@ -32,7 +33,7 @@ constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per CTA
 static_assert(kRows == kSparseTile && kKeyTile == kSparseTile, "one tile size for both");
 
 // Q, two K buffers and one V buffer of [64, D], then the tile list (one int per causal key
-// tile): 64 KB for D = 128, so three CTAs share an SM.
+// tile): 64 KB for D = 128, so three CTAs share a Hopper SM (two an A100 one).
 template <typename T, int D>
 size_t kernel_smem(int seq) {
   return 4 * size_t{kKeyTile} * D * sizeof(T) +
@@ -213,18 +214,13 @@ std::string launch_typed(const SparseAttentionParams& p, cudaStream_t stream) {
                      kernel_smem<T, D>(p.seq), stream, p);
 }
 
-template <typename T>
-std::string launch_dim(const SparseAttentionParams& p, cudaStream_t stream) {
-  if (p.head_dim == 64) return launch_typed<T, 64>(p, stream);
-  if (p.head_dim == 128) return launch_typed<T, 128>(p, stream);
-  return "sparse_attention_launch: head_dim must be 64 or 128";
-}
-
 }  // namespace
 
 std::string sparse_attention_launch(const SparseAttentionParams& p, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  return p.bf16 ? launch_dim<__nv_bfloat16>(p, s) : launch_dim<__half>(p, s);
+  return switch_dtype_dim(p.bf16, p.head_dim, "sparse_attention_launch", [&](auto type, auto dim) {
+    return launch_typed<typename decltype(type)::type, decltype(dim)::value>(p, s);
+  });
 }
 
 }  // namespace headscope::cuda

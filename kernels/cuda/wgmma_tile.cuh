@@ -13,10 +13,6 @@
 
 #include "kernels/cuda/mma_tile.cuh"
 
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define HEADSCOPE_WGMMA 1
-#endif
-
 namespace headscope::cuda::mma {
 
 // Dynamic shared memory rounded up to 1024 bytes (the swizzle pattern's period); kernels ask

@@ -133,22 +133,16 @@ std::shared_ptr<Transformer> random_llama() {
 // Every layer's full attention map of one forward pass (this makes the model materialise it).
 class PatternCapture : public HookSink {
  public:
-  explicit PatternCapture(const Transformer& model) {
-    for (const auto& names : model.hook_names().layers) names_.push_back(names.pattern);
-    patterns_.resize(names_.size());
-  }
-  bool active(const std::string& name) const override {
-    return std::find(names_.begin(), names_.end(), name) != names_.end();
-  }
-  torch::Tensor fire(const std::string& name, torch::Tensor value) override {
-    const auto layer = std::find(names_.begin(), names_.end(), name) - names_.begin();
-    patterns_[static_cast<size_t>(layer)] = value;
+  explicit PatternCapture(const Transformer& model)
+      : patterns_(static_cast<size_t>(model.config().n_layers)) {}
+  bool active(HookPoint point) const override { return point.kind == HookKind::kPattern; }
+  torch::Tensor fire(HookPoint point, torch::Tensor value) override {
+    patterns_[static_cast<size_t>(point.layer)] = value;
     return value;
   }
   const torch::Tensor& pattern(size_t layer) const { return patterns_[layer]; }
 
  private:
-  std::vector<std::string> names_;
   std::vector<torch::Tensor> patterns_;  // [1, H, T, T]
 };
 

@@ -102,8 +102,8 @@ TEST(Cli, TokenizeEncodesAndDecodes) {
   EXPECT_EQ(d.output, "Hello world\n");
 }
 
-// The round trip: patterns recorded for the reference inputs, read back with h5py,
-// equal transformers' attention maps to float32 rounding (bound derived in the script).
+// The round trip a notebook user makes: patterns recorded by the CLI for the reference inputs,
+// read back with h5py, equal transformers' attention maps to float32 rounding (bound derived in the script).
 TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
   if (!has_h5py()) GTEST_SKIP() << "Debian's python3-h5py is not installed";
   for (const std::string family : {"gpt2", "gpt_neox", "qwen3", "mistral"}) {

@@ -1,8 +1,6 @@
 // `headscope demo`, the README's main job: on the shipped model it answers a needle correctly,
 // records full maps and statistics, finds retrieval heads, ablates them, writes and evaluates a
 // sparse config, and draws the PNG grids.
-#include <unistd.h>
-
 #include <filesystem>
 
 #include <gmock/gmock.h>
@@ -10,6 +8,7 @@
 
 #include "core/store/recording_reader.h"
 #include "tests/support/shell.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
@@ -17,8 +16,7 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(Demo, AnswersTheNeedleRecordsAndDraws) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("headscope_demo_test_" + std::to_string(::getpid()));
+  const auto dir = test::unique_temp_path("demo_test");
   std::filesystem::remove_all(dir);
   const auto result = test::shell(std::string(HEADSCOPE_CLI) + " demo --out " + dir.string());
   ASSERT_EQ(result.status, 0) << result.output;
@@ -44,10 +42,12 @@ TEST(Demo, AnswersTheNeedleRecordsAndDraws) {
 }
 
 TEST(Demo, RejectsAModelOutsideTheZoo) {
+  const auto dir = test::unique_temp_path("demo_reject");
   const auto result = test::shell(std::string(HEADSCOPE_CLI) + " demo " + HEADSCOPE_FIXTURES +
-                                  "/hf-tiny/llama --out /tmp/headscope_demo_reject");
+                                  "/hf-tiny/llama --out " + dir.string());
   EXPECT_EQ(result.status, 1);
   EXPECT_THAT(result.output, HasSubstr("built-in vocabulary"));
+  EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-// Output files against failing, killed and concurrent commands (issue 11, point 4: data loss,
-// silently wrong files, the 0-run file a kill left): inputs are checked before any file is
-// touched, a replaced file is swapped in only when complete, a file another process has open
-// is never truncated or replaced, and every command that writes into an existing file refuses
-// one recorded from another model.
+// Output files against failing, killed and concurrent commands, the ways a user could lose
+// data or get a silently wrong file (a kill during the first run once left a file with no
+// runs): inputs are checked before any file is touched, a replaced file is swapped in only when
+// complete, a file another process has open is never truncated or replaced, and every command
+// that writes into an existing file refuses one recorded from another model.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -24,8 +24,7 @@ TEST_P(MemoryEstimateFamilies, ParameterCountIsExactlyWhatRandomWeightsMake) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, MemoryEstimateFamilies,
-                         ::testing::Values("gpt2", "gpt_neox", "llama", "mistral", "qwen2",
-                                           "qwen3"));
+                         ::testing::ValuesIn(test::kFixtureFamilies));
 
 ModelConfig tiny_llama() { return load_model_config(test::fixture("hf-tiny/llama")); }
 

@@ -64,6 +64,50 @@ TEST(ModelConfig, ReadsTransformers4Dialect) {
   EXPECT_EQ(neox.rotary_dims(), 8);
 }
 
+// Keys a config.json may omit take Hugging Face's defaults for the family (kFamilies' columns),
+// and keys only some families read are read for those alone.
+TEST(ModelConfig, OmittedKeysTakeTheFamilysDefaults) {
+  const std::string sizes = R"("num_hidden_layers":1,"num_attention_heads":2,"hidden_size":32,
+    "intermediate_size":64,"vocab_size":10)";
+  const auto parse = [&](const std::string& type, const std::string& extra) {
+    return parse_model_config(R"({"model_type":")" + type + "\"," + sizes + extra + "}",
+                              "config.json");
+  };
+  // GPTNeoXConfig: use_parallel_residual=True, hidden_act="gelu", attention_bias=True (also
+  // the output projection's).
+  const auto neox = parse("gpt_neox", "");
+  EXPECT_TRUE(neox.parallel_residual);
+  EXPECT_EQ(neox.activation, Activation::kGeluExact);
+  EXPECT_TRUE(neox.qkv_bias);
+  EXPECT_TRUE(neox.o_bias);
+  EXPECT_FALSE(parse("gpt_neox", R"(,"attention_bias":false)").o_bias);
+  // Llama and Qwen3: attention_bias covers o_proj as well as q, k, v; Qwen2's o_proj never has
+  // one, Mistral's never.
+  EXPECT_TRUE(parse("llama", R"(,"attention_bias":true)").o_bias);
+  EXPECT_TRUE(parse("qwen3", R"(,"attention_bias":true)").o_bias);
+  EXPECT_FALSE(parse("qwen2", "").o_bias);
+  EXPECT_TRUE(parse("qwen2", "").qkv_bias);
+  EXPECT_FALSE(parse("mistral", R"(,"attention_bias":true)").o_bias);
+  EXPECT_EQ(parse("llama", "").activation, Activation::kSilu);
+  // GPT-2 reads activation_function, not hidden_act.
+  const std::string gpt2 = R"({"model_type":"gpt2","n_layer":1,"n_head":2,"n_embd":32,
+    "vocab_size":10,"hidden_act":"relu")";
+  EXPECT_EQ(parse_model_config(gpt2 + "}", "config.json").activation, Activation::kGeluTanh);
+  EXPECT_EQ(parse_model_config(gpt2 + R"(,"activation_function":"relu"})", "config.json")
+                .activation,
+            Activation::kRelu);
+  // Only Mistral reads sliding_window; only the Qwens refuse use_sliding_window.
+  EXPECT_EQ(parse("mistral", R"(,"sliding_window":16)").sliding_window, 16);
+  EXPECT_FALSE(parse("llama", R"(,"sliding_window":16)").sliding_window);
+  EXPECT_NO_THROW(parse("llama", R"(,"use_sliding_window":true)"));
+  for (const std::string type : {"qwen2", "qwen3"}) {
+    expect_error<UnsupportedModel>(R"({"model_type":")" + type + "\"," + sizes +
+                                       R"(,"use_sliding_window":true})",
+                                   "use_sliding_window=true (per-layer sliding windows) is not "
+                                   "supported yet");
+  }
+}
+
 TEST(ModelConfig, RejectsBadInput) {
   const std::string base = R"("num_hidden_layers":2,"num_attention_heads":4,"hidden_size":64,
     "intermediate_size":128,"vocab_size":10)";

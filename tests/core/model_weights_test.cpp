@@ -12,6 +12,7 @@
 #include "core/checkpoint/safetensors.h"
 #include "core/model/transformer.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
@@ -19,11 +20,10 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-// Copies the llama fixture into a temp dir, rewriting its weights through `edit`.
-std::string edited_llama(const std::string& name,
+// Copies the llama fixture into `dir`, rewriting its weights through `edit`.
+std::string edited_llama(const fs::path& dir,
                          const std::function<void(std::vector<TensorToWrite>&)>& edit) {
   const fs::path src = test::fixture("hf-tiny/llama");
-  const fs::path dir = fs::temp_directory_path() / ("headscope_weights_" + name);
   fs::create_directories(dir);
   fs::copy_file(src / "config.json", dir / "config.json", fs::copy_options::overwrite_existing);
   auto file = SafetensorsFile::open((src / "model.safetensors").string());
@@ -36,6 +36,8 @@ std::string edited_llama(const std::string& name,
   return dir.string();
 }
 
+class ModelWeights : public test::TempDirTest {};
+
 std::string load_error(const std::string& dir) {
   try {
     Transformer::load(dir);
@@ -45,8 +47,8 @@ std::string load_error(const std::string& dir) {
   return "no error";
 }
 
-TEST(ModelWeights, MissingTensorIsNamed) {
-  auto dir = edited_llama("missing", [](std::vector<TensorToWrite>& t) {
+TEST_F(ModelWeights, MissingTensorIsNamed) {
+  auto dir = edited_llama(dir_ / "missing", [](std::vector<TensorToWrite>& t) {
     t.erase(std::remove_if(t.begin(), t.end(),
                            [](const TensorToWrite& w) {
                              return w.name == "model.layers.1.self_attn.k_proj.weight";
@@ -58,8 +60,8 @@ TEST(ModelWeights, MissingTensorIsNamed) {
   EXPECT_THAT(message, HasSubstr("[32, 64]"));
 }
 
-TEST(ModelWeights, ShapeMismatchNamesTensorAndBothShapes) {
-  auto dir = edited_llama("shape", [](std::vector<TensorToWrite>& t) {
+TEST_F(ModelWeights, ShapeMismatchNamesTensorAndBothShapes) {
+  auto dir = edited_llama(dir_ / "shape", [](std::vector<TensorToWrite>& t) {
     for (auto& w : t) {
       if (w.name == "model.norm.weight") w.shape = {32, 2};
     }
@@ -70,8 +72,8 @@ TEST(ModelWeights, ShapeMismatchNamesTensorAndBothShapes) {
   EXPECT_THAT(message, HasSubstr("expected [64]"));
 }
 
-TEST(ModelWeights, IntegerWeightsAreRejected) {
-  auto dir = edited_llama("dtype", [](std::vector<TensorToWrite>& t) {
+TEST_F(ModelWeights, IntegerWeightsAreRejected) {
+  auto dir = edited_llama(dir_ / "dtype", [](std::vector<TensorToWrite>& t) {
     for (auto& w : t) {
       if (w.name == "model.norm.weight") w.dtype = DType::kI32;
     }
@@ -79,7 +81,7 @@ TEST(ModelWeights, IntegerWeightsAreRejected) {
   EXPECT_THAT(load_error(dir), HasSubstr("int32"));
 }
 
-TEST(ModelWeights, CpuFloat32WeightsAreViewsOfTheMapping) {
+TEST_F(ModelWeights, CpuFloat32WeightsAreViewsOfTheMapping) {
   auto model = Transformer::load(test::fixture("hf-tiny/llama"));
   // No copy: the embedding's storage is not owned by LibTorch's allocator.
   EXPECT_FALSE(model->weights().embed.storage().resizable());
@@ -88,8 +90,8 @@ TEST(ModelWeights, CpuFloat32WeightsAreViewsOfTheMapping) {
 
 // A checkpoint with more layers than config.json, or with a tensor the model does not read, is
 // refused, naming the first leftover tensors: the model would otherwise run silently truncated.
-TEST(ModelWeights, CheckpointTensorsTheModelDoesNotUseAreRefused) {
-  const std::string extra = edited_llama("extra", [](std::vector<TensorToWrite>& t) {
+TEST_F(ModelWeights, CheckpointTensorsTheModelDoesNotUseAreRefused) {
+  const std::string extra = edited_llama(dir_ / "extra", [](std::vector<TensorToWrite>& t) {
     const auto norm = std::find_if(t.begin(), t.end(), [](const TensorToWrite& w) {
       return w.name == "model.norm.weight";
     });
@@ -100,7 +102,7 @@ TEST(ModelWeights, CheckpointTensorsTheModelDoesNotUseAreRefused) {
   EXPECT_THAT(load_error(extra), HasSubstr("checkpoint holds 1 tensor the llama model does not "
                                            "use (model.extra_norm.weight)"));
 
-  const std::string fewer_layers = edited_llama("fewer_layers", [](std::vector<TensorToWrite>&) {});
+  const std::string fewer_layers = edited_llama(dir_ / "fewer_layers", [](std::vector<TensorToWrite>&) {});
   {
     std::ifstream in(fs::path(fewer_layers) / "config.json");
     std::string text((std::istreambuf_iterator<char>(in)), {});
@@ -114,7 +116,7 @@ TEST(ModelWeights, CheckpointTensorsTheModelDoesNotUseAreRefused) {
   EXPECT_THAT(message, HasSubstr("config.json has 1 layers but the checkpoint holds more"));
 
   // Saved buffers (causal masks, rotary inv_freq) are not parameters and load as before.
-  const std::string buffers = edited_llama("buffers", [](std::vector<TensorToWrite>& t) {
+  const std::string buffers = edited_llama(dir_ / "buffers", [](std::vector<TensorToWrite>& t) {
     const auto norm = std::find_if(t.begin(), t.end(), [](const TensorToWrite& w) {
       return w.name == "model.norm.weight";
     });
@@ -127,8 +129,8 @@ TEST(ModelWeights, CheckpointTensorsTheModelDoesNotUseAreRefused) {
 
 // A model directory whose weight file cannot be inspected (a symlink loop) is an IoError naming
 // it, not an escaping std::filesystem::filesystem_error.
-TEST(ModelWeights, UninspectableWeightFileIsIoError) {
-  const std::string dir = edited_llama("loop", [](std::vector<TensorToWrite>&) {});
+TEST_F(ModelWeights, UninspectableWeightFileIsIoError) {
+  const std::string dir = edited_llama(dir_ / "loop", [](std::vector<TensorToWrite>&) {});
   const fs::path weights = fs::path(dir) / "model.safetensors";
   fs::remove(weights);
   fs::create_symlink(weights, weights);

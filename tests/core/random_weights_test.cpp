@@ -49,8 +49,7 @@ TEST_P(RandomWeights, MatchCheckpointLayoutAndRun) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, RandomWeights,
-                         ::testing::Values("llama", "qwen2", "qwen3", "mistral", "gpt2",
-                                           "gpt_neox"));
+                         ::testing::ValuesIn(test::kFixtureFamilies));
 
 TEST(RandomWeightsSeed, SameSeedSameWeightsInTheRequestedDtype) {
   const ModelConfig config = load_model_config(test::fixture("hf-tiny/llama"));

@@ -1,64 +1,86 @@
-// The layer x head PNG: drawn offscreen, read back with Qt, colours ordered by value.
+// The layer x head heatmap: drawn into the caller's image, colours ordered by value, and no
+// application state touched (the program owns the QGuiApplication and the message handler).
 #include <cmath>
-#include <filesystem>
 
 #include <gtest/gtest.h>
+#include <QtGui/QGuiApplication>
 #include <QtGui/QImage>
 
 #include "core/base/error.h"
 #include "gui/head_grid_image.h"
-#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
-
-class HeadGridImage : public test::TempDirTest {};
 
 // Perceived brightness: the colour map rises monotonically from dark to light.
 double brightness(QRgb c) {
   return 0.299 * qRed(c) + 0.587 * qGreen(c) + 0.114 * qBlue(c);
 }
 
-TEST_F(HeadGridImage, DrawsOneCellPerHeadWithValueOrderedColours) {
-  const HeadGrid grid{"test", "mass", {{0.0, 0.5}, {1.0, NAN}}};
-  const std::string png = path("grid.png");
-  const int cell = 40;
-  write_head_grid_png(grid, png, HeadGridImageOptions().with_cell(cell).with_annotate(false));
-  ASSERT_TRUE(std::filesystem::exists(png));
-  EXPECT_FALSE(std::filesystem::exists(png + ".partial"));
+QImage drawn(const HeadGrid& grid, const HeadGridImageOptions& options) {
+  QImage image(head_grid_image_size(grid, options), QImage::Format_RGB32);
+  draw_head_grid(grid, image, options);
+  return image;
+}
 
-  const QImage image(QString::fromStdString(png));
-  ASSERT_FALSE(image.isNull());
-  // Margins: 70 left, 56 top (see head_grid_image.cpp); sample each cell's centre.
-  auto at = [&](int layer, int head) {
-    return image.pixel(70 + head * cell + cell / 2, 56 + layer * cell + cell / 2);
-  };
-  EXPECT_LT(brightness(at(0, 0)), brightness(at(0, 1)));
-  EXPECT_LT(brightness(at(0, 1)), brightness(at(1, 0)));
+// Margins: 70 left, 56 top (see head_grid_image.cpp); samples a cell's centre.
+QRgb cell_centre(const QImage& image, int cell, int layer, int head) {
+  return image.pixel(70 + head * cell + cell / 2, 56 + layer * cell + cell / 2);
+}
+
+TEST(HeadGridImage, DrawsOneCellPerHeadWithValueOrderedColours) {
+  const HeadGrid grid{"test", "mass", {{0.0, 0.5}, {1.0, NAN}}};
+  const int cell = 40;
+  const QImage image = drawn(grid, HeadGridImageOptions().with_cell(cell).with_annotate(false));
+  EXPECT_LT(brightness(cell_centre(image, cell, 0, 0)), brightness(cell_centre(image, cell, 0, 1)));
+  EXPECT_LT(brightness(cell_centre(image, cell, 0, 1)), brightness(cell_centre(image, cell, 1, 0)));
   EXPECT_GT(image.width(), 70 + 2 * cell);
   EXPECT_GT(image.height(), 56 + 2 * cell);
 }
 
-TEST_F(HeadGridImage, FixedRangeClampsValues) {
+TEST(HeadGridImage, FixedRangeClampsValues) {
   const HeadGrid grid{"clamped", "", {{-5.0, 0.0, 1.0, 7.0}}};
-  const std::string png = path("clamped.png");
-  write_head_grid_png(grid, png, HeadGridImageOptions().with_range(0.0, 1.0).with_annotate(false));
-  const QImage image(QString::fromStdString(png));
+  const QImage image = drawn(grid, HeadGridImageOptions().with_range(0.0, 1.0).with_annotate(false));
   const int cell = HeadGridImageOptions().cell;
-  auto at = [&](int head) { return image.pixel(70 + head * cell + cell / 2, 56 + cell / 2); };
-  EXPECT_EQ(at(0), at(1));  // below the range: the low end
-  EXPECT_EQ(at(2), at(3));  // above: the high end
+  EXPECT_EQ(cell_centre(image, cell, 0, 0), cell_centre(image, cell, 0, 1));  // below: low end
+  EXPECT_EQ(cell_centre(image, cell, 0, 2), cell_centre(image, cell, 0, 3));  // above: high end
 }
 
-TEST_F(HeadGridImage, RejectsEmptyAndRaggedGrids) {
-  EXPECT_THROW(write_head_grid_png(HeadGrid{"empty", "", {}}, path("a.png")), InvalidInput);
-  EXPECT_THROW(write_head_grid_png(HeadGrid{"ragged", "", {{1.0, 2.0}, {3.0}}}, path("b.png")),
-               InvalidInput);
-  EXPECT_FALSE(std::filesystem::exists(path("b.png")));
+TEST(HeadGridImage, SizeGrowsWithCellsAndCoversTheWholeImage) {
+  const HeadGrid grid{"size", "", {{0.0, 1.0, 2.0}, {3.0, 4.0, 5.0}}};
+  const QSize small = head_grid_image_size(grid, HeadGridImageOptions().with_cell(10));
+  const QSize large = head_grid_image_size(grid, HeadGridImageOptions().with_cell(30));
+  EXPECT_EQ(large.width() - small.width(), 3 * 20);
+  EXPECT_EQ(large.height() - small.height(), 2 * 20);
+  // Every pixel is drawn: whatever the caller's image held before is gone.
+  QImage image(small, QImage::Format_RGB32);
+  image.fill(Qt::red);
+  draw_head_grid(grid, image, HeadGridImageOptions().with_cell(10));
+  for (int x = 0; x < image.width(); ++x) {
+    for (int y = 0; y < image.height(); ++y) ASSERT_NE(image.pixel(x, y), QColor(Qt::red).rgb());
+  }
 }
 
-TEST_F(HeadGridImage, UnwritablePathIsAnIoError) {
-  EXPECT_THROW(write_head_grid_png(HeadGrid{"x", "", {{1.0}}}, path("missing/dir/x.png")), IoError);
+TEST(HeadGridImage, RejectsEmptyAndRaggedGrids) {
+  QImage image(10, 10, QImage::Format_RGB32);
+  EXPECT_THROW(head_grid_image_size(HeadGrid{"empty", "", {}}), InvalidInput);
+  EXPECT_THROW(draw_head_grid(HeadGrid{"empty", "", {{}}}, image), InvalidInput);
+  EXPECT_THROW(head_grid_image_size(HeadGrid{"ragged", "", {{1.0, 2.0}, {3.0}}}), InvalidInput);
+  EXPECT_THROW(draw_head_grid(HeadGrid{"ragged", "", {{1.0, 2.0}, {3.0}}}, image), InvalidInput);
+}
+
+// The library draws with the program's application and leaves Qt's global message handler
+// alone, so an explorer's QApplication and its handler keep working around it.
+void sentinel_handler(QtMsgType, const QMessageLogContext&, const QString&) {}
+
+TEST(HeadGridImage, LeavesTheApplicationAndMessageHandlerToTheProgram) {
+  const QCoreApplication* app = QCoreApplication::instance();
+  ASSERT_NE(app, nullptr);
+  const QtMessageHandler programs = qInstallMessageHandler(sentinel_handler);
+  drawn(HeadGrid{"state", "", {{1.0, 2.0}}}, {});
+  const QtMessageHandler after = qInstallMessageHandler(programs);
+  EXPECT_EQ(after, &sentinel_handler);
+  EXPECT_EQ(QCoreApplication::instance(), app);
 }
 
 }  // namespace

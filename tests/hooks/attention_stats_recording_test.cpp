@@ -10,6 +10,7 @@
 #include "tests/support/attention_bounds.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/reference.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
@@ -30,8 +31,7 @@ TEST_P(StatsRecording, EqualsStatisticsOfTheFullPattern) {
   std::vector<int64_t> tokens(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
   const int64_t seq = static_cast<int64_t>(tokens.size());
 
-  const auto path = (std::filesystem::temp_directory_path() /
-                     ("headscope_stats_" + GetParam() + ".h5")).string();
+  const auto path = test::unique_temp_path("stats_" + GetParam()).string() + ".h5";
   AttentionStatsOptions stats;
   stats.sink = 2, stats.window = 5, stats.topk = 4, stats.block_size = 8, stats.chunk = 8;
   HookedModel hooked(model);
@@ -94,8 +94,7 @@ TEST_P(StatsRecording, EqualsStatisticsOfTheFullPattern) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, StatsRecording,
-                         ::testing::Values("gpt2", "gpt_neox", "llama", "qwen2", "qwen3",
-                                           "mistral"));
+                         ::testing::ValuesIn(test::kFixtureFamilies));
 
 }  // namespace
 }  // namespace headscope

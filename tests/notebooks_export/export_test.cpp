@@ -22,6 +22,7 @@
 #include "tests/support/fixtures.h"
 #include "tests/support/model_summary.h"
 #include "tests/support/shell.h"
+#include "tests/support/temp_dir_test.h"
 
 namespace headscope {
 namespace {
@@ -177,7 +178,7 @@ class ExportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / "headscope_export_test" / test->name();
+    dir_ = test::unique_temp_path("export_test_" + std::string(test->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -190,7 +191,7 @@ class ExportTest : public ::testing::Test {
 
 const std::set<std::string> kExportFiles = {"README.md", "explore.ipynb", "recording.h5"};
 
-// The path: record with the CLI, export with the CLI, run the notebook.
+// The path a notebook user takes: record with the CLI, export with the CLI, run the notebook.
 TEST_F(ExportTest, CliRecordingExportsAndItsNotebookRuns) {
   const std::string recording = (dir_ / "llama.h5").string();
   const fs::path out = dir_ / "export";

@@ -10,6 +10,7 @@
 
 #include "analyses/tasks/task_sample.h"
 #include "analyses/tasks/vocabulary.h"
+#include "tests/support/temp_dir_test.h"
 #include "zoo/recipe.h"
 
 namespace headscope::test {
@@ -18,8 +19,7 @@ class ScratchDir {
  public:
   ScratchDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("headscope_zoo_" + std::string(info->test_suite_name()) + "_" + info->name());
+    path_ = unique_temp_path("zoo_" + std::string(info->test_suite_name()) + "_" + info->name());
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

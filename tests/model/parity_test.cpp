@@ -171,8 +171,7 @@ TEST_P(FamilyParity, LogitsAndPatternsOnGpu_CUDA) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, FamilyParity,
-                         ::testing::Values("gpt2", "gpt_neox", "llama", "qwen2", "qwen3",
-                                           "mistral"));
+                         ::testing::ValuesIn(test::kFixtureFamilies));
 
 // Logits at the previous position: what a position off by one would give, to show a bound can
 // see it.
