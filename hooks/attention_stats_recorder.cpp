@@ -82,7 +82,8 @@ void AttentionStatsRecorder::write_layer(int64_t layer, const torch::Tensor& q,
   write_rows(run_, kStatTopkIndex, layer, stats.topk_index);
   write_rows(run_, kStatTopkProb, layer, stats.topk_prob);
   auto block = stats.block_mass.contiguous();
-  run_.write_array(block_mass_path(layer), DType::kF32, block.sizes().vec(), DType::kF32, block.data_ptr());
+  run_.write_array(block_mass_path(layer), DType::kF32, block.sizes().vec(), DType::kF32,
+                   block.data_ptr());
 }
 
 }  // namespace headscope

@@ -1,6 +1,5 @@
 #include "core/store/analysis_writer.h"
 
-
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
@@ -95,8 +94,8 @@ H5Id AnalysisWriter::scale_for(const std::string& dimension, hsize_t length, con
   const H5Where at = where(dimension);
   check_dimension_name(dimension, user);
   if (std::find(scales_.begin(), scales_.end(), dimension) != scales_.end()) {
-    H5Id scale = h5_own(H5Dopen2(group(), dimension.c_str(), H5P_DEFAULT), H5Kind::kDataset,
-                        at, "open dimension scale");
+    H5Id scale = h5_own(H5Dopen2(group(), dimension.c_str(), H5P_DEFAULT), H5Kind::kDataset, at,
+                        "open dimension scale");
     const std::vector<hsize_t> dims = h5_dataset_dims(scale.get(), at);
     if (dims != std::vector<hsize_t>{length}) {
       throw InvalidInput(user.str() + ": an axis of length " + std::to_string(length) +

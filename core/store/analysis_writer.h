@@ -45,8 +45,8 @@ class AnalysisWriter : public GroupWriter {
   static AnalysisWriter begin(const std::string& path, const std::string& name);
   // Into `path`, created when missing as a recording without runs (root attributes from `model`)
   // under a temporary name (staging_path) that commit() moves into place. An existing file must
-  // be a recording of the same model (same_model in core/store/same_model.h; InvalidInput naming both
-  // models) that no other process has open (IoError).
+  // be a recording of the same model (same_model in core/store/same_model.h; InvalidInput naming
+  // both models) that no other process has open (IoError).
   static AnalysisWriter begin(const std::string& path, const std::string& name,
                               const ModelSummary& model);
   // Into `path` as `mode` says (core/store/output_mode.h): kNew and kReplace write a recording

@@ -53,8 +53,7 @@ H5Id GroupWriter::open_object(const std::string& object) const {
                 where, "open object");
 }
 
-void GroupWriter::set_attribute(const std::string& object, const std::string& name,
-                                int64_t value) {
+void GroupWriter::set_attribute(const std::string& object, const std::string& name, int64_t value) {
   const H5Where where = this->where(object);
   H5Id target = open_object(object);
   check_hdf5_text(name, where, "attribute name");
@@ -244,8 +243,8 @@ void make_dimension_scale(hid_t dataset, const std::string& dimension, const H5W
   h5_check(H5DSset_scale(dataset, dimension.c_str()), where, "make dimension scale");
 }
 
-void attach_dimension_scale(hid_t dataset, hid_t scale, unsigned axis,
-                            const std::string& dimension, const H5Where& where) {
+void attach_dimension_scale(hid_t dataset, hid_t scale, unsigned axis, const std::string& dimension,
+                            const H5Where& where) {
   h5_check(H5DSattach_scale(dataset, scale, axis), where, "attach dimension scale " + dimension);
   h5_check(H5DSset_label(dataset, axis, dimension.c_str()), where,
            "label axis " + std::to_string(axis));

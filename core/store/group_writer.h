@@ -99,7 +99,7 @@ H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
 void make_dimension_scale(hid_t dataset, const std::string& dimension, const H5Where& where);
 // Attaches `scale` to an axis of `dataset` and labels the axis with the dimension's name, so
 // xarray names the axis and h5py shows the label.
-void attach_dimension_scale(hid_t dataset, hid_t scale, unsigned axis,
-                            const std::string& dimension, const H5Where& where);
+void attach_dimension_scale(hid_t dataset, hid_t scale, unsigned axis, const std::string& dimension,
+                            const H5Where& where);
 
 }  // namespace headscope

@@ -13,15 +13,15 @@ PartialGroup::PartialGroup(hid_t location, const std::string& parent, std::strin
   HS_ASSERT(!parent.empty() && parent[0] == '/');
   const H5Where parent_where{where_.file, parent};
   // h5_path_exists walks a path relative to the object it is given: the root here.
-  H5Id root = h5_own(H5Oopen(location, "/", H5P_DEFAULT), H5Kind::kObject, parent_where,
-                     "open root group");
+  H5Id root =
+      h5_own(H5Oopen(location, "/", H5P_DEFAULT), H5Kind::kObject, parent_where, "open root group");
   created_parent_ = !h5_path_exists(root.get(), parent.substr(1), parent_where);
-  parent_ = created_parent_
-                ? h5_own(H5Gcreate2(root.get(), parent.c_str(), H5P_DEFAULT, H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                         H5Kind::kGroup, parent_where, "create group")
-                : h5_own(H5Gopen2(root.get(), parent.c_str(), H5P_DEFAULT), H5Kind::kGroup,
-                         parent_where, "open group");
+  parent_ =
+      created_parent_
+          ? h5_own(H5Gcreate2(root.get(), parent.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Kind::kGroup, parent_where, "create group")
+          : h5_own(H5Gopen2(root.get(), parent.c_str(), H5P_DEFAULT), H5Kind::kGroup, parent_where,
+                   "open group");
   const std::string partial = partial_name();
   if (h5_path_exists(parent_.get(), partial, where_)) {
     h5_check(H5Ldelete(parent_.get(), partial.c_str(), H5P_DEFAULT), where_,
@@ -40,7 +40,9 @@ PartialGroup::PartialGroup(PartialGroup&& other) noexcept
       created_parent_(std::exchange(other.created_parent_, false)),
       committed_(other.committed_) {}
 
-std::string PartialGroup::partial_name() const { return kPartialRunPrefix + name_; }
+std::string PartialGroup::partial_name() const {
+  return kPartialRunPrefix + name_;
+}
 
 hid_t PartialGroup::get() const {
   HS_ASSERT(!committed_ && group_ && "group writer used after commit");
@@ -54,8 +56,8 @@ void PartialGroup::commit() {
     h5_check(H5Ldelete(parent_.get(), name_.c_str(), H5P_DEFAULT), where_,
              "replace the earlier " + name_);
   }
-  h5_check(H5Lmove(parent_.get(), partial_name().c_str(), parent_.get(), name_.c_str(),
-                   H5P_DEFAULT, H5P_DEFAULT),
+  h5_check(H5Lmove(parent_.get(), partial_name().c_str(), parent_.get(), name_.c_str(), H5P_DEFAULT,
+                   H5P_DEFAULT),
            where_, "commit");
   committed_ = true;
   h5_check(H5Fflush(parent_.get(), H5F_SCOPE_LOCAL), where_, "flush file");

@@ -1,6 +1,5 @@
 #include "core/store/recording_writer.h"
 
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -151,8 +150,8 @@ void RunWriter::write_slab(const std::string& name, const std::vector<int64_t>& 
   if (!h5_path_exists(group(), name, where)) {
     throw InvalidInput(where.str() + ": no such dataset (create_array makes it)");
   }
-  H5Id dataset = h5_own(H5Dopen2(group(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
-                        "open dataset");
+  H5Id dataset =
+      h5_own(H5Dopen2(group(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where, "open dataset");
   H5Id type = h5_own(H5Dget_type(dataset.get()), H5Kind::kDatatype, where, "read type");
   const DType file_dtype = stored_dtype(type.get(), where);
   check_conversion(data_dtype, file_dtype, where);
@@ -206,8 +205,8 @@ void RunWriter::attach_dimension_scales() {
     std::vector<std::string> dimensions = dataset_dimensions(name);
     if (dimensions.empty()) continue;
     const H5Where where = this->where(name);
-    H5Id dataset = h5_own(H5Dopen2(group(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset,
-                          where, "open dataset");
+    H5Id dataset = h5_own(H5Dopen2(group(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
+                          "open dataset");
     const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
     if (dims.size() != dimensions.size()) continue;
     bool agrees = true;
@@ -280,8 +279,8 @@ RecordingWriter RecordingWriter::create(const std::string& path, const ModelSumm
     throw InvalidInput(path + " exists; RecordingWriter::create never replaces a file");
   }
   // EXCL: a file made since the check is not truncated either.
-  H5Id file = h5_own(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
-                     H5Kind::kFile, {path, ""}, "create file");
+  H5Id file = h5_own(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Kind::kFile,
+                     {path, ""}, "create file");
   h5_write_int_attribute(file.get(), kAttrFormat, kFormatVersion, root);
   h5_write_string_attribute(file.get(), kAttrModelFamily, model.family, root);
   for (const ModelIntAttribute& attribute : kModelIntAttributes) {

@@ -1,5 +1,5 @@
-// Writes recordings in the format of core/store/recording_schema.h: one file per model, one group per
-// run, committed atomically so that an interrupted recording keeps every completed run, and a
+// Writes recordings in the format of core/store/recording_schema.h: one file per model, one group
+// per run, committed atomically so that an interrupted recording keeps every completed run, and a
 // file that already exists is never destroyed (RecordingWriter::open).
 #pragma once
 
@@ -72,8 +72,7 @@ class RecordingWriter {
  public:
   // The recording a command writes at `path` for `model`, as `mode` says. Bad input fails
   // before any file is touched.
-  static RecordingWriter open(const std::string& path, const ModelSummary& model,
-                              OutputMode mode);
+  static RecordingWriter open(const std::string& path, const ModelSummary& model, OutputMode mode);
   // A new recording written at `path` itself (visible at once, empty): for files nobody else
   // knows yet, such as a staging_path. InvalidInput when path exists.
   static RecordingWriter create(const std::string& path, const ModelSummary& model);

@@ -28,10 +28,9 @@ bool documented(const std::string& doc, const std::string& name) {
 }
 
 std::vector<std::string> schema_names() {
-  std::vector<std::string> names = {kAttrFormat, kAttrModelFamily, kAttrModelPath,
-                                    kConfigJsonPath, kTokens, kTokenText,
-                                    kAttrPrompt, kAttrTask, kLogits,
-                                    kAttentionStats, kStatBlockMass};
+  std::vector<std::string> names = {kAttrFormat, kAttrModelFamily, kAttrModelPath, kConfigJsonPath,
+                                    kTokens,     kTokenText,       kAttrPrompt,    kAttrTask,
+                                    kLogits,     kAttentionStats,  kStatBlockMass};
   for (const ModelIntAttribute& attribute : kModelIntAttributes) names.push_back(attribute.name);
   for (const char* name : kAttentionStatsDatasets) names.push_back(name);
   for (const char* name : kAttentionStatsAttributes) names.push_back(name);
