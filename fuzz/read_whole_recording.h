@@ -11,6 +11,7 @@
 
 #include "core/base/error.h"
 #include "core/store/recording_reader.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope {
 
@@ -39,7 +40,7 @@ inline int read_whole_recording(const RecordingReader& reader) {
     part([&] { reader.hooks(run); });
     part([&] { reader.read_tokens(run); });
     part([&] { reader.read_token_text(run); });
-    part([&] { reader.int_attribute(run, "attention_stats", "block_size"); });
+    part([&] { reader.int_attribute(run, kAttentionStats, kAttrBlockSize); });
     std::vector<std::string> names;
     part([&] { names = reader.datasets(run); });
     for (const std::string& name : names) {

@@ -1,15 +1,10 @@
 #include "hooks/attention_stats_recorder.h"
 
-#include <cstdio>
-
 #include "core/base/error.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope {
 namespace {
-
-constexpr char kGroup[] = "attention_stats";
-
-std::string stat_path(const char* name) { return std::string(kGroup) + "/" + name; }
 
 void write_rows(RunWriter& run, const char* name, int64_t layer, const torch::Tensor& value) {
   // value: [H, T] or [H, T, k]; the dataset has a leading layer axis.
@@ -19,7 +14,7 @@ void write_rows(RunWriter& run, const char* name, int64_t layer, const torch::Te
   std::vector<int64_t> count{1};
   for (auto s : host.sizes()) count.push_back(s);
   const DType dtype = host.scalar_type() == torch::kInt32 ? DType::kI32 : DType::kF32;
-  run.write_slab(stat_path(name), start, count, dtype, host.data_ptr());
+  run.write_slab(attention_stats_path(name), start, count, dtype, host.data_ptr());
 }
 
 }  // namespace
@@ -39,18 +34,18 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& ru
 
   const std::vector<int64_t> rows{layers_, heads_, seq_len_};
   const std::vector<int64_t> ranked{layers_, heads_, seq_len_, options_.topk};
-  for (const char* name : {"entropy", "sink_mass", "local_mass", "max_prob"}) {
-    run_.create_array(stat_path(name), DType::kF32, rows);
+  for (const char* name : {kStatEntropy, kStatSinkMass, kStatLocalMass, kStatMaxProb}) {
+    run_.create_array(attention_stats_path(name), DType::kF32, rows);
   }
-  run_.create_array(stat_path("argmax"), DType::kI32, rows);
-  run_.create_array(stat_path("topk_index"), DType::kI32, ranked);
-  run_.create_array(stat_path("topk_prob"), DType::kF32, ranked);
-  run_.set_attribute(kGroup, "block_size", options_.block_size);
-  run_.set_attribute(kGroup, "sink", options_.sink);
-  run_.set_attribute(kGroup, "window", options_.window);
-  run_.set_attribute(kGroup, "k", options_.topk);
-  run_.set_attribute(kGroup, "scale", options_.scale);
-  run_.set_attribute(kGroup, "sliding_window",
+  run_.create_array(attention_stats_path(kStatArgmax), DType::kI32, rows);
+  run_.create_array(attention_stats_path(kStatTopkIndex), DType::kI32, ranked);
+  run_.create_array(attention_stats_path(kStatTopkProb), DType::kF32, ranked);
+  run_.set_attribute(kAttentionStats, kAttrBlockSize, options_.block_size);
+  run_.set_attribute(kAttentionStats, kAttrSink, options_.sink);
+  run_.set_attribute(kAttentionStats, kAttrWindow, options_.window);
+  run_.set_attribute(kAttentionStats, kAttrTopK, options_.topk);
+  run_.set_attribute(kAttentionStats, kAttrScale, options_.scale);
+  run_.set_attribute(kAttentionStats, kAttrSlidingWindow,
                      options_.sliding_window ? *options_.sliding_window : int64_t{0});
 
   // Statistics of the q and k the softmax sees (rotated in rotary families).
@@ -79,18 +74,16 @@ void AttentionStatsRecorder::write_layer(int64_t layer, const torch::Tensor& q,
   HS_ASSERT(q.defined());
   // Hooks give [1, T, heads, D]; the statistics take [heads, T, D].
   auto stats = attention_stats(q[0].transpose(0, 1), k[0].transpose(0, 1), options_);
-  write_rows(run_, "entropy", layer, stats.entropy);
-  write_rows(run_, "sink_mass", layer, stats.sink_mass);
-  write_rows(run_, "local_mass", layer, stats.local_mass);
-  write_rows(run_, "max_prob", layer, stats.max_prob);
-  write_rows(run_, "argmax", layer, stats.argmax);
-  write_rows(run_, "topk_index", layer, stats.topk_index);
-  write_rows(run_, "topk_prob", layer, stats.topk_prob);
-  char name[64];
-  std::snprintf(name, sizeof name, "%s/block_mass/layer_%02lld", kGroup,
-                static_cast<long long>(layer));
+  write_rows(run_, kStatEntropy, layer, stats.entropy);
+  write_rows(run_, kStatSinkMass, layer, stats.sink_mass);
+  write_rows(run_, kStatLocalMass, layer, stats.local_mass);
+  write_rows(run_, kStatMaxProb, layer, stats.max_prob);
+  write_rows(run_, kStatArgmax, layer, stats.argmax);
+  write_rows(run_, kStatTopkIndex, layer, stats.topk_index);
+  write_rows(run_, kStatTopkProb, layer, stats.topk_prob);
   auto block = stats.block_mass.contiguous();
-  run_.write_array(name, DType::kF32, block.sizes().vec(), DType::kF32, block.data_ptr());
+  run_.write_array(block_mass_path(layer), DType::kF32, block.sizes().vec(), DType::kF32,
+                   block.data_ptr());
 }
 
 }  // namespace headscope

@@ -233,7 +233,7 @@ std::string attention_sources(const RunContents& run) {
   }
   if (!run.pattern_layers.empty() && run.has_entropy_stats) text += " and ";
   if (run.has_entropy_stats) {
-    text += "`attention_stats/entropy` " + shape_text(run.shape(kEntropyStats));
+    text += "`" + kEntropyStats + "` " + shape_text(run.shape(kEntropyStats));
   }
   if (run.pattern_layers.empty()) {
     return text +

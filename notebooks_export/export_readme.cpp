@@ -94,7 +94,7 @@ void write_h5py(std::ostream& out, const RunContents& run) {
                        shape_text({shape[1], shape[2]}) + ", reading only head 0's chunks");
   }
   if (run.has_entropy_stats) {
-    out << python_line("entropy = run[\"" + std::string(kEntropyStats) + "\"][()]",
+    out << python_line("entropy = run[\"" + kEntropyStats + "\"][()]",
                        shape_text(run.shape(kEntropyStats)));
   }
   out << "```\n\n";
@@ -111,7 +111,7 @@ void write_xarray(std::ostream& out, const RunContents& run) {
         << python_line("head0 = pattern.isel({pattern.dims[0]: 0}).values");
   }
   if (run.has_entropy_stats) {
-    out << python_line("stats = " + open + "/attention_stats\", phony_dims=\"sort\")");
+    out << python_line("stats = " + open + "/" + kAttentionStats + "\", phony_dims=\"sort\")");
   }
   out << "```\n\n"
       << "Each group opens on its own. `phony_dims=\"sort\"` names the axes of datasets that carry "

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/store/recording_reader.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope {
 
@@ -48,7 +49,7 @@ struct RecordingContents {
 inline constexpr int64_t kRunsDescribed = 8;
 
 inline constexpr char kPatternHookSuffix[] = ".attn.hook_pattern";
-inline constexpr char kEntropyStats[] = "attention_stats/entropy";
+inline const std::string kEntropyStats = attention_stats_path(kStatEntropy);
 
 // Reads the model summary and the first kRunsDescribed runs. InvalidInput when the recording
 // holds no committed run: there is nothing to explore.

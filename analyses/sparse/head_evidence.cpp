@@ -6,6 +6,7 @@
 #include "core/store/hdf5_attribute.h"
 #include "core/store/hdf5_handle.h"
 #include "core/store/recording_reader.h"
+#include "core/store/recording_schema.h"
 
 namespace headscope {
 namespace {
@@ -19,43 +20,32 @@ torch::Tensor f32(const RecordingReader& r, int64_t run, const std::string& name
 StatsRun read_stats_run(const RecordingReader& r, int64_t run, int64_t n_layers, int64_t n_heads) {
   StatsRun s;
   s.run = run;
-  s.block_size = r.int_attribute(run, "attention_stats", "block_size");
-  s.sink = r.int_attribute(run, "attention_stats", "sink");
-  s.window = r.int_attribute(run, "attention_stats", "window");
-  s.k = r.int_attribute(run, "attention_stats", "k");
-  const auto shape = r.shape(run, "attention_stats/sink_mass");
+  s.block_size = r.int_attribute(run, kAttentionStats, kAttrBlockSize);
+  s.sink = r.int_attribute(run, kAttentionStats, kAttrSink);
+  s.window = r.int_attribute(run, kAttentionStats, kAttrWindow);
+  s.k = r.int_attribute(run, kAttentionStats, kAttrTopK);
+  const std::string sink_mass = attention_stats_path(kStatSinkMass);
+  const auto shape = r.shape(run, sink_mass);
   if (shape.size() != 3 || shape[0] != n_layers || shape[1] != n_heads) {
-    throw InvalidInput("run " + std::to_string(run) +
-                       ": attention_stats/sink_mass is not [n_layers, n_heads, T] of the file's "
-                       "model");
+    throw InvalidInput("run " + std::to_string(run) + ": " + sink_mass +
+                       " is not [n_layers, n_heads, T] of the file's model");
   }
   s.length = shape[2];
   const std::vector<int64_t> lht = {n_layers, n_heads, s.length};
   const std::vector<int64_t> lhtk = {n_layers, n_heads, s.length, s.k};
-  s.sink_mass = f32(r, run, "attention_stats/sink_mass", lht);
-  s.local_mass = f32(r, run, "attention_stats/local_mass", lht);
-  s.topk_prob = f32(r, run, "attention_stats/topk_prob", lhtk);
-  auto index = r.read_i32(run, "attention_stats/topk_index");
+  s.sink_mass = f32(r, run, sink_mass, lht);
+  s.local_mass = f32(r, run, attention_stats_path(kStatLocalMass), lht);
+  s.topk_prob = f32(r, run, attention_stats_path(kStatTopkProb), lhtk);
+  auto index = r.read_i32(run, attention_stats_path(kStatTopkIndex));
   s.topk_index = torch::from_blob(index.data(), lhtk, torch::kInt32).to(torch::kInt64);
   const int64_t nb = (s.length + s.block_size - 1) / s.block_size;
-  // Layer names are zero-padded by the recorder (layer_03): match them by number.
-  const std::string prefix = "attention_stats/block_mass/layer_";
-  std::vector<std::string> names(static_cast<size_t>(n_layers));
-  for (const auto& name : r.datasets(run)) {
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string digits = name.substr(prefix.size());
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    const int64_t layer = std::stoll(digits);
-    if (layer < n_layers) names[static_cast<size_t>(layer)] = name;
-  }
   for (int64_t l = 0; l < n_layers; ++l) {
-    if (names[static_cast<size_t>(l)].empty()) {
-      throw InvalidInput("run " + std::to_string(run) +
-                         ": attention_stats has no block_mass of "
-                         "layer " +
-                         std::to_string(l));
+    const std::string name = block_mass_path(l);
+    if (!r.has(run, name)) {
+      throw InvalidInput("run " + std::to_string(run) + ": no " + name + " (block_mass of layer " +
+                         std::to_string(l) + ")");
     }
-    s.block_mass.push_back(f32(r, run, names[static_cast<size_t>(l)], {n_heads, nb, nb}));
+    s.block_mass.push_back(f32(r, run, name, {n_heads, nb, nb}));
   }
   return s;
 }
@@ -96,7 +86,7 @@ HeadEvidence read_head_evidence(const std::string& path, int64_t max_runs) {
     auto reader = RecordingReader::open(path);
     for (int64_t run = 0; run < reader.run_count(); ++run) {
       if (max_runs > 0 && static_cast<int64_t>(e.stats.size()) >= max_runs) break;
-      if (!reader.has(run, "attention_stats")) continue;
+      if (!reader.has(run, kAttentionStats)) continue;
       e.stats.push_back(read_stats_run(reader, run, e.n_layers, e.n_heads));
     }
   }

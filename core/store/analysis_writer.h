@@ -14,11 +14,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/base/dtype.h"
+#include "core/store/group_writer.h"
 #include "core/store/hdf5_handle.h"
 #include "core/store/output_mode.h"
 #include "core/store/recording_schema.h"
@@ -34,7 +34,9 @@ struct AnalysisTarget {
   OutputMode mode = OutputMode::kAppend;
 };
 
-class AnalysisWriter {
+// Attributes of the analysis group (object "") or of one of its datasets come from GroupWriter:
+// each replaces one of the same name; lists become 1-D attributes (numpy arrays in h5py).
+class AnalysisWriter : public GroupWriter {
  public:
   // Into an existing recording, whatever its model (retrieval writes next to its runs; its
   // command checks the model first). IoError when the file is missing, not HDF5 or open in
@@ -43,8 +45,8 @@ class AnalysisWriter {
   static AnalysisWriter begin(const std::string& path, const std::string& name);
   // Into `path`, created when missing as a recording without runs (root attributes from `model`)
   // under a temporary name (staging_path) that commit() moves into place. An existing file must
-  // be a recording of the same model (same_model in core/store/same_model.h; InvalidInput naming both
-  // models) that no other process has open (IoError).
+  // be a recording of the same model (same_model in core/store/same_model.h; InvalidInput naming
+  // both models) that no other process has open (IoError).
   static AnalysisWriter begin(const std::string& path, const std::string& name,
                               const ModelSummary& model);
   // Into `path` as `mode` says (core/store/output_mode.h): kNew and kReplace write a recording
@@ -53,7 +55,7 @@ class AnalysisWriter {
 
   AnalysisWriter(AnalysisWriter&&) noexcept = default;
   AnalysisWriter& operator=(AnalysisWriter&&) = delete;
-  ~AnalysisWriter();
+  ~AnalysisWriter() = default;
 
   // A dataset (name relative to the analysis group; '/' nests) of kF64, kF32, kI32 or kI64
   // elements, stored as they are; data holds shape's product of elements, row-major.
@@ -77,24 +79,6 @@ class AnalysisWriter {
   void write_scale(const std::string& dimension, const std::vector<int64_t>& values);
   void write_scale(const std::string& dimension, const std::vector<std::string>& values);
 
-  // Attributes of the analysis group (object "") or of one of its datasets; each replaces one of
-  // the same name. Lists become 1-D attributes, which h5py reads as numpy arrays.
-  void set_attribute(const std::string& object, const std::string& name, int64_t value);
-  void set_attribute(const std::string& object, const std::string& name, double value);
-  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
-  void set_attribute(const std::string& object, const std::string& name,
-                     const std::vector<double>& values);
-  void set_attribute(const std::string& object, const std::string& name,
-                     const std::vector<int64_t>& values);
-  // Other integer types (int literals, size_t) would be ambiguous between int64_t and double.
-  template <typename Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
-  void set_attribute(const std::string& object, const std::string& name, Int value) {
-    set_attribute(object, name, static_cast<int64_t>(value));
-  }
-  void set_attribute(const std::string& object, const std::string& name, const char* value) {
-    set_attribute(object, name, std::string(value));
-  }
-
   // Publishes the group as /analyses/<name> (replacing an earlier one, keeping other analyses),
   // flushes, and renames a new file into place. No call may follow.
   void commit();
@@ -103,12 +87,9 @@ class AnalysisWriter {
   // model null: an existing recording of any model.
   static AnalysisWriter open(const std::string& path, const std::string& name,
                              const ModelSummary* model, OutputMode mode);
-  AnalysisWriter(std::string path, std::string name)
-      : path_(std::move(path)), name_(std::move(name)) {}
-  void create_partial_group();
+  AnalysisWriter(std::string path, PartialGroup group, std::shared_ptr<StagedFile> staged)
+      : GroupWriter(std::move(path), std::move(group), std::move(staged)) {}
 
-  H5Where where(const std::string& object) const;
-  H5Id open_object(const std::string& object) const;
   // InvalidInput unless `name` is a valid path not yet written and not under a scale's name.
   void check_new_name(const std::string& name, const H5Where& where) const;
   void check_new_scale(const std::string& dimension, const H5Where& where) const;
@@ -116,18 +97,7 @@ class AnalysisWriter {
   H5Id scale_for(const std::string& dimension, hsize_t length, const H5Where& user);
   void attach_scales(hid_t dataset, const std::vector<hsize_t>& dims,
                      const std::vector<std::string>& dimensions, const H5Where& where);
-  void write_list_attribute(const std::string& object, const std::string& name, hid_t file_type,
-                            hid_t memory_type, size_t count, const void* data);
-  // Deletes what an uncommitted writer made; never throws.
-  void abandon() noexcept;
 
-  std::string path_;                    // the file users asked for; messages name it
-  std::unique_ptr<StagedFile> staged_;  // the new file being written when path_ did not exist
-  std::string name_;
-  H5Id file_;
-  H5Id analyses_;
-  H5Id group_;                     // closed once committed
-  bool created_analyses_ = false;  // /analyses did not exist before this writer
   std::vector<std::string> scales_;
 };
 

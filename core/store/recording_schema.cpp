@@ -164,6 +164,20 @@ std::string partial_run_name(int64_t index) {
   return kPartialRunPrefix + std::to_string(index);
 }
 
+std::string attention_stats_path(const std::string& dataset) {
+  return std::string(kAttentionStats) + "/" + dataset;
+}
+
+std::string block_mass_layer_name(int64_t layer) {
+  HS_ASSERT(layer >= 0);
+  const std::string digits = std::to_string(layer);
+  return "layer_" + std::string(digits.size() < 2 ? 2 - digits.size() : 0, '0') + digits;
+}
+
+std::string block_mass_path(int64_t layer) {
+  return attention_stats_path(std::string(kStatBlockMass) + "/" + block_mass_layer_name(layer));
+}
+
 std::vector<std::string> dataset_paths(hid_t group, const H5Where& where) {
   std::vector<std::string> names;
   h5_check(H5Lvisit(group, H5_INDEX_NAME, H5_ITER_NATIVE, collect_dataset, &names), where,

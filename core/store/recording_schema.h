@@ -22,9 +22,11 @@
 //     too long for full maps (float32 or float16 unless noted):
 //       entropy, sink_mass, local_mass, max_prob [L, H, T]; argmax int32 [L, H, T];
 //       topk_index int32 and topk_prob [L, H, T, k];
-//       block_mass/layer_<l> [H, ceil(T/B), ceil(T/B)] (l in decimal).
+//       block_mass/layer_<l> [H, ceil(T/B), ceil(T/B)] (l in decimal, zero-padded to two
+//       digits: layer_03, layer_12, layer_100; block_mass_layer_name).
 //     Group attributes (int64): block_size B, sink (keys counted as the sink), window (keys
-//     counted as local), k.
+//     counted as local), k, sliding_window (the model's own window, 0 for none); scale
+//     (float64, the model's factor on q.k).
 //  9. /analyses/<name>/...: analysis results such as retrieval_heads/score float64 [L, H];
 //     attributes hold every parameter. An analysis being written lives in
 //     /analyses/.partial_<name> until it is complete (readers skip it; the next writer of that
@@ -69,11 +71,33 @@ inline constexpr char kAttrPrompt[] = "prompt";
 inline constexpr char kAttrTask[] = "task";
 inline constexpr char kLogits[] = "logits";
 
+// Item 8: the attention statistics group of a run, its datasets (relative to the group) and
+// attributes. Writers and readers name them only through these.
 inline constexpr char kAttentionStats[] = "attention_stats";
+inline constexpr char kStatEntropy[] = "entropy";
+inline constexpr char kStatSinkMass[] = "sink_mass";
+inline constexpr char kStatLocalMass[] = "local_mass";
+inline constexpr char kStatMaxProb[] = "max_prob";
+inline constexpr char kStatArgmax[] = "argmax";
+inline constexpr char kStatTopkIndex[] = "topk_index";
+inline constexpr char kStatTopkProb[] = "topk_prob";
+inline constexpr char kStatBlockMass[] = "block_mass";
 inline constexpr char kAttrBlockSize[] = "block_size";
 inline constexpr char kAttrSink[] = "sink";
 inline constexpr char kAttrWindow[] = "window";
 inline constexpr char kAttrTopK[] = "k";
+inline constexpr char kAttrScale[] = "scale";
+inline constexpr char kAttrSlidingWindow[] = "sliding_window";
+
+// The statistics datasets other than block_mass, and the group's attributes: what
+// tests/core/format_doc_test.cpp finds documented in docs/FORMAT.md.
+inline constexpr const char* kAttentionStatsDatasets[] = {
+    kStatEntropy, kStatSinkMass,   kStatLocalMass, kStatMaxProb,
+    kStatArgmax,  kStatTopkIndex, kStatTopkProb,
+};
+inline constexpr const char* kAttentionStatsAttributes[] = {
+    kAttrBlockSize, kAttrSink, kAttrWindow, kAttrTopK, kAttrScale, kAttrSlidingWindow,
+};
 
 // The dimensions whose scale values are block start positions rather than indices.
 inline constexpr char kDimQueryBlock[] = "query_block";
@@ -132,6 +156,14 @@ std::vector<int64_t> committed_runs(hid_t runs, const H5Where& where);
 std::vector<std::string> partial_runs(hid_t runs, const H5Where& where);
 
 std::string partial_run_name(int64_t index);
+
+// "attention_stats/<dataset>": a statistics dataset's path relative to the run.
+std::string attention_stats_path(const std::string& dataset);
+// The block_mass dataset of a layer within block_mass/: "layer_03" (decimal, at least two
+// digits). The one spelling: the recorder writes it, readers look it up, FORMAT.md shows it.
+std::string block_mass_layer_name(int64_t layer);
+// "attention_stats/block_mass/layer_03": the same, relative to the run.
+std::string block_mass_path(int64_t layer);
 
 // Paths of the datasets below group, relative to it ("attention_stats/entropy"), sorted;
 // dimension scales are left out.

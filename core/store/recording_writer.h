@@ -1,15 +1,15 @@
-// Writes recordings in the format of core/store/recording_schema.h: one file per model, one group per
-// run, committed atomically so that an interrupted recording keeps every completed run, and a
+// Writes recordings in the format of core/store/recording_schema.h: one file per model, one group
+// per run, committed atomically so that an interrupted recording keeps every completed run, and a
 // file that already exists is never destroyed (RecordingWriter::open).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "core/base/dtype.h"
+#include "core/store/group_writer.h"
 #include "core/store/hdf5_handle.h"
 #include "core/store/output_mode.h"
 #include "core/store/recording_schema.h"
@@ -20,29 +20,20 @@ namespace headscope {
 // One run being written into /runs/.partial_<i>. commit() publishes it as /runs/<i>; destroying
 // it uncommitted (an exception, an interrupted prompt) deletes the partial group.
 // Stays valid after its RecordingWriter is gone: it holds its own HDF5 handles.
-class RunWriter {
+// Attributes (set_attribute(object, name, value), object relative to the run, e.g.
+// "attention_stats"; "" is the run itself) come from GroupWriter.
+class RunWriter : public GroupWriter {
  public:
   RunWriter(RunWriter&&) noexcept = default;
   RunWriter& operator=(RunWriter&&) = delete;
-  ~RunWriter();
+  ~RunWriter() = default;
 
   void write_tokens(const std::vector<int32_t>& tokens);
   // Strings must be valid UTF-8 without NUL bytes (InvalidInput otherwise).
   void write_token_text(const std::vector<std::string>& text);
   // A string attribute on the run (prompt, task, ...); replaces one of the same name.
   void set_attribute(const std::string& name, const std::string& value);
-
-  // An attribute on a dataset or group of the run (object relative to the run group, e.g.
-  // "attention_stats"; "" is the run itself); replaces one of the same name. Integers are
-  // stored as int64, doubles as float64. InvalidInput when the object does not exist.
-  void set_attribute(const std::string& object, const std::string& name, int64_t value);
-  void set_attribute(const std::string& object, const std::string& name, double value);
-  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
-  // Other integer types (int literals, size_t) would be ambiguous between int64_t and double.
-  template <typename Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
-  void set_attribute(const std::string& object, const std::string& name, Int value) {
-    set_attribute(object, name, static_cast<int64_t>(value));
-  }
+  using GroupWriter::set_attribute;
 
   // One dataset named `name` (a hook name; '/' makes nested groups) of the given shape, stored as
   // file_dtype (kF32, kF16, kI32 or kI64). data holds shape's product of elements of
@@ -72,27 +63,16 @@ class RunWriter {
 
  private:
   friend class RecordingWriter;
-  RunWriter(std::string path, H5Id runs, H5Id group, int64_t index,
-            std::shared_ptr<StagedFile> staged);
+  RunWriter(std::string path, PartialGroup group, std::shared_ptr<StagedFile> staged);
 
-  H5Where where(const std::string& name) const;
-  // The dataset or group at a path relative to the run ("" is the run); InvalidInput if absent.
-  H5Id open_object(const std::string& object) const;
   void attach_dimension_scales();
-
-  std::string path_;
-  H5Id runs_;
-  H5Id group_;  // closed once committed
-  int64_t index_;
-  std::shared_ptr<StagedFile> staged_;  // the file when it is not yet at its name, else null
 };
 
 class RecordingWriter {
  public:
   // The recording a command writes at `path` for `model`, as `mode` says. Bad input fails
   // before any file is touched.
-  static RecordingWriter open(const std::string& path, const ModelSummary& model,
-                              OutputMode mode);
+  static RecordingWriter open(const std::string& path, const ModelSummary& model, OutputMode mode);
   // A new recording written at `path` itself (visible at once, empty): for files nobody else
   // knows yet, such as a staging_path. InvalidInput when path exists.
   static RecordingWriter create(const std::string& path, const ModelSummary& model);
@@ -118,36 +98,5 @@ class RecordingWriter {
   H5Id file_;
   H5Id runs_;
 };
-
-// Checks and storage shared by RunWriter and AnalysisWriter (core/store/analysis_writer.h).
-
-// InvalidInput "FILE: OBJECT: WHAT must be UTF-8 without NUL bytes; byte N is not": text that
-// h5py could not read back as str.
-void check_hdf5_text(const std::string& text, const H5Where& where, const std::string& what);
-// InvalidInput naming `name` unless it is non-empty '/'-separated parts, none empty or ".".
-void check_object_path(const std::string& name, const H5Where& where);
-// The shape as HDF5 extents; InvalidInput naming the axis that is negative.
-std::vector<hsize_t> checked_dims(const std::vector<int64_t>& shape, const H5Where& where);
-// The file type of dtype: kF64, kF32, kF16 (IEEE half), kI32 or kI64, little-endian;
-// InvalidInput naming `where` for any other.
-H5Id recording_file_type(DType dtype, const H5Where& where);
-// The memory type of data already in the file's dtype; float16 bits are laid out as in the file
-// (`stored`; little-endian hosts only, like every machine headscope targets).
-hid_t recording_memory_type(DType dtype, hid_t stored);
-// The dataset or group at `object`, a path relative to `group` ("" is the group itself);
-// InvalidInput "WHERE: no such dataset or group" when absent. `where` names the object.
-H5Id open_child_object(hid_t group, const std::string& object, const H5Where& where);
-// A scalar attribute on an open object (replacing one of the same name), the name and a string
-// value checked with check_hdf5_text first.
-void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
-                             int64_t value);
-void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
-                             double value);
-void write_checked_attribute(hid_t target, const H5Where& where, const std::string& name,
-                             const std::string& value);
-// A dataset stored as item 6 of recording_schema.h (chunked with shuffle + deflate unless empty
-// or scalar); '/' in name makes the groups on the way.
-H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
-                              const std::vector<hsize_t>& dims, const H5Where& where);
 
 }  // namespace headscope

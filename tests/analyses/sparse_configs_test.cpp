@@ -14,6 +14,8 @@
 #include "core/base/error.h"
 #include "core/store/hdf5_attribute.h"
 #include "core/store/hdf5_handle.h"
+#include "core/store/recording_schema.h"
+#include "core/store/recording_writer.h"
 #include "tests/support/error_message.h"
 #include "tests/support/temp_dir_test.h"
 #include "tests/support/tolerance.h"
@@ -324,6 +326,57 @@ TEST_F(SparseConfigFiles, ReadsRetrievalScoresAndRejectsFilesWithoutEvidence) {
   EXPECT_THAT(test::error_message<InvalidInput>([&] { read_head_evidence(path("empty.h5")); }),
               HasSubstr("holds neither retrieval scores"));
   EXPECT_THROW(read_head_evidence(path("missing.h5")), IoError);
+}
+
+// A statistics run as the recorder writes it (the schema's names, block_mass/layer_00 ...),
+// with `block_layers` of its layers' block_mass.
+void write_stats_recording(const std::string& path, int64_t block_layers) {
+  constexpr int64_t kLayers = 2, kHeads = 2, kLength = 8, kK = 2, kBlock = 4;
+  ModelSummary model;
+  model.family = "llama";
+  model.n_layers = kLayers, model.n_heads = kHeads, model.n_kv_heads = kHeads;
+  model.d_head = 4, model.d_model = 8, model.vocab_size = 16;
+  model.config_json = "{}";
+  RecordingWriter writer = RecordingWriter::create(path, model);
+  RunWriter run = writer.begin_run();
+  const std::vector<float> rows(kLayers * kHeads * kLength, 0.5f);
+  const std::vector<float> ranked(rows.size() * kK, 0.25f);
+  const std::vector<int32_t> index(ranked.size(), 0);
+  for (const char* name : {kStatSinkMass, kStatLocalMass}) {
+    run.write_array(attention_stats_path(name), DType::kF32, {kLayers, kHeads, kLength},
+                    DType::kF32, rows.data());
+  }
+  run.write_array(attention_stats_path(kStatTopkProb), DType::kF32,
+                  {kLayers, kHeads, kLength, kK}, DType::kF32, ranked.data());
+  run.write_array(attention_stats_path(kStatTopkIndex), DType::kI32,
+                  {kLayers, kHeads, kLength, kK}, DType::kI32, index.data());
+  const int64_t blocks = kLength / kBlock;
+  const std::vector<float> mass(kHeads * blocks * blocks, 0.5f);
+  for (int64_t layer = 0; layer < block_layers; ++layer) {
+    run.write_array(block_mass_path(layer), DType::kF32, {kHeads, blocks, blocks}, DType::kF32,
+                    mass.data());
+  }
+  run.set_attribute(kAttentionStats, kAttrBlockSize, kBlock);
+  run.set_attribute(kAttentionStats, kAttrSink, 1);
+  run.set_attribute(kAttentionStats, kAttrWindow, 2);
+  run.set_attribute(kAttentionStats, kAttrTopK, kK);
+  run.commit();
+  writer.finish();
+}
+
+TEST_F(SparseConfigFiles, ReadsStatisticsByTheSchemaNames) {
+  write_stats_recording(path("stats.h5"), 2);
+  const HeadEvidence e = read_head_evidence(path("stats.h5"));
+  ASSERT_EQ(e.stats.size(), 1u);
+  EXPECT_EQ(e.stats[0].block_size, 4);
+  EXPECT_EQ(e.stats[0].k, 2);
+  ASSERT_EQ(e.stats[0].block_mass.size(), 2u);
+  EXPECT_EQ(e.stats[0].block_mass[1].sizes().vec(), (std::vector<int64_t>{2, 2, 2}));
+
+  write_stats_recording(path("no_layer_1.h5"), 1);
+  EXPECT_THAT(
+      test::error_message<InvalidInput>([&] { read_head_evidence(path("no_layer_1.h5")); }),
+      HasSubstr("run 0: no attention_stats/block_mass/layer_01 (block_mass of layer 1)"));
 }
 
 TEST_F(SparseConfigFiles, HeadscopeReaderNamesTheBadField) {
