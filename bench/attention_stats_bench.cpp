@@ -15,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_main.h"
 #include "bench/gpu_timing.h"
+#include "cli/cli_args.h"
+#include "core/base/error.h"
 #include "core/model/torch_compat.h"
 #include "kernels/attention_stats_backends.h"
 
@@ -34,79 +37,77 @@ std::string json(const char* name, const Timing& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using headscope::cli::integer_in;
   int64_t heads = 32, dim = 128, max_materialise = 65536;
   int reps = 5;
   std::vector<int64_t> lengths;
-  for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    if (arg == "--heads" && a + 1 < argc)
-      heads = std::stoll(argv[++a]);
-    else if (arg == "--dim" && a + 1 < argc)
-      dim = std::stoll(argv[++a]);
-    else if (arg == "--reps" && a + 1 < argc)
-      reps = std::stoi(argv[++a]);
-    else if (arg == "--max-materialise" && a + 1 < argc)
-      max_materialise = std::stoll(argv[++a]);
-    else
-      lengths.push_back(std::stoll(arg));
-  }
-  if (!torch::cuda::is_available() || lengths.empty()) {
-    std::fprintf(stderr,
-                 "usage (needs a GPU): attention_stats_bench [--heads H] [--dim D] "
-                 "[--reps N] [--max-materialise T] T...\n");
-    return 1;
-  }
-  torch::NoGradGuard no_grad;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
-  std::fprintf(stderr, "%8s %10s %12s %10s %12s %8s %8s %10s\n", "T", "sdpa_ms", "pass1_ms",
-               "all_ms", "material_ms", "p1/sdpa", "all/sdpa", "sdpa_TF/s");
-  for (const int64_t seq : lengths) {
-    auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
-    auto q = torch::randn({1, heads, seq, dim}, opts);
-    auto k = torch::randn({1, heads, seq, dim}, opts);
-    auto v = torch::randn({1, heads, seq, dim}, opts);
-    const auto o =
-        headscope::AttentionStatsOptions().with_scale(scale).with_topk(8).with_block_size(64);
-    const int r = seq >= 65536 ? std::max(1, reps / 2) : reps;
-
-    Timing sdpa = time_gpu([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, r);
-    headscope::AttentionStats out = headscope::attention_stats_cuda(q[0], k[0], o);
-    auto block_mass = out.block_mass;
-    out.block_mass = torch::Tensor();
-    Timing pass1 = time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
-    const auto o1 = headscope::AttentionStatsOptions(o).with_topk(1);
-    headscope::AttentionStats out1 = headscope::attention_stats_cuda(q[0], k[0], o1);
-    out1.block_mass = torch::Tensor();
-    Timing pass1_top1 =
-        time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o1, out1); }, r);
-    out1 = headscope::AttentionStats();
-    out.block_mass = block_mass;
-    Timing all = time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
-    Timing material;
-    if (seq <= max_materialise) {
-      material = time_gpu(
-          [&] {
-            auto s = torch::matmul(q, k.transpose(-1, -2)) * scale;
-            auto mask =
-                torch::ones({seq, seq}, torch::TensorOptions(torch::kBool).device(torch::kCUDA))
-                    .triu(1);
-            auto p = torch::softmax(s.masked_fill(mask, -INFINITY), -1, torch::kFloat32)
-                         .to(torch::kBFloat16);
-          },
-          1);
+  CLI::App app{"Attention statistics against fused attention (needs a GPU)",
+               "attention_stats_bench"};
+  app.add_option("T", lengths, "Sequence lengths")
+      ->required()
+      ->check(integer_in(1, headscope::cli::kMaxTokens));
+  app.add_option("--heads", heads)->check(integer_in(1, 1024))->capture_default_str();
+  app.add_option("--dim", dim, "Head dimension")->check(integer_in(1, 256))->capture_default_str();
+  app.add_option("--reps", reps)->check(integer_in(1, 100000))->capture_default_str();
+  app.add_option("--max-materialise", max_materialise, "Longest T whose full map is timed")
+      ->check(integer_in(0, headscope::cli::kMaxTokens))
+      ->capture_default_str();
+  return headscope::bench::bench_main(app, argc, argv, [&] {
+    if (!torch::cuda::is_available()) {
+      throw headscope::InvalidInput("this LibTorch sees no CUDA device");
     }
-    const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
-    std::printf(
-        "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, %s, %s, %s, %s, %s, \"sdpa_tflops\": "
-        "%.1f}\n",
-        static_cast<long long>(seq), static_cast<long long>(heads), static_cast<long long>(dim),
-        json("sdpa", sdpa).c_str(), json("pass1", pass1).c_str(),
-        json("pass1_top1", pass1_top1).c_str(), json("all", all).c_str(),
-        json("materialise", material).c_str(), sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
-    std::fflush(stdout);
-    std::fprintf(stderr, "%8lld %10.2f %12.2f %10.2f %12.2f %8.2f %8.2f %10.1f\n",
-                 static_cast<long long>(seq), sdpa.ms, pass1.ms, all.ms, material.ms,
-                 pass1.ms / sdpa.ms, all.ms / sdpa.ms, sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
-  }
-  return 0;
+    torch::NoGradGuard no_grad;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
+    std::fprintf(stderr, "%8s %10s %12s %10s %12s %8s %8s %10s\n", "T", "sdpa_ms", "pass1_ms",
+                 "all_ms", "material_ms", "p1/sdpa", "all/sdpa", "sdpa_TF/s");
+    for (const int64_t seq : lengths) {
+      auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
+      auto q = torch::randn({1, heads, seq, dim}, opts);
+      auto k = torch::randn({1, heads, seq, dim}, opts);
+      auto v = torch::randn({1, heads, seq, dim}, opts);
+      const auto o =
+          headscope::AttentionStatsOptions().with_scale(scale).with_topk(8).with_block_size(64);
+      const int r = seq >= 65536 ? std::max(1, reps / 2) : reps;
+
+      Timing sdpa = time_gpu([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, r);
+      headscope::AttentionStats out = headscope::attention_stats_cuda(q[0], k[0], o);
+      auto block_mass = out.block_mass;
+      out.block_mass = torch::Tensor();
+      Timing pass1 = time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+      const auto o1 = headscope::AttentionStatsOptions(o).with_topk(1);
+      headscope::AttentionStats out1 = headscope::attention_stats_cuda(q[0], k[0], o1);
+      out1.block_mass = torch::Tensor();
+      Timing pass1_top1 =
+          time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o1, out1); }, r);
+      out1 = headscope::AttentionStats();
+      out.block_mass = block_mass;
+      Timing all = time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+      Timing material;
+      if (seq <= max_materialise) {
+        material = time_gpu(
+            [&] {
+              auto s = torch::matmul(q, k.transpose(-1, -2)) * scale;
+              auto mask =
+                  torch::ones({seq, seq}, torch::TensorOptions(torch::kBool).device(torch::kCUDA))
+                      .triu(1);
+              auto p = torch::softmax(s.masked_fill(mask, -INFINITY), -1, torch::kFloat32)
+                           .to(torch::kBFloat16);
+            },
+            1);
+      }
+      const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
+      std::printf(
+          "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, %s, %s, %s, %s, %s, \"sdpa_tflops\": "
+          "%.1f}\n",
+          static_cast<long long>(seq), static_cast<long long>(heads), static_cast<long long>(dim),
+          json("sdpa", sdpa).c_str(), json("pass1", pass1).c_str(),
+          json("pass1_top1", pass1_top1).c_str(), json("all", all).c_str(),
+          json("materialise", material).c_str(), sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
+      std::fflush(stdout);
+      std::fprintf(stderr, "%8lld %10.2f %12.2f %10.2f %12.2f %8.2f %8.2f %10.1f\n",
+                   static_cast<long long>(seq), sdpa.ms, pass1.ms, all.ms, material.ms,
+                   pass1.ms / sdpa.ms, all.ms / sdpa.ms, sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
+    }
+    return 0;
+  });
 }

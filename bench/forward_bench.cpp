@@ -1,5 +1,5 @@
 // headscope's plain forward pass (no hooks, nothing recorded) on a model of a config.json's shape
-// with random weights: the headscope side of bench/forward_transformers.py (issue 6).
+// with random weights: the headscope side of bench/forward_transformers.py.
 //   forward_bench CONFIG_DIR [--device cpu|cuda] [--dtype auto|bf16|f32|f16] [--layers N]
 //                 [--repeats N] [--warmup N] T...
 // For each length T, batch 1: warm-up forwards, then the median of the timed repeats (each
@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -25,7 +24,9 @@
 #endif
 #include <torch/cuda.h>
 
-#include "core/base/error.h"
+#include "bench/bench_main.h"
+#include "bench/median.h"
+#include "cli/cli_args.h"
 #include "core/checkpoint/model_config.h"
 #include "core/model/random_weights.h"
 #include "core/model/transformer.h"
@@ -38,83 +39,13 @@ struct BenchArgs {
   std::string device = "cpu";
   std::string dtype = "auto";
   int64_t layers = 0;  // 0: the config's own
-  int repeats = 5;
-  int warmup = 1;
+  int64_t repeats = 5;
+  int64_t warmup = 1;
   std::vector<int64_t> lengths;
 };
 
 // Seed of the random weights, the one `headscope record --random-weights` uses.
 constexpr uint64_t kWeightsSeed = 0;
-
-const char* const kUsage =
-    "usage: forward_bench CONFIG_DIR [--device cpu|cuda] [--dtype auto|bf16|f32|f16] "
-    "[--layers N] [--repeats N] [--warmup N] T...";
-
-int64_t parse_int(const std::string& text, const std::string& what, int64_t min) {
-  size_t used = 0;
-  int64_t value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || value < min) {
-    throw InvalidInput(what + ": expected an integer >= " + std::to_string(min) + ", got '" + text +
-                       "'");
-  }
-  return value;
-}
-
-BenchArgs parse_args(int argc, char** argv) {
-  BenchArgs args;
-  for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    const bool has_value = a + 1 < argc;
-    if (arg.rfind("--", 0) == 0 && !has_value) throw InvalidInput(arg + ": needs a value");
-    if (arg == "--device") {
-      args.device = argv[++a];
-    } else if (arg == "--dtype") {
-      args.dtype = argv[++a];
-    } else if (arg == "--layers") {
-      args.layers = parse_int(argv[++a], "--layers", 1);
-    } else if (arg == "--repeats") {
-      args.repeats = static_cast<int>(parse_int(argv[++a], "--repeats", 1));
-    } else if (arg == "--warmup") {
-      args.warmup = static_cast<int>(parse_int(argv[++a], "--warmup", 0));
-    } else if (arg.rfind("--", 0) == 0) {
-      throw InvalidInput("unknown option " + arg);
-    } else if (args.config_dir.empty()) {
-      args.config_dir = arg;
-    } else {
-      args.lengths.push_back(parse_int(arg, "length", 1));
-    }
-  }
-  if (args.config_dir.empty() || args.lengths.empty()) {
-    throw InvalidInput(std::string("give a config directory and at least one length; ") + kUsage);
-  }
-  return args;
-}
-
-torch::Device parse_device(const std::string& text) {
-  if (text == "cpu") return torch::kCPU;
-  if (text == "cuda") {
-    if (!torch::cuda::is_available()) {
-      throw InvalidInput("--device cuda: this LibTorch sees no CUDA device");
-    }
-    return torch::kCUDA;
-  }
-  throw InvalidInput("--device: expected cpu or cuda, got '" + text + "'");
-}
-
-// The checkpoint's dtype (float16 runs in float32 on the CPU) unless --dtype names one.
-torch::ScalarType parse_dtype(const std::string& text, const ModelConfig& config,
-                              torch::Device device) {
-  if (text == "auto") return checkpoint_compute_dtype(config, device);
-  if (text == "bf16") return torch::kBFloat16;
-  if (text == "f32") return torch::kFloat32;
-  if (text == "f16") return torch::kFloat16;
-  throw InvalidInput("--dtype: expected auto, bf16, f32 or f16, got '" + text + "'");
-}
 
 const char* dtype_label(torch::ScalarType dtype) {
   switch (dtype) {
@@ -174,12 +105,6 @@ void synchronize(torch::Device device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 struct Measurement {
   double ms = -1;
   double peak_gib = -1;
@@ -196,10 +121,10 @@ Measurement measure(const Transformer& model, int64_t seq, const BenchArgs& args
     auto gen_opts = torch::TensorOptions(torch::kInt64);
     torch::manual_seed(static_cast<uint64_t>(seq));
     auto tokens = torch::randint(0, model.config().vocab_size, {1, seq}, gen_opts).to(device);
-    for (int w = 0; w < args.warmup; ++w) model.forward(tokens);
+    for (int64_t w = 0; w < args.warmup; ++w) model.forward(tokens);
     synchronize(device);
     std::vector<double> ms;
-    for (int r = 0; r < args.repeats; ++r) {
+    for (int64_t r = 0; r < args.repeats; ++r) {
       const auto start = std::chrono::steady_clock::now();
       {
         auto logits = model.forward(tokens);
@@ -209,7 +134,7 @@ Measurement measure(const Transformer& model, int64_t seq, const BenchArgs& args
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count());
     }
-    m.ms = median(ms);
+    m.ms = bench::median(ms);
     m.peak_gib = peak.gib();
   } catch (const std::exception& e) {  // c10::Error (out of memory, CUDA) or headscope::Error
     m.error = std::string(e.what()).substr(0, 300);
@@ -221,8 +146,10 @@ Measurement measure(const Transformer& model, int64_t seq, const BenchArgs& args
 int run(const BenchArgs& args) {
   ModelConfig config = load_model_config(args.config_dir);
   if (args.layers > 0) config.n_layers = args.layers;
-  const torch::Device device = parse_device(args.device);
-  const torch::ScalarType dtype = parse_dtype(args.dtype, config, device);
+  const torch::Device device = cli::parse_device(args.device);
+  // The checkpoint's dtype (float16 runs in float32 on the CPU) unless --dtype names one.
+  const torch::ScalarType dtype = cli::parse_compute_dtype(args.dtype, device)
+                                      .value_or(checkpoint_compute_dtype(config, device));
   const int64_t layers = config.n_layers;
   torch::NoGradGuard no_grad;
   auto weights = random_model_weights(config, kWeightsSeed, dtype, device);
@@ -245,10 +172,22 @@ int run(const BenchArgs& args) {
 }  // namespace headscope
 
 int main(int argc, char** argv) {
-  try {
-    return headscope::run(headscope::parse_args(argc, argv));
-  } catch (const std::exception& e) {
-    std::cerr << "forward_bench: " << e.what() << "\n";
-  }
-  return 1;
+  using headscope::cli::integer_in;
+  headscope::BenchArgs args;
+  CLI::App app{"headscope's plain forward on random weights of a config's shape", "forward_bench"};
+  app.add_option("CONFIG_DIR", args.config_dir, "Directory with a config.json")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("T", args.lengths, "Sequence lengths, one JSON line each")
+      ->required()
+      ->check(integer_in(1, headscope::cli::kMaxTokens));
+  app.add_option("--device", args.device, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--dtype", args.dtype, "auto (the checkpoint's), f32, bf16, f16")
+      ->capture_default_str();
+  app.add_option("--layers", args.layers, "Layers (0: the config's)")
+      ->check(integer_in(0, 1024))
+      ->capture_default_str();
+  app.add_option("--repeats", args.repeats)->check(integer_in(1, 100000))->capture_default_str();
+  app.add_option("--warmup", args.warmup)->check(integer_in(0, 100000))->capture_default_str();
+  return headscope::bench::bench_main(app, argc, argv, [&] { return headscope::run(args); });
 }

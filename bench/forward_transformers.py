@@ -1,5 +1,5 @@
 """transformers' plain forward on a model of a config.json's shape with random weights: the
-transformers side of bench/forward_bench (issue 6), same arguments and JSON fields.
+transformers side of bench/forward_bench, same arguments and JSON fields.
 
 For each length T, batch 1, under torch.inference_mode with use_cache=False: warm-up forwards,
 then the median of the timed repeats, each ending with torch.cuda.synchronize on CUDA. One JSON

@@ -6,12 +6,14 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/cuda.h>
 
-#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "bench/median.h"
 
 namespace headscope::bench {
 
@@ -37,8 +39,7 @@ inline Timing time_gpu(const std::function<void()>& fn, int reps) {
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count());
     }
-    std::sort(ms.begin(), ms.end());
-    t.ms = ms[ms.size() / 2];
+    t.ms = median(std::move(ms));
   } catch (const std::exception& e) {  // out of memory, or a CUDA error
     t.error = std::string(e.what()).substr(0, 80);
     for (char& ch : t.error) ch = (ch == '"' || ch == '\\' || ch == '\n') ? ' ' : ch;

@@ -17,10 +17,12 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
-#include <iostream>
 #include <string>
 #include <vector>
 
+#include "bench/bench_main.h"
+#include "bench/median.h"
+#include "cli/cli_args.h"
 #include "core/base/error.h"
 #include "core/checkpoint/model_config.h"
 #include "core/model/random_weights.h"
@@ -45,66 +47,6 @@ constexpr int64_t kHeadDim = 64;
 constexpr int64_t kVocab = 4096;
 constexpr char kCaptured[] = "blocks.*.hook_resid_post";
 
-const char* const kUsage =
-    "usage: hooks_overhead_bench [--device cpu|cuda] [--layers N] [--length T] [--d-model N] "
-    "[--threads N] [--repeats N] [--warmup N]";
-
-int64_t parse_int(const std::string& text, const std::string& what, int64_t min) {
-  size_t used = 0;
-  int64_t value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || value < min) {
-    throw InvalidInput(what + ": expected an integer >= " + std::to_string(min) + ", got '" + text +
-                       "'");
-  }
-  return value;
-}
-
-BenchArgs parse_args(int argc, char** argv) {
-  BenchArgs args;
-  for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    if (a + 1 >= argc) throw InvalidInput(arg + ": needs a value; " + kUsage);
-    const std::string value = argv[++a];
-    if (arg == "--device") {
-      args.device = value;
-    } else if (arg == "--layers") {
-      args.layers = parse_int(value, arg, 1);
-    } else if (arg == "--length") {
-      args.length = parse_int(value, arg, 1);
-    } else if (arg == "--d-model") {
-      args.d_model = parse_int(value, arg, kHeadDim);
-      if (args.d_model % kHeadDim != 0) {
-        throw InvalidInput("--d-model: expected a multiple of " + std::to_string(kHeadDim));
-      }
-    } else if (arg == "--threads") {
-      args.threads = parse_int(value, arg, 1);
-    } else if (arg == "--repeats") {
-      args.repeats = parse_int(value, arg, 1);
-    } else if (arg == "--warmup") {
-      args.warmup = parse_int(value, arg, 0);
-    } else {
-      throw InvalidInput("unknown option " + arg + "; " + kUsage);
-    }
-  }
-  return args;
-}
-
-torch::Device parse_device(const std::string& text) {
-  if (text == "cpu") return torch::kCPU;
-  if (text == "cuda") {
-    if (!torch::cuda::is_available()) {
-      throw InvalidInput("--device cuda: this LibTorch sees no CUDA device");
-    }
-    return torch::kCUDA;
-  }
-  throw InvalidInput("--device: expected cpu or cuda, got '" + text + "'");
-}
-
 ModelConfig llama_shape(const BenchArgs& args) {
   ModelConfig c;
   c.family = Family::kLlama;
@@ -126,15 +68,13 @@ struct Timings {
   std::vector<double> ms;
 };
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 int run(const BenchArgs& args) {
+  if (args.d_model % kHeadDim != 0) {
+    throw InvalidInput("--d-model: expected a multiple of " + std::to_string(kHeadDim) + ", got " +
+                       std::to_string(args.d_model));
+  }
   torch::set_num_threads(static_cast<int>(args.threads));
-  const torch::Device device = parse_device(args.device);
+  const torch::Device device = cli::parse_device(args.device);
   const auto sync = [device] {
     if (device.is_cuda()) torch::cuda::synchronize();
   };
@@ -196,10 +136,11 @@ int run(const BenchArgs& args) {
       static_cast<long long>(args.threads), static_cast<long long>(args.repeats));
   for (const auto& m : modes) {
     std::printf(", \"%s\": {\"median_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f}",
-                m.mode.c_str(), median(m.ms), *std::min_element(m.ms.begin(), m.ms.end()),
+                m.mode.c_str(), bench::median(m.ms), *std::min_element(m.ms.begin(), m.ms.end()),
                 *std::max_element(m.ms.begin(), m.ms.end()));
   }
-  std::printf(", \"idle_over_no_hooks\": %.4f}\n", median(modes[1].ms) / median(modes[0].ms));
+  std::printf(", \"idle_over_no_hooks\": %.4f}\n",
+              bench::median(modes[1].ms) / bench::median(modes[0].ms));
   return 0;
 }
 
@@ -207,10 +148,21 @@ int run(const BenchArgs& args) {
 }  // namespace headscope
 
 int main(int argc, char** argv) {
-  try {
-    return headscope::run(headscope::parse_args(argc, argv));
-  } catch (const std::exception& e) {
-    std::cerr << "hooks_overhead_bench: " << e.what() << "\n";
-  }
-  return 1;
+  using headscope::cli::integer_in;
+  headscope::BenchArgs args;
+  CLI::App app{"What attaching hooks costs a forward pass", "hooks_overhead_bench"};
+  app.add_option("--device", args.device, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--layers", args.layers)->check(integer_in(1, 1024))->capture_default_str();
+  app.add_option("--length", args.length, "Tokens per forward")
+      ->check(integer_in(1, headscope::cli::kMaxTokens))
+      ->capture_default_str();
+  app.add_option("--d-model", args.d_model, "A multiple of the head dimension, 64")
+      ->check(integer_in(headscope::kHeadDim, 65536))
+      ->capture_default_str();
+  app.add_option("--threads", args.threads, "LibTorch intra-op threads")
+      ->check(integer_in(1, 1024))
+      ->capture_default_str();
+  app.add_option("--repeats", args.repeats)->check(integer_in(1, 100000))->capture_default_str();
+  app.add_option("--warmup", args.warmup)->check(integer_in(0, 100000))->capture_default_str();
+  return headscope::bench::bench_main(app, argc, argv, [&] { return headscope::run(args); });
 }

@@ -1,4 +1,4 @@
-"""The random-weight model shape the transformers comparisons share (issue 6): Llama 3 8B per
+"""The random-weight model shape the transformers comparisons share: Llama 3 8B per
 layer, written as a config.json that both headscope (`record --random-weights`,
 bench/forward_bench) and transformers (`from_config`) build a model from, with no weights
 downloaded.

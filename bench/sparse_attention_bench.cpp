@@ -5,7 +5,7 @@
 //   ours   sparse_attention_cuda (block selection included) at the config's kept fraction
 // Configs: all heads full; all heads block-sparse (block 128, top-k blocks sized for kept
 // fractions 10/25/50%); all heads streaming (sink 128, window sized likewise); mixed (a quarter
-// of the heads each full and streaming, half block-sparse at 10%). target_ms is the issue's
+// of the heads each full and streaming, half block-sparse at 10%). target_ms is the
 // bound 1.3 x kept x sdpa + 0.1 ms. One JSON object per line on stdout; a table on stderr.
 //   sparse_attention_bench [--heads 32] [--dim 128] [--reps 5] T...
 #include <torch/cuda.h>
@@ -17,7 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_main.h"
 #include "bench/gpu_timing.h"
+#include "cli/cli_args.h"
+#include "core/base/error.h"
 #include "core/model/torch_compat.h"
 #include "kernels/sparse_attention_backends.h"
 
@@ -112,60 +115,57 @@ std::vector<Config> configs(int64_t heads, int64_t seq) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using headscope::cli::integer_in;
   int64_t heads = 32, dim = 128;
   int reps = 5;
   std::vector<int64_t> lengths;
-  for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    if (arg == "--heads" && a + 1 < argc)
-      heads = std::stoll(argv[++a]);
-    else if (arg == "--dim" && a + 1 < argc)
-      dim = std::stoll(argv[++a]);
-    else if (arg == "--reps" && a + 1 < argc)
-      reps = std::stoi(argv[++a]);
-    else
-      lengths.push_back(std::stoll(arg));
-  }
-  if (!torch::cuda::is_available() || lengths.empty()) {
-    std::fprintf(stderr,
-                 "usage (needs a GPU): sparse_attention_bench [--heads H] [--dim D] [--reps N] "
-                 "T...\n");
-    return 1;
-  }
-  torch::NoGradGuard no_grad;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
-  std::fprintf(stderr, "%7s %-8s %6s %9s %9s %9s %8s %9s\n", "T", "config", "kept", "sdpa_ms",
-               "ours_ms", "target_ms", "ours/tgt", "full_TF/s");
-  for (const int64_t seq : lengths) {
-    auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
-    auto q = torch::randn({1, heads, seq, dim}, opts);
-    auto k = torch::randn({1, heads, seq, dim}, opts);
-    auto v = torch::randn({1, heads, seq, dim}, opts);
-    const Timing sdpa =
-        time_gpu([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, reps);
-    const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
-    for (const auto& config : configs(heads, seq)) {
-      const Timing ours =
-          time_gpu([&] { headscope::sparse_attention_cuda(q, k, v, config.heads, scale); }, reps);
-      const double kept = mean_kept(config.heads, seq);
-      const double target = 1.3 * kept * sdpa.ms + 0.1;
-      const double tflops = ours.ms > 0 ? kept * flops / ours.ms / 1e9 : 0.0;
-      std::printf(
-          "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, \"config\": \"%s\", \"kept\": %.4f, "
-          "\"block_size\": %lld, \"topk_blocks\": %lld, \"sink\": %lld, \"window\": %lld, "
-          "\"sdpa_ms\": %.4f, \"ours_ms\": %.4f, \"target_ms\": %.4f, \"ours_tflops\": %.1f, "
-          "\"error\": \"%s%s\"}\n",
-          static_cast<long long>(seq), static_cast<long long>(heads), static_cast<long long>(dim),
-          config.name.c_str(), kept, static_cast<long long>(config.heads.back().block_size),
-          static_cast<long long>(config.heads.back().topk_blocks),
-          static_cast<long long>(config.heads[1 % heads].sink),
-          static_cast<long long>(config.heads[1 % heads].window), sdpa.ms, ours.ms, target, tflops,
-          sdpa.error.c_str(), ours.error.c_str());
-      std::fflush(stdout);
-      std::fprintf(stderr, "%7lld %-8s %6.3f %9.3f %9.3f %9.3f %8.2f %9.1f\n",
-                   static_cast<long long>(seq), config.name.c_str(), kept, sdpa.ms, ours.ms, target,
-                   ours.ms / target, sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
+  CLI::App app{"Per-head sparse attention against fused attention (needs a GPU)",
+               "sparse_attention_bench"};
+  app.add_option("T", lengths, "Sequence lengths")
+      ->required()
+      ->check(integer_in(1, headscope::cli::kMaxTokens));
+  app.add_option("--heads", heads)->check(integer_in(1, 1024))->capture_default_str();
+  app.add_option("--dim", dim, "Head dimension")->check(integer_in(1, 256))->capture_default_str();
+  app.add_option("--reps", reps)->check(integer_in(1, 100000))->capture_default_str();
+  return headscope::bench::bench_main(app, argc, argv, [&] {
+    if (!torch::cuda::is_available()) {
+      throw headscope::InvalidInput("this LibTorch sees no CUDA device");
     }
-  }
-  return 0;
+    torch::NoGradGuard no_grad;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
+    std::fprintf(stderr, "%7s %-8s %6s %9s %9s %9s %8s %9s\n", "T", "config", "kept", "sdpa_ms",
+                 "ours_ms", "target_ms", "ours/tgt", "full_TF/s");
+    for (const int64_t seq : lengths) {
+      auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
+      auto q = torch::randn({1, heads, seq, dim}, opts);
+      auto k = torch::randn({1, heads, seq, dim}, opts);
+      auto v = torch::randn({1, heads, seq, dim}, opts);
+      const Timing sdpa =
+          time_gpu([&] { headscope::compat::fused_attention(q, k, v, {}, scale); }, reps);
+      const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
+      for (const auto& config : configs(heads, seq)) {
+        const Timing ours =
+            time_gpu([&] { headscope::sparse_attention_cuda(q, k, v, config.heads, scale); }, reps);
+        const double kept = mean_kept(config.heads, seq);
+        const double target = 1.3 * kept * sdpa.ms + 0.1;
+        const double tflops = ours.ms > 0 ? kept * flops / ours.ms / 1e9 : 0.0;
+        std::printf(
+            "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, \"config\": \"%s\", \"kept\": %.4f, "
+            "\"block_size\": %lld, \"topk_blocks\": %lld, \"sink\": %lld, \"window\": %lld, "
+            "\"sdpa_ms\": %.4f, \"ours_ms\": %.4f, \"target_ms\": %.4f, \"ours_tflops\": %.1f, "
+            "\"error\": \"%s%s\"}\n",
+            static_cast<long long>(seq), static_cast<long long>(heads), static_cast<long long>(dim),
+            config.name.c_str(), kept, static_cast<long long>(config.heads.back().block_size),
+            static_cast<long long>(config.heads.back().topk_blocks),
+            static_cast<long long>(config.heads[1 % heads].sink),
+            static_cast<long long>(config.heads[1 % heads].window), sdpa.ms, ours.ms, target,
+            tflops, sdpa.error.c_str(), ours.error.c_str());
+        std::fflush(stdout);
+        std::fprintf(stderr, "%7lld %-8s %6.3f %9.3f %9.3f %9.3f %8.2f %9.1f\n",
+                     static_cast<long long>(seq), config.name.c_str(), kept, sdpa.ms, ours.ms,
+                     target, ours.ms / target, sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
+      }
+    }
+    return 0;
+  });
 }

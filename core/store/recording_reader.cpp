@@ -104,6 +104,23 @@ std::vector<int32_t> read_ints(hid_t dataset, hid_t memory_space, hid_t file_spa
   return values;
 }
 
+template <typename Value>
+using ReadFn = std::vector<Value> (*)(hid_t, hid_t, hid_t, hsize_t, const H5Where&);
+
+template <typename Value>
+std::vector<Value> read_all(hid_t dataset, const H5Where& where, ReadFn<Value> read) {
+  return read(dataset, H5S_ALL, H5S_ALL, element_count(dataset, where), where);
+}
+
+template <typename Value>
+std::vector<Value> read_slice(hid_t dataset, const std::vector<int64_t>& start,
+                              const std::vector<int64_t>& count, const H5Where& where,
+                              ReadFn<Value> read) {
+  const Box box = select_box(dataset, start, count, where);
+  if (box.elements == 0) return {};
+  return read(dataset, box.memory_space.get(), box.file_space.get(), box.elements, where);
+}
+
 template <typename T>
 T required(std::optional<T> value, const H5Where& where, const char* name) {
   if (!value) throw InvalidInput(where.str() + ": missing attribute '" + name + "'");
@@ -196,20 +213,14 @@ std::vector<std::string> RecordingReader::dimensions(int64_t run, const std::str
 }
 
 std::vector<float> RecordingReader::read_f32(int64_t run, const std::string& name) const {
-  const H5Where where = this->where(run, name);
-  H5Id dataset = open_dataset(run, name);
-  return read_floats(dataset.get(), H5S_ALL, H5S_ALL, element_count(dataset.get(), where), where);
+  return read_all<float>(open_dataset(run, name).get(), where(run, name), read_floats);
 }
 
 std::vector<float> RecordingReader::read_f32_slice(int64_t run, const std::string& name,
                                                    const std::vector<int64_t>& start,
                                                    const std::vector<int64_t>& count) const {
-  const H5Where where = this->where(run, name);
-  H5Id dataset = open_dataset(run, name);
-  const Box box = select_box(dataset.get(), start, count, where);
-  if (box.elements == 0) return {};
-  return read_floats(dataset.get(), box.memory_space.get(), box.file_space.get(), box.elements,
-                     where);
+  return read_slice<float>(open_dataset(run, name).get(), start, count, where(run, name),
+                           read_floats);
 }
 
 std::vector<float> RecordingReader::read_head(int64_t run, const std::string& pattern_name,
@@ -225,20 +236,14 @@ std::vector<float> RecordingReader::read_head(int64_t run, const std::string& pa
 }
 
 std::vector<int32_t> RecordingReader::read_i32(int64_t run, const std::string& name) const {
-  const H5Where where = this->where(run, name);
-  H5Id dataset = open_dataset(run, name);
-  return read_ints(dataset.get(), H5S_ALL, H5S_ALL, element_count(dataset.get(), where), where);
+  return read_all<int32_t>(open_dataset(run, name).get(), where(run, name), read_ints);
 }
 
 std::vector<int32_t> RecordingReader::read_i32_slice(int64_t run, const std::string& name,
                                                      const std::vector<int64_t>& start,
                                                      const std::vector<int64_t>& count) const {
-  const H5Where where = this->where(run, name);
-  H5Id dataset = open_dataset(run, name);
-  const Box box = select_box(dataset.get(), start, count, where);
-  if (box.elements == 0) return {};
-  return read_ints(dataset.get(), box.memory_space.get(), box.file_space.get(), box.elements,
-                   where);
+  return read_slice<int32_t>(open_dataset(run, name).get(), start, count, where(run, name),
+                             read_ints);
 }
 
 std::vector<int32_t> RecordingReader::read_tokens(int64_t run) const {
