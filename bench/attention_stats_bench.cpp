@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "bench/bench_main.h"
+#include "bench/gpu_bench_args.h"
 #include "bench/gpu_timing.h"
 #include "cli/cli_args.h"
-#include "core/base/error.h"
 #include "core/model/torch_compat.h"
 #include "kernels/attention_stats_backends.h"
 
@@ -37,30 +37,23 @@ std::string json(const char* name, const Timing& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using headscope::cli::integer_in;
-  int64_t heads = 32, dim = 128, max_materialise = 65536;
-  int reps = 5;
-  std::vector<int64_t> lengths;
+  headscope::bench::GpuBenchArgs args;
+  int64_t max_materialise = 65536;
   CLI::App app{"Attention statistics against fused attention (needs a GPU)",
                "attention_stats_bench"};
-  app.add_option("T", lengths, "Sequence lengths")
-      ->required()
-      ->check(integer_in(1, headscope::cli::kMaxTokens));
-  app.add_option("--heads", heads)->check(integer_in(1, 1024))->capture_default_str();
-  app.add_option("--dim", dim, "Head dimension")->check(integer_in(1, 256))->capture_default_str();
-  app.add_option("--reps", reps)->check(integer_in(1, 100000))->capture_default_str();
+  headscope::bench::add_gpu_bench_options(app, args);
   app.add_option("--max-materialise", max_materialise, "Longest T whose full map is timed")
-      ->check(integer_in(0, headscope::cli::kMaxTokens))
+      ->check(headscope::cli::integer_in(0, headscope::cli::kMaxTokens))
       ->capture_default_str();
   return headscope::bench::bench_main(app, argc, argv, [&] {
-    if (!torch::cuda::is_available()) {
-      throw headscope::InvalidInput("this LibTorch sees no CUDA device");
-    }
+    headscope::bench::require_cuda();
+    const int64_t heads = args.heads, dim = args.dim;
+    const int reps = args.reps;
     torch::NoGradGuard no_grad;
     const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
     std::fprintf(stderr, "%8s %10s %12s %10s %12s %8s %8s %10s\n", "T", "sdpa_ms", "pass1_ms",
                  "all_ms", "material_ms", "p1/sdpa", "all/sdpa", "sdpa_TF/s");
-    for (const int64_t seq : lengths) {
+    for (const int64_t seq : args.lengths) {
       auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
       auto q = torch::randn({1, heads, seq, dim}, opts);
       auto k = torch::randn({1, heads, seq, dim}, opts);

@@ -18,9 +18,8 @@
 #include <vector>
 
 #include "bench/bench_main.h"
+#include "bench/gpu_bench_args.h"
 #include "bench/gpu_timing.h"
-#include "cli/cli_args.h"
-#include "core/base/error.h"
 #include "core/model/torch_compat.h"
 #include "kernels/sparse_attention_backends.h"
 
@@ -115,27 +114,19 @@ std::vector<Config> configs(int64_t heads, int64_t seq) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using headscope::cli::integer_in;
-  int64_t heads = 32, dim = 128;
-  int reps = 5;
-  std::vector<int64_t> lengths;
+  headscope::bench::GpuBenchArgs args;
   CLI::App app{"Per-head sparse attention against fused attention (needs a GPU)",
                "sparse_attention_bench"};
-  app.add_option("T", lengths, "Sequence lengths")
-      ->required()
-      ->check(integer_in(1, headscope::cli::kMaxTokens));
-  app.add_option("--heads", heads)->check(integer_in(1, 1024))->capture_default_str();
-  app.add_option("--dim", dim, "Head dimension")->check(integer_in(1, 256))->capture_default_str();
-  app.add_option("--reps", reps)->check(integer_in(1, 100000))->capture_default_str();
+  headscope::bench::add_gpu_bench_options(app, args);
   return headscope::bench::bench_main(app, argc, argv, [&] {
-    if (!torch::cuda::is_available()) {
-      throw headscope::InvalidInput("this LibTorch sees no CUDA device");
-    }
+    headscope::bench::require_cuda();
+    const int64_t heads = args.heads, dim = args.dim;
+    const int reps = args.reps;
     torch::NoGradGuard no_grad;
     const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
     std::fprintf(stderr, "%7s %-8s %6s %9s %9s %9s %8s %9s\n", "T", "config", "kept", "sdpa_ms",
                  "ours_ms", "target_ms", "ours/tgt", "full_TF/s");
-    for (const int64_t seq : lengths) {
+    for (const int64_t seq : args.lengths) {
       auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
       auto q = torch::randn({1, heads, seq, dim}, opts);
       auto k = torch::randn({1, heads, seq, dim}, opts);
