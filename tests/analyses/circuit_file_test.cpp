@@ -2,6 +2,7 @@
 // datasets of other analyses read as circuits, the FILE[:name] argument syntax, and the errors
 // that name the file and dataset.
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,9 @@ Circuit example_circuit(double offset) {
 class CircuitFileTest : public test::TempDirTest {
  protected:
   void write(const std::string& file, const std::string& name, const Circuit& c) {
-    AnalysisWriter out = write_circuit({file, test::made_up_model(2, 3)}, name, c);
+    const OutputMode mode =
+        std::filesystem::exists(file) ? OutputMode::kAppend : OutputMode::kNew;
+    AnalysisWriter out = write_circuit({file, test::made_up_model(2, 3), mode}, name, c);
     out.set_attribute("", "steps", 5);
     out.commit();
   }
