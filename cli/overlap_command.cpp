@@ -60,11 +60,12 @@ std::optional<CircuitSelection> requested_selection(const OverlapArgs& args) {
   return std::nullopt;
 }
 
-// Short labels: the circuit name or dataset path; file stem first where two coincide, the whole
-// argument where that still does.
+// Short labels: the circuit's name or the dataset's last path component; file stem first where
+// two coincide, the whole argument where that still does.
 void label_inputs(std::vector<Input>& inputs) {
   const auto short_name = [](const Input& in) {
-    return in.source.dataset.empty() ? in.source.name : in.source.dataset;
+    const std::string& dataset = in.source.dataset;
+    return dataset.empty() ? in.source.name : dataset.substr(dataset.rfind('/') + 1);
   };
   const auto unique = [&](auto label_of) {
     std::map<std::string, int> seen;

@@ -45,8 +45,9 @@ std::vector<double> scores_for(const std::vector<int>& heads) {
 
 void write_circuit_group(const std::string& file, const std::string& name,
                          const std::vector<int>& heads) {
+  const OutputMode mode = std::filesystem::exists(file) ? OutputMode::kAppend : OutputMode::kNew;
   AnalysisWriter out =
-      AnalysisWriter::begin({file, test::made_up_model(4, 8)}, "circuits", name);
+      AnalysisWriter::begin({file, test::made_up_model(4, 8), mode}, "circuits", name);
   out.write_f64("scores", {4, 8}, scores_for(heads), {"layer", "head"});
   std::vector<uint8_t> selected(32, 0);
   for (int h : heads) selected[static_cast<size_t>(h)] = 1;
@@ -102,7 +103,7 @@ TEST_F(OverlapCli, JsonAndTheMatrixOfThreeInputsWithAPerHeadDataset) {
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["heads"], 32);
   ASSERT_EQ(j["circuits"].size(), 3u);
-  EXPECT_EQ(j["circuits"][2]["label"], "/analyses/head_importance/importance");
+  EXPECT_EQ(j["circuits"][2]["label"], "importance");
   EXPECT_EQ(j["circuits"][2]["size"], 6);
   ASSERT_EQ(j["pairs"].size(), 3u);
   const nlohmann::json& ioi_importance = j["pairs"][1];
@@ -117,7 +118,7 @@ TEST_F(OverlapCli, JsonAndTheMatrixOfThreeInputsWithAPerHeadDataset) {
 
   const test::ShellResult text = run(args);
   EXPECT_THAT(text.output, HasSubstr("\njaccard"));
-  EXPECT_THAT(text.output, HasSubstr("ioi vs /analyses/head_importance/importance"));
+  EXPECT_THAT(text.output, HasSubstr("ioi vs importance"));
 }
 
 TEST_F(OverlapCli, OutOpensInXarrayWithNamedDimensions) {
@@ -207,14 +208,14 @@ TEST_F(OverlapCli, BadInputIsOneLineAndExitOne) {
   EXPECT_FALSE(std::filesystem::exists(never));
 }
 
-// The per-head outputs of other commands are overlap inputs: importance on two tasks of the
-// trained ioi fixture, and an ablation's mask.
+// The per-head outputs of other commands are overlap inputs: importance of the trained ioi
+// fixture on two sample draws (it is trained on ioi alone), and an ablation's mask.
 TEST_F(OverlapCli, ImportanceAndAblationOutputsAreInputs) {
   const std::string model = test::fixture("zoo/ioi-2x4");
-  const std::string ioi = path("imp_ioi.h5"), colors = path("imp_colors.h5");
-  for (const auto& [task, out] : {std::pair{"ioi", ioi}, std::pair{"colors", colors}}) {
-    const test::ShellResult r = run(std::string("importance ") + model + " --task " + task +
-                                    " --n 8 --quiet --json --out " + out);
+  const std::string ioi = path("imp_a.h5"), other = path("imp_b.h5");
+  for (const auto& [seed, out] : {std::pair{"0", ioi}, std::pair{"5", other}}) {
+    const test::ShellResult r = run("importance " + model + " --task ioi --n 8 --seed " + seed +
+                                    " --quiet --json --out " + out);
     ASSERT_EQ(r.status, 0) << r.output;
   }
   const test::ShellResult ablate =
@@ -224,10 +225,10 @@ TEST_F(OverlapCli, ImportanceAndAblationOutputsAreInputs) {
 
   const std::string dataset = ":/analyses/head_importance/importance";
   const nlohmann::json j =
-      run_json("overlap " + ioi + dataset + " " + colors + dataset + " --top-k 3");
+      run_json("overlap " + ioi + dataset + " " + other + dataset + " --top-k 3");
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["heads"], 8);
-  EXPECT_EQ(j["circuits"][0]["label"], "imp_ioi:/analyses/head_importance/importance");
+  EXPECT_EQ(j["circuits"][0]["label"], "imp_a:importance");
   EXPECT_EQ(j["pairs"][0]["rank_heads"], 8);
   EXPECT_GE(j["pairs"][0]["intersection"].get<int>(), 0);
 
