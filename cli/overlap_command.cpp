@@ -172,13 +172,14 @@ void print_pair(const Input& a, const Input& b, const CircuitOverlap& o,
   std::printf("  jaccard        %s\n", number(o.jaccard).c_str());
   std::printf("  overlap coeff  %s (|A∩B| / min(|A|, |B|))\n",
               number(o.overlap_coefficient).c_str());
-  std::printf("  containment    %s of %s in %s, %s of %s in %s\n",
-              number(o.containment_a).c_str(), a.label.c_str(), b.label.c_str(),
-              number(o.containment_b).c_str(), b.label.c_str(), a.label.c_str());
-  std::printf("  chance         expected intersection %s (|A||B|/N); P(X >= %lld): "
-              "hypergeometric %s",
-              number(o.expected_intersection, "%.2f").c_str(),
-              static_cast<long long>(o.intersection), p_value(o.hypergeometric_p).c_str());
+  std::printf("  containment    %s of %s in %s, %s of %s in %s\n", number(o.containment_a).c_str(),
+              a.label.c_str(), b.label.c_str(), number(o.containment_b).c_str(), b.label.c_str(),
+              a.label.c_str());
+  std::printf(
+      "  chance         expected intersection %s (|A||B|/N); P(X >= %lld): "
+      "hypergeometric %s",
+      number(o.expected_intersection, "%.2f").c_str(), static_cast<long long>(o.intersection),
+      p_value(o.hypergeometric_p).c_str());
   if (options.permutations > 0) {
     std::printf(", permutation %s (%lld draws: mean %s, %.0f%% interval [%s, %s])",
                 p_value(o.permutation_p).c_str(), static_cast<long long>(options.permutations),
@@ -379,7 +380,8 @@ void run(const OverlapArgs& args) {
   const AnalysisTarget target{args.out.path, inputs.front().model, mode};
   if (!args.out.path.empty()) check_analysis_target(target.path, target.model, mode);
 
-  OverlapOptions options = OverlapOptions().with_permutations(args.permutations).with_seed(args.seed);
+  OverlapOptions options =
+      OverlapOptions().with_permutations(args.permutations).with_seed(args.seed);
   const std::vector<std::vector<CircuitOverlap>> table = all_pairs(inputs, options);
   if (!args.out.path.empty()) write_output(target, inputs, table, options, selection);
 #ifdef HEADSCOPE_WITH_GUI

@@ -14,7 +14,7 @@ namespace headscope {
 // (core/store/circuit_schema.h) or a method's own rule (its parameters then in its attributes).
 struct CircuitSelection {
   std::string rule;
-  int64_t top_k = 0;                                              // top_k: how many heads
+  int64_t top_k = 0;                                            // top_k: how many heads
   double threshold = std::numeric_limits<double>::quiet_NaN();  // threshold: the lowest kept
   bool abs = false;  // rank or threshold |score| instead of score
 

@@ -37,8 +37,8 @@ HeadFile open_head_file(const std::string& path) {
   HeadFile opened{open_recording_file(path, H5F_ACC_RDONLY)};
   check_format_version(opened.file.get(), path);
   const H5Where root{path, "/"};
-  for (auto [name, field] : {std::pair{"n_layers", &HeadFile::n_layers},
-                             std::pair{"n_heads", &HeadFile::n_heads}}) {
+  for (auto [name, field] :
+       {std::pair{"n_layers", &HeadFile::n_layers}, std::pair{"n_heads", &HeadFile::n_heads}}) {
     const std::optional<int64_t> value = h5_read_int_attribute(opened.file.get(), name, root);
     if (!value || *value < 1) {
       throw InvalidInput(path + ": root attribute " + name + " is missing or not positive");
@@ -86,8 +86,8 @@ std::vector<T> read_head_grid(const HeadFile& opened, const std::string& path,
 }
 
 std::vector<std::string> read_strings(hid_t group, const std::string& name, const H5Where& where) {
-  H5Id data = h5_own(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
-                     "open dataset");
+  H5Id data =
+      h5_own(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where, "open dataset");
   return h5_read_string_dataset(data.get(), where);
 }
 
@@ -112,7 +112,8 @@ std::vector<CircuitEdge> read_edges(hid_t group, const std::string& path,
              score_where, "read dataset");
   }
   std::vector<CircuitEdge> edges;
-  for (size_t i = 0; i < senders.size(); ++i) edges.push_back({senders[i], receivers[i], scores[i]});
+  for (size_t i = 0; i < senders.size(); ++i)
+    edges.push_back({senders[i], receivers[i], scores[i]});
   return edges;
 }
 
@@ -174,11 +175,11 @@ std::vector<std::string> circuit_names(const std::string& path) {
   const H5Where where{path, collection};
   std::vector<std::string> names;
   if (!exists(opened.file.get(), collection, where)) return names;
-  H5Id group = h5_own(H5Gopen2(opened.file.get(), collection.c_str(), H5P_DEFAULT),
-                      H5Kind::kGroup, where, "open group");
-  h5_check(H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_circuit_name,
-                      &names),
-           where, "list circuits");
+  H5Id group = h5_own(H5Gopen2(opened.file.get(), collection.c_str(), H5P_DEFAULT), H5Kind::kGroup,
+                      where, "open group");
+  h5_check(
+      H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_circuit_name, &names),
+      where, "list circuits");
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -198,8 +199,8 @@ Circuit read_circuit(const std::string& path, const std::string& name) {
   circuit.n_heads = opened.n_heads;
   circuit.scores = read_head_grid<double>(opened, path, absolute + "/" + kCircuitScores, true,
                                           H5T_NATIVE_DOUBLE, "numbers");
-  circuit.selected = read_head_grid<uint8_t>(opened, path, absolute + "/" + kCircuitSelected,
-                                             false, H5T_NATIVE_UINT8, "integer flags");
+  circuit.selected = read_head_grid<uint8_t>(opened, path, absolute + "/" + kCircuitSelected, false,
+                                             H5T_NATIVE_UINT8, "integer flags");
   for (uint8_t& flag : circuit.selected) flag = flag != 0 ? 1 : 0;
   H5Id group = h5_own(H5Gopen2(opened.file.get(), absolute.c_str(), H5P_DEFAULT), H5Kind::kGroup,
                       where, "open group");
@@ -256,11 +257,11 @@ Circuit load_circuit(CircuitSource& source) {
     const std::vector<std::string> names = circuit_names(source.file);
     if (names.size() != 1) {
       throw InvalidInput(
-          source.file +
-          (names.empty() ? std::string(" has no circuits (/analyses/circuits); name a per-head "
-                                       "dataset as FILE:/path/to/dataset")
-                         : " holds " + std::to_string(names.size()) + " circuits (" +
-                               joined(names) + "); name one as FILE:NAME"));
+          source.file + (names.empty()
+                             ? std::string(" has no circuits (/analyses/circuits); name a per-head "
+                                           "dataset as FILE:/path/to/dataset")
+                             : " holds " + std::to_string(names.size()) + " circuits (" +
+                                   joined(names) + "); name one as FILE:NAME"));
     }
     source.name = names[0];
   }

@@ -23,8 +23,8 @@ double ratio(int64_t numerator, int64_t denominator) {
 // A uniform integer in [0, bound) by rejection: the same draws on every standard library, unlike
 // std::uniform_int_distribution.
 uint64_t uniform_below(std::mt19937_64& generator, uint64_t bound) {
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() -
-                         std::numeric_limits<uint64_t>::max() % bound;
+  const uint64_t limit =
+      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % bound;
   uint64_t draw = 0;
   do {
     draw = generator();

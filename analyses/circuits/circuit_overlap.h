@@ -15,7 +15,7 @@ namespace headscope {
 struct OverlapOptions {
   int64_t permutations = 10000;  // random set pairs drawn for the permutation baseline (0: none)
   uint64_t seed = 0;
-  double interval = 0.95;        // central interval of the permutation intersections
+  double interval = 0.95;  // central interval of the permutation intersections
 
   OverlapOptions& with_permutations(int64_t v) { return permutations = v, *this; }
   OverlapOptions& with_seed(uint64_t v) { return seed = v, *this; }

@@ -88,8 +88,12 @@ Correlation kendall_tau_b(const std::vector<double>& x, const std::vector<double
   double concordant_minus_discordant = 0;
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = i + 1; j < n; ++j) {
-      const double s = (x[i] < x[j] ? 1 : x[i] > x[j] ? -1 : 0) *
-                       (y[i] < y[j] ? 1 : y[i] > y[j] ? -1 : 0);
+      const double s = (x[i] < x[j]   ? 1
+                        : x[i] > x[j] ? -1
+                                      : 0) *
+                       (y[i] < y[j]   ? 1
+                        : y[i] > y[j] ? -1
+                                      : 0);
       concordant_minus_discordant += s;
     }
   }
@@ -98,13 +102,13 @@ Correlation kendall_tau_b(const std::vector<double>& x, const std::vector<double
   const TieSums tx = tie_sums(x), ty = tie_sums(y);
   if (tx.pairs == total || ty.pairs == total) return {kNaN, kNaN};
   const double tau = std::clamp(
-      concordant_minus_discordant / std::sqrt(total - tx.pairs) / std::sqrt(total - ty.pairs),
-      -1.0, 1.0);
+      concordant_minus_discordant / std::sqrt(total - tx.pairs) / std::sqrt(total - ty.pairs), -1.0,
+      1.0);
   // The variance of concordant minus discordant under independence, with ties (Kendall 1970;
   // scipy's asymptotic method).
   const double m = size * (size - 1);
-  double variance = (m * (2 * size + 5) - tx.variance - ty.variance) / 18 +
-                    2 * tx.pairs * ty.pairs / m;
+  double variance =
+      (m * (2 * size + 5) - tx.variance - ty.variance) / 18 + 2 * tx.pairs * ty.pairs / m;
   if (n > 2) variance += tx.cubic * ty.cubic / (9 * m * (size - 2));
   const double z = concordant_minus_discordant / std::sqrt(variance);
   const boost::math::normal_distribution<double> normal;

@@ -38,14 +38,14 @@ inline constexpr char kDimCircuitB[] = "circuit_b";
 
 // The [C, C] datasets of the overlap analysis, in the order docs/FORMAT.md lists them.
 inline constexpr const char* kCircuitOverlapDatasets[] = {
-    "intersection",        "union",
-    "jaccard",             "overlap_coefficient",
-    "containment",         "expected_intersection",
-    "hypergeometric_p",    "permutation_p",
-    "permutation_mean",    "permutation_low",
-    "permutation_high",    "rank_heads",
-    "spearman",            "spearman_p",
-    "kendall",             "kendall_p",
+    "intersection",     "union",
+    "jaccard",          "overlap_coefficient",
+    "containment",      "expected_intersection",
+    "hypergeometric_p", "permutation_p",
+    "permutation_mean", "permutation_low",
+    "permutation_high", "rank_heads",
+    "spearman",         "spearman_p",
+    "kendall",          "kendall_p",
 };
 // The overlap analysis's other datasets and its attributes.
 inline constexpr char kCircuitOverlapSize[] = "size";
@@ -57,10 +57,10 @@ inline constexpr const char* kCircuitOverlapAttributes[] = {
 // Every circuit-group name a reader looks up: what tests/core/format_doc_test.cpp finds in
 // docs/FORMAT.md.
 inline constexpr const char* kCircuitNames[] = {
-    kCircuitsCollection, kCircuitScores,     kCircuitSelected,   kCircuitEdges,
-    kCircuitEdgeSender,  kCircuitEdgeReceiver, kCircuitEdgeScore, kDimEdge,
-    kAttrMethod,         kAttrSelection,     kAttrSelectionTopK, kAttrSelectionThreshold,
-    kAttrSelectionAbs,   kCircuitOverlapAnalysis, kDimCircuitA,  kDimCircuitB,
+    kCircuitsCollection, kCircuitScores,          kCircuitSelected,   kCircuitEdges,
+    kCircuitEdgeSender,  kCircuitEdgeReceiver,    kCircuitEdgeScore,  kDimEdge,
+    kAttrMethod,         kAttrSelection,          kAttrSelectionTopK, kAttrSelectionThreshold,
+    kAttrSelectionAbs,   kCircuitOverlapAnalysis, kDimCircuitA,       kDimCircuitB,
     kCircuitOverlapSize, kCircuitOverlapSource,
 };
 

@@ -38,8 +38,7 @@ Circuit example_circuit(double offset) {
 class CircuitFileTest : public test::TempDirTest {
  protected:
   void write(const std::string& file, const std::string& name, const Circuit& c) {
-    const OutputMode mode =
-        std::filesystem::exists(file) ? OutputMode::kAppend : OutputMode::kNew;
+    const OutputMode mode = std::filesystem::exists(file) ? OutputMode::kAppend : OutputMode::kNew;
     AnalysisWriter out = write_circuit({file, test::made_up_model(2, 3), mode}, name, c);
     out.set_attribute("", "steps", 5);
     out.commit();
@@ -170,8 +169,7 @@ TEST_F(CircuitFileTest, XarrayOpensACircuitWithNamedAxes) {
       "print(ds.scores.dims, ds.selected.dims, ds.selected.dtype, int(ds.selected.sum()), "
       "ds.attrs['method'], ds.attrs['selection'], ds.attrs['top_k'], ds.attrs['steps'])\"");
   EXPECT_EQ(check.status, 0) << check.output;
-  EXPECT_EQ(check.output,
-            "('layer', 'head') ('layer', 'head') uint8 2 path_patching top_k 2 5\n");
+  EXPECT_EQ(check.output, "('layer', 'head') ('layer', 'head') uint8 2 path_patching top_k 2 5\n");
 }
 
 }  // namespace

@@ -221,9 +221,8 @@ TEST(CircuitSelection, TopKAndThresholdPickTheirHeads) {
             (std::vector<uint8_t>{0, 0, 1, 0, 1, 1}));
   EXPECT_EQ(select_heads(scores, CircuitSelection::at_least(1.0, true), "x"),
             (std::vector<uint8_t>{0, 1, 1, 0, 1, 1}));
-  EXPECT_THAT(test::error_message<InvalidInput>([&] {
-                select_heads(scores, CircuitSelection::top(6, false), "a.h5:ioi");
-              }),
+  EXPECT_THAT(test::error_message<InvalidInput>(
+                  [&] { select_heads(scores, CircuitSelection::top(6, false), "a.h5:ioi"); }),
               HasSubstr("a.h5:ioi: cannot select the top 6 heads: 5 of 6 heads are scored"));
 }
 

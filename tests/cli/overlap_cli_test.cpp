@@ -67,7 +67,8 @@ class OverlapCli : public test::TempDirTest {
     write_circuit_group(circuits_, "ioi", {0, 1, 2, 3, 4, 5});
     write_circuit_group(circuits_, "colors", {3, 4, 5, 6, 7, 20});
     write_circuit_group(single_, "induction", {0, 1, 30, 31});
-    AnalysisWriter out = AnalysisWriter::begin(scores_, "head_importance", test::made_up_model(4, 8));
+    AnalysisWriter out =
+        AnalysisWriter::begin(scores_, "head_importance", test::made_up_model(4, 8));
     out.write_f64("importance", {4, 8}, scores_for({0, 1, 2, 8, 9, 10}), {"layer", "head"});
     out.write_f64("curve", {4}, {1, 2, 3, 4});
     out.commit();
@@ -97,8 +98,8 @@ TEST_F(OverlapCli, TablePrintsEveryStatisticOfAPair) {
 
 TEST_F(OverlapCli, JsonAndTheMatrixOfThreeInputsWithAPerHeadDataset) {
   const std::string importance = scores_ + ":/analyses/head_importance/importance";
-  const std::string args = "overlap " + circuits_ + ":ioi " + circuits_ + ":colors " +
-                           importance + " --top-k 6 --permutations 2000 --seed 3";
+  const std::string args = "overlap " + circuits_ + ":ioi " + circuits_ + ":colors " + importance +
+                           " --top-k 6 --permutations 2000 --seed 3";
   const nlohmann::json j = run_json(args);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["heads"], 32);
@@ -126,26 +127,25 @@ TEST_F(OverlapCli, OutOpensInXarrayWithNamedDimensions) {
     GTEST_SKIP() << "/usr/bin/python3 cannot import xarray and h5netcdf";
   }
   const std::string out = path("overlap.h5");
-  const test::ShellResult r = run("overlap " + circuits_ + ":ioi " + circuits_ + ":colors " +
-                                  single_ + " --out " + out);
+  const test::ShellResult r =
+      run("overlap " + circuits_ + ":ioi " + circuits_ + ":colors " + single_ + " --out " + out);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("wrote /analyses/circuit_overlap to " + out));
-  const test::ShellResult check = test::shell(
-      "/usr/bin/python3 -c \"import xarray as xr; ds = xr.open_dataset('" + out +
-      "', engine='h5netcdf', group='analyses/circuit_overlap'); "
-      "print(ds.jaccard.dims, list(ds.circuit_a.values), "
-      "float(ds.jaccard.sel(circuit_a='ioi', circuit_b='colors')), "
-      "float(ds.containment.sel(circuit_a='induction', circuit_b='ioi')), "
-      "int(ds.intersection.sel(circuit_a='ioi', circuit_b='induction')), "
-      "list(ds['size'].values), ds.attrs['heads'], ds.attrs['permutations'])\"");
+  const test::ShellResult check =
+      test::shell("/usr/bin/python3 -c \"import xarray as xr; ds = xr.open_dataset('" + out +
+                  "', engine='h5netcdf', group='analyses/circuit_overlap'); "
+                  "print(ds.jaccard.dims, list(ds.circuit_a.values), "
+                  "float(ds.jaccard.sel(circuit_a='ioi', circuit_b='colors')), "
+                  "float(ds.containment.sel(circuit_a='induction', circuit_b='ioi')), "
+                  "int(ds.intersection.sel(circuit_a='ioi', circuit_b='induction')), "
+                  "list(ds['size'].values), ds.attrs['heads'], ds.attrs['permutations'])\"");
   EXPECT_EQ(check.status, 0) << check.output;
   EXPECT_EQ(check.output,
             "('circuit_a', 'circuit_b') ['ioi', 'colors', 'induction'] 0.3333333333333333 0.5 2 "
             "[6, 6, 4] 32 10000\n");
   // Appending keeps the circuits beside the overlap.
-  const test::ShellResult again =
-      run("overlap " + circuits_ + ":ioi " + circuits_ + ":colors --out " + circuits_ +
-          " --append");
+  const test::ShellResult again = run("overlap " + circuits_ + ":ioi " + circuits_ +
+                                      ":colors --out " + circuits_ + " --append");
   EXPECT_EQ(again.status, 0) << again.output;
   EXPECT_EQ(run("overlap " + circuits_ + ":ioi " + circuits_ + ":colors").status, 0);
 }
@@ -218,9 +218,8 @@ TEST_F(OverlapCli, ImportanceAndAblationOutputsAreInputs) {
                                     " --quiet --json --out " + out);
     ASSERT_EQ(r.status, 0) << r.output;
   }
-  const test::ShellResult ablate =
-      run("ablate " + model + " --task ioi --heads 0.1,1.2 --n 2 --quiet --json --append --out " +
-          ioi);
+  const test::ShellResult ablate = run(
+      "ablate " + model + " --task ioi --heads 0.1,1.2 --n 2 --quiet --json --append --out " + ioi);
   ASSERT_EQ(ablate.status, 0) << ablate.output;
 
   const std::string dataset = ":/analyses/head_importance/importance";
