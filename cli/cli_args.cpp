@@ -90,6 +90,24 @@ CLI::Validator number_in(double min, double max) {
       "NUMBER in " + range.str());
 }
 
+CLI::Validator finite_number() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        size_t used = 0;
+        double value = 0.0;
+        try {
+          value = std::stod(input, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (input.empty() || used != input.size() || !std::isfinite(value)) {
+          return "expected a finite number, got '" + input + "'";
+        }
+        return {};
+      },
+      "NUMBER");
+}
+
 CLI::Validator one_of(std::vector<std::string> values) {
   const std::string expected = "expected " + join_choices(values);
   std::string description;

@@ -32,6 +32,7 @@ constexpr int64_t kMaxSeed = std::numeric_limits<int64_t>::max();
 // front: "--topk: expected an integer from 1 to 65536, got '0'".
 CLI::Validator integer_in(int64_t min, int64_t max);
 CLI::Validator number_in(double min, double max);
+CLI::Validator finite_number();
 CLI::Validator one_of(std::vector<std::string> values);
 
 // "1,2,3" -> {1, 2, 3}; `argument` names the option in errors. Ids above INT32_MAX (the

@@ -15,4 +15,7 @@ if(NOT TARGET CLI11::CLI11)
   target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
 endif()
 
+# Boost.Math's distributions (header-only) for the circuit overlap statistics.
+find_package(Boost 1.74 REQUIRED CONFIG)
+
 include(HeadscopeParserDependencies)

@@ -4,9 +4,11 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include <QtGui/QColor>
 #include <QtGui/QFont>
+#include <QtGui/QFontMetrics>
 #include <QtGui/QGuiApplication>
 #include <QtGui/QPainter>
 
@@ -36,9 +38,19 @@ QString number(double v) {
 
 // Margins around the cells: title and head numbers above, layer names left, colour bar right.
 constexpr int kLeft = 70, kTop = 56, kRight = 90, kBottom = 40;
+// An upper bound on the mean advance of DejaVu Sans at 13 pixels, for sizing the left margin
+// before any font is loaded (the size needs no application).
+constexpr int kLabelCharWidth = 8;
 
-// The grid's layer and head counts; throws for a grid with nothing to draw.
-QSize grid_shape(const HeadGrid& grid) {
+int left_margin(const HeadGridImageOptions& options) {
+  size_t longest = 0;
+  for (const std::string& label : options.row_labels) longest = std::max(longest, label.size());
+  return std::max(kLeft, 16 + kLabelCharWidth * static_cast<int>(longest));
+}
+
+// The grid's layer and head counts; throws for a grid with nothing to draw or labels that do not
+// fit it.
+QSize grid_shape(const HeadGrid& grid, const HeadGridImageOptions& options) {
   if (grid.value.empty() || grid.value[0].empty()) {
     throw InvalidInput("head grid '" + grid.title + "': no layers or no heads to draw");
   }
@@ -48,19 +60,27 @@ QSize grid_shape(const HeadGrid& grid) {
       throw InvalidInput("head grid '" + grid.title + "': layers have different head counts");
     }
   }
+  if ((!options.row_labels.empty() && options.row_labels.size() != grid.value.size()) ||
+      (!options.column_labels.empty() && options.column_labels.size() != heads)) {
+    throw InvalidInput("head grid '" + grid.title + "': " +
+                       std::to_string(options.row_labels.size()) + " row and " +
+                       std::to_string(options.column_labels.size()) + " column labels for " +
+                       std::to_string(grid.value.size()) + " x " + std::to_string(heads) +
+                       " cells");
+  }
   return QSize(static_cast<int>(heads), static_cast<int>(grid.value.size()));
 }
 
 }  // namespace
 
 QSize head_grid_image_size(const HeadGrid& grid, const HeadGridImageOptions& options) {
-  const QSize shape = grid_shape(grid);
-  return QSize(kLeft + shape.width() * options.cell + kRight,
+  const QSize shape = grid_shape(grid, options);
+  return QSize(left_margin(options) + shape.width() * options.cell + kRight,
                kTop + shape.height() * options.cell + kBottom);
 }
 
 void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOptions& options) {
-  const QSize shape = grid_shape(grid);
+  const QSize shape = grid_shape(grid, options);
   HS_ASSERT(image.size() == head_grid_image_size(grid, options));
   // Text needs the program's application (fonts); this library never creates one.
   HS_ASSERT(qobject_cast<QGuiApplication*>(QCoreApplication::instance()) != nullptr);
@@ -75,7 +95,7 @@ void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOpti
   high = options.high.value_or(std::isfinite(high) ? high : 1.0);
   if (!(high > low)) high = low + 1.0;
 
-  const int cell = options.cell, left = kLeft, top = kTop, bar = 18;
+  const int cell = options.cell, left = left_margin(options), top = kTop, bar = 18;
   image.fill(Qt::white);
   QPainter painter(&image);
   painter.setRenderHint(QPainter::Antialiasing);
@@ -86,14 +106,23 @@ void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOpti
   painter.setPen(Qt::black);
   painter.drawText(QRect(0, 8, image.width(), 22), Qt::AlignCenter,
                    QString::fromStdString(grid.title));
+  const QFontMetrics metrics(font);
   for (int h = 0; h < heads; ++h) {
-    painter.drawText(QRect(left + h * cell, top - 22, cell, 20), Qt::AlignCenter,
-                     QString::number(h));
+    const QString label =
+        options.column_labels.empty()
+            ? QString::number(h)
+            : metrics.elidedText(QString::fromStdString(options.column_labels[h]), Qt::ElideRight,
+                                 cell - 4);
+    painter.drawText(QRect(left + h * cell, top - 22, cell, 20), Qt::AlignCenter, label);
   }
-  painter.drawText(QRect(left, top + layers * cell + 8, heads * cell, 20), Qt::AlignCenter, "head");
+  painter.drawText(QRect(left, top + layers * cell + 8, heads * cell, 20), Qt::AlignCenter,
+                   QString::fromStdString(options.column_title));
   for (int l = 0; l < layers; ++l) {
+    const QString label = options.row_labels.empty()
+                              ? "layer " + QString::number(l)
+                              : QString::fromStdString(options.row_labels[l]);
     painter.drawText(QRect(0, top + l * cell, left - 8, cell), Qt::AlignRight | Qt::AlignVCenter,
-                     "layer " + QString::number(l));
+                     label);
   }
 
   for (int l = 0; l < layers; ++l) {

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <QtCore/QSize>
@@ -23,13 +24,25 @@ struct HeadGridImageOptions {
   int cell = 56;                    // pixels per cell
   std::optional<double> low, high;  // colour scale ends; unset: the grid's min and max
   bool annotate = true;             // print each cell's value
+  // Axis labels of other matrices (circuits x circuits). Empty: "layer 0", "layer 1", ... down
+  // the side and head numbers across, with column_title under the cells. Labels wider than a
+  // cell are shortened with an ellipsis across the top; the side widens to fit its labels.
+  std::vector<std::string> row_labels;
+  std::vector<std::string> column_labels;
+  std::string column_title = "head";
 
   HeadGridImageOptions& with_cell(int v) { return cell = v, *this; }
+  HeadGridImageOptions& with_labels(std::vector<std::string> rows, std::vector<std::string> columns,
+                                    std::string title) {
+    row_labels = std::move(rows), column_labels = std::move(columns);
+    return column_title = std::move(title), *this;
+  }
   HeadGridImageOptions& with_range(double lo, double hi) { return low = lo, high = hi, *this; }
   HeadGridImageOptions& with_annotate(bool v) { return annotate = v, *this; }
 };
 
-// The size of the image draw_head_grid fills. Throws InvalidInput for an empty or ragged grid.
+// The size of the image draw_head_grid fills. Throws InvalidInput for an empty or ragged grid,
+// or labels that are not one per row or column.
 QSize head_grid_image_size(const HeadGrid& grid, const HeadGridImageOptions& options = {});
 
 // Draws `grid` over the whole of `image`, whose size must be head_grid_image_size's (e.g.

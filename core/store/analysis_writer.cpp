@@ -143,9 +143,12 @@ void AnalysisWriter::write_array(const std::string& name, DType dtype,
   if (dtype == DType::kF16) {
     throw InvalidInput(where.str() +
                        ": cannot store float16 in an analysis (float64, float32, "
-                       "int32 or int64 only)");
+                       "int32, int64 or uint8 only)");
   }
-  H5Id type = recording_file_type(dtype, where);
+  // uint8 holds flags (a circuit's selected heads); runs never store it.
+  H5Id type = dtype == DType::kU8 ? h5_own(H5Tcopy(H5T_STD_U8LE), H5Kind::kDatatype, where,
+                                           "copy type")
+                                  : recording_file_type(dtype, where);
   if (!dimensions.empty() && dimensions.size() != shape.size()) {
     throw InvalidInput(where.str() + ": " + std::to_string(dimensions.size()) +
                        " dimension names for " + std::to_string(shape.size()) + " axes");
@@ -158,7 +161,9 @@ void AnalysisWriter::write_array(const std::string& name, DType dtype,
   H5Id dataset = create_recording_dataset(group(), name, type.get(), dims, where);
   if (element_count(dims) > 0) {
     HS_ASSERT(data != nullptr);
-    h5_check(H5Dwrite(dataset.get(), recording_memory_type(dtype, type.get()), H5S_ALL, H5S_ALL,
+    const hid_t memory =
+        dtype == DType::kU8 ? H5T_NATIVE_UINT8 : recording_memory_type(dtype, type.get());
+    h5_check(H5Dwrite(dataset.get(), memory, H5S_ALL, H5S_ALL,
                       H5P_DEFAULT, data),
              where, "write dataset");
   }

@@ -63,7 +63,7 @@ class AnalysisWriter : public GroupWriter {
   AnalysisWriter& operator=(AnalysisWriter&&) = delete;
   ~AnalysisWriter() = default;
 
-  // A dataset (name relative to the analysis group; '/' nests) of kF64, kF32, kI32 or kI64
+  // A dataset (name relative to the analysis group; '/' nests) of kF64, kF32, kI32, kI64 or kU8
   // elements, stored as they are; data holds shape's product of elements, row-major.
   // `dimensions` is empty or names every axis: each name becomes a dimension scale in the
   // analysis group (0..n-1 unless write_scale gave it values), attached to that axis and used as

@@ -112,6 +112,37 @@ std::optional<int64_t> h5_read_int_attribute(hid_t object, const std::string& na
   return value;
 }
 
+std::optional<double> h5_read_double_attribute(hid_t object, const std::string& name,
+                                               const H5Where& where) {
+  const H5Where at = attribute_where(where, name);
+  std::optional<H5Id> attribute = open_scalar_attribute(object, name, H5T_FLOAT, "float", at);
+  if (!attribute) return std::nullopt;
+  double value = 0;
+  h5_check(H5Aread(attribute->get(), H5T_NATIVE_DOUBLE, &value), at, "read attribute");
+  return value;
+}
+
+std::vector<std::string> h5_read_string_dataset(hid_t dataset, const H5Where& where) {
+  H5Id file_type = h5_own(H5Dget_type(dataset), H5Kind::kDatatype, where, "read type");
+  if (H5Tget_class(file_type.get()) != H5T_STRING ||
+      h5_check(H5Tis_variable_str(file_type.get()), where, "read type") == 0) {
+    throw InvalidInput(where.str() + ": expected variable-length strings");
+  }
+  const std::vector<hsize_t> dims = h5_dataset_dims(dataset, where);
+  if (dims.size() != 1) throw InvalidInput(where.str() + ": expected one dimension");
+  std::vector<std::string> text;
+  if (dims[0] == 0) return text;
+  H5Id type = h5_utf8_string_type(where);
+  H5Id space = h5_own(H5Dget_space(dataset), H5Kind::kDataspace, where, "read shape");
+  std::vector<char*> pointers(dims[0], nullptr);
+  h5_check(H5Dread(dataset, type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), where,
+           "read dataset");
+  text.reserve(pointers.size());
+  for (const char* item : pointers) text.emplace_back(item != nullptr ? item : "");
+  h5_free_strings(type.get(), space.get(), pointers.data());
+  return text;
+}
+
 }  // namespace headscope
 
 namespace headscope {

@@ -30,11 +30,17 @@ std::optional<std::string> h5_read_string_attribute(hid_t object, const std::str
                                                     const H5Where& where);
 std::optional<int64_t> h5_read_int_attribute(hid_t object, const std::string& name,
                                              const H5Where& where);
+std::optional<double> h5_read_double_attribute(hid_t object, const std::string& name,
+                                               const H5Where& where);
 // A one-dimensional attribute of `count` variable-length strings (DIMENSION_LABELS); nullopt
 // when absent, InvalidInput when it has another type or length.
 std::optional<std::vector<std::string>> h5_read_strings_attribute(hid_t object,
                                                                   const std::string& name,
                                                                   size_t count,
                                                                   const H5Where& where);
+
+// A one-dimensional dataset of variable-length strings; InvalidInput naming `where` when it
+// holds anything else.
+std::vector<std::string> h5_read_string_dataset(hid_t dataset, const H5Where& where);
 
 }  // namespace headscope

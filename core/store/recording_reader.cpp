@@ -253,25 +253,8 @@ std::vector<int32_t> RecordingReader::read_tokens(int64_t run) const {
 }
 
 std::vector<std::string> RecordingReader::read_token_text(int64_t run) const {
-  const H5Where where = this->where(run, kTokenText);
   H5Id dataset = open_dataset(run, kTokenText);
-  H5Id file_type = dataset_type(dataset.get(), H5T_STRING, "strings", where);
-  if (h5_check(H5Tis_variable_str(file_type.get()), where, "read type") == 0) {
-    throw InvalidInput(where.str() + ": expected variable-length strings");
-  }
-  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
-  if (dims.size() != 1) throw InvalidInput(where.str() + ": expected one dimension");
-  std::vector<std::string> text;
-  if (dims[0] == 0) return text;
-  H5Id type = h5_utf8_string_type(where);
-  H5Id space = h5_own(H5Dget_space(dataset.get()), H5Kind::kDataspace, where, "read shape");
-  std::vector<char*> pointers(dims[0], nullptr);
-  h5_check(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
-           where, "read dataset");
-  text.reserve(pointers.size());
-  for (const char* item : pointers) text.emplace_back(item != nullptr ? item : "");
-  h5_free_strings(type.get(), space.get(), pointers.data());
-  return text;
+  return h5_read_string_dataset(dataset.get(), where(run, kTokenText));
 }
 
 std::string RecordingReader::attribute(int64_t run, const std::string& name) const {

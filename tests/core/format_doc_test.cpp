@@ -1,16 +1,19 @@
-// docs/FORMAT.md against core/store/recording_schema.h: every name the schema declares is
-// documented, the documented dimensions of the statistics are the schema's, and the block_mass
-// layer names shown in the doc (and in the schema's own comment) are what block_mass_layer_name
-// writes. A renamed dataset or a changed spelling fails here until the doc says the same.
+// docs/FORMAT.md against core/store/recording_schema.h and circuit_schema.h: every name the
+// schemas declare is documented, the documented dimensions of the statistics are the schema's,
+// and the block_mass layer names shown in the doc (and in the schema's own comment) are what
+// block_mass_layer_name writes. A renamed dataset or a changed spelling fails here until the doc
+// says the same.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/base/text_file.h"
+#include "core/store/circuit_schema.h"
 #include "core/store/recording_schema.h"
 
 namespace headscope {
@@ -57,6 +60,17 @@ std::string joined(const std::vector<std::string>& parts) {
 TEST(FormatDoc, DocumentsEveryNameOfTheSchema) {
   const std::string doc = source_file("docs/FORMAT.md");
   for (const std::string& name : schema_names()) {
+    EXPECT_TRUE(documented(doc, name)) << "docs/FORMAT.md does not mention `" << name << "`";
+  }
+}
+
+TEST(FormatDoc, DocumentsEveryCircuitAndOverlapName) {
+  const std::string doc = source_file("docs/FORMAT.md");
+  std::vector<std::string> names(std::begin(kCircuitNames), std::end(kCircuitNames));
+  names.insert(names.end(), std::begin(kCircuitOverlapDatasets), std::end(kCircuitOverlapDatasets));
+  names.insert(names.end(), std::begin(kCircuitOverlapAttributes),
+               std::end(kCircuitOverlapAttributes));
+  for (const std::string& name : names) {
     EXPECT_TRUE(documented(doc, name)) << "docs/FORMAT.md does not mention `" << name << "`";
   }
 }

@@ -69,6 +69,26 @@ TEST(HeadGridImage, RejectsEmptyAndRaggedGrids) {
   EXPECT_THROW(draw_head_grid(HeadGrid{"ragged", "", {{1.0, 2.0}, {3.0}}}, image), InvalidInput);
 }
 
+TEST(HeadGridImage, LabelsOtherMatricesAndWidensTheSideToFitThem) {
+  const HeadGrid grid{"jaccard", "", {{1.0, 0.5}, {0.5, 1.0}}};
+  const HeadGridImageOptions plain;
+  const HeadGridImageOptions labelled = HeadGridImageOptions().with_labels(
+      {"a_rather_long_circuit_name", "b"}, {"a_rather_long_circuit_name", "b"}, "circuit");
+  EXPECT_GT(head_grid_image_size(grid, labelled).width(),
+            head_grid_image_size(grid, plain).width());
+  EXPECT_EQ(head_grid_image_size(grid, labelled).height(),
+            head_grid_image_size(grid, plain).height());
+  // Label text is drawn left of the cells: the side holds dark pixels.
+  const QImage image = drawn(grid, labelled);
+  bool dark = false;
+  for (int x = 0; x < image.width() - 2 * labelled.cell - 90 && !dark; ++x) {
+    for (int y = 56; y < 56 + labelled.cell && !dark; ++y) dark = brightness(image.pixel(x, y)) < 100;
+  }
+  EXPECT_TRUE(dark);
+  EXPECT_THROW(head_grid_image_size(grid, HeadGridImageOptions().with_labels({"a"}, {}, "")),
+               InvalidInput);
+}
+
 // The library draws with the program's application and leaves Qt's global message handler
 // alone, so an explorer's QApplication and its handler keep working around it.
 void sentinel_handler(QtMsgType, const QMessageLogContext&, const QString&) {}

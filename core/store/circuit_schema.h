@@ -1,0 +1,67 @@
+// Names of the circuit groups and the overlap analysis (docs/FORMAT.md, "Circuits"; writers and
+// readers in analyses/circuits/). Every name a file holds is spelled here once.
+//
+//  /analyses/circuits/<name>/: one circuit (a task's, by one method) of a model with L layers and
+//    H query heads:
+//      scores   float64 [L, H] (layer, head): the method's per-head score; NaN: not scored
+//      selected uint8 [L, H] (layer, head): 1 for the heads in the circuit
+//      edges/sender, edges/receiver strings [E] (edge), edges/score float64 [E] (edge):
+//        optional, for methods that score edges between nodes ("a0.h3", "m1", "logits")
+//    attributes: method, task, selection ("top_k", "threshold" or the method's own rule), top_k
+//    (int64, 0 when unused), threshold (float64, NaN when unused), abs (int64 1: the rule ranked
+//    |score|), and every parameter of the method.
+//  /analyses/circuit_overlap/: every pair of C compared circuits, [C, C] (circuit_a, circuit_b),
+//    with circuit_a and circuit_b string scales holding the circuits' labels.
+#pragma once
+
+namespace headscope {
+
+inline constexpr char kCircuitsCollection[] = "circuits";
+inline constexpr char kCircuitScores[] = "scores";
+inline constexpr char kCircuitSelected[] = "selected";
+inline constexpr char kCircuitEdges[] = "edges";
+inline constexpr char kCircuitEdgeSender[] = "edges/sender";
+inline constexpr char kCircuitEdgeReceiver[] = "edges/receiver";
+inline constexpr char kCircuitEdgeScore[] = "edges/score";
+inline constexpr char kDimEdge[] = "edge";
+inline constexpr char kAttrMethod[] = "method";
+inline constexpr char kAttrSelection[] = "selection";
+inline constexpr char kAttrSelectionTopK[] = "top_k";
+inline constexpr char kAttrSelectionThreshold[] = "threshold";
+inline constexpr char kAttrSelectionAbs[] = "abs";
+inline constexpr char kSelectionTopK[] = "top_k";
+inline constexpr char kSelectionThreshold[] = "threshold";
+
+inline constexpr char kCircuitOverlapAnalysis[] = "circuit_overlap";
+inline constexpr char kDimCircuitA[] = "circuit_a";
+inline constexpr char kDimCircuitB[] = "circuit_b";
+
+// The [C, C] datasets of the overlap analysis, in the order docs/FORMAT.md lists them.
+inline constexpr const char* kCircuitOverlapDatasets[] = {
+    "intersection",     "union",
+    "jaccard",          "overlap_coefficient",
+    "containment",      "expected_intersection",
+    "hypergeometric_p", "permutation_p",
+    "permutation_mean", "permutation_low",
+    "permutation_high", "rank_heads",
+    "spearman",         "spearman_p",
+    "kendall",          "kendall_p",
+};
+// The overlap analysis's other datasets and its attributes.
+inline constexpr char kCircuitOverlapSize[] = "size";
+inline constexpr char kCircuitOverlapSource[] = "source";
+inline constexpr const char* kCircuitOverlapAttributes[] = {
+    "heads", "permutations", "seed", "interval", "selection", "top_k", "threshold", "abs",
+};
+
+// Every circuit-group name a reader looks up: what tests/core/format_doc_test.cpp finds in
+// docs/FORMAT.md.
+inline constexpr const char* kCircuitNames[] = {
+    kCircuitsCollection, kCircuitScores,          kCircuitSelected,   kCircuitEdges,
+    kCircuitEdgeSender,  kCircuitEdgeReceiver,    kCircuitEdgeScore,  kDimEdge,
+    kAttrMethod,         kAttrSelection,          kAttrSelectionTopK, kAttrSelectionThreshold,
+    kAttrSelectionAbs,   kCircuitOverlapAnalysis, kDimCircuitA,       kDimCircuitB,
+    kCircuitOverlapSize, kCircuitOverlapSource,
+};
+
+}  // namespace headscope
