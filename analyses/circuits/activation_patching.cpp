@@ -331,8 +331,9 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       3.0 * static_cast<double>(longest * hook_layout(config, o.hook, longest).per_position) * element;
   int64_t batch = o.batch_size;
   if (batch <= 0) {
-    const double free_bytes = (available_memory_bytes(device) - cache_bytes) / 4.0;
-    batch = std::clamp<int64_t>(static_cast<int64_t>(free_bytes / per_row), 1, kMaxAutoBatch);
+    // Free memory may be unknown (infinite) or already short (negative): clamp as doubles.
+    const double rows = (available_memory_bytes(device) - cache_bytes) / 4.0 / per_row;
+    batch = static_cast<int64_t>(std::clamp(rows, 1.0, static_cast<double>(kMaxAutoBatch)));
   }
   batch = std::min(batch, n * n_sites);
   result.batch_size = batch;
