@@ -13,6 +13,7 @@
 #include "analyses/ablation/head_selection.h"
 #include "analyses/retrieval/retrieval_file.h"
 #include "analyses/tasks/generate_task.h"
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
@@ -27,7 +28,8 @@ struct AblateArgs {
   ModelArgs model;
   SampleArgs samples;
   OutputArgs out;
-  std::string heads, from, dataset = kRetrievalScoreDataset, method = "zero";
+  std::string heads, from, dataset = kRetrievalScoreDataset;
+  HeadInterventionKind method = HeadInterventionKind::kZero;
   int64_t top = 0, random = 0, exclude_top = 0;
   uint64_t head_seed = 0;
   bool head_seed_given = false;
@@ -116,7 +118,7 @@ void print_text(const AblationResult& r, const AblationOptions& o) {
 void run(const AblateArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   check_task_name(args.samples.task);
-  const HeadInterventionKind method = parse_ablation_method(args.method, "--method");
+  const HeadInterventionKind method = args.method;
   const auto model = load_model(args.model);
   const ModelConfig& config = model->config();
   HeadSelection selection;
@@ -180,9 +182,9 @@ void add_ablate_command(CLI::App& app) {
   cmd->add_option("--exclude-top", args->exclude_top,
                   "--random: never draw the top N heads of --from")
       ->check(integer_in(1, kMaxCount));
-  cmd->add_option("--method", args->method, "zero, mean, uniform or neg-inf")
-      ->capture_default_str()
-      ->check(one_of({"zero", "mean", "uniform", "neg-inf"}));
+  add_choice_option(*cmd, "--method", args->method,
+                    choices_named(kAblationMethods, intervention_name),
+                    "How a head is ablated (docs/ABLATION.md)");
   auto* head_seed = cmd->add_option("--head-seed", args->head_seed,
                                     "Seed of the --random draw (other heads, same samples) "
                                     "[default: --seed]")

@@ -11,6 +11,7 @@
 #include "analyses/ablation/ablation_output.h"
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/tasks/generate_task.h"
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
@@ -24,7 +25,7 @@ struct ImportanceArgs {
   ModelArgs model;
   SampleArgs samples;
   OutputArgs out;
-  std::string metric = "accuracy";
+  PruneMetric metric = PruneMetric::kAccuracy;
   double step_fraction = 0.1, metric_fraction = 0.9;
   bool json = false, quiet = false;
 };
@@ -68,7 +69,7 @@ void print_text(const ImportanceResult& r, const ImportanceOptions& o) {
 void run(const ImportanceArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   check_task_name(args.samples.task);
-  const PruneMetric metric = parse_prune_metric(args.metric, "--metric");
+  const PruneMetric metric = args.metric;
   const auto model = load_model(args.model);
   const ModelSummary summary = summarize(*model);
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
@@ -123,10 +124,8 @@ void add_importance_command(CLI::App& app) {
   samples.n = 64;
   samples.batch = 8;
   add_sample_options(*cmd, args->samples, samples);
-  cmd->add_option("--metric", args->metric,
-                  "accuracy, token-accuracy or logit-diff (ioi, colors)")
-      ->capture_default_str()
-      ->check(one_of({"accuracy", "token-accuracy", "logit-diff"}));
+  add_choice_option(*cmd, "--metric", args->metric, choices_named(kPruneMetrics, prune_metric_name),
+                    "What pruning keeps (logit-diff: ioi and colors)");
   cmd->add_option("--step-fraction", args->step_fraction,
                   "Fraction of all heads pruned per step, in (0, 1]")
       ->capture_default_str()

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
@@ -26,11 +27,11 @@ struct RecordArgs {
   std::string tokens;
   std::string tokens_file;
   std::vector<std::string> hooks;
-  std::string attention = "full";
+  AttentionRecording attention = AttentionRecording::kFull;
   AttentionStatsOptions stats;
   bool quiet = false;
   bool save_logits = false;
-  std::string store_dtype = "f32";
+  DType store_dtype = DType::kF32;
   bool random_weights = false;
   std::string label;
 };
@@ -84,13 +85,11 @@ void check_vocabulary(const std::vector<RunInput>& runs, const ModelConfig& c,
   }
 }
 
-AttentionRecording parse_attention(const std::string& text) {
-  if (text == "full") return AttentionRecording::kFull;
-  if (text == "stats") return AttentionRecording::kStats;
-  if (text == "both") return AttentionRecording::kFullAndStats;
-  if (text == "none") return AttentionRecording::kNone;
-  throw InvalidInput("--attention: expected full, stats, both or none, got '" + text + "'");
-}
+const ChoiceTable<AttentionRecording> kAttentionChoices = {
+    {"full", AttentionRecording::kFull},
+    {"stats", AttentionRecording::kStats},
+    {"both", AttentionRecording::kFullAndStats},
+    {"none", AttentionRecording::kNone}};
 
 void check_lengths(const std::vector<RunInput>& runs, const ModelConfig& c, bool allow_long) {
   for (const RunInput& run : runs) {
@@ -122,7 +121,7 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
                                    args.stats.chunk);
   }
   const std::string what = "recording " + std::to_string(tokens) + " tokens with --attention " +
-                           args.attention +
+                           choice_word(kAttentionChoices, attention) +
                            (stats ? " (--topk " + std::to_string(args.stats.topk) +
                                         ", --stats-block-size " + std::to_string(args.stats.block_size) +
                                         ")"
@@ -135,7 +134,7 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
 
 void run(const RecordArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kRecording);
-  const AttentionRecording attention = parse_attention(args.attention);
+  const AttentionRecording attention = args.attention;
   auto model = args.random_weights ? random_model(args.model)
                                    : load_model(args.model);
   auto tokenizer = tokenizer_for(args.model.dir);
@@ -169,7 +168,7 @@ void run(const RecordArgs& args) {
   options.hooks = args.hooks;
   options.attention = attention;
   options.stats = args.stats;
-  options.dtype = args.store_dtype == "f16" ? DType::kF16 : DType::kF32;
+  options.dtype = args.store_dtype;
   options.save_logits = args.save_logits;
   const int64_t layers = model->config().n_layers;
   ProgressBar progress("record", static_cast<int64_t>(runs.size()) * layers, args.quiet);
@@ -211,11 +210,9 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--tokens", args->tokens, "One run's token ids, comma-separated");
   cmd->add_option("--tokens-file", args->tokens_file,
                   "File with one comma-separated token sequence per line (one run each)");
-  cmd->add_option("--attention", args->attention,
-                  "full: every hook_pattern [H, T, T]; stats: attention_stats/ (memory linear "
-                  "in T); both; none")
-      ->capture_default_str()
-      ->check(one_of({"full", "stats", "both", "none"}));
+  add_choice_option(*cmd, "--attention", args->attention, kAttentionChoices,
+                    "full: every hook_pattern [H, T, T]; stats: attention_stats/ (memory linear "
+                    "in T); both; none");
   cmd->add_option("--hooks", args->hooks, "Further hooks to store, names or globs, comma-separated")
       ->delimiter(',');
   cmd->add_option("--sink", args->stats.sink, "stats: keys counted as the sink")
@@ -233,9 +230,8 @@ void add_record_command(CLI::App& app) {
       ->check(integer_in(1, kMaxStatsParameter));
   add_quiet_flag(*cmd, args->quiet, "No progress bar or summary");
   cmd->add_flag("--save-logits", args->save_logits, "Also store /runs/<i>/logits [T, vocab]");
-  cmd->add_option("--store-dtype", args->store_dtype, "Dtype of the stored activations: f16 or f32")
-      ->capture_default_str()
-      ->check(one_of({"f16", "f32"}));
+  add_choice_option(*cmd, "--store-dtype", args->store_dtype,
+                    {{"f16", DType::kF16}, {"f32", DType::kF32}}, "Dtype of the stored activations");
   cmd->add_option("--label", args->label,
                   "Free-form label stored with each run (its attribute 'task')");
   cmd->add_flag("--random-weights", args->random_weights,

@@ -8,6 +8,7 @@
 
 #include "analyses/retrieval/retrieval_file.h"
 #include "analyses/retrieval/retrieval_heads.h"
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
@@ -29,7 +30,7 @@ struct RetrievalArgs {
   std::string needles;
   std::string haystack;
   std::string question_template;
-  std::string semantics = "steps";
+  RetrievalSemantics semantics = RetrievalSemantics::kSteps;
   double threshold = 0.1;
   int64_t max_new_tokens = 50;
   std::string tokenizer;
@@ -81,7 +82,7 @@ void print_summary(const RetrievalHeadResult& result, const std::string& out) {
 void run(const RetrievalArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   check_output_file(args.export_json, "--export-json");
-  const RetrievalSemantics semantics = parse_retrieval_semantics(args.semantics);
+  const RetrievalSemantics semantics = args.semantics;
   // Input files are read before the model, whose loading is the slow part.
   std::vector<Needle> needles;
   if (!args.needles.empty()) needles = load_needles_jsonl(args.needles);
@@ -147,10 +148,9 @@ void add_retrieval_command(CLI::App& app) {
   cmd->add_option("--haystack", args->haystack, "Haystack text file (default: built-in filler)");
   cmd->add_option("--question-template", args->question_template,
                   "Text after the haystack; {question} is replaced by the needle's question");
-  cmd->add_option("--semantics", args->semantics,
-                  "steps: count decoding steps (original); set: each answer token once")
-      ->capture_default_str()
-      ->check(one_of({"steps", "set"}));
+  add_choice_option(*cmd, "--semantics", args->semantics,
+                    choices_named(kRetrievalSemantics, retrieval_semantics_name),
+                    "steps: count decoding steps (original); set: each answer token once");
   cmd->add_option("--threshold", args->threshold, "Retrieval heads score above this")
       ->capture_default_str()
       ->check(number_in(0.0, 1.0));

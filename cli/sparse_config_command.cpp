@@ -5,6 +5,7 @@
 
 #include "analyses/sparse/head_evidence.h"
 #include "analyses/sparse/sparse_config_formats.h"
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
@@ -15,7 +16,8 @@ namespace headscope::cli {
 namespace {
 
 struct SparseConfigArgs {
-  std::string input, format, out;
+  std::string input, out;
+  SparseFormat format = SparseFormat::kDuo;
   std::optional<double> sparsity;
   SparseHeadArgs heads;
   double coverage = 0.9;
@@ -25,7 +27,7 @@ struct SparseConfigArgs {
 
 void run(const SparseConfigArgs& args) {
   check_output_dir(args.out, "--out");
-  const SparseFormat format = parse_sparse_format(args.format);
+  const SparseFormat format = args.format;
   SparseConfigOptions options = args.heads.config_options();
   options.sparsity = args.sparsity;
   options.with_coverage(args.coverage);
@@ -56,9 +58,10 @@ void add_sparse_config_command(CLI::App& app) {
                   "HDF5 file with /analyses/retrieval_heads/score and/or recorded "
                   "attention_stats")
       ->required();
-  cmd->add_option("--format", args->format, "duo, moa, minference or headscope")
+  add_choice_option(*cmd, "--format", args->format,
+                    choices_named(kSparseFormats, sparse_format_name), "Config format to write")
       ->required()
-      ->check(one_of({"duo", "moa", "minference", "headscope"}));
+      ->default_str("");
   cmd->add_option("--out", args->out, "Output directory")->required();
   cmd->add_option("--sparsity", args->sparsity,
                   "Fraction of heads made streaming/sparse (headscope: default 0.5; duo: 0/1 "

@@ -87,7 +87,7 @@ void run(const SparseEvalArgs& args) {
   sources.model_path = args.model.dir, sources.config_dir = args.config_dir;
   const SparseHeadArgs& heads = args.heads;
   sources.scores = args.scores, sources.random = args.random, sources.score = heads.score;
-  sources.kind = heads.kind, sources.tail = heads.tail, sources.topk_blocks = heads.topk_blocks;
+  sources.kind = sparse_kind_name(heads.kind), sources.tail = heads.tail, sources.topk_blocks = heads.topk_blocks;
   sources.sink = heads.sink.value_or(-1), sources.recent = heads.window.value_or(-1);
   sources.block_size = heads.block_size.value_or(-1);
   sources.device = args.model.device, sources.dtype = args.model.dtype;
@@ -133,7 +133,7 @@ void run(const SparseEvalArgs& args) {
       {"model", args.model.dir},       {"config", args.config_dir},   {"scores", args.scores},
       {"sparsities", args.sparsities}, {"task", args.task},           {"samples", args.samples},
       {"lengths", options.lengths},    {"seed", args.seed},           {"random", args.random},
-      {"score", heads.score},          {"kind", heads.kind},          {"tail", heads.tail},
+      {"score", heads.score},          {"kind", sparse_kind_name(heads.kind)},          {"tail", heads.tail},
       {"device", args.model.device},   {"dtype", args.model.dtype},   {"batch", args.batch}};
   auto rows = nlohmann::ordered_json::array();
   for (const auto& r : result.rows) {

@@ -1,7 +1,7 @@
 #include "cli/sparse_head_args.h"
 
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
-#include "core/base/error.h"
 
 namespace headscope::cli {
 
@@ -10,9 +10,10 @@ void SparseHeadArgs::add_options(CLI::App& cmd) {
                  "What ranks heads: auto (retrieval if present), retrieval, stats")
       ->capture_default_str()
       ->check(one_of({"auto", "retrieval", "stats"}));
-  cmd.add_option("--kind", kind, "What the sparse heads become: streaming or block_sparse")
-      ->capture_default_str()
-      ->check(one_of({"streaming", "block_sparse"}));
+  add_choice_option(cmd, "--kind", kind,
+                    choices_named({SparseKind::kStreaming, SparseKind::kBlockSparse},
+                                  sparse_kind_name),
+                    "What the sparse heads become");
   cmd.add_option("--sink", sink, "Sink tokens of streaming heads (default: the stats')")
       ->check(integer_in(0, kMaxTokens));
   cmd.add_option("--window", window,
@@ -34,12 +35,8 @@ SparseConfigOptions SparseHeadArgs::config_options() const {
   options.sink = sink;
   options.window = window;
   options.block_size = block_size;
-  if (kind == "block_sparse") {
-    options.with_sparse_kind(SparseKind::kBlockSparse);
-  } else if (kind != "streaming") {
-    throw InvalidInput("--kind: unknown '" + kind + "' (expected streaming or block_sparse)");
-  }
-  return options.with_score(score).with_topk_blocks(topk_blocks).with_tail(tail);
+  return options.with_sparse_kind(kind)
+      .with_score(score).with_topk_blocks(topk_blocks).with_tail(tail);
 }
 
 }  // namespace headscope::cli

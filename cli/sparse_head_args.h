@@ -14,14 +14,14 @@
 namespace headscope::cli {
 
 struct SparseHeadArgs {
-  std::string score = "auto", kind = "streaming";
+  std::string score = "auto";
+  SparseKind kind = SparseKind::kStreaming;
   std::optional<int64_t> sink, window, block_size;
   int64_t topk_blocks = 4;
   double tail = 1.0;
 
   void add_options(CLI::App& cmd);
-  // These choices as config options; InvalidInput naming --kind when it is neither streaming
-  // nor block_sparse.
+  // These choices as config options.
   SparseConfigOptions config_options() const;
 };
 

@@ -7,6 +7,7 @@
 
 #include "analyses/tasks/generate_task.h"
 #include "analyses/tasks/vocabulary.h"
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
@@ -18,7 +19,8 @@ namespace headscope::cli {
 namespace {
 
 struct TrainArgs {
-  std::string recipe, out, device = "cpu", save_dtype = "f32", init;
+  std::string recipe, out, device = "cpu", init;
+  CheckpointDType save_dtype = CheckpointDType::kF32;
   int64_t steps = 0;
   bool quiet = false;
 };
@@ -51,10 +53,7 @@ void train_command(const TrainArgs& args) {
   options.quiet = args.quiet;
   options.init_from = args.init;
   options.log = args.quiet ? nullptr : &std::cout;
-  if (args.save_dtype != "f32" && args.save_dtype != "bf16") {
-    throw InvalidInput("--save-dtype: expected f32 or bf16, got " + args.save_dtype);
-  }
-  options.save_dtype = args.save_dtype == "bf16" ? CheckpointDType::kBF16 : CheckpointDType::kF32;
+  options.save_dtype = args.save_dtype;
   const TrainResult result = train(recipe, generated_sample, options);
   std::cout << "trained " << result.losses.size() << " steps in " << std::fixed
             << std::setprecision(1) << result.seconds << " s ("
@@ -114,9 +113,9 @@ void add_zoo_command(CLI::App& app) {
   add_device_option(*train, train_args->device);
   train->add_option("--steps", train_args->steps, "Override the recipe's step count")
       ->check(integer_in(1, kMaxCount));
-  train->add_option("--save-dtype", train_args->save_dtype, "Checkpoint dtype: f32 or bf16")
-      ->capture_default_str()
-      ->check(one_of({"f32", "bf16"}));
+  add_choice_option(*train, "--save-dtype", train_args->save_dtype,
+                    {{"f32", CheckpointDType::kF32}, {"bf16", CheckpointDType::kBF16}},
+                    "Checkpoint dtype");
   train->add_option("--init", train_args->init,
                     "Start from this model directory's weights (same shape as the recipe's)");
   add_quiet_flag(*train, train_args->quiet, "No progress bar or evaluation lines");

@@ -158,14 +158,6 @@ void check_heads(const ModelConfig& c, const std::vector<HeadRef>& heads) {
 
 }  // namespace
 
-HeadInterventionKind parse_ablation_method(const std::string& text, const std::string& argument) {
-  if (text == "zero") return HeadInterventionKind::kZero;
-  if (text == "mean") return HeadInterventionKind::kMean;
-  if (text == "uniform") return HeadInterventionKind::kUniform;
-  if (text == "neg-inf") return HeadInterventionKind::kNegInfKeys;
-  throw InvalidInput(argument + ": expected zero, mean, uniform or neg-inf, got '" + text + "'");
-}
-
 TaskScore score_ablated(const std::shared_ptr<const Transformer>& model,
                         const std::vector<HeadRef>& heads, const std::vector<TaskSample>& samples,
                         const AblationOptions& options) {

@@ -27,8 +27,10 @@
 
 namespace headscope {
 
-// "zero", "mean", "uniform", "neg-inf"; InvalidInput naming `argument` otherwise.
-HeadInterventionKind parse_ablation_method(const std::string& text, const std::string& argument);
+// The interventions that ablate a head (named by intervention_name: zero, mean, uniform, neg-inf).
+inline const std::vector<HeadInterventionKind> kAblationMethods = {
+    HeadInterventionKind::kZero, HeadInterventionKind::kMean, HeadInterventionKind::kUniform,
+    HeadInterventionKind::kNegInfKeys};
 
 struct AblationOptions {
   std::string task = "niah";

@@ -54,14 +54,6 @@ void check_options(const ModelConfig& c, const ImportanceOptions& o) {
 
 }  // namespace
 
-PruneMetric parse_prune_metric(const std::string& text, const std::string& argument) {
-  if (text == "accuracy") return PruneMetric::kAccuracy;
-  if (text == "token-accuracy") return PruneMetric::kTokenAccuracy;
-  if (text == "logit-diff") return PruneMetric::kLogitDiff;
-  throw InvalidInput(argument + ": expected accuracy, token-accuracy or logit-diff, got '" + text +
-                     "'");
-}
-
 const char* prune_metric_name(PruneMetric metric) {
   switch (metric) {
     case PruneMetric::kAccuracy:

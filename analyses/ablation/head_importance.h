@@ -27,8 +27,8 @@ namespace headscope {
 
 enum class PruneMetric : uint8_t { kAccuracy, kTokenAccuracy, kLogitDiff };
 
-// "accuracy", "token-accuracy", "logit-diff"; InvalidInput naming `argument` otherwise.
-PruneMetric parse_prune_metric(const std::string& text, const std::string& argument);
+inline const std::vector<PruneMetric> kPruneMetrics = {
+    PruneMetric::kAccuracy, PruneMetric::kTokenAccuracy, PruneMetric::kLogitDiff};
 const char* prune_metric_name(PruneMetric metric);
 // The metric's value in a score; InvalidInput when the task has no logit difference.
 double metric_value(const TaskScore& score, PruneMetric metric);

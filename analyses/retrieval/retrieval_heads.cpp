@@ -188,12 +188,6 @@ const char* retrieval_semantics_name(RetrievalSemantics semantics) {
   return semantics == RetrievalSemantics::kSteps ? "steps" : "set";
 }
 
-RetrievalSemantics parse_retrieval_semantics(const std::string& text) {
-  if (text == "steps") return RetrievalSemantics::kSteps;
-  if (text == "set") return RetrievalSemantics::kSet;
-  throw InvalidInput("--semantics: expected steps or set, got '" + text + "'");
-}
-
 RetrievalOptions RetrievalOptions::for_model(const ModelConfig& config) {
   RetrievalOptions options;
   const auto in_vocab = [&](std::optional<int64_t> id) {

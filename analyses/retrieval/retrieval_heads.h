@@ -39,9 +39,9 @@ enum class RetrievalSemantics : uint8_t {
   kSet,    // each answer position counts once per head (the paper's |g_h ∩ k| / |k|)
 };
 
+inline const std::vector<RetrievalSemantics> kRetrievalSemantics = {RetrievalSemantics::kSteps,
+                                                                   RetrievalSemantics::kSet};
 const char* retrieval_semantics_name(RetrievalSemantics semantics);
-// "steps" or "set"; InvalidInput naming --semantics otherwise.
-RetrievalSemantics parse_retrieval_semantics(const std::string& text);
 
 struct RetrievalOptions {
   std::vector<int64_t> lengths;  // prompt lengths in tokens; for_model() picks defaults

@@ -226,7 +226,7 @@ SparseConfigResult write_headscope(const HeadEvidence& e, const std::string& dir
       {"input", e.path},
       {"score", ranking.source},
       {"sparsity", sparsity},
-      {"sparse_kind", head.kind == SparseKind::kStreaming ? "streaming" : "block_sparse"},
+      {"sparse_kind", sparse_kind_name(head.kind)},
       {"sink", head.sink},
       {"window", head.window},
       {"block_size", head.block_size},
@@ -315,15 +315,6 @@ SparseModelConfig read_executable_config(const std::string& dir, const ModelConf
   }
   check_config_matches_model(config, model, dir);
   return config;
-}
-
-SparseFormat parse_sparse_format(const std::string& name) {
-  if (name == "duo") return SparseFormat::kDuo;
-  if (name == "moa") return SparseFormat::kMoa;
-  if (name == "minference") return SparseFormat::kMInference;
-  if (name == "headscope") return SparseFormat::kHeadscope;
-  throw InvalidInput("--format: unknown format '" + name +
-                     "' (expected duo, moa, minference or headscope)");
 }
 
 const char* sparse_format_name(SparseFormat format) {

@@ -24,8 +24,8 @@ namespace headscope {
 
 enum class SparseFormat { kDuo, kMoa, kMInference, kHeadscope };
 
-// InvalidInput naming --format and the valid names.
-SparseFormat parse_sparse_format(const std::string& name);
+inline const std::vector<SparseFormat> kSparseFormats = {
+    SparseFormat::kDuo, SparseFormat::kMoa, SparseFormat::kMInference, SparseFormat::kHeadscope};
 const char* sparse_format_name(SparseFormat format);
 
 struct SparseConfigOptions {

@@ -11,18 +11,6 @@
 namespace headscope {
 namespace {
 
-const char* kind_name(SparseKind kind) {
-  switch (kind) {
-    case SparseKind::kFull:
-      return "full";
-    case SparseKind::kStreaming:
-      return "streaming";
-    case SparseKind::kBlockSparse:
-      return "block_sparse";
-  }
-  HS_ASSERT(false && "unhandled sparse kind");
-}
-
 int64_t int_field(const nlohmann::json& object, const char* name, const std::string& where) {
   auto it = object.find(name);
   if (it == object.end() || !it->is_number_integer()) {
@@ -63,6 +51,18 @@ SparseHeadConfig head_from_json(const nlohmann::json& j, const std::string& wher
 }
 
 }  // namespace
+
+const char* sparse_kind_name(SparseKind kind) {
+  switch (kind) {
+    case SparseKind::kFull:
+      return "full";
+    case SparseKind::kStreaming:
+      return "streaming";
+    case SparseKind::kBlockSparse:
+      return "block_sparse";
+  }
+  HS_ASSERT(false && "unhandled sparse kind");
+}
 
 SparseModelConfig SparseModelConfig::dense(int64_t n_layers, int64_t n_heads) {
   SparseModelConfig c;
@@ -105,7 +105,7 @@ nlohmann::ordered_json sparse_config_to_json(const SparseModelConfig& config) {
     auto row = nlohmann::ordered_json::array();
     for (const auto& h : layer) {
       nlohmann::ordered_json j;
-      j["kind"] = kind_name(h.kind);
+      j["kind"] = sparse_kind_name(h.kind);
       if (h.kind == SparseKind::kStreaming) j["sink"] = h.sink, j["window"] = h.window;
       if (h.kind == SparseKind::kBlockSparse) {
         j["block_size"] = h.block_size, j["topk_blocks"] = h.topk_blocks;

@@ -34,6 +34,9 @@ struct SparseModelConfig {
 // exactly as many heads of each kind, to compare a score-driven choice against.
 SparseModelConfig shuffled_config(const SparseModelConfig& config, uint64_t seed);
 
+// "full", "streaming", "block_sparse": the kind's name in configs, attributes and options.
+const char* sparse_kind_name(SparseKind kind);
+
 inline constexpr const char* kSparseConfigFile = "sparse_config.json";
 
 nlohmann::ordered_json sparse_config_to_json(const SparseModelConfig& config);

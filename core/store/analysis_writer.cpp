@@ -39,23 +39,34 @@ size_t element_count(const std::vector<hsize_t>& dims) {
 }  // namespace
 
 AnalysisWriter AnalysisWriter::begin(const std::string& path, const std::string& name) {
-  return open(path, name, nullptr, OutputMode::kAppend);
+  return open(path, "", name, nullptr, OutputMode::kAppend);
 }
 
 AnalysisWriter AnalysisWriter::begin(const std::string& path, const std::string& name,
                                      const ModelSummary& model) {
-  return open(path, name, &model,
+  return open(path, "", name, &model,
               std::filesystem::exists(path) ? OutputMode::kAppend : OutputMode::kNew);
 }
 
 AnalysisWriter AnalysisWriter::begin(const AnalysisTarget& target, const std::string& name) {
-  return open(target.path, name, &target.model, target.mode);
+  return open(target.path, "", name, &target.model, target.mode);
 }
 
-AnalysisWriter AnalysisWriter::open(const std::string& path, const std::string& name,
-                                    const ModelSummary* model, OutputMode mode) {
+AnalysisWriter AnalysisWriter::begin(const AnalysisTarget& target, const std::string& collection,
+                                     const std::string& name) {
   h5_init();
-  const H5Where where{path, std::string(kAnalysesGroup) + "/" + name};
+  // "" would mean /analyses/<name> to open().
+  check_analysis_name(collection, {target.path, std::string(kAnalysesGroup) + "/" + collection});
+  return open(target.path, collection, name, &target.model, target.mode);
+}
+
+AnalysisWriter AnalysisWriter::open(const std::string& path, const std::string& collection,
+                                    const std::string& name, const ModelSummary* model,
+                                    OutputMode mode) {
+  h5_init();
+  const std::string parent =
+      collection.empty() ? kAnalysesGroup : std::string(kAnalysesGroup) + "/" + collection;
+  const H5Where where{path, parent + "/" + name};
   check_analysis_name(name, where);
   std::shared_ptr<StagedFile> staged;
   H5Id file;
@@ -74,7 +85,7 @@ AnalysisWriter AnalysisWriter::open(const std::string& path, const std::string& 
     file = open_recording_file(staged->path(), H5F_ACC_RDWR);
   }
   // The group keeps the file open; from here the writer cleans up after a failure.
-  PartialGroup group(file.get(), kAnalysesGroup, name, where);
+  PartialGroup group(file.get(), parent, name, where);
   return AnalysisWriter(path, std::move(group), std::move(staged));
 }
 

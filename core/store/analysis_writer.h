@@ -52,6 +52,12 @@ class AnalysisWriter : public GroupWriter {
   // Into `path` as `mode` says (core/store/output_mode.h): kNew and kReplace write a recording
   // without runs under a temporary name that commit() moves into place; kAppend as above.
   static AnalysisWriter begin(const AnalysisTarget& target, const std::string& name);
+  // One analysis of a collection, /analyses/<collection>/<name> (circuits: one per task or
+  // method): only that group is staged and replaced by commit(); the collection's other groups
+  // are kept. The collection group is created when missing, and removed again when the writer is
+  // abandoned. Dimension scales live in the <name> group.
+  static AnalysisWriter begin(const AnalysisTarget& target, const std::string& collection,
+                              const std::string& name);
 
   AnalysisWriter(AnalysisWriter&&) noexcept = default;
   AnalysisWriter& operator=(AnalysisWriter&&) = delete;
@@ -79,14 +85,15 @@ class AnalysisWriter : public GroupWriter {
   void write_scale(const std::string& dimension, const std::vector<int64_t>& values);
   void write_scale(const std::string& dimension, const std::vector<std::string>& values);
 
-  // Publishes the group as /analyses/<name> (replacing an earlier one, keeping other analyses),
+  // Publishes the group as /analyses/<name> or /analyses/<collection>/<name> (replacing an
+  // earlier one of that name, keeping every other analysis),
   // flushes, and renames a new file into place. No call may follow.
   void commit();
 
  private:
-  // model null: an existing recording of any model.
-  static AnalysisWriter open(const std::string& path, const std::string& name,
-                             const ModelSummary* model, OutputMode mode);
+  // model null: an existing recording of any model; collection "": /analyses/<name>.
+  static AnalysisWriter open(const std::string& path, const std::string& collection,
+                             const std::string& name, const ModelSummary* model, OutputMode mode);
   AnalysisWriter(std::string path, PartialGroup group, std::shared_ptr<StagedFile> staged)
       : GroupWriter(std::move(path), std::move(group), std::move(staged)) {}
 

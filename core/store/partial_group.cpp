@@ -9,18 +9,22 @@ namespace headscope {
 
 PartialGroup::PartialGroup(hid_t location, const std::string& parent, std::string name,
                            H5Where where)
-    : parent_path_(parent), name_(std::move(name)), where_(std::move(where)) {
+    : name_(std::move(name)), where_(std::move(where)) {
   HS_ASSERT(!parent.empty() && parent[0] == '/');
   const H5Where parent_where{where_.file, parent};
   // h5_path_exists walks a path relative to the object it is given: the root here.
   H5Id root =
       h5_own(H5Oopen(location, "/", H5P_DEFAULT), H5Kind::kObject, parent_where, "open root group");
-  created_parent_ = !h5_path_exists(root.get(), parent.substr(1), parent_where);
-  parent_ =
-      created_parent_
-          ? h5_own(H5Gcreate2(root.get(), parent.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                   H5Kind::kGroup, parent_where, "create group")
-          : h5_own(H5Gopen2(root.get(), parent.c_str(), H5P_DEFAULT), H5Kind::kGroup, parent_where,
+  for (size_t end = parent.find('/', 1);; end = parent.find('/', end + 1)) {
+    const std::string prefix = parent.substr(0, end);
+    if (!h5_path_exists(root.get(), prefix.substr(1), parent_where)) {
+      if (created_.empty()) created_ = prefix;
+      h5_own(H5Gcreate2(root.get(), prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Kind::kGroup, {where_.file, prefix}, "create group");
+    }
+    if (end == std::string::npos) break;
+  }
+  parent_ = h5_own(H5Gopen2(root.get(), parent.c_str(), H5P_DEFAULT), H5Kind::kGroup, parent_where,
                    "open group");
   const std::string partial = partial_name();
   if (h5_path_exists(parent_.get(), partial, where_)) {
@@ -34,10 +38,9 @@ PartialGroup::PartialGroup(hid_t location, const std::string& parent, std::strin
 PartialGroup::PartialGroup(PartialGroup&& other) noexcept
     : parent_(std::move(other.parent_)),
       group_(std::move(other.group_)),
-      parent_path_(std::move(other.parent_path_)),
       name_(std::move(other.name_)),
       where_(std::move(other.where_)),
-      created_parent_(std::exchange(other.created_parent_, false)),
+      created_(std::exchange(other.created_, std::string())),
       committed_(other.committed_) {}
 
 std::string PartialGroup::partial_name() const {
@@ -69,7 +72,7 @@ void PartialGroup::abandon() noexcept {
   group_.reset();
   if (H5Ldelete(parent_.get(), partial_name().c_str(), H5P_DEFAULT) < 0) H5Eclear2(H5E_DEFAULT);
   // An absolute path resolves from the root of the file parent_ is in.
-  if (created_parent_ && H5Ldelete(parent_.get(), parent_path_.c_str(), H5P_DEFAULT) < 0) {
+  if (!created_.empty() && H5Ldelete(parent_.get(), created_.c_str(), H5P_DEFAULT) < 0) {
     H5Eclear2(H5E_DEFAULT);
   }
   parent_.reset();

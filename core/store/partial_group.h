@@ -12,9 +12,10 @@ namespace headscope {
 class PartialGroup {
  public:
   // Creates PARENT/.partial_NAME in the file of `location`, first deleting one of that name a
-  // crash left behind. `parent` is an absolute path (/runs, /analyses); it is created when
-  // missing, and deleted again with the partial group when that is abandoned. `where` names
-  // the group as it will be once committed (PARENT/NAME), for messages.
+  // crash left behind. `parent` is an absolute path (/runs, /analyses, /analyses/circuits); the
+  // groups of it that are missing are created, and deleted again with the partial group when
+  // that is abandoned. `where` names the group as it will be once committed (PARENT/NAME), for
+  // messages.
   PartialGroup(hid_t location, const std::string& parent, std::string name, H5Where where);
   PartialGroup(PartialGroup&& other) noexcept;
   PartialGroup& operator=(PartialGroup&&) = delete;
@@ -30,17 +31,18 @@ class PartialGroup {
   void commit();
 
  private:
-  // Deletes the partial group, and the parent if this made it; never throws (a group that
+  // Deletes the partial group, and the groups of the parent this made; never throws (a group that
   // survives a failure here is invisible to readers and deleted by the next writer).
   void abandon() noexcept;
   std::string partial_name() const;
 
   H5Id parent_;
   H5Id group_;  // closed by commit()
-  std::string parent_path_;
   std::string name_;
   H5Where where_;
-  bool created_parent_ = false;
+  // The outermost group of the parent's path this created ("" when it existed whole): deleting
+  // it deletes every group made for this one.
+  std::string created_;
   bool committed_ = false;  // set only once the group has its name: a failed commit abandons
 };
 

@@ -30,7 +30,8 @@
 //  9. /analyses/<name>/...: analysis results such as retrieval_heads/score float64 [L, H];
 //     attributes hold every parameter. An analysis being written lives in
 //     /analyses/.partial_<name> until it is complete (readers skip it; the next writer of that
-//     analysis deletes it).
+//     analysis deletes it). Analyses of one kind may form a collection, /analyses/<collection>/
+//     <name> (circuits/ioi), each group staged and replaced alone, the same way.
 // 10. Dimension scales: committing a run creates a 1-D int64 dataset in /runs/<i> for every
 //     dimension its datasets use, named after the dimension, and attaches it to their axes as an
 //     HDF5 dimension scale (axis label = the same name). xarray (engine h5netcdf) then opens

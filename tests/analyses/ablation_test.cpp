@@ -121,7 +121,6 @@ TEST(Ablation, RejectsBadInput) {
             std::string::npos);
   EXPECT_THROW(check_top_against_random(model, torch::zeros({3, 4}), 1, 0, 1, options),
                InvalidInput);
-  EXPECT_THROW(parse_ablation_method("resample", "--method"), InvalidInput);
 
   const auto random_model = Transformer::load(test::fixture("hf-tiny/llama"));
   EXPECT_NE(test::error_message<UnsupportedModel>([&] {

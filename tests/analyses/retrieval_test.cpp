@@ -459,9 +459,6 @@ TEST(RetrievalDetect, RejectsBadOptions) {
             std::string::npos);
   EXPECT_NE(message(small_options(*model).with_bos(100000)).find("bos token 100000"),
             std::string::npos);
-  EXPECT_NE(
-      error_message<InvalidInput>([] { parse_retrieval_semantics("sets"); }).find("--semantics"),
-      std::string::npos);
 }
 
 class RetrievalOutput : public test::TempDirTest {};

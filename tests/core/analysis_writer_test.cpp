@@ -299,6 +299,73 @@ TEST_F(AnalysisWriterTest, RejectsBadNamesShapesAndTextNamingTheObject) {
   EXPECT_TRUE(exists(file, "/analyses/bad/score"));
 }
 
+void write_circuit(const std::string& path, const std::string& name, double value,
+                   OutputMode mode = OutputMode::kAppend) {
+  AnalysisWriter out = AnalysisWriter::begin({path, summary(2, 3), mode}, "circuits", name);
+  out.write_f64("scores", {2, 3}, std::vector<double>(6, value), {"layer", "head"});
+  out.commit();
+}
+
+TEST_F(AnalysisWriterTest, NestedGroupsKeepTheirSiblingsAndReplaceOnlyThemselves) {
+  const std::string file = path("circuits.h5");
+  write_circuit(file, "ioi", 1.0, OutputMode::kNew);
+  write_scores(file, 5.0);
+  write_circuit(file, "colors", 2.0);
+  EXPECT_EQ(read_f64(file, "/analyses/circuits/ioi/scores"), std::vector<double>(6, 1.0));
+  EXPECT_EQ(read_f64(file, "/analyses/circuits/colors/scores"), std::vector<double>(6, 2.0));
+  // The scales are the circuit's own.
+  EXPECT_EQ(read_f64(file, "/analyses/circuits/colors/head"), (std::vector<double>{0, 1, 2}));
+  EXPECT_FALSE(exists(file, "/analyses/circuits/head"));
+
+  write_circuit(file, "ioi", 3.0);
+  EXPECT_EQ(read_f64(file, "/analyses/circuits/ioi/scores"), std::vector<double>(6, 3.0));
+  EXPECT_EQ(read_f64(file, "/analyses/circuits/colors/scores"), std::vector<double>(6, 2.0));
+  EXPECT_EQ(read_f64(file, "/analyses/scores/score"), std::vector<double>(6, 5.0));
+  EXPECT_FALSE(exists(file, "/analyses/circuits/.partial_ioi"));
+  EXPECT_EQ(files(), std::vector<std::string>{"circuits.h5"});
+
+  for (const std::string name : {"", "a/b", ".partial_x"}) {
+    EXPECT_THAT(error_message<InvalidInput>([&] {
+                  AnalysisWriter::begin({file, summary(2, 3)}, name, "ioi");
+                }),
+                HasSubstr("invalid analysis name '" + name + "'"));
+  }
+}
+
+TEST_F(AnalysisWriterTest, AbandonedNestedGroupLeavesTheFileAsItWas) {
+  const auto abandon = [](const std::string& file, const std::string& name) {
+    AnalysisWriter out = AnalysisWriter::begin({file, summary(2, 3)}, "circuits", name);
+    out.write_f64("scores", {2, 3}, std::vector<double>(6, 9.0), {"layer", "head"});
+  };
+  // Neither /analyses nor /analyses/circuits made for it survives.
+  const std::string file = path("rec.h5");
+  RecordingWriter::create(file, summary(2, 3));
+  const std::vector<std::string> bare = contents(file);
+  abandon(file, "ioi");
+  EXPECT_EQ(contents(file), bare);
+
+  write_scores(file, 1.0);
+  const std::vector<std::string> with_scores = contents(file);
+  abandon(file, "ioi");
+  EXPECT_EQ(contents(file), with_scores);
+
+  // A sibling and an earlier group of the same name survive.
+  write_circuit(file, "ioi", 1.0);
+  const std::vector<std::string> with_ioi = contents(file);
+  abandon(file, "colors");
+  abandon(file, "ioi");
+  EXPECT_EQ(contents(file), with_ioi);
+  EXPECT_EQ(read_f64(file, "/analyses/circuits/ioi/scores"), std::vector<double>(6, 1.0));
+
+  // A new file abandoned is never created.
+  {
+    AnalysisWriter out = AnalysisWriter::begin({path("new.h5"), summary(2, 3), OutputMode::kNew},
+                                               "circuits", "ioi");
+    out.write_f64("scores", {2, 3}, std::vector<double>(6, 9.0), {"layer", "head"});
+  }
+  EXPECT_EQ(files(), std::vector<std::string>{"rec.h5"});
+}
+
 // The format promise: xarray opens an analysis group with named, valued axes.
 TEST_F(AnalysisWriterTest, XarrayOpensTheGroupWithScaleValues) {
   if (std::system("/usr/bin/python3 -c 'import xarray, h5netcdf' 2>/dev/null") != 0) {
