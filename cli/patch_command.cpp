@@ -16,6 +16,7 @@
 #include "analyses/circuits/patching_dataset.h"
 #include "analyses/circuits/patching_output.h"
 #include "analyses/circuits/task_pairs.h"
+#include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
@@ -33,8 +34,8 @@ struct PatchArgs {
   ModelArgs model;
   SampleArgs samples;
   OutputArgs out;
-  std::string dataset, hook = "z", per = "head", direction = "denoise", metric = "logit-diff";
-  int64_t batch = 0;
+  std::string dataset;
+  PatchingOptions options;
   bool json = false, quiet = false;
   // Whether --n, --length, --seed were given (they describe task samples only).
   bool sample_options_given = false;
@@ -128,13 +129,7 @@ void run(const PatchArgs& args) {
   if (!args.dataset.empty() && args.sample_options_given) {
     throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
   }
-  const PatchingOptions options = PatchingOptions()
-                                      .with_hook(parse_patch_hook(args.hook))
-                                      .with_per(parse_patch_granularity(args.per))
-                                      .with_direction(parse_patch_direction(args.direction))
-                                      .with_metric(parse_patching_metric(args.metric))
-                                      .with_batch_size(args.batch)
-                                      .with_quiet(args.quiet || args.json);
+  const PatchingOptions options = PatchingOptions(args.options).with_quiet(args.quiet || args.json);
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   const auto model = load_model(args.model);
   const ModelConfig& config = model->config();
@@ -173,7 +168,7 @@ void run(const PatchArgs& args) {
                                 std::to_string(source.seed);
   print_text(result, options, about);
   if (!args.out.path.empty()) {
-    std::cout << "wrote /analyses/" << kActivationPatchingCollection << "_"
+    std::cout << "wrote /analyses/" << kActivationPatchingCollection << "/"
               << patch_hook_name(options.hook) << " to " << args.out.path << "\n";
   }
 }
@@ -196,21 +191,18 @@ void add_patch_command(CLI::App& app) {
   cmd->add_option("--dataset", args->dataset,
                   "JSON Lines of clean/corrupted pairs: clean, corrupted (texts or token ids), "
                   "answer, distractor (one token)");
-  cmd->add_option("--hook", args->hook, "Hook point patched")
-      ->capture_default_str()
-      ->check(one_of({"z", "pattern", "q", "k", "v", "result", "attn_out", "mlp_out", "resid_pre"}));
-  cmd->add_option("--per", args->per, "Components patched one at a time")
-      ->capture_default_str()
-      ->check(one_of({"head", "head-position", "layer", "layer-position"}));
-  cmd->add_option("--direction", args->direction,
-                  "denoise: corrupted run, clean activation in; noise: the reverse")
-      ->capture_default_str()
-      ->check(one_of({"denoise", "noise"}));
-  cmd->add_option("--metric", args->metric,
-                  "logit-diff (answer - distractor), prob, logprob (of the answer) or kl")
-      ->capture_default_str()
-      ->check(one_of({"logit-diff", "prob", "logprob", "kl"}));
-  cmd->add_option("--batch", args->batch,
+  add_choice_option(*cmd, "--hook", args->options.hook, choices_named(kPatchHooks, patch_hook_name),
+                    "Hook point patched (docs/CIRCUITS.md)");
+  add_choice_option(*cmd, "--per", args->options.per,
+                    choices_named(kPatchGranularities, patch_granularity_name),
+                    "Components patched one at a time");
+  add_choice_option(*cmd, "--direction", args->options.direction,
+                    choices_named(kPatchDirections, patch_direction_name),
+                    "denoise: corrupted run, clean activation in; noise: the reverse");
+  add_choice_option(*cmd, "--metric", args->options.metric,
+                    choices_named(kPatchingMetrics, patching_metric_name),
+                    "logit-diff (answer - distractor), prob, logprob (of the answer) or kl");
+  cmd->add_option("--batch", args->options.batch_size,
                   "Patched runs per forward pass [default: as many as a quarter of free memory "
                   "holds, at most 512]")
       ->check(integer_in(1, kMaxBatch));

@@ -14,12 +14,6 @@
 namespace headscope {
 namespace {
 
-constexpr PatchHook kHooks[] = {PatchHook::kZ,      PatchHook::kPattern, PatchHook::kQ,
-                                PatchHook::kK,      PatchHook::kV,       PatchHook::kResult,
-                                PatchHook::kAttnOut, PatchHook::kMlpOut, PatchHook::kResidPre};
-constexpr PatchGranularity kGranularities[] = {
-    PatchGranularity::kHead, PatchGranularity::kHeadPosition, PatchGranularity::kLayer,
-    PatchGranularity::kLayerPosition};
 // Rows per forward pass when memory would allow more: beyond this a CPU gains nothing and a GPU
 // little, and the per-batch masks grow.
 constexpr int64_t kMaxAutoBatch = 512;
@@ -47,17 +41,6 @@ HookLayout hook_layout(const ModelConfig& c, PatchHook hook, int64_t positions) 
     case PatchHook::kResidPre: return {-1, 1, 0, c.d_model};
   }
   HS_ASSERT(false && "unhandled patch hook");
-}
-
-template <typename Enum, size_t N>
-Enum parse_word(const std::string& name, const Enum (&values)[N], const char* (*word)(Enum),
-                const char* option) {
-  std::string valid;
-  for (const Enum v : values) {
-    if (name == word(v)) return v;
-    valid += (valid.empty() ? "" : "|") + std::string(word(v));
-  }
-  throw InvalidInput(std::string(option) + ": '" + name + "' is unknown; expected " + valid);
 }
 
 // Pairs of one length, run together.
@@ -228,19 +211,6 @@ const char* patch_granularity_name(PatchGranularity per) {
 
 const char* patch_direction_name(PatchDirection direction) {
   return direction == PatchDirection::kDenoise ? "denoise" : "noise";
-}
-
-PatchHook parse_patch_hook(const std::string& name) {
-  return parse_word(name, kHooks, patch_hook_name, "--hook");
-}
-
-PatchGranularity parse_patch_granularity(const std::string& name) {
-  return parse_word(name, kGranularities, patch_granularity_name, "--per");
-}
-
-PatchDirection parse_patch_direction(const std::string& name) {
-  constexpr PatchDirection kDirections[] = {PatchDirection::kDenoise, PatchDirection::kNoise};
-  return parse_word(name, kDirections, patch_direction_name, "--direction");
 }
 
 HookKind patch_hook_kind(PatchHook hook) {

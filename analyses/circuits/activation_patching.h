@@ -31,13 +31,19 @@ enum class PatchHook { kZ, kPattern, kQ, kK, kV, kResult, kAttnOut, kMlpOut, kRe
 enum class PatchGranularity { kHead, kHeadPosition, kLayer, kLayerPosition };
 enum class PatchDirection { kDenoise, kNoise };
 
+inline const std::vector<PatchHook> kPatchHooks = {
+    PatchHook::kZ,      PatchHook::kPattern,  PatchHook::kQ,       PatchHook::kK,        PatchHook::kV,
+    PatchHook::kResult, PatchHook::kAttnOut, PatchHook::kMlpOut, PatchHook::kResidPre};
+inline const std::vector<PatchGranularity> kPatchGranularities = {
+    PatchGranularity::kHead, PatchGranularity::kHeadPosition, PatchGranularity::kLayer,
+    PatchGranularity::kLayerPosition};
+inline const std::vector<PatchDirection> kPatchDirections = {PatchDirection::kDenoise,
+                                                             PatchDirection::kNoise};
+
+// The words of the command line and the output's attributes.
 const char* patch_hook_name(PatchHook hook);  // "z", "pattern", ..., "resid_pre"
 const char* patch_granularity_name(PatchGranularity per);  // "head", "head-position", ...
 const char* patch_direction_name(PatchDirection direction);  // "denoise", "noise"
-// InvalidInput naming the option and listing the valid words.
-PatchHook parse_patch_hook(const std::string& name);
-PatchGranularity parse_patch_granularity(const std::string& name);
-PatchDirection parse_patch_direction(const std::string& name);
 // The model's hook point of `hook` in `layer`.
 HookKind patch_hook_kind(PatchHook hook);
 

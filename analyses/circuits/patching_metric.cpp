@@ -16,14 +16,6 @@ const char* patching_metric_name(PatchingMetric metric) {
   HS_ASSERT(false && "unhandled patching metric");
 }
 
-PatchingMetric parse_patching_metric(const std::string& name) {
-  for (const PatchingMetric m : {PatchingMetric::kLogitDiff, PatchingMetric::kProb,
-                                 PatchingMetric::kLogProb, PatchingMetric::kKl}) {
-    if (name == patching_metric_name(m)) return m;
-  }
-  throw InvalidInput("--metric: '" + name + "' is unknown; expected logit-diff|prob|logprob|kl");
-}
-
 torch::Tensor patching_metric(PatchingMetric metric, const torch::Tensor& logits,
                               const torch::Tensor& answers, const torch::Tensor& distractors,
                               const torch::Tensor& clean_logprobs) {

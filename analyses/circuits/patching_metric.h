@@ -12,7 +12,7 @@
 // over the pairs (TransformerLens' convention).
 #pragma once
 
-#include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -20,10 +20,12 @@ namespace headscope {
 
 enum class PatchingMetric { kLogitDiff, kProb, kLogProb, kKl };
 
-// "logit-diff", "prob", "logprob", "kl".
+inline const std::vector<PatchingMetric> kPatchingMetrics = {
+    PatchingMetric::kLogitDiff, PatchingMetric::kProb, PatchingMetric::kLogProb,
+    PatchingMetric::kKl};
+
+// "logit-diff", "prob", "logprob", "kl": the words of --metric and of the output's attribute.
 const char* patching_metric_name(PatchingMetric metric);
-// InvalidInput naming --metric and the valid names.
-PatchingMetric parse_patching_metric(const std::string& name);
 
 // The metric of each row, [R] float64 on the logits' device. logits: [R, vocab] at the scored
 // position (any floating dtype); answers, distractors: [R] int64 (distractors read only for

@@ -8,8 +8,8 @@ void write_activation_patching(const AnalysisTarget& target, const PatchingResul
                                const PatchingOptions& options,
                                const std::vector<PatchingPair>& pairs, const PatchingSource& source,
                                const PatchingRun& run) {
-  AnalysisWriter out = AnalysisWriter::begin(
-      target, std::string(kActivationPatchingCollection) + "_" + patch_hook_name(options.hook));
+  AnalysisWriter out =
+      AnalysisWriter::begin(target, kActivationPatchingCollection, patch_hook_name(options.hook));
   out.set_attribute("", "method", "activation_patching");
   out.set_attribute("", "hook", patch_hook_name(options.hook));
   out.set_attribute("", "per", patch_granularity_name(options.per));

@@ -59,8 +59,8 @@ TEST_F(PatchCli, IoiHeadSweepOpensLabelledInXarray) {
   if (!has_xarray()) GTEST_SKIP() << "Debian's python3-xarray or python3-h5netcdf is not installed";
   const std::string script =
       "import xarray as xr\n"
-      "z = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/activation_patching_z')\n"
-      "r = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/activation_patching_resid_pre')\n"
+      "z = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/activation_patching/z')\n"
+      "r = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/activation_patching/resid_pre')\n"
       "assert z.scores.dims == ('layer', 'head'), z.scores.dims\n"
       "assert z.per_sample.dims == ('sample', 'layer', 'head'), z.per_sample.dims\n"
       "assert z.clean_metric.dims == ('sample',)\n"
