@@ -49,12 +49,14 @@ std::string site_label(const PatchGrid& grid, size_t index) {
   return label;
 }
 
-// Indices of the components by decreasing |score|.
-std::vector<size_t> ranked(const PatchingResult& r) {
+// Indices of the components by decreasing effect: |score| when denoising (how much the patch
+// restores), |1 - score| when noising (how much it destroys).
+std::vector<size_t> ranked(const PatchingResult& r, PatchDirection direction) {
+  const double untouched = direction == PatchDirection::kNoise ? 1.0 : 0.0;
   std::vector<size_t> order(r.scores.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&r](size_t a, size_t b) {
-    return std::abs(r.scores[a]) > std::abs(r.scores[b]);
+  std::stable_sort(order.begin(), order.end(), [&r, untouched](size_t a, size_t b) {
+    return std::abs(r.scores[a] - untouched) > std::abs(r.scores[b] - untouched);
   });
   order.resize(std::min(order.size(), kTopShown));
   return order;
@@ -83,14 +85,15 @@ void print_text(const PatchingResult& r, const PatchingOptions& o, const std::st
       std::printf("\n");
     }
   }
-  std::printf("largest |score|:\n");
-  for (const size_t i : ranked(r)) std::printf("  %-22s %8.4f\n", site_label(r.grid, i).c_str(), r.scores[i]);
+  std::printf("largest effects (%s):\n",
+              o.direction == PatchDirection::kNoise ? "|1 - score|" : "|score|");
+  for (const size_t i : ranked(r, o.direction)) std::printf("  %-22s %8.4f\n", site_label(r.grid, i).c_str(), r.scores[i]);
 }
 
 nlohmann::ordered_json result_json(const PatchingResult& r, const PatchingOptions& o,
                                    const PatchingSource& source) {
   nlohmann::ordered_json top = nlohmann::ordered_json::array();
-  for (const size_t i : ranked(r)) {
+  for (const size_t i : ranked(r, o.direction)) {
     const PatchSite& s = r.grid.sites[i];
     nlohmann::ordered_json entry{{"layer", s.layer}};
     if (s.head >= 0) entry[r.grid.dims[1]] = s.head;

@@ -1,5 +1,7 @@
 // `headscope patch` end to end on the trained zoo IOI fixture: the JSON summary, the HDF5 group
 // opened labelled in xarray, a user's --dataset, and one-line errors for bad options and records.
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -53,6 +55,10 @@ TEST_F(PatchCli, IoiHeadSweepOpensLabelledInXarray) {
   EXPECT_GT(j["clean_mean"].get<double>(), j["corrupted_mean"].get<double>());
   ASSERT_EQ(j["scores"].size(), 8u);
   ASSERT_FALSE(j["top"].empty());
+  // Denoising ranks by |score|: the first is the largest.
+  double largest = 0.0;
+  for (const auto& s : j["scores"]) largest = std::max(largest, std::abs(s.get<double>()));
+  EXPECT_DOUBLE_EQ(std::abs(j["top"][0]["score"].get<double>()), largest);
 
   // A second hook appended to the same file keeps the first.
   run_json("patch " + model() + " --task ioi --n 6 --seed 1 --hook resid_pre --per layer --append --out " + out);
