@@ -149,29 +149,32 @@ int run(const BenchArgs& args) {
   int64_t length_sum = 0;
   for (const PatchingPair& p : pairs) length_sum += static_cast<int64_t>(p.clean.size());
 
-  std::printf("{\"model\": \"%s\", \"layers\": %lld, \"heads\": %lld, \"kv_heads\": %lld, "
-              "\"d_model\": %lld, \"pairs\": %zu, \"mean_length\": %.1f, \"device\": \"%s\", "
-              "\"dtype\": \"%s\", \"threads\": %d, \"hook\": \"z\", \"per\": \"head\", "
-              "\"batched\": {\"batch\": %lld, \"repeats\": %lld, \"sweep_s\": %.4f, "
-              "\"min_s\": %.4f, \"samples_per_s\": %.3f}",
-              args.random_weights ? (args.llama3_8b ? "random llama3-8b shape" : "random")
-                                  : args.model.c_str(),
-              static_cast<long long>(c.n_layers), static_cast<long long>(c.n_heads),
-              static_cast<long long>(c.n_kv_heads), static_cast<long long>(c.d_model),
-              pairs.size(), static_cast<double>(length_sum) / n, device.str().c_str(),
-              args.dtype.c_str(), torch::get_num_threads(), static_cast<long long>(batch_used),
-              static_cast<long long>(args.repeats), batched_s,
-              *std::min_element(batched.begin(), batched.end()), n / batched_s);
+  std::printf(
+      "{\"model\": \"%s\", \"layers\": %lld, \"heads\": %lld, \"kv_heads\": %lld, "
+      "\"d_model\": %lld, \"pairs\": %zu, \"mean_length\": %.1f, \"device\": \"%s\", "
+      "\"dtype\": \"%s\", \"threads\": %d, \"hook\": \"z\", \"per\": \"head\", "
+      "\"batched\": {\"batch\": %lld, \"repeats\": %lld, \"sweep_s\": %.4f, "
+      "\"min_s\": %.4f, \"samples_per_s\": %.3f}",
+      args.random_weights ? (args.llama3_8b ? "random llama3-8b shape" : "random")
+                          : args.model.c_str(),
+      static_cast<long long>(c.n_layers), static_cast<long long>(c.n_heads),
+      static_cast<long long>(c.n_kv_heads), static_cast<long long>(c.d_model), pairs.size(),
+      static_cast<double>(length_sum) / n, device.str().c_str(), args.dtype.c_str(),
+      torch::get_num_threads(), static_cast<long long>(batch_used),
+      static_cast<long long>(args.repeats), batched_s,
+      *std::min_element(batched.begin(), batched.end()), n / batched_s);
   const int64_t naive_pairs =
-      args.naive_pairs < 0 ? static_cast<int64_t>(pairs.size())
-                           : std::min<int64_t>(args.naive_pairs, static_cast<int64_t>(pairs.size()));
+      args.naive_pairs < 0
+          ? static_cast<int64_t>(pairs.size())
+          : std::min<int64_t>(args.naive_pairs, static_cast<int64_t>(pairs.size()));
   if (naive_pairs > 0) {
     naive_sweep(hooked, pairs, 1);  // warm-up
     const double seconds = naive_sweep(hooked, pairs, naive_pairs);
     const double full = seconds / static_cast<double>(naive_pairs) * n;
-    std::printf(", \"naive\": {\"pairs_timed\": %lld, \"sweep_s\": %.4f, \"samples_per_s\": %.3f}"
-                ", \"speedup\": %.2f",
-                static_cast<long long>(naive_pairs), full, n / full, full / batched_s);
+    std::printf(
+        ", \"naive\": {\"pairs_timed\": %lld, \"sweep_s\": %.4f, \"samples_per_s\": %.3f}"
+        ", \"speedup\": %.2f",
+        static_cast<long long>(naive_pairs), full, n / full, full / batched_s);
   }
   std::printf("}\n");
   return 0;
@@ -187,7 +190,8 @@ int main(int argc, char** argv) {
                "patching_bench"};
   app.add_option("--model", args.model, "Model directory")->capture_default_str();
   app.add_option("--task", args.task, "Task of the pairs")->capture_default_str();
-  app.add_flag("--random-weights", args.random_weights, "A random Llama-shaped model, random pairs");
+  app.add_flag("--random-weights", args.random_weights,
+               "A random Llama-shaped model, random pairs");
   app.add_flag("--llama3-8b", args.llama3_8b, "--random-weights at Llama-3-8B's shape");
   app.add_option("--layers", args.layers)->check(integer_in(1, 1024))->capture_default_str();
   app.add_option("--heads", args.heads)->check(integer_in(1, 1024))->capture_default_str();

@@ -66,11 +66,11 @@ void print_text(const PatchingResult& r, const PatchingOptions& o, const std::st
   std::printf("%s; activation patching of hook_%s per %s, %s, metric %s\n", about.c_str(),
               patch_hook_name(o.hook), patch_granularity_name(o.per),
               patch_direction_name(o.direction), patching_metric_name(o.metric));
-  std::printf("clean %.4f, corrupted %.4f (mean %s over %zu pairs); %lld forward passes of up "
-              "to %lld rows, %.2f s\n",
-              r.clean_mean, r.corrupted_mean, patching_metric_name(o.metric),
-              r.clean_metric.size(), static_cast<long long>(r.forward_passes),
-              static_cast<long long>(r.batch_size), r.seconds);
+  std::printf(
+      "clean %.4f, corrupted %.4f (mean %s over %zu pairs); %lld forward passes of up "
+      "to %lld rows, %.2f s\n",
+      r.clean_mean, r.corrupted_mean, patching_metric_name(o.metric), r.clean_metric.size(),
+      static_cast<long long>(r.forward_passes), static_cast<long long>(r.batch_size), r.seconds);
   if (r.grid.dims.size() == 2) {
     std::printf("normalised score (1 = %s)\nlayer", o.direction == PatchDirection::kDenoise
                                                         ? "restores the clean metric"
@@ -87,7 +87,8 @@ void print_text(const PatchingResult& r, const PatchingOptions& o, const std::st
   }
   std::printf("largest effects (%s):\n",
               o.direction == PatchDirection::kNoise ? "|1 - score|" : "|score|");
-  for (const size_t i : ranked(r, o.direction)) std::printf("  %-22s %8.4f\n", site_label(r.grid, i).c_str(), r.scores[i]);
+  for (const size_t i : ranked(r, o.direction))
+    std::printf("  %-22s %8.4f\n", site_label(r.grid, i).c_str(), r.scores[i]);
 }
 
 nlohmann::ordered_json result_json(const PatchingResult& r, const PatchingOptions& o,
@@ -164,11 +165,11 @@ void run(const PatchArgs& args) {
     std::cout << result_json(result, options, source).dump() << "\n";
     return;
   }
-  const std::string about =
-      source.task.empty() ? args.dataset + ", " + std::to_string(pairs.size()) + " pairs"
-                          : source.task + ", n=" + std::to_string(pairs.size()) + ", length " +
-                                std::to_string(source.length) + ", seed " +
-                                std::to_string(source.seed);
+  const std::string about = source.task.empty()
+                                ? args.dataset + ", " + std::to_string(pairs.size()) + " pairs"
+                                : source.task + ", n=" + std::to_string(pairs.size()) +
+                                      ", length " + std::to_string(source.length) + ", seed " +
+                                      std::to_string(source.seed);
   print_text(result, options, about);
   if (!args.out.path.empty()) {
     std::cout << "wrote /analyses/" << kActivationPatchingCollection << "/"
@@ -181,8 +182,9 @@ void run(const PatchArgs& args) {
 void add_patch_command(CLI::App& app) {
   auto args = std::make_shared<PatchArgs>();
   auto* cmd = app.add_subcommand(
-      "patch", "Activation patching: how much each layer, head or position restores (or breaks) "
-               "the clean answer");
+      "patch",
+      "Activation patching: how much each layer, head or position restores (or breaks) "
+      "the clean answer");
   ModelOptionSet model;
   model.help = "Model directory (--task: a zoo model, the tasks use its vocabulary)";
   model.default_dtype = "f32";

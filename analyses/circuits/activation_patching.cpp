@@ -31,14 +31,19 @@ struct HookLayout {
 HookLayout hook_layout(const ModelConfig& c, PatchHook hook, int64_t positions) {
   switch (hook) {
     case PatchHook::kZ:
-    case PatchHook::kQ: return {2, 1, c.n_heads, c.n_heads * c.d_head};
+    case PatchHook::kQ:
+      return {2, 1, c.n_heads, c.n_heads * c.d_head};
     case PatchHook::kK:
-    case PatchHook::kV: return {2, 1, c.n_kv_heads, c.n_kv_heads * c.d_head};
-    case PatchHook::kResult: return {2, 1, c.n_heads, c.n_heads * c.d_model};
-    case PatchHook::kPattern: return {1, 2, c.n_heads, c.n_heads * positions};
+    case PatchHook::kV:
+      return {2, 1, c.n_kv_heads, c.n_kv_heads * c.d_head};
+    case PatchHook::kResult:
+      return {2, 1, c.n_heads, c.n_heads * c.d_model};
+    case PatchHook::kPattern:
+      return {1, 2, c.n_heads, c.n_heads * positions};
     case PatchHook::kAttnOut:
     case PatchHook::kMlpOut:
-    case PatchHook::kResidPre: return {-1, 1, 0, c.d_model};
+    case PatchHook::kResidPre:
+      return {-1, 1, 0, c.d_model};
   }
   HS_ASSERT(false && "unhandled patch hook");
 }
@@ -69,7 +74,8 @@ torch::Tensor stack_tokens(const std::vector<PatchingPair>& pairs, const std::ve
   for (size_t r = 0; r < rows.size(); ++r) {
     const PatchingPair& p = pairs[static_cast<size_t>(rows[r])];
     const std::vector<int32_t>& seq = clean ? p.clean : p.corrupted;
-    for (int64_t t = 0; t < length; ++t) acc[static_cast<int64_t>(r)][t] = seq[static_cast<size_t>(t)];
+    for (int64_t t = 0; t < length; ++t)
+      acc[static_cast<int64_t>(r)][t] = seq[static_cast<size_t>(t)];
   }
   return tokens;
 }
@@ -109,7 +115,8 @@ class Scorer {
       distractors.push_back(std::max(pairs_[static_cast<size_t>(r)].distractor, 0));
     }
     torch::Tensor reference;
-    if (metric_ == PatchingMetric::kKl) reference = clean_logprobs_.index_select(0, index_tensor(rows, device_));
+    if (metric_ == PatchingMetric::kKl)
+      reference = clean_logprobs_.index_select(0, index_tensor(rows, device_));
     const torch::Tensor values =
         patching_metric(metric_, logits, index_tensor(answers, logits.device()),
                         index_tensor(distractors, logits.device()), reference)
@@ -141,7 +148,8 @@ torch::Tensor site_mask(const HookLayout& layout, const std::vector<int64_t>& va
                         const std::vector<const PatchSite*>& sites) {
   std::vector<int64_t> shape(value_shape.size(), 1);
   shape[0] = static_cast<int64_t>(sites.size());
-  shape[static_cast<size_t>(layout.position_dim)] = value_shape[static_cast<size_t>(layout.position_dim)];
+  shape[static_cast<size_t>(layout.position_dim)] =
+      value_shape[static_cast<size_t>(layout.position_dim)];
   if (layout.head_dim >= 0) shape[static_cast<size_t>(layout.head_dim)] = layout.heads;
   auto mask = torch::zeros(shape, torch::kBool);
   for (size_t i = 0; i < sites.size(); ++i) {
@@ -168,16 +176,16 @@ void check_pairs(const std::vector<PatchingPair>& pairs, const PatchingOptions& 
                          "--metric prob|logprob|kl");
     }
   }
-  const bool by_position = o.per == PatchGranularity::kHeadPosition ||
-                           o.per == PatchGranularity::kLayerPosition;
+  const bool by_position =
+      o.per == PatchGranularity::kHeadPosition || o.per == PatchGranularity::kLayerPosition;
   for (const PatchingPair& p : pairs) {
     HS_ASSERT(p.clean.size() == p.corrupted.size() && !p.clean.empty());
     if (by_position && p.clean.size() != pairs.front().clean.size()) {
       throw InvalidInput("--per " + std::string(patch_granularity_name(o.per)) +
                          ": every pair needs the same length to share a position axis; " +
                          pairs.front().source + " has " +
-                         std::to_string(pairs.front().clean.size()) + " tokens, " + p.source +
-                         " " + std::to_string(p.clean.size()));
+                         std::to_string(pairs.front().clean.size()) + " tokens, " + p.source + " " +
+                         std::to_string(p.clean.size()));
     }
   }
 }
@@ -186,25 +194,38 @@ void check_pairs(const std::vector<PatchingPair>& pairs, const PatchingOptions& 
 
 const char* patch_hook_name(PatchHook hook) {
   switch (hook) {
-    case PatchHook::kZ: return "z";
-    case PatchHook::kPattern: return "pattern";
-    case PatchHook::kQ: return "q";
-    case PatchHook::kK: return "k";
-    case PatchHook::kV: return "v";
-    case PatchHook::kResult: return "result";
-    case PatchHook::kAttnOut: return "attn_out";
-    case PatchHook::kMlpOut: return "mlp_out";
-    case PatchHook::kResidPre: return "resid_pre";
+    case PatchHook::kZ:
+      return "z";
+    case PatchHook::kPattern:
+      return "pattern";
+    case PatchHook::kQ:
+      return "q";
+    case PatchHook::kK:
+      return "k";
+    case PatchHook::kV:
+      return "v";
+    case PatchHook::kResult:
+      return "result";
+    case PatchHook::kAttnOut:
+      return "attn_out";
+    case PatchHook::kMlpOut:
+      return "mlp_out";
+    case PatchHook::kResidPre:
+      return "resid_pre";
   }
   HS_ASSERT(false && "unhandled patch hook");
 }
 
 const char* patch_granularity_name(PatchGranularity per) {
   switch (per) {
-    case PatchGranularity::kHead: return "head";
-    case PatchGranularity::kHeadPosition: return "head-position";
-    case PatchGranularity::kLayer: return "layer";
-    case PatchGranularity::kLayerPosition: return "layer-position";
+    case PatchGranularity::kHead:
+      return "head";
+    case PatchGranularity::kHeadPosition:
+      return "head-position";
+    case PatchGranularity::kLayer:
+      return "layer";
+    case PatchGranularity::kLayerPosition:
+      return "layer-position";
   }
   HS_ASSERT(false && "unhandled patch granularity");
 }
@@ -215,15 +236,24 @@ const char* patch_direction_name(PatchDirection direction) {
 
 HookKind patch_hook_kind(PatchHook hook) {
   switch (hook) {
-    case PatchHook::kZ: return HookKind::kZ;
-    case PatchHook::kPattern: return HookKind::kPattern;
-    case PatchHook::kQ: return HookKind::kQ;
-    case PatchHook::kK: return HookKind::kK;
-    case PatchHook::kV: return HookKind::kV;
-    case PatchHook::kResult: return HookKind::kResult;
-    case PatchHook::kAttnOut: return HookKind::kAttnOut;
-    case PatchHook::kMlpOut: return HookKind::kMlpOut;
-    case PatchHook::kResidPre: return HookKind::kResidPre;
+    case PatchHook::kZ:
+      return HookKind::kZ;
+    case PatchHook::kPattern:
+      return HookKind::kPattern;
+    case PatchHook::kQ:
+      return HookKind::kQ;
+    case PatchHook::kK:
+      return HookKind::kK;
+    case PatchHook::kV:
+      return HookKind::kV;
+    case PatchHook::kResult:
+      return HookKind::kResult;
+    case PatchHook::kAttnOut:
+      return HookKind::kAttnOut;
+    case PatchHook::kMlpOut:
+      return HookKind::kMlpOut;
+    case PatchHook::kResidPre:
+      return HookKind::kResidPre;
   }
   HS_ASSERT(false && "unhandled patch hook");
 }
@@ -285,7 +315,8 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
   double cache_bytes = 0.0;
   for (const PatchingPair& p : pairs) {
     const auto t = static_cast<int64_t>(p.clean.size());
-    cache_bytes += static_cast<double>(t) * static_cast<double>(hook_layout(config, o.hook, t).per_position) *
+    cache_bytes += static_cast<double>(t) *
+                   static_cast<double>(hook_layout(config, o.hook, t).per_position) *
                    static_cast<double>(config.n_layers) * element;
   }
   check_memory_fits(cache_bytes, device,
@@ -298,7 +329,8 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
   one.logit_positions = longest;
   const double per_row =
       forward_bytes(config, one, static_cast<int64_t>(element)) +
-      3.0 * static_cast<double>(longest * hook_layout(config, o.hook, longest).per_position) * element;
+      3.0 * static_cast<double>(longest * hook_layout(config, o.hook, longest).per_position) *
+          element;
   int64_t batch = o.batch_size;
   if (batch <= 0) {
     // Free memory may be unknown (infinite) or already short (negative): clamp as doubles.
@@ -324,13 +356,15 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
     for (size_t begin = 0; begin < members.size(); begin += static_cast<size_t>(batch)) {
       const std::vector<int64_t> rows(
           members.begin() + static_cast<std::ptrdiff_t>(begin),
-          members.begin() + static_cast<std::ptrdiff_t>(std::min(members.size(), begin + static_cast<size_t>(batch))));
+          members.begin() + static_cast<std::ptrdiff_t>(
+                                std::min(members.size(), begin + static_cast<size_t>(batch))));
       const LogitPositions at = scorer.positions(rows);
       ActivationCache cache;
       const torch::Tensor source_logits = scorer.scored_logits(
-          model.run_with_cache(stack_tokens(pairs, rows, denoise), filters, cache, false, at), rows);
-      const torch::Tensor target_logits =
-          scorer.scored_logits(model.forward(stack_tokens(pairs, rows, !denoise), nullptr, at), rows);
+          model.run_with_cache(stack_tokens(pairs, rows, denoise), filters, cache, false, at),
+          rows);
+      const torch::Tensor target_logits = scorer.scored_logits(
+          model.forward(stack_tokens(pairs, rows, !denoise), nullptr, at), rows);
       result.forward_passes += 2;
       for (int64_t l = 0; l < config.n_layers; ++l) {
         chunks[static_cast<size_t>(l)].push_back(cache.at(filters[static_cast<size_t>(l)]));
@@ -359,7 +393,8 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
 
   // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers.
   result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
-  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), n * n_sites, o.quiet);
+  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), n * n_sites,
+                       o.quiet);
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::vector<int64_t>& members = groups[g].pairs;
     const auto size = static_cast<int64_t>(members.size());
@@ -390,9 +425,8 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
         const torch::Tensor row_index = index_tensor(rows, device);
         hooks.add(HookPoint{layer, kind},
                   [source, mask, row_index](const torch::Tensor& value, const HookContext&) {
-                    const torch::Tensor patched =
-                        torch::where(mask, source.to(value.scalar_type()),
-                                     value.index_select(0, row_index));
+                    const torch::Tensor patched = torch::where(mask, source.to(value.scalar_type()),
+                                                               value.index_select(0, row_index));
                     return std::optional<torch::Tensor>(value.index_copy(0, row_index, patched));
                   });
       }
@@ -419,8 +453,7 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
     result.scores[static_cast<size_t>(s)] =
         normalised_score(sum / static_cast<double>(n), result.clean_mean, result.corrupted_mean);
   }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

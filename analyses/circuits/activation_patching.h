@@ -9,8 +9,9 @@
 // combination), so a sweep of every head costs about pairs x components / batch forward passes.
 //
 //   HookedModel hooked(model);
-//   PatchingResult r = activation_patching(hooked, pairs, PatchingOptions().with_hook(PatchHook::kZ));
-//   r.scores  // [layer, head]: normalised, 1 = the patch restores the clean metric
+//   PatchingResult r = activation_patching(hooked, pairs,
+//   PatchingOptions().with_hook(PatchHook::kZ)); r.scores  // [layer, head]: normalised, 1 = the
+//   patch restores the clean metric
 #pragma once
 
 #include <cstdint>
@@ -32,7 +33,7 @@ enum class PatchGranularity { kHead, kHeadPosition, kLayer, kLayerPosition };
 enum class PatchDirection { kDenoise, kNoise };
 
 inline const std::vector<PatchHook> kPatchHooks = {
-    PatchHook::kZ,      PatchHook::kPattern,  PatchHook::kQ,       PatchHook::kK,        PatchHook::kV,
+    PatchHook::kZ,      PatchHook::kPattern, PatchHook::kQ,      PatchHook::kK,       PatchHook::kV,
     PatchHook::kResult, PatchHook::kAttnOut, PatchHook::kMlpOut, PatchHook::kResidPre};
 inline const std::vector<PatchGranularity> kPatchGranularities = {
     PatchGranularity::kHead, PatchGranularity::kHeadPosition, PatchGranularity::kLayer,
@@ -41,8 +42,8 @@ inline const std::vector<PatchDirection> kPatchDirections = {PatchDirection::kDe
                                                              PatchDirection::kNoise};
 
 // The words of the command line and the output's attributes.
-const char* patch_hook_name(PatchHook hook);  // "z", "pattern", ..., "resid_pre"
-const char* patch_granularity_name(PatchGranularity per);  // "head", "head-position", ...
+const char* patch_hook_name(PatchHook hook);                 // "z", "pattern", ..., "resid_pre"
+const char* patch_granularity_name(PatchGranularity per);    // "head", "head-position", ...
 const char* patch_direction_name(PatchDirection direction);  // "denoise", "noise"
 // The model's hook point of `hook` in `layer`.
 HookKind patch_hook_kind(PatchHook hook);
@@ -89,9 +90,9 @@ struct PatchingResult {
   std::vector<double> per_sample;  // [pair, grid]: the metric of each patched run
   std::vector<double> clean_metric, corrupted_metric;  // [pair]: unpatched runs
   double clean_mean = 0.0, corrupted_mean = 0.0;
-  int64_t batch_size = 0;       // rows per forward pass used
-  int64_t forward_passes = 0;   // of the sweep, the cached and unpatched runs included
-  double seconds = 0.0;         // wall time of the whole computation
+  int64_t batch_size = 0;      // rows per forward pass used
+  int64_t forward_passes = 0;  // of the sweep, the cached and unpatched runs included
+  double seconds = 0.0;        // wall time of the whole computation
 };
 
 // InvalidInput before the sweep when: the pairs are empty; logit-diff is asked and a pair has no

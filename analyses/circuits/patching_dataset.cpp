@@ -60,15 +60,16 @@ class RecordReader {
       return ids.front();
     }
     if (value->is_number_integer()) return token_id(field, *value);
-    fail(field, std::string("expected the text of one token or a token id, got ") +
-                    value->type_name());
+    fail(field,
+         std::string("expected the text of one token or a token id, got ") + value->type_name());
   }
 
  private:
   std::vector<int32_t> encode(const std::string& field, const std::string& text) const {
     if (tokenizer_ == nullptr) {
-      fail(field, "a text needs the model's tokenizer (tokenizer.json in the model directory, "
-                  "which this model lacks); give token ids instead");
+      fail(field,
+           "a text needs the model's tokenizer (tokenizer.json in the model directory, "
+           "which this model lacks); give token ids instead");
     }
     std::vector<int32_t> ids;
     try {
@@ -113,8 +114,9 @@ PatchingPair read_record(const std::string& line, const std::string& where,
     throw InvalidInput(where + ": invalid JSON (" + e.what() + ")");
   }
   if (!record.is_object()) {
-    throw InvalidInput(where + ": expected a JSON object with clean, corrupted, answer and "
-                               "distractor, got " +
+    throw InvalidInput(where +
+                       ": expected a JSON object with clean, corrupted, answer and "
+                       "distractor, got " +
                        record.type_name());
   }
   for (const auto& item : record.items()) {
@@ -130,12 +132,16 @@ PatchingPair read_record(const std::string& line, const std::string& where,
   pair.clean = reader.sequence("clean");
   pair.corrupted = reader.sequence("corrupted");
   if (pair.clean.size() != pair.corrupted.size()) {
-    reader.fail("corrupted", std::to_string(pair.corrupted.size()) + " tokens; expected as many "
-                             "as clean's " + std::to_string(pair.clean.size()));
+    reader.fail("corrupted", std::to_string(pair.corrupted.size()) +
+                                 " tokens; expected as many "
+                                 "as clean's " +
+                                 std::to_string(pair.clean.size()));
   }
   if (static_cast<int64_t>(pair.clean.size()) > config.max_positions) {
-    reader.fail("clean", std::to_string(pair.clean.size()) + " tokens; expected at most the "
-                         "model's " + std::to_string(config.max_positions) + " positions");
+    reader.fail("clean", std::to_string(pair.clean.size()) +
+                             " tokens; expected at most the "
+                             "model's " +
+                             std::to_string(config.max_positions) + " positions");
   }
   pair.answer = reader.single_token("answer", true);
   pair.distractor = reader.single_token("distractor", false);
@@ -157,12 +163,12 @@ std::vector<PatchingPair> read_patching_dataset(const std::string& path, const M
     const std::string line = text.substr(begin, end - begin);
     begin = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    pairs.push_back(
-        read_record(line, path + ":" + std::to_string(line_number), config, tokenizer));
+    pairs.push_back(read_record(line, path + ":" + std::to_string(line_number), config, tokenizer));
   }
   if (pairs.empty()) {
-    throw InvalidInput(path + ": no records; expected one JSON object per line with clean, "
-                              "corrupted, answer and distractor");
+    throw InvalidInput(path +
+                       ": no records; expected one JSON object per line with clean, "
+                       "corrupted, answer and distractor");
   }
   return pairs;
 }

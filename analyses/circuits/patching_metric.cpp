@@ -8,10 +8,14 @@ namespace headscope {
 
 const char* patching_metric_name(PatchingMetric metric) {
   switch (metric) {
-    case PatchingMetric::kLogitDiff: return "logit-diff";
-    case PatchingMetric::kProb: return "prob";
-    case PatchingMetric::kLogProb: return "logprob";
-    case PatchingMetric::kKl: return "kl";
+    case PatchingMetric::kLogitDiff:
+      return "logit-diff";
+    case PatchingMetric::kProb:
+      return "prob";
+    case PatchingMetric::kLogProb:
+      return "logprob";
+    case PatchingMetric::kKl:
+      return "kl";
   }
   HS_ASSERT(false && "unhandled patching metric");
 }
@@ -25,7 +29,8 @@ torch::Tensor patching_metric(PatchingMetric metric, const torch::Tensor& logits
     return x.gather(1, ids.to(x.device(), torch::kInt64).view({-1, 1})).squeeze(1);
   };
   switch (metric) {
-    case PatchingMetric::kLogitDiff: return pick(answers) - pick(distractors);
+    case PatchingMetric::kLogitDiff:
+      return pick(answers) - pick(distractors);
     case PatchingMetric::kProb:
     case PatchingMetric::kLogProb: {
       const torch::Tensor logprob =

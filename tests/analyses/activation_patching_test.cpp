@@ -54,8 +54,7 @@ Reference patch_one(HookedModel& model, const PatchingPair& pair, PatchHook hook
   torch::NoGradGuard no_grad;
   const bool denoise = direction == PatchDirection::kDenoise;
   const ModelConfig& config = model.model().config();
-  const std::string name =
-      model.model().hook_names().name({site.layer, patch_hook_kind(hook)});
+  const std::string name = model.model().hook_names().name({site.layer, patch_hook_kind(hook)});
   ActivationCache cache;
   model.run_with_cache(tokens_of(denoise ? pair.clean : pair.corrupted), {name}, cache);
   const torch::Tensor source = cache.at(name);
@@ -63,16 +62,16 @@ Reference patch_one(HookedModel& model, const PatchingPair& pair, PatchHook hook
   if (hook == PatchHook::kZ && site.position < 0 && site.head >= 0) {
     ids = apply_interventions(model, {patch_head(config, {site.layer, site.head}, source)});
   } else {
-    ids.push_back(model.add_hook(name, [source, hook, site](const torch::Tensor& value,
-                                                            const HookContext&) {
-      torch::Tensor out = value.clone();
-      site_slice(out, hook, site).copy_(site_slice(source, hook, site));
-      return std::optional<torch::Tensor>(out);
-    }));
+    ids.push_back(
+        model.add_hook(name, [source, hook, site](const torch::Tensor& value, const HookContext&) {
+          torch::Tensor out = value.clone();
+          site_slice(out, hook, site).copy_(site_slice(source, hook, site));
+          return std::optional<torch::Tensor>(out);
+        }));
   }
   ActivationCache final_norm;
-  const torch::Tensor logits = model.run_with_cache(tokens_of(denoise ? pair.corrupted : pair.clean),
-                                                    {"ln_final.hook_normalized"}, final_norm);
+  const torch::Tensor logits = model.run_with_cache(
+      tokens_of(denoise ? pair.corrupted : pair.clean), {"ln_final.hook_normalized"}, final_norm);
   for (const auto id : ids) model.remove_hook(id);
   const int64_t seq = static_cast<int64_t>(pair.clean.size());
   const torch::Tensor h = final_norm.at("ln_final.hook_normalized")[0][pair.position];
@@ -141,8 +140,8 @@ TEST(ActivationPatching, ZooSweepsEqualSingleHeadPatchesThroughHooks) {
   HookedModel hooked(model);
   // Lengths differ among IOI templates: the sweep groups them.
   const std::vector<PatchingPair> pairs = task_pairs(model->config(), "ioi", 4, 64, 3);
-  for (const PatchHook hook : {PatchHook::kZ, PatchHook::kQ, PatchHook::kV, PatchHook::kPattern,
-                               PatchHook::kResult}) {
+  for (const PatchHook hook :
+       {PatchHook::kZ, PatchHook::kQ, PatchHook::kV, PatchHook::kPattern, PatchHook::kResult}) {
     for (const PatchDirection direction : {PatchDirection::kDenoise, PatchDirection::kNoise}) {
       // Batch 5 straddles layers and pairs.
       expect_sweep_matches_single_patches(
@@ -158,8 +157,7 @@ TEST(ActivationPatching, ZooPositionSweepsEqualSinglePatches) {
   HookedModel hooked(model);
   const std::vector<PatchingPair> pairs = ioi_pairs_of_one_length(model->config(), 2);
   ASSERT_EQ(pairs.size(), 2u);
-  for (const auto& [hook, per] :
-       std::vector<std::pair<PatchHook, PatchGranularity>>{
+  for (const auto& [hook, per] : std::vector<std::pair<PatchHook, PatchGranularity>>{
            {PatchHook::kZ, PatchGranularity::kHeadPosition},
            {PatchHook::kResidPre, PatchGranularity::kLayerPosition},
            {PatchHook::kAttnOut, PatchGranularity::kLayer},
@@ -252,7 +250,8 @@ TEST(ActivationPatching, ScoresNormaliseTheMeanMetric) {
         activation_patching(hooked, pairs, PatchingOptions().with_metric(metric).with_quiet(true));
     const size_t sites = r.grid.sites.size();
     double clean = 0.0, corrupted = 0.0;
-    for (size_t p = 0; p < pairs.size(); ++p) clean += r.clean_metric[p], corrupted += r.corrupted_metric[p];
+    for (size_t p = 0; p < pairs.size(); ++p)
+      clean += r.clean_metric[p], corrupted += r.corrupted_metric[p];
     clean /= static_cast<double>(pairs.size());
     corrupted /= static_cast<double>(pairs.size());
     EXPECT_DOUBLE_EQ(r.clean_mean, clean);
@@ -288,7 +287,8 @@ TEST(PatchingMetric, ValuesOnHandMadeLogits) {
   EXPECT_DOUBLE_EQ(diff[0].item<double>(), 2.0);
   EXPECT_DOUBLE_EQ(diff[1].item<double>(), 2.5);
   const double z0 = std::exp(2.0) + 1.0 + std::exp(-1.0);
-  const torch::Tensor prob = patching_metric(PatchingMetric::kProb, logits, answers, distractors, none);
+  const torch::Tensor prob =
+      patching_metric(PatchingMetric::kProb, logits, answers, distractors, none);
   EXPECT_NEAR(prob[0].item<double>(), std::exp(2.0) / z0, 1e-15);
   const torch::Tensor logprob =
       patching_metric(PatchingMetric::kLogProb, logits, answers, distractors, none);
@@ -296,7 +296,8 @@ TEST(PatchingMetric, ValuesOnHandMadeLogits) {
   // -KL(p || q) by hand for row 0, p from the other row's logits.
   const torch::Tensor p_logits = logits.flip(0);
   const torch::Tensor clean = torch::log_softmax(p_logits.to(torch::kFloat64), 1);
-  const torch::Tensor kl = patching_metric(PatchingMetric::kKl, logits, answers, distractors, clean);
+  const torch::Tensor kl =
+      patching_metric(PatchingMetric::kKl, logits, answers, distractors, clean);
   double expected = 0.0;
   const torch::Tensor q = torch::log_softmax(logits.to(torch::kFloat64), 1);
   for (int64_t v = 0; v < 3; ++v) {
@@ -334,8 +335,9 @@ TEST(ActivationPatching, RefusesWhatItCannotScore) {
   // Positions need one length.
   std::vector<PatchingPair> mixed = task_pairs(config, "ioi", 30, 64, 0);
   try {
-    activation_patching(hooked, mixed,
-                        PatchingOptions().with_per(PatchGranularity::kHeadPosition).with_quiet(true));
+    activation_patching(
+        hooked, mixed,
+        PatchingOptions().with_per(PatchGranularity::kHeadPosition).with_quiet(true));
     ADD_FAILURE() << "positions of pairs of several lengths were accepted";
   } catch (const InvalidInput& e) {
     EXPECT_THAT(e.what(), HasSubstr("the same length"));

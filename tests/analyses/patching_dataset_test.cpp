@@ -35,12 +35,12 @@ class PatchingDataset : public test::TempDirTest {
 
   // The error of a file whose line 3 is `bad` (a good record and a blank line before it).
   std::string error_of(const std::string& bad, const Tokenizer* tokenizer) {
-    const std::string path = write(
-        R"({"clean": [1, 2, 3], "corrupted": [1, 4, 3], "answer": 5, "distractor": 6})"
-        "\n\n" +
-        bad + "\n");
-    const std::string message = test::error_message<InvalidInput>(
-        [&] { read_patching_dataset(path, config_, tokenizer); });
+    const std::string path =
+        write(R"({"clean": [1, 2, 3], "corrupted": [1, 4, 3], "answer": 5, "distractor": 6})"
+              "\n\n" +
+              bad + "\n");
+    const std::string message =
+        test::error_message<InvalidInput>([&] { read_patching_dataset(path, config_, tokenizer); });
     EXPECT_THAT(message, HasSubstr(path + ":3: ")) << "for line: " << bad;
     return message;
   }
@@ -96,8 +96,7 @@ TEST_F(PatchingDataset, BadRecordsNameFileLineAndField) {
   EXPECT_THAT(error_of(R"({"clean": [1, 2], "corrupted": [1, 3], "answer": [5]})", tok),
               HasSubstr("answer: expected the text of one token or a token id, got array"));
   EXPECT_THAT(
-      error_of(R"({"clean": [1, 2], "corrupted": [1, 3], "answer": 5, "distractor": 99999})",
-               tok),
+      error_of(R"({"clean": [1, 2], "corrupted": [1, 3], "answer": 5, "distractor": 99999})", tok),
       HasSubstr("distractor: token id 99999 is outside the model's vocabulary [0, 3128)"));
   EXPECT_THAT(error_of(R"({"clean": [-1, 2], "corrupted": [1, 3], "answer": 5})", tok),
               HasSubstr("clean[0]: token id -1 is outside"));
@@ -112,10 +111,10 @@ TEST_F(PatchingDataset, BadRecordsNameFileLineAndField) {
   std::string long_ids = "[";
   for (int i = 0; i < 65; ++i) long_ids += (i ? ", " : "") + std::to_string(i);
   long_ids += "]";
-  EXPECT_THAT(error_of(R"({"clean": )" + long_ids + R"(, "corrupted": )" + long_ids +
-                           R"(, "answer": 5})",
-                       tok),
-              HasSubstr("clean: 65 tokens; expected at most the model's 64 positions"));
+  EXPECT_THAT(
+      error_of(R"({"clean": )" + long_ids + R"(, "corrupted": )" + long_ids + R"(, "answer": 5})",
+               tok),
+      HasSubstr("clean: 65 tokens; expected at most the model's 64 positions"));
 }
 
 TEST_F(PatchingDataset, FileWithoutRecordsOrMissing) {

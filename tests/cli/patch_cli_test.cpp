@@ -43,8 +43,7 @@ class PatchCli : public test::TempDirTest {};
 
 TEST_F(PatchCli, IoiHeadSweepOpensLabelledInXarray) {
   const std::string out = (dir_ / "patch.h5").string();
-  const nlohmann::json j =
-      run_json("patch " + model() + " --task ioi --n 6 --seed 1 --out " + out);
+  const nlohmann::json j = run_json("patch " + model() + " --task ioi --n 6 --seed 1 --out " + out);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["hook"], "z");
   EXPECT_EQ(j["per"], "head");
@@ -61,12 +60,17 @@ TEST_F(PatchCli, IoiHeadSweepOpensLabelledInXarray) {
   EXPECT_DOUBLE_EQ(std::abs(j["top"][0]["score"].get<double>()), largest);
 
   // A second hook appended to the same file keeps the first.
-  run_json("patch " + model() + " --task ioi --n 6 --seed 1 --hook resid_pre --per layer --append --out " + out);
+  run_json("patch " + model() +
+           " --task ioi --n 6 --seed 1 --hook resid_pre --per layer --append --out " + out);
   if (!has_xarray()) GTEST_SKIP() << "Debian's python3-xarray or python3-h5netcdf is not installed";
   const std::string script =
       "import xarray as xr\n"
-      "z = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/activation_patching/z')\n"
-      "r = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/activation_patching/resid_pre')\n"
+      "z = xr.open_dataset('" +
+      out +
+      "', engine='h5netcdf', group='analyses/activation_patching/z')\n"
+      "r = xr.open_dataset('" +
+      out +
+      "', engine='h5netcdf', group='analyses/activation_patching/resid_pre')\n"
       "assert z.scores.dims == ('layer', 'head'), z.scores.dims\n"
       "assert z.per_sample.dims == ('sample', 'layer', 'head'), z.per_sample.dims\n"
       "assert z.clean_metric.dims == ('sample',)\n"
@@ -85,12 +89,13 @@ TEST_F(PatchCli, IoiHeadSweepOpensLabelledInXarray) {
 
 TEST_F(PatchCli, DatasetOfTokenIdsWithProb) {
   const std::string data = (dir_ / "pairs.jsonl").string();
-  std::ofstream(data) << R"({"clean": " when alice and bob went to the store , bob gave a drink to", )"
-                         R"("corrupted": " when alice and bob went to the store , carol gave a drink to", )"
-                         R"("answer": " alice", "distractor": " bob"})"
-                      << "\n\n"
-                      << R"({"clean": [256, 355, 568, 269], "corrupted": [256, 355, 600, 269], "answer": 568})"
-                      << "\n";
+  std::ofstream(data)
+      << R"({"clean": " when alice and bob went to the store , bob gave a drink to", )"
+         R"("corrupted": " when alice and bob went to the store , carol gave a drink to", )"
+         R"("answer": " alice", "distractor": " bob"})"
+      << "\n\n"
+      << R"({"clean": [256, 355, 568, 269], "corrupted": [256, 355, 600, 269], "answer": 568})"
+      << "\n";
   const nlohmann::json j = run_json("patch " + model() + " --dataset " + data + " --metric prob");
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["samples"], 2);
@@ -98,14 +103,15 @@ TEST_F(PatchCli, DatasetOfTokenIdsWithProb) {
   // logit-diff needs every distractor: the second record has none.
   const test::ShellResult r = run("patch " + model() + " --dataset " + data);
   EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(r.output, HasSubstr("headscope: error: --metric logit-diff: " + data +
-                                  ":3 has no distractor"));
+  EXPECT_THAT(r.output,
+              HasSubstr("headscope: error: --metric logit-diff: " + data + ":3 has no distractor"));
 }
 
 TEST_F(PatchCli, BadInputIsOneLineAndWritesNothing) {
   const std::string out = (dir_ / "never.h5").string();
   const std::string bad = (dir_ / "bad.jsonl").string();
-  std::ofstream(bad) << R"({"clean": [1, 2], "corrupted": [1, 2, 3], "answer": 5})" << "\n";
+  std::ofstream(bad) << R"({"clean": [1, 2], "corrupted": [1, 2, 3], "answer": 5})"
+                     << "\n";
   const std::pair<std::string, std::string> cases[] = {
       {"--task ioi --hook hook_z", "--hook"},
       {"--task ioi --per heads", "--per"},
