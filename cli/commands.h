@@ -20,6 +20,7 @@ void add_sparse_eval_command(CLI::App& app);
 void add_ablate_command(CLI::App& app);
 void add_importance_command(CLI::App& app);
 void add_overlap_command(CLI::App& app);
+void add_patch_command(CLI::App& app);
 
 void add_commands(CLI::App& app);
 

@@ -73,9 +73,9 @@ OutputMode output_mode(const OutputArgs& args, OutputKind kind) {
 void add_sample_options(CLI::App& cmd, SampleArgs& args, const SampleDefaults& defaults) {
   args.n = defaults.n;
   args.batch = defaults.batch;
-  cmd.add_option("--task", args.task, "niah, ioi, colors or induction")
-      ->required()
-      ->check(one_of(task_names()));
+  auto* task = cmd.add_option("--task", args.task, "niah, ioi, colors or induction")
+                   ->check(one_of(task_names()));
+  if (defaults.task_required) task->required();
   cmd.add_option("--n", args.n, "Samples")
       ->capture_default_str()
       ->check(integer_in(1, kMaxSamples));

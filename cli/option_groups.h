@@ -74,7 +74,8 @@ constexpr int64_t kDefaultSampleLength = 256;
 struct SampleDefaults {
   int64_t n = 100;
   int64_t batch = 16;
-  bool with_batch = true;  // registers --batch
+  bool with_batch = true;     // registers --batch
+  bool task_required = true;  // false: the command has another source of prompts (--dataset)
 };
 
 void add_sample_options(CLI::App& cmd, SampleArgs& args, const SampleDefaults& defaults = {});

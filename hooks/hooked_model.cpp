@@ -111,7 +111,8 @@ torch::Tensor HookedModel::forward(const torch::Tensor& tokens, KVCache* cache,
 
 torch::Tensor HookedModel::run_with_cache(const torch::Tensor& tokens,
                                           const std::vector<std::string>& filters,
-                                          ActivationCache& cache, bool keep_graph) {
+                                          ActivationCache& cache, bool keep_graph,
+                                          LogitPositions positions) {
   ScopedHooks scoped(*this);
   for (const auto& filter : filters) {
     scoped.add(filter, [&cache, keep_graph](const torch::Tensor& v, const HookContext& ctx) {
@@ -119,7 +120,7 @@ torch::Tensor HookedModel::run_with_cache(const torch::Tensor& tokens,
       return std::nullopt;
     });
   }
-  return forward(tokens);
+  return forward(tokens, nullptr, positions);
 }
 
 }  // namespace headscope

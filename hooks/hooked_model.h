@@ -69,9 +69,11 @@ class HookedModel : public HookSink {
                         LogitPositions positions = LogitPositions::kAll);
 
   // Forward pass that also stores every activation matching one of `filters` in `cache`
-  // (batch-leading shapes, detached unless `keep_graph`).
+  // (batch-leading shapes, detached unless `keep_graph`); `positions` as in forward (a cache of
+  // a long batch rarely wants every position's logits).
   torch::Tensor run_with_cache(const torch::Tensor& tokens, const std::vector<std::string>& filters,
-                               ActivationCache& cache, bool keep_graph = false);
+                               ActivationCache& cache, bool keep_graph = false,
+                               LogitPositions positions = LogitPositions::kAll);
 
   // Replaces the attention of plain causal passes (no KV cache, no pattern hook) until reset
   // with an empty function; one override at a time.

@@ -1,0 +1,460 @@
+#include "analyses/circuits/activation_patching.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "core/base/error.h"
+#include "core/base/progress_bar.h"
+#include "core/model/memory_estimate.h"
+
+namespace headscope {
+namespace {
+
+// Rows per forward pass when memory would allow more: beyond this a CPU gains nothing and a GPU
+// little, and the per-batch masks grow.
+constexpr int64_t kMaxAutoBatch = 512;
+
+// Where a hook's tensor keeps its heads and positions: [B, T, H, D] for q, k, v, z, result
+// ([B, T, H, d_model]), [B, H, T, T] for pattern, [B, T, d_model] for the rest (no heads: -1).
+struct HookLayout {
+  int64_t head_dim = -1;
+  int64_t position_dim = 1;
+  int64_t heads = 0;
+  // Elements per position of one sequence in one layer.
+  int64_t per_position = 0;
+};
+
+HookLayout hook_layout(const ModelConfig& c, PatchHook hook, int64_t positions) {
+  switch (hook) {
+    case PatchHook::kZ:
+    case PatchHook::kQ:
+      return {2, 1, c.n_heads, c.n_heads * c.d_head};
+    case PatchHook::kK:
+    case PatchHook::kV:
+      return {2, 1, c.n_kv_heads, c.n_kv_heads * c.d_head};
+    case PatchHook::kResult:
+      return {2, 1, c.n_heads, c.n_heads * c.d_model};
+    case PatchHook::kPattern:
+      return {1, 2, c.n_heads, c.n_heads * positions};
+    case PatchHook::kAttnOut:
+    case PatchHook::kMlpOut:
+    case PatchHook::kResidPre:
+      return {-1, 1, 0, c.d_model};
+  }
+  HS_ASSERT(false && "unhandled patch hook");
+}
+
+// Pairs of one length, run together.
+struct LengthGroup {
+  int64_t length = 0;
+  std::vector<int64_t> pairs;  // indices into the pair list
+};
+
+std::vector<LengthGroup> group_by_length(const std::vector<PatchingPair>& pairs) {
+  std::map<int64_t, LengthGroup> groups;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto length = static_cast<int64_t>(pairs[i].clean.size());
+    groups[length].length = length;
+    groups[length].pairs.push_back(static_cast<int64_t>(i));
+  }
+  std::vector<LengthGroup> out;
+  for (auto& entry : groups) out.push_back(std::move(entry.second));
+  return out;
+}
+
+torch::Tensor stack_tokens(const std::vector<PatchingPair>& pairs, const std::vector<int64_t>& rows,
+                           bool clean) {
+  const auto length = static_cast<int64_t>(pairs[static_cast<size_t>(rows.front())].clean.size());
+  auto tokens = torch::empty({static_cast<int64_t>(rows.size()), length}, torch::kInt64);
+  auto acc = tokens.accessor<int64_t, 2>();
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const PatchingPair& p = pairs[static_cast<size_t>(rows[r])];
+    const std::vector<int32_t>& seq = clean ? p.clean : p.corrupted;
+    for (int64_t t = 0; t < length; ++t)
+      acc[static_cast<int64_t>(r)][t] = seq[static_cast<size_t>(t)];
+  }
+  return tokens;
+}
+
+torch::Tensor index_tensor(const std::vector<int64_t>& values, torch::Device device) {
+  return torch::tensor(values, torch::kInt64).to(device);
+}
+
+// The scored rows' logits [R, vocab]: the last position's when every row scores it (the model
+// then projects only that position), else each row's position.
+class Scorer {
+ public:
+  Scorer(const std::vector<PatchingPair>& pairs, PatchingMetric metric, torch::Device device)
+      : pairs_(pairs), metric_(metric), device_(device) {}
+
+  LogitPositions positions(const std::vector<int64_t>& rows) const {
+    for (const int64_t r : rows) {
+      const PatchingPair& p = pairs_[static_cast<size_t>(r)];
+      if (p.position != static_cast<int64_t>(p.clean.size()) - 1) return LogitPositions::kAll;
+    }
+    return LogitPositions::kLast;
+  }
+
+  torch::Tensor scored_logits(const torch::Tensor& logits, const std::vector<int64_t>& rows) const {
+    if (logits.size(1) == 1) return logits.select(1, 0);
+    std::vector<int64_t> at;
+    for (const int64_t r : rows) at.push_back(pairs_[static_cast<size_t>(r)].position);
+    const torch::Tensor index = index_tensor(at, logits.device()).view({-1, 1, 1});
+    return logits.gather(1, index.expand({-1, 1, logits.size(2)})).squeeze(1);
+  }
+
+  // The metric of each row of `logits` [R, vocab], rows being pairs `rows`, on the CPU.
+  std::vector<double> metric(const torch::Tensor& logits, const std::vector<int64_t>& rows) const {
+    std::vector<int64_t> answers, distractors;
+    for (const int64_t r : rows) {
+      answers.push_back(pairs_[static_cast<size_t>(r)].answer);
+      distractors.push_back(std::max(pairs_[static_cast<size_t>(r)].distractor, 0));
+    }
+    torch::Tensor reference;
+    if (metric_ == PatchingMetric::kKl)
+      reference = clean_logprobs_.index_select(0, index_tensor(rows, device_));
+    const torch::Tensor values =
+        patching_metric(metric_, logits, index_tensor(answers, logits.device()),
+                        index_tensor(distractors, logits.device()), reference)
+            .cpu()
+            .contiguous();
+    return {values.data_ptr<double>(), values.data_ptr<double>() + values.numel()};
+  }
+
+  // Stores the clean run's log-probabilities of `rows` (kl compares every run to them).
+  void set_clean(const torch::Tensor& logits, const std::vector<int64_t>& rows) {
+    if (metric_ != PatchingMetric::kKl) return;
+    if (!clean_logprobs_.defined()) {
+      clean_logprobs_ = torch::zeros({static_cast<int64_t>(pairs_.size()), logits.size(1)},
+                                     torch::TensorOptions(torch::kFloat64).device(device_));
+    }
+    clean_logprobs_.index_copy_(0, index_tensor(rows, device_),
+                                torch::log_softmax(logits.to(torch::kFloat64), 1).to(device_));
+  }
+
+ private:
+  const std::vector<PatchingPair>& pairs_;
+  PatchingMetric metric_;
+  torch::Device device_;
+  torch::Tensor clean_logprobs_;
+};
+
+// Bool mask over the patched rows' tensor at one layer: true where row i takes the source.
+torch::Tensor site_mask(const HookLayout& layout, const std::vector<int64_t>& value_shape,
+                        const std::vector<const PatchSite*>& sites) {
+  std::vector<int64_t> shape(value_shape.size(), 1);
+  shape[0] = static_cast<int64_t>(sites.size());
+  shape[static_cast<size_t>(layout.position_dim)] =
+      value_shape[static_cast<size_t>(layout.position_dim)];
+  if (layout.head_dim >= 0) shape[static_cast<size_t>(layout.head_dim)] = layout.heads;
+  auto mask = torch::zeros(shape, torch::kBool);
+  for (size_t i = 0; i < sites.size(); ++i) {
+    torch::Tensor m = mask[static_cast<int64_t>(i)];
+    if (sites[i]->position >= 0) m = m.narrow(layout.position_dim - 1, sites[i]->position, 1);
+    if (sites[i]->head >= 0) m = m.narrow(layout.head_dim - 1, sites[i]->head, 1);
+    m.fill_(true);
+  }
+  return mask;
+}
+
+double mean(const std::vector<double>& v) {
+  double sum = 0.0;
+  for (const double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
+void check_pairs(const std::vector<PatchingPair>& pairs, const PatchingOptions& o) {
+  if (pairs.empty()) throw InvalidInput("activation patching: no pairs to patch");
+  if (o.metric == PatchingMetric::kLogitDiff) {
+    if (const PatchingPair* p = pair_without_distractor(pairs)) {
+      throw InvalidInput("--metric logit-diff: " + p->source +
+                         " has no distractor to compare the answer with; give one, or use "
+                         "--metric prob|logprob|kl");
+    }
+  }
+  const bool by_position =
+      o.per == PatchGranularity::kHeadPosition || o.per == PatchGranularity::kLayerPosition;
+  for (const PatchingPair& p : pairs) {
+    HS_ASSERT(p.clean.size() == p.corrupted.size() && !p.clean.empty());
+    if (by_position && p.clean.size() != pairs.front().clean.size()) {
+      throw InvalidInput("--per " + std::string(patch_granularity_name(o.per)) +
+                         ": every pair needs the same length to share a position axis; " +
+                         pairs.front().source + " has " +
+                         std::to_string(pairs.front().clean.size()) + " tokens, " + p.source + " " +
+                         std::to_string(p.clean.size()));
+    }
+  }
+}
+
+}  // namespace
+
+const char* patch_hook_name(PatchHook hook) {
+  switch (hook) {
+    case PatchHook::kZ:
+      return "z";
+    case PatchHook::kPattern:
+      return "pattern";
+    case PatchHook::kQ:
+      return "q";
+    case PatchHook::kK:
+      return "k";
+    case PatchHook::kV:
+      return "v";
+    case PatchHook::kResult:
+      return "result";
+    case PatchHook::kAttnOut:
+      return "attn_out";
+    case PatchHook::kMlpOut:
+      return "mlp_out";
+    case PatchHook::kResidPre:
+      return "resid_pre";
+  }
+  HS_ASSERT(false && "unhandled patch hook");
+}
+
+const char* patch_granularity_name(PatchGranularity per) {
+  switch (per) {
+    case PatchGranularity::kHead:
+      return "head";
+    case PatchGranularity::kHeadPosition:
+      return "head-position";
+    case PatchGranularity::kLayer:
+      return "layer";
+    case PatchGranularity::kLayerPosition:
+      return "layer-position";
+  }
+  HS_ASSERT(false && "unhandled patch granularity");
+}
+
+const char* patch_direction_name(PatchDirection direction) {
+  return direction == PatchDirection::kDenoise ? "denoise" : "noise";
+}
+
+HookKind patch_hook_kind(PatchHook hook) {
+  switch (hook) {
+    case PatchHook::kZ:
+      return HookKind::kZ;
+    case PatchHook::kPattern:
+      return HookKind::kPattern;
+    case PatchHook::kQ:
+      return HookKind::kQ;
+    case PatchHook::kK:
+      return HookKind::kK;
+    case PatchHook::kV:
+      return HookKind::kV;
+    case PatchHook::kResult:
+      return HookKind::kResult;
+    case PatchHook::kAttnOut:
+      return HookKind::kAttnOut;
+    case PatchHook::kMlpOut:
+      return HookKind::kMlpOut;
+    case PatchHook::kResidPre:
+      return HookKind::kResidPre;
+  }
+  HS_ASSERT(false && "unhandled patch hook");
+}
+
+PatchGrid patch_grid(const ModelConfig& config, PatchHook hook, PatchGranularity per,
+                     int64_t positions) {
+  const HookLayout layout = hook_layout(config, hook, positions);
+  const bool heads = per == PatchGranularity::kHead || per == PatchGranularity::kHeadPosition;
+  const bool by_position =
+      per == PatchGranularity::kHeadPosition || per == PatchGranularity::kLayerPosition;
+  if (heads && layout.head_dim < 0) {
+    throw InvalidInput("--per " + std::string(patch_granularity_name(per)) + ": hook " +
+                       patch_hook_name(hook) +
+                       " has no heads; use --per layer or --per layer-position");
+  }
+  PatchGrid grid;
+  grid.dims = {"layer"};
+  grid.shape = {config.n_layers};
+  if (heads) {
+    const bool kv = hook == PatchHook::kK || hook == PatchHook::kV;
+    grid.dims.push_back(kv ? "kv_head" : "head");
+    grid.shape.push_back(layout.heads);
+  }
+  if (by_position) {
+    grid.dims.push_back("position");
+    grid.shape.push_back(positions);
+  }
+  for (int64_t l = 0; l < config.n_layers; ++l) {
+    for (int64_t h = 0; h < (heads ? layout.heads : 1); ++h) {
+      for (int64_t p = 0; p < (by_position ? positions : 1); ++p) {
+        grid.sites.push_back({l, heads ? h : -1, by_position ? p : -1});
+      }
+    }
+  }
+  return grid;
+}
+
+PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
+                                   const PatchingOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  check_pairs(pairs, o);
+  torch::NoGradGuard no_grad;
+  const Transformer& net = model.model();
+  const ModelConfig& config = net.config();
+  const torch::Device device = net.device();
+  const HookKind kind = patch_hook_kind(o.hook);
+  const auto n = static_cast<int64_t>(pairs.size());
+  int64_t longest = 0;
+  for (const PatchingPair& p : pairs) longest = std::max<int64_t>(longest, p.clean.size());
+
+  PatchingResult result;
+  result.grid = patch_grid(config, o.hook, o.per, static_cast<int64_t>(pairs.front().clean.size()));
+  const std::vector<PatchSite>& sites = result.grid.sites;
+  const auto n_sites = static_cast<int64_t>(sites.size());
+
+  // Memory: the source activations of every pair and layer stay cached through the sweep; each
+  // row of a batch needs a forward pass and its patched slice gathered from the cache.
+  const auto element = static_cast<double>(torch::elementSize(net.dtype()));
+  double cache_bytes = 0.0;
+  for (const PatchingPair& p : pairs) {
+    const auto t = static_cast<int64_t>(p.clean.size());
+    cache_bytes += static_cast<double>(t) *
+                   static_cast<double>(hook_layout(config, o.hook, t).per_position) *
+                   static_cast<double>(config.n_layers) * element;
+  }
+  check_memory_fits(cache_bytes, device,
+                    std::string("the cached hook_") + patch_hook_name(o.hook) + " of " +
+                        std::to_string(n) + " pairs",
+                    "use fewer pairs");
+  ForwardShape one;
+  one.tokens = longest;
+  one.attention_maps = o.hook == PatchHook::kPattern;
+  one.logit_positions = longest;
+  const double per_row =
+      forward_bytes(config, one, static_cast<int64_t>(element)) +
+      3.0 * static_cast<double>(longest * hook_layout(config, o.hook, longest).per_position) *
+          element;
+  int64_t batch = o.batch_size;
+  if (batch <= 0) {
+    // Free memory may be unknown (infinite) or already short (negative): clamp as doubles.
+    const double rows = (available_memory_bytes(device) - cache_bytes) / 4.0 / per_row;
+    batch = static_cast<int64_t>(std::clamp(rows, 1.0, static_cast<double>(kMaxAutoBatch)));
+  }
+  batch = std::min(batch, n * n_sites);
+  result.batch_size = batch;
+
+  const std::vector<LengthGroup> groups = group_by_length(pairs);
+  Scorer scorer(pairs, o.metric, device);
+  result.clean_metric.assign(static_cast<size_t>(n), 0.0);
+  result.corrupted_metric.assign(static_cast<size_t>(n), 0.0);
+  std::vector<std::string> filters;
+  for (int64_t l = 0; l < config.n_layers; ++l) filters.push_back(net.hook_names().name({l, kind}));
+
+  // The unpatched runs: the source run cached, in chunks of at most `batch` sequences.
+  const bool denoise = o.direction == PatchDirection::kDenoise;
+  std::vector<std::vector<torch::Tensor>> cached(groups.size());  // [group][layer]
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const std::vector<int64_t>& members = groups[g].pairs;
+    std::vector<std::vector<torch::Tensor>> chunks(static_cast<size_t>(config.n_layers));
+    for (size_t begin = 0; begin < members.size(); begin += static_cast<size_t>(batch)) {
+      const std::vector<int64_t> rows(
+          members.begin() + static_cast<std::ptrdiff_t>(begin),
+          members.begin() + static_cast<std::ptrdiff_t>(
+                                std::min(members.size(), begin + static_cast<size_t>(batch))));
+      const LogitPositions at = scorer.positions(rows);
+      ActivationCache cache;
+      const torch::Tensor source_logits = scorer.scored_logits(
+          model.run_with_cache(stack_tokens(pairs, rows, denoise), filters, cache, false, at),
+          rows);
+      const torch::Tensor target_logits = scorer.scored_logits(
+          model.forward(stack_tokens(pairs, rows, !denoise), nullptr, at), rows);
+      result.forward_passes += 2;
+      for (int64_t l = 0; l < config.n_layers; ++l) {
+        chunks[static_cast<size_t>(l)].push_back(cache.at(filters[static_cast<size_t>(l)]));
+      }
+      const torch::Tensor& clean_logits = denoise ? source_logits : target_logits;
+      const torch::Tensor& corrupted_logits = denoise ? target_logits : source_logits;
+      scorer.set_clean(clean_logits, rows);
+      const std::vector<double> clean = scorer.metric(clean_logits, rows);
+      const std::vector<double> corrupted = scorer.metric(corrupted_logits, rows);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        result.clean_metric[static_cast<size_t>(rows[i])] = clean[i];
+        result.corrupted_metric[static_cast<size_t>(rows[i])] = corrupted[i];
+      }
+    }
+    for (auto& layer_chunks : chunks) cached[g].push_back(torch::cat(layer_chunks, 0));
+  }
+  result.clean_mean = mean(result.clean_metric);
+  result.corrupted_mean = mean(result.corrupted_metric);
+  if (!(std::abs(result.clean_mean - result.corrupted_mean) > 0.0)) {
+    throw InvalidInput("the clean and corrupted runs score the same mean " +
+                       std::string(patching_metric_name(o.metric)) + " (" +
+                       std::to_string(result.clean_mean) +
+                       "), so the normalised score is undefined; the corruption changes nothing "
+                       "this metric sees");
+  }
+
+  // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers.
+  result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
+  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), n * n_sites,
+                       o.quiet);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const std::vector<int64_t>& members = groups[g].pairs;
+    const auto size = static_cast<int64_t>(members.size());
+    const torch::Tensor target = stack_tokens(pairs, members, !denoise);
+    for (int64_t begin = 0; begin < size * n_sites; begin += batch) {
+      const int64_t end = std::min(size * n_sites, begin + batch);
+      std::vector<int64_t> member_of_row, pair_of_row;
+      std::map<int64_t, std::vector<int64_t>> rows_at_layer;  // layer -> rows of the batch
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t member = r % size;
+        member_of_row.push_back(member);
+        pair_of_row.push_back(members[static_cast<size_t>(member)]);
+        rows_at_layer[sites[static_cast<size_t>(r / size)].layer].push_back(r - begin);
+      }
+      ScopedHooks hooks(model);
+      for (const auto& [layer, rows] : rows_at_layer) {
+        std::vector<int64_t> source_rows;
+        std::vector<const PatchSite*> row_sites;
+        for (const int64_t row : rows) {
+          source_rows.push_back(member_of_row[static_cast<size_t>(row)]);
+          row_sites.push_back(&sites[static_cast<size_t>((begin + row) / size)]);
+        }
+        const torch::Tensor source = cached[g][static_cast<size_t>(layer)].index_select(
+            0, index_tensor(source_rows, cached[g][static_cast<size_t>(layer)].device()));
+        std::vector<int64_t> shape(source.sizes().begin(), source.sizes().end());
+        const torch::Tensor mask =
+            site_mask(hook_layout(config, o.hook, groups[g].length), shape, row_sites).to(device);
+        const torch::Tensor row_index = index_tensor(rows, device);
+        hooks.add(HookPoint{layer, kind},
+                  [source, mask, row_index](const torch::Tensor& value, const HookContext&) {
+                    const torch::Tensor patched = torch::where(mask, source.to(value.scalar_type()),
+                                                               value.index_select(0, row_index));
+                    return std::optional<torch::Tensor>(value.index_copy(0, row_index, patched));
+                  });
+      }
+      const LogitPositions at = scorer.positions(pair_of_row);
+      const torch::Tensor logits = scorer.scored_logits(
+          model.forward(target.index_select(0, torch::tensor(member_of_row, torch::kInt64)),
+                        nullptr, at),
+          pair_of_row);
+      ++result.forward_passes;
+      const std::vector<double> values = scorer.metric(logits, pair_of_row);
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t pair = pair_of_row[static_cast<size_t>(r - begin)];
+        result.per_sample[static_cast<size_t>(pair * n_sites + r / size)] =
+            values[static_cast<size_t>(r - begin)];
+      }
+      progress.advance(end - begin);
+    }
+  }
+
+  result.scores.resize(static_cast<size_t>(n_sites));
+  for (int64_t s = 0; s < n_sites; ++s) {
+    double sum = 0.0;
+    for (int64_t p = 0; p < n; ++p) sum += result.per_sample[static_cast<size_t>(p * n_sites + s)];
+    result.scores[static_cast<size_t>(s)] =
+        normalised_score(sum / static_cast<double>(n), result.clean_mean, result.corrupted_mean);
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace headscope
