@@ -14,11 +14,11 @@
 
 #include "analyses/circuits/circuit_file.h"
 #include "analyses/circuits/circuit_overlap.h"
+#include "analyses/circuits/circuit_overlap_file.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
 #include "core/base/error.h"
-#include "core/store/analysis_writer.h"
 #include "core/store/circuit_schema.h"
 #include "core/store/recording_reader.h"
 #include "core/store/same_model.h"
@@ -115,25 +115,6 @@ std::vector<Input> load_inputs(const OverlapArgs& args,
   }
   label_inputs(inputs);
   return inputs;
-}
-
-// The overlap of every ordered pair: computed once per unordered pair, mirrored for the other
-// order (swapping the sizes and containments; the rest is symmetric).
-std::vector<std::vector<CircuitOverlap>> all_pairs(const std::vector<Input>& inputs,
-                                                   const OverlapOptions& options) {
-  const size_t n = inputs.size();
-  std::vector<std::vector<CircuitOverlap>> table(n, std::vector<CircuitOverlap>(n));
-  for (size_t a = 0; a < n; ++a) {
-    for (size_t b = a; b < n; ++b) {
-      const CircuitOverlap o = circuit_overlap(inputs[a].circuit, inputs[b].circuit, options);
-      table[a][b] = o;
-      CircuitOverlap mirrored = o;
-      std::swap(mirrored.size_a, mirrored.size_b);
-      std::swap(mirrored.containment_a, mirrored.containment_b);
-      table[b][a] = mirrored;
-    }
-  }
-  return table;
 }
 
 std::string number(double v, const char* format = "%.3f") {
@@ -283,72 +264,6 @@ void print_json(const std::vector<Input>& inputs,
   std::cout << j.dump() << "\n";
 }
 
-void write_output(const AnalysisTarget& target, const std::vector<Input>& inputs,
-                  const std::vector<std::vector<CircuitOverlap>>& table,
-                  const OverlapOptions& options, const std::optional<CircuitSelection>& selection) {
-  const int64_t n = static_cast<int64_t>(inputs.size());
-  std::vector<std::string> labels, sources;
-  std::vector<int64_t> sizes;
-  for (const Input& in : inputs) {
-    labels.push_back(in.label);
-    sources.push_back(in.source.text());
-    sizes.push_back(in.circuit.selected_count());
-  }
-  AnalysisWriter out = AnalysisWriter::begin(target, kCircuitOverlapAnalysis);
-  out.write_scale(kDimCircuitA, labels);
-  out.write_scale(kDimCircuitB, labels);
-  const std::vector<std::string> dims{kDimCircuitA, kDimCircuitB};
-  const auto grid = [&](auto value_of) {
-    std::vector<double> values;
-    for (const auto& row : table) {
-      for (const CircuitOverlap& o : row) values.push_back(static_cast<double>(value_of(o)));
-    }
-    return values;
-  };
-  const auto counts = [&](auto value_of) {
-    std::vector<int64_t> values;
-    for (const auto& row : table) {
-      for (const CircuitOverlap& o : row) values.push_back(value_of(o));
-    }
-    return values;
-  };
-  using O = const CircuitOverlap&;
-  out.write_i64("intersection", {n, n}, counts([](O o) { return o.intersection; }), dims);
-  out.write_i64("union", {n, n}, counts([](O o) { return o.union_size; }), dims);
-  const std::pair<const char*, double (*)(O)> doubles[] = {
-      {"jaccard", [](O o) { return o.jaccard; }},
-      {"overlap_coefficient", [](O o) { return o.overlap_coefficient; }},
-      {"containment", [](O o) { return o.containment_a; }},
-      {"expected_intersection", [](O o) { return o.expected_intersection; }},
-      {"hypergeometric_p", [](O o) { return o.hypergeometric_p; }},
-      {"permutation_p", [](O o) { return o.permutation_p; }},
-      {"permutation_mean", [](O o) { return o.permutation_mean; }},
-      {"permutation_low", [](O o) { return o.permutation_low; }},
-      {"permutation_high", [](O o) { return o.permutation_high; }},
-  };
-  for (const auto& [name, value_of] : doubles) out.write_f64(name, {n, n}, grid(value_of), dims);
-  out.write_i64("rank_heads", {n, n}, counts([](O o) { return o.rank_heads; }), dims);
-  const std::pair<const char*, double (*)(O)> ranks[] = {
-      {"spearman", [](O o) { return o.spearman.value; }},
-      {"spearman_p", [](O o) { return o.spearman.p_value; }},
-      {"kendall", [](O o) { return o.kendall.value; }},
-      {"kendall_p", [](O o) { return o.kendall.p_value; }},
-  };
-  for (const auto& [name, value_of] : ranks) out.write_f64(name, {n, n}, grid(value_of), dims);
-  out.write_i64(kCircuitOverlapSize, {n}, sizes, {kDimCircuitA});
-  out.write_strings(kCircuitOverlapSource, sources, kDimCircuitA);
-  out.set_attribute("", "heads", inputs.front().circuit.head_count());
-  out.set_attribute("", "permutations", options.permutations);
-  out.set_attribute("", "seed", static_cast<int64_t>(options.seed));
-  out.set_attribute("", "interval", options.interval);
-  out.set_attribute("", kAttrSelection, selection ? selection->rule : "each circuit's own");
-  out.set_attribute("", kAttrSelectionTopK, selection ? selection->top_k : 0);
-  out.set_attribute("", kAttrSelectionThreshold,
-                    selection ? selection->threshold : std::numeric_limits<double>::quiet_NaN());
-  out.set_attribute("", kAttrSelectionAbs, selection && selection->abs ? 1 : 0);
-  out.commit();
-}
-
 #ifdef HEADSCOPE_WITH_GUI
 void draw_jaccard(const std::string& path, const std::vector<Input>& inputs,
                   const std::vector<std::vector<CircuitOverlap>>& table) {
@@ -380,10 +295,16 @@ void run(const OverlapArgs& args) {
   const AnalysisTarget target{args.out.path, inputs.front().model, mode};
   if (!args.out.path.empty()) check_analysis_target(target.path, target.model, mode);
 
-  OverlapOptions options =
+  const OverlapOptions options =
       OverlapOptions().with_permutations(args.permutations).with_seed(args.seed);
-  const std::vector<std::vector<CircuitOverlap>> table = all_pairs(inputs, options);
-  if (!args.out.path.empty()) write_output(target, inputs, table, options, selection);
+  std::vector<const Circuit*> circuits;
+  std::vector<OverlapEntry> entries;
+  for (const Input& in : inputs) {
+    circuits.push_back(&in.circuit);
+    entries.push_back({in.label, in.source.text(), in.circuit.selected_count()});
+  }
+  const std::vector<std::vector<CircuitOverlap>> table = overlap_matrix(circuits, options);
+  if (!args.out.path.empty()) write_circuit_overlap(target, entries, table, options, selection);
 #ifdef HEADSCOPE_WITH_GUI
   if (!args.png.empty()) draw_jaccard(args.png, inputs, table);
 #endif

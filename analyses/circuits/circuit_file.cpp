@@ -52,8 +52,8 @@ bool exists(hid_t file, const std::string& absolute, const H5Where& where) {
   return h5_path_exists(file, absolute.substr(1), where);
 }
 
-// The dataset at `absolute`, of `type_class` (or also integers, for numbers), shaped as the
-// model's head grid, read as `memory_type` into `values`.
+// The dataset at `absolute`, which must be shaped as the model's head grid and hold integers or
+// (with any_number) floats too, read as `memory_type`; `expected` names the type in errors.
 template <typename T>
 std::vector<T> read_head_grid(const HeadFile& opened, const std::string& path,
                               const std::string& absolute, bool any_number, hid_t memory_type,

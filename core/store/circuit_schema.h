@@ -36,22 +36,36 @@ inline constexpr char kCircuitOverlapAnalysis[] = "circuit_overlap";
 inline constexpr char kDimCircuitA[] = "circuit_a";
 inline constexpr char kDimCircuitB[] = "circuit_b";
 
-// The [C, C] datasets of the overlap analysis, in the order docs/FORMAT.md lists them.
-inline constexpr const char* kCircuitOverlapDatasets[] = {
-    "intersection",     "union",
-    "jaccard",          "overlap_coefficient",
-    "containment",      "expected_intersection",
-    "hypergeometric_p", "permutation_p",
-    "permutation_mean", "permutation_low",
-    "permutation_high", "rank_heads",
-    "spearman",         "spearman_p",
-    "kendall",          "kendall_p",
+// The [C, C] datasets of the overlap analysis, in the order docs/FORMAT.md lists them and the
+// writer (analyses/circuits/circuit_overlap_file.cpp) fills them: int64 where `integer`, else
+// float64.
+struct CircuitOverlapDataset {
+  const char* name;
+  bool integer;
+};
+inline constexpr CircuitOverlapDataset kCircuitOverlapDatasets[] = {
+    {"intersection", true},      {"union", true},
+    {"jaccard", false},          {"overlap_coefficient", false},
+    {"containment", false},      {"expected_intersection", false},
+    {"hypergeometric_p", false}, {"permutation_p", false},
+    {"permutation_mean", false}, {"permutation_low", false},
+    {"permutation_high", false}, {"rank_heads", true},
+    {"spearman", false},         {"spearman_p", false},
+    {"kendall", false},          {"kendall_p", false},
 };
 // The overlap analysis's other datasets and its attributes.
 inline constexpr char kCircuitOverlapSize[] = "size";
 inline constexpr char kCircuitOverlapSource[] = "source";
+inline constexpr char kAttrOverlapHeads[] = "heads";
+inline constexpr char kAttrOverlapPermutations[] = "permutations";
+inline constexpr char kAttrOverlapSeed[] = "seed";
+inline constexpr char kAttrOverlapInterval[] = "interval";
+// With the selection attributes above (selection, top_k, threshold, abs).
 inline constexpr const char* kCircuitOverlapAttributes[] = {
-    "heads", "permutations", "seed", "interval", "selection", "top_k", "threshold", "abs",
+    kAttrOverlapHeads,
+    kAttrOverlapPermutations,
+    kAttrOverlapSeed,
+    kAttrOverlapInterval,
 };
 
 // Every circuit-group name a reader looks up: what tests/core/format_doc_test.cpp finds in

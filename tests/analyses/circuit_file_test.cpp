@@ -1,6 +1,9 @@
 // Circuits on disk (analyses/circuits/circuit_file.h): written and read back, listed, per-head
 // datasets of other analyses read as circuits, the FILE[:name] argument syntax, and the errors
 // that name the file and dataset.
+#include <hdf5.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -10,8 +13,11 @@
 #include <gtest/gtest.h>
 
 #include "analyses/circuits/circuit_file.h"
+#include "analyses/circuits/circuit_overlap_file.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
+#include "core/store/circuit_schema.h"
+#include "core/store/recording_schema.h"
 #include "tests/support/error_message.h"
 #include "tests/support/model_summary.h"
 #include "tests/support/shell.h"
@@ -153,6 +159,35 @@ TEST_F(CircuitFileTest, MissingAndAmbiguousCircuitsAreNamed) {
                 write_circuit({file, test::made_up_model(4, 8)}, "big", example_circuit(0));
               }),
               HasSubstr("a circuit of 2 x 3 heads for a model of 4 x 8"));
+}
+
+// The overlap analysis holds exactly the datasets the schema (and so docs/FORMAT.md) names,
+// and the matrix mirrors the asymmetric containment.
+TEST_F(CircuitFileTest, OverlapAnalysisHoldsTheSchemaDatasets) {
+  Circuit a = example_circuit(0), b = example_circuit(1);
+  b.selected = {1, 0, 1, 1, 0, 0};
+  const OverlapOptions options = OverlapOptions().with_permutations(100);
+  const auto matrix = overlap_matrix({&a, &b}, options);
+  EXPECT_EQ(matrix[0][1].containment_a, 0.5);
+  EXPECT_EQ(matrix[0][1].containment_b, 1.0 / 3);
+  EXPECT_EQ(matrix[1][0].containment_a, 1.0 / 3);
+  EXPECT_EQ(matrix[1][0].size_a, 3);
+  EXPECT_EQ(matrix[1][0].permutation_p, matrix[0][1].permutation_p);
+  EXPECT_EQ(matrix[1][1].jaccard, 1.0);
+
+  const std::string file = path("overlap.h5");
+  write_circuit_overlap({file, test::made_up_model(2, 3), OutputMode::kNew},
+                        {{"a", "x.h5:a", 2}, {"b", "x.h5:b", 3}}, matrix, options, std::nullopt);
+  std::vector<std::string> expected{kCircuitOverlapSize, kCircuitOverlapSource};
+  for (const CircuitOverlapDataset& dataset : kCircuitOverlapDatasets) {
+    expected.push_back(dataset.name);
+  }
+  std::sort(expected.begin(), expected.end());
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t group = H5Gopen2(f, "/analyses/circuit_overlap", H5P_DEFAULT);
+  EXPECT_EQ(dataset_paths(group, {file, "/analyses/circuit_overlap"}), expected);
+  H5Gclose(group);
+  H5Fclose(f);
 }
 
 TEST_F(CircuitFileTest, XarrayOpensACircuitWithNamedAxes) {

@@ -63,6 +63,10 @@ class OverlapCli : public test::TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
+    // The temporary directory exists only from here: paths are made after it.
+    circuits_ = path("circuits.h5");
+    single_ = path("single.h5");
+    scores_ = path("scores.h5");
     // ioi = heads 0..5, colors = 3..7 and 20: 3 shared, 9 in either, of 32.
     write_circuit_group(circuits_, "ioi", {0, 1, 2, 3, 4, 5});
     write_circuit_group(circuits_, "colors", {3, 4, 5, 6, 7, 20});
@@ -74,9 +78,7 @@ class OverlapCli : public test::TempDirTest {
     out.commit();
   }
 
-  const std::string circuits_ = path("circuits.h5");
-  const std::string single_ = path("single.h5");
-  const std::string scores_ = path("scores.h5");
+  std::string circuits_, single_, scores_;
 };
 
 TEST_F(OverlapCli, TablePrintsEveryStatisticOfAPair) {

@@ -67,7 +67,7 @@ TEST(FormatDoc, DocumentsEveryNameOfTheSchema) {
 TEST(FormatDoc, DocumentsEveryCircuitAndOverlapName) {
   const std::string doc = source_file("docs/FORMAT.md");
   std::vector<std::string> names(std::begin(kCircuitNames), std::end(kCircuitNames));
-  names.insert(names.end(), std::begin(kCircuitOverlapDatasets), std::end(kCircuitOverlapDatasets));
+  for (const CircuitOverlapDataset& dataset : kCircuitOverlapDatasets) names.push_back(dataset.name);
   names.insert(names.end(), std::begin(kCircuitOverlapAttributes),
                std::end(kCircuitOverlapAttributes));
   for (const std::string& name : names) {
