@@ -2,8 +2,9 @@
 // needle-in-a-haystack prompt, lets the model answer it greedily (KV cache), records the
 // sequence (every attention map, attention statistics, logits), prints which heads read the
 // needle while the answer is produced, then finds the retrieval heads, checks them causally by
-// ablation, turns them into a sparse-attention config and measures it, and draws layer x head
-// grids as PNG files.
+// ablation, turns them into a sparse-attention config and measures it, finds IOI and
+// colored-objects circuits by activation patching and measures their overlap against chance, and
+// draws layer x head grids as PNG files.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +13,10 @@
 
 #include "analyses/ablation/head_ablation.h"
 #include "analyses/ablation/head_selection.h"
+#include "analyses/circuits/activation_patching.h"
+#include "analyses/circuits/circuit_file.h"
+#include "analyses/circuits/circuit_overlap.h"
+#include "analyses/circuits/task_pairs.h"
 #include "analyses/head_attention_profile.h"
 #include "analyses/retrieval/retrieval_file.h"
 #include "analyses/retrieval/retrieval_heads.h"
@@ -233,9 +238,51 @@ void run(const DemoArgs& args) {
                 row.accuracy, row.kept_fraction);
   }
 
+  // 7. Circuits of two tasks by activation patching of every head's output, and their overlap
+  // (Merullo et al. 2024 found most in-circuit heads shared between IOI and colored objects).
+  constexpr int64_t kPairs = 32, kCircuitHeads = 8;
+  std::cout << "\ncircuits: activation patching of each head's output (hook_z, denoise, logit "
+               "difference), "
+            << kPairs << " pairs per task; the top " << kCircuitHeads << " heads by |score|\n";
+  std::vector<Circuit> circuits;
+  for (const char* task : {"ioi", "colors"}) {
+    const PatchingResult patching = activation_patching(
+        hooked, task_pairs(c, task, kPairs, args.length, 0), PatchingOptions().with_quiet(true));
+    Circuit circuit;
+    circuit.n_layers = c.n_layers;
+    circuit.n_heads = c.n_heads;
+    circuit.scores = patching.scores;
+    circuit.method = "activation_patching/z";
+    circuit.task = task;
+    circuit.selection = CircuitSelection::top(kCircuitHeads, true);
+    circuit.selected = select_heads(circuit.scores, circuit.selection, task);
+    write_circuit({recording.string(), summarize(*model), OutputMode::kAppend}, task, circuit)
+        .commit();
+    char title[160];
+    std::snprintf(title, sizeof title, "  %s (logit difference %.2f clean, %.2f corrupted), top:",
+                  task, patching.clean_mean, patching.corrupted_mean);
+    print_heads(title, torch::tensor(circuit.scores, torch::kFloat64).view({c.n_layers, c.n_heads}),
+                4);
+    circuits.push_back(std::move(circuit));
+  }
+  const CircuitOverlap overlap = circuit_overlap(circuits[0], circuits[1]);
+  std::printf(
+      "  IOI vs colors: %lld of %lld heads shared (Jaccard %.2f); chance %.1f, hypergeometric p "
+      "= %.2g, permutation p = %.2g; Spearman %.2f over all %lld heads; circuits in "
+      "/analyses/circuits\n",
+      static_cast<long long>(overlap.intersection), static_cast<long long>(kCircuitHeads),
+      overlap.jaccard, overlap.expected_intersection, overlap.hypergeometric_p,
+      overlap.permutation_p, overlap.spearman.value, static_cast<long long>(overlap.heads));
+
 #ifdef HEADSCOPE_WITH_GUI
   std::cout << "\n";
   const GuiApplication gui;
+  auto membership = torch::zeros({c.n_layers, c.n_heads}, torch::kFloat64);
+  for (int64_t i = 0; i < c.n_layers * c.n_heads; ++i) {
+    membership.view(-1)[i] = circuits[0].selected[i] + 2 * circuits[1].selected[i];
+  }
+  draw(membership, "circuits: 1 IOI only, 2 colors only, 3 both", "member",
+       std::filesystem::path(args.out) / "circuits.png", std::make_pair(0.0, 3.0));
   draw(retrieval.score, "retrieval score (Wu et al. 2024)", "score",
        std::filesystem::path(args.out) / "retrieval_heads.png", std::nullopt);
   draw(profile.span_mass, "attention mass on the needle's value while answering", "mass",

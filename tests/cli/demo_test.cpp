@@ -24,6 +24,8 @@ TEST(Demo, AnswersTheNeedleRecordsAndDraws) {
   EXPECT_THAT(result.output, HasSubstr("heads reading the needle's value"));
   EXPECT_THAT(result.output, HasSubstr("samples answered"));
   EXPECT_THAT(result.output, HasSubstr("retrieval@0.5"));
+  EXPECT_THAT(result.output, HasSubstr("IOI vs colors: "));
+  EXPECT_THAT(result.output, HasSubstr("heads shared (Jaccard"));
 
   const auto reader = RecordingReader::open((dir / "recording.h5").string());
   EXPECT_TRUE(reader.has(0, "blocks.3.attn.hook_pattern"));
@@ -31,13 +33,16 @@ TEST(Demo, AnswersTheNeedleRecordsAndDraws) {
   EXPECT_TRUE(reader.has(0, "logits"));
   EXPECT_EQ(test::shell("/usr/bin/python3 -c \"import h5py; f = h5py.File('" +
                         (dir / "recording.h5").string() +
-                        "'); assert f['analyses/retrieval_heads/score'].shape == (4, 8)\"")
+                        "'); assert f['analyses/retrieval_heads/score'].shape == (4, 8); "
+                        "assert sorted(f['analyses/circuits']) == ['colors', 'ioi']; "
+                        "assert f['analyses/circuits/ioi/selected'][:].sum() == 8\"")
                 .status,
             0);
   EXPECT_TRUE(std::filesystem::exists(dir / "needle_attention.png"));
   EXPECT_TRUE(std::filesystem::exists(dir / "retrieval_heads.png"));
   EXPECT_TRUE(std::filesystem::exists(dir / "sparse" / "sparse_config.json"));
   EXPECT_TRUE(std::filesystem::exists(dir / "entropy.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "circuits.png"));
   std::filesystem::remove_all(dir);
 }
 
