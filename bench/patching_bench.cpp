@@ -11,13 +11,16 @@
 //                  [--heads N] [--kv-heads N] [--d-head N] [--d-mlp N] [--vocab N]]
 //                  [--pairs N] [--length T] [--batch B] [--naive-pairs K] [--repeats N]
 //                  [--device D] [--dtype T] [--threads N]
-// One JSON object on stdout: the shape, and per mode the median seconds of a full sweep and
-// the pairs (samples) per second; speedup = naive / batched.
+// One JSON object on stdout: the shape, and per mode the median seconds of a full sweep (wall
+// clock, and the process's CPU time: on a shared machine the wall clock counts other
+// processes' turns, CPU time does not) and the pairs (samples) per second; speedup = naive /
+// batched, of CPU time on the CPU and of wall time on a GPU.
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -84,11 +87,19 @@ torch::Tensor row(const std::vector<int32_t>& ids) {
   return torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).view({1, -1});
 }
 
-// The naive loop over `count` pairs; returns seconds.
-double naive_sweep(HookedModel& model, const std::vector<PatchingPair>& pairs, int64_t count) {
+// Seconds of CPU time this process has used (every thread).
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+struct Elapsed {
+  double wall = 0.0, cpu = 0.0;
+};
+
+// The naive loop over `count` pairs.
+Elapsed naive_sweep(HookedModel& model, const std::vector<PatchingPair>& pairs, int64_t count) {
   torch::NoGradGuard no_grad;
   const ModelConfig& c = model.model().config();
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = cpu_seconds();
   double checksum = 0.0;
   for (int64_t p = 0; p < count; ++p) {
     const PatchingPair& pair = pairs[static_cast<size_t>(p)];
@@ -107,7 +118,8 @@ double naive_sweep(HookedModel& model, const std::vector<PatchingPair>& pairs, i
     }
   }
   HS_ASSERT(std::isfinite(checksum));
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+          cpu_seconds() - cpu_start};
 }
 
 int run(const BenchArgs& args) {
@@ -137,14 +149,17 @@ int run(const BenchArgs& args) {
   const PatchingOptions options = PatchingOptions().with_batch_size(args.batch).with_quiet(true);
 
   activation_patching(hooked, {pairs.front()}, options);  // warm-up
-  std::vector<double> batched;
+  std::vector<double> batched, batched_cpu;
   int64_t batch_used = 0;
   for (int64_t r = 0; r < args.repeats; ++r) {
+    const double cpu_start = cpu_seconds();
     const PatchingResult result = activation_patching(hooked, pairs, options);
+    batched_cpu.push_back(cpu_seconds() - cpu_start);
     batched.push_back(result.seconds);
     batch_used = result.batch_size;
   }
   const double batched_s = bench::median(batched);
+  const double batched_cpu_s = bench::median(batched_cpu);
   const auto n = static_cast<double>(pairs.size());
   int64_t length_sum = 0;
   for (const PatchingPair& p : pairs) length_sum += static_cast<int64_t>(p.clean.size());
@@ -154,7 +169,8 @@ int run(const BenchArgs& args) {
       "\"d_model\": %lld, \"pairs\": %zu, \"mean_length\": %.1f, \"device\": \"%s\", "
       "\"dtype\": \"%s\", \"threads\": %d, \"hook\": \"z\", \"per\": \"head\", "
       "\"batched\": {\"batch\": %lld, \"repeats\": %lld, \"sweep_s\": %.4f, "
-      "\"min_s\": %.4f, \"samples_per_s\": %.3f}",
+      "\"min_s\": %.4f, \"cpu_s\": %.4f, \"samples_per_s\": %.3f, "
+              "\"samples_per_cpu_s\": %.3f}",
       args.random_weights ? (args.llama3_8b ? "random llama3-8b shape" : "random")
                           : args.model.c_str(),
       static_cast<long long>(c.n_layers), static_cast<long long>(c.n_heads),
@@ -162,19 +178,21 @@ int run(const BenchArgs& args) {
       static_cast<double>(length_sum) / n, device.str().c_str(), args.dtype.c_str(),
       torch::get_num_threads(), static_cast<long long>(batch_used),
       static_cast<long long>(args.repeats), batched_s,
-      *std::min_element(batched.begin(), batched.end()), n / batched_s);
+      *std::min_element(batched.begin(), batched.end()), batched_cpu_s, n / batched_s,
+              n / batched_cpu_s);
   const int64_t naive_pairs =
       args.naive_pairs < 0
           ? static_cast<int64_t>(pairs.size())
           : std::min<int64_t>(args.naive_pairs, static_cast<int64_t>(pairs.size()));
   if (naive_pairs > 0) {
     naive_sweep(hooked, pairs, 1);  // warm-up
-    const double seconds = naive_sweep(hooked, pairs, naive_pairs);
-    const double full = seconds / static_cast<double>(naive_pairs) * n;
-    std::printf(
-        ", \"naive\": {\"pairs_timed\": %lld, \"sweep_s\": %.4f, \"samples_per_s\": %.3f}"
-        ", \"speedup\": %.2f",
-        static_cast<long long>(naive_pairs), full, n / full, full / batched_s);
+    const Elapsed e = naive_sweep(hooked, pairs, naive_pairs);
+    const double scale = n / static_cast<double>(naive_pairs);
+    const double wall = e.wall * scale, cpu = e.cpu * scale;
+    std::printf(", \"naive\": {\"pairs_timed\": %lld, \"sweep_s\": %.4f, \"cpu_s\": %.4f, "
+                "\"samples_per_s\": %.3f, \"samples_per_cpu_s\": %.3f}, \"speedup\": %.2f",
+                static_cast<long long>(naive_pairs), wall, cpu, n / wall, n / cpu,
+                device.is_cuda() ? wall / batched_s : cpu / batched_cpu_s);
   }
   std::printf("}\n");
   return 0;

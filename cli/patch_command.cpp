@@ -209,7 +209,7 @@ void add_patch_command(CLI::App& app) {
                     "logit-diff (answer - distractor), prob, logprob (of the answer) or kl");
   cmd->add_option("--batch", args->options.batch_size,
                   "Patched runs per forward pass [default: as many as a quarter of free memory "
-                  "holds, at most 512]")
+                  "holds, at most 512, and on the CPU at most 1024 tokens]")
       ->check(integer_in(1, kMaxBatch));
   add_output_options(*cmd, args->out, OutputKind::kAnalysisFile,
                      "HDF5 file to write /analyses/activation_patching/<hook> into", false);

@@ -53,7 +53,9 @@ struct PatchingOptions {
   PatchGranularity per = PatchGranularity::kHead;
   PatchDirection direction = PatchDirection::kDenoise;
   PatchingMetric metric = PatchingMetric::kLogitDiff;
-  int64_t batch_size = 0;  // rows per forward pass; 0: as many as a quarter of free memory holds
+  // Rows per forward pass; 0: as many as a quarter of free memory holds (at most 512; on the
+  // CPU, at most 1024 tokens).
+  int64_t batch_size = 0;
   bool quiet = false;      // no progress bar
 
   PatchingOptions& with_hook(PatchHook v) { return hook = v, *this; }
