@@ -102,24 +102,33 @@ std::optional<std::string> h5_read_string_attribute(hid_t object, const std::str
   return value;
 }
 
+namespace {
+
+// A scalar numeric attribute of class `type_class` ("what" in errors), read as `native`.
+template <class T>
+std::optional<T> read_number_attribute(hid_t object, const std::string& name,
+                                       const H5Where& where, H5T_class_t type_class,
+                                       const char* what, hid_t native) {
+  const H5Where at = attribute_where(where, name);
+  std::optional<H5Id> attribute = open_scalar_attribute(object, name, type_class, what, at);
+  if (!attribute) return std::nullopt;
+  T value{};
+  h5_check(H5Aread(attribute->get(), native, &value), at, "read attribute");
+  return value;
+}
+
+}  // namespace
+
 std::optional<int64_t> h5_read_int_attribute(hid_t object, const std::string& name,
                                              const H5Where& where) {
-  const H5Where at = attribute_where(where, name);
-  std::optional<H5Id> attribute = open_scalar_attribute(object, name, H5T_INTEGER, "integer", at);
-  if (!attribute) return std::nullopt;
-  int64_t value = 0;
-  h5_check(H5Aread(attribute->get(), H5T_NATIVE_INT64, &value), at, "read attribute");
-  return value;
+  return read_number_attribute<int64_t>(object, name, where, H5T_INTEGER, "integer",
+                                        H5T_NATIVE_INT64);
 }
 
 std::optional<double> h5_read_double_attribute(hid_t object, const std::string& name,
                                                const H5Where& where) {
-  const H5Where at = attribute_where(where, name);
-  std::optional<H5Id> attribute = open_scalar_attribute(object, name, H5T_FLOAT, "float", at);
-  if (!attribute) return std::nullopt;
-  double value = 0;
-  h5_check(H5Aread(attribute->get(), H5T_NATIVE_DOUBLE, &value), at, "read attribute");
-  return value;
+  return read_number_attribute<double>(object, name, where, H5T_FLOAT, "float",
+                                       H5T_NATIVE_DOUBLE);
 }
 
 std::vector<std::string> h5_read_string_dataset(hid_t dataset, const H5Where& where) {

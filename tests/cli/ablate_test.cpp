@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/fixtures.h"
-#include "tests/support/shell.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -24,15 +24,9 @@ const std::string& model() {
   return path;
 }
 
-test::ShellResult run(const std::string& args) {
-  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
-}
+constexpr auto& run = test::run_cli;
 
-nlohmann::json run_json(const std::string& args) {
-  const test::ShellResult r = run(args + " --json --quiet");
-  EXPECT_EQ(r.status, 0) << args << "\n" << r.output;
-  return nlohmann::json::parse(r.output, nullptr, /*allow_exceptions=*/false);
-}
+nlohmann::json run_json(const std::string& args) { return test::run_cli_json(args + " --quiet"); }
 
 // A score file as `headscope retrieval` writes it: /analyses/retrieval_heads/score float64,
 // written here with the HDF5 C API alone.

@@ -19,7 +19,7 @@
 #include "tests/support/fixtures.h"
 #include "tests/support/forward_bounds.h"
 #include "tests/support/reference.h"
-#include "tests/support/shell.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/tolerance.h"
 
 namespace headscope {
@@ -28,9 +28,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-test::ShellResult run(const std::string& args) {
-  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
-}
+constexpr auto& run = test::run_cli;
 
 std::string temp_path(const std::string& name) {
   // Per process: several builds of the suite may run at once on one machine.

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/fixtures.h"
-#include "tests/support/shell.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -18,9 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-test::ShellResult run(const std::string& args) {
-  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
-}
+constexpr auto& run = test::run_cli;
 
 std::string zoo_model() { return test::fixture("zoo/ioi-2x4"); }
 
@@ -43,7 +41,7 @@ TEST(Options, EveryModelCommandTakesDeviceAndComputeDtypeWithDefaults) {
 }
 
 TEST(Options, SampleCommandsShareTaskNLengthSeedBatch) {
-  for (const std::string& command : {"ablate", "importance", "zoo eval"}) {
+  for (const char* command : {"ablate", "importance", "zoo eval"}) {
     const auto help = run(std::string(command) + " --help");
     ASSERT_EQ(help.status, 0) << command;
     for (const char* option : {"--task", "--n", "--length", "--seed", "--batch"}) {

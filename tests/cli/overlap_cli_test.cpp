@@ -16,7 +16,7 @@
 #include "core/store/analysis_writer.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/model_summary.h"
-#include "tests/support/shell.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -24,15 +24,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-test::ShellResult run(const std::string& args) {
-  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
-}
+constexpr auto& run = test::run_cli;
 
-nlohmann::json run_json(const std::string& args) {
-  const test::ShellResult r = run(args + " --json");
-  EXPECT_EQ(r.status, 0) << args << "\n" << r.output;
-  return nlohmann::json::parse(r.output, nullptr, /*allow_exceptions=*/false);
-}
+constexpr auto& run_json = test::run_cli_json;
 
 // Scores of a 4 x 8 model where `heads` score 10 + their index and every other head its index
 // divided by 100, so the top |heads| are exactly `heads`.

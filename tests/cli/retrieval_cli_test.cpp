@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "core/store/recording_reader.h"
-#include "tests/support/shell.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -22,9 +22,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-test::ShellResult run(const std::string& args) {
-  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
-}
+constexpr auto& run = test::run_cli;
 
 bool has_h5py() {
   return std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0;

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/shell.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/tolerance.h"
 
 namespace headscope {
@@ -19,9 +19,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-test::ShellResult run(const std::string& args) {
-  return test::shell(std::string(HEADSCOPE_CLI) + " " + args);
-}
+constexpr auto& run = test::run_cli;
 
 class SparseCli : public ::testing::Test {
  protected:
