@@ -181,13 +181,12 @@ int main(int argc, char** argv) {
   app.add_option("T", args.lengths, "Sequence lengths, one JSON line each")
       ->required()
       ->check(integer_in(1, headscope::cli::kMaxTokens));
-  app.add_option("--device", args.device, "cpu, cuda or cuda:N")->capture_default_str();
+  headscope::bench::add_device_option(app, args.device);
   app.add_option("--dtype", args.dtype, "auto (the checkpoint's), f32, bf16, f16")
       ->capture_default_str();
   app.add_option("--layers", args.layers, "Layers (0: the config's)")
       ->check(integer_in(0, 1024))
       ->capture_default_str();
-  app.add_option("--repeats", args.repeats)->check(integer_in(1, 100000))->capture_default_str();
-  app.add_option("--warmup", args.warmup)->check(integer_in(0, 100000))->capture_default_str();
+  headscope::bench::add_repeat_options(app, args.repeats, &args.warmup);
   return headscope::bench::bench_main(app, argc, argv, [&] { return headscope::run(args); });
 }

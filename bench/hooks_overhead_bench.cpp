@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   using headscope::cli::integer_in;
   headscope::BenchArgs args;
   CLI::App app{"What attaching hooks costs a forward pass", "hooks_overhead_bench"};
-  app.add_option("--device", args.device, "cpu, cuda or cuda:N")->capture_default_str();
+  headscope::bench::add_device_option(app, args.device);
   app.add_option("--layers", args.layers)->check(integer_in(1, 1024))->capture_default_str();
   app.add_option("--length", args.length, "Tokens per forward")
       ->check(integer_in(1, headscope::cli::kMaxTokens))
@@ -162,7 +162,6 @@ int main(int argc, char** argv) {
   app.add_option("--threads", args.threads, "LibTorch intra-op threads")
       ->check(integer_in(1, 1024))
       ->capture_default_str();
-  app.add_option("--repeats", args.repeats)->check(integer_in(1, 100000))->capture_default_str();
-  app.add_option("--warmup", args.warmup)->check(integer_in(0, 100000))->capture_default_str();
+  headscope::bench::add_repeat_options(app, args.repeats, &args.warmup);
   return headscope::bench::bench_main(app, argc, argv, [&] { return headscope::run(args); });
 }

@@ -226,8 +226,8 @@ int main(int argc, char** argv) {
   app.add_option("--naive-pairs", args.naive_pairs,
                  "Pairs the naive loop is timed on [default: all; 0 skips it]")
       ->check(integer_in(0, 100000));
-  app.add_option("--repeats", args.repeats)->check(integer_in(1, 1000))->capture_default_str();
-  app.add_option("--device", args.device, "cpu, cuda or cuda:N")->capture_default_str();
+  headscope::bench::add_repeat_options(app, args.repeats);
+  headscope::bench::add_device_option(app, args.device);
   app.add_option("--dtype", args.dtype, "f32, bf16 or f16")->capture_default_str();
   app.add_option("--threads", args.threads, "LibTorch intra-op threads [default: LibTorch's]")
       ->check(integer_in(1, 1024));
