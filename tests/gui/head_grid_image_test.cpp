@@ -7,7 +7,7 @@
 #include <QtGui/QImage>
 
 #include "core/base/error.h"
-#include "gui/head_grid_image.h"
+#include "gui/render/head_grid_image.h"
 
 namespace headscope {
 namespace {

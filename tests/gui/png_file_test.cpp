@@ -5,7 +5,7 @@
 #include <QtGui/QImage>
 
 #include "core/base/error.h"
-#include "gui/png_file.h"
+#include "gui/render/png_file.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {

@@ -1,7 +1,6 @@
-#include "gui/head_grid_image.h"
+#include "gui/render/head_grid_image.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -13,22 +12,10 @@
 #include <QtGui/QPainter>
 
 #include "core/base/error.h"
+#include "gui/render/colour_map.h"
 
 namespace headscope {
 namespace {
-
-// Dark blue through teal and green to yellow: monotone in lightness, readable in grey.
-QColor colour_at(double t) {
-  static constexpr std::array<std::array<int, 3>, 5> kStops = {
-      {{24, 28, 66}, {44, 92, 142}, {34, 146, 140}, {122, 198, 82}, {248, 228, 48}}};
-  t = std::clamp(t, 0.0, 1.0) * (kStops.size() - 1);
-  const auto i = std::min<size_t>(static_cast<size_t>(t), kStops.size() - 2);
-  const double f = t - static_cast<double>(i);
-  auto mix = [&](int c) {
-    return static_cast<int>(std::lround(kStops[i][c] * (1 - f) + kStops[i + 1][c] * f));
-  };
-  return QColor(mix(0), mix(1), mix(2));
-}
 
 QString number(double v) {
   char text[32];
@@ -77,6 +64,23 @@ QSize head_grid_image_size(const HeadGrid& grid, const HeadGridImageOptions& opt
   const QSize shape = grid_shape(grid, options);
   return QSize(left_margin(options) + shape.width() * options.cell + kRight,
                kTop + shape.height() * options.cell + kBottom);
+}
+
+QRect head_grid_cell_rect(const HeadGrid& grid, const HeadGridImageOptions& options, int layer,
+                          int head) {
+  grid_shape(grid, options);
+  return QRect(left_margin(options) + head * options.cell, kTop + layer * options.cell,
+               options.cell, options.cell);
+}
+
+std::optional<HeadCell> head_grid_cell_at(const HeadGrid& grid, const HeadGridImageOptions& options,
+                                          QPoint point) {
+  const QSize shape = grid_shape(grid, options);
+  const int x = point.x() - left_margin(options), y = point.y() - kTop;
+  if (x < 0 || y < 0) return std::nullopt;
+  const HeadCell cell{y / options.cell, x / options.cell};
+  if (cell.layer >= shape.height() || cell.head >= shape.width()) return std::nullopt;
+  return cell;
 }
 
 void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOptions& options) {
@@ -134,7 +138,7 @@ void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOpti
         continue;
       }
       const double t = (v - low) / (high - low);
-      painter.fillRect(box, colour_at(t));
+      painter.fillRect(box, heat_colour(t));
       if (options.annotate) {
         painter.setPen(t > 0.6 ? Qt::black : Qt::white);
         painter.drawText(box, Qt::AlignCenter, number(v));
@@ -145,7 +149,7 @@ void draw_head_grid(const HeadGrid& grid, QImage& image, const HeadGridImageOpti
   // Colour bar with its ends and the unit.
   const int bar_x = left + heads * cell + 24, bar_h = layers * cell;
   for (int y = 0; y < bar_h; ++y) {
-    painter.setPen(colour_at(1.0 - static_cast<double>(y) / std::max(1, bar_h - 1)));
+    painter.setPen(heat_colour(1.0 - static_cast<double>(y) / std::max(1, bar_h - 1)));
     painter.drawLine(bar_x, top + y, bar_x + bar, top + y);
   }
   painter.setPen(Qt::black);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <QtCore/QPoint>
+#include <QtCore/QRect>
 #include <QtCore/QSize>
 #include <QtGui/QImage>
 
@@ -44,6 +46,20 @@ struct HeadGridImageOptions {
 // The size of the image draw_head_grid fills. Throws InvalidInput for an empty or ragged grid,
 // or labels that are not one per row or column.
 QSize head_grid_image_size(const HeadGrid& grid, const HeadGridImageOptions& options = {});
+
+// One cell of a grid: row (layer) and column (head).
+struct HeadCell {
+  int layer = 0;
+  int head = 0;
+  bool operator==(const HeadCell& o) const { return layer == o.layer && head == o.head; }
+};
+
+// Where draw_head_grid puts a cell, and the cell under a point of the image (nullopt off the
+// cells), for views that draw a grid and take clicks on it. Throw as head_grid_image_size.
+QRect head_grid_cell_rect(const HeadGrid& grid, const HeadGridImageOptions& options, int layer,
+                          int head);
+std::optional<HeadCell> head_grid_cell_at(const HeadGrid& grid, const HeadGridImageOptions& options,
+                                          QPoint point);
 
 // Draws `grid` over the whole of `image`, whose size must be head_grid_image_size's (e.g.
 // QImage(head_grid_image_size(grid, options), QImage::Format_RGB32)). Throws InvalidInput for

@@ -1,4 +1,4 @@
-#include "gui/png_file.h"
+#include "gui/render/png_file.h"
 
 #include <filesystem>
 

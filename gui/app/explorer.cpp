@@ -1,0 +1,147 @@
+#include "gui/app/explorer.h"
+
+#include <cstdio>
+#include <memory>
+
+#include <QtCore/QElapsedTimer>
+#include <QtWidgets/QApplication>
+
+#include "core/base/error.h"
+#include "gui/app/main_window.h"
+#include "gui/app/view_table.h"
+#include "gui/render/png_file.h"
+#include "gui/views/file_panel.h"
+#include "gui/views/head_grid_view.h"
+
+namespace headscope::gui {
+namespace {
+
+// The screenshot mode's wait for reads; a read that takes longer is a bug, not a slow disk.
+constexpr qint64 kScreenshotTimeoutMs = 120000;
+
+std::vector<std::string> screenshot_choices() {
+  std::vector<std::string> choices = {"window", "files"};
+  for (const ViewEntry& entry : explorer_views()) choices.emplace_back(entry.name);
+  return choices;
+}
+
+// Start-up notes (no XDG_RUNTIME_DIR on a server, ...) would clutter a script's output; real
+// failures surface as errors of their own.
+void quiet_qt_messages(QtMsgType type, const QMessageLogContext&, const QString& message) {
+  if (type == QtCriticalMsg || type == QtFatalMsg) {
+    std::fprintf(stderr, "Qt: %s\n", message.toLocal8Bit().constData());
+  }
+}
+
+void wait_until_idle(const MainWindow& window) {
+  QElapsedTimer timer;
+  timer.start();
+  // A finished read may start another (the grid's first values select a head, which the
+  // attention view then reads): idle means no view busy after the events are handled.
+  do {
+    while (window.busy()) {
+      if (timer.elapsed() > kScreenshotTimeoutMs) {
+        throw IoError("--screenshot: the views' reads did not finish within " +
+                      std::to_string(kScreenshotTimeoutMs / 1000) + " s");
+      }
+      QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+    }
+    QCoreApplication::processEvents();
+  } while (window.busy());
+}
+
+void select_requested(MainWindow& window, const ExplorerOptions& options) {
+  auto* grid = static_cast<HeadGridView*>(window.view("grid"));
+  if (!options.quantity.empty() &&
+      !grid->choose_quantity(QString::fromStdString(options.quantity))) {
+    throw InvalidInput("--quantity: no per-head quantity contains '" + options.quantity +
+                       "'; the files have: " + grid->quantity_labels().join(", ").toStdString());
+  }
+  wait_until_idle(window);
+  HeadSelection selection = window.workspace().selection();
+  if (selection.file < 0 && !window.workspace().files().empty()) selection.file = 0;
+  if (options.run >= 0) selection.run = options.run;
+  if (options.layer >= 0) selection.layer = options.layer;
+  if (options.head >= 0) selection.head = options.head;
+  window.workspace().select(selection);
+  wait_until_idle(window);
+}
+
+int take_screenshot(MainWindow& window, const ExplorerOptions& options) {
+  window.resize(options.width, options.height);
+  window.show();
+  select_requested(window, options);
+  QWidget* target = &window;
+  if (options.screenshot == "files") {
+    target = window.file_panel();
+  } else if (options.screenshot != "window") {
+    window.show_view(options.screenshot);
+    target = window.view(options.screenshot);
+  }
+  QCoreApplication::processEvents();
+  write_png(target->grab().toImage(), options.out);
+  return 0;
+}
+
+}  // namespace
+
+void add_explorer_options(CLI::App& app, ExplorerOptions& options) {
+  app.add_option("FILE", options.files, "headscope files (recordings, analyses) to open")
+      ->check(CLI::ExistingFile);
+  auto* screenshot =
+      app.add_option("--screenshot", options.screenshot,
+                     "Write one view as a PNG instead of opening a window (no display needed)")
+          ->check(CLI::IsMember(screenshot_choices()));
+  auto* out = app.add_option("--out", options.out, "The PNG file --screenshot writes");
+  screenshot->needs(out);
+  out->needs(screenshot);
+  app.add_option("--quantity", options.quantity,
+                 "The head grid's quantity: the first whose label contains this text "
+                 "(e.g. 'mean entropy', 'retrieval')");
+  app.add_option("--run", options.run, "Select this run")->check(CLI::Range(0, 1 << 30));
+  app.add_option("--layer", options.layer, "Select a head of this layer")
+      ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--head", options.head, "Select this head")->check(CLI::Range(0, 1 << 20));
+  app.add_option("--width", options.width, "Window width for --screenshot, in pixels")
+      ->check(CLI::Range(320, 8192));
+  app.add_option("--height", options.height, "Window height for --screenshot, in pixels")
+      ->check(CLI::Range(240, 8192));
+}
+
+int run_explorer(const ExplorerOptions& options) {
+  const bool screenshot = !options.screenshot.empty();
+  if (screenshot && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+  }
+  if (!screenshot && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
+      qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")) {
+    throw InvalidInput(
+        "no display to open the explorer on (DISPLAY and WAYLAND_DISPLAY are unset); run it "
+        "on a desktop, or write a view with --screenshot VIEW --out FILE.png");
+  }
+  // Restores the handler however the run ends.
+  struct QuietMessages {
+    QtMessageHandler previous = qInstallMessageHandler(quiet_qt_messages);
+    ~QuietMessages() { qInstallMessageHandler(previous); }
+  };
+  std::unique_ptr<QuietMessages> quiet;
+  if (screenshot) quiet = std::make_unique<QuietMessages>();
+  static int argc = 1;
+  static char name[] = "headscope-explorer";
+  static char* argv[] = {name, nullptr};
+  std::unique_ptr<QApplication> app;
+  if (QCoreApplication::instance() == nullptr) app = std::make_unique<QApplication>(argc, argv);
+  MainWindow window;
+  const std::vector<std::string> errors = window.open_files(options.files);
+  if (screenshot) {
+    if (!errors.empty()) throw InvalidInput(errors.front());
+    return take_screenshot(window, options);
+  }
+  window.resize(options.width, options.height);
+  window.show();
+  select_requested(window, options);
+  const int status = QApplication::exec();
+  return status;
+}
+
+}  // namespace headscope::gui

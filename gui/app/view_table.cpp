@@ -1,0 +1,24 @@
+#include "gui/app/view_table.h"
+
+#include "gui/views/attention_view.h"
+#include "gui/views/head_grid_view.h"
+
+namespace headscope::gui {
+namespace {
+
+template <class View>
+ExplorerView* make(Workspace& workspace, QWidget* parent) {
+  return new View(workspace, parent);
+}
+
+}  // namespace
+
+const std::vector<ViewEntry>& explorer_views() {
+  static const std::vector<ViewEntry> kViews = {
+      {"grid", "Head grid", make<HeadGridView>},
+      {"attention", "Attention", make<AttentionView>},
+  };
+  return kViews;
+}
+
+}  // namespace headscope::gui
