@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/explore_command.h"
 
 namespace headscope::cli {
 

@@ -13,7 +13,6 @@ void add_generate_command(CLI::App& app);
 void add_record_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_export_command(CLI::App& app);
-void add_explore_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
 void add_retrieval_command(CLI::App& app);
 void add_sparse_config_command(CLI::App& app);

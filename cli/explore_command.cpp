@@ -3,7 +3,7 @@
 // headless.
 #include <memory>
 
-#include "cli/commands.h"
+#include "cli/explore_command.h"
 #include "core/base/error.h"
 
 #if HEADSCOPE_WITH_EXPLORER

@@ -9,6 +9,7 @@
 #include "core/base/error.h"
 #include "gui/app/main_window.h"
 #include "gui/app/view_table.h"
+#include "gui/models/open_file.h"
 #include "gui/render/png_file.h"
 #include "gui/views/file_panel.h"
 #include "gui/views/head_grid_view.h"
@@ -50,6 +51,15 @@ void wait_until_idle(const MainWindow& window) {
   } while (window.busy());
 }
 
+// An index given on the command line (-1: not given) must name one of the file's `count`.
+void check_below(const char* option, int64_t value, int64_t count, const char* what,
+                 const std::string& path) {
+  if (value >= count) {
+    throw InvalidInput(std::string(option) + ": " + std::to_string(value) +
+                       " is out of range: " + path + " has " + std::to_string(count) + " " + what);
+  }
+}
+
 void select_requested(MainWindow& window, const ExplorerOptions& options) {
   auto* grid = static_cast<HeadGridView*>(window.view("grid"));
   if (!options.quantity.empty() &&
@@ -60,6 +70,12 @@ void select_requested(MainWindow& window, const ExplorerOptions& options) {
   wait_until_idle(window);
   HeadSelection selection = window.workspace().selection();
   if (selection.file < 0 && !window.workspace().files().empty()) selection.file = 0;
+  if (selection.file >= 0) {
+    const OpenFile& file = *window.workspace().files()[static_cast<size_t>(selection.file)];
+    check_below("--run", options.run, file.run_count(), "runs", file.path());
+    check_below("--layer", options.layer, file.layers(), "layers", file.path());
+    check_below("--head", options.head, file.heads(), "heads", file.path());
+  }
   if (options.run >= 0) selection.run = options.run;
   if (options.layer >= 0) selection.layer = options.layer;
   if (options.head >= 0) selection.head = options.head;
