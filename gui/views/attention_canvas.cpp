@@ -24,6 +24,12 @@ QString shortened(const std::string& text) {
   return s.size() > 14 ? s.left(13) + QChar(0x2026) : s;
 }
 
+// Colours follow the square root of the value: most of a row's mass sits on a few keys, and a
+// linear scale shows the many small weights of a broad head as one dark colour.
+double scaled(double fraction) {
+  return std::sqrt(std::max(0.0, fraction));
+}
+
 }  // namespace
 
 AttentionCanvas::AttentionCanvas(QWidget* parent) : QWidget(parent) {
@@ -47,7 +53,7 @@ void AttentionCanvas::set_map(std::shared_ptr<const AttentionMap> map) {
       auto* line = reinterpret_cast<QRgb*>(image_.scanLine(static_cast<int>(r)));
       for (int64_t c = 0; c < map_->cols; ++c) {
         const float v = map_->at(r, c);
-        line[c] = std::isfinite(v) ? heat_colour(v / high_).rgb() : qRgb(200, 200, 200);
+        line[c] = std::isfinite(v) ? heat_colour(scaled(v / high_)).rgb() : qRgb(200, 200, 200);
       }
     }
     visible_ = QRectF(0, 0, static_cast<double>(map_->cols), static_cast<double>(map_->rows));
@@ -165,7 +171,7 @@ void AttentionCanvas::paintEvent(QPaintEvent*) {
   painter.drawText(QRectF(-40, -6, 80, 14), Qt::AlignCenter, tr("query"));
   painter.restore();
 
-  // Colour bar, 0 at the bottom.
+  // Colour bar, 0 at the bottom; row y shows the value whose scaled fraction is its height.
   const QRectF bar(area.right() + 12, area.y(), 14, area.height());
   for (int y = 0; y < static_cast<int>(bar.height()); ++y) {
     painter.setPen(heat_colour(1.0 - y / std::max(1.0, bar.height() - 1)));
@@ -176,6 +182,11 @@ void AttentionCanvas::paintEvent(QPaintEvent*) {
                    QString::number(high_, 'g', 3));
   painter.drawText(QRectF(bar.right() + 2, bar.bottom() - 12, kRight, 14), Qt::AlignLeft,
                    QStringLiteral("0"));
+  // The square-root scale puts a quarter of the top value half-way up.
+  painter.drawText(QRectF(bar.right() + 2, bar.center().y() - 7, kRight, 14), Qt::AlignLeft,
+                   QString::number(high_ / 4, 'g', 3));
+  painter.drawText(QRectF(bar.x() - 4, bar.bottom() + 4, kRight, 14), Qt::AlignLeft,
+                   tr("sqrt scale"));
 }
 
 void AttentionCanvas::wheelEvent(QWheelEvent* event) {

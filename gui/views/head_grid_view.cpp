@@ -34,6 +34,7 @@ HeadGridView::HeadGridView(Workspace& workspace, QWidget* parent)
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->verticalHeader()->hide();
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setStretchLastSection(true);
 
   auto* top = new QHBoxLayout;
@@ -44,6 +45,7 @@ HeadGridView::HeadGridView(Workspace& workspace, QWidget* parent)
   splitter->addWidget(table_);
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 1);
+  splitter->setSizes({700, 260});  // the table's three columns in full
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addWidget(message_);
