@@ -294,6 +294,9 @@ void run(const DemoArgs& args) {
 #endif
   std::cout << "\nopen it: /usr/bin/python3 -c \"import h5py; f = h5py.File('" << recording.string()
             << "'); print(f['runs/0/blocks.0.attn.hook_pattern'].shape)\"\n";
+#if HEADSCOPE_WITH_EXPLORER
+  std::cout << "or in the explorer: headscope explore " << recording.string() << "\n";
+#endif
 }
 
 }  // namespace

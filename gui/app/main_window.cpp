@@ -2,6 +2,9 @@
 
 #include <exception>
 
+#include <QtWidgets/QFileDialog>
+#include <QtWidgets/QMenu>
+#include <QtWidgets/QMenuBar>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QTabWidget>
 
@@ -28,6 +31,15 @@ MainWindow::MainWindow()
   // The panel's share before any resize: wide enough for names, types and shapes.
   splitter->setSizes({360, 920});
   setCentralWidget(splitter);
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&Open..."), QKeySequence::Open, this, [this] {
+    const QStringList paths = QFileDialog::getOpenFileNames(
+        this, tr("Open headscope files"), {}, tr("HDF5 files (*.h5 *.hdf5);;All files (*)"));
+    std::vector<std::string> chosen;
+    for (const QString& path : paths) chosen.push_back(path.toStdString());
+    open_files(chosen);
+  });
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 }
 
 std::vector<std::string> MainWindow::open_files(const std::vector<std::string>& paths) {
