@@ -40,7 +40,8 @@ TEST(HeadGridImage, DrawsOneCellPerHeadWithValueOrderedColours) {
 
 TEST(HeadGridImage, FixedRangeClampsValues) {
   const HeadGrid grid{"clamped", "", {{-5.0, 0.0, 1.0, 7.0}}};
-  const QImage image = drawn(grid, HeadGridImageOptions().with_range(0.0, 1.0).with_annotate(false));
+  const QImage image =
+      drawn(grid, HeadGridImageOptions().with_range(0.0, 1.0).with_annotate(false));
   const int cell = HeadGridImageOptions().cell;
   EXPECT_EQ(cell_centre(image, cell, 0, 0), cell_centre(image, cell, 0, 1));  // below: low end
   EXPECT_EQ(cell_centre(image, cell, 0, 2), cell_centre(image, cell, 0, 3));  // above: high end
@@ -82,7 +83,8 @@ TEST(HeadGridImage, LabelsOtherMatricesAndWidensTheSideToFitThem) {
   const QImage image = drawn(grid, labelled);
   bool dark = false;
   for (int x = 0; x < image.width() - 2 * labelled.cell - 90 && !dark; ++x) {
-    for (int y = 56; y < 56 + labelled.cell && !dark; ++y) dark = brightness(image.pixel(x, y)) < 100;
+    for (int y = 56; y < 56 + labelled.cell && !dark; ++y)
+      dark = brightness(image.pixel(x, y)) < 100;
   }
   EXPECT_TRUE(dark);
   EXPECT_THROW(head_grid_image_size(grid, HeadGridImageOptions().with_labels({"a"}, {}, "")),
@@ -101,6 +103,31 @@ TEST(HeadGridImage, LeavesTheApplicationAndMessageHandlerToTheProgram) {
   const QtMessageHandler after = qInstallMessageHandler(programs);
   EXPECT_EQ(after, &sentinel_handler);
   EXPECT_EQ(QCoreApplication::instance(), app);
+}
+
+// The explorer's grid takes clicks through these: every cell's rectangle maps back to the cell,
+// with labels that widen the left margin too, and points off the cells to none.
+TEST(HeadGridImage, CellRectanglesAndHitsAgree) {
+  const HeadGrid grid{"hits", "", {{0.0, 1.0, 2.0}, {3.0, 4.0, 5.0}}};
+  for (const HeadGridImageOptions& options :
+       {HeadGridImageOptions().with_cell(20),
+        HeadGridImageOptions().with_labels({"a very long row label", "b"}, {"x", "y", "z"}, "t")}) {
+    const QSize size = head_grid_image_size(grid, options);
+    for (int layer = 0; layer < 2; ++layer) {
+      for (int head = 0; head < 3; ++head) {
+        const QRect box = head_grid_cell_rect(grid, options, layer, head);
+        EXPECT_EQ(box.size(), QSize(options.cell, options.cell));
+        EXPECT_TRUE(QRect(QPoint(0, 0), size).contains(box));
+        for (const QPoint corner : {box.topLeft(), box.bottomRight(), box.center()}) {
+          EXPECT_EQ(head_grid_cell_at(grid, options, corner), (HeadCell{layer, head}));
+        }
+      }
+    }
+    const QRect last = head_grid_cell_rect(grid, options, 1, 2);
+    EXPECT_EQ(head_grid_cell_at(grid, options, last.bottomRight() + QPoint(1, 0)), std::nullopt);
+    EXPECT_EQ(head_grid_cell_at(grid, options, last.bottomRight() + QPoint(0, 1)), std::nullopt);
+    EXPECT_EQ(head_grid_cell_at(grid, options, QPoint(0, 0)), std::nullopt);
+  }
 }
 
 }  // namespace
