@@ -96,7 +96,9 @@ TEST(ShardByCost, EveryRankTakesADisjointShareAndTheUnionIsAll) {
         EXPECT_TRUE(seen.insert(mine[i]).second) << "sample " << mine[i] << " twice";
         load += costs[static_cast<size_t>(mine[i])];
         // Most expensive first.
-        if (i > 0) EXPECT_GE(costs[static_cast<size_t>(mine[i - 1])], costs[mine[i]]);
+        if (i > 0) {
+          EXPECT_GE(costs[static_cast<size_t>(mine[i - 1])], costs[static_cast<size_t>(mine[i])]);
+        }
       }
       heaviest = std::max(heaviest, load);
       EXPECT_EQ(mine, shard_by_cost(costs, rank, world)) << "not deterministic";
