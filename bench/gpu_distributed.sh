@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# On a machine with 2+ GPUs: `headscope retrieval` under torchrun, one rank per GPU (Gloo carries
-# the results, each rank computes on the GPU of its LOCAL_RANK), against one process on one GPU:
-# the files must be equal (tests/cli/same_analysis.py) and the JSON line gives both wall times.
+# On the GPU machine: `headscope retrieval` under torchrun, one rank per GPU (Gloo carries the
+# results, each rank computes on the GPU of its LOCAL_RANK; with one GPU, two ranks share
+# cuda:0), against one process on one GPU: the files must be equal
+# (tests/cli/same_analysis.py) and the JSON line gives both wall times.
 # Builds headscope and dist_tests against PyTorch's LibTorch (bench/gpu_env.sh; needs .deps/).
 # Logs and summary.txt under $OUT.
 set -uo pipefail
@@ -46,14 +47,15 @@ timed() {  # label, command...: runs it, notes exit status and seconds, prints t
 }
 timed single_gpu "$cli" retrieval "$model" --out "$out/single.h5" --device cuda "${grid[@]}"
 for ranks in 2 $(( gpus > 2 ? gpus : 2 )); do
-  (( ranks <= gpus )) || continue
   [[ -e "$out/ranks$ranks.h5" ]] && continue
+  device=cuda
+  (( ranks <= gpus )) || device=cuda:0
   timed "torchrun_$ranks" torchrun --nproc-per-node "$ranks" --master-port $(( 29600 + ranks )) \
-    --no-python "$cli" retrieval "$model" --out "$out/ranks$ranks.h5" --device cuda "${grid[@]}"
+    --no-python "$cli" retrieval "$model" --out "$out/ranks$ranks.h5" --device "$device" "${grid[@]}"
   python3 tests/cli/same_analysis.py "$out/single.h5" "$out/ranks$ranks.h5" \
     /analyses/retrieval_heads >"$out/same_$ranks.log" 2>&1
   note "same file as one process ($ranks ranks): exit $? $(head -3 "$out/same_$ranks.log")"
-  echo "{\"command\": \"retrieval\", \"grid\": \"${grid[*]}\", \"gpus\": $ranks, \"single_s\": $(cat "$out/single_gpu.seconds"), \"ranks_s\": $(cat "$out/torchrun_$ranks.seconds")}" |
+  echo "{\"command\": \"retrieval\", \"grid\": \"${grid[*]}\", \"ranks\": $ranks, \"gpus\": $gpus, \"single_s\": $(cat "$out/single_gpu.seconds"), \"ranks_s\": $(cat "$out/torchrun_$ranks.seconds")}" |
     tee -a "$out/distributed.jsonl"
 done
 timed cpu_torchrun_2 torchrun --nproc-per-node 2 --master-port 29650 --no-python "$cli" retrieval \
