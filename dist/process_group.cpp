@@ -58,8 +58,8 @@ DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions& options) {
     gloo->devices.push_back(interface != nullptr
                                 ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
                                 : c10d::ProcessGroupGloo::createDefaultDevice());
-    backend->group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size,
-                                                                 gloo);
+    backend->group =
+        c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, gloo);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -86,7 +86,8 @@ std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
     std::copy(mine.begin(), mine.end(), reinterpret_cast<char*>(padded.data_ptr<uint8_t>()));
     std::vector<at::Tensor> bytes_in{padded};
     std::vector<std::vector<at::Tensor>> bytes_out(1);
-    for (size_t r = 0; r < world; ++r) bytes_out[0].push_back(torch::zeros({longest}, torch::kUInt8));
+    for (size_t r = 0; r < world; ++r)
+      bytes_out[0].push_back(torch::zeros({longest}, torch::kUInt8));
     backend_->group->allgather(bytes_out, bytes_in)->wait();
     std::vector<std::string> parts;
     for (size_t r = 0; r < world; ++r) {
@@ -112,7 +113,9 @@ bool DistGroup::all_ok(bool ok) {
   }
 }
 
-bool distributed_available() { return true; }
+bool distributed_available() {
+  return true;
+}
 
 #else
 
@@ -127,11 +130,17 @@ DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions&) {
   return DistGroup(env, nullptr);
 }
 
-std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) { return {mine}; }
+std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
+  return {mine};
+}
 
-bool DistGroup::all_ok(bool ok) { return ok; }
+bool DistGroup::all_ok(bool ok) {
+  return ok;
+}
 
-bool distributed_available() { return false; }
+bool distributed_available() {
+  return false;
+}
 
 #endif
 

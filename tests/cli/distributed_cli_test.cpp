@@ -46,7 +46,9 @@ class DistributedCli : public test::TempDirTest {
     }
   }
 
-  static std::string model() { return std::string(HEADSCOPE_SOURCE_DIR) + "/zoo/models/needle-4x8"; }
+  static std::string model() {
+    return std::string(HEADSCOPE_SOURCE_DIR) + "/zoo/models/needle-4x8";
+  }
 
   // 3 lengths x 2 depths x 4 built-in needles: 24 samples of unequal cost.
   static std::string retrieval(const std::string& out) {
@@ -57,16 +59,14 @@ class DistributedCli : public test::TempDirTest {
   // torchrun of `headscope ARGS` on `ranks` CPU processes. Python 3.11 breaks torchrun 1.13's
   // default --redirects/--tee ("0"), so both name stdout explicitly.
   test::ShellResult torchrun(int ranks, const std::string& args) {
-    return test::shell("torchrun --nproc_per_node " + std::to_string(ranks) +
-                       " --master_port " + std::to_string(free_port()) +
-                       " --redirects 1 --tee 1 --log_dir " + path("torchrun_logs") +
-                       " --no_python " + HEADSCOPE_CLI + " " + args);
+    return test::shell("torchrun --nproc_per_node " + std::to_string(ranks) + " --master_port " +
+                       std::to_string(free_port()) + " --redirects 1 --tee 1 --log_dir " +
+                       path("torchrun_logs") + " --no_python " + HEADSCOPE_CLI + " " + args);
   }
 
   test::ShellResult same(const std::string& a, const std::string& b) {
     return test::shell("/usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
-                       "/tests/cli/same_analysis.py " + a + " " + b +
-                       " /analyses/retrieval_heads");
+                       "/tests/cli/same_analysis.py " + a + " " + b + " /analyses/retrieval_heads");
   }
 };
 
