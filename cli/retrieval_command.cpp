@@ -8,9 +8,11 @@
 
 #include "analyses/retrieval/retrieval_file.h"
 #include "analyses/retrieval/retrieval_heads.h"
+#include "analyses/retrieval/retrieval_sample_codec.h"
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
@@ -88,7 +90,9 @@ void run(const RetrievalArgs& args) {
   if (!args.needles.empty()) needles = load_needles_jsonl(args.needles);
   std::string haystack;
   if (!args.haystack.empty()) haystack = load_haystack_text(args.haystack);
-  auto model = load_model(args.model);
+  // Under torchrun or mpirun each rank runs its share of the grid; rank 0 writes.
+  DistributedScan scan;
+  auto model = load_model(scan.rank_model(args.model));
   std::optional<Tokenizer> tokenizer =
       args.tokenizer.empty() ? tokenizer_for(args.model.dir) : Tokenizer::load(args.tokenizer);
   if (!tokenizer) {
@@ -109,14 +113,34 @@ void run(const RetrievalArgs& args) {
   check_analysis_target(args.out.path, summary, mode);
   check_lengths(*model, options, args.model.allow_long_context);
 
-  const int64_t total = static_cast<int64_t>(
-      options.lengths.size() * options.depths.size() *
-      (options.needles.empty() ? builtin_needles().size() : options.needles.size()));
-  ProgressBar progress("retrieval", total, args.quiet);
+  options.only_samples = scan.share(retrieval_sample_costs(options));
+  const std::string label = scan.distributed()
+                                ? "retrieval (rank " + std::to_string(scan.group().rank()) + ")"
+                                : "retrieval";
+  // Every rank shows its share's progress: a stalled rank is then visible.
+  ProgressBar progress(label, static_cast<int64_t>(options.only_samples.size()), args.quiet);
   options.with_progress([&progress](int64_t done, int64_t all) {
     progress.advance(1, "sample " + std::to_string(done) + "/" + std::to_string(all));
   });
-  const RetrievalHeadResult result = detect_retrieval_heads(*model, *tokenizer, options);
+  RetrievalHeadResult result;
+  const std::vector<std::string> parts = scan.gather([&] {
+    result = detect_retrieval_heads(*model, *tokenizer, options);
+    return scan.distributed() ? encode_retrieval_samples(result.samples) : std::string();
+  });
+  if (!scan.root()) return;
+  if (scan.distributed()) {
+    result.samples.clear();
+    for (size_t rank = 0; rank < parts.size(); ++rank) {
+      for (RetrievalSample& sample :
+           decode_retrieval_samples(parts[rank], "results of rank " + std::to_string(rank))) {
+        result.samples.push_back(std::move(sample));
+      }
+    }
+    std::sort(result.samples.begin(), result.samples.end(),
+              [](const RetrievalSample& a, const RetrievalSample& b) { return a.index < b.index; });
+  }
+  result.options.only_samples.clear();
+  score_retrieval_samples(result, model->config());
 
   // A new or replacing file appears complete or not at all (AnalysisWriter stages it).
   write_retrieval_heads({args.out.path, summary, mode}, result, args.model.dir);

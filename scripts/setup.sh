@@ -7,14 +7,16 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ccache pkg-config
-  libtorch-dev libopenblas0-pthread libhdf5-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libhdf5-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
   libgtest-dev libgmock-dev
   qt6-base-dev fonts-dejavu-core libboost-dev
   # (libopenblas0-pthread: without it LibTorch's matmuls run on the reference BLAS, ~8x slower)
   # (Qt draws the PNG grids offscreen; DejaVu is the font it draws their labels in)
   # (libboost-dev: Boost.Math's distributions, header-only, for `headscope overlap`)
   python3-h5py python3-numpy python3-xarray python3-h5netcdf python3-matplotlib python3-nbformat
-  # (the tests read recordings back and run the exported notebook with Debian's Python)
+  python3-torch
+  # (the tests read recordings back and run the exported notebook with Debian's Python, and
+  # launch multi-process runs with python3-torch's torchrun; libgloo-dev: c10d's Gloo headers)
 )
 
 step() { echo "headscope setup: [$1/3] $2 ($(date +%T))"; }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <set>
 
 #include "analyses/retrieval/niah_prompt.h"
@@ -281,47 +282,78 @@ RetrievalHeadResult detect_retrieval_heads(const Transformer& model, const Token
       used.haystack.empty() ? filler_haystack_text(budget, used.seed) : used.haystack;
   const std::vector<int32_t> haystack = haystack_tokens(tokenizer, haystack_text, budget);
 
-  const int64_t layers = config.n_layers, heads = config.n_heads;
-  const auto total =
+  std::vector<int64_t> run = used.only_samples;
+  const auto grid =
       static_cast<int64_t>(used.lengths.size() * used.depths.size() * needles.size());
+  if (run.empty()) {
+    run.resize(static_cast<size_t>(grid));
+    std::iota(run.begin(), run.end(), 0);
+  }
+  for (const int64_t index : run) HS_ASSERT(index >= 0 && index < grid);
+  const auto n_needles = static_cast<int64_t>(needles.size());
+  const auto n_depths = static_cast<int64_t>(used.depths.size());
+  for (const int64_t index : run) {
+    const auto n = static_cast<size_t>(index % n_needles);
+    const double depth = used.depths[static_cast<size_t>(index / n_needles % n_depths)];
+    const int64_t length = used.lengths[static_cast<size_t>(index / n_needles / n_depths)];
+    const NiahPrompt prompt =
+        build_niah_prompt(tokenizer, needles[n], haystack, length, depth, used.bos);
+    DecodeTrace trace = decode(model, tokenizer, prompt.tokens, answers[n], used);
+    RetrievalSample sample;
+    sample.index = index;
+    sample.length = length;
+    sample.depth = depth;
+    sample.needle = static_cast<int64_t>(n);
+    sample.prompt = prompt.tokens;
+    sample.answer_begin = prompt.answer_begin;
+    sample.answer_end = prompt.answer_end;
+    sample.generated = std::move(trace.generated);
+    sample.argmax = std::move(trace.argmax);
+    sample.text = generated_text(tokenizer, sample.generated);
+    sample.rouge = rouge1_recall(used.needles[n].answer, sample.text);
+    sample.accepted = sample.rouge > used.min_rouge;
+    sample.score = copy_paste_score(sample.argmax, sample.generated, sample.prompt,
+                                    sample.answer_begin, sample.answer_end, used.semantics);
+    result.samples.push_back(std::move(sample));
+    if (options.on_sample) {
+      options.on_sample(static_cast<int64_t>(result.samples.size()),
+                        static_cast<int64_t>(run.size()));
+    }
+  }
+  if (used.only_samples.empty()) score_retrieval_samples(result, config);
+  return result;
+}
+
+std::vector<double> retrieval_sample_costs(const RetrievalOptions& options) {
+  const size_t needles =
+      options.needles.empty() ? builtin_needles().size() : options.needles.size();
+  std::vector<double> costs;
+  for (int64_t length : options.lengths) {
+    for (size_t i = 0; i < options.depths.size() * needles; ++i) {
+      costs.push_back(static_cast<double>(length));
+    }
+  }
+  return costs;
+}
+
+void score_retrieval_samples(RetrievalHeadResult& result, const ModelConfig& config) {
+  const int64_t layers = config.n_layers, heads = config.n_heads;
   auto sum = torch::zeros({layers, heads}, torch::kFloat64);
-  for (int64_t length : used.lengths) {
-    for (double depth : used.depths) {
-      for (size_t n = 0; n < needles.size(); ++n) {
-        const NiahPrompt prompt =
-            build_niah_prompt(tokenizer, needles[n], haystack, length, depth, used.bos);
-        DecodeTrace trace = decode(model, tokenizer, prompt.tokens, answers[n], used);
-        RetrievalSample sample;
-        sample.length = length;
-        sample.depth = depth;
-        sample.needle = static_cast<int64_t>(n);
-        sample.prompt = prompt.tokens;
-        sample.answer_begin = prompt.answer_begin;
-        sample.answer_end = prompt.answer_end;
-        sample.generated = std::move(trace.generated);
-        sample.argmax = std::move(trace.argmax);
-        sample.text = generated_text(tokenizer, sample.generated);
-        sample.rouge = rouge1_recall(used.needles[n].answer, sample.text);
-        sample.accepted = sample.rouge > used.min_rouge;
-        sample.score = copy_paste_score(sample.argmax, sample.generated, sample.prompt,
-                                        sample.answer_begin, sample.answer_end, used.semantics);
-        if (sample.accepted) {
-          sum += sample.score;
-          ++result.accepted;
-        }
-        result.samples.push_back(std::move(sample));
-        if (options.on_sample)
-          options.on_sample(static_cast<int64_t>(result.samples.size()), total);
-      }
+  result.accepted = 0;
+  for (const RetrievalSample& sample : result.samples) {
+    if (sample.accepted) {
+      sum += sample.score;
+      ++result.accepted;
     }
   }
   result.score = result.accepted > 0 ? sum / static_cast<double>(result.accepted) : sum;
   result.kv_group_max =
       std::get<0>(result.score.view({layers, config.n_kv_heads, config.kv_group_size()}).max(2));
   const double* score = result.score.data_ptr<double>();
+  result.retrieval_heads.clear();
   for (int64_t layer = 0; layer < layers; ++layer) {
     for (int64_t head = 0; head < heads; ++head) {
-      if (score[layer * heads + head] > used.threshold) {
+      if (score[layer * heads + head] > result.options.threshold) {
         result.retrieval_heads.emplace_back(layer, head);
       }
     }
@@ -330,7 +362,6 @@ RetrievalHeadResult detect_retrieval_heads(const Transformer& model, const Token
                    [&](const auto& a, const auto& b) {
                      return score[a.first * heads + a.second] > score[b.first * heads + b.second];
                    });
-  return result;
 }
 
 }  // namespace headscope

@@ -62,6 +62,10 @@ struct RetrievalOptions {
   bool stop_at_newline = true;       // stop after a token whose text holds '\n'
   bool stop_at_answer = true;        // stop once the generated tokens end with the answer's
   uint64_t seed = 0;                 // of the built-in filler text
+  // Grid indices (retrieval_sample_costs' order) this call runs, in this order; empty: every
+  // sample. A rank of a distributed scan runs its share and score_retrieval_samples() combines
+  // the samples gathered from all ranks.
+  std::vector<int64_t> only_samples;
   // Called after each sample with (samples done, total).
   std::function<void(int64_t, int64_t)> on_sample;
 
@@ -95,6 +99,7 @@ struct RetrievalOptions {
 };
 
 struct RetrievalSample {
+  int64_t index = 0;  // in the grid: (length * depths + depth) * needles + needle
   int64_t length = 0;
   double depth = 0.0;
   int64_t needle = 0;  // index into the needles used
@@ -128,7 +133,15 @@ torch::Tensor copy_paste_score(const torch::Tensor& argmax, const std::vector<in
                                const std::vector<int32_t>& prompt, int64_t answer_begin,
                                int64_t answer_end, RetrievalSemantics semantics);
 
-// Runs the whole grid. InvalidInput naming the option for empty or bad lengths, depths,
+// The cost of each grid sample (lengths x depths x needles, needle fastest), for sharding a scan:
+// its prompt length, which sets both the prefill and each decoding step's attention.
+std::vector<double> retrieval_sample_costs(const RetrievalOptions& options);
+
+// Fills accepted, score, kv_group_max and retrieval_heads from result.samples (in grid order).
+void score_retrieval_samples(RetrievalHeadResult& result, const ModelConfig& config);
+
+// Runs the grid (or options.only_samples of it, then with only the samples filled in).
+// InvalidInput naming the option for empty or bad lengths, depths,
 // needles, thresholds, a length too short for a needle, or too long for a model with learned
 // positions; tokens outside the model's vocabulary are rejected by the model.
 RetrievalHeadResult detect_retrieval_heads(const Transformer& model, const Tokenizer& tokenizer,

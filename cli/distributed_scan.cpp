@@ -1,0 +1,48 @@
+#include "cli/distributed_scan.h"
+
+#include <numeric>
+
+#include "core/base/error.h"
+#include "dist/launch_env.h"
+#include "dist/sample_shard.h"
+
+namespace headscope::cli {
+
+DistributedScan::DistributedScan() : group_(DistGroup::join(launch_env())) {}
+
+ModelArgs DistributedScan::rank_model(ModelArgs args) const {
+  if (distributed() && args.device == "cuda") {
+    args.device = "cuda:" + std::to_string(group_.env().local_rank);
+  }
+  return args;
+}
+
+std::vector<int64_t> DistributedScan::share(const std::vector<double>& costs) const {
+  if (!distributed()) {
+    std::vector<int64_t> all(costs.size());
+    std::iota(all.begin(), all.end(), 0);
+    return all;
+  }
+  return shard_by_cost(costs, group_.rank(), group_.world_size());
+}
+
+std::vector<std::string> DistributedScan::gather(const std::function<std::string()>& compute) {
+  if (!distributed()) return {compute()};
+  std::string mine;
+  std::exception_ptr failure;
+  try {
+    mine = compute();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (!group_.all_ok(failure == nullptr)) {
+    if (failure) std::rethrow_exception(failure);
+    throw IoError("distributed scan: another rank failed (its error is in its output); rank " +
+                  std::to_string(group_.rank()) + " stops without writing");
+  }
+  std::vector<std::string> parts = group_.all_gather_bytes(mine);
+  if (!root()) parts.clear();
+  return parts;
+}
+
+}  // namespace headscope::cli

@@ -1,0 +1,41 @@
+// A command's samples spread over the processes of a torchrun or mpirun launch (issue 16):
+// each rank runs its share of the scan on its own device, rank 0 gathers every rank's results
+// and writes the one output, exactly as a single process would. A plain launch is a world of
+// one: the scan runs whole and nothing is exchanged.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/option_groups.h"
+#include "dist/process_group.h"
+
+namespace headscope::cli {
+
+class DistributedScan {
+ public:
+  // Joins the launch's group (none for a single process).
+  DistributedScan();
+
+  bool root() const { return group_.is_root(); }
+  bool distributed() const { return group_.world_size() > 1; }
+  const DistGroup& group() const { return group_; }
+
+  // The model options of this rank: `--device cuda` becomes the GPU of its LOCAL_RANK.
+  ModelArgs rank_model(ModelArgs args) const;
+  // The samples this rank runs, given every sample's cost (dist/sample_shard.h); all of them,
+  // in order, for a single process.
+  std::vector<int64_t> share(const std::vector<double>& costs) const;
+
+  // Runs `compute`, which returns this rank's results as bytes, and hands every rank's bytes to
+  // rank 0 (indexed by rank; empty elsewhere). A failure on any rank stops every rank: the
+  // failing one with its own error, the others with one that says a rank failed.
+  std::vector<std::string> gather(const std::function<std::string()>& compute);
+
+ private:
+  DistGroup group_;
+};
+
+}  // namespace headscope::cli

@@ -1,0 +1,153 @@
+#include "dist/process_group.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <exception>
+#include <utility>
+
+#include <torch/types.h>
+
+#include "core/base/error.h"
+
+#ifdef HEADSCOPE_WITH_GLOO
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
+namespace headscope {
+
+#ifdef HEADSCOPE_WITH_GLOO
+struct DistGroup::Backend {
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+};
+
+namespace {
+
+std::string where(const LaunchEnv& env) {
+  return "rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + " (" +
+         env.launcher + ", store " + env.master_addr + ":" + std::to_string(env.master_port) + ")";
+}
+
+// A collective failed: another rank died or timed out. c10d's own message stays as the cause.
+[[noreturn]] void collective_failed(const LaunchEnv& env, const char* what,
+                                    const std::exception& e) {
+  throw IoError("distributed " + std::string(what) + " failed at " + where(env) +
+                ": another rank stopped or did not answer in time (" + e.what() + ")");
+}
+
+}  // namespace
+
+DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions& options) {
+  if (!env.distributed()) return DistGroup(env, nullptr);
+  auto backend = std::make_unique<Backend>();
+  try {
+    c10d::TCPStoreOptions store_options;
+    store_options.port = static_cast<uint16_t>(env.master_port);
+    // torchrun's agent already serves the store; under mpirun rank 0 serves it.
+    store_options.isServer = env.rank == 0 && !env.agent_store;
+    store_options.numWorkers = static_cast<size_t>(env.world_size);
+    store_options.waitWorkers = false;
+    store_options.timeout = options.timeout;
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
+    // Keys of this attempt only (torchrun restarts reuse its store).
+    auto store = c10::make_intrusive<c10d::PrefixStore>(
+        "headscope/attempt_" + std::to_string(env.attempt), tcp);
+    auto gloo = c10d::ProcessGroupGloo::Options::create(options.timeout);
+    const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+    gloo->devices.push_back(interface != nullptr
+                                ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+                                : c10d::ProcessGroupGloo::createDefaultDevice());
+    backend->group =
+        c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, gloo);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw IoError("distributed launch: " + where(env) + " could not join the group: " + e.what());
+  }
+  return DistGroup(env, std::move(backend));
+}
+
+std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
+  if (!backend_) return {mine};
+  const auto world = static_cast<size_t>(env_.world_size);
+  try {
+    std::vector<at::Tensor> size_in{torch::tensor({static_cast<int64_t>(mine.size())})};
+    std::vector<std::vector<at::Tensor>> size_out(1);
+    for (size_t r = 0; r < world; ++r) size_out[0].push_back(torch::zeros({1}, torch::kInt64));
+    backend_->group->allgather(size_out, size_in)->wait();
+    int64_t longest = 1;  // Gloo refuses empty buffers
+    std::vector<int64_t> sizes;
+    for (const auto& t : size_out[0]) {
+      sizes.push_back(t.item<int64_t>());
+      longest = std::max(longest, sizes.back());
+    }
+    auto padded = torch::zeros({longest}, torch::kUInt8);
+    std::copy(mine.begin(), mine.end(), reinterpret_cast<char*>(padded.data_ptr<uint8_t>()));
+    std::vector<at::Tensor> bytes_in{padded};
+    std::vector<std::vector<at::Tensor>> bytes_out(1);
+    for (size_t r = 0; r < world; ++r)
+      bytes_out[0].push_back(torch::zeros({longest}, torch::kUInt8));
+    backend_->group->allgather(bytes_out, bytes_in)->wait();
+    std::vector<std::string> parts;
+    for (size_t r = 0; r < world; ++r) {
+      const auto* data = reinterpret_cast<const char*>(bytes_out[0][r].data_ptr<uint8_t>());
+      parts.emplace_back(data, static_cast<size_t>(sizes[r]));
+    }
+    return parts;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    collective_failed(env_, "gather of results", e);
+  }
+}
+
+bool DistGroup::all_ok(bool ok) {
+  if (!backend_) return ok;
+  try {
+    std::vector<at::Tensor> flag{torch::tensor({ok ? 0 : 1}, torch::kInt64)};
+    backend_->group->allreduce(flag)->wait();
+    return flag[0].item<int64_t>() == 0;
+  } catch (const std::exception& e) {
+    collective_failed(env_, "status exchange", e);
+  }
+}
+
+bool distributed_available() {
+  return true;
+}
+
+#else
+
+struct DistGroup::Backend {};
+
+DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions&) {
+  if (env.distributed()) {
+    throw InvalidInput("distributed launch (" + env.launcher + ", WORLD_SIZE " +
+                       std::to_string(env.world_size) +
+                       "): this build of headscope has no Gloo (install libgloo-dev and rebuild)");
+  }
+  return DistGroup(env, nullptr);
+}
+
+std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
+  return {mine};
+}
+
+bool DistGroup::all_ok(bool ok) {
+  return ok;
+}
+
+bool distributed_available() {
+  return false;
+}
+
+#endif
+
+DistGroup::DistGroup(LaunchEnv env, std::unique_ptr<Backend> backend)
+    : env_(std::move(env)), backend_(std::move(backend)) {}
+DistGroup::DistGroup(DistGroup&&) noexcept = default;
+DistGroup& DistGroup::operator=(DistGroup&&) noexcept = default;
+DistGroup::~DistGroup() = default;
+
+}  // namespace headscope

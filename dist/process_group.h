@@ -1,0 +1,58 @@
+// One c10d process group per launch (LibTorch's distributed engine: Gloo between CPU processes;
+// the payloads here are results, so they travel through host memory even when the ranks compute
+// on GPUs). Joined from the launcher's environment (dist/launch_env.h); a single process needs no
+// group and every collective is then the identity.
+//
+//   DistGroup group = DistGroup::join(launch_env());
+//   auto parts = group.all_gather_bytes(encode(my_results));  // parts[r]: rank r's bytes
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dist/launch_env.h"
+
+namespace headscope {
+
+struct DistOptions {
+  // How long a rank waits for the others (store rendezvous and each collective) before it
+  // fails with an error naming the launch, instead of hanging when a rank died.
+  std::chrono::milliseconds timeout = std::chrono::minutes(30);
+};
+
+class DistGroup {
+ public:
+  // Joins the group of `env` (rendezvous through a TCP store at MASTER_ADDR:MASTER_PORT).
+  // Throws IoError naming the rank and the store's address when the group cannot be joined in
+  // time, InvalidInput when world_size > 1 and this build has no Gloo.
+  static DistGroup join(const LaunchEnv& env, const DistOptions& options = {});
+  DistGroup(DistGroup&&) noexcept;
+  DistGroup& operator=(DistGroup&&) noexcept;
+  ~DistGroup();
+
+  int64_t rank() const { return env_.rank; }
+  int64_t world_size() const { return env_.world_size; }
+  bool is_root() const { return env_.rank == 0; }
+  const LaunchEnv& env() const { return env_; }
+
+  // Every rank's bytes, indexed by rank, on every rank (sizes may differ).
+  std::vector<std::string> all_gather_bytes(const std::string& mine);
+  // Whether every rank passed `ok`; lets a rank that failed tell the others, so they stop with
+  // an error instead of waiting for results that will not come.
+  bool all_ok(bool ok);
+
+ private:
+  struct Backend;
+  DistGroup(LaunchEnv env, std::unique_ptr<Backend> backend);
+
+  LaunchEnv env_;
+  std::unique_ptr<Backend> backend_;  // null for a single process
+};
+
+// Whether this build can join a group of more than one process.
+bool distributed_available();
+
+}  // namespace headscope

@@ -1,0 +1,56 @@
+"""Exit 0 when two HDF5 files hold the same group: every dataset equal (values, dtype, shape,
+dimension scales by name), every attribute equal. Prints each difference.
+Usage: same_analysis.py A.h5 B.h5 GROUP"""
+import sys
+
+import h5py
+import numpy as np
+
+# Dimension-scale bookkeeping: object references, equal only within one file; the scales
+# themselves are compared by name below.
+OBJECT_REFERENCES = {"DIMENSION_LIST", "REFERENCE_LIST"}
+
+
+def scale_names(dataset):
+    return [[scale.name for scale in dim.values()] for dim in dataset.dims]
+
+
+def main(a_path, b_path, group):
+    differences = []
+    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
+        def compare_attrs(name, x, y):
+            if sorted(x.attrs) != sorted(y.attrs):
+                differences.append(f"{name}: attributes {sorted(x.attrs)} vs {sorted(y.attrs)}")
+                return
+            for key in x.attrs:
+                if key in OBJECT_REFERENCES:
+                    continue
+                if not np.array_equal(np.asarray(x.attrs[key]), np.asarray(y.attrs[key])):
+                    differences.append(f"{name}@{key}: {x.attrs[key]!r} vs {y.attrs[key]!r}")
+
+        names = []
+        a[group].visit(names.append)
+        other = []
+        b[group].visit(other.append)
+        if sorted(names) != sorted(other):
+            differences.append(f"members differ: {sorted(set(names) ^ set(other))}")
+        compare_attrs(group, a[group], b[group])
+        for name in names:
+            x, y = a[group][name], b[group].get(name)
+            if y is None:
+                continue
+            compare_attrs(name, x, y)
+            if isinstance(x, h5py.Dataset):
+                if x.dtype != y.dtype or x.shape != y.shape:
+                    differences.append(f"{name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}")
+                elif not np.array_equal(x[()], y[()]):
+                    differences.append(f"{name}: values differ")
+                elif scale_names(x) != scale_names(y):
+                    differences.append(f"{name}: scales {scale_names(x)} vs {scale_names(y)}")
+    for d in differences:
+        print(d)
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
