@@ -11,13 +11,17 @@ packages=(
   libgtest-dev libgmock-dev
   qt6-base-dev fonts-dejavu-core libboost-dev
   # (libopenblas0-pthread: without it LibTorch's matmuls run on the reference BLAS, ~8x slower)
+  # (libgloo-dev: the Gloo headers of LibTorch's c10d, for runs on several processes)
   # (Qt draws the PNG grids offscreen; DejaVu is the font it draws their labels in)
   # (libboost-dev: Boost.Math's distributions, header-only, for `headscope overlap`)
-  python3-h5py python3-numpy python3-xarray python3-h5netcdf python3-matplotlib python3-nbformat
-  python3-torch
-  # (the tests read recordings back and run the exported notebook with Debian's Python, and
-  # launch multi-process runs with python3-torch's torchrun; libgloo-dev: c10d's Gloo headers)
 )
+# Only the test command's (`scripts/setup.sh --tests`, from scripts/test.sh): the tests read
+# recordings back and run the exported notebook with Debian's Python, and launch multi-process
+# runs with python3-torch's torchrun.
+if [[ "${1:-}" == "--tests" ]]; then
+  packages+=(python3-h5py python3-numpy python3-xarray python3-h5netcdf python3-matplotlib
+    python3-nbformat python3-torch)
+fi
 
 step() { echo "headscope setup: [$1/3] $2 ($(date +%T))"; }
 

@@ -5,7 +5,7 @@
 # kernels fails here instead of on a user's machine (docs/DEVELOPING.md, Tolerances).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 echo "headscope tests: building the test suites, benchmarks and kernels ($(date +%T))"
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
