@@ -52,11 +52,13 @@ double largest_block_reaching(const SnrResult& r, int64_t layer, int64_t head, d
 
 void print_text(const SnrResult& r, const SnrSource& source) {
   const std::vector<int64_t>& sizes = r.options.block_sizes;
-  std::printf(
-      "sparsity SNR: %s, n=%lld, length %lld, seed %llu; key-conv %lld; %zu queries, %.2f s\n",
-      source.task.c_str(), static_cast<long long>(source.samples),
-      static_cast<long long>(source.length), static_cast<unsigned long long>(source.seed),
-      static_cast<long long>(r.options.key_conv), r.queries.size(), r.seconds);
+  // IOI prompts have their own length; --length applies to niah and induction.
+  const std::string length =
+      source.task == "ioi" ? "" : ", length " + std::to_string(source.length);
+  std::printf("sparsity SNR: %s, n=%lld%s, seed %llu; key-conv %lld; %zu queries, %.2f s\n",
+              source.task.c_str(), static_cast<long long>(source.samples), length.c_str(),
+              static_cast<unsigned long long>(source.seed),
+              static_cast<long long>(r.options.key_conv), r.queries.size(), r.seconds);
   std::printf("routed queries (relevant key before the query's own block):");
   for (size_t b = 0; b < sizes.size(); ++b) {
     std::printf("%s B=%lld: %lld", b == 0 ? "" : ",", static_cast<long long>(sizes[b]),

@@ -116,8 +116,8 @@ void check_snr_options(const SnrOptions& options, const std::vector<SnrQuery>& q
                        " is below 1 (1 = no smoothing)");
   }
   HS_ASSERT(!queries.empty());
-  int64_t longest = 0;
-  for (const SnrQuery& q : queries) longest = std::max(longest, q.position + 1);
+  int64_t last = 0;
+  for (const SnrQuery& q : queries) last = std::max(last, q.position);
   for (const int64_t size : options.block_sizes) {
     const bool any = std::any_of(queries.begin(), queries.end(), [&](const SnrQuery& q) {
       return routable(q.position, q.relevant, {size, options.key_conv});
@@ -125,8 +125,9 @@ void check_snr_options(const SnrOptions& options, const std::vector<SnrQuery>& q
     if (!any) {
       throw InvalidInput(
           "--block-sizes: block size " + std::to_string(size) + " routes none of the " +
-          std::to_string(queries.size()) + " queries (samples of up to " + std::to_string(longest) +
-          " tokens; a query needs its relevant key before its own block and another block to "
+          std::to_string(queries.size()) + " queries (the last at position " +
+          std::to_string(last) +
+          "; a query needs its relevant key before its own block and another block to "
           "compare): give a longer --length or smaller block sizes");
     }
   }
