@@ -230,12 +230,12 @@ void add_snr_command(CLI::App& app) {
                   "Key block sizes B, comma-separated, increasing")
       ->delimiter(',')
       ->check(integer_in(1, kMaxStatsParameter))
-      ->capture_default_str();
+      ->default_str("16,32,64,128,256");
   cmd->add_option("--topk-blocks", args->options.topk,
                   "Routed blocks k for recall@k, comma-separated, increasing")
       ->delimiter(',')
       ->check(integer_in(1, kMaxStatsParameter))
-      ->capture_default_str();
+      ->default_str("1,2,4,8");
   cmd->add_option("--key-conv", args->options.key_conv,
                   "Smooth keys by a causal mean over W keys before pooling (1: none)")
       ->check(integer_in(1, kMaxStatsParameter))
