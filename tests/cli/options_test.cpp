@@ -24,7 +24,7 @@ std::string zoo_model() { return test::fixture("zoo/ioi-2x4"); }
 
 // Commands that load a model: each takes --device and the compute --dtype, with defaults shown.
 const std::vector<std::string> kModelCommands = {"generate",   "record",      "retrieval", "ablate",
-                                                 "importance", "sparse-eval", "patch"};
+                                                 "importance", "sparse-eval", "patch",     "snr"};
 
 TEST(Options, EveryModelCommandTakesDeviceAndComputeDtypeWithDefaults) {
   for (const std::string& command : kModelCommands) {
@@ -74,6 +74,7 @@ TEST_F(OutputOptions, EveryAnalysisWriterRefusesAnExistingFileWithoutAppendOrFor
        {"ablate " + zoo + " --task ioi --heads 0.1 --n 2 --quiet --out " + out,
         "importance " + zoo + " --task ioi --n 2 --quiet --out " + out,
         "patch " + zoo + " --task ioi --n 2 --quiet --out " + out,
+        "snr " + zoo + " --task ioi --n 2 --block-sizes 2 --quiet --out " + out,
         "sparse-eval " + zoo + " --length 48 --config " + path("none") + " --quiet --out " + out,
         "retrieval " + zoo + " --length 48 --depth 0 --max-new-tokens 1 --quiet --out " + out,
         "record " + zoo + " --tokens 1,2 --quiet --out " + out}) {

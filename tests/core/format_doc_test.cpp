@@ -1,4 +1,4 @@
-// docs/FORMAT.md against core/store/recording_schema.h and circuit_schema.h: every name the
+// docs/FORMAT.md against core/store/recording_schema.h, circuit_schema.h and snr_schema.h: every name the
 // schemas declare is documented, the documented dimensions of the statistics are the schema's,
 // and the block_mass layer names shown in the doc (and in the schema's own comment) are what
 // block_mass_layer_name writes. A renamed dataset or a changed spelling fails here until the doc
@@ -15,6 +15,7 @@
 #include "core/base/text_file.h"
 #include "core/store/circuit_schema.h"
 #include "core/store/recording_schema.h"
+#include "core/store/snr_schema.h"
 
 namespace headscope {
 namespace {
@@ -72,6 +73,36 @@ TEST(FormatDoc, DocumentsEveryCircuitAndOverlapName) {
                std::end(kCircuitOverlapAttributes));
   for (const std::string& name : names) {
     EXPECT_TRUE(documented(doc, name)) << "docs/FORMAT.md does not mention `" << name << "`";
+  }
+}
+
+// Every sparsity SNR dataset and attribute is documented, each dataset's row with the schema's
+// dimensions.
+TEST(FormatDoc, DocumentsTheSparsitySnrGroup) {
+  const std::string doc = source_file("docs/FORMAT.md");
+  EXPECT_TRUE(documented(doc, std::string("/analyses/") + kSparsitySnrAnalysis));
+  for (const SnrDataset& dataset : kSnrDatasets) {
+    EXPECT_TRUE(documented(doc, dataset.name)) << "docs/FORMAT.md does not mention `"
+                                               << dataset.name << "`";
+    std::istringstream words(dataset.dimensions);
+    std::vector<std::string> dimensions;
+    for (std::string word; words >> word;) dimensions.push_back(word);
+    // The first table row naming it (rows may name several datasets of one shape).
+    std::istringstream lines(doc);
+    std::string row;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("| `", 0) == 0 && line.find("`" + std::string(dataset.name) + "`") !=
+                                           std::string::npos) {
+        row = line;
+        break;
+      }
+    }
+    EXPECT_THAT(row, ::testing::HasSubstr("(" + joined(dimensions) + ")"))
+        << "docs/FORMAT.md's row of " << dataset.name;
+  }
+  for (const char* attribute : kSnrAttributes) {
+    EXPECT_TRUE(documented(doc, attribute)) << "docs/FORMAT.md does not mention `" << attribute
+                                            << "`";
   }
 }
 

@@ -1,0 +1,132 @@
+// `headscope snr` end to end: needle queries on the shipped zoo model (the JSON summary, the
+// HDF5 group opened labelled in xarray, the PNG), IOI with small blocks on the trained IOI
+// fixture, and one-line errors for bad options that write nothing.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cli_run.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/temp_dir_test.h"
+
+namespace headscope {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string zoo_model() {
+  return std::string(HEADSCOPE_SOURCE_DIR) + "/zoo/models/needle-4x8";
+}
+
+nlohmann::json run_json(const std::string& args) {
+  return test::run_cli_json(args + " --quiet");
+}
+
+bool has_xarray() {
+  return std::system("/usr/bin/python3 -c 'import xarray, h5netcdf' 2>/dev/null") == 0;
+}
+
+class SnrCli : public test::TempDirTest {};
+
+TEST_F(SnrCli, NeedleOnTheZooModel) {
+  const std::string out = (dir_ / "snr.h5").string();
+  const std::string png = (dir_ / "snr.png").string();
+  const nlohmann::json j = run_json("snr " + zoo_model() +
+                                    " --task niah --n 4 --length 256 --block-sizes 8,16,64 "
+                                    "--topk-blocks 1,2 --out " +
+                                    out + " --png " + png);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["task"], "niah");
+  EXPECT_EQ(j["block_sizes"], (nlohmann::json{8, 16, 64}));
+  ASSERT_EQ(j["heads"].size(), 32u);
+  const auto queries = j["queries"].get<int64_t>();
+  EXPECT_GE(queries, 4 * 4);  // 4 to 6 answer tokens per sample
+  for (const auto& routed : j["routed_queries"]) {
+    EXPECT_GT(routed.get<int64_t>(), 0);
+    EXPECT_LE(routed.get<int64_t>(), queries);
+  }
+  // The model retrieves the needle: some head ranks the needle's block first for most queries
+  // at the smallest block size, and its measured SNR is clearly positive.
+  double best_recall = 0.0, best_snr = -1e9;
+  for (const auto& head : j["heads"]) {
+    for (const auto& per_block : head["recall"]) {
+      for (const auto& r : per_block) {
+        ASSERT_TRUE(r.is_number());
+        EXPECT_GE(r.get<double>(), 0.0);
+        EXPECT_LE(r.get<double>(), 1.0);
+      }
+    }
+    best_recall = std::max(best_recall, head["recall"][0][0].get<double>());
+    best_snr = std::max(best_snr, head["snr_measured"][0].get<double>());
+  }
+  EXPECT_GE(best_recall, 0.9);
+  EXPECT_GT(best_snr, 1.0);
+  EXPECT_TRUE(std::filesystem::exists(png));
+
+  if (!has_xarray()) GTEST_SKIP() << "Debian's python3-xarray or python3-h5netcdf is not installed";
+  const std::string script =
+      "import xarray as xr, numpy as np\n"
+      "s = xr.open_dataset('" +
+      out +
+      "', engine='h5netcdf', group='analyses/sparsity_snr')\n"
+      "assert s.delta_mu.dims == ('layer', 'head'), s.delta_mu.dims\n"
+      "assert s.snr_measured.dims == ('layer', 'head', 'block_size'), s.snr_measured.dims\n"
+      "assert s.recall.dims == ('layer', 'head', 'block_size', 'topk'), s.recall.dims\n"
+      "assert s.query_rank.dims == ('layer', 'head', 'block_size', 'query'), s.query_rank.dims\n"
+      "assert list(s.block_size.values) == [8, 16, 64], s.block_size.values\n"
+      "assert list(s.topk.values) == [1, 2]\n"
+      "assert s.attrs['task'] == 'niah' and s.attrs['key_conv'] == 1, s.attrs\n"
+      "assert 'sqrt(2 * block_size)' in s.attrs['snr_theory_formula']\n"
+      // recall@k from the per-query ranks.
+      "r = s.query_rank.sel(block_size=16)\n"
+      "hits = ((r > 0) & (r <= 2)).sum('query') / (r > 0).sum('query')\n"
+      "assert np.allclose(hits, s.recall.sel(block_size=16, topk=2)), 'recall vs ranks'\n"
+      // snr_theory from delta_mu and sigma.
+      "t = s.delta_mu / (s.sigma * np.sqrt(2 * s.block_size))\n"
+      "assert np.allclose(t, s.snr_theory), 'snr_theory'\n";
+  std::ofstream(dir_ / "check.py") << script;
+  const test::ShellResult check = test::shell("/usr/bin/python3 " + (dir_ / "check.py").string());
+  EXPECT_EQ(check.status, 0) << check.output;
+}
+
+TEST_F(SnrCli, IoiWithSmallBlocksAndKeyConv) {
+  const nlohmann::json j =
+      run_json("snr " + test::fixture("zoo/ioi-2x4") +
+               " --task ioi --n 8 --block-sizes 1,2,4 --topk-blocks 1 --key-conv 2");
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["key_conv"], 2);
+  EXPECT_EQ(j["queries"], 8);
+  ASSERT_EQ(j["heads"].size(), 8u);
+  EXPECT_EQ(j["routed_queries"][0], 8);  // B = 1: the IO name is always before the query
+}
+
+TEST_F(SnrCli, BadInputIsOneLineAndWritesNothing) {
+  const std::string out = (dir_ / "never.h5").string();
+  const std::pair<std::string, std::string> cases[] = {
+      {"--task niah --block-sizes 0", "--block-sizes"},
+      {"--task niah --block-sizes 32,16", "--block-sizes: give increasing values (32 then 16)"},
+      {"--task niah --topk-blocks 0", "--topk-blocks"},
+      {"--task niah --key-conv 0", "--key-conv"},
+      {"--task colors", "--task: snr needs known relevant keys"},
+      {"--task niah --length 64 --block-sizes 16,64",
+       "--block-sizes: block size 64 routes none of the"},
+      {"--task ioi --block-sizes 16", "give a longer --length or smaller block sizes"},
+      {"--task niah --recall-target 2", "--recall-target"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const test::ShellResult r =
+        test::run_cli("snr " + zoo_model() + " " + args + " --n 2 --quiet --out " + out);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr(expected)) << args;
+    EXPECT_THAT(r.output, HasSubstr("headscope: error:")) << args;
+    EXPECT_FALSE(std::filesystem::exists(out)) << args;
+  }
+}
+
+}  // namespace
+}  // namespace headscope
