@@ -21,8 +21,8 @@
 
 #ifdef HEADSCOPE_WITH_GUI
 #include "cli/gui_application.h"
-#include "gui/head_grid_image.h"
-#include "gui/png_file.h"
+#include "gui/render/head_grid_image.h"
+#include "gui/render/png_file.h"
 #endif
 
 namespace headscope::cli {
