@@ -1,6 +1,7 @@
 #include "cli/patching_pairs_args.h"
 
 #include "analyses/circuits/patching_dataset.h"
+#include "cli/cli_args.h"
 #include "core/base/error.h"
 
 namespace headscope::cli {

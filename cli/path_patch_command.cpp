@@ -18,6 +18,7 @@
 #include "core/base/error.h"
 #include "core/store/circuit_schema.h"
 #include "core/store/recording_schema.h"
+#include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
 namespace {

@@ -29,10 +29,10 @@ namespace {
 using ::testing::HasSubstr;
 
 // Subspaces of the hand-built model's residual stream, each vocab-sized: E the token identity
-// (the embedding), S the copy the first mover writes, U the one the unembedding reads, J one
-// nothing reads.
+// (the embedding), S the copy the first mover writes, U the one the unembedding reads, J and K
+// two that nothing reads.
 constexpr int64_t kVocab = 8;
-constexpr int64_t kE = 0, kS = 8, kU = 16, kJ = 24;
+constexpr int64_t kE = 0, kS = 8, kU = 16, kJ = 24, kK = 32;
 
 // Columns [from, from + kVocab) of a [kVocab, d_model] selector.
 torch::Tensor read_from(int64_t from, int64_t d_model) {
@@ -45,18 +45,20 @@ torch::Tensor read_from(int64_t from, int64_t d_model) {
 // construction. Every query and key projection is zero, so every head attends uniformly to the
 // positions so far; heads differ in what their value reads and their output writes:
 //   L0 H0 (A): reads E, writes S;  L0 H1: reads E, writes J;  L0 H2: writes nothing;
-//   L1 H0 (B): reads S, writes U;  L1 H1 (C): reads E, writes U;  L1 H2: reads E, writes J.
+//   L1 H0 (B): reads S, writes U;  L1 H1 (C): reads E, writes U;  L1 H2: reads E, writes K.
 // The logits read U only. So B and C act on the logits directly, A only through B's value, and
 // the rest not at all. A corrupted prompt swaps a token that occurs once for another that does
-// not occur, which permutes coordinates within each subspace: every norm, hence every RMSNorm
-// scale, is the clean run's, and a head whose path does not reach the logits leaves them exact.
+// not occur, which permutes coordinates within a head's output: a subspace one head writes keeps
+// its norm, so a head alone in its subspace whose path does not reach the logits leaves every
+// RMSNorm scale, and the logits, exact. (J and K are separate: two heads writing one subspace,
+// one of them corrupted, would change its norm and reach the logits through the final norm.)
 std::shared_ptr<Transformer> circuit_model() {
   ModelConfig c;
   c.model_type = "llama";
   c.n_layers = 2;
   c.n_heads = 3;
   c.n_kv_heads = 3;
-  c.d_model = 4 * kVocab;
+  c.d_model = 5 * kVocab;
   c.d_head = kVocab;
   c.d_mlp = 4;
   c.vocab_size = kVocab;
@@ -67,7 +69,7 @@ std::shared_ptr<Transformer> circuit_model() {
   w.unembed = read_from(kU, d);  // logit t: coordinate t of U
   w.final_norm_w = torch::ones({d});
   const int64_t reads[2][3] = {{kE, kE, kE}, {kS, kE, kE}};
-  const int64_t writes[2][3] = {{kS, kJ, -1}, {kU, kU, kJ}};
+  const int64_t writes[2][3] = {{kS, kJ, -1}, {kU, kU, kK}};
   for (int64_t layer = 0; layer < 2; ++layer) {
     LayerWeights l;
     l.ln1_w = torch::ones({d});
@@ -380,7 +382,7 @@ TEST(PathPatching, GqaKeyReceiverPatchesTheKeyValueHead) {
   HookedModel model(llama);
   const std::vector<PatchingPair> pairs = random_pairs(c, 2, 9);
   const int64_t last = c.n_layers - 1;
-  for (const std::string receivers :
+  for (const std::string& receivers :
        {std::to_string(last) + ".1:k",
         std::to_string(last) + ".0:v," + std::to_string(last) + ".1:q"}) {
     const PathReceivers parsed = parse_path_receivers(receivers, c, kAllReceiverInputs);
