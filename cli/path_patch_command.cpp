@@ -1,6 +1,7 @@
 // headscope path-patch MODEL (--task T [--n N] [--length L] [--seed S] | --dataset FILE.jsonl)
 //   [--receivers logits|L.H[:q|k|v],...] [--receiver-inputs q,k,v] [--iterative]
-//   [--threshold X | --top-fraction F] [--metric logit-diff|prob|logprob|kl] [--name NAME]
+//   [--threshold X | --top-fraction F] [--edge-fraction E] [--metric logit-diff|prob|logprob|kl]
+//   [--name NAME]
 //   [--batch B] [--device D] [--dtype T] [--out FILE.h5 [--append|--force]] [--json] [--quiet]
 #include <cmath>
 #include <cstdio>
@@ -92,9 +93,9 @@ void print_text(const PathCircuit& c, const PathCircuitOptions& o, const std::st
       }
       std::printf("\n");
     }
-    std::printf("  selected (|score| >= %.4g):", stage.cut);
+    std::printf("  selected:");
     for (const HeadIndex& h : stage.selected) std::printf(" %s", head_label(h).c_str());
-    std::printf("%s\n", stage.selected.empty() ? " none" : "");
+    std::printf("%s (|score| >= %.4g)\n", stage.selected.empty() ? " none" : "", stage.cut);
   }
   std::printf("edges:\n");
   for (const PathCircuitEdge& e : c.edges) {
@@ -115,6 +116,7 @@ nlohmann::ordered_json result_json(const PathCircuit& c, const PathPatchArgs& ar
   } else {
     j["threshold"] = o.threshold;
   }
+  j["edge_fraction"] = o.edge_fraction;
   if (!source.task.empty()) {
     j["task"] = source.task;
     j["length"] = source.length;
@@ -230,6 +232,11 @@ void add_path_patch_command(CLI::App& app) {
                                    "(at least one), instead of --threshold")
                        ->check(number_in(1e-9, 1.0));
   fraction->excludes(threshold);
+  cmd->add_option("--edge-fraction", args->options.edge_fraction,
+                  "Keep a selected sender's edge into one receiver input when its |score| is at "
+                  "least this fraction of the sender's stage |score|")
+      ->check(number_in(0.0, 1e9))
+      ->capture_default_str();
   add_choice_option(*cmd, "--metric", args->options.patching.metric,
                     choices_named(kPatchingMetrics, patching_metric_name),
                     "logit-diff (answer - distractor), prob, logprob (of the answer) or kl");

@@ -335,10 +335,8 @@ std::pair<std::vector<HeadIndex>, double> select_senders(const PathPatchingResul
                      [&key](const HeadIndex& a, const HeadIndex& b) { return key(a) > key(b); });
     const auto k = std::max<size_t>(
         1, static_cast<size_t>(std::ceil(o.top_fraction * static_cast<double>(order.size()))));
-    // The cut lies halfway between the weakest selected and the strongest rejected sender, so
-    // that an edge as strong as its sender's stage score passes despite rounding.
     const size_t kept = std::min(k, order.size());
-    const double cut = kept < order.size() ? 0.5 * (key(order[kept - 1]) + key(order[kept])) : 0.0;
+    const double cut = key(order[kept - 1]);
     order.resize(kept);
     std::sort(order.begin(), order.end());
     return {order, cut};
@@ -536,7 +534,8 @@ PathCircuit path_circuit(HookedModel& model, const std::vector<PatchingPair>& pa
         if (reaching.empty()) continue;
         const PathPatchingResult edge = patcher.run({false, {r}}, reaching);
         for (const HeadIndex& s : reaching) {
-          if (std::abs(edge.scores[flat(s)]) >= step.cut) {
+          if (std::abs(edge.scores[flat(s)]) >=
+              options.edge_fraction * std::abs(step.result.scores[flat(s)])) {
             circuit.edges.push_back(
                 {{head_node_name(s), receiver_node_name(r), edge.scores[flat(s)]}, stage});
           }

@@ -112,9 +112,9 @@ PathPatchingResult path_patching(HookedModel& model, const std::vector<PatchingP
 // scored together; the senders whose |score| reaches --threshold (or the top `top_fraction` of
 // them by |score|, at least one) are selected, and each selected sender's edge into each
 // receiver input is path-patched on its own (one receiver input at a time) and kept when its
-// |score| reaches the stage's cut (the threshold; for top_fraction halfway between the weakest
-// selected and the strongest rejected sender's |score|, 0 when all are selected); an edge into
-// the logits is the sender's stage score. With `iterative`, the selected heads not in the circuit
+// |score| is at least edge_fraction of the sender's stage |score| (a sender whose effect spreads
+// over many receiver inputs keeps the ones that carry a good part of it); an edge into the
+// logits is the sender's stage score. With `iterative`, the selected heads not in the circuit
 // yet join it at that stage and become the next stage's receivers, on each of `inputs`, until a
 // stage adds no head or no head precedes the receivers (Wang et al.'s backwards search from the
 // logits when stage 0's receivers are the logits).
@@ -122,18 +122,20 @@ struct PathCircuitOptions {
   PathPatchingOptions patching;
   double threshold = 0.1;     // used when top_fraction is 0
   double top_fraction = 0.0;  // in (0, 1]: the top fraction per stage instead of the threshold
+  double edge_fraction = 0.25;
   bool iterative = false;
   std::vector<ReceiverInput> inputs = kAllReceiverInputs;  // of later stages' receivers
 
   PathCircuitOptions& with_threshold(double v) { return threshold = v, *this; }
   PathCircuitOptions& with_top_fraction(double v) { return top_fraction = v, *this; }
   PathCircuitOptions& with_iterative(bool v) { return iterative = v, *this; }
+  PathCircuitOptions& with_edge_fraction(double v) { return edge_fraction = v, *this; }
 };
 
 struct PathStage {
   PathReceivers receivers;
   PathPatchingResult result;  // every sender against all receivers of the stage at once
-  double cut = 0.0;           // the |score| an edge needed (and a sender, with a threshold)
+  double cut = 0.0;           // the |score| a sender needed (the weakest selected for top_fraction)
   std::vector<HeadIndex> selected;
   std::vector<HeadIndex> added;  // selected and not in the circuit before
 };

@@ -79,6 +79,7 @@ void write_path_patching(const AnalysisTarget& target, const std::string& name,
   out.write_i64("scored_position", {n}, position, {"sample"});
 
   out.set_attribute("", kSelectionTopFraction, o.top_fraction);
+  out.set_attribute("", "edge_fraction", o.edge_fraction);
   out.set_attribute("", "receivers", settings.receivers);
   std::string inputs;
   for (const ReceiverInput input : o.inputs)
