@@ -34,7 +34,8 @@ inline constexpr char kSelectionThreshold[] = "threshold";
 
 // Path patching's additions to a circuit group (analyses/circuits/path_patching_output.cpp),
 // with S stages and N pairs:
-//   head_stage int64 [L, H] (layer, head): the stage at which the head joined the circuit; -1: not in it
+//   head_stage int64 [L, H] (layer, head): the stage at which the head joined the circuit;
+//     -1: not in it
 //   stage_scores float64 [S, L, H] (stage, layer, head): every sender's score at each stage
 //   stage_per_sample float64 [S, N, L, H] (stage, sample, layer, head): m of each patched run
 //   stage_receivers strings [S] (stage): each stage's receivers; stage_cut float64 [S] (stage)
