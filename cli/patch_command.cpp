@@ -13,13 +13,13 @@
 
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/circuits/activation_patching.h"
-#include "analyses/circuits/patching_dataset.h"
 #include "analyses/circuits/patching_output.h"
 #include "analyses/circuits/task_pairs.h"
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/option_groups.h"
+#include "cli/patching_pairs_args.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
@@ -32,13 +32,10 @@ constexpr size_t kTopShown = 10;
 
 struct PatchArgs {
   ModelArgs model;
-  SampleArgs samples;
+  PairsArgs pairs;
   OutputArgs out;
-  std::string dataset;
   PatchingOptions options;
   bool json = false, quiet = false;
-  // Whether --n, --length, --seed were given (they describe task samples only).
-  bool sample_options_given = false;
 };
 
 std::string site_label(const PatchGrid& grid, size_t index) {
@@ -127,12 +124,7 @@ nlohmann::ordered_json result_json(const PatchingResult& r, const PatchingOption
 }
 
 void run(const PatchArgs& args) {
-  if (args.samples.task.empty() == args.dataset.empty()) {
-    throw InvalidInput("patch: give exactly one of --task T or --dataset FILE.jsonl");
-  }
-  if (!args.dataset.empty() && args.sample_options_given) {
-    throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
-  }
+  check_pairs_args(args.pairs, "patch");
   const PatchingOptions options = PatchingOptions(args.options).with_quiet(args.quiet || args.json);
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   const auto model = load_model(args.model);
@@ -141,17 +133,7 @@ void run(const PatchArgs& args) {
   patch_grid(config, options.hook, options.per, 1);
 
   PatchingSource source;
-  std::vector<PatchingPair> pairs;
-  if (!args.dataset.empty()) {
-    source.dataset = args.dataset;
-    const std::optional<Tokenizer> tokenizer = tokenizer_for(args.model.dir);
-    pairs = read_patching_dataset(args.dataset, config, tokenizer ? &*tokenizer : nullptr);
-  } else {
-    source.task = args.samples.task;
-    source.length = sample_length(args.samples, config);
-    source.seed = args.samples.seed;
-    pairs = task_pairs(config, source.task, args.samples.n, source.length, source.seed);
-  }
+  const std::vector<PatchingPair> pairs = load_pairs(args.pairs, args.model, config, source);
   const ModelSummary summary = summarize(*model);
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
@@ -165,11 +147,7 @@ void run(const PatchArgs& args) {
     std::cout << result_json(result, options, source).dump() << "\n";
     return;
   }
-  const std::string about = source.task.empty()
-                                ? args.dataset + ", " + std::to_string(pairs.size()) + " pairs"
-                                : source.task + ", n=" + std::to_string(pairs.size()) +
-                                      ", length " + std::to_string(source.length) + ", seed " +
-                                      std::to_string(source.seed);
+  const std::string about = pairs_about(source, pairs.size());
   print_text(result, options, about);
   if (!args.out.path.empty()) {
     std::cout << "wrote /analyses/" << kActivationPatchingCollection << "/"
@@ -189,13 +167,7 @@ void add_patch_command(CLI::App& app) {
   model.help = "Model directory (--task: a zoo model, the tasks use its vocabulary)";
   model.default_dtype = "f32";
   add_model_options(*cmd, args->model, model);
-  SampleDefaults defaults;
-  defaults.with_batch = false;
-  defaults.task_required = false;
-  add_sample_options(*cmd, args->samples, defaults);
-  cmd->add_option("--dataset", args->dataset,
-                  "JSON Lines of clean/corrupted pairs: clean, corrupted (texts or token ids), "
-                  "answer, distractor (one token)");
+  add_pairs_options(*cmd, args->pairs);
   add_choice_option(*cmd, "--hook", args->options.hook, choices_named(kPatchHooks, patch_hook_name),
                     "Hook point patched (docs/CIRCUITS.md)");
   add_choice_option(*cmd, "--per", args->options.per,
@@ -216,9 +188,7 @@ void add_patch_command(CLI::App& app) {
   add_json_flag(*cmd, args->json);
   add_quiet_flag(*cmd, args->quiet);
   cmd->callback([args, cmd] {
-    args->sample_options_given = cmd->get_option("--n")->count() > 0 ||
-                                 cmd->get_option("--length")->count() > 0 ||
-                                 cmd->get_option("--seed")->count() > 0;
+    note_sample_options(*cmd, args->pairs);
     run(*args);
   });
 }

@@ -7,21 +7,13 @@
 
 #include <torch/torch.h>
 
+#include "analyses/circuits/patching_runs.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/model/memory_estimate.h"
 
 namespace headscope {
 namespace {
-
-// Tokens per forward pass on the CPU: a CPU is compute-bound already at a few prompts, and
-// larger batches only push the activations out of its caches (needle-4x8, 15-token IOI pairs:
-// 64 rows 2.24 s, 256 rows 2.76 s per sweep; random 4 x 8 model, 64 tokens: 256 rows 1.6x
-// slower per row than 64).
-constexpr int64_t kCpuBatchTokens = 1024;
-// Rows per forward pass when memory would allow more: beyond this a CPU gains nothing and a GPU
-// little, and the per-batch masks grow.
-constexpr int64_t kMaxAutoBatch = 512;
 
 // Where a hook's tensor keeps its heads and positions: [B, T, H, D] for q, k, v, z, result
 // ([B, T, H, d_model]), [B, H, T, T] for pattern, [B, T, d_model] for the rest (no heads: -1).
@@ -53,101 +45,6 @@ HookLayout hook_layout(const ModelConfig& c, PatchHook hook, int64_t positions) 
   HS_ASSERT(false && "unhandled patch hook");
 }
 
-// Pairs of one length, run together.
-struct LengthGroup {
-  int64_t length = 0;
-  std::vector<int64_t> pairs;  // indices into the pair list
-};
-
-std::vector<LengthGroup> group_by_length(const std::vector<PatchingPair>& pairs) {
-  std::map<int64_t, LengthGroup> groups;
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    const auto length = static_cast<int64_t>(pairs[i].clean.size());
-    groups[length].length = length;
-    groups[length].pairs.push_back(static_cast<int64_t>(i));
-  }
-  std::vector<LengthGroup> out;
-  for (auto& entry : groups) out.push_back(std::move(entry.second));
-  return out;
-}
-
-torch::Tensor stack_tokens(const std::vector<PatchingPair>& pairs, const std::vector<int64_t>& rows,
-                           bool clean) {
-  const auto length = static_cast<int64_t>(pairs[static_cast<size_t>(rows.front())].clean.size());
-  auto tokens = torch::empty({static_cast<int64_t>(rows.size()), length}, torch::kInt64);
-  auto acc = tokens.accessor<int64_t, 2>();
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const PatchingPair& p = pairs[static_cast<size_t>(rows[r])];
-    const std::vector<int32_t>& seq = clean ? p.clean : p.corrupted;
-    for (int64_t t = 0; t < length; ++t)
-      acc[static_cast<int64_t>(r)][t] = seq[static_cast<size_t>(t)];
-  }
-  return tokens;
-}
-
-torch::Tensor index_tensor(const std::vector<int64_t>& values, torch::Device device) {
-  return torch::tensor(values, torch::kInt64).to(device);
-}
-
-// The scored rows' logits [R, vocab]: the last position's when every row scores it (the model
-// then projects only that position), else each row's position.
-class Scorer {
- public:
-  Scorer(const std::vector<PatchingPair>& pairs, PatchingMetric metric, torch::Device device)
-      : pairs_(pairs), metric_(metric), device_(device) {}
-
-  LogitPositions positions(const std::vector<int64_t>& rows) const {
-    for (const int64_t r : rows) {
-      const PatchingPair& p = pairs_[static_cast<size_t>(r)];
-      if (p.position != static_cast<int64_t>(p.clean.size()) - 1) return LogitPositions::kAll;
-    }
-    return LogitPositions::kLast;
-  }
-
-  torch::Tensor scored_logits(const torch::Tensor& logits, const std::vector<int64_t>& rows) const {
-    if (logits.size(1) == 1) return logits.select(1, 0);
-    std::vector<int64_t> at;
-    for (const int64_t r : rows) at.push_back(pairs_[static_cast<size_t>(r)].position);
-    const torch::Tensor index = index_tensor(at, logits.device()).view({-1, 1, 1});
-    return logits.gather(1, index.expand({-1, 1, logits.size(2)})).squeeze(1);
-  }
-
-  // The metric of each row of `logits` [R, vocab], rows being pairs `rows`, on the CPU.
-  std::vector<double> metric(const torch::Tensor& logits, const std::vector<int64_t>& rows) const {
-    std::vector<int64_t> answers, distractors;
-    for (const int64_t r : rows) {
-      answers.push_back(pairs_[static_cast<size_t>(r)].answer);
-      distractors.push_back(std::max(pairs_[static_cast<size_t>(r)].distractor, 0));
-    }
-    torch::Tensor reference;
-    if (metric_ == PatchingMetric::kKl)
-      reference = clean_logprobs_.index_select(0, index_tensor(rows, device_));
-    const torch::Tensor values =
-        patching_metric(metric_, logits, index_tensor(answers, logits.device()),
-                        index_tensor(distractors, logits.device()), reference)
-            .cpu()
-            .contiguous();
-    return {values.data_ptr<double>(), values.data_ptr<double>() + values.numel()};
-  }
-
-  // Stores the clean run's log-probabilities of `rows` (kl compares every run to them).
-  void set_clean(const torch::Tensor& logits, const std::vector<int64_t>& rows) {
-    if (metric_ != PatchingMetric::kKl) return;
-    if (!clean_logprobs_.defined()) {
-      clean_logprobs_ = torch::zeros({static_cast<int64_t>(pairs_.size()), logits.size(1)},
-                                     torch::TensorOptions(torch::kFloat64).device(device_));
-    }
-    clean_logprobs_.index_copy_(0, index_tensor(rows, device_),
-                                torch::log_softmax(logits.to(torch::kFloat64), 1).to(device_));
-  }
-
- private:
-  const std::vector<PatchingPair>& pairs_;
-  PatchingMetric metric_;
-  torch::Device device_;
-  torch::Tensor clean_logprobs_;
-};
-
 // Bool mask over the patched rows' tensor at one layer: true where row i takes the source.
 torch::Tensor site_mask(const HookLayout& layout, const std::vector<int64_t>& value_shape,
                         const std::vector<const PatchSite*>& sites) {
@@ -166,25 +63,11 @@ torch::Tensor site_mask(const HookLayout& layout, const std::vector<int64_t>& va
   return mask;
 }
 
-double mean(const std::vector<double>& v) {
-  double sum = 0.0;
-  for (const double x : v) sum += x;
-  return sum / static_cast<double>(v.size());
-}
-
 void check_pairs(const std::vector<PatchingPair>& pairs, const PatchingOptions& o) {
-  if (pairs.empty()) throw InvalidInput("activation patching: no pairs to patch");
-  if (o.metric == PatchingMetric::kLogitDiff) {
-    if (const PatchingPair* p = pair_without_distractor(pairs)) {
-      throw InvalidInput("--metric logit-diff: " + p->source +
-                         " has no distractor to compare the answer with; give one, or use "
-                         "--metric prob|logprob|kl");
-    }
-  }
+  check_patching_pairs(pairs, o.metric, "activation patching");
   const bool by_position =
       o.per == PatchGranularity::kHeadPosition || o.per == PatchGranularity::kLayerPosition;
   for (const PatchingPair& p : pairs) {
-    HS_ASSERT(p.clean.size() == p.corrupted.size() && !p.clean.empty());
     if (by_position && p.clean.size() != pairs.front().clean.size()) {
       throw InvalidInput("--per " + std::string(patch_granularity_name(o.per)) +
                          ": every pair needs the same length to share a position axis; " +
@@ -336,18 +219,12 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       forward_bytes(config, one, static_cast<int64_t>(element)) +
       3.0 * static_cast<double>(longest * hook_layout(config, o.hook, longest).per_position) *
           element;
-  int64_t batch = o.batch_size;
-  if (batch <= 0) {
-    // Free memory may be unknown (infinite) or already short (negative): clamp as doubles.
-    const double rows = (available_memory_bytes(device) - cache_bytes) / 4.0 / per_row;
-    batch = static_cast<int64_t>(std::clamp(rows, 1.0, static_cast<double>(kMaxAutoBatch)));
-    if (device.is_cpu()) batch = std::max<int64_t>(1, std::min(batch, kCpuBatchTokens / longest));
-  }
-  batch = std::min(batch, n * n_sites);
+  const int64_t batch =
+      patching_batch_size(net, o.batch_size, cache_bytes, per_row, longest, n * n_sites);
   result.batch_size = batch;
 
   const std::vector<LengthGroup> groups = group_by_length(pairs);
-  Scorer scorer(pairs, o.metric, device);
+  PatchingScorer scorer(pairs, o.metric, device);
   result.clean_metric.assign(static_cast<size_t>(n), 0.0);
   result.corrupted_metric.assign(static_cast<size_t>(n), 0.0);
   std::vector<std::string> filters;
@@ -387,8 +264,8 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
     }
     for (auto& layer_chunks : chunks) cached[g].push_back(torch::cat(layer_chunks, 0));
   }
-  result.clean_mean = mean(result.clean_metric);
-  result.corrupted_mean = mean(result.corrupted_metric);
+  result.clean_mean = mean_of(result.clean_metric);
+  result.corrupted_mean = mean_of(result.corrupted_metric);
   if (!(std::abs(result.clean_mean - result.corrupted_mean) > 0.0)) {
     throw InvalidInput("the clean and corrupted runs score the same mean " +
                        std::string(patching_metric_name(o.metric)) + " (" +

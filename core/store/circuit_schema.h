@@ -32,6 +32,27 @@ inline constexpr char kAttrSelectionAbs[] = "abs";
 inline constexpr char kSelectionTopK[] = "top_k";
 inline constexpr char kSelectionThreshold[] = "threshold";
 
+// Path patching's additions to a circuit group (analyses/circuits/path_patching_output.cpp),
+// with S stages and N pairs:
+//   head_stage int64 [L, H] (layer, head): the stage at which the head joined the circuit;
+//     -1: not in it
+//   stage_scores float64 [S, L, H] (stage, layer, head): every sender's score at each stage
+//   stage_per_sample float64 [S, N, L, H] (stage, sample, layer, head): m of each patched run
+//   stage_receivers strings [S] (stage): each stage's receivers; stage_cut float64 [S] (stage)
+//   edges/stage int64 [E] (edge): the stage that found each edge
+//   clean_metric, corrupted_metric float64 [N] (sample)
+inline constexpr char kCircuitStage[] = "head_stage";
+inline constexpr char kCircuitStageScores[] = "stage_scores";
+inline constexpr char kCircuitStagePerSample[] = "stage_per_sample";
+inline constexpr char kCircuitStageReceivers[] = "stage_receivers";
+inline constexpr char kCircuitStageCut[] = "stage_cut";
+inline constexpr char kCircuitEdgeStage[] = "edges/stage";
+inline constexpr char kSelectionTopFraction[] = "top_fraction";
+inline constexpr const char* kPathPatchingNames[] = {
+    kCircuitStage,          kCircuitStageScores, kCircuitStagePerSample, kCircuitStageReceivers,
+    kCircuitStageCut,       kCircuitEdgeStage,   kSelectionTopFraction,
+};
+
 inline constexpr char kCircuitOverlapAnalysis[] = "circuit_overlap";
 inline constexpr char kDimCircuitA[] = "circuit_a";
 inline constexpr char kDimCircuitB[] = "circuit_b";

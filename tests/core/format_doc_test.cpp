@@ -71,6 +71,7 @@ TEST(FormatDoc, DocumentsEveryCircuitAndOverlapName) {
   for (const CircuitOverlapDataset& dataset : kCircuitOverlapDatasets) names.push_back(dataset.name);
   names.insert(names.end(), std::begin(kCircuitOverlapAttributes),
                std::end(kCircuitOverlapAttributes));
+  names.insert(names.end(), std::begin(kPathPatchingNames), std::end(kPathPatchingNames));
   for (const std::string& name : names) {
     EXPECT_TRUE(documented(doc, name)) << "docs/FORMAT.md does not mention `" << name << "`";
   }

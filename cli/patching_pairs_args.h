@@ -1,0 +1,39 @@
+// The clean/corrupted pairs of `patch` and `path-patch`: --task T [--n --length --seed] or
+// --dataset FILE.jsonl (docs/CIRCUITS.md, "Task data").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "analyses/circuits/patching_output.h"
+#include "analyses/circuits/task_pairs.h"
+#include "cli/option_groups.h"
+
+namespace headscope::cli {
+
+struct PairsArgs {
+  SampleArgs samples;
+  std::string dataset;
+  // Whether --n, --length, --seed were given (they describe task samples only).
+  bool sample_options_given = false;
+};
+
+// --task, --n, --length, --seed and --dataset.
+void add_pairs_options(CLI::App& cmd, PairsArgs& args);
+// Call from the command's callback, before load_pairs.
+void note_sample_options(CLI::App& cmd, PairsArgs& args);
+
+// InvalidInput "<command>: give exactly one of ..." unless one source is given; --n, --length,
+// --seed with --dataset. Before the model loads.
+void check_pairs_args(const PairsArgs& args, const std::string& command);
+
+// The pairs (InvalidInput: the errors of task_pairs and read_patching_dataset), and their source.
+std::vector<PatchingPair> load_pairs(const PairsArgs& args, const ModelArgs& model,
+                                     const ModelConfig& config, PatchingSource& source);
+
+// "ioi, n=20, length 256, seed 0" or "FILE, 20 pairs": what the text output is about.
+std::string pairs_about(const PatchingSource& source, size_t pairs);
+
+}  // namespace headscope::cli
