@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "analyses/circuits/pair_batches.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/model/memory_estimate.h"
@@ -51,38 +52,6 @@ HookLayout hook_layout(const ModelConfig& c, PatchHook hook, int64_t positions) 
       return {-1, 1, 0, c.d_model};
   }
   HS_ASSERT(false && "unhandled patch hook");
-}
-
-// Pairs of one length, run together.
-struct LengthGroup {
-  int64_t length = 0;
-  std::vector<int64_t> pairs;  // indices into the pair list
-};
-
-std::vector<LengthGroup> group_by_length(const std::vector<PatchingPair>& pairs) {
-  std::map<int64_t, LengthGroup> groups;
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    const auto length = static_cast<int64_t>(pairs[i].clean.size());
-    groups[length].length = length;
-    groups[length].pairs.push_back(static_cast<int64_t>(i));
-  }
-  std::vector<LengthGroup> out;
-  for (auto& entry : groups) out.push_back(std::move(entry.second));
-  return out;
-}
-
-torch::Tensor stack_tokens(const std::vector<PatchingPair>& pairs, const std::vector<int64_t>& rows,
-                           bool clean) {
-  const auto length = static_cast<int64_t>(pairs[static_cast<size_t>(rows.front())].clean.size());
-  auto tokens = torch::empty({static_cast<int64_t>(rows.size()), length}, torch::kInt64);
-  auto acc = tokens.accessor<int64_t, 2>();
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const PatchingPair& p = pairs[static_cast<size_t>(rows[r])];
-    const std::vector<int32_t>& seq = clean ? p.clean : p.corrupted;
-    for (int64_t t = 0; t < length; ++t)
-      acc[static_cast<int64_t>(r)][t] = seq[static_cast<size_t>(t)];
-  }
-  return tokens;
 }
 
 torch::Tensor index_tensor(const std::vector<int64_t>& values, torch::Device device) {
