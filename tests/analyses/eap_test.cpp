@@ -12,6 +12,8 @@
 // - refused options.
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <memory>
 #include <random>
 #include <vector>
@@ -177,6 +179,7 @@ TEST(EdgeIntervention, FullGraphIsTheModelAndEmptyGraphTheCorruptedRun) {
     const torch::Tensor full_logits = run_edge_pass(hooked, graph, clean, full, &clean_record);
 
     EdgePass empty = full;
+    empty.record_senders = false;
     empty.removed = torch::ones({graph.senders(), graph.receivers()}, torch::kFloat32);
     const torch::Tensor empty_logits = run_edge_pass(hooked, graph, clean, empty, nullptr);
 
@@ -226,7 +229,21 @@ Derivative central_difference(F f, double h, double rounding) {
   return {d2, std::abs(d1 - d2) + 2 * rounding / h};
 }
 
-// EAP on the gpt2 fixture in float64 (LayerNorm: no float32 step inside), two random pairs.
+// Causal softmax attention in the inputs' dtype (the model's own takes the softmax in float32,
+// whose rounding a float64 finite difference would see). q [B, H, T, D]; k, v [B, H, T, D] (the
+// gpt2 fixture has no grouped-query attention).
+std::optional<torch::Tensor> float64_attention(int64_t, const torch::Tensor& q,
+                                               const torch::Tensor& k, const torch::Tensor& v,
+                                               double scale) {
+  const int64_t t = q.size(2);
+  const auto future = torch::ones({t, t}, torch::kBool).triu(1);
+  const auto scores = torch::matmul(q, k.transpose(2, 3)).mul(scale).masked_fill(
+      future, -std::numeric_limits<double>::infinity());
+  return torch::matmul(torch::softmax(scores, -1), v);
+}
+
+// EAP on the gpt2 fixture in float64 (LayerNorm, and attention through float64_attention: no
+// float32 step anywhere), two random pairs.
 class EapFloat64 : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -234,6 +251,7 @@ class EapFloat64 : public ::testing::Test {
     pairs_ = random_pairs(model_->config(), 2, 6, 11);
     graph_ = std::make_unique<EapGraph>(model_->config());
     hooked_ = std::make_unique<HookedModel>(model_);
+    hooked_->set_attention_override(float64_attention);
     torch::NoGradGuard no_grad;
     EdgePassRecord record;
     EdgePass pass;
@@ -401,15 +419,16 @@ TEST(EapOptions, BadOptionsAreRefusedBeforeAnyCompute) {
       EXPECT_THAT(e.what(), HasSubstr(message));
     }
   };
-  refuses({}, EapOptions(), "no pairs");
-  refuses(pairs, EapOptions().with_steps(0), "--steps");
+  refuses({}, EapOptions().with_top_n(10), "no pairs");
+  refuses(pairs, EapOptions().with_top_n(10).with_steps(0), "--steps");
   refuses(pairs, EapOptions().with_top_n(0), "--top-n");
   refuses(pairs, EapOptions().with_top_n(graph.edge_count() + 1), "--top-n");
-  refuses(pairs, EapOptions().with_method(EapMethod::kEap).with_metric(PatchingMetric::kKl),
+  refuses(pairs,
+          EapOptions().with_top_n(10).with_method(EapMethod::kEap).with_metric(PatchingMetric::kKl),
           "--method eap --metric kl");
   std::vector<PatchingPair> no_distractor = pairs;
   no_distractor[1].distractor = -1;
-  refuses(no_distractor, EapOptions(), "has no distractor");
+  refuses(no_distractor, EapOptions().with_top_n(10), "has no distractor");
 }
 
 }  // namespace
