@@ -18,6 +18,7 @@
 #include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
+#include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
 namespace {
