@@ -403,6 +403,18 @@ TEST(EapFaithfulness, FullGraphIsOneAndEmptyGraphZero) {
   // The top edges carry most of the gap on this trained model, and the area is a fraction.
   EXPECT_GT(r.area, 0.0);
   EXPECT_LE(r.area, 1.5);
+
+  // Mean and zero ablation change what a removed edge carries, not the full graph; their empty
+  // graph ablates every sender, which is not the corrupted run.
+  for (const EapAblation ablation : {EapAblation::kMean, EapAblation::kZero}) {
+    SCOPED_TRACE(eap_ablation_name(ablation));
+    const auto curve = faithfulness_curve(hooked, graph, pairs, r.ranking, {0, graph.edge_count()},
+                                          EapOptions().with_ablation(ablation).with_quiet(true),
+                                          r.clean_mean, r.corrupted_mean);
+    EXPECT_NEAR(curve.back().faithfulness, 1.0, full_bound / std::abs(gap));
+    EXPECT_TRUE(std::isfinite(curve.front().faithfulness));
+    EXPECT_GT(std::abs(curve.front().faithfulness), 10 * empty_bound / std::abs(gap));
+  }
 }
 
 TEST(EapOptions, BadOptionsAreRefusedBeforeAnyCompute) {

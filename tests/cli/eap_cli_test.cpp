@@ -90,10 +90,10 @@ TEST_F(EapCli, BadOptionsAreOneLineAndWriteNothing) {
       {"--task ioi --top-n 0", "--top-n"},
       {"--task ioi --top-n 100000", "--top-n: the graph of this model has"},
       {"--task ioi --ablation resample", "--ablation"},
-      {"--task ioi --method eap --metric kl", "--method eap --metric kl"},
+      {"--task ioi --top-n 10 --method eap --metric kl", "--method eap --metric kl"},
       {"--task ioi --name a/b", "--name"},
       {"", "exactly one of --task T or --dataset"},
-      {"--task induction", "has no distractor"},
+      {"--task induction --top-n 10", "has no distractor"},
   };
   for (const auto& [args, expected] : cases) {
     const test::ShellResult r = test::run_cli("eap " + model() + " " + args + " --quiet --out " + out);
