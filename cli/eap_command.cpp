@@ -48,18 +48,18 @@ std::string circuit_name(const EapArgs& args) {
 
 void print_text(const EapGraph& graph, const EapResult& r, const EapOptions& o,
                 const Circuit& circuit, const std::string& about) {
-  std::printf("%s; %s over %lld edges (%lld senders, %lld receivers), metric %s%s\n", about.c_str(),
-              eap_method_name(o.method), static_cast<long long>(graph.edge_count()),
-              static_cast<long long>(graph.senders()), static_cast<long long>(graph.receivers()),
-              patching_metric_name(o.metric),
-              o.method == EapMethod::kEapIg
-                  ? (", " + std::to_string(o.steps) + " steps").c_str()
-                  : "");
-  std::printf("clean %.4f, corrupted %.4f (mean over %zu pairs); %lld forward and %lld backward "
-              "passes of up to %lld rows, %.2f s\n",
-              r.clean_mean, r.corrupted_mean, r.clean_metric.size(),
-              static_cast<long long>(r.forward_passes), static_cast<long long>(r.backward_passes),
-              static_cast<long long>(r.batch_size), r.seconds);
+  std::printf(
+      "%s; %s over %lld edges (%lld senders, %lld receivers), metric %s%s\n", about.c_str(),
+      eap_method_name(o.method), static_cast<long long>(graph.edge_count()),
+      static_cast<long long>(graph.senders()), static_cast<long long>(graph.receivers()),
+      patching_metric_name(o.metric),
+      o.method == EapMethod::kEapIg ? (", " + std::to_string(o.steps) + " steps").c_str() : "");
+  std::printf(
+      "clean %.4f, corrupted %.4f (mean over %zu pairs); %lld forward and %lld backward "
+      "passes of up to %lld rows, %.2f s\n",
+      r.clean_mean, r.corrupted_mean, r.clean_metric.size(),
+      static_cast<long long>(r.forward_passes), static_cast<long long>(r.backward_passes),
+      static_cast<long long>(r.batch_size), r.seconds);
   std::printf("top edges (score: estimated change of the metric when the edge is corrupted):\n");
   for (int64_t i = 0; i < std::min<int64_t>(kTopShown, graph.edge_count()); ++i) {
     const CircuitEdge& e = circuit.edges[static_cast<size_t>(i)];

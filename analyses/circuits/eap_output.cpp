@@ -24,8 +24,8 @@ Circuit eap_circuit(const EapGraph& graph, const EapResult& result, const EapOpt
   return circuit;
 }
 
-void write_eap_circuit(const AnalysisTarget& target, const std::string& name,
-                       const EapGraph& graph, const EapResult& result, const EapOptions& options,
+void write_eap_circuit(const AnalysisTarget& target, const std::string& name, const EapGraph& graph,
+                       const EapResult& result, const EapOptions& options,
                        const PatchingSource& source, const PatchingRun& run) {
   const Circuit circuit =
       eap_circuit(graph, result, options, source.task.empty() ? source.dataset : source.task);

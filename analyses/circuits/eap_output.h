@@ -18,8 +18,8 @@ namespace headscope {
 Circuit eap_circuit(const EapGraph& graph, const EapResult& result, const EapOptions& options,
                     const std::string& task);
 
-void write_eap_circuit(const AnalysisTarget& target, const std::string& name,
-                       const EapGraph& graph, const EapResult& result, const EapOptions& options,
+void write_eap_circuit(const AnalysisTarget& target, const std::string& name, const EapGraph& graph,
+                       const EapResult& result, const EapOptions& options,
                        const PatchingSource& source, const PatchingRun& run);
 
 }  // namespace headscope

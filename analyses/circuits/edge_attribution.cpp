@@ -114,7 +114,8 @@ void check_inputs(const EapGraph& graph, const std::vector<PatchingPair>& pairs,
                          "--metric prob|logprob|kl");
     }
   }
-  if (o.steps < 1) throw InvalidInput("--steps: expected at least 1, got " + std::to_string(o.steps));
+  if (o.steps < 1)
+    throw InvalidInput("--steps: expected at least 1, got " + std::to_string(o.steps));
   if (o.top_n < 1 || o.top_n > graph.edge_count()) {
     throw InvalidInput("--top-n: expected 1 to the graph's " + std::to_string(graph.edge_count()) +
                        " edges, got " + std::to_string(o.top_n));
@@ -180,12 +181,14 @@ std::vector<FaithfulnessPoint> faithfulness_curve(HookedModel& model, const EapG
   int64_t used = 0;
   const auto groups = batches(model, graph, pairs, o.batch_size, &used);
   std::vector<torch::Tensor> removed;
-  for (const int64_t n : edge_counts) removed.push_back(removed_edges(graph, ranking, n, t.dtype(), t.device()));
+  for (const int64_t n : edge_counts)
+    removed.push_back(removed_edges(graph, ranking, n, t.dtype(), t.device()));
 
   // Mean ablation replaces a sender by its mean output over every clean prompt and position.
   torch::Tensor fixed;
   if (o.ablation == EapAblation::kZero) {
-    fixed = torch::zeros({graph.senders(), t.config().d_model}, torch::TensorOptions(t.dtype()).device(t.device()));
+    fixed = torch::zeros({graph.senders(), t.config().d_model},
+                         torch::TensorOptions(t.dtype()).device(t.device()));
   } else if (o.ablation == EapAblation::kMean) {
     torch::Tensor sum;
     int64_t count = 0;
@@ -193,7 +196,8 @@ std::vector<FaithfulnessPoint> faithfulness_curve(HookedModel& model, const EapG
       EdgePassRecord record;
       EdgePass pass;
       pass.record_senders = true;
-      run_edge_pass(model, graph, stack_tokens(pairs, rows, true), pass, &record, LogitPositions::kNone);
+      run_edge_pass(model, graph, stack_tokens(pairs, rows, true), pass, &record,
+                    LogitPositions::kNone);
       const torch::Tensor s = record.senders.to(torch::kFloat64).sum(std::vector<int64_t>{0, 1});
       sum = sum.defined() ? sum + s : s;
       count += record.senders.size(0) * record.senders.size(1);
@@ -211,13 +215,15 @@ std::vector<FaithfulnessPoint> faithfulness_curve(HookedModel& model, const EapG
       EdgePassRecord record;
       EdgePass corrupt;
       corrupt.record_senders = true;
-      run_edge_pass(model, graph, stack_tokens(pairs, rows, false), corrupt, &record, LogitPositions::kNone);
+      run_edge_pass(model, graph, stack_tokens(pairs, rows, false), corrupt, &record,
+                    LogitPositions::kNone);
       pass.replacement = record.senders;
     } else {
       pass.replacement = fixed;
     }
     // kl compares every run with the clean one, which the scorer sees first.
-    if (o.metric == PatchingMetric::kKl) scorer.metric(model.forward(clean, nullptr, scorer.positions()));
+    if (o.metric == PatchingMetric::kKl)
+      scorer.metric(model.forward(clean, nullptr, scorer.positions()));
     for (size_t i = 0; i < edge_counts.size(); ++i) {
       pass.removed = removed[i];
       const auto m = to_vector(
@@ -258,8 +264,9 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
       record.record_senders = true;
       const auto clean_m = to_vector(scorer.metric(
           run_edge_pass(model, graph, clean, record, &clean_run, scorer.positions())));
-      const auto corrupt_m = to_vector(scorer.metric(run_edge_pass(
-          model, graph, stack_tokens(pairs, rows, false), record, &corrupt_run, scorer.positions())));
+      const auto corrupt_m =
+          to_vector(scorer.metric(run_edge_pass(model, graph, stack_tokens(pairs, rows, false),
+                                                record, &corrupt_run, scorer.positions())));
       for (size_t i = 0; i < rows.size(); ++i) {
         result.clean_metric[static_cast<size_t>(rows[i])] = clean_m[i];
         result.corrupted_metric[static_cast<size_t>(rows[i])] = corrupt_m[i];
@@ -277,11 +284,11 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
         pass.input = corrupt_input + alpha * (clean_input - corrupt_input);
       }
       EdgePassRecord record;
-      const torch::Tensor m = scorer.metric(run_edge_pass(model, graph, clean, pass, &record,
-                                                          scorer.positions()));
+      const torch::Tensor m =
+          scorer.metric(run_edge_pass(model, graph, clean, pass, &record, scorer.positions()));
       // allow_unused: a receiver the scored positions never read has no gradient (zero).
-      const auto grads = torch::autograd::grad({m.sum()}, record.receiver_inputs, {}, false, false,
-                                               true);
+      const auto grads =
+          torch::autograd::grad({m.sum()}, record.receiver_inputs, {}, false, false, true);
       for (size_t g = 0; g < grads.size(); ++g) {
         if (!grads[g].defined()) continue;
         const int64_t senders = record.group_senders[g];
@@ -320,12 +327,14 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
     const auto per_batch = static_cast<int64_t>(counts.size()) +
                            (o.metric == PatchingMetric::kKl ? 1 : 0) +
                            (o.ablation == EapAblation::kPatch ? 1 : 0);
-    result.forward_passes += static_cast<int64_t>(groups.size()) * per_batch +
-                             (o.ablation == EapAblation::kMean ? static_cast<int64_t>(groups.size()) : 0);
+    result.forward_passes +=
+        static_cast<int64_t>(groups.size()) * per_batch +
+        (o.ablation == EapAblation::kMean ? static_cast<int64_t>(groups.size()) : 0);
     for (size_t i = 1; i < result.curve.size(); ++i) {
       const double width = static_cast<double>(result.curve[i].edges - result.curve[i - 1].edges) /
                            static_cast<double>(graph.edge_count());
-      result.area += 0.5 * width * (result.curve[i].faithfulness + result.curve[i - 1].faithfulness);
+      result.area +=
+          0.5 * width * (result.curve[i].faithfulness + result.curve[i - 1].faithfulness);
     }
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

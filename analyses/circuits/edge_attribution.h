@@ -46,7 +46,7 @@ struct EapOptions {
   int64_t top_n = 200;
   EapAblation ablation = EapAblation::kPatch;
   PatchingMetric metric = PatchingMetric::kLogitDiff;
-  int64_t batch_size = 0;  // pairs per forward pass; 0: what a memory budget holds (eap.cpp)
+  int64_t batch_size = 0;    // pairs per forward pass; 0: what a memory budget holds (eap.cpp)
   bool faithfulness = true;  // run the sweep after scoring
   bool quiet = false;
 
@@ -67,7 +67,7 @@ struct FaithfulnessPoint {
 };
 
 struct EapResult {
-  std::vector<double> scores;  // [graph.edge_count()], in graph.edges() order
+  std::vector<double> scores;    // [graph.edge_count()], in graph.edges() order
   std::vector<int64_t> ranking;  // edge indices by decreasing |score| (ties: graph order)
   std::vector<double> clean_metric, corrupted_metric;  // [pair]
   double clean_mean = 0.0, corrupted_mean = 0.0;

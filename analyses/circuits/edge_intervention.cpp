@@ -27,8 +27,12 @@ torch::Tensor model_norm(const ModelConfig& c, const torch::Tensor& x, const tor
 // q, k or v [B, T, n, D] of n heads, head i from its own input in[:, :, i] [B, T, n, d_model].
 torch::Tensor project_heads(const ModelConfig& c, const LayerWeights& w, ReceiverKind kind,
                             const torch::Tensor& in) {
-  const torch::Tensor& weight = kind == ReceiverKind::kQ ? w.wq : kind == ReceiverKind::kK ? w.wk : w.wv;
-  const torch::Tensor& bias = kind == ReceiverKind::kQ ? w.bq : kind == ReceiverKind::kK ? w.bk : w.bv;
+  const torch::Tensor& weight = kind == ReceiverKind::kQ   ? w.wq
+                                : kind == ReceiverKind::kK ? w.wk
+                                                           : w.wv;
+  const torch::Tensor& bias = kind == ReceiverKind::kQ   ? w.bq
+                              : kind == ReceiverKind::kK ? w.bk
+                                                         : w.bv;
   const int64_t n = in.size(2);
   auto out = torch::einsum("btnm,ndm->btnd",
                            {model_norm(c, in, w.ln1_w, w.ln1_b), weight.view({n, c.d_head, -1})});
@@ -75,8 +79,8 @@ struct PassState {
     torch::Tensor in = x.unsqueeze(2).expand({x.size(0), x.size(1), n, x.size(2)});
     if (pass->removed.defined()) {
       const torch::Tensor weights = pass->removed.narrow(0, 0, senders).narrow(1, first, n);
-      in = in - torch::einsum("btud,ur->btrd", {differences_of(senders).narrow(2, 0, senders),
-                                               weights});
+      in = in -
+           torch::einsum("btud,ur->btrd", {differences_of(senders).narrow(2, 0, senders), weights});
     }
     if (pass->track_gradients) {
       record->receiver_inputs.push_back(in);
@@ -110,25 +114,25 @@ torch::Tensor run_edge_pass(HookedModel& model, const EapGraph& graph, const tor
   for (int64_t layer = 0; layer < c.n_layers; ++layer) {
     const auto at = [layer](HookKind kind) { return HookPoint{layer, kind}; };
     const LayerWeights& w = weights.layers[static_cast<size_t>(layer)];
-    hooks.add(at(HookKind::kResidPre), [state, layer, &pass](const torch::Tensor& x,
-                                                             const HookContext&) {
-      std::optional<torch::Tensor> replaced;
-      if (layer == 0) {
-        torch::Tensor input = pass.input.defined() ? pass.input : x;
-        if (pass.track_gradients) input = input.detach().requires_grad_(true);
-        if (pass.input.defined() || pass.track_gradients) replaced = input;
-        state->add_output(input.unsqueeze(2));
-      }
-      state->resid_pre[static_cast<size_t>(layer)] = replaced ? *replaced : x;
-      return replaced;
-    });
+    hooks.add(at(HookKind::kResidPre),
+              [state, layer, &pass](const torch::Tensor& x, const HookContext&) {
+                std::optional<torch::Tensor> replaced;
+                if (layer == 0) {
+                  torch::Tensor input = pass.input.defined() ? pass.input : x;
+                  if (pass.track_gradients) input = input.detach().requires_grad_(true);
+                  if (pass.input.defined() || pass.track_gradients) replaced = input;
+                  state->add_output(input.unsqueeze(2));
+                }
+                state->resid_pre[static_cast<size_t>(layer)] = replaced ? *replaced : x;
+                return replaced;
+              });
     if (split) {
       for (ReceiverKind kind : {ReceiverKind::kQ, ReceiverKind::kK, ReceiverKind::kV}) {
         const HookKind point = kind == ReceiverKind::kQ   ? HookKind::kQ
                                : kind == ReceiverKind::kK ? HookKind::kK
                                                           : HookKind::kV;
         hooks.add(at(point), [state, layer, kind, &c, &w, &graph](const torch::Tensor& value,
-                                                                 const HookContext&) {
+                                                                  const HookContext&) {
           const torch::Tensor in = state->receiver_inputs(
               state->resid_pre[static_cast<size_t>(layer)], graph.first_receiver(layer, kind),
               value.size(2), graph.senders_before_attention(layer));
@@ -137,23 +141,24 @@ torch::Tensor run_edge_pass(HookedModel& model, const EapGraph& graph, const tor
       }
     }
     hooks.add(at(HookKind::kZ), [state, &c, &w](const torch::Tensor& z, const HookContext&) {
-      state->add_output(torch::einsum("bthd,mhd->bthm", {z, w.wo.view({c.d_model, c.n_heads, c.d_head})}));
+      state->add_output(
+          torch::einsum("bthd,mhd->bthm", {z, w.wo.view({c.d_model, c.n_heads, c.d_head})}));
       return std::nullopt;
     });
     if (!c.parallel_residual) {
-      hooks.add(at(HookKind::kResidMid), [state, layer](const torch::Tensor& x, const HookContext&) {
-        state->resid_mid[static_cast<size_t>(layer)] = x;
-        return std::nullopt;
-      });
+      hooks.add(at(HookKind::kResidMid),
+                [state, layer](const torch::Tensor& x, const HookContext&) {
+                  state->resid_mid[static_cast<size_t>(layer)] = x;
+                  return std::nullopt;
+                });
     }
     if (split) {
       hooks.add(at(HookKind::kLn2Normalized), [state, layer, &c, &w, &graph](const torch::Tensor&,
-                                                                            const HookContext&) {
+                                                                             const HookContext&) {
         const auto& x = c.parallel_residual ? state->resid_pre[static_cast<size_t>(layer)]
                                             : state->resid_mid[static_cast<size_t>(layer)];
-        const torch::Tensor in =
-            state->receiver_inputs(x, graph.first_receiver(layer, ReceiverKind::kMlp), 1,
-                                   graph.senders_before_mlp(layer));
+        const torch::Tensor in = state->receiver_inputs(
+            x, graph.first_receiver(layer, ReceiverKind::kMlp), 1, graph.senders_before_mlp(layer));
         return std::optional<torch::Tensor>(model_norm(c, in.squeeze(2), w.ln2_w, w.ln2_b));
       });
     }

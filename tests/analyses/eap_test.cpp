@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -97,9 +97,10 @@ double mean_logit_diff_bound(const std::shared_ptr<const Transformer>& model,
   const double g = test::tol::gamma(test::tol::chain_length(c, seq, c.n_layers, true), u);
   double sum = 0.0;
   for (size_t b = 0; b < pairs.size(); ++b) {
-    const auto terms = test::tol::abs_matmul(h[static_cast<int64_t>(b)][pairs[b].position].view({1, -1}),
-                                             model->weights().unembed.t())
-                           .view({-1});
+    const auto terms =
+        test::tol::abs_matmul(h[static_cast<int64_t>(b)][pairs[b].position].view({1, -1}),
+                              model->weights().unembed.t())
+            .view({-1});
     sum += 2.0 * g * spread *
            (terms[pairs[b].answer].item<double>() + terms[pairs[b].distractor].item<double>());
   }
@@ -146,7 +147,8 @@ TEST(EapGraph, EdgesAndNames) {
 TEST(EapGraph, FaithfulnessSweepIsOneTwoFive) {
   EXPECT_EQ(faithfulness_sweep(1519, 200),
             (std::vector<int64_t>{0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 1519}));
-  EXPECT_EQ(faithfulness_sweep(110, 40), (std::vector<int64_t>{0, 1, 2, 5, 10, 20, 40, 50, 100, 110}));
+  EXPECT_EQ(faithfulness_sweep(110, 40),
+            (std::vector<int64_t>{0, 1, 2, 5, 10, 20, 40, 50, 100, 110}));
 }
 
 // With nothing removed, every receiver's recomputed input is the residual stream itself and the
@@ -203,8 +205,9 @@ TEST(EdgeIntervention, FullGraphIsTheModelAndEmptyGraphTheCorruptedRun) {
 }
 
 // The metric as a function of how much of one edge is corrupted, mean over the pairs.
-double edge_metric(HookedModel& model, const EapGraph& graph, const std::vector<PatchingPair>& pairs,
-                   const torch::Tensor& corrupt_senders, const EapEdge& edge, double amount) {
+double edge_metric(HookedModel& model, const EapGraph& graph,
+                   const std::vector<PatchingPair>& pairs, const torch::Tensor& corrupt_senders,
+                   const EapEdge& edge, double amount) {
   torch::NoGradGuard no_grad;
   EdgePass pass;
   pass.removed = torch::zeros({graph.senders(), graph.receivers()}, torch::kFloat64);
@@ -237,8 +240,9 @@ std::optional<torch::Tensor> float64_attention(int64_t, const torch::Tensor& q,
                                                double scale) {
   const int64_t t = q.size(2);
   const auto future = torch::ones({t, t}, torch::kBool).triu(1);
-  const auto scores = torch::matmul(q, k.transpose(2, 3)).mul(scale).masked_fill(
-      future, -std::numeric_limits<double>::infinity());
+  const auto scores = torch::matmul(q, k.transpose(2, 3))
+                          .mul(scale)
+                          .masked_fill(future, -std::numeric_limits<double>::infinity());
   return torch::matmul(torch::softmax(scores, -1), v);
 }
 
@@ -272,13 +276,16 @@ class EapFloat64 : public ::testing::Test {
 };
 
 TEST_F(EapFloat64, EdgeScoresAreTheFirstOrderTaylorEstimate) {
-  const EapResult r = edge_attribution(
-      *hooked_, *graph_, pairs_,
-      EapOptions().with_method(EapMethod::kEap).with_faithfulness(false).with_quiet(true).with_top_n(1));
+  const EapResult r = edge_attribution(*hooked_, *graph_, pairs_,
+                                       EapOptions()
+                                           .with_method(EapMethod::kEap)
+                                           .with_faithfulness(false)
+                                           .with_quiet(true)
+                                           .with_top_n(1));
   // The largest edge into each kind of receiver, and the input's direct edge to the logits.
   std::vector<int64_t> checked;
-  for (const ReceiverKind kind :
-       {ReceiverKind::kQ, ReceiverKind::kK, ReceiverKind::kV, ReceiverKind::kMlp, ReceiverKind::kLogits}) {
+  for (const ReceiverKind kind : {ReceiverKind::kQ, ReceiverKind::kK, ReceiverKind::kV,
+                                  ReceiverKind::kMlp, ReceiverKind::kLogits}) {
     int64_t best = -1;
     for (size_t e = 0; e < graph_->edges().size(); ++e) {
       if (graph_->receiver(graph_->edges()[e].receiver).kind != kind) continue;
@@ -306,9 +313,12 @@ TEST_F(EapFloat64, EdgeScoresAreTheFirstOrderTaylorEstimate) {
 }
 
 TEST_F(EapFloat64, HeadScoreIsTheDerivativeOfCorruptingItsZ) {
-  const EapResult r = edge_attribution(
-      *hooked_, *graph_, pairs_,
-      EapOptions().with_method(EapMethod::kEap).with_faithfulness(false).with_quiet(true).with_top_n(1));
+  const EapResult r = edge_attribution(*hooked_, *graph_, pairs_,
+                                       EapOptions()
+                                           .with_method(EapMethod::kEap)
+                                           .with_faithfulness(false)
+                                           .with_quiet(true)
+                                           .with_top_n(1));
   const ModelConfig& c = model_->config();
   const std::vector<double> heads = head_scores(*graph_, r);
   const double gap = r.clean_mean - r.corrupted_mean;
@@ -392,7 +402,8 @@ TEST(EapFaithfulness, FullGraphIsOneAndEmptyGraphZero) {
   EdgePass record;
   record.record_senders = true;
   run_edge_pass(hooked, graph, stack_tokens(pairs, all_rows(pairs), true), record, &clean_record);
-  run_edge_pass(hooked, graph, stack_tokens(pairs, all_rows(pairs), false), record, &corrupt_record);
+  run_edge_pass(hooked, graph, stack_tokens(pairs, all_rows(pairs), false), record,
+                &corrupt_record);
   const double spread =
       std::max(sender_spread(clean_record.senders), sender_spread(corrupt_record.senders));
   const double full_bound = mean_logit_diff_bound(model, pairs, true, test::tol::kFloat32, 1.0);

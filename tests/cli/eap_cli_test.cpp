@@ -24,7 +24,9 @@ const std::string& model() {
   return path;
 }
 
-nlohmann::json run_json(const std::string& args) { return test::run_cli_json(args + " --quiet"); }
+nlohmann::json run_json(const std::string& args) {
+  return test::run_cli_json(args + " --quiet");
+}
 
 bool has_xarray() {
   return std::system("/usr/bin/python3 -c 'import xarray, h5netcdf' 2>/dev/null") == 0;
@@ -36,7 +38,8 @@ TEST_F(EapCli, IoiCircuitOpensLabelledAndOverlapReadsIt) {
   const std::string out = (dir_ / "eap.h5").string();
   const nlohmann::json j = run_json("eap " + model() +
                                     " --task ioi --n 6 --seed 1 --method eap-ig --steps 3 "
-                                    "--top-n 40 --out " + out);
+                                    "--top-n 40 --out " +
+                                    out);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["name"], "ioi");
   EXPECT_EQ(j["method"], "eap-ig");
@@ -56,24 +59,32 @@ TEST_F(EapCli, IoiCircuitOpensLabelledAndOverlapReadsIt) {
   EXPECT_NEAR(curve.back()["faithfulness"].get<double>(), 1.0, 1e-3);
 
   // A second circuit appended to the same file; overlap reads both.
-  run_json("eap " + model() + " --task ioi --n 6 --seed 1 --method eap --top-n 40 --name ioi_eap "
-           "--append --out " + out);
+  run_json("eap " + model() +
+           " --task ioi --n 6 --seed 1 --method eap --top-n 40 --name ioi_eap "
+           "--append --out " +
+           out);
   const nlohmann::json o = test::run_cli_json("overlap " + out + ":ioi " + out + ":ioi_eap");
   ASSERT_TRUE(o.is_object()) << o.dump();
 
   if (!has_xarray()) GTEST_SKIP() << "Debian's python3-xarray or python3-h5netcdf is not installed";
   const std::string script =
       "import xarray as xr\n"
-      "c = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/circuits/ioi')\n"
+      "c = xr.open_dataset('" +
+      out +
+      "', engine='h5netcdf', group='analyses/circuits/ioi')\n"
       "assert c.scores.dims == ('layer', 'head'), c.scores.dims\n"
       "assert c.selected.dims == ('layer', 'head')\n"
       "assert c.clean_metric.dims == ('sample',)\n"
       "assert c.attrs['method'] == 'eap-ig' and c.attrs['steps'] == 3, c.attrs\n"
       "assert c.attrs['top_n'] == 40 and c.attrs['ablation'] == 'patch'\n"
-      "e = xr.open_dataset('" + out + "', engine='h5netcdf', group='analyses/circuits/ioi/edges')\n"
+      "e = xr.open_dataset('" +
+      out +
+      "', engine='h5netcdf', group='analyses/circuits/ioi/edges')\n"
       "assert e.score.dims == ('edge',) and e.sender.dims == ('edge',), e.score.dims\n"
       "assert abs(e.score[0]) >= abs(e.score[-1])\n"
-      "f = xr.open_dataset('" + out + "', engine='h5netcdf', "
+      "f = xr.open_dataset('" +
+      out +
+      "', engine='h5netcdf', "
       "group='analyses/circuits/ioi/faithfulness')\n"
       "assert f.score.dims == ('point',) and f.edges.dims == ('point',), f.score.dims\n"
       "assert int(f.edges[-1]) == e.sizes['edge']\n";
@@ -96,7 +107,8 @@ TEST_F(EapCli, BadOptionsAreOneLineAndWriteNothing) {
       {"--task induction --top-n 10", "has no distractor"},
   };
   for (const auto& [args, expected] : cases) {
-    const test::ShellResult r = test::run_cli("eap " + model() + " " + args + " --quiet --out " + out);
+    const test::ShellResult r =
+        test::run_cli("eap " + model() + " " + args + " --quiet --out " + out);
     EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr(expected)) << args;
     EXPECT_THAT(r.output, HasSubstr("headscope: error:")) << args;
