@@ -46,7 +46,7 @@ struct EapOptions {
   int64_t top_n = 200;
   EapAblation ablation = EapAblation::kPatch;
   PatchingMetric metric = PatchingMetric::kLogitDiff;
-  int64_t batch_size = 0;    // pairs per forward pass; 0: what a memory budget holds (eap.cpp)
+  int64_t batch_size = 0;    // pairs per forward pass; 0: what a quarter of free memory holds
   bool faithfulness = true;  // run the sweep after scoring
   bool quiet = false;
 
