@@ -45,7 +45,6 @@ torch::Tensor project_heads(const ModelConfig& c, const LayerWeights& w, Receive
 
 // What the hooks of one pass share.
 struct PassState {
-  const EapGraph* graph = nullptr;
   const EdgePass* pass = nullptr;
   EdgePassRecord* record = nullptr;
   // The senders' outputs so far, [B, T, n, d] each, in sender order.
@@ -101,7 +100,6 @@ torch::Tensor run_edge_pass(HookedModel& model, const EapGraph& graph, const tor
   const Transformer& transformer = model.model();
   const ModelConfig& c = transformer.config();
   auto state = std::make_shared<PassState>();
-  state->graph = &graph;
   state->pass = &pass;
   state->record = record;
   state->resid_pre.resize(static_cast<size_t>(c.n_layers));
