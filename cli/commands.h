@@ -21,6 +21,7 @@ void add_ablate_command(CLI::App& app);
 void add_importance_command(CLI::App& app);
 void add_overlap_command(CLI::App& app);
 void add_patch_command(CLI::App& app);
+void add_eap_command(CLI::App& app);
 void add_path_patch_command(CLI::App& app);
 void add_snr_command(CLI::App& app);
 

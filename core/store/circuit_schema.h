@@ -7,6 +7,9 @@
 //      selected uint8 [L, H] (layer, head): 1 for the heads in the circuit
 //      edges/sender, edges/receiver strings [E] (edge), edges/score float64 [E] (edge):
 //        optional, for methods that score edges between nodes ("a0.h3", "m1", "logits")
+//      faithfulness/edges int64, faithfulness/metric, faithfulness/score float64 [P] (point):
+//        optional, the faithfulness curve of an edge method (headscope eap): the top n edges
+//        kept, the mean metric of that circuit, its normalised faithfulness
 //    attributes: method, task, selection ("top_k", "threshold" or the method's own rule), top_k
 //    (int64, 0 when unused), threshold (float64, NaN when unused), abs (int64 1: the rule ranked
 //    |score|), and every parameter of the method.
@@ -24,6 +27,10 @@ inline constexpr char kCircuitEdgeSender[] = "edges/sender";
 inline constexpr char kCircuitEdgeReceiver[] = "edges/receiver";
 inline constexpr char kCircuitEdgeScore[] = "edges/score";
 inline constexpr char kDimEdge[] = "edge";
+inline constexpr char kCircuitFaithfulnessEdges[] = "faithfulness/edges";
+inline constexpr char kCircuitFaithfulnessMetric[] = "faithfulness/metric";
+inline constexpr char kCircuitFaithfulnessScore[] = "faithfulness/score";
+inline constexpr char kDimPoint[] = "point";
 inline constexpr char kAttrMethod[] = "method";
 inline constexpr char kAttrSelection[] = "selection";
 inline constexpr char kAttrSelectionTopK[] = "top_k";
@@ -94,6 +101,7 @@ inline constexpr const char* kCircuitOverlapAttributes[] = {
 inline constexpr const char* kCircuitNames[] = {
     kCircuitsCollection, kCircuitScores,          kCircuitSelected,   kCircuitEdges,
     kCircuitEdgeSender,  kCircuitEdgeReceiver,    kCircuitEdgeScore,  kDimEdge,
+    kCircuitFaithfulnessEdges, kCircuitFaithfulnessMetric, kCircuitFaithfulnessScore, kDimPoint,
     kAttrMethod,         kAttrSelection,          kAttrSelectionTopK, kAttrSelectionThreshold,
     kAttrSelectionAbs,   kCircuitOverlapAnalysis, kDimCircuitA,       kDimCircuitB,
     kCircuitOverlapSize, kCircuitOverlapSource,

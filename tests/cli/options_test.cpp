@@ -24,7 +24,8 @@ std::string zoo_model() { return test::fixture("zoo/ioi-2x4"); }
 
 // Commands that load a model: each takes --device and the compute --dtype, with defaults shown.
 const std::vector<std::string> kModelCommands = {"generate",   "record",      "retrieval", "ablate",
-                                                 "importance", "sparse-eval", "patch",     "snr"};
+                                                 "importance", "sparse-eval", "patch",
+                                                 "path-patch", "eap",         "snr"};
 
 TEST(Options, EveryModelCommandTakesDeviceAndComputeDtypeWithDefaults) {
   for (const std::string& command : kModelCommands) {
@@ -56,6 +57,7 @@ TEST(Options, HelpShowsDefaults) {
   EXPECT_THAT(run("record --help").output, HasSubstr("=full\n"));
   EXPECT_THAT(run("sparse-eval --help").output, HasSubstr("=niah\n"));
   EXPECT_THAT(run("patch --help").output, HasSubstr("=denoise\n"));
+  EXPECT_THAT(run("eap --help").output, HasSubstr("=eap-ig\n"));
 }
 
 TEST(Options, VersionNamesTheProject) {
@@ -75,6 +77,8 @@ TEST_F(OutputOptions, EveryAnalysisWriterRefusesAnExistingFileWithoutAppendOrFor
         "importance " + zoo + " --task ioi --n 2 --quiet --out " + out,
         "patch " + zoo + " --task ioi --n 2 --quiet --out " + out,
         "snr " + zoo + " --task ioi --n 2 --block-sizes 2 --quiet --out " + out,
+        "eap " + zoo + " --task ioi --n 2 --top-n 10 --quiet --out " + out,
+        "path-patch " + zoo + " --task ioi --n 2 --quiet --out " + out,
         "sparse-eval " + zoo + " --length 48 --config " + path("none") + " --quiet --out " + out,
         "retrieval " + zoo + " --length 48 --depth 0 --max-new-tokens 1 --quiet --out " + out,
         "record " + zoo + " --tokens 1,2 --quiet --out " + out}) {

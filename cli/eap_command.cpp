@@ -1,0 +1,235 @@
+// headscope eap MODEL (--task T [--n N] [--length L] [--seed S] | --dataset FILE.jsonl)
+//   [--method eap|eap-ig] [--steps S] [--top-n N] [--ablation patch|mean|zero]
+//   [--metric logit-diff|prob|logprob|kl] [--batch B] [--name NAME] [--device D] [--dtype T]
+//   [--out FILE.h5 [--append|--force]] [--json] [--quiet]
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "analyses/circuits/eap_output.h"
+#include "analyses/circuits/patching_dataset.h"
+#include "analyses/circuits/task_pairs.h"
+#include "cli/choice_option.h"
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "cli/option_groups.h"
+#include "core/base/error.h"
+#include "core/store/analysis_writer.h"
+#include "hooks/activation_recorder.h"
+
+namespace headscope::cli {
+namespace {
+
+// Edges printed and listed in --json, best first.
+constexpr int64_t kTopShown = 10;
+// --top-n and --steps beyond any graph or integral a model of this tool runs.
+constexpr int64_t kMaxTopN = int64_t{1} << 40;
+constexpr int64_t kMaxSteps = 1000;
+
+struct EapArgs {
+  ModelArgs model;
+  SampleArgs samples;
+  OutputArgs out;
+  std::string dataset;
+  std::string name;
+  EapOptions options;
+  bool json = false, quiet = false;
+  bool sample_options_given = false;
+};
+
+std::string circuit_name(const EapArgs& args) {
+  if (!args.name.empty()) return args.name;
+  if (!args.samples.task.empty()) return args.samples.task;
+  return std::filesystem::path(args.dataset).stem().string();
+}
+
+void print_text(const EapGraph& graph, const EapResult& r, const EapOptions& o,
+                const Circuit& circuit, const std::string& about) {
+  std::printf(
+      "%s; %s over %lld edges (%lld senders, %lld receivers), metric %s%s\n", about.c_str(),
+      eap_method_name(o.method), static_cast<long long>(graph.edge_count()),
+      static_cast<long long>(graph.senders()), static_cast<long long>(graph.receivers()),
+      patching_metric_name(o.metric),
+      o.method == EapMethod::kEapIg ? (", " + std::to_string(o.steps) + " steps").c_str() : "");
+  std::printf(
+      "clean %.4f, corrupted %.4f (mean over %zu pairs); %lld forward and %lld backward "
+      "passes of up to %lld rows, %.2f s\n",
+      r.clean_mean, r.corrupted_mean, r.clean_metric.size(),
+      static_cast<long long>(r.forward_passes), static_cast<long long>(r.backward_passes),
+      static_cast<long long>(r.batch_size), r.seconds);
+  std::printf("top edges (score: estimated change of the metric when the edge is corrupted):\n");
+  for (int64_t i = 0; i < std::min<int64_t>(kTopShown, graph.edge_count()); ++i) {
+    const CircuitEdge& e = circuit.edges[static_cast<size_t>(i)];
+    std::printf("  %-10s -> %-12s %10.4f\n", e.sender.c_str(), e.receiver.c_str(), e.score);
+  }
+  std::printf("heads of the top %lld edges: %lld of %lld\n", static_cast<long long>(o.top_n),
+              static_cast<long long>(circuit.selected_count()),
+              static_cast<long long>(circuit.head_count()));
+  if (!r.curve.empty()) {
+    std::printf("faithfulness (%s ablation of the other edges):\n", eap_ablation_name(o.ablation));
+    for (const FaithfulnessPoint& p : r.curve) {
+      std::printf("  %8lld edges %8.4f\n", static_cast<long long>(p.edges), p.faithfulness);
+    }
+    std::printf("area under the curve (over the fraction of edges) %.4f\n", r.area);
+  }
+}
+
+nlohmann::ordered_json result_json(const EapGraph& graph, const EapResult& r, const EapOptions& o,
+                                   const Circuit& circuit, const PatchingSource& source,
+                                   const std::string& name) {
+  nlohmann::ordered_json j{{"name", name},
+                           {"method", eap_method_name(o.method)},
+                           {"steps", o.method == EapMethod::kEap ? int64_t{1} : o.steps},
+                           {"metric", patching_metric_name(o.metric)},
+                           {"ablation", eap_ablation_name(o.ablation)},
+                           {"top_n", o.top_n}};
+  if (!source.task.empty()) {
+    j["task"] = source.task;
+    j["length"] = source.length;
+    j["seed"] = source.seed;
+  } else {
+    j["dataset"] = source.dataset;
+  }
+  j["samples"] = r.clean_metric.size();
+  j["clean_mean"] = r.clean_mean;
+  j["corrupted_mean"] = r.corrupted_mean;
+  j["edges"] = graph.edge_count();
+  nlohmann::ordered_json top = nlohmann::ordered_json::array();
+  for (int64_t i = 0; i < std::min<int64_t>(kTopShown, graph.edge_count()); ++i) {
+    const CircuitEdge& e = circuit.edges[static_cast<size_t>(i)];
+    top.push_back({{"sender", e.sender}, {"receiver", e.receiver}, {"score", e.score}});
+  }
+  j["top_edges"] = top;
+  j["head_scores"] = circuit.scores;
+  j["selected_heads"] = circuit.selected_count();
+  nlohmann::ordered_json curve = nlohmann::ordered_json::array();
+  for (const FaithfulnessPoint& p : r.curve) {
+    curve.push_back({{"edges", p.edges}, {"metric", p.metric}, {"faithfulness", p.faithfulness}});
+  }
+  j["faithfulness"] = curve;
+  j["faithfulness_area"] = r.area;
+  j["batch_size"] = r.batch_size;
+  j["forward_passes"] = r.forward_passes;
+  j["backward_passes"] = r.backward_passes;
+  j["seconds"] = r.seconds;
+  return j;
+}
+
+void run(const EapArgs& args) {
+  if (args.samples.task.empty() == args.dataset.empty()) {
+    throw InvalidInput("eap: give exactly one of --task T or --dataset FILE.jsonl");
+  }
+  if (!args.dataset.empty() && args.sample_options_given) {
+    throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
+  }
+  const EapOptions options = EapOptions(args.options).with_quiet(args.quiet || args.json);
+  const std::string name = circuit_name(args);
+  if (name.empty() || name.find('/') != std::string::npos) {
+    throw InvalidInput("--name: expected a circuit name without '/', got '" + name + "'");
+  }
+  const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
+  const auto model = load_model(args.model);
+  const ModelConfig& config = model->config();
+  const EapGraph graph(config);
+  if (options.top_n > graph.edge_count()) {
+    throw InvalidInput("--top-n: the graph of this model has " +
+                       std::to_string(graph.edge_count()) + " edges, got " +
+                       std::to_string(options.top_n));
+  }
+
+  PatchingSource source;
+  std::vector<PatchingPair> pairs;
+  if (!args.dataset.empty()) {
+    source.dataset = args.dataset;
+    const std::optional<Tokenizer> tokenizer = tokenizer_for(args.model.dir);
+    pairs = read_patching_dataset(args.dataset, config, tokenizer ? &*tokenizer : nullptr);
+  } else {
+    source.task = args.samples.task;
+    source.length = sample_length(args.samples, config);
+    source.seed = args.samples.seed;
+    pairs = task_pairs(config, source.task, args.samples.n, source.length, source.seed);
+  }
+  const ModelSummary summary = summarize(*model);
+  if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
+
+  HookedModel hooked(model);
+  const EapResult result = edge_attribution(hooked, graph, pairs, options);
+  const Circuit circuit =
+      eap_circuit(graph, result, options, source.task.empty() ? source.dataset : source.task);
+  if (!args.out.path.empty()) {
+    write_eap_circuit({args.out.path, summary, mode}, name, graph, result, options, source,
+                      {args.model.device, args.model.dtype});
+  }
+  if (args.json) {
+    std::cout << result_json(graph, result, options, circuit, source, name).dump() << "\n";
+    return;
+  }
+  const std::string about = source.task.empty()
+                                ? args.dataset + ", " + std::to_string(pairs.size()) + " pairs"
+                                : source.task + ", n=" + std::to_string(pairs.size()) +
+                                      ", length " + std::to_string(source.length) + ", seed " +
+                                      std::to_string(source.seed);
+  print_text(graph, result, options, circuit, about);
+  if (!args.out.path.empty()) {
+    std::cout << "wrote /analyses/circuits/" << name << " to " << args.out.path << "\n";
+  }
+}
+
+}  // namespace
+
+void add_eap_command(CLI::App& app) {
+  auto args = std::make_shared<EapArgs>();
+  auto* cmd = app.add_subcommand(
+      "eap",
+      "Edge attribution patching (EAP, EAP-IG): score every edge between the input, heads, MLPs "
+      "and logits, keep the top n as a circuit, and measure its faithfulness");
+  ModelOptionSet model;
+  model.help = "Model directory (--task: a zoo model, the tasks use its vocabulary)";
+  model.default_dtype = "f32";
+  add_model_options(*cmd, args->model, model);
+  SampleDefaults defaults;
+  defaults.with_batch = false;
+  defaults.task_required = false;
+  add_sample_options(*cmd, args->samples, defaults);
+  cmd->add_option("--dataset", args->dataset,
+                  "JSON Lines of clean/corrupted pairs: clean, corrupted (texts or token ids), "
+                  "answer, distractor (one token)");
+  add_choice_option(*cmd, "--method", args->options.method,
+                    choices_named(kEapMethods, eap_method_name),
+                    "eap: gradient at the clean run; eap-ig: averaged over interpolated inputs");
+  cmd->add_option("--steps", args->options.steps, "EAP-IG's interpolation steps")
+      ->capture_default_str()
+      ->check(integer_in(1, kMaxSteps));
+  cmd->add_option("--top-n", args->options.top_n, "Edges kept in the circuit")
+      ->capture_default_str()
+      ->check(integer_in(1, kMaxTopN));
+  add_choice_option(*cmd, "--ablation", args->options.ablation,
+                    choices_named(kEapAblations, eap_ablation_name),
+                    "What a removed edge carries in the faithfulness runs: the corrupted "
+                    "activation (patch), the mean over the clean prompts, or zero");
+  add_choice_option(*cmd, "--metric", args->options.metric,
+                    choices_named(kPatchingMetrics, patching_metric_name),
+                    "logit-diff (answer - distractor), prob, logprob (of the answer) or kl");
+  cmd->add_option("--batch", args->options.batch_size,
+                  "Pairs per forward pass [default: what a quarter of free memory holds, at "
+                  "most 256]")
+      ->check(integer_in(1, kMaxBatch));
+  cmd->add_option("--name", args->name,
+                  "Circuit name: /analyses/circuits/NAME [default: the task, or the dataset's "
+                  "file stem]");
+  add_output_options(*cmd, args->out, OutputKind::kAnalysisFile,
+                     "HDF5 file to write /analyses/circuits/NAME into", false);
+  add_json_flag(*cmd, args->json);
+  add_quiet_flag(*cmd, args->quiet);
+  cmd->callback([args, cmd] {
+    args->sample_options_given = cmd->get_option("--n")->count() > 0 ||
+                                 cmd->get_option("--length")->count() > 0 ||
+                                 cmd->get_option("--seed")->count() > 0;
+    run(*args);
+  });
+}
+
+}  // namespace headscope::cli
