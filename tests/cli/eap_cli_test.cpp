@@ -95,25 +95,20 @@ TEST_F(EapCli, IoiCircuitOpensLabelledAndOverlapReadsIt) {
 
 TEST_F(EapCli, BadOptionsAreOneLineAndWriteNothing) {
   const std::string out = (dir_ / "never.h5").string();
-  const std::pair<std::string, std::string> cases[] = {
-      {"--task ioi --method acdc", "--method"},
-      {"--task ioi --steps 0", "--steps"},
-      {"--task ioi --top-n 0", "--top-n"},
-      {"--task ioi --top-n 100000", "--top-n: the graph of this model has"},
-      {"--task ioi --ablation resample", "--ablation"},
-      {"--task ioi --top-n 10 --method eap --metric kl", "--method eap --metric kl"},
-      {"--task ioi --name a/b", "--name"},
-      {"", "exactly one of --task T or --dataset"},
-      {"--task induction --top-n 10", "has no distractor"},
-  };
-  for (const auto& [args, expected] : cases) {
-    const test::ShellResult r =
-        test::run_cli("eap " + model() + " " + args + " --quiet --out " + out);
-    EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
-    EXPECT_THAT(r.output, HasSubstr(expected)) << args;
-    EXPECT_THAT(r.output, HasSubstr("headscope: error:")) << args;
-    EXPECT_FALSE(std::filesystem::exists(out)) << args;
-  }
+  test::expect_one_line_errors(
+      "eap " + model(),
+      {
+          {"--task ioi --method acdc", "--method"},
+          {"--task ioi --steps 0", "--steps"},
+          {"--task ioi --top-n 0", "--top-n"},
+          {"--task ioi --top-n 100000", "--top-n: the graph of this model has"},
+          {"--task ioi --ablation resample", "--ablation"},
+          {"--task ioi --top-n 10 --method eap --metric kl", "--method eap --metric kl"},
+          {"--task ioi --name a/b", "--name"},
+          {"", "exactly one of --task T or --dataset"},
+          {"--task induction --top-n 10", "has no distractor"},
+      },
+      "--quiet --out " + out, out);
 }
 
 }  // namespace

@@ -51,7 +51,9 @@ TEST_F(PathPatchCli, IterativeCircuitOpensInXarrayAndOverlap) {
     EXPECT_GE(std::abs(selected["score"].get<double>()), 0.05);
   }
   for (const auto& edge : j["edges"]) {
-    if (edge["stage"] == 0) EXPECT_EQ(edge["receiver"], "logits");
+    if (edge["stage"] == 0) {
+      EXPECT_EQ(edge["receiver"], "logits");
+    }
   }
 
   // A second circuit in the same file (non-iterative, into one head's value) keeps the first.
@@ -98,28 +100,24 @@ TEST_F(PathPatchCli, IterativeCircuitOpensInXarrayAndOverlap) {
 
 TEST_F(PathPatchCli, BadInputIsOneLineAndWritesNothing) {
   const std::string out = (dir_ / "never.h5").string();
-  const std::pair<std::string, std::string> cases[] = {
-      {"--task ioi --receivers 9.9", "--receivers: '9.9': layer 9 is out of range"},
-      {"--task ioi --receivers 1.x", "--receivers: '1.x': expected logits or LAYER.HEAD[:q|k|v]"},
-      {"--task ioi --receivers logits:q", "the logits have no q, k or v input"},
-      {"--task ioi --receivers 0.1", "no head precedes the receivers"},
-      {"--task ioi --receiver-inputs q,x", "--receiver-inputs"},
-      {"--task ioi --threshold -1", "--threshold"},
-      {"--task ioi --top-fraction 1.5", "--top-fraction"},
-      {"--task ioi --top-fraction 0.5 --threshold 0.1", "--top-fraction"},
-      {"--task ioi --metric accuracy", "--metric"},
-      {"--task ioi --name a/b", "--name: 'a/b' is not one group name"},
-      {"", "path-patch: give exactly one of --task T or --dataset"},
-      {"--task induction", "has no distractor"},
-  };
-  for (const auto& [args, expected] : cases) {
-    const test::ShellResult r =
-        test::run_cli("path-patch " + model() + " " + args + " --n 2 --quiet --out " + out);
-    EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
-    EXPECT_THAT(r.output, HasSubstr(expected)) << args;
-    EXPECT_THAT(r.output, HasSubstr("headscope: error:")) << args;
-    EXPECT_FALSE(std::filesystem::exists(out)) << args;
-  }
+  test::expect_one_line_errors(
+      "path-patch " + model(),
+      {
+          {"--task ioi --receivers 9.9", "--receivers: '9.9': layer 9 is out of range"},
+          {"--task ioi --receivers 1.x",
+           "--receivers: '1.x': expected logits or LAYER.HEAD[:q|k|v]"},
+          {"--task ioi --receivers logits:q", "the logits have no q, k or v input"},
+          {"--task ioi --receivers 0.1", "no head precedes the receivers"},
+          {"--task ioi --receiver-inputs q,x", "--receiver-inputs"},
+          {"--task ioi --threshold -1", "--threshold"},
+          {"--task ioi --top-fraction 1.5", "--top-fraction"},
+          {"--task ioi --top-fraction 0.5 --threshold 0.1", "--top-fraction"},
+          {"--task ioi --metric accuracy", "--metric"},
+          {"--task ioi --name a/b", "--name: 'a/b' is not one group name"},
+          {"", "path-patch: give exactly one of --task T or --dataset"},
+          {"--task induction", "has no distractor"},
+      },
+      "--n 2 --quiet --out " + out, out);
 }
 
 }  // namespace

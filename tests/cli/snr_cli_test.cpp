@@ -107,25 +107,20 @@ TEST_F(SnrCli, IoiWithSmallBlocksAndKeyConv) {
 
 TEST_F(SnrCli, BadInputIsOneLineAndWritesNothing) {
   const std::string out = (dir_ / "never.h5").string();
-  const std::pair<std::string, std::string> cases[] = {
-      {"--task niah --block-sizes 0", "--block-sizes"},
-      {"--task niah --block-sizes 32,16", "--block-sizes: give increasing values (32 then 16)"},
-      {"--task niah --topk-blocks 0", "--topk-blocks"},
-      {"--task niah --key-conv 0", "--key-conv"},
-      {"--task colors", "--task: snr needs known relevant keys"},
-      {"--task niah --length 64 --block-sizes 16,64",
-       "--block-sizes: block size 64 routes none of the"},
-      {"--task ioi --block-sizes 16", "give a longer --length or smaller block sizes"},
-      {"--task niah --recall-target 2", "--recall-target"},
-  };
-  for (const auto& [args, expected] : cases) {
-    const test::ShellResult r =
-        test::run_cli("snr " + zoo_model() + " " + args + " --n 2 --quiet --out " + out);
-    EXPECT_EQ(r.status, 1) << args << "\n" << r.output;
-    EXPECT_THAT(r.output, HasSubstr(expected)) << args;
-    EXPECT_THAT(r.output, HasSubstr("headscope: error:")) << args;
-    EXPECT_FALSE(std::filesystem::exists(out)) << args;
-  }
+  test::expect_one_line_errors(
+      "snr " + zoo_model(),
+      {
+          {"--task niah --block-sizes 0", "--block-sizes"},
+          {"--task niah --block-sizes 32,16", "--block-sizes: give increasing values (32 then 16)"},
+          {"--task niah --topk-blocks 0", "--topk-blocks"},
+          {"--task niah --key-conv 0", "--key-conv"},
+          {"--task colors", "--task: snr needs known relevant keys"},
+          {"--task niah --length 64 --block-sizes 16,64",
+           "--block-sizes: block size 64 routes none of the"},
+          {"--task ioi --block-sizes 16", "give a longer --length or smaller block sizes"},
+          {"--task niah --recall-target 2", "--recall-target"},
+      },
+      "--n 2 --quiet --out " + out, out);
 }
 
 }  // namespace
