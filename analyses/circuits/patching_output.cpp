@@ -4,6 +4,24 @@
 
 namespace headscope {
 
+void write_patching_pairs(AnalysisWriter& out, const std::vector<PatchingPair>& pairs) {
+  const auto n = static_cast<int64_t>(pairs.size());
+  std::vector<std::vector<int32_t>> clean, corrupted;
+  std::vector<int64_t> answer, distractor, position;
+  for (const PatchingPair& p : pairs) {
+    clean.push_back(p.clean);
+    corrupted.push_back(p.corrupted);
+    answer.push_back(p.answer);
+    distractor.push_back(p.distractor);
+    position.push_back(p.position);
+  }
+  write_sample_tokens(out, "clean", clean);
+  write_sample_tokens(out, "corrupted", corrupted);
+  out.write_i64("answer", {n}, answer, {"sample"});
+  out.write_i64("distractor", {n}, distractor, {"sample"});
+  out.write_i64("scored_position", {n}, position, {"sample"});
+}
+
 void write_activation_patching(const AnalysisTarget& target, const PatchingResult& result,
                                const PatchingOptions& options,
                                const std::vector<PatchingPair>& pairs, const PatchingSource& source,
@@ -50,21 +68,7 @@ void write_activation_patching(const AnalysisTarget& target, const PatchingResul
   out.write_f64("per_sample", per_sample_shape, result.per_sample, per_sample_dims);
   out.write_f64("clean_metric", {n}, result.clean_metric, {"sample"});
   out.write_f64("corrupted_metric", {n}, result.corrupted_metric, {"sample"});
-
-  std::vector<std::vector<int32_t>> clean, corrupted;
-  std::vector<int64_t> answer, distractor, position;
-  for (const PatchingPair& p : pairs) {
-    clean.push_back(p.clean);
-    corrupted.push_back(p.corrupted);
-    answer.push_back(p.answer);
-    distractor.push_back(p.distractor);
-    position.push_back(p.position);
-  }
-  write_sample_tokens(out, "clean", clean);
-  write_sample_tokens(out, "corrupted", corrupted);
-  out.write_i64("answer", {n}, answer, {"sample"});
-  out.write_i64("distractor", {n}, distractor, {"sample"});
-  out.write_i64("scored_position", {n}, position, {"sample"});
+  write_patching_pairs(out, pairs);
   out.commit();
 }
 

@@ -23,6 +23,10 @@ struct PatchingSource {
   uint64_t seed = 0;    // task samples' first seed
 };
 
+// The pairs on a `sample` axis: clean and corrupted tokens, answer, distractor, scored position
+// (the same datasets in every patching group: activation and path patching).
+void write_patching_pairs(AnalysisWriter& out, const std::vector<PatchingPair>& pairs);
+
 struct PatchingRun {
   std::string device;
   std::string dtype;

@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "analyses/circuits/circuit_file.h"
-#include "analyses/sample_tokens.h"
+#include "analyses/circuits/patching_output.h"
 #include "core/store/circuit_schema.h"
 
 namespace headscope {
@@ -63,20 +63,7 @@ void write_path_patching(const AnalysisTarget& target, const std::string& name,
   const PathPatchingResult& first = circuit.stages.front().result;
   out.write_f64("clean_metric", {n}, first.clean_metric, {"sample"});
   out.write_f64("corrupted_metric", {n}, first.corrupted_metric, {"sample"});
-  std::vector<std::vector<int32_t>> clean, corrupted;
-  std::vector<int64_t> answer, distractor, position;
-  for (const PatchingPair& p : pairs) {
-    clean.push_back(p.clean);
-    corrupted.push_back(p.corrupted);
-    answer.push_back(p.answer);
-    distractor.push_back(p.distractor);
-    position.push_back(p.position);
-  }
-  write_sample_tokens(out, "clean", clean);
-  write_sample_tokens(out, "corrupted", corrupted);
-  out.write_i64("answer", {n}, answer, {"sample"});
-  out.write_i64("distractor", {n}, distractor, {"sample"});
-  out.write_i64("scored_position", {n}, position, {"sample"});
+  write_patching_pairs(out, pairs);
 
   out.set_attribute("", kSelectionTopFraction, o.top_fraction);
   out.set_attribute("", "edge_fraction", o.edge_fraction);
