@@ -8,6 +8,7 @@
 
 #include "core/base/error.h"
 #include "core/base/float16.h"
+#include "core/store/chunk_compression.h"
 #include "core/store/hdf5_attribute.h"
 #include "core/store/same_model.h"
 
@@ -43,10 +44,11 @@ DType stored_dtype(hid_t type, const H5Where& where) {
   throw InvalidInput(where.str() + ": not a float64, float32, float16, int32 or int64 dataset");
 }
 
-// Writes data, count's product of elements of data_dtype, to the box [start, start + count).
-// float32 data for a float16 dataset is converted in pieces of whole chunk rows along the first
-// axis: the buffer stays bounded and no compressed chunk is split between two writes (HDF5
-// would read it back and rewrite it).
+// Writes data, count's product of elements of data_dtype, to the box [start, start + count):
+// boxes of whole chunks are compressed on all cores (core/store/chunk_compression.h), others by
+// HDF5. There, float32 data for a float16 dataset is converted in pieces of whole chunk rows
+// along the first axis: the buffer stays bounded and no compressed chunk is split between two
+// writes (HDF5 would read it back and rewrite it).
 void write_box(hid_t dataset, hid_t type, DType file_dtype, DType data_dtype,
                const std::vector<hsize_t>& dims, const std::vector<hsize_t>& start,
                const std::vector<hsize_t>& count, const void* data, const H5Where& where) {
@@ -57,6 +59,10 @@ void write_box(hid_t dataset, hid_t type, DType file_dtype, DType data_dtype,
     h5_check(H5Dwrite(dataset, recording_memory_type(file_dtype, type), H5S_ALL, H5S_ALL,
                       H5P_DEFAULT, convert ? static_cast<const void*>(&half) : data),
              where, "write dataset");
+    return;
+  }
+  if (writes_whole_chunks(dataset, dims, start, count, where)) {
+    write_whole_chunks(dataset, file_dtype, data_dtype, start, count, data, where);
     return;
   }
   hsize_t row_elements = 1;

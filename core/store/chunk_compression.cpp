@@ -1,0 +1,242 @@
+#include "core/store/chunk_compression.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/base/error.h"
+#include "core/base/float16.h"
+
+namespace headscope {
+namespace {
+
+// Raw (uncompressed) chunk bytes compressed per batch before the batch is written: bounds the
+// memory at about twice this.
+constexpr size_t kBatchBytes = size_t{64} << 20;
+
+struct ChunkLayout {
+  std::vector<hsize_t> chunk;  // chunk extents
+  int deflate_level = -1;      // -1: the filters are not exactly shuffle then deflate
+};
+
+ChunkLayout chunk_layout(hid_t dataset, size_t rank, const H5Where& where) {
+  H5Id creation =
+      h5_own(H5Dget_create_plist(dataset), H5Kind::kPropList, where, "read dataset properties");
+  ChunkLayout layout;
+  if (H5Pget_layout(creation.get()) != H5D_CHUNKED) return layout;
+  layout.chunk.resize(rank);
+  if (H5Pget_chunk(creation.get(), static_cast<int>(rank), layout.chunk.data()) !=
+      static_cast<int>(rank)) {
+    return layout;
+  }
+  if (H5Pget_nfilters(creation.get()) != 2) return layout;
+  unsigned flags = 0;
+  size_t n_values = 1;
+  unsigned values[1] = {0};
+  unsigned config = 0;
+  if (H5Pget_filter2(creation.get(), 0, &flags, &n_values, values, 0, nullptr, &config) !=
+      H5Z_FILTER_SHUFFLE) {
+    return layout;
+  }
+  n_values = 1;
+  if (H5Pget_filter2(creation.get(), 1, &flags, &n_values, values, 0, nullptr, &config) !=
+          H5Z_FILTER_DEFLATE ||
+      n_values < 1) {
+    return layout;
+  }
+  layout.deflate_level = static_cast<int>(values[0]);
+  return layout;
+}
+
+// Row-major strides (in elements) of a box of these extents.
+std::vector<size_t> strides_of(const std::vector<hsize_t>& extents) {
+  std::vector<size_t> strides(extents.size(), 1);
+  for (size_t axis = extents.size(); axis-- > 1;) {
+    strides[axis - 1] = strides[axis] * extents[axis];
+  }
+  return strides;
+}
+
+// One chunk of the box, gathered into the chunk's own layout (zeros past the box), shuffled and
+// deflated.
+class ChunkCompressor {
+ public:
+  ChunkCompressor(const std::vector<hsize_t>& count, const std::vector<hsize_t>& chunk,
+                  size_t file_element, bool to_float16, int level, const void* data)
+      : count_(count),
+        chunk_(chunk),
+        source_strides_(strides_of(count)),
+        chunk_strides_(strides_of(chunk)),
+        file_element_(file_element),
+        to_float16_(to_float16),
+        level_(level),
+        data_(static_cast<const uint8_t*>(data)) {
+    chunk_elements_ = 1;
+    for (hsize_t extent : chunk) chunk_elements_ *= extent;
+  }
+
+  std::vector<uint8_t> compress(const std::vector<hsize_t>& index, const H5Where& where) const {
+    const size_t rank = chunk_.size();
+    std::vector<uint8_t> raw(chunk_elements_ * file_element_, 0);
+    // The part of the chunk inside the box, and where it starts in the source.
+    std::vector<hsize_t> extent(rank);
+    size_t source_base = 0;
+    for (size_t axis = 0; axis < rank; ++axis) {
+      const hsize_t first = index[axis] * chunk_[axis];
+      extent[axis] = std::min(chunk_[axis], count_[axis] - first);
+      source_base += first * source_strides_[axis];
+    }
+    const size_t run = extent[rank - 1];
+    const size_t source_element = to_float16_ ? sizeof(float) : file_element_;
+    // Copies one run along the last axis per position of the leading axes.
+    std::vector<hsize_t> at(rank, 0);
+    while (true) {
+      size_t source = source_base, target = 0;
+      for (size_t axis = 0; axis + 1 < rank; ++axis) {
+        source += at[axis] * source_strides_[axis];
+        target += at[axis] * chunk_strides_[axis];
+      }
+      if (to_float16_) {
+        const auto* floats = reinterpret_cast<const float*>(data_ + source * source_element);
+        for (size_t i = 0; i < run; ++i) {
+          const uint16_t half = float16_from_f32(floats[i]);
+          std::memcpy(raw.data() + (target + i) * file_element_, &half, sizeof(half));
+        }
+      } else {
+        std::memcpy(raw.data() + target * file_element_, data_ + source * source_element,
+                    run * file_element_);
+      }
+      size_t axis = rank - 1;
+      while (axis > 0 && ++at[axis - 1] == extent[axis - 1]) at[--axis] = 0;
+      if (axis == 0) break;
+    }
+    const std::vector<uint8_t> shuffled = shuffle_bytes(raw.data(), chunk_elements_, file_element_);
+    uLongf size = compressBound(static_cast<uLong>(shuffled.size()));
+    std::vector<uint8_t> deflated(size);
+    const int status = compress2(deflated.data(), &size, shuffled.data(), shuffled.size(), level_);
+    if (status != Z_OK) {
+      throw IoError(where.str() + ": cannot compress a chunk (zlib error " +
+                    std::to_string(status) + ")");
+    }
+    deflated.resize(size);
+    return deflated;
+  }
+
+ private:
+  std::vector<hsize_t> count_, chunk_;
+  std::vector<size_t> source_strides_, chunk_strides_;
+  size_t chunk_elements_ = 0;
+  size_t file_element_;
+  bool to_float16_;
+  int level_;
+  const uint8_t* data_;
+};
+
+// Runs work(0..n-1) on up to `threads` threads (the caller's among them); the first exception
+// is rethrown once all have stopped.
+template <typename Work>
+void parallel_indices(size_t n, unsigned threads, const Work& work) {
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_lock;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < n;) {
+      try {
+        work(i);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(failure_lock);
+        if (!failure) failure = std::current_exception();
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::min<size_t>(threads, n); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+std::vector<uint8_t> shuffle_bytes(const uint8_t* data, size_t n, size_t element_size) {
+  std::vector<uint8_t> out(n * element_size);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t b = 0; b < element_size; ++b) out[b * n + i] = data[i * element_size + b];
+  }
+  return out;
+}
+
+bool writes_whole_chunks(hid_t dataset, const std::vector<hsize_t>& dims,
+                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                         const H5Where& where) {
+  if (dims.empty()) return false;
+  const ChunkLayout layout = chunk_layout(dataset, dims.size(), where);
+  if (layout.deflate_level < 0) return false;
+  for (size_t axis = 0; axis < dims.size(); ++axis) {
+    const hsize_t chunk = layout.chunk[axis];
+    const hsize_t end = start[axis] + count[axis];
+    if (count[axis] == 0 || start[axis] % chunk != 0 || (end % chunk != 0 && end != dims[axis])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void write_whole_chunks(hid_t dataset, DType file_dtype, DType data_dtype,
+                        const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                        const void* data, const H5Where& where, const ChunkWriteOptions& options) {
+  const size_t rank = start.size();
+  const ChunkLayout layout = chunk_layout(dataset, rank, where);
+  HS_ASSERT(layout.deflate_level >= 0);
+  const bool to_float16 = data_dtype != file_dtype;
+  HS_ASSERT(!to_float16 || (data_dtype == DType::kF32 && file_dtype == DType::kF16));
+  const ChunkCompressor compressor(count, layout.chunk, dtype_size(file_dtype), to_float16,
+                                   layout.deflate_level, data);
+
+  std::vector<hsize_t> chunks_per_axis(rank);
+  size_t n_chunks = 1, chunk_bytes = dtype_size(file_dtype);
+  for (size_t axis = 0; axis < rank; ++axis) {
+    chunks_per_axis[axis] = (count[axis] + layout.chunk[axis] - 1) / layout.chunk[axis];
+    n_chunks *= chunks_per_axis[axis];
+    chunk_bytes *= layout.chunk[axis];
+  }
+  const unsigned threads =
+      options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  const size_t batch = std::max<size_t>(threads, kBatchBytes / chunk_bytes);
+  const std::vector<size_t> chunk_strides = strides_of(chunks_per_axis);
+  auto chunk_index = [&](size_t flat) {
+    std::vector<hsize_t> index(rank);
+    for (size_t axis = 0; axis < rank; ++axis) {
+      index[axis] = flat / chunk_strides[axis];
+      flat %= chunk_strides[axis];
+    }
+    return index;
+  };
+
+  for (size_t first = 0; first < n_chunks; first += batch) {
+    const size_t n = std::min(batch, n_chunks - first);
+    std::vector<std::vector<uint8_t>> compressed(n);
+    parallel_indices(n, threads, [&](size_t i) {
+      compressed[i] = compressor.compress(chunk_index(first + i), where);
+    });
+    for (size_t i = 0; i < n; ++i) {
+      const std::vector<hsize_t> index = chunk_index(first + i);
+      std::vector<hsize_t> offset(rank);
+      for (size_t axis = 0; axis < rank; ++axis) {
+        offset[axis] = start[axis] + index[axis] * layout.chunk[axis];
+      }
+      h5_check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, offset.data(), compressed[i].size(),
+                              compressed[i].data()),
+               where, "write chunk");
+    }
+  }
+}
+
+}  // namespace headscope
