@@ -168,4 +168,19 @@ void HeadGridView::follow_selection(const HeadSelection& selection) {
                             : std::nullopt);
 }
 
+QString HeadGridView::csv() const {
+  if (!shown_) return {};
+  QString out =
+      QStringLiteral("layer,head,%1\n").arg(QString::fromStdString(shown_->quantity.label));
+  for (int64_t l = 0; l < shown_->layers; ++l) {
+    for (int64_t h = 0; h < shown_->heads; ++h) {
+      out += QStringLiteral("%1,%2,%3\n")
+                 .arg(l)
+                 .arg(h)
+                 .arg(QString::number(shown_->at(l, h), 'g', 17));
+    }
+  }
+  return out;
+}
+
 }  // namespace headscope::gui
