@@ -2,6 +2,7 @@
 
 #include "gui/views/attention_view.h"
 #include "gui/views/head_grid_view.h"
+#include "gui/views/token_view.h"
 
 namespace headscope::gui {
 namespace {
@@ -17,6 +18,7 @@ const std::vector<ViewEntry>& explorer_views() {
   static const std::vector<ViewEntry> kViews = {
       {"grid", "Head grid", make<HeadGridView>},
       {"attention", "Attention", make<AttentionView>},
+      {"tokens", "Tokens", make<TokenView>},
   };
   return kViews;
 }
