@@ -124,20 +124,34 @@ int64_t TokenCanvas::position_at(QPoint point) const {
   return -1;
 }
 
+std::pair<int64_t, int64_t> TokenCanvas::visible_lines() const {
+  if (line_starts_.empty()) return {0, 0};
+  const int scroll = verticalScrollBar()->value();
+  const auto lines = static_cast<int64_t>(line_starts_.size());
+  const int64_t first = std::clamp<int64_t>((scroll - kMargin) / line_height_, 0, lines - 1);
+  const int64_t last = std::clamp<int64_t>(
+      (scroll + viewport()->height() - kMargin) / line_height_ + 1, first + 1, lines);
+  return {first, last};
+}
+
+std::pair<int64_t, int64_t> TokenCanvas::visible_tokens() const {
+  if (line_starts_.empty()) return {0, 0};
+  const auto [first_line, last_line] = visible_lines();
+  const auto lines = static_cast<int64_t>(line_starts_.size());
+  return {line_starts_[static_cast<size_t>(first_line)],
+          last_line < lines ? line_starts_[static_cast<size_t>(last_line)]
+                            : static_cast<int64_t>(values_->values.size())};
+}
+
 void TokenCanvas::paintEvent(QPaintEvent*) {
   QPainter painter(viewport());
   painter.fillRect(viewport()->rect(), Qt::white);
-  painted_ = {0, 0};
+  painted_ = visible_tokens();
   if (line_starts_.empty()) return;
   const int scroll = verticalScrollBar()->value();
   const auto lines = static_cast<int64_t>(line_starts_.size());
-  const int64_t first_line = std::clamp<int64_t>((scroll - kMargin) / line_height_, 0, lines - 1);
-  const int64_t last_line = std::clamp<int64_t>(
-      (scroll + viewport()->height() - kMargin) / line_height_ + 1, first_line + 1, lines);
   const auto n = static_cast<int64_t>(values_->values.size());
-  const int64_t first = line_starts_[static_cast<size_t>(first_line)];
-  const int64_t last = last_line < lines ? line_starts_[static_cast<size_t>(last_line)] : n;
-  painted_ = {first, last};
+  const auto [first_line, last_line] = visible_lines();
   for (int64_t line = first_line; line < last_line; ++line) {
     const int64_t begin = line_starts_[static_cast<size_t>(line)];
     const int64_t end = line + 1 < lines ? line_starts_[static_cast<size_t>(line + 1)] : n;

@@ -34,7 +34,8 @@ class TokenCanvas : public QAbstractScrollArea {
   QColor colour(float value) const;
   // A token's rectangle in viewport coordinates (whether in view or not).
   QRect token_rect(int64_t position) const;
-  // Tokens [first, last) laid out and drawn by the last paint.
+  // Tokens [first, last) on the lines in view, and those the last paint laid out and drew.
+  std::pair<int64_t, int64_t> visible_tokens() const;
   std::pair<int64_t, int64_t> painted() const { return painted_; }
 
  protected:
@@ -46,6 +47,7 @@ class TokenCanvas : public QAbstractScrollArea {
   void relayout();
   int64_t chars(int64_t position) const;  // the token's width in characters, its space included
   int64_t line_of(int64_t position) const;
+  std::pair<int64_t, int64_t> visible_lines() const;
   int64_t position_at(QPoint point) const;
 
   std::shared_ptr<const TokenValues> values_;

@@ -134,7 +134,7 @@ QString TokenView::csv() const {
           .arg(request.statistic.empty() ? QStringLiteral("prob_from_query_%1").arg(request.query)
                                          : QString::fromStdString(request.statistic));
   // The tokens in view: what the picture shows.
-  const auto [first, last] = canvas_->painted();
+  const auto [first, last] = canvas_->visible_tokens();
   for (int64_t i = first; i < last; ++i) {
     QString text = QString::fromStdString(values->text[static_cast<size_t>(i)]);
     text.replace('"', "\"\"");
