@@ -17,11 +17,11 @@ packages=(
   # (libboost-dev: Boost.Math's distributions, header-only, for `headscope overlap`)
 )
 # Only the test command's (`scripts/setup.sh --tests`, from scripts/test.sh): the tests read
-# recordings back and run the exported notebook with Debian's Python, and launch multi-process
-# runs with python3-torch's torchrun.
+# recordings back and run the exported notebook with Debian's Python, launch multi-process
+# runs with python3-torch's torchrun, and show the explorer's window on Xvfb's X server.
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(python3-h5py python3-numpy python3-xarray python3-h5netcdf python3-matplotlib
-    python3-nbformat python3-torch)
+    python3-nbformat python3-torch xvfb xauth)
 fi
 
 step() { echo "headscope setup: [$1/3] $2 ($(date +%T))"; }
