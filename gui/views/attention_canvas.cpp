@@ -332,7 +332,9 @@ void AttentionCanvas::paintEvent(QPaintEvent*) {
   painter.drawText(QRectF(-40, -6, 80, 14), Qt::AlignCenter, tr("query"));
   painter.restore();
 
-  // Colour bar, 0 at the bottom; row y shows the value whose scaled fraction is its height.
+  // Colour bar, 0 at the bottom; row y shows the value whose scaled fraction is its height. It
+  // scales the detail's probabilities where one is drawn, else the map's values.
+  const float high = detail_image_.isNull() ? high_ : detail_high_;
   const QRectF bar(area.right() + 12, area.y(), 14, area.height());
   for (int y = 0; y < static_cast<int>(bar.height()); ++y) {
     painter.setPen(heat_colour(1.0 - y / std::max(1.0, bar.height() - 1)));
@@ -340,14 +342,19 @@ void AttentionCanvas::paintEvent(QPaintEvent*) {
   }
   painter.setPen(Qt::black);
   painter.drawText(QRectF(bar.right() + 2, bar.y() - 2, kRight, 14), Qt::AlignLeft,
-                   QString::number(high_, 'g', 3));
+                   QString::number(high, 'g', 3));
   painter.drawText(QRectF(bar.right() + 2, bar.bottom() - 12, kRight, 14), Qt::AlignLeft,
                    QStringLiteral("0"));
   // The square-root scale puts a quarter of the top value half-way up.
   painter.drawText(QRectF(bar.right() + 2, bar.center().y() - 7, kRight, 14), Qt::AlignLeft,
-                   QString::number(high_ / 4, 'g', 3));
+                   QString::number(high / 4, 'g', 3));
   painter.drawText(QRectF(bar.x() - 4, bar.bottom() + 4, kRight, 14), Qt::AlignLeft,
                    tr("sqrt scale"));
+  if (!detail_image_.isNull()) {
+    painter.drawText(
+        QRectF(bar.x() - 4, bar.bottom() + 18, kRight, 14), Qt::AlignLeft,
+        detail_->kind == AttentionDetail::Kind::kExact ? tr("exact prob") : tr("top-k prob"));
+  }
 }
 
 void AttentionCanvas::wheelEvent(QWheelEvent* event) {

@@ -175,7 +175,10 @@ void TokenCanvas::paintEvent(QPaintEvent*) {
 
 void TokenCanvas::resizeEvent(QResizeEvent* event) {
   QAbstractScrollArea::resizeEvent(event);
+  // New line breaks move every token: keep the query (else the first token in view) in view.
+  const int64_t anchor = marked_ >= 0 ? marked_ : visible_tokens().first;
   relayout();
+  if (!line_starts_.empty()) scroll_to(anchor);
 }
 
 void TokenCanvas::mousePressEvent(QMouseEvent* event) {
