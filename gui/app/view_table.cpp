@@ -2,6 +2,7 @@
 
 #include "gui/views/attention_view.h"
 #include "gui/views/head_grid_view.h"
+#include "gui/views/retrieval_view.h"
 #include "gui/views/token_view.h"
 
 namespace headscope::gui {
@@ -19,6 +20,7 @@ const std::vector<ViewEntry>& explorer_views() {
       {"grid", "Head grid", make<HeadGridView>},
       {"attention", "Attention", make<AttentionView>},
       {"tokens", "Tokens", make<TokenView>},
+      {"retrieval", "Retrieval heads", make<RetrievalView>},
   };
   return kViews;
 }
