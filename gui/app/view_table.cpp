@@ -1,6 +1,7 @@
 #include "gui/app/view_table.h"
 
 #include "gui/views/attention_view.h"
+#include "gui/views/circuits_view.h"
 #include "gui/views/head_grid_view.h"
 #include "gui/views/retrieval_view.h"
 #include "gui/views/token_view.h"
@@ -21,6 +22,7 @@ const std::vector<ViewEntry>& explorer_views() {
       {"attention", "Attention", make<AttentionView>},
       {"tokens", "Tokens", make<TokenView>},
       {"retrieval", "Retrieval heads", make<RetrievalView>},
+      {"circuits", "Circuits", make<CircuitsView>},
   };
   return kViews;
 }

@@ -1,5 +1,6 @@
 #include "gui/models/number_array.h"
 
+#include "core/base/error.h"
 #include "core/store/hdf5_handle.h"
 
 namespace headscope::gui {
@@ -21,6 +22,12 @@ NumberArray read_number_array(const OpenFile& file, const std::string& path) {
         where, "read");
   }
   return out;
+}
+
+bool has_path(const OpenFile& file, const std::string& path) {
+  HS_ASSERT(!path.empty() && path[0] == '/');
+  // h5_path_exists takes a path relative to the group it is given: here the root.
+  return h5_path_exists(file.handle(), path.substr(1), H5Where{file.path(), "/"});
 }
 
 }  // namespace headscope::gui

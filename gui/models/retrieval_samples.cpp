@@ -1,7 +1,6 @@
 #include "gui/models/retrieval_samples.h"
 
 #include "core/base/error.h"
-#include "core/store/hdf5_handle.h"
 #include "gui/models/hdf5_lock.h"
 #include "gui/models/number_array.h"
 
@@ -26,10 +25,7 @@ std::vector<double> read_per_sample(const OpenFile& file, const char* name, int6
 
 bool has_retrieval_samples(const OpenFile& file) {
   auto lock = hdf5_lock();
-  const H5Where where{file.path(), "/"};
-  // h5_path_exists takes a path relative to the group it is given: here the root.
-  return h5_path_exists(file.handle(), dataset_path("per_sample").substr(1), where) &&
-         h5_path_exists(file.handle(), dataset_path("score").substr(1), where);
+  return has_path(file, dataset_path("per_sample")) && has_path(file, dataset_path("score"));
 }
 
 RetrievalSamples read_retrieval_samples(const OpenFile& file) {
