@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include <QtWidgets/QHBoxLayout>
-#include <QtWidgets/QHeaderView>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QPushButton>
@@ -15,6 +14,7 @@
 
 #include "gui/models/slice_model.h"
 #include "gui/views/attention_canvas.h"
+#include "gui/views/row_table.h"
 
 namespace headscope::gui {
 namespace {
@@ -23,17 +23,6 @@ namespace {
 constexpr int64_t kJumpSpan = 48;
 // How long a zoom or pan must rest before its region is read.
 constexpr int kRefineDelayMs = 120;
-
-QTableView* slice_table(SliceModel* model, QWidget* parent) {
-  auto* table = new QTableView(parent);
-  table->setModel(model);
-  table->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table->setSelectionMode(QAbstractItemView::SingleSelection);
-  table->verticalHeader()->hide();
-  table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  table->horizontalHeader()->setStretchLastSection(true);
-  return table;
-}
 
 // The visible box grown by half its size each way (so that small pans need no new read),
 // within `limit` positions a side.
@@ -70,8 +59,8 @@ AttentionView::AttentionView(Workspace& workspace, QWidget* parent)
       slice_message_(new QLabel(this)),
       row_model_(new SliceModel(this)),
       column_model_(new SliceModel(this)),
-      row_table_(slice_table(row_model_, this)),
-      column_table_(slice_table(column_model_, this)) {
+      row_table_(make_row_table(row_model_, this)),
+      column_table_(make_row_table(column_model_, this)) {
   message_->setWordWrap(true);
   message_->setText(tr("Select a head in the head grid."));
   detail_message_->setWordWrap(true);

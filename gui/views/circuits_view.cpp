@@ -13,18 +13,10 @@
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QVBoxLayout>
 
+#include "gui/views/row_table.h"
+
 namespace headscope::gui {
 namespace {
-
-QTableView* table_of(QStandardItemModel* model, QWidget* parent) {
-  auto* table = new QTableView(parent);
-  table->setModel(model);
-  table->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table->setSelectionMode(QAbstractItemView::SingleSelection);
-  table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  return table;
-}
 
 QStandardItem* number(double value) {
   auto* item = new QStandardItem;
@@ -45,16 +37,16 @@ CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
       circuits_(new QStandardItemModel(this)),
       edges_(new QStandardItemModel(this)),
       overlap_(new QStandardItemModel(this)),
-      circuit_table_(table_of(circuits_, this)),
+      circuit_table_(make_row_table(circuits_, this)),
       measure_(new QComboBox(this)) {
   message_->setWordWrap(true);
   message_->setText(
       tr("Open a file with circuits (headscope patch, path-patch, eap) or their "
          "overlap (headscope overlap)."));
-  circuit_table_->verticalHeader()->hide();
-  auto* edge_table = table_of(edges_, this);
-  edge_table->verticalHeader()->hide();
-  auto* overlap_table = table_of(overlap_, this);
+  auto* edge_table = make_row_table(edges_, this);
+  auto* overlap_table = make_row_table(overlap_, this);
+  overlap_table->verticalHeader()->show();  // circuit_a's labels
+  overlap_table->horizontalHeader()->setStretchLastSection(false);
   auto* overlap_box = new QWidget(this);
   auto* measure_row = new QHBoxLayout;
   measure_row->addWidget(new QLabel(tr("Overlap measure:"), overlap_box));

@@ -1,32 +1,15 @@
 #include "gui/views/retrieval_view.h"
 
 #include <QtCore/QSortFilterProxyModel>
-#include <QtWidgets/QHeaderView>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QVBoxLayout>
 
 #include "gui/models/head_rank_model.h"
+#include "gui/views/row_table.h"
 
 namespace headscope::gui {
-namespace {
-
-QTableView* sorted_table(QSortFilterProxyModel* proxy, int sort_column, QWidget* parent) {
-  auto* table = new QTableView(parent);
-  table->setModel(proxy);
-  table->setSortingEnabled(true);
-  table->sortByColumn(sort_column, Qt::DescendingOrder);
-  table->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table->setSelectionMode(QAbstractItemView::SingleSelection);
-  table->verticalHeader()->hide();
-  table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  table->horizontalHeader()->setStretchLastSection(true);
-  return table;
-}
-
-}  // namespace
-
 RetrievalView::RetrievalView(Workspace& workspace, QWidget* parent)
     : ExplorerView(parent),
       workspace_(workspace),
@@ -41,9 +24,9 @@ RetrievalView::RetrievalView(Workspace& workspace, QWidget* parent)
   message_->setText(tr("Open a file with a retrieval-heads analysis (headscope retrieval)."));
   head_proxy_->setSourceModel(head_model_);
   head_proxy_->setSortRole(HeadRankModel::kSortRole);
-  head_table_ = sorted_table(head_proxy_, HeadRankModel::kValue, this);
+  head_table_ = make_sorted_row_table(head_proxy_, HeadRankModel::kValue, this);
   sample_proxy_->setSourceModel(sample_model_);
-  sample_table_ = sorted_table(sample_proxy_, RetrievalSampleModel::kScore, this);
+  sample_table_ = make_sorted_row_table(sample_proxy_, RetrievalSampleModel::kScore, this);
   auto* splitter = new QSplitter(this);
   splitter->addWidget(head_table_);
   splitter->addWidget(sample_table_);
