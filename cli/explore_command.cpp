@@ -16,7 +16,7 @@ void add_explore_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "explore",
       "Browse recordings and analyses in the desktop explorer (Qt 6), or write a "
-      "view as a PNG with --screenshot");
+      "view as PNG or SVG, or its data as CSV, with --screenshot");
 #if HEADSCOPE_WITH_EXPLORER
   auto options = std::make_shared<gui::ExplorerOptions>();
   gui::add_explorer_options(*cmd, *options);
@@ -28,8 +28,8 @@ void add_explore_command(CLI::App& app) {
   cmd->allow_extras();
   cmd->callback([] {
     throw InvalidInput(
-        "this headscope was built without Qt 6 Widgets, so it has no explorer (Debian: "
-        "qt6-base-dev; then rebuild)");
+        "this headscope was built without Qt 6 Widgets or Qt SVG, so it has no explorer (Debian: "
+        "qt6-base-dev qt6-svg-dev; then rebuild)");
   });
 #endif
 }

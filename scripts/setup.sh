@@ -9,18 +9,19 @@ packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libgloo-dev libopenblas0-pthread libhdf5-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
   libgtest-dev libgmock-dev
-  qt6-base-dev fonts-dejavu-core libboost-dev
+  qt6-base-dev qt6-svg-dev fonts-dejavu-core libboost-dev
   # (libopenblas0-pthread: without it LibTorch's matmuls run on the reference BLAS, ~8x slower)
   # (libgloo-dev: the Gloo headers of LibTorch's c10d, for runs on several processes)
-  # (Qt draws the PNG grids offscreen; DejaVu is the font it draws their labels in)
+  # (Qt draws the PNG grids offscreen; DejaVu is the font it draws their labels in;
+  #  qt6-svg-dev, about 1 MB with its library: the explorer's SVG export)
   # (libboost-dev: Boost.Math's distributions, header-only, for `headscope overlap`)
 )
 # Only the test command's (`scripts/setup.sh --tests`, from scripts/test.sh): the tests read
-# recordings back and run the exported notebook with Debian's Python, and launch multi-process
-# runs with python3-torch's torchrun.
+# recordings back and run the exported notebook with Debian's Python, launch multi-process
+# runs with python3-torch's torchrun, and show the explorer's window on Xvfb's X server.
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(python3-h5py python3-numpy python3-xarray python3-h5netcdf python3-matplotlib
-    python3-nbformat python3-torch)
+    python3-nbformat python3-torch xvfb xauth)
 fi
 
 step() { echo "headscope setup: [$1/3] $2 ($(date +%T))"; }

@@ -10,9 +10,11 @@
 #include "gui/app/main_window.h"
 #include "gui/app/view_table.h"
 #include "gui/models/open_file.h"
-#include "gui/render/png_file.h"
+#include "gui/views/attention_view.h"
 #include "gui/views/file_panel.h"
 #include "gui/views/head_grid_view.h"
+#include "gui/views/token_view.h"
+#include "gui/views/view_export.h"
 
 namespace headscope::gui {
 namespace {
@@ -81,6 +83,23 @@ void select_requested(MainWindow& window, const ExplorerOptions& options) {
   if (options.head >= 0) selection.head = options.head;
   window.workspace().select(selection);
   wait_until_idle(window);
+  if (options.token >= 0) {
+    static_cast<AttentionView*>(window.view("attention"))->jump_to(options.token);
+    static_cast<TokenView*>(window.view("tokens"))->choose_query(options.token);
+    wait_until_idle(window);
+  }
+}
+
+// The file's name must say what to write, and the file panel has no data for CSV.
+std::string check_out(const std::string& screenshot, const std::string& out) {
+  const QString suffix = QString::fromStdString(out).section('.', -1).toLower();
+  if (suffix != "png" && suffix != "svg" && suffix != "csv") {
+    return "must end in " + std::string(kExportFormats);
+  }
+  if (suffix == "csv" && screenshot == "files") {
+    return "the file panel has no data to write as CSV; write .png or .svg, or name a view";
+  }
+  return {};
 }
 
 int take_screenshot(MainWindow& window, const ExplorerOptions& options) {
@@ -88,14 +107,18 @@ int take_screenshot(MainWindow& window, const ExplorerOptions& options) {
   window.show();
   select_requested(window, options);
   QWidget* target = &window;
+  ExplorerView* view = window.current_view();
   if (options.screenshot == "files") {
     target = window.file_panel();
+    view = nullptr;
   } else if (options.screenshot != "window") {
     window.show_view(options.screenshot);
-    target = window.view(options.screenshot);
+    target = view = window.view(options.screenshot);
   }
+  // Laid out and painted once in front: the CSV is the data of what the picture shows.
   QCoreApplication::processEvents();
-  write_png(target->grab().toImage(), options.out);
+  const QString csv = view ? view->csv() : QString();
+  export_view(*target, csv, options.out);
   return 0;
 }
 
@@ -106,11 +129,14 @@ void add_explorer_options(CLI::App& app, ExplorerOptions& options) {
       ->check(CLI::ExistingFile);
   auto* screenshot =
       app.add_option("--screenshot", options.screenshot,
-                     "Write one view as a PNG instead of opening a window (no display needed)")
+                     "Write one view to --out instead of opening a window (no display needed)")
           ->check(CLI::IsMember(screenshot_choices()));
-  auto* out = app.add_option("--out", options.out, "The PNG file --screenshot writes");
+  auto* out = app.add_option("--out", options.out,
+                             "The file --screenshot writes: FILE.png or FILE.svg (the picture), "
+                             "FILE.csv (the data the view shows; window: the front tab's)");
   screenshot->needs(out);
   out->needs(screenshot);
+
   app.add_option("--quantity", options.quantity,
                  "The head grid's quantity: the first whose label contains this text "
                  "(e.g. 'mean entropy', 'retrieval')");
@@ -118,6 +144,10 @@ void add_explorer_options(CLI::App& app, ExplorerOptions& options) {
   app.add_option("--layer", options.layer, "Select a head of this layer")
       ->check(CLI::Range(0, 1 << 20));
   app.add_option("--head", options.head, "Select this head")->check(CLI::Range(0, 1 << 20));
+  app.add_option("--token", options.token,
+                 "Show this token: the attention view around it (its row and column listed), the "
+                 "token view with it as the query")
+      ->check(CLI::Range(0, 1 << 30));
   app.add_option("--width", options.width, "Window width for --screenshot, in pixels")
       ->check(CLI::Range(320, 8192));
   app.add_option("--height", options.height, "Window height for --screenshot, in pixels")
@@ -126,6 +156,10 @@ void add_explorer_options(CLI::App& app, ExplorerOptions& options) {
 
 int run_explorer(const ExplorerOptions& options) {
   const bool screenshot = !options.screenshot.empty();
+  if (screenshot) {
+    const std::string problem = check_out(options.screenshot, options.out);
+    if (!problem.empty()) throw InvalidInput("--out: " + options.out + ": " + problem);
+  }
   if (screenshot && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
   }

@@ -5,12 +5,14 @@
 #include <QtWidgets/QFileDialog>
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QMenuBar>
+#include <QtWidgets/QMessageBox>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QTabWidget>
 
 #include "gui/app/view_table.h"
 #include "gui/models/open_file.h"
 #include "gui/views/file_panel.h"
+#include "gui/views/view_export.h"
 
 namespace headscope::gui {
 
@@ -39,6 +41,16 @@ MainWindow::MainWindow()
     for (const QString& path : paths) chosen.push_back(path.toStdString());
     open_files(chosen);
   });
+  file->addAction(tr("&Export view..."), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the view"), {},
+                                                      tr("PNG, SVG or CSV (*.png *.svg *.csv)"));
+    if (path.isEmpty()) return;
+    try {
+      export_view(*current_view(), current_view()->csv(), path.toStdString());
+    } catch (const std::exception& e) {
+      QMessageBox::warning(this, tr("Export"), QString::fromStdString(e.what()));
+    }
+  });
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 }
 
@@ -64,6 +76,10 @@ ExplorerView* MainWindow::view(const std::string& name) const {
 
 void MainWindow::show_view(const std::string& name) {
   if (ExplorerView* v = view(name)) tabs_->setCurrentWidget(v);
+}
+
+ExplorerView* MainWindow::current_view() const {
+  return static_cast<ExplorerView*>(tabs_->currentWidget());
 }
 
 bool MainWindow::busy() const {

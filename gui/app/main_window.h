@@ -32,6 +32,7 @@ class MainWindow : public QMainWindow {
   // the front.
   ExplorerView* view(const std::string& name) const;
   void show_view(const std::string& name);
+  ExplorerView* current_view() const;
   bool busy() const;
 
  private:

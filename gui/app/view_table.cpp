@@ -1,7 +1,10 @@
 #include "gui/app/view_table.h"
 
 #include "gui/views/attention_view.h"
+#include "gui/views/circuits_view.h"
 #include "gui/views/head_grid_view.h"
+#include "gui/views/retrieval_view.h"
+#include "gui/views/token_view.h"
 
 namespace headscope::gui {
 namespace {
@@ -17,6 +20,9 @@ const std::vector<ViewEntry>& explorer_views() {
   static const std::vector<ViewEntry> kViews = {
       {"grid", "Head grid", make<HeadGridView>},
       {"attention", "Attention", make<AttentionView>},
+      {"tokens", "Tokens", make<TokenView>},
+      {"retrieval", "Retrieval heads", make<RetrievalView>},
+      {"circuits", "Circuits", make<CircuitsView>},
   };
   return kViews;
 }

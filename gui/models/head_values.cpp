@@ -8,6 +8,7 @@
 #include "core/store/recording_schema.h"
 #include "gui/models/hdf5_listing.h"
 #include "gui/models/hdf5_lock.h"
+#include "gui/models/number_array.h"
 
 namespace headscope::gui {
 namespace {
@@ -55,19 +56,15 @@ void find_in_analyses(const OpenFile& file, const std::string& path,
 }
 
 HeadValues read_layer_head(const OpenFile& file, const HeadQuantity& quantity) {
-  const H5Where where{file.path(), quantity.path};
-  H5Id dataset = h5_own(H5Dopen2(file.handle(), quantity.path.c_str(), H5P_DEFAULT),
-                        H5Kind::kDataset, where, "open dataset");
-  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
-  if (dims.size() != 2) throw InvalidInput(where.str() + ": expected [layer, head]");
+  NumberArray array = read_number_array(file, quantity.path);
+  if (array.shape.size() != 2) {
+    throw InvalidInput(H5Where{file.path(), quantity.path}.str() + ": expected [layer, head]");
+  }
   HeadValues out;
   out.quantity = quantity;
-  out.layers = static_cast<int64_t>(dims[0]);
-  out.heads = static_cast<int64_t>(dims[1]);
-  out.values.resize(dims[0] * dims[1]);
-  h5_check(
-      H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.values.data()),
-      where, "read");
+  out.layers = array.shape[0];
+  out.heads = array.shape[1];
+  out.values = std::move(array.values);
   return out;
 }
 

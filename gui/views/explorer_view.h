@@ -10,6 +10,9 @@ class ExplorerView : public QWidget {
   using QWidget::QWidget;
   // Whether a read is still running; the screenshot mode waits until no view is busy.
   virtual bool busy() const = 0;
+  // The data the view shows now (the visible region, the listed rows) as CSV text with a
+  // header line; what `--screenshot VIEW --out FILE.csv` and File > Export write.
+  virtual QString csv() const = 0;
 };
 
 }  // namespace headscope::gui

@@ -3,7 +3,6 @@
 #include <QtCore/QSortFilterProxyModel>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QHBoxLayout>
-#include <QtWidgets/QHeaderView>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QTableView>
@@ -12,6 +11,7 @@
 #include "core/base/error.h"
 #include "gui/models/head_rank_model.h"
 #include "gui/views/head_grid_canvas.h"
+#include "gui/views/row_table.h"
 
 namespace headscope::gui {
 
@@ -23,19 +23,12 @@ HeadGridView::HeadGridView(Workspace& workspace, QWidget* parent)
       canvas_(new HeadGridCanvas(this)),
       rank_model_(new HeadRankModel(this)),
       proxy_(new QSortFilterProxyModel(this)),
-      table_(new QTableView(this)) {
+      table_(nullptr) {
   message_->setWordWrap(true);
   message_->setText(tr("Open a file with per-head analyses or attention statistics."));
   proxy_->setSourceModel(rank_model_);
   proxy_->setSortRole(HeadRankModel::kSortRole);
-  table_->setModel(proxy_);
-  table_->setSortingEnabled(true);
-  table_->sortByColumn(HeadRankModel::kValue, Qt::DescendingOrder);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  table_->horizontalHeader()->setStretchLastSection(true);
+  table_ = make_sorted_row_table(proxy_, HeadRankModel::kValue, this);
 
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Quantity:"), this));
@@ -166,6 +159,21 @@ void HeadGridView::follow_selection(const HeadSelection& selection) {
                             ? std::optional<HeadCell>(HeadCell{static_cast<int>(selection.layer),
                                                                static_cast<int>(selection.head)})
                             : std::nullopt);
+}
+
+QString HeadGridView::csv() const {
+  if (!shown_) return {};
+  QString out =
+      QStringLiteral("layer,head,%1\n").arg(QString::fromStdString(shown_->quantity.label));
+  for (int64_t l = 0; l < shown_->layers; ++l) {
+    for (int64_t h = 0; h < shown_->heads; ++h) {
+      out += QStringLiteral("%1,%2,%3\n")
+                 .arg(l)
+                 .arg(h)
+                 .arg(QString::number(shown_->at(l, h), 'g', 17));
+    }
+  }
+  return out;
 }
 
 }  // namespace headscope::gui

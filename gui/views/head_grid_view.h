@@ -38,6 +38,7 @@ class HeadGridView : public ExplorerView {
   // The line above the grid: what is shown, or why nothing is.
   QString message() const;
   bool busy() const override { return request_.busy(); }
+  QString csv() const override;
 
  private:
   struct Entry {

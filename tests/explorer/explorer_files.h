@@ -50,6 +50,18 @@ inline float statistic_value(int stat, int64_t layer, int64_t head, int64_t q) {
          0.001f * static_cast<float>(q % 97);
 }
 
+// Top-k lists (k = 2) of the statistics: query q's keys are q, then q - 1 (none for query 0,
+// written as key 1 with probability 0, as a top-k of a causal row gives).
+constexpr int64_t kTopK = 2;
+inline int32_t topk_key(int64_t q, int64_t j) {
+  return static_cast<int32_t>(q >= j ? q - j : q + j);
+}
+inline float topk_value(int64_t layer, int64_t head, int64_t q, int64_t j) {
+  if (q < j) return 0.0f;
+  return (j == 0 ? 0.5f : 0.25f) + 0.01f * static_cast<float>(layer * kHeads + head) +
+         0.001f * static_cast<float>(q % 7);
+}
+
 inline double analysis_score(int64_t layer, int64_t head) {
   return 0.25 * static_cast<double>(layer) - 0.125 * static_cast<double>(head) + 0.0625;
 }
@@ -99,6 +111,22 @@ inline void write_run(RecordingWriter& writer, const RunContents& contents) {
       run.write_array(attention_stats_path(kStatisticNames[stat]), DType::kF32,
                       {kLayers, kHeads, t}, DType::kF32, values.data());
     }
+    std::vector<int32_t> topk_index;
+    std::vector<float> topk_prob;
+    for (int64_t l = 0; l < kLayers; ++l) {
+      for (int64_t h = 0; h < kHeads; ++h) {
+        for (int64_t q = 0; q < t; ++q) {
+          for (int64_t j = 0; j < kTopK; ++j) {
+            topk_index.push_back(topk_key(q, j));
+            topk_prob.push_back(topk_value(l, h, q, j));
+          }
+        }
+      }
+    }
+    run.write_array(attention_stats_path(kStatTopkIndex), DType::kI32, {kLayers, kHeads, t, kTopK},
+                    DType::kI32, topk_index.data());
+    run.write_array(attention_stats_path(kStatTopkProb), DType::kF32, {kLayers, kHeads, t, kTopK},
+                    DType::kF32, topk_prob.data());
     const int64_t blocks = (t + contents.block_size - 1) / contents.block_size;
     for (int64_t l = 0; l < kLayers; ++l) {
       std::vector<float> mass;
@@ -117,7 +145,7 @@ inline void write_run(RecordingWriter& writer, const RunContents& contents) {
     run.set_attribute(kAttentionStats, kAttrBlockSize, contents.block_size);
     run.set_attribute(kAttentionStats, kAttrSink, int64_t{1});
     run.set_attribute(kAttentionStats, kAttrWindow, int64_t{2});
-    run.set_attribute(kAttentionStats, kAttrTopK, int64_t{2});
+    run.set_attribute(kAttentionStats, kAttrTopK, kTopK);
   }
   run.commit();
 }

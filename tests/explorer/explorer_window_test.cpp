@@ -1,11 +1,8 @@
 // The explorer's window offscreen: open files, pick a quantity, click a head, and check that what
 // the views show is what the file holds; bad files leave a message in the window.
 #include <cmath>
-#include <set>
 
 #include <gtest/gtest.h>
-#include <QtCore/QCoreApplication>
-#include <QtCore/QElapsedTimer>
 #include <QtCore/QSortFilterProxyModel>
 #include <QtTest/QTest>
 #include <QtWidgets/QTableView>
@@ -18,37 +15,21 @@
 #include "gui/views/head_grid_canvas.h"
 #include "gui/views/head_grid_view.h"
 #include "tests/explorer/explorer_files.h"
+#include "tests/explorer/window_wait.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope::gui {
 namespace {
 
+using test::colours;
 using test::kHeads;
 using test::kLayers;
 using test::RunContents;
+using test::wait_idle;
 using test::write_newer_version_recording;
 using test::write_recording;
 using test::write_text_file;
 using test::write_truncated_recording;
-
-void wait_idle(const MainWindow& window) {
-  QElapsedTimer timer;
-  timer.start();
-  do {
-    while (window.busy() && timer.elapsed() < 20000) QCoreApplication::processEvents();
-    QCoreApplication::processEvents();
-  } while (window.busy() && timer.elapsed() < 20000);
-  ASSERT_FALSE(window.busy());
-}
-
-// Distinct colours in a grab: a blank or single-colour widget has one or two.
-size_t colours(const QImage& image) {
-  std::set<QRgb> seen;
-  for (int y = 0; y < image.height(); y += 2) {
-    for (int x = 0; x < image.width(); x += 2) seen.insert(image.pixel(x, y));
-  }
-  return seen.size();
-}
 
 class ExplorerWindowTest : public test::TempDirTest {
  protected:

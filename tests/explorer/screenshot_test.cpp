@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -57,7 +59,7 @@ class ScreenshotTest : public test::TempDirTest {};
 
 TEST_F(ScreenshotTest, WritesEachViewAsANonBlankPng) {
   write_recording(path("a.h5"), {RunContents{16, true, true}});
-  for (const char* view : {"grid", "attention", "window", "files"}) {
+  for (const char* view : {"grid", "attention", "tokens", "window", "files"}) {
     const std::string out = path(std::string(view) + ".png");
     const Result result = run_explorer_program(
         path("a.h5") + " --screenshot " + view + " --out " + out +
@@ -69,6 +71,54 @@ TEST_F(ScreenshotTest, WritesEachViewAsANonBlankPng) {
     EXPECT_GT(colours(image), 8u) << view;
   }
   EXPECT_EQ(QImage(QString::fromStdString(path("window.png"))).width(), 900);
+}
+
+std::string read_text(const std::string& file) {
+  std::ifstream in(file);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST_F(ScreenshotTest, WritesSvgAndTheShownDataAsCsv) {
+  write_recording(path("a.h5"), {RunContents{16, true, true}});
+  const std::string common = " --quantity retrieval --layer 1 --head 2 --width 900 --height 600";
+  Result result = run_explorer_program(path("a.h5") + " --screenshot attention --out " +
+                                       path("attention.svg") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const std::string svg = read_text(path("attention.svg"));
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  // Axis labels are text, not pixels.
+  EXPECT_NE(svg.find("tok15"), std::string::npos);
+
+  // The grid's CSV: every head's value of the chosen quantity, as the file holds it.
+  result =
+      run_explorer_program(path("a.h5") + " --screenshot grid --out " + path("grid.csv") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  std::string expected = "layer,head,retrieval_heads/retrieval_score\n";
+  for (int64_t l = 0; l < test::kLayers; ++l) {
+    for (int64_t h = 0; h < test::kHeads; ++h) {
+      expected += std::to_string(l) + "," + std::to_string(h) + "," +
+                  QString::number(test::analysis_score(l, h), 'g', 17).toStdString() + "\n";
+    }
+  }
+  EXPECT_EQ(read_text(path("grid.csv")), expected);
+
+  // The attention view's: the whole 16 x 16 map of layer 1, head 2.
+  result = run_explorer_program(path("a.h5") + " --screenshot attention --out " +
+                                path("attention.csv") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const std::string csv = read_text(path("attention.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 17);
+  const std::string row5 =
+      "\n5," + QString::number(test::pattern_value(1, 2, 5, 0), 'g', 9).toStdString() + ",";
+  EXPECT_NE(csv.find(row5), std::string::npos) << csv;
+
+  // --token: the token view with that query.
+  result = run_explorer_program(path("a.h5") + " --screenshot tokens --token 7 --out " +
+                                path("tokens.csv") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const std::string tokens = read_text(path("tokens.csv"));
+  EXPECT_EQ(tokens.rfind("position,token,prob_from_query_7\n0,\"tok0\",", 0), 0u) << tokens;
 }
 
 TEST_F(ScreenshotTest, BadInputIsOneLineAndWritesNothing) {
@@ -88,6 +138,9 @@ TEST_F(ScreenshotTest, BadInputIsOneLineAndWritesNothing) {
       {path("a.h5") + " --screenshot grid --out " + out + " --run 1", "--run: 1 is out of range"},
       {path("a.h5") + " --screenshot nowhere --out " + out, "--screenshot"},
       {path("a.h5") + " --screenshot grid", "--out"},
+      {path("a.h5") + " --screenshot grid --out " + path("out.txt"),
+       "must end in .png, .svg or .csv"},
+      {path("a.h5") + " --screenshot files --out " + path("out.csv"), "no data to write as CSV"},
       {path("missing.h5"), "missing.h5"},
   };
   for (const Case& c : cases) {
@@ -96,7 +149,9 @@ TEST_F(ScreenshotTest, BadInputIsOneLineAndWritesNothing) {
     EXPECT_EQ(result.output.rfind("headscope-explorer: error: ", 0), 0u) << result.output;
     EXPECT_NE(result.output.find(c.expected), std::string::npos) << result.output;
     EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
-    EXPECT_FALSE(std::filesystem::exists(out)) << c.arguments;
+    for (const char* name : {"out.png", "out.txt", "out.csv"}) {
+      EXPECT_FALSE(std::filesystem::exists(path(name))) << c.arguments;
+    }
   }
   const Result headless = run_explorer_program(path("a.h5"), true);
   EXPECT_EQ(headless.status, 1) << headless.output;

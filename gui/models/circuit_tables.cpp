@@ -1,0 +1,90 @@
+#include "gui/models/circuit_tables.h"
+
+#include "core/base/error.h"
+#include "core/store/circuit_schema.h"
+#include "core/store/hdf5_attribute.h"
+#include "core/store/hdf5_handle.h"
+#include "core/store/recording_schema.h"
+#include "gui/models/hdf5_listing.h"
+#include "gui/models/hdf5_lock.h"
+#include "gui/models/number_array.h"
+
+namespace headscope::gui {
+namespace {
+
+const std::string kCircuitsPath = std::string(kAnalysesGroup) + "/" + kCircuitsCollection;
+const std::string kOverlapPath = std::string(kAnalysesGroup) + "/" + kCircuitOverlapAnalysis;
+
+std::vector<std::string> read_strings(const OpenFile& file, const std::string& path) {
+  const H5Where where{file.path(), path};
+  H5Id dataset = h5_own(H5Dopen2(file.handle(), path.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
+                        "open dataset");
+  return h5_read_string_dataset(dataset.get(), where);
+}
+
+CircuitEdges read_circuit(const OpenFile& file, const std::string& name) {
+  const std::string group = kCircuitsPath + "/" + name;
+  CircuitEdges circuit;
+  circuit.name = name;
+  for (const H5Entry& entry : list_h5_children(file.handle(), file.path(), group)) {
+    if (entry.kind == H5EntryKind::kAttribute && entry.name == kAttrMethod) {
+      circuit.method = entry.value;
+    }
+  }
+  if (has_path(file, group + "/" + kCircuitSelected)) {
+    for (double v : read_number_array(file, group + "/" + kCircuitSelected).values) {
+      circuit.selected_heads += v != 0 ? 1 : 0;
+    }
+  }
+  if (has_path(file, group + "/" + kCircuitEdgeScore)) {
+    circuit.sender = read_strings(file, group + "/" + kCircuitEdgeSender);
+    circuit.receiver = read_strings(file, group + "/" + kCircuitEdgeReceiver);
+    circuit.score = read_number_array(file, group + "/" + kCircuitEdgeScore).values;
+    if (circuit.sender.size() != circuit.score.size() ||
+        circuit.receiver.size() != circuit.score.size()) {
+      throw InvalidInput(file.path() + ": " + group +
+                         ": edges/sender, edges/receiver and edges/score differ in length");
+    }
+  }
+  return circuit;
+}
+
+CircuitOverlap read_overlap(const OpenFile& file) {
+  CircuitOverlap overlap;
+  overlap.labels = read_strings(file, kOverlapPath + "/" + kDimCircuitA);
+  const auto c = static_cast<int64_t>(overlap.labels.size());
+  for (const CircuitOverlapDataset& dataset : kCircuitOverlapDatasets) {
+    const std::string path = kOverlapPath + "/" + dataset.name;
+    if (!has_path(file, path)) continue;
+    NumberArray array = read_number_array(file, path);
+    if (array.shape != std::vector<int64_t>{c, c}) {
+      throw InvalidInput(file.path() + ": " + path + ": expected [" + std::to_string(c) + ", " +
+                         std::to_string(c) + "] (circuit_a, circuit_b)");
+    }
+    overlap.measures.emplace_back(dataset.name);
+    overlap.values.push_back(std::move(array.values));
+  }
+  return overlap;
+}
+
+}  // namespace
+
+bool has_circuit_tables(const OpenFile& file) {
+  auto lock = hdf5_lock();
+  return has_path(file, kCircuitsPath) || has_path(file, kOverlapPath);
+}
+
+CircuitTables read_circuit_tables(const OpenFile& file) {
+  auto lock = hdf5_lock();
+  CircuitTables tables;
+  if (has_path(file, kCircuitsPath)) {
+    for (const H5Entry& entry : list_h5_children(file.handle(), file.path(), kCircuitsPath)) {
+      if (entry.kind == H5EntryKind::kGroup)
+        tables.circuits.push_back(read_circuit(file, entry.name));
+    }
+  }
+  if (has_path(file, kOverlapPath)) tables.overlap = read_overlap(file);
+  return tables;
+}
+
+}  // namespace headscope::gui

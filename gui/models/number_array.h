@@ -1,0 +1,25 @@
+// A whole numeric dataset of a file (an analysis's [layer, head] scores, per-sample tables) read
+// as float64, with its shape, and whether a path exists: what the views of analyses read.
+// Callers hold hdf5_lock().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gui/models/open_file.h"
+
+namespace headscope::gui {
+
+struct NumberArray {
+  std::vector<int64_t> shape;
+  std::vector<double> values;  // row-major; integers widened, as HDF5 converts them
+};
+
+// IoError naming the file and dataset when it is missing or not numeric.
+NumberArray read_number_array(const OpenFile& file, const std::string& path);
+
+// Whether an absolute path ("/analyses/circuits") names an object of the file.
+bool has_path(const OpenFile& file, const std::string& path);
+
+}  // namespace headscope::gui

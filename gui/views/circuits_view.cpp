@@ -1,0 +1,181 @@
+#include "gui/views/circuits_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <QtGui/QStandardItemModel>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QHBoxLayout>
+#include <QtWidgets/QHeaderView>
+#include <QtWidgets/QLabel>
+#include <QtWidgets/QSplitter>
+#include <QtWidgets/QTableView>
+#include <QtWidgets/QVBoxLayout>
+
+#include "gui/views/row_table.h"
+
+namespace headscope::gui {
+namespace {
+
+QStandardItem* number(double value) {
+  auto* item = new QStandardItem;
+  item->setData(value, Qt::DisplayRole);
+  return item;
+}
+
+QString text(const std::string& s) {
+  return QString::fromStdString(s);
+}
+
+}  // namespace
+
+CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
+    : ExplorerView(parent),
+      workspace_(workspace),
+      message_(new QLabel(this)),
+      circuits_(new QStandardItemModel(this)),
+      edges_(new QStandardItemModel(this)),
+      overlap_(new QStandardItemModel(this)),
+      circuit_table_(make_row_table(circuits_, this)),
+      measure_(new QComboBox(this)) {
+  message_->setWordWrap(true);
+  message_->setText(
+      tr("Open a file with circuits (headscope patch, path-patch, eap) or their "
+         "overlap (headscope overlap)."));
+  auto* edge_table = make_row_table(edges_, this);
+  auto* overlap_table = make_row_table(overlap_, this);
+  overlap_table->verticalHeader()->show();  // circuit_a's labels
+  overlap_table->horizontalHeader()->setStretchLastSection(false);
+  auto* overlap_box = new QWidget(this);
+  auto* measure_row = new QHBoxLayout;
+  measure_row->addWidget(new QLabel(tr("Overlap measure:"), overlap_box));
+  measure_row->addWidget(measure_, 1);
+  auto* overlap_layout = new QVBoxLayout(overlap_box);
+  overlap_layout->setContentsMargins(0, 0, 0, 0);
+  overlap_layout->addLayout(measure_row);
+  overlap_layout->addWidget(overlap_table, 1);
+  auto* top = new QSplitter(this);
+  top->addWidget(circuit_table_);
+  top->addWidget(edge_table);
+  auto* splitter = new QSplitter(Qt::Vertical, this);
+  splitter->addWidget(top);
+  splitter->addWidget(overlap_box);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(message_);
+  layout->addWidget(splitter, 1);
+  connect(circuit_table_, &QTableView::clicked, this,
+          [this](const QModelIndex& index) { choose_circuit(index.row()); });
+  connect(measure_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int) { show_overlap(); });
+  connect(&workspace_, &Workspace::selection_changed, this,
+          [this](const HeadSelection& selection) { follow_file(selection.file); });
+  follow_file(workspace_.selection().file);
+}
+
+QString CircuitsView::message() const {
+  return message_->text();
+}
+
+void CircuitsView::follow_file(int file_index) {
+  if (file_index < 0 || file_index == shown_file_) return;
+  shown_file_ = file_index;
+  shown_ = nullptr;
+  circuits_->clear();
+  edges_->clear();
+  overlap_->clear();
+  measure_->clear();
+  std::shared_ptr<const OpenFile> file = workspace_.files()[static_cast<size_t>(file_index)];
+  if (!has_circuit_tables(*file)) {
+    message_->setText(tr("%1 has no circuits and no circuit overlap (/analyses/circuits, "
+                         "/analyses/circuit_overlap).")
+                          .arg(text(file->name())));
+    return;
+  }
+  message_->setText(tr("Reading the circuits ..."));
+  request_.start([file] { return read_circuit_tables(*file); },
+                 [this](const LatestRequest<CircuitTables>::Outcome& outcome) { show(outcome); });
+}
+
+void CircuitsView::show(const LatestRequest<CircuitTables>::Outcome& outcome) {
+  shown_ = outcome.value;
+  if (!shown_) {
+    message_->setText(outcome.error);
+    return;
+  }
+  circuits_->setHorizontalHeaderLabels({tr("circuit"), tr("method"), tr("heads"), tr("edges")});
+  for (const CircuitEdges& circuit : shown_->circuits) {
+    circuits_->appendRow({new QStandardItem(text(circuit.name)),
+                          new QStandardItem(text(circuit.method)),
+                          number(static_cast<double>(circuit.selected_heads)),
+                          number(static_cast<double>(circuit.score.size()))});
+  }
+  {
+    const QSignalBlocker block(measure_);
+    if (shown_->overlap) {
+      for (const std::string& measure : shown_->overlap->measures) measure_->addItem(text(measure));
+    }
+  }
+  show_overlap();
+  if (!shown_->circuits.empty()) choose_circuit(0);
+  message_->setText(tr("%1 circuits%2. Click a circuit to list its edges.")
+                        .arg(shown_->circuits.size())
+                        .arg(shown_->overlap
+                                 ? tr(", overlap of %1").arg(shown_->overlap->labels.size())
+                                 : QString()));
+}
+
+void CircuitsView::choose_circuit(int index) {
+  if (!shown_ || index < 0 || index >= static_cast<int>(shown_->circuits.size())) return;
+  const CircuitEdges& circuit = shown_->circuits[static_cast<size_t>(index)];
+  circuit_table_->selectRow(index);
+  edges_->clear();
+  edges_->setHorizontalHeaderLabels({tr("sender"), tr("receiver"), tr("score")});
+  // Strongest first, whatever the sign: the order the methods rank edges in.
+  std::vector<size_t> order(circuit.score.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&circuit](size_t a, size_t b) {
+    return std::fabs(circuit.score[a]) > std::fabs(circuit.score[b]);
+  });
+  for (size_t i : order) {
+    edges_->appendRow({new QStandardItem(text(circuit.sender[i])),
+                       new QStandardItem(text(circuit.receiver[i])), number(circuit.score[i])});
+  }
+}
+
+bool CircuitsView::choose_measure(const QString& measure) {
+  const int index = measure_->findText(measure);
+  if (index < 0) return false;
+  measure_->setCurrentIndex(index);
+  return true;
+}
+
+void CircuitsView::show_overlap() {
+  overlap_->clear();
+  if (!shown_ || !shown_->overlap || measure_->currentIndex() < 0) return;
+  const CircuitOverlap& overlap = *shown_->overlap;
+  const std::vector<double>& values = overlap.values[static_cast<size_t>(measure_->currentIndex())];
+  QStringList labels;
+  for (const std::string& label : overlap.labels) labels << text(label);
+  overlap_->setHorizontalHeaderLabels(labels);
+  overlap_->setVerticalHeaderLabels(labels);
+  const size_t c = overlap.labels.size();
+  for (size_t a = 0; a < c; ++a) {
+    for (size_t b = 0; b < c; ++b) {
+      overlap_->setItem(static_cast<int>(a), static_cast<int>(b), number(values[a * c + b]));
+    }
+  }
+}
+
+QString CircuitsView::csv() const {
+  if (edges_->rowCount() == 0) return {};
+  QString out = "sender,receiver,score\n";
+  for (int r = 0; r < edges_->rowCount(); ++r) {
+    out += QStringLiteral("\"%1\",\"%2\",%3\n")
+               .arg(edges_->item(r, 0)->text(), edges_->item(r, 1)->text(),
+                    QString::number(edges_->item(r, 2)->data(Qt::DisplayRole).toDouble(), 'g', 17));
+  }
+  return out;
+}
+
+}  // namespace headscope::gui

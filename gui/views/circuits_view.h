@@ -1,0 +1,54 @@
+// The circuits view: the file's circuits (name, method, selected heads, edges), the chosen
+// circuit's edges ranked by |score|, and the overlap analysis's matrix between circuits for a
+// chosen measure (jaccard, containment, p-values, ...). Read on a worker thread, once per file.
+#pragma once
+
+#include <memory>
+
+#include "gui/models/circuit_tables.h"
+#include "gui/models/latest_request.h"
+#include "gui/models/workspace.h"
+#include "gui/views/explorer_view.h"
+
+class QComboBox;
+class QLabel;
+class QStandardItemModel;
+class QTableView;
+
+namespace headscope::gui {
+
+class CircuitsView : public ExplorerView {
+  Q_OBJECT
+
+ public:
+  explicit CircuitsView(Workspace& workspace, QWidget* parent = nullptr);
+
+  QString message() const;
+  std::shared_ptr<const CircuitTables> shown() const { return shown_; }
+  // Lists this circuit's edges (an index into shown()->circuits) and this overlap measure.
+  void choose_circuit(int index);
+  bool choose_measure(const QString& measure);
+  QStandardItemModel* edge_model() const { return edges_; }
+  QStandardItemModel* overlap_model() const { return overlap_; }
+  bool busy() const override { return request_.busy(); }
+  // The chosen circuit's edges.
+  QString csv() const override;
+
+ private:
+  void follow_file(int file);
+  void show(const LatestRequest<CircuitTables>::Outcome& outcome);
+  void show_overlap();
+
+  Workspace& workspace_;
+  LatestRequest<CircuitTables> request_{this};
+  int shown_file_ = -1;
+  std::shared_ptr<const CircuitTables> shown_;
+  QLabel* message_;
+  QStandardItemModel* circuits_;
+  QStandardItemModel* edges_;
+  QStandardItemModel* overlap_;
+  QTableView* circuit_table_;
+  QComboBox* measure_;
+};
+
+}  // namespace headscope::gui
