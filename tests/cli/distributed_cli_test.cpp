@@ -1,6 +1,6 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`: the other ranks write nothing. `record`: every rank writes its runs to
+// `retrieval`, `ablate`: the other ranks write nothing. `record`: every rank writes its runs to
 // a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -156,6 +156,25 @@ TEST_F(DistributedCli, RecordKeepsTheRunsOfARankKilledMidRun) {
   // Rank 0's runs and rank 1's completed one are in the main file and equal one process's.
   const auto check = same_recording(single, main_file, "--missing 2");
   EXPECT_EQ(check.status, 0) << check.output;
+}
+
+// 22 IOI samples in batches of 4: the ranks get unequal counts and one short batch. The mean
+// method also checks that every rank ablates with the means of all reference samples.
+TEST_F(DistributedCli, AblateOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto ablate = [&](const std::string& out) {
+    return "ablate " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --heads 0.1,1.2 --method mean --n 22 --batch 4 --quiet --out " + out;
+  };
+  const std::string single = path("single.h5");
+  auto r = one_process(ablate(single));
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (int ranks : {2, 3}) {
+    const std::string out = path("ranks" + std::to_string(ranks) + ".h5");
+    r = torchrun(ranks, ablate(out));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto check = same(single, out, "/analyses/ablation");
+    EXPECT_EQ(check.status, 0) << ranks << " ranks:\n" << check.output;
+  }
 }
 
 }  // namespace
