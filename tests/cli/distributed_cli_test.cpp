@@ -1,6 +1,6 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`, `ablate`: the other ranks write nothing. `record`: every rank writes its runs to
+// `retrieval`, `ablate`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes its runs to
 // a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -175,6 +175,31 @@ TEST_F(DistributedCli, AblateOnTwoAndThreeRanksEqualsOneProcess) {
     const auto check = same(single, out, "/analyses/ablation");
     EXPECT_EQ(check.status, 0) << ranks << " ranks:\n" << check.output;
   }
+}
+
+// 7 niah samples at two lengths in batches of 2, dense against a config with streaming heads
+// and its random twin: the ranks get different batches of every length.
+TEST_F(DistributedCli, SparseEvalOnTwoRanksEqualsOneProcess) {
+  std::filesystem::create_directories(path("cfg"));
+  std::ofstream(path("cfg/sparse_config.json"))
+      << R"({"format": "headscope-sparse", "version": 1, "n_layers": 2, "n_heads": 4, "heads": )"
+      << R"([[{"kind":"full"},{"kind":"streaming","sink":2,"window":8},{"kind":"full"},)"
+      << R"({"kind":"streaming","sink":2,"window":8}],)"
+      << R"([{"kind":"streaming","sink":2,"window":8},{"kind":"full"},{"kind":"full"},)"
+      << R"({"kind":"full"}]]})";
+  const auto sparse_eval = [&](const std::string& out) {
+    return "sparse-eval " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --config " + path("cfg") + " --random-configs 1 --task niah --n 7 --batch 2" +
+           " --length 64,80 --allow-long-context --quiet --out " + out;
+  };
+  const std::string single = path("single.h5");
+  auto r = one_process(sparse_eval(single));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string out = path("ranks2.h5");
+  r = torchrun(2, sparse_eval(out));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto check = same(single, out, "/analyses/sparse_eval");
+  EXPECT_EQ(check.status, 0) << check.output;
 }
 
 }  // namespace
