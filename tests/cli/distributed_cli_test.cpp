@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -101,19 +103,26 @@ class DistributedCli : public test::TempDirTest {
     return test::shell("/usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
                        "/tests/cli/same_analysis.py " + a + " " + b + " " + group);
   }
+
+  // `command(OUT)` by one process and by torchrun on each count of `ranks`: every dataset and
+  // attribute of `group` in rank 0's OUT equals the one process's.
+  void expect_same_as_one_process(const std::function<std::string(const std::string&)>& command,
+                                  const std::vector<int>& ranks, const std::string& group) {
+    const std::string single = path("single.h5");
+    auto r = one_process(command(single));
+    ASSERT_EQ(r.status, 0) << r.output;
+    for (int n : ranks) {
+      const std::string out = path("ranks" + std::to_string(n) + ".h5");
+      r = torchrun(n, command(out));
+      ASSERT_EQ(r.status, 0) << r.output;
+      const auto check = same(single, out, group);
+      EXPECT_EQ(check.status, 0) << n << " ranks:\n" << check.output;
+    }
+  }
 };
 
 TEST_F(DistributedCli, RetrievalOnTwoAndThreeRanksEqualsOneProcess) {
-  const std::string single = path("single.h5");
-  auto r = test::run_cli(retrieval(single));
-  ASSERT_EQ(r.status, 0) << r.output;
-  for (int ranks : {2, 3}) {
-    const std::string out = path("ranks" + std::to_string(ranks) + ".h5");
-    r = torchrun(ranks, retrieval(out));
-    ASSERT_EQ(r.status, 0) << r.output;
-    const auto check = same(single, out);
-    EXPECT_EQ(check.status, 0) << ranks << " ranks:\n" << check.output;
-  }
+  expect_same_as_one_process(retrieval, {2, 3}, "/analyses/retrieval_heads");
 }
 
 TEST_F(DistributedCli, BadInputFailsOnEveryRankWithOneLine) {
@@ -165,16 +174,7 @@ TEST_F(DistributedCli, AblateOnTwoAndThreeRanksEqualsOneProcess) {
     return "ablate " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
            " --task ioi --heads 0.1,1.2 --method mean --n 22 --batch 4 --quiet --out " + out;
   };
-  const std::string single = path("single.h5");
-  auto r = one_process(ablate(single));
-  ASSERT_EQ(r.status, 0) << r.output;
-  for (int ranks : {2, 3}) {
-    const std::string out = path("ranks" + std::to_string(ranks) + ".h5");
-    r = torchrun(ranks, ablate(out));
-    ASSERT_EQ(r.status, 0) << r.output;
-    const auto check = same(single, out, "/analyses/ablation");
-    EXPECT_EQ(check.status, 0) << ranks << " ranks:\n" << check.output;
-  }
+  expect_same_as_one_process(ablate, {2, 3}, "/analyses/ablation");
 }
 
 // 7 niah samples at two lengths in batches of 2, dense against a config with streaming heads
@@ -192,14 +192,7 @@ TEST_F(DistributedCli, SparseEvalOnTwoRanksEqualsOneProcess) {
            " --config " + path("cfg") + " --random-configs 1 --task niah --n 7 --batch 2" +
            " --length 64,80 --allow-long-context --quiet --out " + out;
   };
-  const std::string single = path("single.h5");
-  auto r = one_process(sparse_eval(single));
-  ASSERT_EQ(r.status, 0) << r.output;
-  const std::string out = path("ranks2.h5");
-  r = torchrun(2, sparse_eval(out));
-  ASSERT_EQ(r.status, 0) << r.output;
-  const auto check = same(single, out, "/analyses/sparse_eval");
-  EXPECT_EQ(check.status, 0) << check.output;
+  expect_same_as_one_process(sparse_eval, {2}, "/analyses/sparse_eval");
 }
 
 }  // namespace
