@@ -123,8 +123,8 @@ AblationResult ablate_distributed(DistributedScan& scan,
                                   const std::shared_ptr<const Transformer>& model,
                                   const std::vector<HeadRef>& heads, AblationOptions options) {
   const int64_t n = options.samples;
-  const std::vector<int64_t> mine = batch_samples(
-      scan.share(batch_costs(n, options.batch_size)), options.batch_size, n);
+  const std::vector<int64_t> mine =
+      batch_samples(scan.share(batch_costs(n, options.batch_size)), options.batch_size, n);
   options.only_samples = mine;
   const std::vector<std::string> parts = scan.gather([&] {
     ByteWriter out;

@@ -163,8 +163,9 @@ void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMod
   for (int64_t rank = 0; rank < scan.group().world_size(); ++rank) {
     parts.push_back(part_file_path(args.out.path, rank));
     if (target == StagedFile::Target::kNew && std::filesystem::exists(parts.back())) {
-      throw InvalidInput(parts.back() + " exists (a part file of an earlier distributed "
-                         "recording of " + args.out.path + "); give --force to replace it");
+      throw InvalidInput(parts.back() +
+                         " exists (a part file of an earlier distributed recording of " +
+                         args.out.path + "); give --force to replace it");
     }
   }
   std::exception_ptr failure;
@@ -193,8 +194,8 @@ void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMod
   if (!failure && gathered.missing.empty()) {
     for (const std::string& part : parts) std::filesystem::remove(part);
     if (!args.quiet) {
-      std::cout << "recorded " << total << " run(s) to " << args.out.path << " on "
-                << parts.size() << " ranks\n";
+      std::cout << "recorded " << total << " run(s) to " << args.out.path << " on " << parts.size()
+                << " ranks\n";
     }
     return;
   }
@@ -212,8 +213,8 @@ void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMod
       (gathered.missing.empty()
            ? std::string("none is missing")
            : "missing (" + ranks + " did not finish; /runs attribute " + kAttrMissingRuns +
-                 " lists them, the part files " + parts.front() + " ... keep every completed "
-                 "run): runs " + run_list(gathered.missing));
+                 " lists them, the part files " + parts.front() +
+                 " ... keep every completed run): runs " + run_list(gathered.missing));
   for (const std::string& problem : gathered.unreadable) message += "; " + problem;
   if (failure) {
     try {
@@ -274,8 +275,8 @@ void run(const RecordArgs& args) {
   const auto record_one = [&](RecordingWriter& writer, int64_t i) {
     const auto& tokens = runs[static_cast<size_t>(i)].tokens;
     options.on_layer_done = [&](int64_t layer) {
-      progress.advance(1, "run " + std::to_string(i + 1) + "/" + std::to_string(count) +
-                              " layer " + std::to_string(layer + 1) + "/" + std::to_string(layers));
+      progress.advance(1, "run " + std::to_string(i + 1) + "/" + std::to_string(count) + " layer " +
+                              std::to_string(layer + 1) + "/" + std::to_string(layers));
     };
     auto run = writer.begin_run();
     run.write_tokens({tokens.begin(), tokens.end()});

@@ -1,7 +1,7 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`, `ablate`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes its runs to
-// a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
+// `retrieval`, `ablate`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
+// its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
