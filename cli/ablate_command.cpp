@@ -13,9 +13,11 @@
 #include "analyses/ablation/head_selection.h"
 #include "analyses/retrieval/retrieval_file.h"
 #include "analyses/tasks/generate_task.h"
+#include "analyses/tasks/score_shards.h"
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
@@ -115,11 +117,50 @@ void print_text(const AblationResult& r, const AblationOptions& o) {
   }
 }
 
+// Under torchrun or mpirun each rank scores its share of the batches (baseline and ablated);
+// rank 0 puts every sample's values back in order and scores them as one process does.
+AblationResult ablate_distributed(DistributedScan& scan,
+                                  const std::shared_ptr<const Transformer>& model,
+                                  const std::vector<HeadRef>& heads, AblationOptions options) {
+  const int64_t n = options.samples;
+  const std::vector<int64_t> mine =
+      batch_samples(scan.share(batch_costs(n, options.batch_size)), options.batch_size, n);
+  options.only_samples = mine;
+  const std::vector<std::string> parts = scan.gather([&] {
+    ByteWriter out;
+    out.put_vector(mine);
+    if (!mine.empty()) {
+      const AblationResult share = ablate_heads(model, heads, options);
+      put_sample_scores(out, share.baseline);
+      put_sample_scores(out, share.ablated);
+    }
+    return out.bytes();
+  });
+  AblationResult result;
+  if (!scan.root()) return result;
+  ScoreAssembler baseline(n);
+  ScoreAssembler ablated(n);
+  for (size_t rank = 0; rank < parts.size(); ++rank) {
+    ByteReader in(parts[rank], "ablation scores of rank " + std::to_string(rank));
+    const auto indices = in.get_vector<int64_t>();
+    if (indices.empty()) continue;
+    baseline.read(in, indices);
+    ablated.read(in, indices);
+  }
+  result.heads = heads;
+  result.samples =
+      evaluation_samples(model->config(), options.task, n, options.length, options.seed);
+  result.baseline = baseline.result(options.task, result.samples);
+  result.ablated = ablated.result(options.task, result.samples);
+  return result;
+}
+
 void run(const AblateArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   check_task_name(args.samples.task);
   const HeadInterventionKind method = args.method;
-  const auto model = load_model(args.model);
+  DistributedScan scan;
+  const auto model = load_model(scan.rank_model(args.model));
   const ModelConfig& config = model->config();
   HeadSelection selection;
   const std::vector<HeadRef> heads = select_heads(args, config, selection);
@@ -135,7 +176,10 @@ void run(const AblateArgs& args) {
           .with_seed(args.samples.seed)
           .with_batch_size(args.samples.batch)
           .with_quiet(args.quiet);
-  const AblationResult result = ablate_heads(model, heads, options);
+  const AblationResult result = scan.distributed()
+                                   ? ablate_distributed(scan, model, heads, options)
+                                   : ablate_heads(model, heads, options);
+  if (!scan.root()) return;
   if (!args.out.path.empty()) {
     write_ablation({args.out.path, summary, mode}, result, options, selection);
   }

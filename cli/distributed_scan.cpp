@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "core/base/error.h"
+#include "dist/fault_injection.h"
 #include "dist/launch_env.h"
 #include "dist/sample_shard.h"
 
@@ -18,12 +19,21 @@ ModelArgs DistributedScan::rank_model(ModelArgs args) const {
 }
 
 std::vector<int64_t> DistributedScan::share(const std::vector<double>& costs) const {
+  return share_of(costs, group_.rank());
+}
+
+std::vector<int64_t> DistributedScan::share_of(const std::vector<double>& costs,
+                                               int64_t rank) const {
   if (!distributed()) {
     std::vector<int64_t> all(costs.size());
     std::iota(all.begin(), all.end(), 0);
     return all;
   }
-  return shard_by_cost(costs, group_.rank(), group_.world_size());
+  return shard_by_cost(costs, rank, group_.world_size());
+}
+
+void DistributedScan::sample_done(int64_t completed) const {
+  kill_if_asked(group_.env(), completed);
 }
 
 std::vector<std::string> DistributedScan::gather(const std::function<std::string()>& compute) {

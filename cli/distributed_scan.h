@@ -28,6 +28,11 @@ class DistributedScan {
   // The samples this rank runs, given every sample's cost (dist/sample_shard.h); all of them,
   // in order, for a single process.
   std::vector<int64_t> share(const std::vector<double>& costs) const;
+  // The samples `rank` runs (rank 0 naming the runs of a rank that failed).
+  std::vector<int64_t> share_of(const std::vector<double>& costs, int64_t rank) const;
+  // Called after each sample this rank completes, with how many it has: the fault a test asks
+  // for (dist/fault_injection.h) happens here.
+  void sample_done(int64_t completed) const;
 
   // Runs `compute`, which returns this rank's results as bytes, and hands every rank's bytes to
   // rank 0 (indexed by rank; empty elsewhere). A failure on any rank stops every rank: the

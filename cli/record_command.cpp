@@ -3,18 +3,24 @@
 //   [--save-logits] [--store-dtype f16|f32] [--device cpu|cuda] [--dtype auto|f32|bf16|f16]
 //   [--random-weights] ...
 #include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/base/text_file.h"
 #include "core/model/memory_estimate.h"
 #include "core/model/random_weights.h"
+#include "core/store/part_files.h"
+#include "core/store/part_file_schema.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
@@ -132,11 +138,101 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
                          : "record fewer tokens");
 }
 
+std::string run_list(const std::vector<int64_t>& runs) {
+  std::string text;
+  for (const int64_t i : runs) text += (text.empty() ? "" : ", ") + std::to_string(i);
+  return text;
+}
+
+// Under torchrun or mpirun (docs/DISTRIBUTED.md): each rank records its share of the runs,
+// longest first, to its own part file beside the output; rank 0 then writes the main file,
+// copying in every run the part files hold (file to file, not through the group), and deletes
+// the part files once it holds them all. A rank that dies loses no other rank's runs: rank 0
+// copies what the part files hold, lists the rest as missing and keeps the part files.
+void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMode mode,
+                        const ModelSummary& summary, const std::vector<double>& costs,
+                        const std::function<void(RecordingWriter&, int64_t)>& record_one) {
+  if (mode == OutputMode::kAppend) {
+    throw InvalidInput("--append: a distributed recording (" + scan.group().env().launcher +
+                       ", WORLD_SIZE " + std::to_string(scan.group().world_size()) +
+                       ") writes a new main file and part files; append in one process");
+  }
+  const StagedFile::Target target =
+      mode == OutputMode::kNew ? StagedFile::Target::kNew : StagedFile::Target::kReplace;
+  std::vector<std::string> parts;
+  for (int64_t rank = 0; rank < scan.group().world_size(); ++rank) {
+    parts.push_back(part_file_path(args.out.path, rank));
+    if (target == StagedFile::Target::kNew && std::filesystem::exists(parts.back())) {
+      throw InvalidInput(parts.back() +
+                         " exists (a part file of an earlier distributed recording of " +
+                         args.out.path + "); give --force to replace it");
+    }
+  }
+  std::exception_ptr failure;
+  try {
+    scan.gather([&] {
+      RecordingWriter writer =
+          RecordingWriter::open(parts[static_cast<size_t>(scan.group().rank())], summary, mode);
+      int64_t completed = 0;
+      for (const int64_t i : scan.share(costs)) {
+        record_one(writer, i);
+        scan.sample_done(++completed);
+      }
+      writer.finish();
+      return std::string();
+    });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (!scan.root()) {
+    if (failure) std::rethrow_exception(failure);
+    return;
+  }
+  const auto total = static_cast<int64_t>(costs.size());
+  const GatheredRecording gathered =
+      gather_part_files(args.out.path, target, summary, parts, total);
+  if (!failure && gathered.missing.empty()) {
+    for (const std::string& part : parts) std::filesystem::remove(part);
+    if (!args.quiet) {
+      std::cout << "recorded " << total << " run(s) to " << args.out.path << " on " << parts.size()
+                << " ranks\n";
+    }
+    return;
+  }
+  std::string ranks;
+  for (int64_t rank = 0; rank < scan.group().world_size(); ++rank) {
+    const std::vector<int64_t> share = scan.share_of(costs, rank);
+    const bool lost = std::any_of(share.begin(), share.end(), [&](int64_t i) {
+      return std::binary_search(gathered.missing.begin(), gathered.missing.end(), i);
+    });
+    if (lost) ranks += (ranks.empty() ? "rank " : ", rank ") + std::to_string(rank);
+  }
+  std::string message =
+      args.out.path + " holds " + std::to_string(gathered.copied.size()) + " of " +
+      std::to_string(total) + " runs; " +
+      (gathered.missing.empty()
+           ? std::string("none is missing")
+           : "missing (" + ranks + " did not finish; /runs attribute " + kAttrMissingRuns +
+                 " lists them, the part files " + parts.front() +
+                 " ... keep every completed run): runs " + run_list(gathered.missing));
+  for (const std::string& problem : gathered.unreadable) message += "; " + problem;
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      message += "; " + std::string(e.what());
+    }
+  }
+  throw IoError(message);
+}
+
 void run(const RecordArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kRecording);
   const AttentionRecording attention = args.attention;
-  auto model = args.random_weights ? random_model(args.model)
-                                   : load_model(args.model);
+  // Under torchrun or mpirun each rank records its share of the runs.
+  DistributedScan scan;
+  const ModelArgs model_args = scan.rank_model(args.model);
+  auto model = args.random_weights ? random_model(model_args) : load_model(model_args);
   auto tokenizer = tokenizer_for(args.model.dir);
 
   std::vector<RunInput> runs;
@@ -161,9 +257,6 @@ void run(const RecordArgs& args) {
                          args.model.dir + " --hooks`)");
     }
   }
-  // Every check above ran before the file is touched; opening checks the file itself (the
-  // model of an appended file, another process holding it) before writing anything.
-  RecordingWriter writer = RecordingWriter::open(args.out.path, summarize(*model), mode);
   RecordOptions options;
   options.hooks = args.hooks;
   options.attention = attention;
@@ -171,12 +264,19 @@ void run(const RecordArgs& args) {
   options.dtype = args.store_dtype;
   options.save_logits = args.save_logits;
   const int64_t layers = model->config().n_layers;
-  ProgressBar progress("record", static_cast<int64_t>(runs.size()) * layers, args.quiet);
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const auto& tokens = runs[i].tokens;
+  const auto count = static_cast<int64_t>(runs.size());
+  // A run's cost is its length: the split starts the longest runs first.
+  std::vector<double> costs;
+  for (const RunInput& run : runs) costs.push_back(static_cast<double>(run.tokens.size()));
+  const auto mine = static_cast<int64_t>(scan.share(costs).size());
+  ProgressBar progress(
+      scan.distributed() ? "record (rank " + std::to_string(scan.group().rank()) + ")" : "record",
+      mine * layers, args.quiet);
+  const auto record_one = [&](RecordingWriter& writer, int64_t i) {
+    const auto& tokens = runs[static_cast<size_t>(i)].tokens;
     options.on_layer_done = [&](int64_t layer) {
-      progress.advance(1, "run " + std::to_string(i + 1) + "/" + std::to_string(runs.size()) +
-                              " layer " + std::to_string(layer + 1) + "/" + std::to_string(layers));
+      progress.advance(1, "run " + std::to_string(i + 1) + "/" + std::to_string(count) + " layer " +
+                              std::to_string(layer + 1) + "/" + std::to_string(layers));
     };
     auto run = writer.begin_run();
     run.write_tokens({tokens.begin(), tokens.end()});
@@ -186,9 +286,18 @@ void run(const RecordArgs& args) {
     if (args.random_weights) {
       run.set_attribute("", "random_weights_seed", static_cast<int64_t>(kRandomWeightsSeed));
     }
+    if (scan.distributed()) run.set_attribute("", kAttrRunIndex, i);
     record_activations(hooked, tokens, options, run);
     run.commit();
+  };
+  if (scan.distributed()) {
+    record_distributed(scan, args, mode, summarize(*model), costs, record_one);
+    return;
   }
+  // Every check above ran before the file is touched; opening checks the file itself (the
+  // model of an appended file, another process holding it) before writing anything.
+  RecordingWriter writer = RecordingWriter::open(args.out.path, summarize(*model), mode);
+  for (int64_t i = 0; i < count; ++i) record_one(writer, i);
   const int64_t total = writer.run_count();
   writer.finish();
   if (!args.quiet) {

@@ -15,10 +15,12 @@
 #include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "cli/sparse_head_args.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
+#include "dist/byte_codec.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
@@ -61,6 +63,47 @@ std::string percent(double v) {
   return buf;
 }
 
+// Under torchrun or mpirun each rank runs its share of every length's batches with every
+// config; rank 0 adds the ranks' counts (integers: the same totals one process counts).
+SparseEvalResult evaluate_distributed(DistributedScan& scan,
+                                      const std::shared_ptr<const Transformer>& model,
+                                      const std::vector<NamedSparseConfig>& configs,
+                                      SparseEvalOptions options) {
+  options.share = [&scan](const std::vector<double>& costs) { return scan.share(costs); };
+  SparseEvalResult result;
+  const std::vector<std::string> parts = scan.gather([&] {
+    result = evaluate_sparse_configs(model, configs, options);
+    ByteWriter out;
+    for (const SparseEvalRow& row : result.rows) {
+      out.put(row.samples);
+      out.put(row.correct);
+      out.put(row.answer_tokens);
+      out.put(row.answer_tokens_right);
+      out.put(static_cast<uint8_t>(row.measured_kept));
+      out.put(row.kept_fraction);
+    }
+    return out.bytes();
+  });
+  if (!scan.root()) return result;
+  std::vector<SparseEvalRow> combined = result.rows;
+  for (SparseEvalRow& row : combined) row = {row.config, row.sparse_heads, row.length};
+  for (size_t rank = 0; rank < parts.size(); ++rank) {
+    ByteReader in(parts[rank], "sparse-eval counts of rank " + std::to_string(rank));
+    std::vector<SparseEvalRow> part = combined;
+    for (SparseEvalRow& row : part) {
+      row.samples = in.get<int64_t>();
+      row.correct = in.get<int64_t>();
+      row.answer_tokens = in.get<int64_t>();
+      row.answer_tokens_right = in.get<int64_t>();
+      row.measured_kept = in.get<uint8_t>() != 0;
+      row.kept_fraction = in.get<double>();
+    }
+    combine_sparse_eval_rows(combined, part);
+  }
+  result.rows = std::move(combined);
+  return result;
+}
+
 void run(const SparseEvalArgs& args) {
   if (args.config_dir.empty() && args.scores.empty()) {
     throw InvalidInput("sparse-eval: give --config DIR and/or --scores FILE.h5 --sparsity ...");
@@ -77,7 +120,8 @@ void run(const SparseEvalArgs& args) {
       .with_seed(args.seed)
       .with_batch_size(args.batch)
       .with_quiet(args.quiet);
-  auto model = load_model(args.model);
+  DistributedScan scan;
+  auto model = load_model(scan.rank_model(args.model));
   check_lengths(*model, args);
   const auto& mc = model->config();
   const ModelSummary summary = summarize(*model);
@@ -126,7 +170,10 @@ void run(const SparseEvalArgs& args) {
     }
   }
 
-  const auto result = evaluate_sparse_configs(model, configs, options);
+  const SparseEvalResult result = scan.distributed()
+                                      ? evaluate_distributed(scan, model, configs, options)
+                                      : evaluate_sparse_configs(model, configs, options);
+  if (!scan.root()) return;
 
   nlohmann::ordered_json out;
   out["parameters"] = {

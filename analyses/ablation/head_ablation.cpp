@@ -7,6 +7,7 @@
 
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/ablation/head_selection.h"
+#include "analyses/tasks/score_shards.h"
 #include "analyses/tasks/vocabulary.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
@@ -171,9 +172,11 @@ AblationResult ablate_heads(const std::shared_ptr<const Transformer>& model,
                             const std::vector<HeadRef>& heads, const AblationOptions& options) {
   check_options(options);
   check_heads(model->config(), heads);
-  const std::vector<TaskSample> samples = evaluation_samples(
+  std::vector<TaskSample> samples = evaluation_samples(
       model->config(), options.task, options.samples, options.length, options.seed);
-  ProgressBar bar("ablate " + options.task, 2 * options.samples, options.quiet);
+  if (options.only_samples) samples = select_samples(samples, *options.only_samples);
+  ProgressBar bar("ablate " + options.task, 2 * static_cast<int64_t>(samples.size()),
+                  options.quiet);
   AblationResult result;
   result.heads = heads;
   result.baseline = score_plain(model, samples, options, bar);

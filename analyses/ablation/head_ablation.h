@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ struct AblationOptions {
   uint64_t seed = 0;     // first sample's seed
   int64_t batch_size = 16;
   bool quiet = true;  // no progress bar
+  // The samples this call scores, ascending and in whole batches of batch_size (a rank's
+  // share, analyses/tasks/score_shards.h); unset: all. The result then holds those samples
+  // only; the mean method's reference samples stay all of them.
+  std::optional<std::vector<int64_t>> only_samples;
 
   AblationOptions& with_task(std::string v) { return task = std::move(v), *this; }
   AblationOptions& with_method(HeadInterventionKind v) { return method = v, *this; }

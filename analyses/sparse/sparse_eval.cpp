@@ -67,6 +67,32 @@ std::vector<std::pair<size_t, size_t>> batches(const std::vector<TaskSample>& s,
 
 }  // namespace
 
+void combine_sparse_eval_rows(std::vector<SparseEvalRow>& into,
+                              const std::vector<SparseEvalRow>& part) {
+  HS_ASSERT(part.empty() || part.size() == into.size());
+  for (size_t i = 0; i < part.size(); ++i) {
+    SparseEvalRow& row = into[i];
+    const SparseEvalRow& other = part[i];
+    HS_ASSERT(row.config == other.config && row.length == other.length);
+    row.samples += other.samples;
+    row.correct += other.correct;
+    row.answer_tokens += other.answer_tokens;
+    row.answer_tokens_right += other.answer_tokens_right;
+    if (other.measured_kept) {
+      row.kept_fraction = other.kept_fraction;
+      row.measured_kept = true;
+    }
+  }
+  for (SparseEvalRow& row : into) {
+    row.accuracy = row.samples > 0 ? static_cast<double>(row.correct) /
+                                         static_cast<double>(row.samples)
+                                   : 0.0;
+    row.token_accuracy = row.answer_tokens > 0 ? static_cast<double>(row.answer_tokens_right) /
+                                                     static_cast<double>(row.answer_tokens)
+                                               : 0.0;
+  }
+}
+
 SparseEvalResult evaluate_sparse_configs(std::shared_ptr<const Transformer> model,
                                          const std::vector<NamedSparseConfig>& configs,
                                          const SparseEvalOptions& o) {
@@ -76,20 +102,33 @@ SparseEvalResult evaluate_sparse_configs(std::shared_ptr<const Transformer> mode
   SparseEvalResult result;
   std::vector<std::vector<TaskSample>> samples;
   for (int64_t length : o.lengths) samples.push_back(make_samples(o, length));
+  // Units: each length's batches, in length then batch order.
+  std::vector<std::vector<std::pair<size_t, size_t>>> length_batches;
+  std::vector<double> costs;
+  for (size_t li = 0; li < o.lengths.size(); ++li) {
+    length_batches.push_back(batches(samples[li], o.batch_size));
+    for (const auto& [first, last] : length_batches.back()) {
+      costs.push_back(static_cast<double>(last - first) * static_cast<double>(o.lengths[li]));
+    }
+  }
+  std::vector<uint8_t> mine(costs.size(), o.share ? 0 : 1);
+  if (o.share) {
+    for (const int64_t unit : o.share(costs)) mine.at(static_cast<size_t>(unit)) = 1;
+  }
   ProgressBar progress(
       "sparse-eval", static_cast<int64_t>(configs.size() * o.lengths.size()) * o.samples, o.quiet);
   for (const auto& named : configs) {
     ScopedSparseAttention sparse(hooked, named.config);
+    size_t unit = 0;
     for (size_t li = 0; li < o.lengths.size(); ++li) {
       const auto& set = samples[li];
       SparseEvalRow row;
       row.config = named.name;
       row.sparse_heads = named.config.sparse_head_fraction();
       row.length = o.lengths[li];
-      row.samples = static_cast<int64_t>(set.size());
-      int64_t correct = 0, tokens = 0, tokens_right = 0;
-      bool first_batch = true;
-      for (const auto& [first, last] : batches(set, o.batch_size)) {
+      for (size_t bi = 0; bi < length_batches[li].size(); ++bi, ++unit) {
+        if (mine[unit] == 0) continue;
+        const auto [first, last] = length_batches[li][bi];
         const int64_t n = static_cast<int64_t>(last - first);
         const int64_t T = static_cast<int64_t>(set[first].tokens.size());
         auto ids = torch::empty({n, T}, torch::kInt64);
@@ -98,7 +137,8 @@ SparseEvalResult evaluate_sparse_configs(std::shared_ptr<const Transformer> mode
           for (int64_t p = 0; p < T; ++p) ids[b][p] = t[static_cast<size_t>(p)];
         }
         // The kept fraction depends on the config and length only (block-sparse keeps the same
-        // number of blocks whatever it picks), so one batch measures it.
+        // number of blocks whatever it picks), so the first batch measures it.
+        const bool first_batch = bi == 0;
         sparse.reset_counters();
         sparse.measure_kept(first_batch);
         auto predicted = hooked.forward(ids).argmax(-1).cpu();
@@ -107,8 +147,10 @@ SparseEvalResult evaluate_sparse_configs(std::shared_ptr<const Transformer> mode
               "sparse-eval: the model ran " + std::to_string(sparse.layers_attended()) + " of " +
               std::to_string(model->config().n_layers) + " layers through the sparse config");
         }
-        if (first_batch) row.kept_fraction = sparse.kept_fraction();
-        first_batch = false;
+        if (first_batch) {
+          row.kept_fraction = sparse.kept_fraction();
+          row.measured_kept = true;
+        }
         auto pred = predicted.accessor<int64_t, 2>();
         for (int64_t b = 0; b < n; ++b) {
           const auto& s = set[first + static_cast<size_t>(b)];
@@ -116,18 +158,17 @@ SparseEvalResult evaluate_sparse_configs(std::shared_ptr<const Transformer> mode
           for (int64_t t = s.answer_begin; t < s.answer_end; ++t) {
             right += pred[b][t - 1] == s.tokens[static_cast<size_t>(t)] ? 1 : 0;
           }
-          correct += right == s.answer_end - s.answer_begin ? 1 : 0;
-          tokens_right += right;
-          tokens += s.answer_end - s.answer_begin;
+          row.correct += right == s.answer_end - s.answer_begin ? 1 : 0;
+          row.answer_tokens_right += right;
+          row.answer_tokens += s.answer_end - s.answer_begin;
         }
+        row.samples += n;
         progress.advance(n, named.name + " @ " + std::to_string(row.length));
       }
-      row.accuracy = static_cast<double>(correct) / static_cast<double>(row.samples);
-      row.token_accuracy =
-          tokens > 0 ? static_cast<double>(tokens_right) / static_cast<double>(tokens) : 0.0;
       result.rows.push_back(row);
     }
   }
+  combine_sparse_eval_rows(result.rows, {});
   result.samples = std::move(samples);
   return result;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct SparseEvalOptions {
   uint64_t seed = 1;
   int64_t batch_size = 4;
   bool quiet = false;
+  // Which units (a length's batch; cost samples x length) this call runs, given every unit's
+  // cost, in length then batch order; unset: all. A rank of a distributed launch passes its
+  // share (cli/distributed_scan.h) and combine_sparse_eval_rows adds the ranks' rows.
+  std::function<std::vector<int64_t>(const std::vector<double>& costs)> share;
 
   SparseEvalOptions& with_task(std::string v) { return task = std::move(v), *this; }
   SparseEvalOptions& with_samples(int64_t v) { return samples = v, *this; }
@@ -45,6 +50,10 @@ struct SparseEvalRow {
   double accuracy = 0.0;        // every answer token the argmax (teacher-forced)
   double token_accuracy = 0.0;  // answer tokens that are the argmax
   double kept_fraction = 1.0;   // causal attention entries kept, mean over layers and heads
+  // The counts behind the accuracies, and whether this call ran the length's first batch,
+  // which measures kept_fraction: what combine_sparse_eval_rows adds up.
+  int64_t correct = 0, answer_tokens = 0, answer_tokens_right = 0;
+  bool measured_kept = false;
 };
 
 struct SparseEvalResult {
@@ -56,6 +65,12 @@ struct SparseEvalResult {
 // InvalidInput for an unknown task, bad lengths or counts, or a config whose shape differs
 // from the model's; UnsupportedModel when the model cannot hand its attention over (a sliding
 // window shorter than a length).
+// Adds the rows of `part` (the same configs and lengths, another share of the samples) into
+// `into` and recomputes the accuracies from the summed counts: the rows of every share combined
+// equal the rows of one call over all samples.
+void combine_sparse_eval_rows(std::vector<SparseEvalRow>& into,
+                              const std::vector<SparseEvalRow>& part);
+
 SparseEvalResult evaluate_sparse_configs(std::shared_ptr<const Transformer> model,
                                          const std::vector<NamedSparseConfig>& configs,
                                          const SparseEvalOptions& options);

@@ -29,10 +29,6 @@ void TaskScorer::add(const torch::Tensor& logits, const std::vector<TaskSample>&
       loss -= lp[b][t - 1][target];
     }
     const int64_t n = s.answer_end - s.answer_begin;
-    correct_.push_back(right == n ? 1 : 0);
-    tokens_correct_ += right;
-    tokens_ += n;
-    loss_sum_ += loss / static_cast<double>(n);
     double diff = std::numeric_limits<double>::quiet_NaN();
     if (s.distractor >= 0) {
       // Log-probabilities differ from logits by one constant per row: the difference is the
@@ -41,8 +37,19 @@ void TaskScorer::add(const torch::Tensor& logits, const std::vector<TaskSample>&
       diff = static_cast<double>(lp[b][row][s.tokens[static_cast<size_t>(s.answer_begin)]]) -
              static_cast<double>(lp[b][row][s.distractor]);
     }
-    logit_diff_.push_back(diff);
+    add_scored(right == n ? 1 : 0, right, n, loss / static_cast<double>(n), diff);
   }
+}
+
+void TaskScorer::add_scored(uint8_t correct, int64_t tokens_right, int64_t answer_tokens,
+                            double loss, double logit_diff) {
+  correct_.push_back(correct);
+  tokens_right_.push_back(tokens_right);
+  tokens_correct_ += tokens_right;
+  tokens_ += answer_tokens;
+  loss_.push_back(loss);
+  loss_sum_ += loss;
+  logit_diff_.push_back(logit_diff);
 }
 
 TaskScore TaskScorer::result() const {
@@ -69,6 +76,8 @@ TaskScore TaskScorer::result() const {
   }
   score.sample_correct = correct_;
   score.sample_logit_diff = logit_diff_;
+  score.sample_tokens_right = tokens_right_;
+  score.sample_loss = loss_;
   return score;
 }
 

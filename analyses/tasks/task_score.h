@@ -41,6 +41,11 @@ struct TaskScore {
   // the sample has no distractor). For paired comparisons between two runs.
   std::vector<uint8_t> sample_correct;
   std::vector<double> sample_logit_diff;
+  // Per sample: the answer tokens that are the argmax, and the answer's mean cross-entropy.
+  // With the two above they rebuild the score of samples scored apart (the ranks of a launch):
+  // TaskScorer::add_scored in sample order gives the score of scoring them together.
+  std::vector<int64_t> sample_tokens_right;
+  std::vector<double> sample_loss;
 };
 
 // Accumulates a TaskScore over batches of logits.
@@ -50,6 +55,10 @@ class TaskScorer {
 
   // logits: [B, T, vocab] (any dtype or device) of `batch` padded as pad_samples does.
   void add(const torch::Tensor& logits, const std::vector<TaskSample>& batch);
+  // One sample already scored (TaskScore's per-sample values, answer_tokens its answer's
+  // length), as add() would have added it.
+  void add_scored(uint8_t correct, int64_t tokens_right, int64_t answer_tokens, double loss,
+                  double logit_diff);
   // HS_ASSERT: at least one sample was added.
   TaskScore result() const;
 
@@ -57,6 +66,8 @@ class TaskScorer {
   std::string task_;
   std::vector<uint8_t> correct_;
   std::vector<double> logit_diff_;
+  std::vector<int64_t> tokens_right_;
+  std::vector<double> loss_;
   int64_t tokens_ = 0, tokens_correct_ = 0;
   double loss_sum_ = 0.0;
 };

@@ -1,13 +1,17 @@
-// `headscope retrieval` under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank
-// 0 writes equals, dataset for dataset and attribute for attribute, the one a single process
-// writes; the other ranks write nothing.
+// Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
+// equals, dataset for dataset and attribute for attribute, the one a single process writes.
+// `retrieval`, `ablate`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
+// its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -56,31 +60,69 @@ class DistributedCli : public test::TempDirTest {
            " --length 64,96,128 --depth 0.25,0.75 --max-new-tokens 8 --quiet";
   }
 
-  // torchrun of `headscope ARGS` on `ranks` CPU processes. Python 3.11 breaks torchrun 1.13's
-  // default --redirects/--tee ("0"), so both name stdout explicitly.
-  test::ShellResult torchrun(int ranks, const std::string& args) {
-    return test::shell("torchrun --nproc_per_node " + std::to_string(ranks) + " --master_port " +
-                       std::to_string(free_port()) + " --redirects 1 --tee 1 --log_dir " +
-                       path("torchrun_logs") + " --no_python " + HEADSCOPE_CLI + " " + args);
+  // torchrun of `headscope ARGS` on `ranks` CPU processes, with `env` (VAR=VALUE ...) set.
+  // Python 3.11 breaks torchrun 1.13's default --redirects/--tee ("0"), so both name stdout
+  // explicitly. The command goes through a script: torchrun's parser takes any option that
+  // abbreviates one of its own (ablate's --n) even after the program. A launch that hangs is
+  // stopped after 5 minutes (status 124).
+  test::ShellResult torchrun(int ranks, const std::string& args, const std::string& env = "") {
+    const std::string script = path("launch.sh");
+    std::ofstream(script) << "#!/bin/sh\nexec " << HEADSCOPE_CLI << " " << args << "\n";
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    return test::shell(env + " timeout 300 torchrun --nproc_per_node " + std::to_string(ranks) +
+                       " --master_port " + std::to_string(free_port()) +
+                       " --redirects 1 --tee 1 --log_dir " + path("torchrun_logs") +
+                       " --no_python " + script);
   }
 
-  test::ShellResult same(const std::string& a, const std::string& b) {
+  // Five runs of unequal length (the split gives the ranks different counts) for the tiny
+  // llama fixture, every attention output and the logits recorded.
+  std::string record(const std::string& out) {
+    const std::string runs = path("runs.txt");
+    std::ofstream(runs) << "1,5,9,13,17,21,25\n2,4,6,8,10,12,14,16,18,20,22,24\n3,7,11,15,19\n"
+                           "5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,99\n"
+                           "9,8,7,6,5,4,3,2,1\n";
+    return "record " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/hf-tiny/llama" +
+           " --tokens-file " + runs + " --out " + out + " --attention both --save-logits --quiet";
+  }
+
+  // One process with torchrun's one thread per worker (OMP_NUM_THREADS=1): how a matrix
+  // product splits its sums depends on the thread count, so only equal counts give equal bits.
+  static test::ShellResult one_process(const std::string& args) {
+    return test::shell(std::string("OMP_NUM_THREADS=1 ") + HEADSCOPE_CLI + " " + args);
+  }
+
+  test::ShellResult same_recording(const std::string& a, const std::string& b,
+                                   const std::string& options = "") {
     return test::shell("/usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
-                       "/tests/cli/same_analysis.py " + a + " " + b + " /analyses/retrieval_heads");
+                       "/tests/cli/same_recording.py " + a + " " + b + " " + options);
+  }
+
+  test::ShellResult same(const std::string& a, const std::string& b,
+                         const std::string& group = "/analyses/retrieval_heads") {
+    return test::shell("/usr/bin/python3 " + std::string(HEADSCOPE_SOURCE_DIR) +
+                       "/tests/cli/same_analysis.py " + a + " " + b + " " + group);
+  }
+
+  // `command(OUT)` by one process and by torchrun on each count of `ranks`: every dataset and
+  // attribute of `group` in rank 0's OUT equals the one process's.
+  void expect_same_as_one_process(const std::function<std::string(const std::string&)>& command,
+                                  const std::vector<int>& ranks, const std::string& group) {
+    const std::string single = path("single.h5");
+    auto r = one_process(command(single));
+    ASSERT_EQ(r.status, 0) << r.output;
+    for (int n : ranks) {
+      const std::string out = path("ranks" + std::to_string(n) + ".h5");
+      r = torchrun(n, command(out));
+      ASSERT_EQ(r.status, 0) << r.output;
+      const auto check = same(single, out, group);
+      EXPECT_EQ(check.status, 0) << n << " ranks:\n" << check.output;
+    }
   }
 };
 
 TEST_F(DistributedCli, RetrievalOnTwoAndThreeRanksEqualsOneProcess) {
-  const std::string single = path("single.h5");
-  auto r = test::run_cli(retrieval(single));
-  ASSERT_EQ(r.status, 0) << r.output;
-  for (int ranks : {2, 3}) {
-    const std::string out = path("ranks" + std::to_string(ranks) + ".h5");
-    r = torchrun(ranks, retrieval(out));
-    ASSERT_EQ(r.status, 0) << r.output;
-    const auto check = same(single, out);
-    EXPECT_EQ(check.status, 0) << ranks << " ranks:\n" << check.output;
-  }
+  expect_same_as_one_process(retrieval, {2, 3}, "/analyses/retrieval_heads");
 }
 
 TEST_F(DistributedCli, BadInputFailsOnEveryRankWithOneLine) {
@@ -88,6 +130,69 @@ TEST_F(DistributedCli, BadInputFailsOnEveryRankWithOneLine) {
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.output, HasSubstr("headscope: error: --length"));
   EXPECT_FALSE(std::filesystem::exists(path("x.h5")));
+}
+
+TEST_F(DistributedCli, RecordOnTwoRanksGathersPartFilesEqualToOneProcess) {
+  const std::string single = path("single.h5");
+  auto r = one_process(record(single));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string main_file = path("ranks2.h5");
+  r = torchrun(2, record(main_file));
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Every run is in the main file: the part files are gone.
+  EXPECT_FALSE(std::filesystem::exists(path("ranks2.rank0.h5")));
+  EXPECT_FALSE(std::filesystem::exists(path("ranks2.rank1.h5")));
+  auto check = same_recording(single, main_file);
+  EXPECT_EQ(check.status, 0) << check.output;
+  // headscope's own reader takes it like any recording.
+  r = test::run_cli("export " + main_file + " --out " + path("exported"));
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST_F(DistributedCli, RecordKeepsTheRunsOfARankKilledMidRun) {
+  const std::string single = path("single.h5");
+  auto r = one_process(record(single));
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Rank 1 runs 3 of the 5 runs (the split by length); it is killed after its first.
+  const std::string main_file = path("killed.h5");
+  r = torchrun(2, record(main_file), "HEADSCOPE_DIST_KILL=1:1");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.status, 124) << "the launch hung:\n" << r.output;
+  EXPECT_THAT(r.output, HasSubstr("headscope: error: " + main_file + " holds 3 of 5 runs"));
+  EXPECT_THAT(r.output, HasSubstr("rank 1 did not finish"));
+  EXPECT_THAT(r.output, HasSubstr("missing_runs"));
+  EXPECT_TRUE(std::filesystem::exists(path("killed.rank1.h5")));
+  // Rank 0's runs and rank 1's completed one are in the main file and equal one process's.
+  const auto check = same_recording(single, main_file, "--missing 2");
+  EXPECT_EQ(check.status, 0) << check.output;
+}
+
+// 22 IOI samples in batches of 4: the ranks get unequal counts and one short batch. The mean
+// method also checks that every rank ablates with the means of all reference samples.
+TEST_F(DistributedCli, AblateOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto ablate = [&](const std::string& out) {
+    return "ablate " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --heads 0.1,1.2 --method mean --n 22 --batch 4 --quiet --out " + out;
+  };
+  expect_same_as_one_process(ablate, {2, 3}, "/analyses/ablation");
+}
+
+// 7 niah samples at two lengths in batches of 2, dense against a config with streaming heads
+// and its random twin: the ranks get different batches of every length.
+TEST_F(DistributedCli, SparseEvalOnTwoRanksEqualsOneProcess) {
+  std::filesystem::create_directories(path("cfg"));
+  std::ofstream(path("cfg/sparse_config.json"))
+      << R"({"format": "headscope-sparse", "version": 1, "n_layers": 2, "n_heads": 4, "heads": )"
+      << R"([[{"kind":"full"},{"kind":"streaming","sink":2,"window":8},{"kind":"full"},)"
+      << R"({"kind":"streaming","sink":2,"window":8}],)"
+      << R"([{"kind":"streaming","sink":2,"window":8},{"kind":"full"},{"kind":"full"},)"
+      << R"({"kind":"full"}]]})";
+  const auto sparse_eval = [&](const std::string& out) {
+    return "sparse-eval " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --config " + path("cfg") + " --random-configs 1 --task niah --n 7 --batch 2" +
+           " --length 64,80 --allow-long-context --quiet --out " + out;
+  };
+  expect_same_as_one_process(sparse_eval, {2}, "/analyses/sparse_eval");
 }
 
 }  // namespace

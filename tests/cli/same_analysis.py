@@ -15,42 +15,51 @@ def scale_names(dataset):
     return [[scale.name for scale in dim.values()] for dim in dataset.dims]
 
 
-def main(a_path, b_path, group):
+def group_differences(a, b, group, ignored=()):
+    """The differences between group `group` of open files a and b; attributes named in
+    `ignored` are not compared."""
     differences = []
-    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
-        def compare_attrs(name, x, y):
-            if sorted(x.attrs) != sorted(y.attrs):
-                differences.append(f"{name}: attributes {sorted(x.attrs)} vs {sorted(y.attrs)}")
-                return
-            for key in x.attrs:
-                if key in OBJECT_REFERENCES:
-                    continue
-                if not np.array_equal(np.asarray(x.attrs[key]), np.asarray(y.attrs[key])):
-                    differences.append(f"{name}@{key}: {x.attrs[key]!r} vs {y.attrs[key]!r}")
 
-        names = []
-        a[group].visit(names.append)
-        other = []
-        b[group].visit(other.append)
-        if sorted(names) != sorted(other):
-            differences.append(f"members differ: {sorted(set(names) ^ set(other))}")
-        compare_attrs(group, a[group], b[group])
-        for name in names:
-            x, y = a[group][name], b[group].get(name)
-            if y is None:
+    def compare_attrs(name, x, y):
+        keys_x = sorted(set(x.attrs) - set(ignored))
+        keys_y = sorted(set(y.attrs) - set(ignored))
+        if keys_x != keys_y:
+            differences.append(f"{name}: attributes {keys_x} vs {keys_y}")
+            return
+        for key in keys_x:
+            if key in OBJECT_REFERENCES:
                 continue
-            compare_attrs(name, x, y)
-            if isinstance(x, h5py.Dataset):
-                if x.dtype != y.dtype or x.shape != y.shape:
-                    differences.append(f"{name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}")
-                elif not np.array_equal(x[()], y[()]):
-                    differences.append(f"{name}: values differ")
-                elif scale_names(x) != scale_names(y):
-                    differences.append(f"{name}: scales {scale_names(x)} vs {scale_names(y)}")
+            if not np.array_equal(np.asarray(x.attrs[key]), np.asarray(y.attrs[key])):
+                differences.append(f"{name}@{key}: {x.attrs[key]!r} vs {y.attrs[key]!r}")
+
+    names = []
+    a[group].visit(names.append)
+    other = []
+    b[group].visit(other.append)
+    if sorted(names) != sorted(other):
+        differences.append(f"{group}: members differ: {sorted(set(names) ^ set(other))}")
+    compare_attrs(group, a[group], b[group])
+    for name in names:
+        x, y = a[group][name], b[group].get(name)
+        if y is None:
+            continue
+        compare_attrs(f"{group}/{name}", x, y)
+        if isinstance(x, h5py.Dataset):
+            if x.dtype != y.dtype or x.shape != y.shape:
+                differences.append(f"{group}/{name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}")
+            elif not np.array_equal(x[()], y[()]):
+                differences.append(f"{group}/{name}: values differ")
+            elif scale_names(x) != scale_names(y):
+                differences.append(f"{group}/{name}: scales {scale_names(x)} vs {scale_names(y)}")
+    return differences
+
+
+def main(a_path, b_path, group):
+    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
+        differences = group_differences(a, b, group)
     for d in differences:
         print(d)
     return 1 if differences else 0
-
 
 if __name__ == "__main__":
     sys.exit(main(*sys.argv[1:4]))

@@ -14,6 +14,7 @@
 
 #include "core/base/text_file.h"
 #include "core/store/circuit_schema.h"
+#include "core/store/part_file_schema.h"
 #include "core/store/recording_schema.h"
 #include "core/store/snr_schema.h"
 
@@ -75,6 +76,14 @@ TEST(FormatDoc, DocumentsEveryCircuitAndOverlapName) {
   for (const std::string& name : names) {
     EXPECT_TRUE(documented(doc, name)) << "docs/FORMAT.md does not mention `" << name << "`";
   }
+}
+
+TEST(FormatDoc, DocumentsThePartFileNames) {
+  const std::string doc = source_file("docs/FORMAT.md");
+  for (const std::string& name : {kAttrRunIndex, kAttrMissingRuns}) {
+    EXPECT_TRUE(documented(doc, name)) << "docs/FORMAT.md does not mention `" << name << "`";
+  }
+  EXPECT_THAT(doc, ::testing::HasSubstr(std::string("`OUT") + kPartFileInfix + "<k>.h5`"));
 }
 
 // Every sparsity SNR dataset and attribute is documented, each dataset's row with the schema's
