@@ -22,8 +22,8 @@ constexpr int64_t kMaxAutoBatch = 256;
 
 int64_t auto_batch(const HookedModel& model, const EapGraph& graph, int64_t length) {
   const Transformer& t = model.model();
-  const double per_row = eap_row_bytes(graph, t.config(), length,
-                                       static_cast<int64_t>(torch::elementSize(t.dtype())));
+  const double per_row =
+      eap_row_bytes(graph, t.config(), length, static_cast<int64_t>(torch::elementSize(t.dtype())));
   const double rows = kMemoryShare * available_memory_bytes(t.device()) / per_row;
   return std::clamp<int64_t>(static_cast<int64_t>(std::min(rows, 1e9)), 1, kMaxAutoBatch);
 }
