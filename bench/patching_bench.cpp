@@ -1,20 +1,24 @@
-// A full per-head activation-patching sweep of hook_z (denoise, logit difference) two ways:
+// A full per-head activation-patching sweep of hook_z (denoise, logit difference) two ways, and
+// EAP-IG, which estimates every head's (and edge's) effect from gradients:
 //   batched  analyses/circuits activation_patching: the clean run cached once per pair, then
 //            the corrupted input replicated in batches, each row patching another head
 //   naive    the loop users write today: per pair and head, one forward pass of batch 1 with
 //            hooks/head_interventions.h patch_head attached (the clean cache taken once per pair)
+//   eap_ig   analyses/circuits edge_attribution, EAP-IG with --eap-steps steps over the graph
+//            input -> heads/MLPs -> logits, scoring only (no faithfulness sweep); 0 skips it
 // on a model directory with a task's pairs (default: the shipped zoo model on IOI), or with
 // --random-weights on a random Llama-shaped model and random pairs (--llama3-8b: Llama-3-8B's
 // shape, 32 layers x 32 heads, 8 key/value heads). --naive-pairs times the naive loop on that
 // many pairs only and extrapolates to the whole set (0 skips it).
 //   patching_bench [--model DIR --task T | --random-weights [--llama3-8b] [--layers N]
 //                  [--heads N] [--kv-heads N] [--d-head N] [--d-mlp N] [--vocab N]]
-//                  [--pairs N] [--length T] [--batch B] [--naive-pairs K] [--repeats N]
-//                  [--device D] [--dtype T] [--threads N]
+//                  [--pairs N] [--length T] [--batch B] [--naive-pairs K] [--eap-steps S]
+//                  [--repeats N] [--warmup N] [--device D] [--dtype T] [--threads N]
 // One JSON object on stdout: the shape, and per mode the median seconds of a full sweep (wall
 // clock, and the process's CPU time: on a shared machine the wall clock counts other
 // processes' turns, CPU time does not) and the pairs (samples) per second; speedup = naive /
-// batched, of CPU time on the CPU and of wall time on a GPU.
+// batched (and naive / eap_ig), of CPU time on the CPU and of wall time on a GPU. Warm-up runs
+// take the first pair only.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -27,6 +31,7 @@
 #include <vector>
 
 #include "analyses/circuits/activation_patching.h"
+#include "analyses/circuits/edge_attribution.h"
 #include "analyses/circuits/task_pairs.h"
 #include "bench/bench_main.h"
 #include "bench/median.h"
@@ -44,7 +49,8 @@ struct BenchArgs {
   std::string task = "ioi";
   bool random_weights = false, llama3_8b = false;
   int64_t layers = 4, heads = 8, kv_heads = 8, d_head = 32, d_mlp = 1024, vocab = 4096;
-  int64_t pairs = 20, length = 64, batch = 0, naive_pairs = -1, repeats = 3, threads = 0;
+  int64_t pairs = 20, length = 64, batch = 0, naive_pairs = -1, eap_steps = 5, repeats = 3,
+          warmup = 1, threads = 0;
   std::string device = "cpu", dtype = "f32";
 };
 
@@ -148,7 +154,7 @@ int run(const BenchArgs& args) {
   HookedModel hooked(model);
   const PatchingOptions options = PatchingOptions().with_batch_size(args.batch).with_quiet(true);
 
-  activation_patching(hooked, {pairs.front()}, options);  // warm-up
+  for (int64_t w = 0; w < args.warmup; ++w) activation_patching(hooked, {pairs.front()}, options);
   std::vector<double> batched, batched_cpu;
   int64_t batch_used = 0;
   for (int64_t r = 0; r < args.repeats; ++r) {
@@ -184,8 +190,9 @@ int run(const BenchArgs& args) {
       args.naive_pairs < 0
           ? static_cast<int64_t>(pairs.size())
           : std::min<int64_t>(args.naive_pairs, static_cast<int64_t>(pairs.size()));
+  double naive_s = 0.0;  // extrapolated to every pair: CPU time on the CPU, wall time on a GPU
   if (naive_pairs > 0) {
-    naive_sweep(hooked, pairs, 1);  // warm-up
+    for (int64_t w = 0; w < args.warmup; ++w) naive_sweep(hooked, pairs, 1);
     const Elapsed e = naive_sweep(hooked, pairs, naive_pairs);
     const double scale = n / static_cast<double>(naive_pairs);
     const double wall = e.wall * scale, cpu = e.cpu * scale;
@@ -193,6 +200,38 @@ int run(const BenchArgs& args) {
                 "\"samples_per_s\": %.3f, \"samples_per_cpu_s\": %.3f}, \"speedup\": %.2f",
                 static_cast<long long>(naive_pairs), wall, cpu, n / wall, n / cpu,
                 device.is_cuda() ? wall / batched_s : cpu / batched_cpu_s);
+    naive_s = device.is_cuda() ? wall : cpu;
+  }
+  if (args.eap_steps > 0) {
+    const EapGraph graph(c);
+    const EapOptions eap = EapOptions()
+                               .with_method(EapMethod::kEapIg)
+                               .with_steps(args.eap_steps)
+                               .with_top_n(1)
+                               .with_faithfulness(false)
+                               .with_quiet(true);
+    for (int64_t w = 0; w < args.warmup; ++w) edge_attribution(hooked, graph, {pairs.front()}, eap);
+    std::vector<double> wall, cpu;
+    EapResult result;
+    for (int64_t r = 0; r < args.repeats; ++r) {
+      const double cpu_start = cpu_seconds();
+      result = edge_attribution(hooked, graph, pairs, eap);
+      cpu.push_back(cpu_seconds() - cpu_start);
+      wall.push_back(result.seconds);
+    }
+    const double wall_s = bench::median(wall), cpu_s = bench::median(cpu);
+    std::printf(", \"eap_ig\": {\"steps\": %lld, \"edges\": %lld, \"batch\": %lld, "
+                "\"forward_passes\": %lld, \"backward_passes\": %lld, \"sweep_s\": %.4f, "
+                "\"cpu_s\": %.4f, \"samples_per_s\": %.3f, \"samples_per_cpu_s\": %.3f}",
+                static_cast<long long>(args.eap_steps), static_cast<long long>(graph.edge_count()),
+                static_cast<long long>(result.batch_size),
+                static_cast<long long>(result.forward_passes),
+                static_cast<long long>(result.backward_passes), wall_s, cpu_s, n / wall_s,
+                n / cpu_s);
+    const double eap_s = device.is_cuda() ? wall_s : cpu_s;
+    std::printf(", \"eap_ig_speedup_vs_batched\": %.2f",
+                (device.is_cuda() ? batched_s : batched_cpu_s) / eap_s);
+    if (naive_s > 0.0) std::printf(", \"eap_ig_speedup_vs_naive\": %.2f", naive_s / eap_s);
   }
   std::printf("}\n");
   return 0;
@@ -226,7 +265,10 @@ int main(int argc, char** argv) {
   app.add_option("--naive-pairs", args.naive_pairs,
                  "Pairs the naive loop is timed on [default: all; 0 skips it]")
       ->check(integer_in(0, 100000));
-  headscope::bench::add_repeat_options(app, args.repeats);
+  app.add_option("--eap-steps", args.eap_steps, "EAP-IG's interpolation steps (0 skips EAP-IG)")
+      ->check(integer_in(0, 1000))
+      ->capture_default_str();
+  headscope::bench::add_repeat_options(app, args.repeats, &args.warmup);
   headscope::bench::add_device_option(app, args.device);
   app.add_option("--dtype", args.dtype, "f32, bf16 or f16")->capture_default_str();
   app.add_option("--threads", args.threads, "LibTorch intra-op threads [default: LibTorch's]")

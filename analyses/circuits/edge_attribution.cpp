@@ -16,16 +16,14 @@
 namespace headscope {
 namespace {
 
-// Rows per pass when not given: the sender outputs of a row ([T, U, d_model]) are held about
-// eight times over (clean, corrupted, their difference, the concatenated outputs and the
-// receivers' split inputs with their gradients), within this share of the free memory.
+// Rows per pass when not given: within this share of the free memory.
 constexpr double kMemoryShare = 0.25;
 constexpr int64_t kMaxAutoBatch = 256;
 
 int64_t auto_batch(const HookedModel& model, const EapGraph& graph, int64_t length) {
   const Transformer& t = model.model();
-  const double per_row = 8.0 * static_cast<double>(length * graph.senders() * t.config().d_model) *
-                         static_cast<double>(torch::elementSize(t.dtype()));
+  const double per_row =
+      eap_row_bytes(graph, t.config(), length, static_cast<int64_t>(torch::elementSize(t.dtype())));
   const double rows = kMemoryShare * available_memory_bytes(t.device()) / per_row;
   return std::clamp<int64_t>(static_cast<int64_t>(std::min(rows, 1e9)), 1, kMaxAutoBatch);
 }
@@ -35,8 +33,20 @@ std::vector<std::vector<int64_t>> batches(const HookedModel& model, const EapGra
                                           const std::vector<PatchingPair>& pairs, int64_t batch,
                                           int64_t* used) {
   std::vector<std::vector<int64_t>> out;
+  const Transformer& t = model.model();
   for (const LengthGroup& group : group_by_length(pairs)) {
     const int64_t rows = batch > 0 ? batch : auto_batch(model, graph, group.length);
+    // Refused before any compute, with the estimate, rather than ended by the allocator.
+    const int64_t used_rows = std::min<int64_t>(rows, static_cast<int64_t>(group.pairs.size()));
+    check_memory_fits(static_cast<double>(used_rows) *
+                          eap_row_bytes(graph, t.config(), group.length,
+                                        static_cast<int64_t>(torch::elementSize(t.dtype()))),
+                      t.device(),
+                      "eap: the sender outputs of " + std::to_string(used_rows) + " pair(s) of " +
+                          std::to_string(group.length) + " tokens (8 x tokens x " +
+                          std::to_string(graph.senders()) + " senders x d_model " +
+                          std::to_string(t.config().d_model) + ")",
+                      "use --batch 1, shorter prompts or --dtype bf16");
     *used = std::max(*used, std::min<int64_t>(rows, static_cast<int64_t>(group.pairs.size())));
     for (size_t first = 0; first < group.pairs.size(); first += static_cast<size_t>(rows)) {
       const size_t last = std::min(group.pairs.size(), first + static_cast<size_t>(rows));
@@ -331,6 +341,12 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+double eap_row_bytes(const EapGraph& graph, const ModelConfig& config, int64_t tokens,
+                     int64_t element_size) {
+  return 8.0 * static_cast<double>(tokens) * static_cast<double>(graph.senders()) *
+         static_cast<double>(config.d_model) * static_cast<double>(element_size);
 }
 
 std::vector<double> head_scores(const EapGraph& graph, const EapResult& result) {

@@ -93,6 +93,14 @@ std::vector<FaithfulnessPoint> faithfulness_curve(HookedModel& model, const EapG
                                                   const EapOptions& options, double clean_mean,
                                                   double corrupted_mean);
 
+// Bytes one pair of `tokens` tokens needs in a scoring or faithfulness pass: the sender outputs
+// ([tokens, senders, d_model]) held about eight times over (clean, corrupted, their difference,
+// the concatenated outputs, the receivers' split inputs and their gradients). Batches are sized
+// by it; a batch of one that does not fit the free memory is refused with this estimate
+// (Llama-3-8B's shape, 128 tokens, bf16: 8.9 GB a pair).
+double eap_row_bytes(const EapGraph& graph, const ModelConfig& config, int64_t tokens,
+                     int64_t element_size);
+
 // 0, 1, 2, 5, 10, 20, 50, ... below `edges`, `top_n` and `edges`, increasing.
 std::vector<int64_t> faithfulness_sweep(int64_t edges, int64_t top_n);
 

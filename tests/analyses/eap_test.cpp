@@ -117,6 +117,25 @@ double sender_spread(const torch::Tensor& senders) {
   return std::max(1.0, (terms / total).max().item<double>());
 }
 
+// The batch sizing and the refusal use this estimate; at Llama-3-8B's shape one pair of 128
+// tokens in bf16 is the 8.9 GB docs/CIRCUITS.md quotes.
+TEST(EapGraph, RowBytesAtLlama3_8bShape) {
+  ModelConfig c;
+  c.family = Family::kLlama;
+  c.model_type = "llama";
+  c.n_layers = 32;
+  c.n_heads = 32;
+  c.n_kv_heads = 8;
+  c.d_head = 128;
+  c.d_model = 4096;
+  c.d_mlp = 14336;
+  c.vocab_size = 128256;
+  const EapGraph g(c);
+  EXPECT_EQ(g.senders(), 1 + 32 * 33);
+  EXPECT_DOUBLE_EQ(eap_row_bytes(g, c, 128, 2), 8.0 * 128 * 1057 * 4096 * 2);
+  EXPECT_NEAR(eap_row_bytes(g, c, 128, 2) / 1e9, 8.87, 0.01);
+}
+
 TEST(EapGraph, EdgesAndNames) {
   const auto llama = load("hf-tiny/llama", torch::kFloat32);  // 2 layers, 4 heads, 2 kv heads
   const EapGraph g(llama->config());

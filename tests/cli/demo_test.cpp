@@ -1,6 +1,7 @@
 // `headscope demo`, the README's main job: on the shipped model it answers a needle correctly,
 // records full maps and statistics, finds retrieval heads, ablates them, writes and evaluates a
-// sparse config, and draws the PNG grids.
+// sparse config, finds the IOI and colors circuits by EAP-IG with their overlap, and draws the
+// PNG grids.
 #include <filesystem>
 
 #include <gmock/gmock.h>
@@ -24,8 +25,11 @@ TEST(Demo, AnswersTheNeedleRecordsAndDraws) {
   EXPECT_THAT(result.output, HasSubstr("heads reading the needle's value"));
   EXPECT_THAT(result.output, HasSubstr("samples answered"));
   EXPECT_THAT(result.output, HasSubstr("retrieval@0.5"));
+  EXPECT_THAT(result.output, HasSubstr("circuits: EAP-IG (5 steps"));
+  EXPECT_THAT(result.output, HasSubstr("edges keep "));
   EXPECT_THAT(result.output, HasSubstr("IOI vs colors: "));
   EXPECT_THAT(result.output, HasSubstr("heads shared (Jaccard"));
+  EXPECT_THAT(result.output, HasSubstr("hypergeometric p = "));
 
   const auto reader = RecordingReader::open((dir / "recording.h5").string());
   EXPECT_TRUE(reader.has(0, "blocks.3.attn.hook_pattern"));
@@ -35,7 +39,10 @@ TEST(Demo, AnswersTheNeedleRecordsAndDraws) {
                         (dir / "recording.h5").string() +
                         "'); assert f['analyses/retrieval_heads/score'].shape == (4, 8); "
                         "assert sorted(f['analyses/circuits']) == ['colors', 'ioi']; "
-                        "assert f['analyses/circuits/ioi/selected'][:].sum() == 8\"")
+                        "c = f['analyses/circuits/ioi']; assert c['selected'][:].sum() == 8; "
+                        "assert c.attrs['method'] == 'eap-ig'; "
+                        "assert 0 < c.attrs['faithfulness'] <= 1.5; "
+                        "assert c['edges/score'].shape == (1519,)\"")
                 .status,
             0);
   EXPECT_TRUE(std::filesystem::exists(dir / "needle_attention.png"));
