@@ -145,8 +145,8 @@ TEST_F(SnrSparseConfigFile, ChoosesTheLargestBlockThatReachesTheTargetWithinTheB
 
   // With retrieval scores, the head that never retrieves (score 0) streams.
   write_retrieval_scores(path("snr.h5"));
-  const SparseModelConfig scored =
-      config_from_snr(read_snr_routing(path("snr.h5")), options.with_sink(2).with_window(32));
+  const SparseModelConfig scored = config_from_snr(
+      read_snr_routing(path("snr.h5")), SnrConfigOptions(options).with_sink(2).with_window(32));
   EXPECT_EQ(scored.heads[1][1].kind, SparseKind::kStreaming);
   EXPECT_EQ(scored.heads[1][1].sink, 2);
   EXPECT_EQ(scored.heads[1][1].window, 32);
