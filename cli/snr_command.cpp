@@ -156,7 +156,7 @@ void draw_block_sizes(const std::string& path, const SnrResult& r, double target
 void load_queries(const SnrArgs& args, const ModelConfig& config, std::vector<TaskSample>& samples,
                   std::vector<SnrQuery>& queries, SnrSource& source, int64_t& longest) {
   if (!args.dataset.empty()) {
-    SnrDataset dataset = read_snr_dataset(args.dataset, config);
+    SnrPrompts dataset = read_snr_dataset(args.dataset, config);
     source.task = "dataset";
     source.dataset = args.dataset;
     source.samples = static_cast<int64_t>(dataset.samples.size());

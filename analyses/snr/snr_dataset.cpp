@@ -46,7 +46,7 @@ int64_t integer_field(const json& value, int64_t low, int64_t high, const std::s
 }
 
 void read_record(const std::string& line, const std::string& where, const ModelConfig& config,
-                 SnrDataset& out) {
+                 SnrPrompts& out) {
   json record;
   try {
     record = json::parse(line);
@@ -100,9 +100,9 @@ void read_record(const std::string& line, const std::string& where, const ModelC
 
 }  // namespace
 
-SnrDataset read_snr_dataset(const std::string& path, const ModelConfig& config) {
+SnrPrompts read_snr_dataset(const std::string& path, const ModelConfig& config) {
   const std::string text = read_text_file(path, "--dataset");
-  SnrDataset dataset;
+  SnrPrompts dataset;
   size_t begin = 0;
   for (int64_t line_number = 1; begin < text.size(); ++line_number) {
     size_t end = text.find('\n', begin);

@@ -18,7 +18,7 @@
 
 namespace headscope {
 
-struct SnrDataset {
+struct SnrPrompts {
   std::vector<TaskSample> samples;  // task "dataset", tokens only
   std::vector<SnrQuery> queries;    // relevant keys sorted, duplicates dropped
   int64_t longest = 0;              // tokens of the longest sample
@@ -29,6 +29,6 @@ struct SnrDataset {
 // list, an id outside the model's vocabulary, a position outside the sample or a relevant key
 // after its query; and for a file without records. IoError when the file cannot be read. The
 // samples' length against the model's context is the caller's check (check_context).
-SnrDataset read_snr_dataset(const std::string& path, const ModelConfig& config);
+SnrPrompts read_snr_dataset(const std::string& path, const ModelConfig& config);
 
 }  // namespace headscope

@@ -36,7 +36,7 @@ TEST_F(SnrDatasetFile, ReadsSamplesAndQueries) {
       "\n  \n"
       R"({"queries": [{"relevant": [1], "position": 2}, {"position": 3, "relevant": [3]}], "tokens": [9, 8, 7, 6]})"
       "\n");
-  const SnrDataset d = read_snr_dataset(file, config());
+  const SnrPrompts d = read_snr_dataset(file, config());
   ASSERT_EQ(d.samples.size(), 2u);
   EXPECT_EQ(d.samples[0].task, "dataset");
   EXPECT_THAT(d.samples[0].tokens, ElementsAre(1, 2, 3, 4, 5, 6));
