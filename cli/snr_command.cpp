@@ -1,4 +1,5 @@
-// headscope snr MODEL --task niah|induction|ioi [--n N] [--length L] [--seed S]
+// headscope snr MODEL (--task niah|induction|ioi [--n N] [--length L] [--seed S] |
+//   --dataset FILE.jsonl)
 //   [--block-sizes 16,32,64,128,256] [--topk-blocks 1,2,4,8] [--key-conv W]
 //   [--recall-target R] [--device D] [--dtype T] [--out FILE.h5 [--append|--force]]
 //   [--png FILE] [--json] [--quiet]
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/ablation/evaluation_samples.h"
+#include "analyses/snr/snr_dataset.h"
 #include "analyses/snr/snr_output.h"
 #include "analyses/snr/sparsity_snr.h"
 #include "cli/cli_args.h"
@@ -31,6 +33,8 @@ namespace {
 struct SnrArgs {
   ModelArgs model;
   SampleArgs samples;
+  std::string dataset;
+  bool sample_options_given = false;  // --n, --length or --seed on the command line
   OutputArgs out;
   SnrOptions options;
   double recall_target = 0.95;
@@ -148,9 +152,47 @@ void draw_block_sizes(const std::string& path, const SnrResult& r, double target
 }
 #endif
 
+// The samples and queries of --task or --dataset, and the source the output records.
+void load_queries(const SnrArgs& args, const ModelConfig& config, std::vector<TaskSample>& samples,
+                  std::vector<SnrQuery>& queries, SnrSource& source, int64_t& longest) {
+  if (!args.dataset.empty()) {
+    SnrPrompts dataset = read_snr_dataset(args.dataset, config);
+    source.task = "dataset";
+    source.dataset = args.dataset;
+    source.samples = static_cast<int64_t>(dataset.samples.size());
+    source.length = dataset.longest;
+    check_context(config, source.length, args.model.allow_long_context,
+                  args.dataset + " (" + std::to_string(source.length) + " tokens)");
+    samples = std::move(dataset.samples);
+    queries = std::move(dataset.queries);
+    longest = dataset.longest;
+    return;
+  }
+  source.task = args.samples.task;
+  source.samples = args.samples.n;
+  source.length = sample_length(args.samples, config);
+  source.seed = args.samples.seed;
+  check_context(config, source.length, args.model.allow_long_context,
+                "--length " + std::to_string(source.length));
+  samples = evaluation_samples(config, source.task, source.samples, source.length, source.seed);
+  longest = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const std::vector<SnrQuery> more = snr_queries(samples[i], static_cast<int64_t>(i));
+    queries.insert(queries.end(), more.begin(), more.end());
+    longest = std::max(longest, static_cast<int64_t>(samples[i].tokens.size()));
+  }
+}
+
 void run(const SnrArgs& args) {
+  if (args.samples.task.empty() == args.dataset.empty()) {
+    throw InvalidInput("snr: give exactly one of --task T or --dataset FILE.jsonl");
+  }
+  if (!args.dataset.empty() && args.sample_options_given) {
+    throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
+  }
   const std::vector<std::string>& tasks = snr_task_names();
-  if (std::find(tasks.begin(), tasks.end(), args.samples.task) == tasks.end()) {
+  if (args.dataset.empty() &&
+      std::find(tasks.begin(), tasks.end(), args.samples.task) == tasks.end()) {
     throw InvalidInput("--task: snr needs known relevant keys: niah, induction or ioi, not '" +
                        args.samples.task + "'");
   }
@@ -163,24 +205,13 @@ void run(const SnrArgs& args) {
   const ModelConfig& config = model->config();
 
   SnrSource source;
-  source.task = args.samples.task;
-  source.samples = args.samples.n;
-  source.length = sample_length(args.samples, config);
-  source.seed = args.samples.seed;
   source.device = args.model.device;
   source.dtype = args.model.dtype;
   source.attention_scale = model->attention_scale();
-  check_context(config, source.length, args.model.allow_long_context,
-                "--length " + std::to_string(source.length));
-  const std::vector<TaskSample> samples =
-      evaluation_samples(config, source.task, source.samples, source.length, source.seed);
+  std::vector<TaskSample> samples;
   std::vector<SnrQuery> queries;
   int64_t longest = 0;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const std::vector<SnrQuery> more = snr_queries(samples[i], static_cast<int64_t>(i));
-    queries.insert(queries.end(), more.begin(), more.end());
-    longest = std::max(longest, static_cast<int64_t>(samples[i].tokens.size()));
-  }
+  load_queries(args, config, samples, queries, source, longest);
   const SnrOptions options = SnrOptions(args.options).with_quiet(args.quiet || args.json);
   check_snr_options(options, queries);
   ForwardShape shape;
@@ -225,7 +256,11 @@ void add_snr_command(CLI::App& app) {
   SampleDefaults defaults;
   defaults.n = 10;
   defaults.with_batch = false;
+  defaults.task_required = false;
   add_sample_options(*cmd, args->samples, defaults);
+  cmd->add_option("--dataset", args->dataset,
+                  "JSON Lines of your own prompts: tokens (ids) and queries (position, relevant "
+                  "key positions), one sample per line (docs/SNR.md)");
   cmd->add_option("--block-sizes", args->options.block_sizes,
                   "Key block sizes B, comma-separated, increasing")
       ->delimiter(',')
@@ -251,7 +286,12 @@ void add_snr_command(CLI::App& app) {
                   "--recall-target");
   add_json_flag(*cmd, args->json);
   add_quiet_flag(*cmd, args->quiet);
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args, cmd] {
+    args->sample_options_given = cmd->get_option("--n")->count() > 0 ||
+                                 cmd->get_option("--length")->count() > 0 ||
+                                 cmd->get_option("--seed")->count() > 0;
+    run(*args);
+  });
 }
 
 }  // namespace headscope::cli

@@ -89,6 +89,7 @@ void write_sparsity_snr(const AnalysisTarget& target, const SnrResult& r, const 
     }
   }
   out.set_attribute("", "task", source.task);
+  out.set_attribute("", kAttrDataset, source.dataset);
   out.set_attribute("", "samples", source.samples);
   out.set_attribute("", "length", source.length);
   out.set_attribute("", "seed", static_cast<int64_t>(source.seed));
@@ -108,10 +109,11 @@ void write_sparsity_snr(const AnalysisTarget& target, const SnrResult& r, const 
   out.set_attribute("", kAttrRelevantBlockRule,
                     "blocks holding a relevant key (with key_conv W, one of keys r..r+W-1); the "
                     "best-scoring of them is the relevant block, the others are not ranked");
-  out.set_attribute("", kAttrQueryRule,
-                    "niah: the position before each answer token, relevant key the needle value "
-                    "token it copies; induction: likewise, the token's first copy; ioi: the "
-                    "position before the answer, the IO name");
+  out.set_attribute(
+      "", kAttrQueryRule,
+      "niah: the position before each answer token, relevant key the needle value "
+      "token it copies; induction: likewise, the token's first copy; ioi: the "
+      "position before the answer, the IO name; dataset: the file's queries and relevant keys");
   out.commit();
 }
 

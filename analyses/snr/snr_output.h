@@ -13,7 +13,8 @@ namespace headscope {
 
 // Where the samples came from and how the model ran, recorded beside the result.
 struct SnrSource {
-  std::string task;
+  std::string task;     // "niah", "induction", "ioi", or "dataset"
+  std::string dataset;  // the --dataset file ("" for a task)
   int64_t samples = 0;
   int64_t length = 0;
   uint64_t seed = 0;

@@ -50,6 +50,7 @@ inline constexpr SnrDataset kSnrDatasets[] = {
 };
 
 // Attributes beyond the sample parameters (task, samples, length, seed) every analysis records.
+inline constexpr char kAttrDataset[] = "dataset";  // the --dataset file, "" for a task
 inline constexpr char kAttrKeyConv[] = "key_conv";
 inline constexpr char kAttrAttentionScale[] = "attention_scale";
 inline constexpr char kAttrSnrTheoryFormula[] = "snr_theory_formula";
@@ -58,7 +59,7 @@ inline constexpr char kAttrCurrentBlockRule[] = "current_block_rule";
 inline constexpr char kAttrRelevantBlockRule[] = "relevant_block_rule";
 inline constexpr char kAttrQueryRule[] = "query_rule";
 inline constexpr const char* kSnrAttributes[] = {
-    kAttrKeyConv,          kAttrAttentionScale,    kAttrSnrTheoryFormula, kAttrSnrMeasuredFormula,
-    kAttrCurrentBlockRule, kAttrRelevantBlockRule, kAttrQueryRule};
+    kAttrDataset,            kAttrKeyConv,          kAttrAttentionScale,    kAttrSnrTheoryFormula,
+    kAttrSnrMeasuredFormula, kAttrCurrentBlockRule, kAttrRelevantBlockRule, kAttrQueryRule};
 
 }  // namespace headscope

@@ -105,6 +105,43 @@ TEST_F(SnrCli, IoiWithSmallBlocksAndKeyConv) {
   EXPECT_EQ(j["routed_queries"][0], 8);  // B = 1: the IO name is always before the query
 }
 
+// A copied span as the user's own data: the second copy's positions each need the token after
+// their twin in the first copy (induction), given as token ids and key positions.
+TEST_F(SnrCli, DatasetOfOwnPrompts) {
+  constexpr int kSpan = 48;
+  std::string tokens, queries;
+  for (int i = 0; i < 2 * kSpan; ++i)
+    tokens += (i ? "," : "") + std::to_string(10 + (i * 7) % kSpan);
+  for (int p = kSpan; p < 2 * kSpan - 1; ++p) {
+    queries += std::string(p > kSpan ? "," : "") + "{\"position\": " + std::to_string(p) +
+               ", \"relevant\": [" + std::to_string(p + 1 - kSpan) + "]}";
+  }
+  const std::string record = "{\"tokens\": [" + tokens + "], \"queries\": [" + queries + "]}";
+  const std::string data = path("data.jsonl");
+  std::ofstream(data) << record << "\n\n" << record << "\n";
+  const std::string out = path("snr.h5");
+  const nlohmann::json j = run_json("snr " + zoo_model() + " --dataset " + data +
+                                    " --block-sizes 8,16 --topk-blocks 1,2 --out " + out);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["task"], "dataset");
+  EXPECT_EQ(j["queries"], 2 * (kSpan - 1));
+  for (const auto& routed : j["routed_queries"]) EXPECT_GT(routed.get<int64_t>(), 0);
+
+  std::ofstream(path("bad.jsonl"))
+      << record << "\n"
+      << R"({"tokens": [1, 2], "queries": [{"position": 1, "relevant": [2]}]})"
+      << "\n";
+  const std::string never = path("never.h5");
+  test::expect_one_line_errors(
+      "snr " + zoo_model(),
+      {{"--dataset " + path("bad.jsonl"),
+        "bad.jsonl:2: queries[0].relevant[0]: expected a key position"},
+       {"--dataset " + data + " --n 4", "--n, --length, --seed: only with --task"},
+       {"--dataset " + data + " --task niah", "give exactly one of --task T or --dataset"},
+       {"", "give exactly one of --task T or --dataset"}},
+      "--quiet --out " + never, never);
+}
+
 TEST_F(SnrCli, BadInputIsOneLineAndWritesNothing) {
   const std::string out = (dir_ / "never.h5").string();
   test::expect_one_line_errors(
