@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ccache pkg-config
-  libtorch-dev libgloo-dev libopenblas0-pthread libhdf5-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libhdf5-dev zlib1g-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
   libgtest-dev libgmock-dev
   qt6-base-dev qt6-svg-dev fonts-dejavu-core libboost-dev
   # (libopenblas0-pthread: without it LibTorch's matmuls run on the reference BLAS, ~8x slower)
