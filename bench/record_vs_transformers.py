@@ -97,6 +97,8 @@ def main():
     ap.add_argument("--block-size", type=int, default=128)
     ap.add_argument("--transformers", type=int, nargs="*", default=[])
     ap.add_argument("--headscope-only", type=int, nargs="*", default=[])
+    ap.add_argument("--skip-eager", action="store_true",
+                    help="no output_attentions=True runs (they run out of memory past 8K)")
     args = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="hs-e2e-")
@@ -104,12 +106,12 @@ def main():
 
     rows = []
     eager = sdpa = None
-    if args.transformers:
+    if args.transformers and not args.skip_eager:
         eager = transformers_model(config_dir, "eager", torch.bfloat16, "cuda")
     eager_oom = False
     for seq in args.transformers + args.headscope_only:
         row = {"T": seq, "layers": args.layers, "block_size": args.block_size}
-        if seq in args.transformers:
+        if seq in args.transformers and eager is not None:
             row["hf_eager_attn"] = ({"s": None, "error": "out of memory at a shorter length"}
                                     if eager_oom else time_transformers(eager, seq, True))
             eager_oom = eager_oom or row["hf_eager_attn"].get("error") is not None

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# On the GPU machine, issue 17's end-to-end goal: `headscope record --random-weights` of the
+# Llama-3-8B shape (LAYERS, default 32, bf16) with --attention stats and --attention none, and
+# transformers' SDPA forward of the same model, at LENGTHS (default 32768 65536 131072), in one
+# run (bench/record_vs_transformers.py, e2e.jsonl); then the chunk writer on this machine's
+# cores (store_write.json). Builds into build-gpu-dist when it is not there (as
+# bench/gpu_distributed.sh does). STAGES picks parts: build,e2e,store. Results under $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+out=${OUT:-/tmp/headscope-gpu}
+stages=${STAGES:-build,e2e,store}
+mkdir -p "$out"
+has() { [[ ",$stages," == *",$1,"* ]]; }
+# shellcheck source=bench/gpu_env.sh
+source bench/gpu_env.sh
+build=build-gpu-dist
+if has build && [[ ! -x $build/cli/headscope || ! -x $build/bench/store_write_bench ]]; then
+  start=$(date +%s)
+  gpu_unpack_deps || exit 1
+  gpu_configure "$out/configure.log" "$build" -DHEADSCOPE_CUDA_ARCHITECTURES=90a \
+    -DCMAKE_CUDA_FLAGS=--threads=0 || { tail -20 "$out/configure.log"; exit 1; }
+  cmake --build "$build" -j"$(nproc)" --target headscope store_write_bench \
+    >"$out/build.log" 2>&1 || { grep -E "error|FAILED" "$out/build.log" | head -20; exit 1; }
+  echo "build: $(( $(date +%s) - start )) s"
+fi
+if has e2e; then
+  read -ra lengths <<<"${LENGTHS:-32768 65536 131072}"
+  PYTHONUNBUFFERED=1 python3 bench/record_vs_transformers.py --headscope "$build/cli/headscope" \
+    --out "$out/e2e.jsonl" --layers "${LAYERS:-32}" --skip-eager --transformers "${lengths[@]}" \
+    2>&1 | tail -8
+fi
+if has store; then
+  timeout 120 "$build/bench/store_write_bench" --tokens 131072 --heads 32 \
+    --threads 1,4,"$(nproc)" --repeats 1 --dir /tmp >"$out/store_write.json" 2>"$out/store_write.err"
+  echo "store_write_bench: exit $?"
+  cat "$out/store_write.json"
+fi
