@@ -1,6 +1,14 @@
 # Shared build settings for every headscope target.
 function(headscope_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  # -fPIC everywhere: Qt 6 requires it of the code that uses it, and a precompiled header is
+  # used only by compiles with the same PIC setting (GCC ignores it otherwise and parses the
+  # 570 MB of LibTorch headers again).
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter -fPIC)
+  get_target_property(type ${target} TYPE)
+  if(HEADSCOPE_UNITY_BATCH GREATER 1 AND type MATCHES "STATIC_LIBRARY|OBJECT_LIBRARY")
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON
+      UNITY_BUILD_BATCH_SIZE ${HEADSCOPE_UNITY_BATCH})
+  endif()
   if(HEADSCOPE_FATAL_WARNINGS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
@@ -8,21 +16,23 @@ function(headscope_target_defaults target)
 endfunction()
 
 # <torch/torch.h> is the bulk of compile time for the sources that include it: one precompiled
-# header, reused by every target. Only those sources take it: loading the 570 MB header costs
-# about 10 s of CPU per file (measured with g++ 12), more than a file that includes only
-# <torch/types.h> or no LibTorch at all takes to compile without it.
+# header, reused by every target. Outside unity batches only those sources take it: loading the
+# 570 MB header costs about 10 s of CPU per file (measured with g++ 12), more than a file that
+# includes only <torch/types.h> or no LibTorch at all takes to compile without it. A unity batch
+# of a target that uses it takes it once for the whole batch.
 function(headscope_use_torch_pch target)
   if(NOT HEADSCOPE_USE_PCH OR NOT TARGET headscope_pch)
     return()
   endif()
   get_target_property(sources ${target} SOURCES)
+  get_target_property(unity ${target} UNITY_BUILD)
   set(uses_pch OFF)
   foreach(source ${sources})
     get_filename_component(path ${source} ABSOLUTE)
     file(STRINGS ${path} torch_includes REGEX "^#include <torch/torch\\.h>")
     if(torch_includes)
       set(uses_pch ON)
-    else()
+    elseif(NOT unity)
       set_source_files_properties(${source} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
     endif()
   endforeach()

@@ -9,11 +9,10 @@
 #include <boost/math/distributions/hypergeometric.hpp>
 
 #include "core/base/error.h"
+#include "core/base/not_a_number.h"
 
 namespace headscope {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double ratio(int64_t numerator, int64_t denominator) {
   return denominator == 0 ? kNaN

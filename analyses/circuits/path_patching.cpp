@@ -13,13 +13,12 @@
 
 #include "analyses/circuits/patching_runs.h"
 #include "core/base/error.h"
+#include "core/base/not_a_number.h"
 #include "core/base/progress_bar.h"
 #include "core/model/memory_estimate.h"
 
 namespace headscope {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 HookKind input_kind(ReceiverInput input) {
   switch (input) {

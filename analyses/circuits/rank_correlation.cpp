@@ -11,11 +11,10 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include "core/base/error.h"
+#include "core/base/not_a_number.h"
 
 namespace headscope {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double pearson(const std::vector<double>& x, const std::vector<double>& y) {
   const double n = static_cast<double>(x.size());

@@ -5,13 +5,9 @@
 #include <map>
 
 #include "analyses/snr/routing_theory.h"
+#include "core/base/not_a_number.h"
 
 namespace headscope {
-namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-}  // namespace
 
 void KeyAccumulator::add(const KeyLevel& k) {
   if (!k.valid) return;

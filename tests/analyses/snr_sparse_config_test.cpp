@@ -10,6 +10,7 @@
 #include "analyses/retrieval/retrieval_file.h"
 #include "analyses/sparse/snr_sparse_config.h"
 #include "core/base/error.h"
+#include "core/base/not_a_number.h"
 #include "core/store/analysis_writer.h"
 #include "core/store/snr_schema.h"
 #include "kernels/sparse_attention.h"
@@ -22,8 +23,6 @@ namespace {
 
 using ::testing::HasSubstr;
 namespace tol = test::tol;
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 TEST(SnrSparseConfig, KeptFractionIsTheKernelMasksCount) {
   torch::manual_seed(0);
