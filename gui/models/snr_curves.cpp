@@ -1,0 +1,134 @@
+#include "gui/models/snr_curves.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/base/error.h"
+#include "core/store/snr_schema.h"
+#include "gui/models/hdf5_lock.h"
+#include "gui/models/number_array.h"
+
+namespace headscope::gui {
+namespace {
+
+std::string dataset_path(const char* name) {
+  return std::string(kSnrPath) + "/" + name;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+std::vector<double> read_shaped(const OpenFile& file, const char* name,
+                                const std::vector<int64_t>& shape, const char* dimensions) {
+  NumberArray array = read_number_array(file, dataset_path(name));
+  if (array.shape != shape) {
+    throw InvalidInput(file.path() + ": " + dataset_path(name) + ": expected " + shape_text(shape) +
+                       " (" + dimensions + "), found " + shape_text(array.shape));
+  }
+  return std::move(array.values);
+}
+
+std::vector<double> read_scale(const OpenFile& file, const char* name) {
+  NumberArray array = read_number_array(file, dataset_path(name));
+  if (array.shape.size() != 1 || array.values.empty()) {
+    throw InvalidInput(file.path() + ": " + dataset_path(name) +
+                       ": expected a non-empty 1-D scale of values");
+  }
+  return std::move(array.values);
+}
+
+}  // namespace
+
+std::vector<double> SnrCurves::snr_theory_of(int64_t layer, int64_t head) const {
+  const size_t n = block_sizes.size(), at = static_cast<size_t>(layer * heads + head) * n;
+  return {snr_theory.begin() + at, snr_theory.begin() + at + n};
+}
+
+std::vector<double> SnrCurves::snr_measured_of(int64_t layer, int64_t head) const {
+  const size_t n = block_sizes.size(), at = static_cast<size_t>(layer * heads + head) * n;
+  return {snr_measured.begin() + at, snr_measured.begin() + at + n};
+}
+
+std::vector<double> SnrCurves::recall_of(int64_t layer, int64_t head, size_t k) const {
+  std::vector<double> out;
+  const size_t nb = block_sizes.size(), nk = topk.size();
+  for (size_t b = 0; b < nb; ++b) {
+    out.push_back(recall[(static_cast<size_t>(layer * heads + head) * nb + b) * nk + k]);
+  }
+  return out;
+}
+
+std::vector<double> SnrCurves::predicted_recall_of(int64_t layer, int64_t head, size_t k) const {
+  std::vector<double> out;
+  const size_t nb = block_sizes.size(), nk = topk.size();
+  for (size_t b = 0; b < nb; ++b) {
+    out.push_back(predicted_recall[(static_cast<size_t>(layer * heads + head) * nb + b) * nk + k]);
+  }
+  return out;
+}
+
+bool has_snr_curves(const OpenFile& file) {
+  auto lock = hdf5_lock();
+  return has_path(file, kSnrPath);
+}
+
+SnrCurves read_snr_curves(const OpenFile& file) {
+  auto lock = hdf5_lock();
+  SnrCurves out;
+  NumberArray theory = read_number_array(file, dataset_path("snr_theory"));
+  if (theory.shape.size() != 3) {
+    throw InvalidInput(file.path() + ": " + dataset_path("snr_theory") +
+                       ": expected [layer, head, block_size], found " + shape_text(theory.shape));
+  }
+  out.layers = theory.shape[0];
+  out.heads = theory.shape[1];
+  out.block_sizes = read_scale(file, kDimBlockSize);
+  out.topk = read_scale(file, kDimTopK);
+  const auto nb = static_cast<int64_t>(out.block_sizes.size());
+  const auto nk = static_cast<int64_t>(out.topk.size());
+  if (theory.shape[2] != nb) {
+    throw InvalidInput(file.path() + ": " + dataset_path("snr_theory") + ": expected " +
+                       shape_text({out.layers, out.heads, nb}) +
+                       " (layer, head, block_size), found " + shape_text(theory.shape));
+  }
+  out.snr_theory = std::move(theory.values);
+  out.snr_measured =
+      read_shaped(file, "snr_measured", {out.layers, out.heads, nb}, "layer, head, block_size");
+  out.recall =
+      read_shaped(file, "recall", {out.layers, out.heads, nb, nk}, "layer, head, block_size, topk");
+  out.predicted_recall = read_shaped(file, "predicted_recall", {out.layers, out.heads, nb, nk},
+                                     "layer, head, block_size, topk");
+  return out;
+}
+
+HeadValues block_size_reaching(const SnrCurves& curves, size_t k, double target,
+                               BlockChoice choice) {
+  HeadValues out;
+  out.quantity.label = "sparsity_snr: block size reaching recall@" +
+                       std::to_string(static_cast<int64_t>(curves.topk.at(k)));
+  out.quantity.path = dataset_path("recall");
+  out.quantity.unit = "tokens";
+  out.layers = curves.layers;
+  out.heads = curves.heads;
+  for (int64_t l = 0; l < curves.layers; ++l) {
+    for (int64_t h = 0; h < curves.heads; ++h) {
+      const std::vector<double> recall = curves.recall_of(l, h, k);
+      double best = std::numeric_limits<double>::quiet_NaN();
+      for (size_t b = 0; b < recall.size(); ++b) {
+        // NaN recall (nothing routed) never reaches a target.
+        if (!(recall[b] >= target)) continue;
+        const double size = curves.block_sizes[b];
+        if (std::isnan(best) || (choice == BlockChoice::kLargest ? size > best : size < best)) {
+          best = size;
+        }
+      }
+      out.values.push_back(best);
+    }
+  }
+  return out;
+}
+
+}  // namespace headscope::gui
