@@ -6,6 +6,7 @@
 #include "gui/views/head_grid_view.h"
 #include "gui/views/retrieval_view.h"
 #include "gui/views/snr_view.h"
+#include "gui/views/sparse_config_view.h"
 #include "gui/views/token_view.h"
 
 namespace headscope::gui {
@@ -27,6 +28,7 @@ const std::vector<ViewEntry>& explorer_views() {
       {"circuits", "Circuits", make<CircuitsView>},
       {"ablation", "Ablation & importance", make<AblationView>},
       {"snr", "Sparsity SNR", make<SnrView>},
+      {"sparse", "Sparse configs", make<SparseConfigView>},
   };
   return kViews;
 }

@@ -148,4 +148,64 @@ inline void write_sparsity_snr(const std::string& path, const SnrContents& conte
   out.commit();
 }
 
+// /analyses/sparse_eval (docs/FORMAT.md): dense, then a config with streaming heads and one with
+// block-sparse heads, at two lengths.
+inline const std::vector<std::string> kSparseConfigs = {"dense", "retrieval@50.0%",
+                                                        "random@50.0%#0"};
+inline const std::vector<int64_t> kSparseLengths = {256, 512};
+
+// 0 full, 1 streaming (sink 4, window 64 + head), 2 block_sparse (block 32 << layer, top 4).
+inline int32_t sparse_kind(int64_t config, int64_t layer, int64_t head) {
+  if (config == 0 || (layer * kHeads + head) % 2 == 1) return 0;
+  return config == 1 ? 1 : 2;
+}
+inline double sparse_kept(int64_t config, int64_t length) {
+  return config == 0 ? 1.0 : 0.5 / static_cast<double>(config) + 0.01 * static_cast<double>(length);
+}
+inline double sparse_accuracy(int64_t config, int64_t length) {
+  return 1.0 - 0.25 * static_cast<double>(config) - 0.125 * static_cast<double>(length);
+}
+
+inline void write_sparse_eval(const std::string& path, bool with_kept_fraction = true) {
+  write_recording(path, {RunContents{8, false, false}}, false);
+  AnalysisWriter out = AnalysisWriter::begin(path, "sparse_eval", explorer_model());
+  out.write_scale("config", kSparseConfigs);
+  out.write_scale("length", kSparseLengths);
+  const auto c = static_cast<int64_t>(kSparseConfigs.size());
+  const auto n = static_cast<int64_t>(kSparseLengths.size());
+  std::vector<int32_t> kind;
+  std::vector<int64_t> sink, window, block, topk;
+  std::vector<double> sparse_heads, kept, accuracy;
+  for (int64_t i = 0; i < c; ++i) {
+    int64_t sparse = 0;
+    for (int64_t l = 0; l < kLayers; ++l) {
+      for (int64_t h = 0; h < kHeads; ++h) {
+        const int32_t k = sparse_kind(i, l, h);
+        sparse += k != 0 ? 1 : 0;
+        kind.push_back(k);
+        sink.push_back(k == 1 ? 4 : 0);
+        window.push_back(k == 1 ? 64 + h : 0);
+        block.push_back(k == 2 ? 32 << l : 0);
+        topk.push_back(k == 2 ? 4 : 0);
+      }
+    }
+    sparse_heads.push_back(static_cast<double>(sparse) / static_cast<double>(kLayers * kHeads));
+    for (int64_t j = 0; j < n; ++j) {
+      kept.push_back(sparse_kept(i, j));
+      accuracy.push_back(sparse_accuracy(i, j));
+    }
+  }
+  const std::vector<std::string> head_axes = {"config", "layer", "head"};
+  out.write_array("head_kind", DType::kI32, {c, kLayers, kHeads}, kind.data(), head_axes);
+  out.set_attribute("head_kind", "codes", "0 full, 1 streaming, 2 block_sparse");
+  out.write_i64("head_sink", {c, kLayers, kHeads}, sink, head_axes);
+  out.write_i64("head_window", {c, kLayers, kHeads}, window, head_axes);
+  out.write_i64("head_block_size", {c, kLayers, kHeads}, block, head_axes);
+  out.write_i64("head_topk_blocks", {c, kLayers, kHeads}, topk, head_axes);
+  out.write_f64("sparse_heads", {c}, sparse_heads, {"config"});
+  if (with_kept_fraction) out.write_f64("kept_fraction", {c, n}, kept, {"config", "length"});
+  out.write_f64("accuracy", {c, n}, accuracy, {"config", "length"});
+  out.commit();
+}
+
 }  // namespace headscope::test
