@@ -3,6 +3,7 @@
 #include "gui/views/ablation_view.h"
 #include "gui/views/attention_view.h"
 #include "gui/views/circuits_view.h"
+#include "gui/views/compare_view.h"
 #include "gui/views/head_grid_view.h"
 #include "gui/views/retrieval_view.h"
 #include "gui/views/snr_view.h"
@@ -29,6 +30,7 @@ const std::vector<ViewEntry>& explorer_views() {
       {"ablation", "Ablation & importance", make<AblationView>},
       {"snr", "Sparsity SNR", make<SnrView>},
       {"sparse", "Sparse configs", make<SparseConfigView>},
+      {"compare", "Compare", make<CompareView>},
   };
   return kViews;
 }

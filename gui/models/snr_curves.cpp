@@ -107,8 +107,8 @@ SnrCurves read_snr_curves(const OpenFile& file) {
 HeadValues block_size_reaching(const SnrCurves& curves, size_t k, double target,
                                BlockChoice choice) {
   HeadValues out;
-  out.quantity.label = "sparsity_snr: block size reaching recall@" +
-                       std::to_string(static_cast<int64_t>(curves.topk.at(k)));
+  out.quantity.label =
+      "block size reaching recall@" + std::to_string(static_cast<int64_t>(curves.topk.at(k)));
   out.quantity.path = dataset_path("recall");
   out.quantity.unit = "tokens";
   out.layers = curves.layers;

@@ -41,7 +41,7 @@ enum class BlockChoice {
 };
 
 // Per head, the largest (or smallest) block size whose measured recall@topk[k] is at least
-// `target`; NaN where none reaches it. Labelled "sparsity_snr: block size reaching recall@K".
+// `target`; NaN where none reaches it. Labelled "block size reaching recall@K".
 HeadValues block_size_reaching(const SnrCurves& curves, size_t k, double target,
                                BlockChoice choice);
 

@@ -115,8 +115,10 @@ struct SnrContents {
   int64_t recall_topk = 2;       // another value: recall of the wrong shape (a bad file)
 };
 
-inline void write_sparsity_snr(const std::string& path, const SnrContents& contents = {}) {
-  write_recording(path, {RunContents{8, false, false}}, false);
+// new_recording false: adds the group to an existing recording.
+inline void write_sparsity_snr(const std::string& path, const SnrContents& contents = {},
+                               bool new_recording = true) {
+  if (new_recording) write_recording(path, {RunContents{8, false, false}}, false);
   AnalysisWriter out = AnalysisWriter::begin(path, "sparsity_snr", explorer_model());
   out.write_scale("block_size", kSnrBlockSizes);
   out.write_scale("topk", kSnrTopK);
@@ -166,8 +168,9 @@ inline double sparse_accuracy(int64_t config, int64_t length) {
   return 1.0 - 0.25 * static_cast<double>(config) - 0.125 * static_cast<double>(length);
 }
 
-inline void write_sparse_eval(const std::string& path, bool with_kept_fraction = true) {
-  write_recording(path, {RunContents{8, false, false}}, false);
+inline void write_sparse_eval(const std::string& path, bool with_kept_fraction = true,
+                              bool new_recording = true) {
+  if (new_recording) write_recording(path, {RunContents{8, false, false}}, false);
   AnalysisWriter out = AnalysisWriter::begin(path, "sparse_eval", explorer_model());
   out.write_scale("config", kSparseConfigs);
   out.write_scale("length", kSparseLengths);
