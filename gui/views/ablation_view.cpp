@@ -89,6 +89,7 @@ void AblationView::follow_selection(const HeadSelection& selection) {
   }
   shown_file_ = selection.file;
   shown_ = nullptr;
+  request_.cancel();
   {
     const QSignalBlocker block(quantity_);
     quantity_->clear();

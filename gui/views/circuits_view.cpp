@@ -81,6 +81,7 @@ void CircuitsView::follow_file(int file_index) {
   if (file_index < 0 || file_index == shown_file_) return;
   shown_file_ = file_index;
   shown_ = nullptr;
+  request_.cancel();
   circuits_->clear();
   edges_->clear();
   overlap_->clear();

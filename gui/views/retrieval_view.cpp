@@ -60,6 +60,7 @@ void RetrievalView::follow_selection(const HeadSelection& selection) {
   }
   shown_file_ = selection.file;
   shown_ = nullptr;
+  request_.cancel();
   head_model_->set_values(nullptr);
   sample_model_->set_samples(nullptr, 0, 0);
   std::shared_ptr<const OpenFile> file = workspace_.files()[static_cast<size_t>(selection.file)];

@@ -107,6 +107,7 @@ void SnrView::follow_selection(const HeadSelection& selection) {
   }
   shown_file_ = selection.file;
   shown_ = nullptr;
+  request_.cancel();
   {
     const QSignalBlocker block(k_);
     k_->clear();

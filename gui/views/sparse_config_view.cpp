@@ -93,6 +93,7 @@ void SparseConfigView::follow_selection(const HeadSelection& selection) {
   }
   shown_file_ = selection.file;
   shown_ = nullptr;
+  request_.cancel();
   config_ = -1;
   configs_->clear();
   show_grid();
