@@ -35,6 +35,22 @@ NumberArray read_number_array(const OpenFile& file, const std::string& path) {
   return out;
 }
 
+std::vector<double> read_shaped_array(const OpenFile& file, const std::string& path,
+                                      const std::vector<int64_t>& shape, const char* dimensions) {
+  NumberArray array = read_number_array(file, path);
+  if (array.shape != shape) {
+    throw InvalidInput(file.path() + ": " + path + ": expected " + shape_text(shape) + " (" +
+                       dimensions + "), found " + shape_text(array.shape));
+  }
+  return std::move(array.values);
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
 std::vector<std::string> read_string_array(const OpenFile& file, const std::string& path) {
   check_exists(file, path);
   const H5Where where{file.path(), path};

@@ -20,6 +20,14 @@ struct NumberArray {
 // IoError naming the file and dataset when it is missing or not numeric.
 NumberArray read_number_array(const OpenFile& file, const std::string& path);
 
+// The same, checked to have `shape`: InvalidInput naming the file, the dataset, the expected
+// shape with its `dimensions` ("config, length") and the one found otherwise.
+std::vector<double> read_shaped_array(const OpenFile& file, const std::string& path,
+                                      const std::vector<int64_t>& shape, const char* dimensions);
+
+// "[2, 3, 4]": shapes in messages.
+std::string shape_text(const std::vector<int64_t>& shape);
+
 // A 1-D dataset of strings (circuit labels, config names); IoError or InvalidInput naming the
 // file and dataset when it is missing or holds anything else.
 std::vector<std::string> read_string_array(const OpenFile& file, const std::string& path);

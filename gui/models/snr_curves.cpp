@@ -15,22 +15,6 @@ std::string dataset_path(const char* name) {
   return std::string(kSnrPath) + "/" + name;
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
-std::vector<double> read_shaped(const OpenFile& file, const char* name,
-                                const std::vector<int64_t>& shape, const char* dimensions) {
-  NumberArray array = read_number_array(file, dataset_path(name));
-  if (array.shape != shape) {
-    throw InvalidInput(file.path() + ": " + dataset_path(name) + ": expected " + shape_text(shape) +
-                       " (" + dimensions + "), found " + shape_text(array.shape));
-  }
-  return std::move(array.values);
-}
-
 std::vector<double> read_scale(const OpenFile& file, const char* name) {
   NumberArray array = read_number_array(file, dataset_path(name));
   if (array.shape.size() != 1 || array.values.empty()) {
@@ -95,12 +79,13 @@ SnrCurves read_snr_curves(const OpenFile& file) {
                        " (layer, head, block_size), found " + shape_text(theory.shape));
   }
   out.snr_theory = std::move(theory.values);
-  out.snr_measured =
-      read_shaped(file, "snr_measured", {out.layers, out.heads, nb}, "layer, head, block_size");
-  out.recall =
-      read_shaped(file, "recall", {out.layers, out.heads, nb, nk}, "layer, head, block_size, topk");
-  out.predicted_recall = read_shaped(file, "predicted_recall", {out.layers, out.heads, nb, nk},
-                                     "layer, head, block_size, topk");
+  out.snr_measured = read_shaped_array(file, dataset_path("snr_measured"),
+                                       {out.layers, out.heads, nb}, "layer, head, block_size");
+  out.recall = read_shaped_array(file, dataset_path("recall"), {out.layers, out.heads, nb, nk},
+                                 "layer, head, block_size, topk");
+  out.predicted_recall =
+      read_shaped_array(file, dataset_path("predicted_recall"), {out.layers, out.heads, nb, nk},
+                        "layer, head, block_size, topk");
   return out;
 }
 

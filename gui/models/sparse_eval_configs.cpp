@@ -18,22 +18,6 @@ std::string dataset_path(const std::string& name) {
   return std::string(kSparseEvalPath) + "/" + name;
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
-std::vector<double> read_shaped(const OpenFile& file, const std::string& name,
-                                const std::vector<int64_t>& shape, const char* dimensions) {
-  NumberArray array = read_number_array(file, dataset_path(name));
-  if (array.shape != shape) {
-    throw InvalidInput(file.path() + ": " + dataset_path(name) + ": expected " + shape_text(shape) +
-                       " (" + dimensions + "), found " + shape_text(array.shape));
-  }
-  return std::move(array.values);
-}
-
 }  // namespace
 
 const char* sparse_field_name(SparseEvalConfigs::Field field) {
@@ -75,12 +59,13 @@ SparseEvalConfigs read_sparse_eval_configs(const OpenFile& file) {
   out.heads = kind.shape[2];
   out.fields[SparseEvalConfigs::kKind] = std::move(kind.values);
   for (int f = 1; f < SparseEvalConfigs::kFieldCount; ++f) {
-    out.fields[f] =
-        read_shaped(file, kFieldDatasets[f], {c, out.layers, out.heads}, "config, layer, head");
+    out.fields[f] = read_shaped_array(file, dataset_path(kFieldDatasets[f]),
+                                      {c, out.layers, out.heads}, "config, layer, head");
   }
-  out.sparse_heads = read_shaped(file, "sparse_heads", {c}, "config");
-  out.kept_fraction = read_shaped(file, "kept_fraction", {c, n}, "config, length");
-  out.accuracy = read_shaped(file, "accuracy", {c, n}, "config, length");
+  out.sparse_heads = read_shaped_array(file, dataset_path("sparse_heads"), {c}, "config");
+  out.kept_fraction =
+      read_shaped_array(file, dataset_path("kept_fraction"), {c, n}, "config, length");
+  out.accuracy = read_shaped_array(file, dataset_path("accuracy"), {c, n}, "config, length");
   const std::string kind_path = dataset_path(kFieldDatasets[0]);
   const H5Where where{file.path(), kind_path};
   const H5Id dataset = h5_own(H5Dopen2(file.handle(), kind_path.c_str(), H5P_DEFAULT),

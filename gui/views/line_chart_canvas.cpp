@@ -4,9 +4,9 @@
 #include <cmath>
 #include <set>
 
-#include <QtGui/QHelpEvent>
 #include <QtGui/QPainter>
-#include <QtWidgets/QToolTip>
+
+#include "gui/views/hover_tooltip.h"
 
 namespace headscope::gui {
 namespace {
@@ -98,17 +98,8 @@ QString LineChartCanvas::tooltip_at(QPoint point) const {
 }
 
 bool LineChartCanvas::event(QEvent* event) {
-  if (event->type() == QEvent::ToolTip) {
-    auto* help = static_cast<QHelpEvent*>(event);
-    const QString text = tooltip_at(help->pos());
-    if (text.isEmpty()) {
-      QToolTip::hideText();
-    } else {
-      QToolTip::showText(help->globalPos(), text, this);
-    }
-    return true;
-  }
-  return QWidget::event(event);
+  return answer_tooltip(*this, event, [this](QPoint point) { return tooltip_at(point); }) ||
+         QWidget::event(event);
 }
 
 void LineChartCanvas::paintEvent(QPaintEvent*) {

@@ -12,16 +12,6 @@
 #include "gui/views/row_table.h"
 
 namespace headscope::gui {
-namespace {
-
-QStandardItem* number(double value) {
-  auto* item = new QStandardItem;
-  item->setData(value, Qt::DisplayRole);
-  return item;
-}
-
-}  // namespace
-
 SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
     : ExplorerView(parent),
       workspace_(workspace),
@@ -122,9 +112,10 @@ void SparseConfigView::show(const LatestRequest<SparseEvalConfigs>::Outcome& out
   configs_->setHorizontalHeaderLabels(header);
   for (size_t c = 0; c < shown_->names.size(); ++c) {
     QList<QStandardItem*> row = {new QStandardItem(QString::fromStdString(shown_->names[c])),
-                                 number(shown_->sparse_heads[c])};
-    for (size_t n = 0; n < shown_->lengths.size(); ++n) row << number(shown_->kept(c, n));
-    for (size_t n = 0; n < shown_->lengths.size(); ++n) row << number(shown_->accuracy_at(c, n));
+                                 number_item(shown_->sparse_heads[c])};
+    for (size_t n = 0; n < shown_->lengths.size(); ++n) row << number_item(shown_->kept(c, n));
+    for (size_t n = 0; n < shown_->lengths.size(); ++n)
+      row << number_item(shown_->accuracy_at(c, n));
     configs_->appendRow(row);
   }
   // The first config after dense: the one a user came to see.
