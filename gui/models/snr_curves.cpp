@@ -24,34 +24,35 @@ std::vector<double> read_scale(const OpenFile& file, const char* name) {
   return std::move(array.values);
 }
 
+// One head's values over the nb block sizes of a [L, H, nb, n] array ([L, H, nb]: n = 1), at
+// index k of the last axis.
+std::vector<double> over_blocks(const std::vector<double>& values, size_t head, size_t nb, size_t n,
+                                size_t k) {
+  std::vector<double> out;
+  for (size_t b = 0; b < nb; ++b) out.push_back(values[(head * nb + b) * n + k]);
+  return out;
+}
+
 }  // namespace
 
 std::vector<double> SnrCurves::snr_theory_of(int64_t layer, int64_t head) const {
-  const size_t n = block_sizes.size(), at = static_cast<size_t>(layer * heads + head) * n;
-  return {snr_theory.begin() + at, snr_theory.begin() + at + n};
+  return over_blocks(snr_theory, static_cast<size_t>(layer * heads + head), block_sizes.size(), 1,
+                     0);
 }
 
 std::vector<double> SnrCurves::snr_measured_of(int64_t layer, int64_t head) const {
-  const size_t n = block_sizes.size(), at = static_cast<size_t>(layer * heads + head) * n;
-  return {snr_measured.begin() + at, snr_measured.begin() + at + n};
+  return over_blocks(snr_measured, static_cast<size_t>(layer * heads + head), block_sizes.size(), 1,
+                     0);
 }
 
 std::vector<double> SnrCurves::recall_of(int64_t layer, int64_t head, size_t k) const {
-  std::vector<double> out;
-  const size_t nb = block_sizes.size(), nk = topk.size();
-  for (size_t b = 0; b < nb; ++b) {
-    out.push_back(recall[(static_cast<size_t>(layer * heads + head) * nb + b) * nk + k]);
-  }
-  return out;
+  return over_blocks(recall, static_cast<size_t>(layer * heads + head), block_sizes.size(),
+                     topk.size(), k);
 }
 
 std::vector<double> SnrCurves::predicted_recall_of(int64_t layer, int64_t head, size_t k) const {
-  std::vector<double> out;
-  const size_t nb = block_sizes.size(), nk = topk.size();
-  for (size_t b = 0; b < nb; ++b) {
-    out.push_back(predicted_recall[(static_cast<size_t>(layer * heads + head) * nb + b) * nk + k]);
-  }
-  return out;
+  return over_blocks(predicted_recall, static_cast<size_t>(layer * heads + head),
+                     block_sizes.size(), topk.size(), k);
 }
 
 bool has_snr_curves(const OpenFile& file) {

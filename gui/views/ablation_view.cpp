@@ -61,10 +61,8 @@ AblationView::AblationView(Workspace& workspace, QWidget* parent)
   curve_->hide();
   bars_->on_click([this](int index) {
     if (index < 0 || index >= static_cast<int>(order_.size())) return;
-    HeadSelection selection = workspace_.selection();
-    selection.layer = order_[static_cast<size_t>(index)].first;
-    selection.head = order_[static_cast<size_t>(index)].second;
-    workspace_.select(selection);
+    workspace_.select_head(order_[static_cast<size_t>(index)].first,
+                           order_[static_cast<size_t>(index)].second);
   });
   connect(quantity_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this](int) { show_quantity(); });

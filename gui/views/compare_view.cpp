@@ -35,12 +35,7 @@ CompareView::CompareView(Workspace& workspace, QWidget* parent)
   const QString titles[] = {tr("A"), tr("B"), tr("A - B")};
   for (int i = 0; i < 3; ++i) {
     grids_[i] = new HeadGridCanvas(this);
-    grids_[i]->on_click([this](HeadCell cell) {
-      HeadSelection selection = workspace_.selection();
-      selection.layer = cell.layer;
-      selection.head = cell.head;
-      workspace_.select(selection);
-    });
+    grids_[i]->on_click([this](HeadCell cell) { workspace_.select_head(cell.layer, cell.head); });
     grids->addWidget(new QLabel(titles[i], this), 0, i, Qt::AlignHCenter);
     grids->addWidget(grids_[i], 1, i);
     grids->setColumnStretch(i, 1);

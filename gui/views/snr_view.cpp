@@ -60,12 +60,7 @@ SnrView::SnrView(Workspace& workspace, QWidget* parent)
   layout->addWidget(message_);
   layout->addLayout(controls);
   layout->addWidget(splitter, 1);
-  grid_->on_click([this](HeadCell cell) {
-    HeadSelection selection = workspace_.selection();
-    selection.layer = cell.layer;
-    selection.head = cell.head;
-    workspace_.select(selection);
-  });
+  grid_->on_click([this](HeadCell cell) { workspace_.select_head(cell.layer, cell.head); });
   connect(k_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int) {
     show_grid();
     show_head();

@@ -43,12 +43,7 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message_);
   layout->addWidget(splitter, 1);
-  grid_->on_click([this](HeadCell cell) {
-    HeadSelection selection = workspace_.selection();
-    selection.layer = cell.layer;
-    selection.head = cell.head;
-    workspace_.select(selection);
-  });
+  grid_->on_click([this](HeadCell cell) { workspace_.select_head(cell.layer, cell.head); });
   connect(config_table_, &QTableView::clicked, this,
           [this](const QModelIndex& index) { choose_config(index.row()); });
   connect(field_, qOverload<int>(&QComboBox::currentIndexChanged), this,
