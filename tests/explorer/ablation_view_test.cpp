@@ -15,8 +15,8 @@
 #include "gui/views/bar_chart_canvas.h"
 #include "gui/views/line_chart_canvas.h"
 #include "tests/explorer/analysis_files.h"
+#include "tests/explorer/window_test.h"
 #include "tests/explorer/window_wait.h"
-#include "tests/support/temp_dir_test.h"
 
 namespace headscope::gui {
 namespace {
@@ -24,25 +24,11 @@ namespace {
 using test::kHeads;
 using test::kLayers;
 
-class AblationViewTest : public test::TempDirTest {
+class AblationViewTest : public test::WindowTest {
  protected:
-  void TearDown() override {
-    window_.reset();
-    TempDirTest::TearDown();
-  }
-
   AblationView& open(const std::string& file) {
-    window_ = std::make_unique<MainWindow>();
-    window_->resize(1200, 800);
-    window_->show();
-    EXPECT_TRUE(window_->open_files({file}).empty());
-    window_->show_view("ablation");
-    window_->workspace().select({0, 0, 0, 0});
-    test::wait_idle(*window_);
-    return *static_cast<AblationView*>(window_->view("ablation"));
+    return open_view<AblationView>({file}, "ablation", HeadSelection{0, 0, 0, 0});
   }
-
-  std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(AblationViewTest, BarsAreTheFilesImportanceSortedWithTheAblatedHeadsMarked) {

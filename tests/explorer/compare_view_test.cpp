@@ -11,8 +11,8 @@
 #include "gui/views/compare_view.h"
 #include "gui/views/head_grid_canvas.h"
 #include "tests/explorer/explorer_files.h"
+#include "tests/explorer/window_test.h"
 #include "tests/explorer/window_wait.h"
-#include "tests/support/temp_dir_test.h"
 
 namespace headscope::gui {
 namespace {
@@ -37,24 +37,11 @@ void write_other(const std::string& path, int64_t layers = kLayers) {
   out.commit();
 }
 
-class CompareViewTest : public test::TempDirTest {
+class CompareViewTest : public test::WindowTest {
  protected:
-  void TearDown() override {
-    window_.reset();
-    TempDirTest::TearDown();
-  }
-
   CompareView& open(const std::vector<std::string>& files) {
-    window_ = std::make_unique<MainWindow>();
-    window_->resize(1200, 800);
-    window_->show();
-    EXPECT_TRUE(window_->open_files(files).empty());
-    window_->show_view("compare");
-    test::wait_idle(*window_);
-    return *static_cast<CompareView*>(window_->view("compare"));
+    return open_view<CompareView>(files, "compare", std::nullopt);
   }
-
-  std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(CompareViewTest, TwoFilesSideBySideAndTheirDifference) {

@@ -13,8 +13,8 @@
 #include "gui/views/line_chart_canvas.h"
 #include "gui/views/snr_view.h"
 #include "tests/explorer/analysis_files.h"
+#include "tests/explorer/window_test.h"
 #include "tests/explorer/window_wait.h"
-#include "tests/support/temp_dir_test.h"
 
 namespace headscope::gui {
 namespace {
@@ -51,25 +51,11 @@ void expect_grid(const SnrView& view, int64_t k, double target, bool largest) {
   }
 }
 
-class SnrViewTest : public test::TempDirTest {
+class SnrViewTest : public test::WindowTest {
  protected:
-  void TearDown() override {
-    window_.reset();
-    TempDirTest::TearDown();
-  }
-
   SnrView& open(const std::string& file) {
-    window_ = std::make_unique<MainWindow>();
-    window_->resize(1200, 800);
-    window_->show();
-    EXPECT_TRUE(window_->open_files({file}).empty());
-    window_->show_view("snr");
-    window_->workspace().select({0, 0, 1, 1});
-    test::wait_idle(*window_);
-    return *static_cast<SnrView*>(window_->view("snr"));
+    return open_view<SnrView>({file}, "snr", HeadSelection{0, 0, 1, 1});
   }
-
-  std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(SnrViewTest, GridAndCurvesAreTheFilesRecallAndSnr) {

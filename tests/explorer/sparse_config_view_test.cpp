@@ -13,8 +13,8 @@
 #include "gui/views/head_grid_canvas.h"
 #include "gui/views/sparse_config_view.h"
 #include "tests/explorer/analysis_files.h"
+#include "tests/explorer/window_test.h"
 #include "tests/explorer/window_wait.h"
-#include "tests/support/temp_dir_test.h"
 
 namespace headscope::gui {
 namespace {
@@ -22,25 +22,11 @@ namespace {
 using test::kHeads;
 using test::kLayers;
 
-class SparseConfigViewTest : public test::TempDirTest {
+class SparseConfigViewTest : public test::WindowTest {
  protected:
-  void TearDown() override {
-    window_.reset();
-    TempDirTest::TearDown();
-  }
-
   SparseConfigView& open(const std::string& file) {
-    window_ = std::make_unique<MainWindow>();
-    window_->resize(1200, 800);
-    window_->show();
-    EXPECT_TRUE(window_->open_files({file}).empty());
-    window_->show_view("sparse");
-    window_->workspace().select({0, 0, 0, 0});
-    test::wait_idle(*window_);
-    return *static_cast<SparseConfigView*>(window_->view("sparse"));
+    return open_view<SparseConfigView>({file}, "sparse", HeadSelection{0, 0, 0, 0});
   }
-
-  std::unique_ptr<MainWindow> window_;
 };
 
 TEST_F(SparseConfigViewTest, ConfigsAndTheirHeadsAreTheFiles) {
