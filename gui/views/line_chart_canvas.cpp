@@ -156,7 +156,9 @@ void LineChartCanvas::paintEvent(QPaintEvent*) {
     const double py = map(chart_.log_x ? 1 : 0, ref.y, r).y();
     painter.setPen(QPen(Qt::gray, 1, Qt::DashLine));
     painter.drawLine(QPointF(area.left(), py), QPointF(area.right(), py));
-    painter.drawText(QRectF(area.left() + 4, py - metrics.height(), area.width(), metrics.height()),
+    // Its name above the line, or below it where the line runs along the top.
+    const double text_top = py - metrics.height() < area.top() ? py + 1 : py - metrics.height();
+    painter.drawText(QRectF(area.left() + 4, text_top, area.width(), metrics.height()),
                      Qt::AlignLeft, ref.name);
   }
   for (const ChartSeries& s : chart_.series) {

@@ -54,8 +54,8 @@ SnrView::SnrView(Workspace& workspace, QWidget* parent)
   auto* splitter = new QSplitter(this);
   splitter->addWidget(grid_);
   splitter->addWidget(charts);
-  splitter->setStretchFactor(0, 1);
-  splitter->setStretchFactor(1, 1);
+  // Halves: the grid's size hint is small, and its label would be cut.
+  splitter->setSizes({1, 1});
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message_);
   layout->addLayout(controls);
