@@ -70,6 +70,7 @@ std::optional<int> BarChartCanvas::bar_at(QPoint point) const {
 }
 
 QPoint BarChartCanvas::bar_centre(int index) const {
+  if (bars_.empty()) return {};
   const QRectF area = plot_area();
   const double width = area.width() / static_cast<double>(bars_.size());
   return QPointF(area.left() + (index + 0.5) * width, area.center().y()).toPoint();
@@ -129,8 +130,8 @@ void BarChartCanvas::paintEvent(QPaintEvent*) {
     painter.drawText(QRectF(0, y - metrics.height() / 2.0, kLeft - 8, metrics.height()),
                      Qt::AlignRight | Qt::AlignVCenter, text);
   }
-  painter.drawText(QRectF(4, 2, width * bars_.size() + kLeft, kTop - 4),
-                   Qt::AlignLeft | Qt::AlignVCenter, value_label_);
+  painter.drawText(QRectF(4, 2, QWidget::width() - 8, kTop - 4), Qt::AlignLeft | Qt::AlignVCenter,
+                   value_label_);
 }
 
 void BarChartCanvas::mousePressEvent(QMouseEvent* event) {

@@ -26,7 +26,8 @@ class BarChartCanvas : public QWidget {
   void set_selected(std::optional<int> index);
   void on_click(std::function<void(int)> handler) { on_click_ = std::move(handler); }
 
-  // The bar under a point (nullopt off the bars), its centre, and the hover text at a point:
+  // The bar under a point (nullopt off the bars), a bar's centre (the origin when there are
+  // none), and the hover text at a point:
   // what a user sees, for tests.
   std::optional<int> bar_at(QPoint point) const;
   QPoint bar_centre(int index) const;
