@@ -1,9 +1,13 @@
 #include "gui/app/view_table.h"
 
+#include "gui/views/ablation_view.h"
 #include "gui/views/attention_view.h"
 #include "gui/views/circuits_view.h"
+#include "gui/views/compare_view.h"
 #include "gui/views/head_grid_view.h"
 #include "gui/views/retrieval_view.h"
+#include "gui/views/snr_view.h"
+#include "gui/views/sparse_config_view.h"
 #include "gui/views/token_view.h"
 
 namespace headscope::gui {
@@ -23,6 +27,10 @@ const std::vector<ViewEntry>& explorer_views() {
       {"tokens", "Tokens", make<TokenView>},
       {"retrieval", "Retrieval heads", make<RetrievalView>},
       {"circuits", "Circuits", make<CircuitsView>},
+      {"ablation", "Ablation & importance", make<AblationView>},
+      {"snr", "Sparsity SNR", make<SnrView>},
+      {"sparse", "Sparse configs", make<SparseConfigView>},
+      {"compare", "Compare", make<CompareView>},
   };
   return kViews;
 }

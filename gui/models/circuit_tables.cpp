@@ -2,8 +2,6 @@
 
 #include "core/base/error.h"
 #include "core/store/circuit_schema.h"
-#include "core/store/hdf5_attribute.h"
-#include "core/store/hdf5_handle.h"
 #include "core/store/recording_schema.h"
 #include "gui/models/hdf5_listing.h"
 #include "gui/models/hdf5_lock.h"
@@ -14,13 +12,6 @@ namespace {
 
 const std::string kCircuitsPath = std::string(kAnalysesGroup) + "/" + kCircuitsCollection;
 const std::string kOverlapPath = std::string(kAnalysesGroup) + "/" + kCircuitOverlapAnalysis;
-
-std::vector<std::string> read_strings(const OpenFile& file, const std::string& path) {
-  const H5Where where{file.path(), path};
-  H5Id dataset = h5_own(H5Dopen2(file.handle(), path.c_str(), H5P_DEFAULT), H5Kind::kDataset, where,
-                        "open dataset");
-  return h5_read_string_dataset(dataset.get(), where);
-}
 
 CircuitEdges read_circuit(const OpenFile& file, const std::string& name) {
   const std::string group = kCircuitsPath + "/" + name;
@@ -37,8 +28,8 @@ CircuitEdges read_circuit(const OpenFile& file, const std::string& name) {
     }
   }
   if (has_path(file, group + "/" + kCircuitEdgeScore)) {
-    circuit.sender = read_strings(file, group + "/" + kCircuitEdgeSender);
-    circuit.receiver = read_strings(file, group + "/" + kCircuitEdgeReceiver);
+    circuit.sender = read_string_array(file, group + "/" + kCircuitEdgeSender);
+    circuit.receiver = read_string_array(file, group + "/" + kCircuitEdgeReceiver);
     circuit.score = read_number_array(file, group + "/" + kCircuitEdgeScore).values;
     if (circuit.sender.size() != circuit.score.size() ||
         circuit.receiver.size() != circuit.score.size()) {
@@ -51,7 +42,7 @@ CircuitEdges read_circuit(const OpenFile& file, const std::string& name) {
 
 CircuitOverlap read_overlap(const OpenFile& file) {
   CircuitOverlap overlap;
-  overlap.labels = read_strings(file, kOverlapPath + "/" + kDimCircuitA);
+  overlap.labels = read_string_array(file, kOverlapPath + "/" + kDimCircuitA);
   const auto c = static_cast<int64_t>(overlap.labels.size());
   for (const CircuitOverlapDataset& dataset : kCircuitOverlapDatasets) {
     const std::string path = kOverlapPath + "/" + dataset.name;

@@ -45,6 +45,10 @@ class LatestRequest {
     }));
   }
 
+  // Drops the result of every request started so far: for a view that moves on (another file)
+  // without starting a read, so a late result of the old one is not shown.
+  void cancel() { ++generation_; }
+
   // Whether any read, current or superseded, is still running (the screenshot mode waits).
   bool busy() const { return pending_ > 0; }
 

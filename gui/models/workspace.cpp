@@ -15,4 +15,11 @@ void Workspace::select(const HeadSelection& selection) {
   emit selection_changed(selection_);
 }
 
+void Workspace::select_head(int64_t layer, int64_t head) {
+  HeadSelection selection = selection_;
+  selection.layer = layer;
+  selection.head = head;
+  select(selection);
+}
+
 }  // namespace headscope::gui

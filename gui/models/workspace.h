@@ -37,6 +37,8 @@ class Workspace : public QObject {
   const HeadSelection& selection() const { return selection_; }
   // Emits selection_changed when it differs from the current one.
   void select(const HeadSelection& selection);
+  // Another head of the selected file and run (a click in an analysis view).
+  void select_head(int64_t layer, int64_t head);
 
  signals:
   void file_added(int index);

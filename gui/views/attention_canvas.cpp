@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
-#include <QtGui/QHelpEvent>
 #include <QtGui/QMouseEvent>
 #include <QtGui/QPainter>
 #include <QtGui/QWheelEvent>
-#include <QtWidgets/QToolTip>
 
 #include "gui/render/colour_map.h"
+#include "gui/views/hover_tooltip.h"
 
 namespace headscope::gui {
 namespace {
@@ -228,17 +227,8 @@ QString AttentionCanvas::tooltip_at(QPoint point) const {
 }
 
 bool AttentionCanvas::event(QEvent* event) {
-  if (event->type() == QEvent::ToolTip) {
-    auto* help = static_cast<QHelpEvent*>(event);
-    const QString text = tooltip_at(help->pos());
-    if (text.isEmpty()) {
-      QToolTip::hideText();
-    } else {
-      QToolTip::showText(help->globalPos(), text, this);
-    }
-    return true;
-  }
-  return QWidget::event(event);
+  return answer_tooltip(*this, event, [this](QPoint point) { return tooltip_at(point); }) ||
+         QWidget::event(event);
 }
 
 void AttentionCanvas::paintEvent(QPaintEvent*) {

@@ -18,12 +18,6 @@
 namespace headscope::gui {
 namespace {
 
-QStandardItem* number(double value) {
-  auto* item = new QStandardItem;
-  item->setData(value, Qt::DisplayRole);
-  return item;
-}
-
 QString text(const std::string& s) {
   return QString::fromStdString(s);
 }
@@ -81,6 +75,7 @@ void CircuitsView::follow_file(int file_index) {
   if (file_index < 0 || file_index == shown_file_) return;
   shown_file_ = file_index;
   shown_ = nullptr;
+  request_.cancel();
   circuits_->clear();
   edges_->clear();
   overlap_->clear();
@@ -107,8 +102,8 @@ void CircuitsView::show(const LatestRequest<CircuitTables>::Outcome& outcome) {
   for (const CircuitEdges& circuit : shown_->circuits) {
     circuits_->appendRow({new QStandardItem(text(circuit.name)),
                           new QStandardItem(text(circuit.method)),
-                          number(static_cast<double>(circuit.selected_heads)),
-                          number(static_cast<double>(circuit.score.size()))});
+                          number_item(static_cast<double>(circuit.selected_heads)),
+                          number_item(static_cast<double>(circuit.score.size()))});
   }
   {
     const QSignalBlocker block(measure_);
@@ -139,7 +134,8 @@ void CircuitsView::choose_circuit(int index) {
   });
   for (size_t i : order) {
     edges_->appendRow({new QStandardItem(text(circuit.sender[i])),
-                       new QStandardItem(text(circuit.receiver[i])), number(circuit.score[i])});
+                       new QStandardItem(text(circuit.receiver[i])),
+                       number_item(circuit.score[i])});
   }
 }
 
@@ -162,7 +158,7 @@ void CircuitsView::show_overlap() {
   const size_t c = overlap.labels.size();
   for (size_t a = 0; a < c; ++a) {
     for (size_t b = 0; b < c; ++b) {
-      overlap_->setItem(static_cast<int>(a), static_cast<int>(b), number(values[a * c + b]));
+      overlap_->setItem(static_cast<int>(a), static_cast<int>(b), number_item(values[a * c + b]));
     }
   }
 }

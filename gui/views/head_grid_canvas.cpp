@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include <QtGui/QHelpEvent>
 #include <QtGui/QMouseEvent>
 #include <QtGui/QPainter>
-#include <QtWidgets/QToolTip>
+
+#include "gui/views/hover_tooltip.h"
 
 namespace headscope::gui {
 namespace {
@@ -95,17 +95,8 @@ QString HeadGridCanvas::tooltip_at(QPoint point) const {
 }
 
 bool HeadGridCanvas::event(QEvent* event) {
-  if (event->type() == QEvent::ToolTip) {
-    auto* help = static_cast<QHelpEvent*>(event);
-    const QString text = tooltip_at(help->pos());
-    if (text.isEmpty()) {
-      QToolTip::hideText();
-    } else {
-      QToolTip::showText(help->globalPos(), text, this);
-    }
-    return true;
-  }
-  return QWidget::event(event);
+  return answer_tooltip(*this, event, [this](QPoint point) { return tooltip_at(point); }) ||
+         QWidget::event(event);
 }
 
 void HeadGridCanvas::paintEvent(QPaintEvent*) {

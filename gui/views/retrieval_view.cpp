@@ -38,10 +38,7 @@ RetrievalView::RetrievalView(Workspace& workspace, QWidget* parent)
   connect(head_table_, &QTableView::clicked, this, [this](const QModelIndex& index) {
     const QModelIndex row = head_proxy_->mapToSource(index);
     if (!shown_ || !row.isValid()) return;
-    HeadSelection selection = workspace_.selection();
-    selection.layer = row.row() / shown_->score.heads;
-    selection.head = row.row() % shown_->score.heads;
-    workspace_.select(selection);
+    workspace_.select_head(row.row() / shown_->score.heads, row.row() % shown_->score.heads);
   });
   connect(&workspace_, &Workspace::selection_changed, this,
           [this](const HeadSelection& selection) { follow_selection(selection); });
@@ -60,6 +57,7 @@ void RetrievalView::follow_selection(const HeadSelection& selection) {
   }
   shown_file_ = selection.file;
   shown_ = nullptr;
+  request_.cancel();
   head_model_->set_values(nullptr);
   sample_model_->set_samples(nullptr, 0, 0);
   std::shared_ptr<const OpenFile> file = workspace_.files()[static_cast<size_t>(selection.file)];

@@ -4,6 +4,12 @@
 
 namespace headscope::gui {
 
+QStandardItem* number_item(double value) {
+  auto* item = new QStandardItem;
+  item->setData(value, Qt::DisplayRole);
+  return item;
+}
+
 QTableView* make_row_table(QAbstractItemModel* model, QWidget* parent) {
   auto* table = new QTableView(parent);
   table->setModel(model);

@@ -123,5 +123,23 @@ TEST(LatestRequest, OnlyTheLatestResultArrives) {
   EXPECT_EQ(arrived, std::vector<int>{-1});
 }
 
+TEST(LatestRequest, CancelDropsTheResultsStartedBefore) {
+  QObject owner;
+  LatestRequest<int> request(&owner);
+  std::vector<int> arrived;
+  const auto done = [&](const LatestRequest<int>::Outcome& o) { arrived.push_back(*o.value); };
+  request.start([] { return std::this_thread::sleep_for(std::chrono::milliseconds(100)), 1; },
+                done);
+  request.cancel();
+  QElapsedTimer timer;
+  timer.start();
+  while (request.busy() && timer.elapsed() < 10000) QCoreApplication::processEvents();
+  EXPECT_FALSE(request.busy());
+  EXPECT_TRUE(arrived.empty());
+  request.start([] { return 2; }, done);
+  while (request.busy() && timer.elapsed() < 10000) QCoreApplication::processEvents();
+  EXPECT_EQ(arrived, std::vector<int>{2});
+}
+
 }  // namespace
 }  // namespace headscope::gui

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <QtGui/QImage>
 
+#include "tests/explorer/analysis_files.h"
 #include "tests/explorer/explorer_files.h"
 #include "tests/support/temp_dir_test.h"
 
@@ -119,6 +120,47 @@ TEST_F(ScreenshotTest, WritesSvgAndTheShownDataAsCsv) {
   ASSERT_EQ(result.status, 0) << result.output;
   const std::string tokens = read_text(path("tokens.csv"));
   EXPECT_EQ(tokens.rfind("position,token,prob_from_query_7\n0,\"tok0\",", 0), 0u) << tokens;
+}
+
+// The analysis views (ablation and importance, sparsity SNR, sparse configs) from one file
+// holding all three: a non-blank PNG each, and their data as the file holds it.
+TEST_F(ScreenshotTest, WritesTheAnalysisViews) {
+  test::write_head_effects(path("e.h5"));
+  test::write_sparsity_snr(path("e.h5"), {}, false);
+  test::write_sparse_eval(path("e.h5"), true, false);
+  const std::string common = " --layer 1 --head 1 --width 900 --height 600";
+  for (const char* view : {"ablation", "snr", "sparse"}) {
+    const std::string out = path(std::string(view) + ".png");
+    const Result result =
+        run_explorer_program(path("e.h5") + " --screenshot " + view + " --out " + out + common);
+    ASSERT_EQ(result.status, 0) << view << ": " << result.output;
+    const QImage image(QString::fromStdString(out));
+    ASSERT_FALSE(image.isNull()) << view;
+    EXPECT_GT(colours(image), 8u) << view;
+  }
+  Result result = run_explorer_program(path("e.h5") + " --screenshot ablation --out " +
+                                       path("ablation.csv") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(read_text(path("ablation.csv"))
+                .rfind("rank,layer,head,head_importance/importance,ablated\n1,0,1,0.9", 0),
+            0u);
+  result =
+      run_explorer_program(path("e.h5") + " --screenshot snr --out " + path("snr.csv") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const std::string snr = read_text(path("snr.csv"));
+  EXPECT_EQ(std::count(snr.begin(), snr.end(), '\n'), 4) << snr;
+  EXPECT_NE(
+      snr.find("\n1,1,64," + QString::number(test::snr_theory(1, 1, 2), 'g', 17).toStdString()),
+      std::string::npos)
+      << snr;
+  result = run_explorer_program(path("e.h5") + " --screenshot sparse --out " + path("sparse.csv") +
+                                common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(read_text(path("sparse.csv"))
+                .rfind("config,layer,head,kind,block size,top-k blocks,sink,window\n"
+                       "\"retrieval@50.0%\",0,0,1,0,0,4,64\n",
+                       0),
+            0u);
 }
 
 TEST_F(ScreenshotTest, BadInputIsOneLineAndWritesNothing) {

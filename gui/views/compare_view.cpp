@@ -1,0 +1,170 @@
+#include "gui/views/compare_view.h"
+
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QGridLayout>
+#include <QtWidgets/QHBoxLayout>
+#include <QtWidgets/QLabel>
+#include <QtWidgets/QVBoxLayout>
+
+#include "core/base/error.h"
+#include "gui/views/head_grid_canvas.h"
+
+namespace headscope::gui {
+namespace {
+
+QString number(double v) {
+  return QString::number(v, 'g', 17);
+}
+
+}  // namespace
+
+CompareView::CompareView(Workspace& workspace, QWidget* parent)
+    : ExplorerView(parent),
+      workspace_(workspace),
+      message_(new QLabel(this)),
+      a_(new QComboBox(this)),
+      b_(new QComboBox(this)) {
+  message_->setWordWrap(true);
+  message_->setText(tr("Open two files (or one with two runs) to compare a per-head quantity."));
+  auto* choices = new QHBoxLayout;
+  choices->addWidget(new QLabel(tr("A:"), this));
+  choices->addWidget(a_, 1);
+  choices->addWidget(new QLabel(tr("B:"), this));
+  choices->addWidget(b_, 1);
+  auto* grids = new QGridLayout;
+  const QString titles[] = {tr("A"), tr("B"), tr("A - B")};
+  for (int i = 0; i < 3; ++i) {
+    grids_[i] = new HeadGridCanvas(this);
+    grids_[i]->on_click([this](HeadCell cell) { workspace_.select_head(cell.layer, cell.head); });
+    grids->addWidget(new QLabel(titles[i], this), 0, i, Qt::AlignHCenter);
+    grids->addWidget(grids_[i], 1, i);
+    grids->setColumnStretch(i, 1);
+  }
+  grids->setRowStretch(1, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(message_);
+  layout->addLayout(choices);
+  layout->addLayout(grids, 1);
+  for (QComboBox* combo : {a_, b_}) {
+    connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this,
+            [this](int) { request(); });
+  }
+  connect(&workspace_, &Workspace::file_added, this, [this](int file) { add_quantities(file); });
+  connect(&workspace_, &Workspace::selection_changed, this,
+          [this](const HeadSelection& selection) { follow_selection(selection); });
+  for (int file = 0; file < static_cast<int>(workspace_.files().size()); ++file) {
+    add_quantities(file);
+  }
+}
+
+QString CompareView::message() const {
+  return message_->text();
+}
+
+QStringList CompareView::choices() const {
+  QStringList out;
+  for (int i = 0; i < a_->count(); ++i) out << a_->itemText(i);
+  return out;
+}
+
+bool CompareView::choose(const QString& a, const QString& b) {
+  const int ia = a_->findText(a), ib = b_->findText(b);
+  if (ia < 0 || ib < 0) return false;
+  {
+    const QSignalBlocker block_a(a_), block_b(b_);
+    a_->setCurrentIndex(ia);
+    b_->setCurrentIndex(ib);
+  }
+  request();
+  return true;
+}
+
+void CompareView::add_quantities(int file) {
+  const OpenFile& open = *workspace_.files()[static_cast<size_t>(file)];
+  std::vector<HeadQuantity> found;
+  try {
+    found = find_head_quantities(open);
+  } catch (const Error& e) {
+    message_->setText(QString::fromStdString(e.what()));
+    return;
+  }
+  const QSignalBlocker block_a(a_), block_b(b_);
+  const bool first = entries_.empty();
+  for (HeadQuantity& quantity : found) {
+    const QString label = QString::fromStdString(open.name() + ": " + quantity.label);
+    entries_.push_back({file, std::move(quantity)});
+    a_->addItem(label);
+    b_->addItem(label);
+  }
+  if (entries_.empty()) return;
+  if (first) {
+    // Until a second file comes: A and B two quantities (or runs) of this one.
+    a_->setCurrentIndex(0);
+    b_->setCurrentIndex(entries_.size() > 1 ? 1 : 0);
+  } else {
+    // A second file: B becomes A's quantity in it, when it has one.
+    const HeadQuantity& a = entries_[static_cast<size_t>(a_->currentIndex())].quantity;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].file == file && entries_[i].quantity.label == a.label) {
+        b_->setCurrentIndex(static_cast<int>(i));
+        break;
+      }
+    }
+  }
+  request();
+}
+
+void CompareView::request() {
+  const int a = a_->currentIndex(), b = b_->currentIndex();
+  if (a < 0 || b < 0) return;
+  const Entry& ea = entries_[static_cast<size_t>(a)];
+  const Entry& eb = entries_[static_cast<size_t>(b)];
+  std::shared_ptr<const OpenFile> fa = workspace_.files()[static_cast<size_t>(ea.file)];
+  std::shared_ptr<const OpenFile> fb = workspace_.files()[static_cast<size_t>(eb.file)];
+  message_->setText(tr("Reading %1 and %2 ...").arg(a_->currentText(), b_->currentText()));
+  request_.start([fa, fb, qa = ea.quantity,
+                  qb = eb.quantity] { return compare_head_values(*fa, qa, *fb, qb); },
+                 [this](const LatestRequest<HeadComparison>::Outcome& outcome) { show(outcome); });
+}
+
+void CompareView::show(const LatestRequest<HeadComparison>::Outcome& outcome) {
+  shown_ = outcome.value;
+  if (!shown_) {
+    for (HeadGridCanvas* grid : grids_) grid->set_values(nullptr);
+    message_->setText(outcome.error);
+    return;
+  }
+  // Aliasing pointers: the grids share the comparison's values, no copies.
+  grids_[0]->set_values(std::shared_ptr<const HeadValues>(shown_, &shown_->a));
+  grids_[1]->set_values(std::shared_ptr<const HeadValues>(shown_, &shown_->b));
+  grids_[2]->set_values(std::shared_ptr<const HeadValues>(shown_, &shown_->difference));
+  follow_selection(workspace_.selection());
+  message_->setText(tr("A: %1; B: %2; right: A - B, head by head. A click selects a head.")
+                        .arg(a_->currentText(), b_->currentText()));
+}
+
+void CompareView::follow_selection(const HeadSelection& selection) {
+  for (HeadGridCanvas* grid : grids_) {
+    grid->set_selected(selection.file < 0 || !shown_
+                           ? std::nullopt
+                           : std::optional<HeadCell>(HeadCell{static_cast<int>(selection.layer),
+                                                              static_cast<int>(selection.head)}));
+  }
+}
+
+QString CompareView::csv() const {
+  if (!shown_) return {};
+  QString out = "layer,head,A,B,A - B\n";
+  for (int64_t l = 0; l < shown_->a.layers; ++l) {
+    for (int64_t h = 0; h < shown_->a.heads; ++h) {
+      out += QStringLiteral("%1,%2,%3,%4,%5\n")
+                 .arg(l)
+                 .arg(h)
+                 .arg(number(shown_->a.at(l, h)), number(shown_->b.at(l, h)),
+                      number(shown_->difference.at(l, h)));
+    }
+  }
+  return out;
+}
+
+}  // namespace headscope::gui

@@ -1,0 +1,63 @@
+// The compare view: two per-head quantities side by side and their difference (A - B), each a
+// layer x head grid with hover values; A and B are any quantity of any open file (two files:
+// dense and sparse-config runs, ablated and intact, two models of one family; or two runs of one
+// file). B starts as A's quantity in another file when one has it. A click on any grid selects
+// the head for every view. Read on a worker thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "gui/models/head_difference.h"
+#include "gui/models/latest_request.h"
+#include "gui/models/workspace.h"
+#include "gui/views/explorer_view.h"
+
+class QComboBox;
+class QLabel;
+
+namespace headscope::gui {
+
+class HeadGridCanvas;
+
+class CompareView : public ExplorerView {
+  Q_OBJECT
+
+ public:
+  explicit CompareView(Workspace& workspace, QWidget* parent = nullptr);
+
+  QString message() const;
+  // "file: quantity" of every open file, the choices of A and B.
+  QStringList choices() const;
+  // Chooses A and B by their labels; false when either is absent.
+  bool choose(const QString& a, const QString& b);
+  std::shared_ptr<const HeadComparison> shown() const { return shown_; }
+  HeadGridCanvas* grid_a() const { return grids_[0]; }
+  HeadGridCanvas* grid_b() const { return grids_[1]; }
+  HeadGridCanvas* grid_difference() const { return grids_[2]; }
+  bool busy() const override { return request_.busy(); }
+  // Every head's A, B and A - B.
+  QString csv() const override;
+
+ private:
+  struct Entry {
+    int file;
+    HeadQuantity quantity;
+  };
+
+  void add_quantities(int file);
+  void request();
+  void show(const LatestRequest<HeadComparison>::Outcome& outcome);
+  void follow_selection(const HeadSelection& selection);
+
+  Workspace& workspace_;
+  LatestRequest<HeadComparison> request_{this};
+  std::vector<Entry> entries_;
+  std::shared_ptr<const HeadComparison> shown_;
+  QLabel* message_;
+  QComboBox* a_;
+  QComboBox* b_;
+  HeadGridCanvas* grids_[3];
+};
+
+}  // namespace headscope::gui

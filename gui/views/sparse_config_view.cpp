@@ -1,0 +1,164 @@
+#include "gui/views/sparse_config_view.h"
+
+#include <QtGui/QStandardItemModel>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QHBoxLayout>
+#include <QtWidgets/QLabel>
+#include <QtWidgets/QSplitter>
+#include <QtWidgets/QTableView>
+#include <QtWidgets/QVBoxLayout>
+
+#include "gui/views/head_grid_canvas.h"
+#include "gui/views/row_table.h"
+
+namespace headscope::gui {
+SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
+    : ExplorerView(parent),
+      workspace_(workspace),
+      message_(new QLabel(this)),
+      field_(new QComboBox(this)),
+      configs_(new QStandardItemModel(this)),
+      config_table_(make_row_table(configs_, this)),
+      grid_(new HeadGridCanvas(this)) {
+  message_->setWordWrap(true);
+  message_->setText(
+      tr("Open a file with a sparse-eval analysis (headscope sparse-eval --out), "
+         "which holds every config it ran."));
+  for (int f = 0; f < SparseEvalConfigs::kFieldCount; ++f) {
+    field_->addItem(sparse_field_name(static_cast<SparseEvalConfigs::Field>(f)));
+  }
+  auto* field_row = new QHBoxLayout;
+  field_row->addWidget(new QLabel(tr("Per-head field:"), this));
+  field_row->addWidget(field_, 1);
+  auto* grid_box = new QWidget(this);
+  auto* grid_layout = new QVBoxLayout(grid_box);
+  grid_layout->setContentsMargins(0, 0, 0, 0);
+  grid_layout->addLayout(field_row);
+  grid_layout->addWidget(grid_, 1);
+  auto* splitter = new QSplitter(this);
+  splitter->addWidget(config_table_);
+  splitter->addWidget(grid_box);
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(message_);
+  layout->addWidget(splitter, 1);
+  grid_->on_click([this](HeadCell cell) { workspace_.select_head(cell.layer, cell.head); });
+  connect(config_table_, &QTableView::clicked, this,
+          [this](const QModelIndex& index) { choose_config(index.row()); });
+  connect(field_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int) { show_grid(); });
+  connect(&workspace_, &Workspace::selection_changed, this,
+          [this](const HeadSelection& selection) { follow_selection(selection); });
+  follow_selection(workspace_.selection());
+}
+
+QString SparseConfigView::message() const {
+  return message_->text();
+}
+
+bool SparseConfigView::choose_config(int index) {
+  if (!shown_ || index < 0 || index >= static_cast<int>(shown_->names.size())) return false;
+  config_ = index;
+  config_table_->selectRow(index);
+  show_grid();
+  return true;
+}
+
+void SparseConfigView::choose_field(SparseEvalConfigs::Field field) {
+  field_->setCurrentIndex(field);
+}
+
+void SparseConfigView::follow_selection(const HeadSelection& selection) {
+  if (selection.file < 0) return;
+  if (selection.file == shown_file_) {
+    grid_->set_selected(
+        HeadCell{static_cast<int>(selection.layer), static_cast<int>(selection.head)});
+    return;
+  }
+  shown_file_ = selection.file;
+  shown_ = nullptr;
+  request_.cancel();
+  config_ = -1;
+  configs_->clear();
+  show_grid();
+  std::shared_ptr<const OpenFile> file = workspace_.files()[static_cast<size_t>(selection.file)];
+  if (!has_sparse_eval_configs(*file)) {
+    message_->setText(tr("%1 has no sparse-eval analysis (%2; headscope sparse-eval --out writes "
+                         "it with every config it ran).")
+                          .arg(QString::fromStdString(file->name()), kSparseEvalPath));
+    return;
+  }
+  message_->setText(tr("Reading %1 ...").arg(kSparseEvalPath));
+  request_.start(
+      [file] { return read_sparse_eval_configs(*file); },
+      [this](const LatestRequest<SparseEvalConfigs>::Outcome& outcome) { show(outcome); });
+}
+
+void SparseConfigView::show(const LatestRequest<SparseEvalConfigs>::Outcome& outcome) {
+  shown_ = outcome.value;
+  if (!shown_) {
+    message_->setText(outcome.error);
+    return;
+  }
+  QStringList header = {tr("config"), tr("sparse heads")};
+  for (double length : shown_->lengths) header << tr("kept @%1").arg(length);
+  for (double length : shown_->lengths) header << tr("accuracy @%1").arg(length);
+  configs_->setHorizontalHeaderLabels(header);
+  for (size_t c = 0; c < shown_->names.size(); ++c) {
+    QList<QStandardItem*> row = {new QStandardItem(QString::fromStdString(shown_->names[c])),
+                                 number_item(shown_->sparse_heads[c])};
+    for (size_t n = 0; n < shown_->lengths.size(); ++n) row << number_item(shown_->kept(c, n));
+    for (size_t n = 0; n < shown_->lengths.size(); ++n)
+      row << number_item(shown_->accuracy_at(c, n));
+    configs_->appendRow(row);
+  }
+  // The first config after dense: the one a user came to see.
+  choose_config(shown_->names.size() > 1 ? 1 : 0);
+  const HeadSelection& s = workspace_.selection();
+  grid_->set_selected(HeadCell{static_cast<int>(s.layer), static_cast<int>(s.head)});
+  message_->setText(tr("%1 configs at %2 lengths. Click a config to show its heads; kind codes: "
+                       "%3.")
+                        .arg(shown_->names.size())
+                        .arg(shown_->lengths.size())
+                        .arg(QString::fromStdString(shown_->kind_codes)));
+}
+
+void SparseConfigView::show_grid() {
+  if (!shown_ || config_ < 0) {
+    grid_values_ = nullptr;
+    grid_->set_values(nullptr);
+    return;
+  }
+  grid_values_ = std::make_shared<const HeadValues>(shown_->head_field(
+      static_cast<size_t>(config_), static_cast<SparseEvalConfigs::Field>(field_->currentIndex())));
+  grid_->set_values(grid_values_);
+}
+
+QString SparseConfigView::csv() const {
+  if (!shown_ || config_ < 0) return {};
+  QString out = "config,layer,head";
+  for (int f = 0; f < SparseEvalConfigs::kFieldCount; ++f) {
+    out += QStringLiteral(",") + sparse_field_name(static_cast<SparseEvalConfigs::Field>(f));
+  }
+  out += '\n';
+  const auto c = static_cast<size_t>(config_);
+  const size_t size = static_cast<size_t>(shown_->layers * shown_->heads);
+  for (int64_t l = 0; l < shown_->layers; ++l) {
+    for (int64_t h = 0; h < shown_->heads; ++h) {
+      out += QStringLiteral("\"%1\",%2,%3")
+                 .arg(QString::fromStdString(shown_->names[c]))
+                 .arg(l)
+                 .arg(h);
+      for (int f = 0; f < SparseEvalConfigs::kFieldCount; ++f) {
+        out += ',' + QString::number(
+                         shown_->fields[f][c * size + static_cast<size_t>(l * shown_->heads + h)],
+                         'g', 17);
+      }
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace headscope::gui

@@ -1,0 +1,60 @@
+// The sparse-config view (/analyses/sparse_eval, docs/SPARSE_CONFIGS.md): the configs
+// sparse-eval ran, each with its fraction of sparse heads and, per length, kept fraction and
+// accuracy (a click chooses one); the chosen config's per-head kind, block size, top-k blocks,
+// sink or window as a layer x head grid, hover for a head's value and a click selecting it for
+// every view. Read on a worker thread, once per file.
+#pragma once
+
+#include <memory>
+
+#include "gui/models/latest_request.h"
+#include "gui/models/sparse_eval_configs.h"
+#include "gui/models/workspace.h"
+#include "gui/views/explorer_view.h"
+
+class QComboBox;
+class QLabel;
+class QStandardItemModel;
+class QTableView;
+
+namespace headscope::gui {
+
+class HeadGridCanvas;
+
+class SparseConfigView : public ExplorerView {
+  Q_OBJECT
+
+ public:
+  explicit SparseConfigView(Workspace& workspace, QWidget* parent = nullptr);
+
+  QString message() const;
+  std::shared_ptr<const SparseEvalConfigs> shown() const { return shown_; }
+  // Shows config `index` (of shown()->names) and a field; false when out of range.
+  bool choose_config(int index);
+  void choose_field(SparseEvalConfigs::Field field);
+  std::shared_ptr<const HeadValues> grid_values() const { return grid_values_; }
+  HeadGridCanvas* grid() const { return grid_; }
+  QStandardItemModel* config_model() const { return configs_; }
+  bool busy() const override { return request_.busy(); }
+  // The chosen config's heads: layer, head and every field.
+  QString csv() const override;
+
+ private:
+  void follow_selection(const HeadSelection& selection);
+  void show(const LatestRequest<SparseEvalConfigs>::Outcome& outcome);
+  void show_grid();
+
+  Workspace& workspace_;
+  LatestRequest<SparseEvalConfigs> request_{this};
+  int shown_file_ = -1;
+  int config_ = -1;
+  std::shared_ptr<const SparseEvalConfigs> shown_;
+  std::shared_ptr<const HeadValues> grid_values_;
+  QLabel* message_;
+  QComboBox* field_;
+  QStandardItemModel* configs_;
+  QTableView* config_table_;
+  HeadGridCanvas* grid_;
+};
+
+}  // namespace headscope::gui

@@ -1,0 +1,121 @@
+// The sparse-config view: the configs of a sparse-eval analysis with their sparse-head fraction,
+// kept fraction and accuracy per length as written, under QAbstractItemModelTester; a config's
+// per-head kind and parameters as a grid equal to the file's; a click on the grid selects a
+// head; missing analyses or datasets give a message.
+#include <gtest/gtest.h>
+#include <QtCore/QCoreApplication>
+#include <QtGui/QMouseEvent>
+#include <QtGui/QStandardItemModel>
+#include <QtTest/QAbstractItemModelTester>
+
+#include "gui/app/main_window.h"
+#include "gui/models/sparse_eval_configs.h"
+#include "gui/views/head_grid_canvas.h"
+#include "gui/views/sparse_config_view.h"
+#include "tests/explorer/analysis_files.h"
+#include "tests/explorer/window_test.h"
+#include "tests/explorer/window_wait.h"
+
+namespace headscope::gui {
+namespace {
+
+using test::kHeads;
+using test::kLayers;
+
+class SparseConfigViewTest : public test::WindowTest {
+ protected:
+  SparseConfigView& open(const std::string& file) {
+    return open_view<SparseConfigView>({file}, "sparse", HeadSelection{0, 0, 0, 0});
+  }
+};
+
+TEST_F(SparseConfigViewTest, ConfigsAndTheirHeadsAreTheFiles) {
+  test::write_sparse_eval(path("s.h5"));
+  window_ = std::make_unique<MainWindow>();
+  auto& view = *static_cast<SparseConfigView*>(window_->view("sparse"));
+  QAbstractItemModelTester tester(view.config_model(),
+                                  QAbstractItemModelTester::FailureReportingMode::Fatal);
+  window_->resize(1200, 800);
+  window_->show();
+  ASSERT_TRUE(window_->open_files({path("s.h5")}).empty());
+  window_->show_view("sparse");
+  window_->workspace().select({0, 0, 1, 2});
+  test::wait_idle(*window_);
+  ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
+  EXPECT_TRUE(view.message().contains("0 full, 1 streaming, 2 block_sparse"))
+      << view.message().toStdString();
+
+  // One row per config: name, sparse heads, kept fraction and accuracy per length.
+  QStandardItemModel& rows = *view.config_model();
+  ASSERT_EQ(rows.rowCount(), 3);
+  ASSERT_EQ(rows.columnCount(), 6);
+  EXPECT_EQ(rows.headerData(2, Qt::Horizontal).toString(), "kept @256");
+  EXPECT_EQ(rows.headerData(5, Qt::Horizontal).toString(), "accuracy @512");
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(rows.index(c, 0).data().toString().toStdString(), test::kSparseConfigs[c]);
+    EXPECT_EQ(rows.index(c, 1).data().toDouble(), c == 0 ? 0.0 : 0.5);
+    for (int n = 0; n < 2; ++n) {
+      EXPECT_EQ(rows.index(c, 2 + n).data().toDouble(), test::sparse_kept(c, n));
+      EXPECT_EQ(rows.index(c, 4 + n).data().toDouble(), test::sparse_accuracy(c, n));
+    }
+  }
+
+  // The first sparse config is shown: its kinds, then each field of the block-sparse config.
+  auto expect_field = [&view](int64_t config, SparseEvalConfigs::Field field) {
+    ASSERT_NE(view.grid_values(), nullptr);
+    const HeadValues& grid = *view.grid_values();
+    for (int64_t l = 0; l < kLayers; ++l) {
+      for (int64_t h = 0; h < kHeads; ++h) {
+        const int32_t kind = test::sparse_kind(config, l, h);
+        const double want[] = {static_cast<double>(kind), kind == 2 ? 32.0 * (1 << l) : 0.0,
+                               kind == 2 ? 4.0 : 0.0, kind == 1 ? 4.0 : 0.0,
+                               kind == 1 ? 64.0 + static_cast<double>(h) : 0.0};
+        EXPECT_EQ(grid.at(l, h), want[field]) << config << " " << field << " " << l << "." << h;
+      }
+    }
+  };
+  expect_field(1, SparseEvalConfigs::kKind);
+  view.choose_field(SparseEvalConfigs::kWindow);
+  expect_field(1, SparseEvalConfigs::kWindow);
+  ASSERT_TRUE(view.choose_config(2));
+  for (int f = 0; f < SparseEvalConfigs::kFieldCount; ++f) {
+    view.choose_field(static_cast<SparseEvalConfigs::Field>(f));
+    expect_field(2, static_cast<SparseEvalConfigs::Field>(f));
+  }
+  EXPECT_FALSE(view.choose_config(3));
+  EXPECT_EQ(view.grid()->tooltip_at(view.grid()->cell_centre({1, 0})), "layer 1, head 0: 0");
+
+  const QStringList csv = view.csv().split('\n', Qt::SkipEmptyParts);
+  ASSERT_EQ(csv.size(), kLayers * kHeads + 1);
+  EXPECT_EQ(csv[0], "config,layer,head,kind,block size,top-k blocks,sink,window");
+  EXPECT_EQ(csv[1], "\"random@50.0%#0\",0,0,2,32,4,0,0");
+  EXPECT_EQ(csv[5], "\"random@50.0%#0\",1,1,2,64,4,0,0");
+
+  // A click on a grid cell selects that head.
+  HeadGridCanvas& grid = *view.grid();
+  const QPoint centre = grid.cell_centre({1, 1});
+  QMouseEvent press(QEvent::MouseButtonPress, centre, grid.mapToGlobal(centre), Qt::LeftButton,
+                    Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(&grid, &press);
+  EXPECT_EQ(window_->workspace().selection(), (HeadSelection{0, 0, 1, 1}));
+  EXPECT_GT(test::colours(view.grab().toImage()), 8u);
+}
+
+TEST_F(SparseConfigViewTest, MissingAnalysisOrDatasetGivesAMessage) {
+  test::write_recording(path("a.h5"), {test::RunContents{}});
+  {
+    SparseConfigView& view = open(path("a.h5"));
+    EXPECT_TRUE(view.message().contains("has no sparse-eval analysis"))
+        << view.message().toStdString();
+    EXPECT_TRUE(view.csv().isEmpty());
+  }
+  test::write_sparse_eval(path("bad.h5"), false);
+  SparseConfigView& view = open(path("bad.h5"));
+  EXPECT_EQ(view.shown(), nullptr);
+  EXPECT_TRUE(view.message().contains("/analyses/sparse_eval/kept_fraction"))
+      << view.message().toStdString();
+  EXPECT_TRUE(view.csv().isEmpty());
+}
+
+}  // namespace
+}  // namespace headscope::gui
