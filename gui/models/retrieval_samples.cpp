@@ -7,15 +7,15 @@
 namespace headscope::gui {
 namespace {
 
-std::string dataset_path(const char* name) {
+std::string retrieval_dataset_path(const char* name) {
   return std::string(kRetrievalGroup) + "/" + name;
 }
 
 // A [S] dataset of the analysis.
 std::vector<double> read_per_sample(const OpenFile& file, const char* name, int64_t samples) {
-  NumberArray array = read_number_array(file, dataset_path(name));
+  NumberArray array = read_number_array(file, retrieval_dataset_path(name));
   if (array.shape != std::vector<int64_t>{samples}) {
-    throw InvalidInput(file.path() + ": " + dataset_path(name) + ": expected [" +
+    throw InvalidInput(file.path() + ": " + retrieval_dataset_path(name) + ": expected [" +
                        std::to_string(samples) + "] (one value per sample)");
   }
   return std::move(array.values);
@@ -25,21 +25,22 @@ std::vector<double> read_per_sample(const OpenFile& file, const char* name, int6
 
 bool has_retrieval_samples(const OpenFile& file) {
   auto lock = hdf5_lock();
-  return has_path(file, dataset_path("per_sample")) && has_path(file, dataset_path("score"));
+  return has_path(file, retrieval_dataset_path("per_sample")) &&
+         has_path(file, retrieval_dataset_path("score"));
 }
 
 RetrievalSamples read_retrieval_samples(const OpenFile& file) {
   auto lock = hdf5_lock();
   RetrievalSamples out;
-  NumberArray score = read_number_array(file, dataset_path("score"));
-  NumberArray per_sample = read_number_array(file, dataset_path("per_sample"));
+  NumberArray score = read_number_array(file, retrieval_dataset_path("score"));
+  NumberArray per_sample = read_number_array(file, retrieval_dataset_path("per_sample"));
   if (score.shape.size() != 2 || per_sample.shape.size() != 3 ||
       per_sample.shape[1] != score.shape[0] || per_sample.shape[2] != score.shape[1]) {
-    throw InvalidInput(file.path() + ": " + dataset_path("per_sample") +
+    throw InvalidInput(file.path() + ": " + retrieval_dataset_path("per_sample") +
                        ": expected [sample, layer, head] with score's [layer, head]");
   }
   out.score.quantity.label = "retrieval_heads/score";
-  out.score.quantity.path = dataset_path("score");
+  out.score.quantity.path = retrieval_dataset_path("score");
   out.score.layers = score.shape[0];
   out.score.heads = score.shape[1];
   out.score.values = std::move(score.values);

@@ -11,14 +11,14 @@
 namespace headscope::gui {
 namespace {
 
-std::string dataset_path(const char* name) {
+std::string snr_dataset_path(const char* name) {
   return std::string(kSnrPath) + "/" + name;
 }
 
 std::vector<double> read_scale(const OpenFile& file, const char* name) {
-  NumberArray array = read_number_array(file, dataset_path(name));
+  NumberArray array = read_number_array(file, snr_dataset_path(name));
   if (array.shape.size() != 1 || array.values.empty()) {
-    throw InvalidInput(file.path() + ": " + dataset_path(name) +
+    throw InvalidInput(file.path() + ": " + snr_dataset_path(name) +
                        ": expected a non-empty 1-D scale of values");
   }
   return std::move(array.values);
@@ -63,9 +63,9 @@ bool has_snr_curves(const OpenFile& file) {
 SnrCurves read_snr_curves(const OpenFile& file) {
   auto lock = hdf5_lock();
   SnrCurves out;
-  NumberArray theory = read_number_array(file, dataset_path("snr_theory"));
+  NumberArray theory = read_number_array(file, snr_dataset_path("snr_theory"));
   if (theory.shape.size() != 3) {
-    throw InvalidInput(file.path() + ": " + dataset_path("snr_theory") +
+    throw InvalidInput(file.path() + ": " + snr_dataset_path("snr_theory") +
                        ": expected [layer, head, block_size], found " + shape_text(theory.shape));
   }
   out.layers = theory.shape[0];
@@ -75,17 +75,17 @@ SnrCurves read_snr_curves(const OpenFile& file) {
   const auto nb = static_cast<int64_t>(out.block_sizes.size());
   const auto nk = static_cast<int64_t>(out.topk.size());
   if (theory.shape[2] != nb) {
-    throw InvalidInput(file.path() + ": " + dataset_path("snr_theory") + ": expected " +
+    throw InvalidInput(file.path() + ": " + snr_dataset_path("snr_theory") + ": expected " +
                        shape_text({out.layers, out.heads, nb}) +
                        " (layer, head, block_size), found " + shape_text(theory.shape));
   }
   out.snr_theory = std::move(theory.values);
-  out.snr_measured = read_shaped_array(file, dataset_path("snr_measured"),
+  out.snr_measured = read_shaped_array(file, snr_dataset_path("snr_measured"),
                                        {out.layers, out.heads, nb}, "layer, head, block_size");
-  out.recall = read_shaped_array(file, dataset_path("recall"), {out.layers, out.heads, nb, nk},
+  out.recall = read_shaped_array(file, snr_dataset_path("recall"), {out.layers, out.heads, nb, nk},
                                  "layer, head, block_size, topk");
   out.predicted_recall =
-      read_shaped_array(file, dataset_path("predicted_recall"), {out.layers, out.heads, nb, nk},
+      read_shaped_array(file, snr_dataset_path("predicted_recall"), {out.layers, out.heads, nb, nk},
                         "layer, head, block_size, topk");
   return out;
 }
@@ -95,7 +95,7 @@ HeadValues block_size_reaching(const SnrCurves& curves, size_t k, double target,
   HeadValues out;
   out.quantity.label =
       "block size reaching recall@" + std::to_string(static_cast<int64_t>(curves.topk.at(k)));
-  out.quantity.path = dataset_path("recall");
+  out.quantity.path = snr_dataset_path("recall");
   out.quantity.unit = "tokens";
   out.layers = curves.layers;
   out.heads = curves.heads;
