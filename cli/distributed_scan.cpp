@@ -37,6 +37,12 @@ void DistributedScan::sample_done(int64_t completed) const {
 }
 
 std::vector<std::string> DistributedScan::gather(const std::function<std::string()>& compute) {
+  std::vector<std::string> parts = exchange(compute);
+  if (!root()) parts.clear();
+  return parts;
+}
+
+std::vector<std::string> DistributedScan::exchange(const std::function<std::string()>& compute) {
   if (!distributed()) return {compute()};
   std::string mine;
   std::exception_ptr failure;
@@ -50,9 +56,7 @@ std::vector<std::string> DistributedScan::gather(const std::function<std::string
     throw IoError("distributed scan: another rank failed (its error is in its output); rank " +
                   std::to_string(group_.rank()) + " stops without writing");
   }
-  std::vector<std::string> parts = group_.all_gather_bytes(mine);
-  if (!root()) parts.clear();
-  return parts;
+  return group_.all_gather_bytes(mine);
 }
 
 }  // namespace headscope::cli

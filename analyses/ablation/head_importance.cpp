@@ -82,11 +82,12 @@ double metric_value(const TaskScore& score, PruneMetric metric) {
   HS_ASSERT(false && "unhandled prune metric");
 }
 
-HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
-                               const std::vector<TaskSample>& samples, const torch::Tensor& mask,
-                               int64_t batch_size) {
+ImportanceBatches importance_batches(const std::shared_ptr<const Transformer>& model,
+                                     const std::vector<TaskSample>& samples,
+                                     const torch::Tensor& mask, int64_t batch_size,
+                                     const std::vector<int64_t>& batches) {
   const ModelConfig& c = model->config();
-  HS_ASSERT(!samples.empty() && batch_size > 0);
+  HS_ASSERT(!batches.empty() && batch_size > 0);
   HS_ASSERT(mask.dim() == 2 && mask.size(0) == c.n_layers && mask.size(1) == c.n_heads);
   const auto device = model->device();
   const auto kept = mask.to(torch::kFloat32).to(device);
@@ -101,9 +102,11 @@ HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
                       return std::optional<torch::Tensor>(z * factor.to(z.scalar_type()));
                     });
   }
-  auto raw = torch::zeros({c.n_layers, c.n_heads}, torch::kFloat64);
-  TaskScorer scorer(samples[0].task);
-  for (size_t first = 0; first < samples.size(); first += static_cast<size_t>(batch_size)) {
+  ImportanceBatches out;
+  TaskScorer scorer(samples.at(0).task);
+  for (const int64_t b : batches) {
+    const auto first = static_cast<size_t>(b * batch_size);
+    HS_ASSERT(b >= 0 && first < samples.size());
     const size_t last = std::min(samples.size(), first + static_cast<size_t>(batch_size));
     const std::vector<TaskSample> chunk(samples.begin() + first, samples.begin() + last);
     const auto batch = static_cast<int64_t>(chunk.size());
@@ -113,17 +116,45 @@ HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
     // Sample b's loss depends only on xi[b]: one backward gives every per-sample gradient.
     const auto loss = answer_loss_sum(logits, chunk);
     const auto grad = torch::autograd::grad({loss}, {*xi})[0];
-    raw += grad.abs().sum(0).to(torch::kFloat64).cpu();
+    out.grad_sums.push_back(grad.abs().sum(0).to(torch::kFloat64).cpu());
   }
-  raw /= static_cast<double>(samples.size());
+  out.score = scorer.result();
+  return out;
+}
+
+HeadImportance combine_importance(const std::vector<torch::Tensor>& grad_sums, int64_t samples,
+                                  const torch::Tensor& mask, TaskScore score) {
+  HS_ASSERT(!grad_sums.empty() && samples > 0);
+  auto raw = torch::zeros_like(grad_sums[0]);
+  for (const torch::Tensor& sum : grad_sums) raw += sum;
+  raw /= static_cast<double>(samples);
   const auto kept_cpu = mask.to(torch::kFloat64).cpu();
   const auto kept_raw = raw * kept_cpu;
   const auto norms = kept_raw.pow(2).sum(1, true).sqrt() + kNormEpsilon;
-  return HeadImportance{raw, kept_raw / norms, scorer.result()};
+  return HeadImportance{raw, kept_raw / norms, std::move(score)};
+}
+
+HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
+                               const std::vector<TaskSample>& samples, const torch::Tensor& mask,
+                               int64_t batch_size) {
+  HS_ASSERT(!samples.empty() && batch_size > 0);
+  const auto count = static_cast<int64_t>(samples.size());
+  std::vector<int64_t> batches((count + batch_size - 1) / batch_size);
+  std::iota(batches.begin(), batches.end(), int64_t{0});
+  ImportanceBatches all = importance_batches(model, samples, mask, batch_size, batches);
+  return combine_importance(all.grad_sums, count, mask, std::move(all.score));
 }
 
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
                                      const ImportanceOptions& options) {
+  return prune_by_importance(
+      model, options, [&](const std::vector<TaskSample>& samples, const torch::Tensor& mask) {
+        return head_importance(model, samples, mask, options.batch_size);
+      });
+}
+
+ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
+                                     const ImportanceOptions& options, const ImportancePass& pass) {
   const ModelConfig& c = model->config();
   check_options(c, options);
   const std::vector<TaskSample> samples =
@@ -139,7 +170,7 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
   ProgressBar bar("importance " + options.task, 1 + max_steps, options.quiet);
 
   auto mask = torch::ones({c.n_layers, c.n_heads}, torch::kFloat64);
-  HeadImportance current = head_importance(model, samples, mask, options.batch_size);
+  HeadImportance current = pass(samples, mask);
   bar.advance();
   ImportanceResult result;
   result.importance = current.normalized;
@@ -176,7 +207,7 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
       result.pruned_at.view(-1)[idx] = step;
     }
     pruned += now;
-    current = head_importance(model, samples, mask, options.batch_size);
+    current = pass(samples, mask);
     bar.advance();
     const double metric = metric_value(current.score, options.metric);
     result.curve.push_back({pruned, metric, current.score});

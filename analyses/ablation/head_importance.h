@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,23 @@ HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
                                const std::vector<TaskSample>& samples, const torch::Tensor& mask,
                                int64_t batch_size);
 
+// Part of a pass, for splitting it over processes: batch b holds samples [b x batch_size, ...).
+struct ImportanceBatches {
+  // Per batch of `batches`, in their order: the sum over its samples of |dL/dxi_h|,
+  // [n_layers, n_heads] float64.
+  std::vector<torch::Tensor> grad_sums;
+  TaskScore score;  // of the batches' samples, in their order
+};
+// HS_ASSERT on a mis-shaped mask, no batches or a batch outside the samples.
+ImportanceBatches importance_batches(const std::shared_ptr<const Transformer>& model,
+                                     const std::vector<TaskSample>& samples,
+                                     const torch::Tensor& mask, int64_t batch_size,
+                                     const std::vector<int64_t>& batches);
+// The pass of every batch: grad_sums[b] of batch b, added in batch order as head_importance
+// adds them (the same bits), over `samples` samples; `score` of every sample.
+HeadImportance combine_importance(const std::vector<torch::Tensor>& grad_sums, int64_t samples,
+                                  const torch::Tensor& mask, TaskScore score);
+
 struct PruningStep {
   int64_t heads_pruned = 0;
   double metric = 0.0;
@@ -90,5 +108,12 @@ struct ImportanceResult {
 // UnsupportedModel for a model outside the zoo's vocabulary.
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
                                      const ImportanceOptions& options);
+
+// One pass at a mask over the samples; head_importance in one process, split over the ranks of
+// a launch by `headscope importance` (docs/DISTRIBUTED.md).
+using ImportancePass = std::function<HeadImportance(const std::vector<TaskSample>& samples,
+                                                    const torch::Tensor& mask)>;
+ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
+                                     const ImportanceOptions& options, const ImportancePass& pass);
 
 }  // namespace headscope

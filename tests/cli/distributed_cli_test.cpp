@@ -1,6 +1,6 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`, `ablate`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
+// `retrieval`, `ablate`, `importance`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
 // its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -193,6 +193,17 @@ TEST_F(DistributedCli, SparseEvalOnTwoRanksEqualsOneProcess) {
            " --length 64,80 --allow-long-context --quiet --out " + out;
   };
   expect_same_as_one_process(sparse_eval, {2}, "/analyses/sparse_eval");
+}
+
+// 18 IOI samples in batches of 4 (one short), pruning a quarter of the heads per step until
+// accuracy falls: every pass is split over the ranks, and every rank must prune the same heads.
+TEST_F(DistributedCli, ImportanceOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto importance = [&](const std::string& out) {
+    return "importance " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --n 18 --batch 4 --step-fraction 0.25 --metric-fraction 0.99 --quiet" +
+           " --out " + out;
+  };
+  expect_same_as_one_process(importance, {2, 3}, "/analyses/head_importance");
 }
 
 }  // namespace
