@@ -181,6 +181,26 @@ PatchGrid patch_grid(const ModelConfig& config, PatchHook hook, PatchGranularity
 
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& o) {
+  PatchingResult result = activation_patching(model, pairs, o, SweepSplit{});
+  set_patching_scores(result);
+  return result;
+}
+
+void set_patching_scores(PatchingResult& result) {
+  const auto n = static_cast<int64_t>(result.clean_metric.size());
+  const auto n_sites = static_cast<int64_t>(result.grid.sites.size());
+  HS_ASSERT(static_cast<int64_t>(result.per_sample.size()) == n * n_sites);
+  result.scores.resize(static_cast<size_t>(n_sites));
+  for (int64_t s = 0; s < n_sites; ++s) {
+    double sum = 0.0;
+    for (int64_t p = 0; p < n; ++p) sum += result.per_sample[static_cast<size_t>(p * n_sites + s)];
+    result.scores[static_cast<size_t>(s)] =
+        normalised_score(sum / static_cast<double>(n), result.clean_mean, result.corrupted_mean);
+  }
+}
+
+PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
+                                   const PatchingOptions& o, const SweepSplit& split) {
   const auto start = std::chrono::steady_clock::now();
   check_pairs(pairs, o);
   torch::NoGradGuard no_grad;
@@ -219,8 +239,9 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       forward_bytes(config, one, static_cast<int64_t>(element)) +
       3.0 * static_cast<double>(longest * hook_layout(config, o.hook, longest).per_position) *
           element;
-  const int64_t batch =
+  int64_t batch =
       patching_batch_size(net, o.batch_size, cache_bytes, per_row, longest, n * n_sites);
+  if (split.agree_batch) batch = split.agree_batch(batch);
   result.batch_size = batch;
 
   const std::vector<LengthGroup> groups = group_by_length(pairs);
@@ -274,16 +295,38 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
                        "this metric sees");
   }
 
-  // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers.
+  // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers. A
+  // batch costs its rows x their length.
+  std::vector<double> costs;
+  std::vector<int64_t> batch_rows;
+  for (const LengthGroup& group : groups) {
+    const auto rows = static_cast<int64_t>(group.pairs.size()) * n_sites;
+    for (int64_t begin = 0; begin < rows; begin += batch) {
+      batch_rows.push_back(std::min(rows, begin + batch) - begin);
+      costs.push_back(static_cast<double>(batch_rows.back() * group.length));
+    }
+  }
+  std::vector<uint8_t> run_batch(costs.size(), 1);
+  int64_t rows_run = n * n_sites;
+  if (split.share) {
+    run_batch.assign(costs.size(), 0);
+    for (const int64_t b : split.share(costs)) run_batch.at(static_cast<size_t>(b)) = 1;
+    result.swept.assign(static_cast<size_t>(n * n_sites), 0);
+    rows_run = 0;
+    for (size_t b = 0; b < costs.size(); ++b) {
+      if (run_batch[b] != 0) rows_run += batch_rows[b];
+    }
+  }
   result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
-  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), n * n_sites,
-                       o.quiet);
+  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), rows_run, o.quiet);
+  size_t batch_index = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::vector<int64_t>& members = groups[g].pairs;
     const auto size = static_cast<int64_t>(members.size());
     const torch::Tensor target = stack_tokens(pairs, members, !denoise);
     for (int64_t begin = 0; begin < size * n_sites; begin += batch) {
       const int64_t end = std::min(size * n_sites, begin + batch);
+      if (run_batch[batch_index++] == 0) continue;
       std::vector<int64_t> member_of_row, pair_of_row;
       std::map<int64_t, std::vector<int64_t>> rows_at_layer;  // layer -> rows of the batch
       for (int64_t r = begin; r < end; ++r) {
@@ -322,19 +365,15 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       const std::vector<double> values = scorer.metric(logits, pair_of_row);
       for (int64_t r = begin; r < end; ++r) {
         const int64_t pair = pair_of_row[static_cast<size_t>(r - begin)];
-        result.per_sample[static_cast<size_t>(pair * n_sites + r / size)] =
-            values[static_cast<size_t>(r - begin)];
+        const auto at = static_cast<size_t>(pair * n_sites + r / size);
+        result.per_sample[at] = values[static_cast<size_t>(r - begin)];
+        if (split.share) result.swept[at] = 1;
       }
       progress.advance(end - begin);
     }
   }
-
-  result.scores.resize(static_cast<size_t>(n_sites));
-  for (int64_t s = 0; s < n_sites; ++s) {
-    double sum = 0.0;
-    for (int64_t p = 0; p < n; ++p) sum += result.per_sample[static_cast<size_t>(p * n_sites + s)];
-    result.scores[static_cast<size_t>(s)] =
-        normalised_score(sum / static_cast<double>(n), result.clean_mean, result.corrupted_mean);
+  if (split.share) {
+    result.sweep_passes = std::count(run_batch.begin(), run_batch.end(), uint8_t{1});
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

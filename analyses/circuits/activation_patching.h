@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,7 @@ struct PatchingOptions {
   // Rows per forward pass; 0: as many as a quarter of free memory holds (at most 512; on the
   // CPU, at most 1024 tokens).
   int64_t batch_size = 0;
-  bool quiet = false;      // no progress bar
+  bool quiet = false;  // no progress bar
 
   PatchingOptions& with_hook(PatchHook v) { return hook = v, *this; }
   PatchingOptions& with_per(PatchGranularity v) { return per = v, *this; }
@@ -95,6 +96,20 @@ struct PatchingResult {
   int64_t batch_size = 0;      // rows per forward pass used
   int64_t forward_passes = 0;  // of the sweep, the cached and unpatched runs included
   double seconds = 0.0;        // wall time of the whole computation
+  // With a SweepSplit: the [pair, grid] entries of per_sample this process computed (1), and
+  // the patched forward passes among forward_passes. Empty and 0 otherwise.
+  std::vector<uint8_t> swept;
+  int64_t sweep_passes = 0;
+};
+
+// The sweep split over processes (docs/DISTRIBUTED.md). Every process runs the unpatched runs
+// of every pair (it needs their cache and metrics) and the sweep batches `share` picks; the
+// batches, and every row in them, are those one process runs, so each value is the same bits.
+struct SweepSplit {
+  // This process's batch size (--batch or the memory estimate) -> the one every process uses.
+  std::function<int64_t(int64_t)> agree_batch;
+  // The cost of every sweep batch, in sweep order -> the batches this process runs.
+  std::function<std::vector<int64_t>(const std::vector<double>&)> share;
 };
 
 // InvalidInput before the sweep when: the pairs are empty; logit-diff is asked and a pair has no
@@ -103,5 +118,12 @@ struct PatchingResult {
 // estimate when the cached activations do not fit in memory.
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& options);
+// With a split, per_sample holds only this process's rows (`swept`) and scores is empty: gather
+// the processes' values into one result, then set_patching_scores.
+PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
+                                   const PatchingOptions& options, const SweepSplit& split);
+
+// result.scores from result.per_sample, clean_mean and corrupted_mean (pairs in order).
+void set_patching_scores(PatchingResult& result);
 
 }  // namespace headscope

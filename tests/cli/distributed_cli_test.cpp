@@ -1,6 +1,6 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`, `ablate`, `importance`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
+// `retrieval`, `ablate`, `importance`, `patch`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
 // its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -204,6 +204,16 @@ TEST_F(DistributedCli, ImportanceOnTwoAndThreeRanksEqualsOneProcess) {
            " --out " + out;
   };
   expect_same_as_one_process(importance, {2, 3}, "/analyses/head_importance");
+}
+
+// 7 IOI pairs (of more than one length) x 8 heads in batches of 3: the ranks split the sweep's
+// batches of every length group; kl also needs every rank's clean runs.
+TEST_F(DistributedCli, PatchOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto patch = [&](const std::string& out) {
+    return "patch " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --n 7 --batch 3 --metric kl --quiet --out " + out;
+  };
+  expect_same_as_one_process(patch, {2, 3}, "/analyses/activation_patching/z");
 }
 
 }  // namespace
