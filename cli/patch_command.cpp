@@ -125,21 +125,13 @@ nlohmann::ordered_json result_json(const PatchingResult& r, const PatchingOption
   return j;
 }
 
-// Under a launch each rank runs its share of the sweep's batches (the batches one process runs,
-// at rank 0's batch size); rank 0 puts every rank's values in place and scores them in pair
+// Under a launch each rank runs its share of the sweep's batches (those one process runs);
+// rank 0 puts every rank's values in place and scores them in pair
 // order as one process does.
 PatchingResult patch_distributed(DistributedScan& scan, HookedModel& hooked,
                                  const std::vector<PatchingPair>& pairs,
                                  const PatchingOptions& options) {
-  SweepSplit split;
-  split.agree_batch = [&scan](int64_t batch) {
-    ByteWriter mine;
-    mine.put(batch);
-    const std::vector<std::string> all = scan.exchange([&] { return mine.bytes(); });
-    ByteReader in(all.at(0), "batch size of rank 0");
-    return in.get<int64_t>();
-  };
-  split.share = [&scan](const std::vector<double>& costs) { return scan.share(costs); };
+  const WorkSplit split = scan.work_split();
   PatchingResult result;
   const std::vector<std::string> parts = scan.gather([&] {
     result = activation_patching(hooked, pairs, options, split);

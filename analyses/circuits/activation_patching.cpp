@@ -11,6 +11,7 @@
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/model/memory_estimate.h"
+#include "dist/byte_codec.h"
 
 namespace headscope {
 namespace {
@@ -181,7 +182,7 @@ PatchGrid patch_grid(const ModelConfig& config, PatchHook hook, PatchGranularity
 
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& o) {
-  PatchingResult result = activation_patching(model, pairs, o, SweepSplit{});
+  PatchingResult result = activation_patching(model, pairs, o, WorkSplit{});
   set_patching_scores(result);
   return result;
 }
@@ -200,7 +201,7 @@ void set_patching_scores(PatchingResult& result) {
 }
 
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
-                                   const PatchingOptions& o, const SweepSplit& split) {
+                                   const PatchingOptions& o, const WorkSplit& split) {
   const auto start = std::chrono::steady_clock::now();
   check_pairs(pairs, o);
   torch::NoGradGuard no_grad;
@@ -241,7 +242,14 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
           element;
   int64_t batch =
       patching_batch_size(net, o.batch_size, cache_bytes, per_row, longest, n * n_sites);
-  if (split.agree_batch) batch = split.agree_batch(batch);
+  if (split.active()) {
+    // The first process's: the estimate reads free memory, which differs between processes.
+    ByteWriter mine;
+    mine.put(batch);
+    const std::vector<std::string> all = split.all_gather(mine.bytes());
+    ByteReader first(all.at(0), "patching batch size of rank 0");
+    batch = first.get<int64_t>();
+  }
   result.batch_size = batch;
 
   const std::vector<LengthGroup> groups = group_by_length(pairs);
@@ -308,7 +316,7 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
   }
   std::vector<uint8_t> run_batch(costs.size(), 1);
   int64_t rows_run = n * n_sites;
-  if (split.share) {
+  if (split.active()) {
     run_batch.assign(costs.size(), 0);
     for (const int64_t b : split.share(costs)) run_batch.at(static_cast<size_t>(b)) = 1;
     result.swept.assign(static_cast<size_t>(n * n_sites), 0);
@@ -367,12 +375,12 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
         const int64_t pair = pair_of_row[static_cast<size_t>(r - begin)];
         const auto at = static_cast<size_t>(pair * n_sites + r / size);
         result.per_sample[at] = values[static_cast<size_t>(r - begin)];
-        if (split.share) result.swept[at] = 1;
+        if (split.active()) result.swept[at] = 1;
       }
       progress.advance(end - begin);
     }
   }
-  if (split.share) {
+  if (split.active()) {
     result.sweep_passes = std::count(run_batch.begin(), run_batch.end(), uint8_t{1});
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -15,13 +15,13 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "analyses/circuits/patching_metric.h"
 #include "analyses/circuits/task_pairs.h"
 #include "core/model/hook_names.h"
+#include "dist/work_split.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {
@@ -96,7 +96,7 @@ struct PatchingResult {
   int64_t batch_size = 0;      // rows per forward pass used
   int64_t forward_passes = 0;  // of the sweep, the cached and unpatched runs included
   double seconds = 0.0;        // wall time of the whole computation
-  // With a SweepSplit: the [pair, grid] entries of per_sample this process computed (1), and
+  // With a WorkSplit: the [pair, grid] entries of per_sample this process computed (1), and
   // the patched forward passes among forward_passes. Empty and 0 otherwise.
   std::vector<uint8_t> swept;
   int64_t sweep_passes = 0;
@@ -118,10 +118,12 @@ struct SweepSplit {
 // estimate when the cached activations do not fit in memory.
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& options);
-// With a split, per_sample holds only this process's rows (`swept`) and scores is empty: gather
-// the processes' values into one result, then set_patching_scores.
+// The sweep split over processes: every process runs the unpatched runs of every pair (it needs
+// their cache and metrics) and its share of the sweep's batches (cost: rows x length), at the
+// batch size of the first process. per_sample then holds only this process's rows (`swept`)
+// and scores is empty: gather the processes' values into one result, then set_patching_scores.
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
-                                   const PatchingOptions& options, const SweepSplit& split);
+                                   const PatchingOptions& options, const WorkSplit& split);
 
 // result.scores from result.per_sample, clean_mean and corrupted_mean (pairs in order).
 void set_patching_scores(PatchingResult& result);
