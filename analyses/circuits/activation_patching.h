@@ -102,16 +102,6 @@ struct PatchingResult {
   int64_t sweep_passes = 0;
 };
 
-// The sweep split over processes (docs/DISTRIBUTED.md). Every process runs the unpatched runs
-// of every pair (it needs their cache and metrics) and the sweep batches `share` picks; the
-// batches, and every row in them, are those one process runs, so each value is the same bits.
-struct SweepSplit {
-  // This process's batch size (--batch or the memory estimate) -> the one every process uses.
-  std::function<int64_t(int64_t)> agree_batch;
-  // The cost of every sweep batch, in sweep order -> the batches this process runs.
-  std::function<std::vector<int64_t>(const std::vector<double>&)> share;
-};
-
 // InvalidInput before the sweep when: the pairs are empty; logit-diff is asked and a pair has no
 // distractor (naming it); a per-position sweep gets pairs of different lengths; or the clean and
 // corrupted runs score the same mean metric (nothing to normalise by). InvalidInput naming the
