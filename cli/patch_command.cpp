@@ -23,7 +23,6 @@
 #include "cli/patching_pairs_args.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
-#include "dist/byte_codec.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
@@ -125,51 +124,6 @@ nlohmann::ordered_json result_json(const PatchingResult& r, const PatchingOption
   return j;
 }
 
-// Under a launch each rank runs its share of the sweep's batches (those one process runs);
-// rank 0 puts every rank's values in place and scores them in pair
-// order as one process does.
-PatchingResult patch_distributed(DistributedScan& scan, HookedModel& hooked,
-                                 const std::vector<PatchingPair>& pairs,
-                                 const PatchingOptions& options) {
-  const WorkSplit split = scan.work_split();
-  PatchingResult result;
-  const std::vector<std::string> parts = scan.gather([&] {
-    result = activation_patching(hooked, pairs, options, split);
-    ByteWriter out;
-    out.put_vector(result.swept);
-    out.put_vector(result.per_sample);
-    out.put(result.sweep_passes);
-    return out.bytes();
-  });
-  if (!scan.root()) return result;
-  std::vector<uint8_t> filled(result.per_sample.size(), 0);
-  int64_t passes = result.forward_passes - result.sweep_passes;
-  for (size_t rank = 0; rank < parts.size(); ++rank) {
-    const std::string what = "patching values of rank " + std::to_string(rank);
-    ByteReader in(parts[rank], what);
-    const auto swept = in.get_vector<uint8_t>();
-    const auto values = in.get_vector<double>();
-    passes += in.get<int64_t>();
-    if (swept.size() != filled.size() || values.size() != filled.size()) {
-      throw IoError(what + ": " + std::to_string(values.size()) + " values for " +
-                    std::to_string(filled.size()));
-    }
-    for (size_t i = 0; i < filled.size(); ++i) {
-      if (swept[i] == 0) continue;
-      result.per_sample[i] = values[i];
-      filled[i] = 1;
-    }
-  }
-  if (std::find(filled.begin(), filled.end(), uint8_t{0}) != filled.end()) {
-    throw IoError("patching: no rank returned some of the sweep's values");
-  }
-  result.forward_passes = passes;
-  result.swept.clear();
-  result.sweep_passes = 0;
-  set_patching_scores(result);
-  return result;
-}
-
 void run(const PatchArgs& args) {
   check_pairs_args(args.pairs, "patch");
   const PatchingOptions options = PatchingOptions(args.options).with_quiet(args.quiet || args.json);
@@ -186,8 +140,8 @@ void run(const PatchArgs& args) {
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
   HookedModel hooked(model);
-  const PatchingResult result = scan.distributed() ? patch_distributed(scan, hooked, pairs, options)
-                                                   : activation_patching(hooked, pairs, options);
+  // Under a launch each rank runs its share of the sweep; every rank ends with the result.
+  const PatchingResult result = activation_patching(hooked, pairs, options, scan.work_split());
   if (!scan.root()) return;
   if (!args.out.path.empty()) {
     write_activation_patching({args.out.path, summary, mode}, result, options, pairs, source,

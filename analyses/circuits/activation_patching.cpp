@@ -79,6 +79,35 @@ void check_pairs(const std::vector<PatchingPair>& pairs, const PatchingOptions& 
   }
 }
 
+// Every process's values of a split sweep into `result` (the entries each computed, `swept`
+// here).
+void gather_sweep(const WorkSplit& split, const std::vector<uint8_t>& swept,
+                  PatchingResult& result) {
+  ByteWriter mine;
+  mine.put_vector(swept);
+  mine.put_vector(result.per_sample);
+  const std::vector<std::string> all = split.all_gather(mine.bytes());
+  std::vector<uint8_t> filled(swept.size(), 0);
+  for (size_t rank = 0; rank < all.size(); ++rank) {
+    const std::string what = "patching values of rank " + std::to_string(rank);
+    ByteReader in(all[rank], what);
+    const auto theirs = in.get_vector<uint8_t>();
+    const auto values = in.get_vector<double>();
+    if (theirs.size() != filled.size() || values.size() != filled.size()) {
+      throw IoError(what + ": " + std::to_string(values.size()) + " values for " +
+                    std::to_string(filled.size()));
+    }
+    for (size_t i = 0; i < filled.size(); ++i) {
+      if (theirs[i] == 0) continue;
+      result.per_sample[i] = values[i];
+      filled[i] = 1;
+    }
+  }
+  if (std::find(filled.begin(), filled.end(), uint8_t{0}) != filled.end()) {
+    throw IoError("patching: no process returned some of the sweep's values");
+  }
+}
+
 }  // namespace
 
 const char* patch_hook_name(PatchHook hook) {
@@ -182,22 +211,7 @@ PatchGrid patch_grid(const ModelConfig& config, PatchHook hook, PatchGranularity
 
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& o) {
-  PatchingResult result = activation_patching(model, pairs, o, WorkSplit{});
-  set_patching_scores(result);
-  return result;
-}
-
-void set_patching_scores(PatchingResult& result) {
-  const auto n = static_cast<int64_t>(result.clean_metric.size());
-  const auto n_sites = static_cast<int64_t>(result.grid.sites.size());
-  HS_ASSERT(static_cast<int64_t>(result.per_sample.size()) == n * n_sites);
-  result.scores.resize(static_cast<size_t>(n_sites));
-  for (int64_t s = 0; s < n_sites; ++s) {
-    double sum = 0.0;
-    for (int64_t p = 0; p < n; ++p) sum += result.per_sample[static_cast<size_t>(p * n_sites + s)];
-    result.scores[static_cast<size_t>(s)] =
-        normalised_score(sum / static_cast<double>(n), result.clean_mean, result.corrupted_mean);
-  }
+  return activation_patching(model, pairs, o, WorkSplit{});
 }
 
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
@@ -315,11 +329,12 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
     }
   }
   std::vector<uint8_t> run_batch(costs.size(), 1);
+  std::vector<uint8_t> swept;  // [pair, grid]: computed here (a split sweep)
   int64_t rows_run = n * n_sites;
   if (split.active()) {
     run_batch.assign(costs.size(), 0);
     for (const int64_t b : split.share(costs)) run_batch.at(static_cast<size_t>(b)) = 1;
-    result.swept.assign(static_cast<size_t>(n * n_sites), 0);
+    swept.assign(static_cast<size_t>(n * n_sites), 0);
     rows_run = 0;
     for (size_t b = 0; b < costs.size(); ++b) {
       if (run_batch[b] != 0) rows_run += batch_rows[b];
@@ -375,13 +390,23 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
         const int64_t pair = pair_of_row[static_cast<size_t>(r - begin)];
         const auto at = static_cast<size_t>(pair * n_sites + r / size);
         result.per_sample[at] = values[static_cast<size_t>(r - begin)];
-        if (split.active()) result.swept[at] = 1;
+        if (split.active()) swept[at] = 1;
       }
       progress.advance(end - begin);
     }
   }
   if (split.active()) {
-    result.sweep_passes = std::count(run_batch.begin(), run_batch.end(), uint8_t{1});
+    gather_sweep(split, swept, result);
+    // The passes one process makes: the batches the others ran too.
+    result.forward_passes += std::count(run_batch.begin(), run_batch.end(), uint8_t{0});
+  }
+
+  result.scores.resize(static_cast<size_t>(n_sites));
+  for (int64_t s = 0; s < n_sites; ++s) {
+    double sum = 0.0;
+    for (int64_t p = 0; p < n; ++p) sum += result.per_sample[static_cast<size_t>(p * n_sites + s)];
+    result.scores[static_cast<size_t>(s)] =
+        normalised_score(sum / static_cast<double>(n), result.clean_mean, result.corrupted_mean);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

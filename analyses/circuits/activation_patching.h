@@ -96,10 +96,6 @@ struct PatchingResult {
   int64_t batch_size = 0;      // rows per forward pass used
   int64_t forward_passes = 0;  // of the sweep, the cached and unpatched runs included
   double seconds = 0.0;        // wall time of the whole computation
-  // With a WorkSplit: the [pair, grid] entries of per_sample this process computed (1), and
-  // the patched forward passes among forward_passes. Empty and 0 otherwise.
-  std::vector<uint8_t> swept;
-  int64_t sweep_passes = 0;
 };
 
 // InvalidInput before the sweep when: the pairs are empty; logit-diff is asked and a pair has no
@@ -109,13 +105,10 @@ struct PatchingResult {
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& options);
 // The sweep split over processes: every process runs the unpatched runs of every pair (it needs
-// their cache and metrics) and its share of the sweep's batches (cost: rows x length), at the
-// batch size of the first process. per_sample then holds only this process's rows (`swept`)
-// and scores is empty: gather the processes' values into one result, then set_patching_scores.
+// their cache and metrics) and its share of the sweep's batches (cost: rows x length) at the
+// first process's batch size; the processes then exchange their values and each returns the
+// result one process computes (the same batches, so the same bits).
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& options, const WorkSplit& split);
-
-// result.scores from result.per_sample, clean_mean and corrupted_mean (pairs in order).
-void set_patching_scores(PatchingResult& result);
 
 }  // namespace headscope
