@@ -45,12 +45,6 @@ WorkSplit DistributedScan::work_split() {
 }
 
 std::vector<std::string> DistributedScan::gather(const std::function<std::string()>& compute) {
-  std::vector<std::string> parts = exchange(compute);
-  if (!root()) parts.clear();
-  return parts;
-}
-
-std::vector<std::string> DistributedScan::exchange(const std::function<std::string()>& compute) {
   if (!distributed()) return {compute()};
   std::string mine;
   std::exception_ptr failure;
@@ -64,7 +58,9 @@ std::vector<std::string> DistributedScan::exchange(const std::function<std::stri
     throw IoError("distributed scan: another rank failed (its error is in its output); rank " +
                   std::to_string(group_.rank()) + " stops without writing");
   }
-  return group_.all_gather_bytes(mine);
+  std::vector<std::string> parts = group_.all_gather_bytes(mine);
+  if (!root()) parts.clear();
+  return parts;
 }
 
 }  // namespace headscope::cli

@@ -43,9 +43,6 @@ class DistributedScan {
   // rank 0 (indexed by rank; empty elsewhere). A failure on any rank stops every rank: the
   // failing one with its own error, the others with one that says a rank failed.
   std::vector<std::string> gather(const std::function<std::string()>& compute);
-  // As gather, but every rank gets every rank's bytes: for a scan whose next step depends on
-  // all the results (importance's pruning), each rank then reduces them as rank 0 does.
-  std::vector<std::string> exchange(const std::function<std::string()>& compute);
 
  private:
   DistGroup group_;

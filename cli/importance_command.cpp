@@ -11,13 +11,11 @@
 #include "analyses/ablation/ablation_output.h"
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/tasks/generate_task.h"
-#include "analyses/tasks/score_shards.h"
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
-#include "core/base/error.h"
 #include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
 
@@ -69,50 +67,6 @@ void print_text(const ImportanceResult& r, const ImportanceOptions& o) {
               prune_metric_name(o.metric), o.threshold);
 }
 
-// One pass split over the ranks of a launch by whole batches (every rank runs exactly the
-// batches one process would). Every rank gets every batch's gradient sums and sample scores and
-// combines them in batch order as one process does, so all ranks prune the same heads next.
-ImportancePass distributed_pass(DistributedScan& scan,
-                                const std::shared_ptr<const Transformer>& model,
-                                int64_t batch_size) {
-  return [&scan, model, batch_size](const std::vector<TaskSample>& samples,
-                                    const torch::Tensor& mask) {
-    const auto n = static_cast<int64_t>(samples.size());
-    const std::vector<double> costs = batch_costs(n, batch_size);
-    std::vector<int64_t> mine = scan.share(costs);
-    std::sort(mine.begin(), mine.end());
-    const std::vector<std::string> parts = scan.exchange([&] {
-      ByteWriter out;
-      out.put_vector(mine);
-      if (!mine.empty()) {
-        const ImportanceBatches share = importance_batches(model, samples, mask, batch_size, mine);
-        for (const torch::Tensor& sum : share.grad_sums) out.put_tensor(sum);
-        put_sample_scores(out, share.score);
-      }
-      return out.bytes();
-    });
-    std::vector<torch::Tensor> sums(costs.size());
-    ScoreAssembler scores(n);
-    for (size_t rank = 0; rank < parts.size(); ++rank) {
-      ByteReader in(parts[rank], "importance of rank " + std::to_string(rank));
-      const auto batches = in.get_vector<int64_t>();
-      for (const int64_t b : batches) {
-        if (b < 0 || b >= static_cast<int64_t>(sums.size())) {
-          throw IoError("importance of rank " + std::to_string(rank) + ": batch " +
-                        std::to_string(b) + " outside the pass's " + std::to_string(sums.size()));
-        }
-        sums[static_cast<size_t>(b)] = in.get_tensor();
-      }
-      if (!batches.empty()) scores.read(in, batch_samples(batches, batch_size, n));
-    }
-    for (size_t b = 0; b < sums.size(); ++b) {
-      if (!sums[b].defined())
-        throw IoError("no rank returned importance batch " + std::to_string(b));
-    }
-    return combine_importance(sums, n, mask, scores.result(samples[0].task, samples));
-  };
-}
-
 void run(const ImportanceArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   check_task_name(args.samples.task);
@@ -131,10 +85,8 @@ void run(const ImportanceArgs& args) {
                                         .with_step_fraction(args.step_fraction)
                                         .with_threshold(args.metric_fraction)
                                         .with_quiet(args.quiet);
-  const ImportanceResult result =
-      scan.distributed()
-          ? prune_by_importance(model, options, distributed_pass(scan, model, options.batch_size))
-          : prune_by_importance(model, options);
+  // Under a launch each rank runs its share of every pass; every rank ends with the result.
+  const ImportanceResult result = prune_by_importance(model, options, scan.work_split());
   if (!scan.root()) return;
   if (!args.out.path.empty()) write_importance({args.out.path, summary, mode}, result, options);
 

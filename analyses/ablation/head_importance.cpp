@@ -7,9 +7,11 @@
 #include <torch/torch.h>
 
 #include "analyses/ablation/evaluation_samples.h"
+#include "analyses/tasks/score_shards.h"
 #include "analyses/tasks/vocabulary.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
+#include "dist/byte_codec.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {
@@ -52,35 +54,13 @@ void check_options(const ModelConfig& c, const ImportanceOptions& o) {
   HS_ASSERT(c.n_layers > 0 && c.n_heads > 0);
 }
 
-}  // namespace
-
-const char* prune_metric_name(PruneMetric metric) {
-  switch (metric) {
-    case PruneMetric::kAccuracy:
-      return "accuracy";
-    case PruneMetric::kTokenAccuracy:
-      return "token-accuracy";
-    case PruneMetric::kLogitDiff:
-      return "logit-diff";
-  }
-  HS_ASSERT(false && "unhandled prune metric");
-}
-
-double metric_value(const TaskScore& score, PruneMetric metric) {
-  switch (metric) {
-    case PruneMetric::kAccuracy:
-      return score.accuracy;
-    case PruneMetric::kTokenAccuracy:
-      return score.token_accuracy;
-    case PruneMetric::kLogitDiff:
-      if (!score.mean_logit_diff) {
-        throw InvalidInput("metric logit-diff: task " + score.task +
-                           " has no distractor to compare with (ioi and colors have one)");
-      }
-      return *score.mean_logit_diff;
-  }
-  HS_ASSERT(false && "unhandled prune metric");
-}
+// Part of a pass: per batch of `batches` (batch b: samples [b x batch_size, ...)), in their
+// order, the sum over its samples of |dL/dxi_h| ([n_layers, n_heads] float64), and the score of
+// the batches' samples.
+struct ImportanceBatches {
+  std::vector<torch::Tensor> grad_sums;
+  TaskScore score;
+};
 
 ImportanceBatches importance_batches(const std::shared_ptr<const Transformer>& model,
                                      const std::vector<TaskSample>& samples,
@@ -134,27 +114,93 @@ HeadImportance combine_importance(const std::vector<torch::Tensor>& grad_sums, i
   return HeadImportance{raw, kept_raw / norms, std::move(score)};
 }
 
+}  // namespace
+
+const char* prune_metric_name(PruneMetric metric) {
+  switch (metric) {
+    case PruneMetric::kAccuracy:
+      return "accuracy";
+    case PruneMetric::kTokenAccuracy:
+      return "token-accuracy";
+    case PruneMetric::kLogitDiff:
+      return "logit-diff";
+  }
+  HS_ASSERT(false && "unhandled prune metric");
+}
+
+double metric_value(const TaskScore& score, PruneMetric metric) {
+  switch (metric) {
+    case PruneMetric::kAccuracy:
+      return score.accuracy;
+    case PruneMetric::kTokenAccuracy:
+      return score.token_accuracy;
+    case PruneMetric::kLogitDiff:
+      if (!score.mean_logit_diff) {
+        throw InvalidInput("metric logit-diff: task " + score.task +
+                           " has no distractor to compare with (ioi and colors have one)");
+      }
+      return *score.mean_logit_diff;
+  }
+  HS_ASSERT(false && "unhandled prune metric");
+}
+
 HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
                                const std::vector<TaskSample>& samples, const torch::Tensor& mask,
                                int64_t batch_size) {
+  return head_importance(model, samples, mask, batch_size, WorkSplit{});
+}
+
+HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
+                               const std::vector<TaskSample>& samples, const torch::Tensor& mask,
+                               int64_t batch_size, const WorkSplit& split) {
   HS_ASSERT(!samples.empty() && batch_size > 0);
-  const auto count = static_cast<int64_t>(samples.size());
-  std::vector<int64_t> batches((count + batch_size - 1) / batch_size);
-  std::iota(batches.begin(), batches.end(), int64_t{0});
-  ImportanceBatches all = importance_batches(model, samples, mask, batch_size, batches);
-  return combine_importance(all.grad_sums, count, mask, std::move(all.score));
+  const auto n = static_cast<int64_t>(samples.size());
+  const std::vector<double> costs = batch_costs(n, batch_size);
+  if (!split.active()) {
+    std::vector<int64_t> all(costs.size());
+    std::iota(all.begin(), all.end(), int64_t{0});
+    ImportanceBatches pass = importance_batches(model, samples, mask, batch_size, all);
+    return combine_importance(pass.grad_sums, n, mask, std::move(pass.score));
+  }
+  std::vector<int64_t> mine = split.share(costs);
+  std::sort(mine.begin(), mine.end());
+  ByteWriter out;
+  out.put_vector(mine);
+  if (!mine.empty()) {
+    const ImportanceBatches share = importance_batches(model, samples, mask, batch_size, mine);
+    for (const torch::Tensor& sum : share.grad_sums) out.put_tensor(sum);
+    put_sample_scores(out, share.score);
+  }
+  const std::vector<std::string> parts = split.all_gather(out.bytes());
+  std::vector<torch::Tensor> sums(costs.size());
+  ScoreAssembler scores(n);
+  for (size_t rank = 0; rank < parts.size(); ++rank) {
+    const std::string what = "importance of rank " + std::to_string(rank);
+    ByteReader in(parts[rank], what);
+    const auto batches = in.get_vector<int64_t>();
+    for (const int64_t b : batches) {
+      if (b < 0 || b >= static_cast<int64_t>(sums.size())) {
+        throw IoError(what + ": batch " + std::to_string(b) + " outside the pass's " +
+                      std::to_string(sums.size()));
+      }
+      sums[static_cast<size_t>(b)] = in.get_tensor();
+    }
+    if (!batches.empty()) scores.read(in, batch_samples(batches, batch_size, n));
+  }
+  for (size_t b = 0; b < sums.size(); ++b) {
+    if (!sums[b].defined())
+      throw IoError("no process returned importance batch " + std::to_string(b));
+  }
+  return combine_importance(sums, n, mask, scores.result(samples[0].task, samples));
 }
 
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
                                      const ImportanceOptions& options) {
-  return prune_by_importance(
-      model, options, [&](const std::vector<TaskSample>& samples, const torch::Tensor& mask) {
-        return head_importance(model, samples, mask, options.batch_size);
-      });
+  return prune_by_importance(model, options, WorkSplit{});
 }
 
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
-                                     const ImportanceOptions& options, const ImportancePass& pass) {
+                                     const ImportanceOptions& options, const WorkSplit& split) {
   const ModelConfig& c = model->config();
   check_options(c, options);
   const std::vector<TaskSample> samples =
@@ -170,7 +216,7 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
   ProgressBar bar("importance " + options.task, 1 + max_steps, options.quiet);
 
   auto mask = torch::ones({c.n_layers, c.n_heads}, torch::kFloat64);
-  HeadImportance current = pass(samples, mask);
+  HeadImportance current = head_importance(model, samples, mask, options.batch_size, split);
   bar.advance();
   ImportanceResult result;
   result.importance = current.normalized;
@@ -207,7 +253,7 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
       result.pruned_at.view(-1)[idx] = step;
     }
     pruned += now;
-    current = pass(samples, mask);
+    current = head_importance(model, samples, mask, options.batch_size, split);
     bar.advance();
     const double metric = metric_value(current.score, options.metric);
     result.curve.push_back({pruned, metric, current.score});

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +22,7 @@
 
 #include "analyses/tasks/task_score.h"
 #include "core/model/transformer.h"
+#include "dist/work_split.h"
 
 namespace headscope {
 
@@ -68,22 +68,12 @@ HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
                                const std::vector<TaskSample>& samples, const torch::Tensor& mask,
                                int64_t batch_size);
 
-// Part of a pass, for splitting it over processes: batch b holds samples [b x batch_size, ...).
-struct ImportanceBatches {
-  // Per batch of `batches`, in their order: the sum over its samples of |dL/dxi_h|,
-  // [n_layers, n_heads] float64.
-  std::vector<torch::Tensor> grad_sums;
-  TaskScore score;  // of the batches' samples, in their order
-};
-// HS_ASSERT on a mis-shaped mask, no batches or a batch outside the samples.
-ImportanceBatches importance_batches(const std::shared_ptr<const Transformer>& model,
-                                     const std::vector<TaskSample>& samples,
-                                     const torch::Tensor& mask, int64_t batch_size,
-                                     const std::vector<int64_t>& batches);
-// The pass of every batch: grad_sums[b] of batch b, added in batch order as head_importance
-// adds them (the same bits), over `samples` samples; `score` of every sample.
-HeadImportance combine_importance(const std::vector<torch::Tensor>& grad_sums, int64_t samples,
-                                  const torch::Tensor& mask, TaskScore score);
+// The pass split over processes (dist/work_split.h) by whole batches: each runs its share, the
+// processes exchange every batch's gradient sums and sample scores, and each combines them in
+// batch order as one process does (the same bits), so every process prunes the same heads.
+HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
+                               const std::vector<TaskSample>& samples, const torch::Tensor& mask,
+                               int64_t batch_size, const WorkSplit& split);
 
 struct PruningStep {
   int64_t heads_pruned = 0;
@@ -109,11 +99,8 @@ struct ImportanceResult {
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
                                      const ImportanceOptions& options);
 
-// One pass at a mask over the samples; head_importance in one process, split over the ranks of
-// a launch by `headscope importance` (docs/DISTRIBUTED.md).
-using ImportancePass = std::function<HeadImportance(const std::vector<TaskSample>& samples,
-                                                    const torch::Tensor& mask)>;
+// Every pass split over the processes of `split`; each process returns the whole result.
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
-                                     const ImportanceOptions& options, const ImportancePass& pass);
+                                     const ImportanceOptions& options, const WorkSplit& split);
 
 }  // namespace headscope
