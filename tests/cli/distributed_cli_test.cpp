@@ -1,6 +1,7 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`, `ablate`, `importance`, `patch`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
+// `retrieval`, `ablate`, `importance`, `patch`, `eap`, `sparse-eval`: the other ranks write
+// nothing. `record`: every rank writes
 // its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -214,6 +215,16 @@ TEST_F(DistributedCli, PatchOnTwoAndThreeRanksEqualsOneProcess) {
            " --task ioi --n 7 --batch 3 --metric kl --quiet --out " + out;
   };
   expect_same_as_one_process(patch, {2, 3}, "/analyses/activation_patching/z");
+}
+
+// EAP-IG (3 steps) on 7 IOI pairs in batches of 2, then the faithfulness curve with mean
+// ablation: both phases split their batches, and the scores are summed over them in order.
+TEST_F(DistributedCli, EapOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto eap = [&](const std::string& out) {
+    return "eap " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --n 7 --batch 2 --steps 3 --ablation mean --top-n 20 --quiet --out " + out;
+  };
+  expect_same_as_one_process(eap, {2, 3}, "/analyses/circuits/ioi");
 }
 
 }  // namespace
