@@ -1,7 +1,7 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`, `ablate`, `importance`, `patch`, `eap`, `sparse-eval`: the other ranks write
-// nothing. `record`: every rank writes
+// `retrieval`, `ablate`, `importance`, `patch`, `eap`, `snr`, `sparse-eval`: the other ranks
+// write nothing. `record`: every rank writes
 // its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -225,6 +225,16 @@ TEST_F(DistributedCli, EapOnTwoAndThreeRanksEqualsOneProcess) {
            " --task ioi --n 7 --batch 2 --steps 3 --ablation mean --top-n 20 --quiet --out " + out;
   };
   expect_same_as_one_process(eap, {2, 3}, "/analyses/circuits/ioi");
+}
+
+// 5 niah samples of unequal cost split by sample; every query's estimates are added in query
+// order on every rank.
+TEST_F(DistributedCli, SnrOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto snr = [&](const std::string& out) {
+    return "snr " + model() + " --task niah --n 5 --length 96 --block-sizes 8,16" +
+           " --topk-blocks 1,2 --quiet --out " + out;
+  };
+  expect_same_as_one_process(snr, {2, 3}, "/analyses/sparsity_snr");
 }
 
 }  // namespace
