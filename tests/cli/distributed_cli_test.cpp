@@ -64,11 +64,12 @@ class DistributedCli : public test::TempDirTest {
   // torchrun of `headscope ARGS` on `ranks` CPU processes, with `env` (VAR=VALUE ...) set.
   // Python 3.11 breaks torchrun 1.13's default --redirects/--tee ("0"), so both name stdout
   // explicitly. The command goes through a script: torchrun's parser takes any option that
-  // abbreviates one of its own (ablate's --n) even after the program. A launch that hangs is
-  // stopped after 5 minutes (status 124).
+  // abbreviates one of its own (ablate's --n) even after the program. Every rank runs one
+  // thread, as one_process does (a launch's default is a share of the cores). A launch that
+  // hangs is stopped after 5 minutes (status 124).
   test::ShellResult torchrun(int ranks, const std::string& args, const std::string& env = "") {
     const std::string script = path("launch.sh");
-    std::ofstream(script) << "#!/bin/sh\nexec " << HEADSCOPE_CLI << " " << args << "\n";
+    std::ofstream(script) << "#!/bin/sh\nexec " << HEADSCOPE_CLI << " " << args << " --threads 1\n";
     std::filesystem::permissions(script, std::filesystem::perms::owner_all);
     return test::shell(env + " timeout 300 torchrun --nproc_per_node " + std::to_string(ranks) +
                        " --master_port " + std::to_string(free_port()) +
