@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,12 @@ struct WorkSplit {
 
   bool active() const { return static_cast<bool>(share); }
 };
+
+// Every item of [0, count) from the process that computed it: `mine` holds this process's (by
+// index); each process gets every item's bytes, by index. Without a split, `mine` is all of
+// them. IoError naming `what` for an item out of range, computed twice or by no process.
+std::vector<std::string> exchange_items(const WorkSplit& split,
+                                        const std::map<int64_t, std::string>& mine, int64_t count,
+                                        const std::string& what);
 
 }  // namespace headscope

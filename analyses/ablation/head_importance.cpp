@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include <torch/torch.h>
@@ -54,20 +55,15 @@ void check_options(const ModelConfig& c, const ImportanceOptions& o) {
   HS_ASSERT(c.n_layers > 0 && c.n_heads > 0);
 }
 
-// Part of a pass: per batch of `batches` (batch b: samples [b x batch_size, ...)), in their
-// order, the sum over its samples of |dL/dxi_h| ([n_layers, n_heads] float64), and the score of
-// the batches' samples.
-struct ImportanceBatches {
-  std::vector<torch::Tensor> grad_sums;
-  TaskScore score;
-};
-
-ImportanceBatches importance_batches(const std::shared_ptr<const Transformer>& model,
-                                     const std::vector<TaskSample>& samples,
-                                     const torch::Tensor& mask, int64_t batch_size,
-                                     const std::vector<int64_t>& batches) {
+// The batches `batches` of a pass (batch b: samples [b x batch_size, ...)), each as an item of
+// exchange_items: the sum over its samples of |dL/dxi_h| ([n_layers, n_heads] float64) and its
+// samples' scores (put_sample_scores).
+std::map<int64_t, std::string> importance_batches(const std::shared_ptr<const Transformer>& model,
+                                                  const std::vector<TaskSample>& samples,
+                                                  const torch::Tensor& mask, int64_t batch_size,
+                                                  const std::vector<int64_t>& batches) {
   const ModelConfig& c = model->config();
-  HS_ASSERT(!batches.empty() && batch_size > 0);
+  HS_ASSERT(batch_size > 0);
   HS_ASSERT(mask.dim() == 2 && mask.size(0) == c.n_layers && mask.size(1) == c.n_heads);
   const auto device = model->device();
   const auto kept = mask.to(torch::kFloat32).to(device);
@@ -82,8 +78,7 @@ ImportanceBatches importance_batches(const std::shared_ptr<const Transformer>& m
                       return std::optional<torch::Tensor>(z * factor.to(z.scalar_type()));
                     });
   }
-  ImportanceBatches out;
-  TaskScorer scorer(samples.at(0).task);
+  std::map<int64_t, std::string> items;
   for (const int64_t b : batches) {
     const auto first = static_cast<size_t>(b * batch_size);
     HS_ASSERT(b >= 0 && first < samples.size());
@@ -92,26 +87,17 @@ ImportanceBatches importance_batches(const std::shared_ptr<const Transformer>& m
     const auto batch = static_cast<int64_t>(chunk.size());
     *xi = kept.unsqueeze(0).expand({batch, c.n_layers, c.n_heads}).clone().requires_grad_(true);
     const auto logits = hooked.forward(pad_samples(chunk, Vocabulary::builtin().pad()).to(device));
+    TaskScorer scorer(chunk.front().task);
     scorer.add(logits, chunk);
     // Sample b's loss depends only on xi[b]: one backward gives every per-sample gradient.
     const auto loss = answer_loss_sum(logits, chunk);
     const auto grad = torch::autograd::grad({loss}, {*xi})[0];
-    out.grad_sums.push_back(grad.abs().sum(0).to(torch::kFloat64).cpu());
+    ByteWriter item;
+    item.put_tensor(grad.abs().sum(0).to(torch::kFloat64).cpu());
+    put_sample_scores(item, scorer.result());
+    items[b] = item.bytes();
   }
-  out.score = scorer.result();
-  return out;
-}
-
-HeadImportance combine_importance(const std::vector<torch::Tensor>& grad_sums, int64_t samples,
-                                  const torch::Tensor& mask, TaskScore score) {
-  HS_ASSERT(!grad_sums.empty() && samples > 0);
-  auto raw = torch::zeros_like(grad_sums[0]);
-  for (const torch::Tensor& sum : grad_sums) raw += sum;
-  raw /= static_cast<double>(samples);
-  const auto kept_cpu = mask.to(torch::kFloat64).cpu();
-  const auto kept_raw = raw * kept_cpu;
-  const auto norms = kept_raw.pow(2).sum(1, true).sqrt() + kNormEpsilon;
-  return HeadImportance{raw, kept_raw / norms, std::move(score)};
+  return items;
 }
 
 }  // namespace
@@ -156,42 +142,25 @@ HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
   HS_ASSERT(!samples.empty() && batch_size > 0);
   const auto n = static_cast<int64_t>(samples.size());
   const std::vector<double> costs = batch_costs(n, batch_size);
-  if (!split.active()) {
-    std::vector<int64_t> all(costs.size());
-    std::iota(all.begin(), all.end(), int64_t{0});
-    ImportanceBatches pass = importance_batches(model, samples, mask, batch_size, all);
-    return combine_importance(pass.grad_sums, n, mask, std::move(pass.score));
-  }
-  std::vector<int64_t> mine = split.share(costs);
-  std::sort(mine.begin(), mine.end());
-  ByteWriter out;
-  out.put_vector(mine);
-  if (!mine.empty()) {
-    const ImportanceBatches share = importance_batches(model, samples, mask, batch_size, mine);
-    for (const torch::Tensor& sum : share.grad_sums) out.put_tensor(sum);
-    put_sample_scores(out, share.score);
-  }
-  const std::vector<std::string> parts = split.all_gather(out.bytes());
-  std::vector<torch::Tensor> sums(costs.size());
+  std::vector<int64_t> mine(costs.size());
+  std::iota(mine.begin(), mine.end(), int64_t{0});
+  if (split.active()) mine = split.share(costs);
+  const std::vector<std::string> items =
+      exchange_items(split, importance_batches(model, samples, mask, batch_size, mine),
+                     static_cast<int64_t>(costs.size()), "importance");
+  // Every batch's gradient sum added in batch order, by every process alike.
+  auto raw = torch::zeros({mask.size(0), mask.size(1)}, torch::kFloat64);
   ScoreAssembler scores(n);
-  for (size_t rank = 0; rank < parts.size(); ++rank) {
-    const std::string what = "importance of rank " + std::to_string(rank);
-    ByteReader in(parts[rank], what);
-    const auto batches = in.get_vector<int64_t>();
-    for (const int64_t b : batches) {
-      if (b < 0 || b >= static_cast<int64_t>(sums.size())) {
-        throw IoError(what + ": batch " + std::to_string(b) + " outside the pass's " +
-                      std::to_string(sums.size()));
-      }
-      sums[static_cast<size_t>(b)] = in.get_tensor();
-    }
-    if (!batches.empty()) scores.read(in, batch_samples(batches, batch_size, n));
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], "importance of batch " + std::to_string(b));
+    raw += in.get_tensor();
+    scores.read(in, batch_samples({static_cast<int64_t>(b)}, batch_size, n));
   }
-  for (size_t b = 0; b < sums.size(); ++b) {
-    if (!sums[b].defined())
-      throw IoError("no process returned importance batch " + std::to_string(b));
-  }
-  return combine_importance(sums, n, mask, scores.result(samples[0].task, samples));
+  raw /= static_cast<double>(n);
+  const auto kept_cpu = mask.to(torch::kFloat64).cpu();
+  const auto kept_raw = raw * kept_cpu;
+  const auto norms = kept_raw.pow(2).sum(1, true).sqrt() + kNormEpsilon;
+  return HeadImportance{raw, kept_raw / norms, scores.result(samples.front().task, samples)};
 }
 
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,

@@ -79,35 +79,6 @@ void check_pairs(const std::vector<PatchingPair>& pairs, const PatchingOptions& 
   }
 }
 
-// Every process's values of a split sweep into `result` (the entries each computed, `swept`
-// here).
-void gather_sweep(const WorkSplit& split, const std::vector<uint8_t>& swept,
-                  PatchingResult& result) {
-  ByteWriter mine;
-  mine.put_vector(swept);
-  mine.put_vector(result.per_sample);
-  const std::vector<std::string> all = split.all_gather(mine.bytes());
-  std::vector<uint8_t> filled(swept.size(), 0);
-  for (size_t rank = 0; rank < all.size(); ++rank) {
-    const std::string what = "patching values of rank " + std::to_string(rank);
-    ByteReader in(all[rank], what);
-    const auto theirs = in.get_vector<uint8_t>();
-    const auto values = in.get_vector<double>();
-    if (theirs.size() != filled.size() || values.size() != filled.size()) {
-      throw IoError(what + ": " + std::to_string(values.size()) + " values for " +
-                    std::to_string(filled.size()));
-    }
-    for (size_t i = 0; i < filled.size(); ++i) {
-      if (theirs[i] == 0) continue;
-      result.per_sample[i] = values[i];
-      filled[i] = 1;
-    }
-  }
-  if (std::find(filled.begin(), filled.end(), uint8_t{0}) != filled.end()) {
-    throw IoError("patching: no process returned some of the sweep's values");
-  }
-}
-
 }  // namespace
 
 const char* patch_hook_name(PatchHook hook) {
@@ -329,18 +300,16 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
     }
   }
   std::vector<uint8_t> run_batch(costs.size(), 1);
-  std::vector<uint8_t> swept;  // [pair, grid]: computed here (a split sweep)
-  int64_t rows_run = n * n_sites;
   if (split.active()) {
     run_batch.assign(costs.size(), 0);
     for (const int64_t b : split.share(costs)) run_batch.at(static_cast<size_t>(b)) = 1;
-    swept.assign(static_cast<size_t>(n * n_sites), 0);
-    rows_run = 0;
-    for (size_t b = 0; b < costs.size(); ++b) {
-      if (run_batch[b] != 0) rows_run += batch_rows[b];
-    }
   }
-  result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
+  int64_t rows_run = 0;
+  for (size_t b = 0; b < costs.size(); ++b) {
+    if (run_batch[b] != 0) rows_run += batch_rows[b];
+  }
+  // Per batch run here: its [pair, grid] entries and their values.
+  std::map<int64_t, std::string> swept;
   ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), rows_run, o.quiet);
   size_t batch_index = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -384,22 +353,31 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
           model.forward(target.index_select(0, torch::tensor(member_of_row, torch::kInt64)),
                         nullptr, at),
           pair_of_row);
-      ++result.forward_passes;
-      const std::vector<double> values = scorer.metric(logits, pair_of_row);
+      std::vector<int64_t> entries;
       for (int64_t r = begin; r < end; ++r) {
-        const int64_t pair = pair_of_row[static_cast<size_t>(r - begin)];
-        const auto at = static_cast<size_t>(pair * n_sites + r / size);
-        result.per_sample[at] = values[static_cast<size_t>(r - begin)];
-        if (split.active()) swept[at] = 1;
+        entries.push_back(pair_of_row[static_cast<size_t>(r - begin)] * n_sites + r / size);
       }
+      ByteWriter item;
+      item.put_vector(entries);
+      item.put_vector(scorer.metric(logits, pair_of_row));
+      swept[static_cast<int64_t>(batch_index - 1)] = item.bytes();
       progress.advance(end - begin);
     }
   }
-  if (split.active()) {
-    gather_sweep(split, swept, result);
-    // The passes one process makes: the batches the others ran too.
-    result.forward_passes += std::count(run_batch.begin(), run_batch.end(), uint8_t{0});
+  // Every batch's values from the process that ran it (all of them here without a split).
+  const std::vector<std::string> items =
+      exchange_items(split, swept, static_cast<int64_t>(costs.size()), "patching values");
+  result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], "patching values of batch " + std::to_string(b));
+    const auto entries = in.get_vector<int64_t>();
+    const auto values = in.get_vector<double>();
+    HS_ASSERT(entries.size() == values.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      result.per_sample.at(static_cast<size_t>(entries[i])) = values[i];
+    }
   }
+  result.forward_passes += static_cast<int64_t>(items.size());
 
   result.scores.resize(static_cast<size_t>(n_sites));
   for (int64_t s = 0; s < n_sites; ++s) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include <torch/torch.h>
@@ -176,40 +177,6 @@ std::vector<uint8_t> batches_run(const WorkSplit& split,
   return run;
 }
 
-// Every batch's tensors, from the processes that ran them: `mine` holds this process's, by
-// batch; each batch's in `per_batch` tensors (empty for batches not run here).
-std::vector<std::vector<torch::Tensor>> exchange_batches(
-    const WorkSplit& split, const std::vector<std::vector<torch::Tensor>>& mine, size_t per_batch,
-    const std::string& what) {
-  ByteWriter out;
-  std::vector<int64_t> ran;
-  for (size_t b = 0; b < mine.size(); ++b) {
-    if (!mine[b].empty()) ran.push_back(static_cast<int64_t>(b));
-  }
-  out.put_vector(ran);
-  for (const int64_t b : ran) {
-    for (const torch::Tensor& t : mine[static_cast<size_t>(b)]) out.put_tensor(t);
-  }
-  std::vector<std::vector<torch::Tensor>> all(mine.size());
-  const std::vector<std::string> parts = split.all_gather(out.bytes());
-  for (size_t rank = 0; rank < parts.size(); ++rank) {
-    const std::string from = what + " of rank " + std::to_string(rank);
-    ByteReader in(parts[rank], from);
-    for (const int64_t b : in.get_vector<int64_t>()) {
-      if (b < 0 || b >= static_cast<int64_t>(all.size())) {
-        throw IoError(from + ": batch " + std::to_string(b) + " outside the " +
-                      std::to_string(all.size()) + " batches");
-      }
-      auto& tensors = all[static_cast<size_t>(b)];
-      for (size_t i = 0; i < per_batch; ++i) tensors.push_back(in.get_tensor());
-    }
-  }
-  for (size_t b = 0; b < all.size(); ++b) {
-    if (all[b].empty()) throw IoError(what + ": no process returned batch " + std::to_string(b));
-  }
-  return all;
-}
-
 // The faithfulness of the top n edges of `ranking` for each n in `edge_counts`, over `groups`.
 std::vector<FaithfulnessPoint> faithfulness_over(
     HookedModel& model, const EapGraph& graph, const std::vector<PatchingPair>& pairs,
@@ -245,7 +212,7 @@ std::vector<FaithfulnessPoint> faithfulness_over(
 
   // Each batch's sum of the metric per edge count, added in batch order.
   const std::vector<uint8_t> run = batches_run(split, groups, pairs);
-  std::vector<std::vector<torch::Tensor>> batch_totals(groups.size());
+  std::map<int64_t, std::string> batch_totals;
   ProgressBar bar(std::string("faithfulness"), std::count(run.begin(), run.end(), uint8_t{1}),
                   o.quiet);
   for (size_t b = 0; b < groups.size(); ++b) {
@@ -274,13 +241,18 @@ std::vector<FaithfulnessPoint> faithfulness_over(
           scorer.metric(run_edge_pass(model, graph, clean, pass, nullptr, scorer.positions())));
       sums.push_back(std::accumulate(m.begin(), m.end(), 0.0));
     }
-    batch_totals[b].push_back(torch::tensor(sums, torch::kFloat64));
+    ByteWriter item;
+    item.put_vector(sums);
+    batch_totals[static_cast<int64_t>(b)] = item.bytes();
     bar.advance();
   }
-  if (split.active()) batch_totals = exchange_batches(split, batch_totals, 1, "faithfulness");
   std::vector<double> totals(edge_counts.size(), 0.0);
-  for (const auto& batch : batch_totals) {
-    const double* sums = batch.front().data_ptr<double>();
+  const std::vector<std::string> items =
+      exchange_items(split, batch_totals, static_cast<int64_t>(groups.size()), "faithfulness sums");
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], "faithfulness sums of batch " + std::to_string(b));
+    const auto sums = in.get_vector<double>();
+    HS_ASSERT(sums.size() == totals.size());
     for (size_t i = 0; i < totals.size(); ++i) totals[i] += sums[i];
   }
   std::vector<FaithfulnessPoint> curve;
@@ -353,7 +325,7 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
   // Per batch run here: its [U, R] scores summed over the steps, and the clean and corrupted
   // metrics of its rows; added over the batches in batch order.
   const std::vector<uint8_t> run = batches_run(split, groups, pairs);
-  std::vector<std::vector<torch::Tensor>> per_batch(groups.size());
+  std::map<int64_t, std::string> per_batch;
   ProgressBar bar(std::string(eap_method_name(o.method)) + " scores",
                   std::count(run.begin(), run.end(), uint8_t{1}) * steps, o.quiet);
   for (size_t b = 0; b < groups.size(); ++b) {
@@ -363,6 +335,7 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
     BatchScorer scorer(pairs, rows, o.metric, t.device());
     const torch::Tensor clean = stack_tokens(pairs, rows, true);
     EdgePassRecord clean_run, corrupt_run;
+    ByteWriter metrics;
     {
       torch::NoGradGuard no_grad;
       EdgePass record;
@@ -372,8 +345,8 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
       const auto corrupt_m =
           to_vector(scorer.metric(run_edge_pass(model, graph, stack_tokens(pairs, rows, false),
                                                 record, &corrupt_run, scorer.positions())));
-      per_batch[b] = {torch::Tensor(), torch::tensor(clean_m, torch::kFloat64),
-                      torch::tensor(corrupt_m, torch::kFloat64)};
+      metrics.put_vector(clean_m);
+      metrics.put_vector(corrupt_m);
     }
     const torch::Tensor difference = corrupt_run.senders - clean_run.senders;  // [B, T, U, d]
     const torch::Tensor clean_input = clean_run.senders.select(2, EapGraph::kInput);
@@ -402,14 +375,18 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
       }
       bar.advance();
     }
-    per_batch[b][0] = scores;
+    metrics.put_tensor(scores);
+    per_batch[static_cast<int64_t>(b)] = metrics.bytes();
   }
-  if (split.active()) per_batch = exchange_batches(split, per_batch, 3, "eap scores");
+  const std::vector<std::string> items =
+      exchange_items(split, per_batch, static_cast<int64_t>(groups.size()), "eap scores");
   auto scores = torch::zeros({graph.senders(), graph.receivers()}, torch::kFloat64);
   for (size_t b = 0; b < groups.size(); ++b) {
-    scores += per_batch[b][0];
-    const double* clean_m = per_batch[b][1].data_ptr<double>();
-    const double* corrupt_m = per_batch[b][2].data_ptr<double>();
+    ByteReader in(items[b], "eap scores of batch " + std::to_string(b));
+    const auto clean_m = in.get_vector<double>();
+    const auto corrupt_m = in.get_vector<double>();
+    scores += in.get_tensor();
+    HS_ASSERT(clean_m.size() == groups[b].size() && corrupt_m.size() == groups[b].size());
     for (size_t i = 0; i < groups[b].size(); ++i) {
       result.clean_metric[static_cast<size_t>(groups[b][i])] = clean_m[i];
       result.corrupted_metric[static_cast<size_t>(groups[b][i])] = corrupt_m[i];

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -47,7 +48,6 @@ class SnrCollector {
   // A split run: the levels of `mine` (query indices, increasing) are kept, not added, until
   // add_gathered adds every process's in query order.
   void keep_levels(const std::vector<int64_t>& mine) {
-    kept_ = mine;
     local_.assign(queries_.size(), -1);
     for (size_t k = 0; k < mine.size(); ++k) {
       local_[static_cast<size_t>(mine[k])] = static_cast<int64_t>(k);
@@ -56,51 +56,43 @@ class SnrCollector {
     block_levels_.assign(key_levels_.size() * options_.block_sizes.size(), BlockLevel{});
   }
 
-  // Exchanges the kept levels and adds every query's, in query order, as one process adds them.
-  void add_gathered(const WorkSplit& split) {
-    ByteWriter out;
-    out.put_vector(kept_);
-    out.put_vector(key_levels_);
-    out.put_vector(block_levels_);
-    const std::vector<std::string> parts = split.all_gather(out.bytes());
+  // Exchanges the kept levels, one item per sample run here (`run`; `ranges`: each sample's
+  // queries), and adds every query's in query order, as one process adds them.
+  void add_gathered(const WorkSplit& split, const std::vector<std::pair<size_t, size_t>>& ranges,
+                    const std::vector<int64_t>& run) {
     const size_t slots = keys_.size(), n_blocks = options_.block_sizes.size();
-    std::vector<KeyLevel> keys(queries_.size() * slots);
-    std::vector<BlockLevel> blocks(keys.size() * n_blocks);
-    std::vector<uint8_t> seen(queries_.size(), 0);
-    for (size_t rank = 0; rank < parts.size(); ++rank) {
-      const std::string what = "snr levels of rank " + std::to_string(rank);
-      ByteReader in(parts[rank], what);
-      const auto indices = in.get_vector<int64_t>();
-      const auto key_part = in.get_vector<KeyLevel>();
-      const auto block_part = in.get_vector<BlockLevel>();
-      if (key_part.size() != indices.size() * slots ||
-          block_part.size() != key_part.size() * n_blocks) {
-        throw IoError(what + ": levels of " + std::to_string(key_part.size()) +
-                      " (query, head) pairs for " + std::to_string(indices.size()) + " queries");
-      }
-      for (size_t k = 0; k < indices.size(); ++k) {
-        const int64_t i = indices[k];
-        if (i < 0 || i >= static_cast<int64_t>(queries_.size())) {
-          throw IoError(what + ": query " + std::to_string(i) + " outside the " +
-                        std::to_string(queries_.size()) + " queries");
-        }
-        const auto at = static_cast<size_t>(i);
-        seen[at] = 1;
-        std::copy_n(key_part.begin() + k * slots, slots, keys.begin() + at * slots);
-        std::copy_n(block_part.begin() + k * slots * n_blocks, slots * n_blocks,
-                    blocks.begin() + at * slots * n_blocks);
-      }
+    std::map<int64_t, std::string> mine;
+    for (const int64_t s : run) {
+      const auto [first, end] = ranges[static_cast<size_t>(s)];
+      const auto at = static_cast<size_t>(local_[first]);
+      ByteWriter item;
+      item.put_vector(std::vector<KeyLevel>(key_levels_.begin() + at * slots,
+                                            key_levels_.begin() + (at + end - first) * slots));
+      item.put_vector(
+          std::vector<BlockLevel>(block_levels_.begin() + at * slots * n_blocks,
+                                  block_levels_.begin() + (at + end - first) * slots * n_blocks));
+      mine[s] = item.bytes();
     }
-    if (std::find(seen.begin(), seen.end(), uint8_t{0}) != seen.end()) {
-      throw IoError("snr: no process returned the levels of some queries");
-    }
-    for (size_t i = 0; i < queries_.size(); ++i) {
-      for (size_t slot = 0; slot < slots; ++slot) {
-        const KeyLevel& key = keys[i * slots + slot];
-        keys_[slot].add(key);
-        if (key.valid) query_delta_mu_[slot * queries_.size() + i] = key.delta_mu;
-        for (size_t b = 0; b < n_blocks; ++b) {
-          blocks_[slot * n_blocks + b].add(blocks[(i * slots + slot) * n_blocks + b]);
+    const std::vector<std::string> items =
+        exchange_items(split, mine, static_cast<int64_t>(ranges.size()), "snr levels");
+    for (size_t s = 0; s < items.size(); ++s) {
+      const std::string what = "snr levels of sample " + std::to_string(s);
+      ByteReader in(items[s], what);
+      const auto keys = in.get_vector<KeyLevel>();
+      const auto blocks = in.get_vector<BlockLevel>();
+      const auto [first, end] = ranges[s];
+      if (keys.size() != (end - first) * slots || blocks.size() != keys.size() * n_blocks) {
+        throw IoError(what + ": " + std::to_string(keys.size()) + " levels for " +
+                      std::to_string(end - first) + " queries");
+      }
+      for (size_t i = first; i < end; ++i) {
+        for (size_t slot = 0; slot < slots; ++slot) {
+          const size_t at = (i - first) * slots + slot;
+          keys_[slot].add(keys[at]);
+          if (keys[at].valid) query_delta_mu_[slot * queries_.size() + i] = keys[at].delta_mu;
+          for (size_t b = 0; b < n_blocks; ++b) {
+            blocks_[slot * n_blocks + b].add(blocks[at * n_blocks + b]);
+          }
         }
       }
     }
@@ -179,9 +171,8 @@ class SnrCollector {
   std::vector<KeyAccumulator> keys_;      // [layer, head]
   std::vector<BlockAccumulator> blocks_;  // [layer, head, block size]
   std::vector<double> query_delta_mu_;    // [layer, head, query]
-  // A split run's queries (keep_levels), each query's position among them (-1: not here), and
+  // A split run: each query's position among this process's (keep_levels; -1: not here), and
   // their levels [query, layer, head] and [query, layer, head, block size].
-  std::vector<int64_t> kept_;
   std::vector<int64_t> local_;
   std::vector<KeyLevel> key_levels_;
   std::vector<BlockLevel> block_levels_;
@@ -286,7 +277,7 @@ SnrResult sparsity_snr(HookedModel& model, const std::vector<TaskSample>& sample
     model.forward(tokens, nullptr, LogitPositions::kNone);
     bar.advance();
   }
-  if (split.active()) collector.add_gathered(split);
+  if (split.active()) collector.add_gathered(split, ranges, run);
   SnrResult r = collector.result();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
