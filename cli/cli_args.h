@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <torch/types.h>
+#include <CLI/CLI.hpp>
 
 #include "core/model/memory_estimate.h"
 #include "core/model/transformer.h"
@@ -19,12 +19,14 @@
 namespace headscope::cli {
 
 // Bounds of counts the options take (README.md, "Limits"); memory is checked separately.
-constexpr int64_t kMaxTokens = int64_t{1} << 24;       // prompt and context lengths
-constexpr int64_t kMaxStatsParameter = int64_t{1} << 16;  // --topk, --stats-block-size, --block-size
-constexpr int64_t kMaxSamples = 1000000;                // --n
-constexpr int64_t kMaxBatch = 4096;                     // --batch
-constexpr int64_t kMaxRandomConfigs = 100;              // sparse-eval --random-configs
-constexpr int64_t kMaxDecodingSteps = 4096;             // retrieval --max-new-tokens
+constexpr int64_t kMaxTokens = int64_t{1} << 24;  // prompt and context lengths
+constexpr int64_t kMaxStatsParameter = int64_t{1}
+                                       << 16;  // --topk, --stats-block-size, --block-size
+constexpr int64_t kMaxSamples = 1000000;       // --n
+constexpr int64_t kMaxBatch = 4096;            // --batch
+constexpr int64_t kMaxRandomConfigs = 100;     // sparse-eval --random-configs
+constexpr int64_t kMaxDecodingSteps = 4096;    // retrieval --max-new-tokens
+constexpr int64_t kMaxThreads = 4096;          // --threads
 constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();  // heads, steps, runs
 constexpr int64_t kMaxSeed = std::numeric_limits<int64_t>::max();
 

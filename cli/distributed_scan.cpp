@@ -36,6 +36,14 @@ void DistributedScan::sample_done(int64_t completed) const {
   kill_if_asked(group_.env(), completed);
 }
 
+WorkSplit DistributedScan::work_split() {
+  if (!distributed()) return {};
+  WorkSplit split;
+  split.share = [this](const std::vector<double>& costs) { return share(costs); };
+  split.all_gather = [this](const std::string& mine) { return group_.all_gather_bytes(mine); };
+  return split;
+}
+
 std::vector<std::string> DistributedScan::gather(const std::function<std::string()>& compute) {
   if (!distributed()) return {compute()};
   std::string mine;

@@ -11,6 +11,7 @@
 
 #include "cli/option_groups.h"
 #include "dist/process_group.h"
+#include "dist/work_split.h"
 
 namespace headscope::cli {
 
@@ -33,6 +34,10 @@ class DistributedScan {
   // Called after each sample this rank completes, with how many it has: the fault a test asks
   // for (dist/fault_injection.h) happens here.
   void sample_done(int64_t completed) const;
+
+  // This rank's share of an analysis's batches and the group's all-gather, for analyses that
+  // exchange results mid-computation (dist/work_split.h); inactive for a single process.
+  WorkSplit work_split();
 
   // Runs `compute`, which returns this rank's results as bytes, and hands every rank's bytes to
   // rank 0 (indexed by rank; empty elsewhere). A failure on any rank stops every rank: the

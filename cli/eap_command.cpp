@@ -15,6 +15,7 @@
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
@@ -131,7 +132,8 @@ void run(const EapArgs& args) {
     throw InvalidInput("--name: expected a circuit name without '/', got '" + name + "'");
   }
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
-  const auto model = load_model(args.model);
+  DistributedScan scan;
+  const auto model = load_model(scan.rank_model(args.model));
   const ModelConfig& config = model->config();
   const EapGraph graph(config);
   if (options.top_n > graph.edge_count()) {
@@ -156,7 +158,9 @@ void run(const EapArgs& args) {
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
   HookedModel hooked(model);
-  const EapResult result = edge_attribution(hooked, graph, pairs, options);
+  // Under a launch each rank runs its share of the batches; every rank ends with the result.
+  const EapResult result = edge_attribution(hooked, graph, pairs, options, scan.work_split());
+  if (!scan.root()) return;
   const Circuit circuit =
       eap_circuit(graph, result, options, source.task.empty() ? source.dataset : source.task);
   if (!args.out.path.empty()) {

@@ -14,6 +14,7 @@
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
@@ -70,21 +71,23 @@ void run(const ImportanceArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   check_task_name(args.samples.task);
   const PruneMetric metric = args.metric;
-  const auto model = load_model(args.model);
+  DistributedScan scan;
+  const auto model = load_model(scan.rank_model(args.model));
   const ModelSummary summary = summarize(*model);
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
-  const ImportanceOptions options =
-      ImportanceOptions()
-          .with_task(args.samples.task)
-          .with_samples(args.samples.n)
-          .with_length(sample_length(args.samples, model->config()))
-          .with_seed(args.samples.seed)
-          .with_batch_size(args.samples.batch)
-          .with_metric(metric)
-          .with_step_fraction(args.step_fraction)
-          .with_threshold(args.metric_fraction)
-          .with_quiet(args.quiet);
-  const ImportanceResult result = prune_by_importance(model, options);
+  const ImportanceOptions options = ImportanceOptions()
+                                        .with_task(args.samples.task)
+                                        .with_samples(args.samples.n)
+                                        .with_length(sample_length(args.samples, model->config()))
+                                        .with_seed(args.samples.seed)
+                                        .with_batch_size(args.samples.batch)
+                                        .with_metric(metric)
+                                        .with_step_fraction(args.step_fraction)
+                                        .with_threshold(args.metric_fraction)
+                                        .with_quiet(args.quiet);
+  // Under a launch each rank runs its share of every pass; every rank ends with the result.
+  const ImportanceResult result = prune_by_importance(model, options, scan.work_split());
+  if (!scan.root()) return;
   if (!args.out.path.empty()) write_importance({args.out.path, summary, mode}, result, options);
 
   if (args.json) {

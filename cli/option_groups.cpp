@@ -1,11 +1,16 @@
 #include "cli/option_groups.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#include <torch/torch.h>
 
 #include "analyses/tasks/generate_task.h"
 #include "cli/cli_args.h"
 #include "core/base/error.h"
 #include "core/base/path_exists.h"
+#include "dist/launch_env.h"
 
 namespace headscope::cli {
 
@@ -30,6 +35,10 @@ void add_model_options(CLI::App& cmd, ModelArgs& args, const ModelOptionSet& set
                  "Compute dtype: auto (the checkpoint's), f32, bf16, f16 (f16 on cuda only)")
       ->capture_default_str()
       ->check(one_of({"auto", "f32", "bf16", "f16"}));
+  cmd.add_option("--threads", args.threads,
+                 "CPU threads of this process [default: LibTorch's (OMP_NUM_THREADS or every "
+                 "core); under torchrun or mpirun, cores / processes on this host]")
+      ->check(integer_in(1, kMaxThreads));
   if (set.long_context) {
     cmd.add_flag("--allow-long-context", args.allow_long_context,
                  "Run past max_position_embeddings (rotary models; results may degrade)");
@@ -37,6 +46,9 @@ void add_model_options(CLI::App& cmd, ModelArgs& args, const ModelOptionSet& set
 }
 
 std::shared_ptr<Transformer> load_model(const ModelArgs& args) {
+  const int64_t threads = rank_threads(launch_env(), args.threads, std::getenv("OMP_NUM_THREADS"),
+                                       static_cast<int64_t>(std::thread::hardware_concurrency()));
+  if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   ModelLoadOptions options;
   options.device = parse_device(args.device);
   options.dtype = parse_compute_dtype(args.dtype, options.device, "--dtype");

@@ -17,13 +17,14 @@
 
 namespace headscope::cli {
 
-// MODEL, --device, --dtype (the compute dtype) and, for commands that run prompts of a chosen
-// length, --allow-long-context.
+// MODEL, --device, --dtype (the compute dtype), --threads and, for commands that run prompts of a
+// chosen length, --allow-long-context.
 struct ModelArgs {
   std::string dir;
   std::string device = "cpu";
   std::string dtype = "auto";
   bool allow_long_context = false;
+  int64_t threads = 0;  // --threads; 0: LibTorch's count, or a share of the cores in a launch
 };
 
 struct ModelOptionSet {
@@ -36,6 +37,7 @@ void add_model_options(CLI::App& cmd, ModelArgs& args, const ModelOptionSet& set
 // --device alone (zoo train, which has no MODEL).
 CLI::Option* add_device_option(CLI::App& cmd, std::string& device);
 
+// Sets this process's intra-op threads (dist/launch_env.h: rank_threads) and loads the model.
 std::shared_ptr<Transformer> load_model(const ModelArgs& args);
 
 // --out FILE with --append and --force: an existing file is refused unless one of them says

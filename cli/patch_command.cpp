@@ -18,6 +18,7 @@
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "cli/patching_pairs_args.h"
 #include "core/base/error.h"
@@ -127,7 +128,8 @@ void run(const PatchArgs& args) {
   check_pairs_args(args.pairs, "patch");
   const PatchingOptions options = PatchingOptions(args.options).with_quiet(args.quiet || args.json);
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
-  const auto model = load_model(args.model);
+  DistributedScan scan;
+  const auto model = load_model(scan.rank_model(args.model));
   const ModelConfig& config = model->config();
   // Refused before reading pairs: --per head of a hook without heads.
   patch_grid(config, options.hook, options.per, 1);
@@ -138,7 +140,9 @@ void run(const PatchArgs& args) {
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
   HookedModel hooked(model);
-  const PatchingResult result = activation_patching(hooked, pairs, options);
+  // Under a launch each rank runs its share of the sweep; every rank ends with the result.
+  const PatchingResult result = activation_patching(hooked, pairs, options, scan.work_split());
+  if (!scan.root()) return;
   if (!args.out.path.empty()) {
     write_activation_patching({args.out.path, summary, mode}, result, options, pairs, source,
                               {args.model.device, args.model.dtype});

@@ -16,6 +16,7 @@
 #include "analyses/snr/sparsity_snr.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "core/base/error.h"
 #include "core/store/snr_schema.h"
@@ -201,7 +202,8 @@ void run(const SnrArgs& args) {
 #endif
   if (!args.png.empty()) check_output_file(args.png, "--png");
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
-  const auto model = load_model(args.model);
+  DistributedScan scan;
+  const auto model = load_model(scan.rank_model(args.model));
   const ModelConfig& config = model->config();
 
   SnrSource source;
@@ -224,7 +226,9 @@ void run(const SnrArgs& args) {
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
   HookedModel hooked(model);
-  const SnrResult result = sparsity_snr(hooked, samples, queries, options);
+  // Under a launch each rank runs its share of the samples; every rank ends with the result.
+  const SnrResult result = sparsity_snr(hooked, samples, queries, options, scan.work_split());
+  if (!scan.root()) return;
   if (!args.out.path.empty()) write_sparsity_snr({args.out.path, summary, mode}, result, source);
 #ifdef HEADSCOPE_WITH_GUI
   if (!args.png.empty()) draw_block_sizes(args.png, result, args.recall_target);

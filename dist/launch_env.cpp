@@ -1,5 +1,6 @@
 #include "dist/launch_env.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -34,10 +35,12 @@ LaunchEnv launch_env_from(const std::function<const char*(const char*)>& lookup)
   const char* rank_name = "RANK";
   const char* world_name = "WORLD_SIZE";
   const char* local_name = "LOCAL_RANK";
+  const char* local_size_name = "LOCAL_WORLD_SIZE";
   if (rank == nullptr && world == nullptr) {
     rank = lookup(rank_name = "OMPI_COMM_WORLD_RANK");
     world = lookup(world_name = "OMPI_COMM_WORLD_SIZE");
     local_name = "OMPI_COMM_WORLD_LOCAL_RANK";
+    local_size_name = "OMPI_COMM_WORLD_LOCAL_SIZE";
     if (rank == nullptr && world == nullptr) return env;
     env.launcher = "mpirun";
   } else {
@@ -54,6 +57,10 @@ LaunchEnv launch_env_from(const std::function<const char*(const char*)>& lookup)
     env.local_rank = integer_variable(local_name, local, 0, env.world_size - 1);
   } else {
     env.local_rank = env.rank;
+  }
+  env.local_world_size = env.world_size;
+  if (const char* local_size = lookup(local_size_name)) {
+    env.local_world_size = integer_variable(local_size_name, local_size, 1, env.world_size);
   }
   if (const char* addr = lookup("MASTER_ADDR")) {
     env.master_addr = addr;
@@ -75,6 +82,16 @@ LaunchEnv launch_env_from(const std::function<const char*(const char*)>& lookup)
 
 LaunchEnv launch_env() {
   return launch_env_from([](const char* name) { return std::getenv(name); });
+}
+
+int64_t rank_threads(const LaunchEnv& env, int64_t requested, const char* omp_num_threads,
+                     int64_t cores) {
+  if (requested > 0) return requested;
+  if (!env.distributed()) return 0;
+  const bool torchrun_default = env.launcher == "torchrun" && omp_num_threads != nullptr &&
+                                std::string(omp_num_threads) == "1";
+  if (omp_num_threads != nullptr && !torchrun_default) return 0;
+  return std::max<int64_t>(1, cores / env.local_world_size);
 }
 
 }  // namespace headscope

@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include <torch/torch.h>
 
 #include "analyses/ablation/evaluation_samples.h"
+#include "analyses/tasks/score_shards.h"
 #include "analyses/tasks/vocabulary.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
+#include "dist/byte_codec.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {
@@ -52,6 +55,51 @@ void check_options(const ModelConfig& c, const ImportanceOptions& o) {
   HS_ASSERT(c.n_layers > 0 && c.n_heads > 0);
 }
 
+// The batches `batches` of a pass (batch b: samples [b x batch_size, ...)), each as an item of
+// exchange_items: the sum over its samples of |dL/dxi_h| ([n_layers, n_heads] float64) and its
+// samples' scores (put_sample_scores).
+std::map<int64_t, std::string> importance_batches(const std::shared_ptr<const Transformer>& model,
+                                                  const std::vector<TaskSample>& samples,
+                                                  const torch::Tensor& mask, int64_t batch_size,
+                                                  const std::vector<int64_t>& batches) {
+  const ModelConfig& c = model->config();
+  HS_ASSERT(batch_size > 0);
+  HS_ASSERT(mask.dim() == 2 && mask.size(0) == c.n_layers && mask.size(1) == c.n_heads);
+  const auto device = model->device();
+  const auto kept = mask.to(torch::kFloat32).to(device);
+  HookedModel hooked(model);
+  // xi of the batch being run, [B, n_layers, n_heads]; the hooks read it through this handle.
+  auto xi = std::make_shared<torch::Tensor>();
+  for (int64_t layer = 0; layer < c.n_layers; ++layer) {
+    hooked.add_hook("blocks." + std::to_string(layer) + ".attn.hook_z",
+                    [xi, layer](const torch::Tensor& z, const HookContext&) {
+                      // z [B, T, H, D] times xi[b, layer, h].
+                      const auto factor = xi->select(1, layer).unsqueeze(1).unsqueeze(-1);
+                      return std::optional<torch::Tensor>(z * factor.to(z.scalar_type()));
+                    });
+  }
+  std::map<int64_t, std::string> items;
+  for (const int64_t b : batches) {
+    const auto first = static_cast<size_t>(b * batch_size);
+    HS_ASSERT(b >= 0 && first < samples.size());
+    const size_t last = std::min(samples.size(), first + static_cast<size_t>(batch_size));
+    const std::vector<TaskSample> chunk(samples.begin() + first, samples.begin() + last);
+    const auto batch = static_cast<int64_t>(chunk.size());
+    *xi = kept.unsqueeze(0).expand({batch, c.n_layers, c.n_heads}).clone().requires_grad_(true);
+    const auto logits = hooked.forward(pad_samples(chunk, Vocabulary::builtin().pad()).to(device));
+    TaskScorer scorer(chunk.front().task);
+    scorer.add(logits, chunk);
+    // Sample b's loss depends only on xi[b]: one backward gives every per-sample gradient.
+    const auto loss = answer_loss_sum(logits, chunk);
+    const auto grad = torch::autograd::grad({loss}, {*xi})[0];
+    ByteWriter item;
+    item.put_tensor(grad.abs().sum(0).to(torch::kFloat64).cpu());
+    put_sample_scores(item, scorer.result());
+    items[b] = item.bytes();
+  }
+  return items;
+}
+
 }  // namespace
 
 const char* prune_metric_name(PruneMetric metric) {
@@ -85,45 +133,43 @@ double metric_value(const TaskScore& score, PruneMetric metric) {
 HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
                                const std::vector<TaskSample>& samples, const torch::Tensor& mask,
                                int64_t batch_size) {
-  const ModelConfig& c = model->config();
+  return head_importance(model, samples, mask, batch_size, WorkSplit{});
+}
+
+HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
+                               const std::vector<TaskSample>& samples, const torch::Tensor& mask,
+                               int64_t batch_size, const WorkSplit& split) {
   HS_ASSERT(!samples.empty() && batch_size > 0);
-  HS_ASSERT(mask.dim() == 2 && mask.size(0) == c.n_layers && mask.size(1) == c.n_heads);
-  const auto device = model->device();
-  const auto kept = mask.to(torch::kFloat32).to(device);
-  HookedModel hooked(model);
-  // xi of the batch being run, [B, n_layers, n_heads]; the hooks read it through this handle.
-  auto xi = std::make_shared<torch::Tensor>();
-  for (int64_t layer = 0; layer < c.n_layers; ++layer) {
-    hooked.add_hook("blocks." + std::to_string(layer) + ".attn.hook_z",
-                    [xi, layer](const torch::Tensor& z, const HookContext&) {
-                      // z [B, T, H, D] times xi[b, layer, h].
-                      const auto factor = xi->select(1, layer).unsqueeze(1).unsqueeze(-1);
-                      return std::optional<torch::Tensor>(z * factor.to(z.scalar_type()));
-                    });
+  const auto n = static_cast<int64_t>(samples.size());
+  const std::vector<double> costs = batch_costs(n, batch_size);
+  std::vector<int64_t> mine(costs.size());
+  std::iota(mine.begin(), mine.end(), int64_t{0});
+  if (split.active()) mine = split.share(costs);
+  const std::vector<std::string> items =
+      exchange_items(split, importance_batches(model, samples, mask, batch_size, mine),
+                     static_cast<int64_t>(costs.size()), "importance");
+  // Every batch's gradient sum added in batch order, by every process alike.
+  auto raw = torch::zeros({mask.size(0), mask.size(1)}, torch::kFloat64);
+  ScoreAssembler scores(n);
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], "importance of batch " + std::to_string(b));
+    raw += in.get_tensor();
+    scores.read(in, batch_samples({static_cast<int64_t>(b)}, batch_size, n));
   }
-  auto raw = torch::zeros({c.n_layers, c.n_heads}, torch::kFloat64);
-  TaskScorer scorer(samples[0].task);
-  for (size_t first = 0; first < samples.size(); first += static_cast<size_t>(batch_size)) {
-    const size_t last = std::min(samples.size(), first + static_cast<size_t>(batch_size));
-    const std::vector<TaskSample> chunk(samples.begin() + first, samples.begin() + last);
-    const auto batch = static_cast<int64_t>(chunk.size());
-    *xi = kept.unsqueeze(0).expand({batch, c.n_layers, c.n_heads}).clone().requires_grad_(true);
-    const auto logits = hooked.forward(pad_samples(chunk, Vocabulary::builtin().pad()).to(device));
-    scorer.add(logits, chunk);
-    // Sample b's loss depends only on xi[b]: one backward gives every per-sample gradient.
-    const auto loss = answer_loss_sum(logits, chunk);
-    const auto grad = torch::autograd::grad({loss}, {*xi})[0];
-    raw += grad.abs().sum(0).to(torch::kFloat64).cpu();
-  }
-  raw /= static_cast<double>(samples.size());
+  raw /= static_cast<double>(n);
   const auto kept_cpu = mask.to(torch::kFloat64).cpu();
   const auto kept_raw = raw * kept_cpu;
   const auto norms = kept_raw.pow(2).sum(1, true).sqrt() + kNormEpsilon;
-  return HeadImportance{raw, kept_raw / norms, scorer.result()};
+  return HeadImportance{raw, kept_raw / norms, scores.result(samples.front().task, samples)};
 }
 
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
                                      const ImportanceOptions& options) {
+  return prune_by_importance(model, options, WorkSplit{});
+}
+
+ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
+                                     const ImportanceOptions& options, const WorkSplit& split) {
   const ModelConfig& c = model->config();
   check_options(c, options);
   const std::vector<TaskSample> samples =
@@ -139,7 +185,7 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
   ProgressBar bar("importance " + options.task, 1 + max_steps, options.quiet);
 
   auto mask = torch::ones({c.n_layers, c.n_heads}, torch::kFloat64);
-  HeadImportance current = head_importance(model, samples, mask, options.batch_size);
+  HeadImportance current = head_importance(model, samples, mask, options.batch_size, split);
   bar.advance();
   ImportanceResult result;
   result.importance = current.normalized;
@@ -176,7 +222,7 @@ ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& m
       result.pruned_at.view(-1)[idx] = step;
     }
     pruned += now;
-    current = head_importance(model, samples, mask, options.batch_size);
+    current = head_importance(model, samples, mask, options.batch_size, split);
     bar.advance();
     const double metric = metric_value(current.score, options.metric);
     result.curve.push_back({pruned, metric, current.score});

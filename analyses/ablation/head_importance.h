@@ -22,6 +22,7 @@
 
 #include "analyses/tasks/task_score.h"
 #include "core/model/transformer.h"
+#include "dist/work_split.h"
 
 namespace headscope {
 
@@ -67,6 +68,13 @@ HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
                                const std::vector<TaskSample>& samples, const torch::Tensor& mask,
                                int64_t batch_size);
 
+// The pass split over processes (dist/work_split.h) by whole batches: each runs its share, the
+// processes exchange every batch's gradient sums and sample scores, and each combines them in
+// batch order as one process does (the same bits), so every process prunes the same heads.
+HeadImportance head_importance(const std::shared_ptr<const Transformer>& model,
+                               const std::vector<TaskSample>& samples, const torch::Tensor& mask,
+                               int64_t batch_size, const WorkSplit& split);
+
 struct PruningStep {
   int64_t heads_pruned = 0;
   double metric = 0.0;
@@ -90,5 +98,9 @@ struct ImportanceResult {
 // UnsupportedModel for a model outside the zoo's vocabulary.
 ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
                                      const ImportanceOptions& options);
+
+// Every pass split over the processes of `split`; each process returns the whole result.
+ImportanceResult prune_by_importance(const std::shared_ptr<const Transformer>& model,
+                                     const ImportanceOptions& options, const WorkSplit& split);
 
 }  // namespace headscope

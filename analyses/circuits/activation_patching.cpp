@@ -11,6 +11,7 @@
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/model/memory_estimate.h"
+#include "dist/byte_codec.h"
 
 namespace headscope {
 namespace {
@@ -181,6 +182,11 @@ PatchGrid patch_grid(const ModelConfig& config, PatchHook hook, PatchGranularity
 
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& o) {
+  return activation_patching(model, pairs, o, WorkSplit{});
+}
+
+PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
+                                   const PatchingOptions& o, const WorkSplit& split) {
   const auto start = std::chrono::steady_clock::now();
   check_pairs(pairs, o);
   torch::NoGradGuard no_grad;
@@ -219,8 +225,16 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       forward_bytes(config, one, static_cast<int64_t>(element)) +
       3.0 * static_cast<double>(longest * hook_layout(config, o.hook, longest).per_position) *
           element;
-  const int64_t batch =
+  int64_t batch =
       patching_batch_size(net, o.batch_size, cache_bytes, per_row, longest, n * n_sites);
+  if (split.active()) {
+    // The first process's: the estimate reads free memory, which differs between processes.
+    ByteWriter mine;
+    mine.put(batch);
+    const std::vector<std::string> all = split.all_gather(mine.bytes());
+    ByteReader first(all.at(0), "patching batch size of rank 0");
+    batch = first.get<int64_t>();
+  }
   result.batch_size = batch;
 
   const std::vector<LengthGroup> groups = group_by_length(pairs);
@@ -274,16 +288,37 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
                        "this metric sees");
   }
 
-  // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers.
-  result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
-  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), n * n_sites,
-                       o.quiet);
+  // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers. A
+  // batch costs its rows x their length.
+  std::vector<double> costs;
+  std::vector<int64_t> batch_rows;
+  for (const LengthGroup& group : groups) {
+    const auto rows = static_cast<int64_t>(group.pairs.size()) * n_sites;
+    for (int64_t begin = 0; begin < rows; begin += batch) {
+      batch_rows.push_back(std::min(rows, begin + batch) - begin);
+      costs.push_back(static_cast<double>(batch_rows.back() * group.length));
+    }
+  }
+  std::vector<uint8_t> run_batch(costs.size(), 1);
+  if (split.active()) {
+    run_batch.assign(costs.size(), 0);
+    for (const int64_t b : split.share(costs)) run_batch.at(static_cast<size_t>(b)) = 1;
+  }
+  int64_t rows_run = 0;
+  for (size_t b = 0; b < costs.size(); ++b) {
+    if (run_batch[b] != 0) rows_run += batch_rows[b];
+  }
+  // Per batch run here: its [pair, grid] entries and their values.
+  std::map<int64_t, std::string> swept;
+  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), rows_run, o.quiet);
+  size_t batch_index = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::vector<int64_t>& members = groups[g].pairs;
     const auto size = static_cast<int64_t>(members.size());
     const torch::Tensor target = stack_tokens(pairs, members, !denoise);
     for (int64_t begin = 0; begin < size * n_sites; begin += batch) {
       const int64_t end = std::min(size * n_sites, begin + batch);
+      if (run_batch[batch_index++] == 0) continue;
       std::vector<int64_t> member_of_row, pair_of_row;
       std::map<int64_t, std::vector<int64_t>> rows_at_layer;  // layer -> rows of the batch
       for (int64_t r = begin; r < end; ++r) {
@@ -318,16 +353,31 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
           model.forward(target.index_select(0, torch::tensor(member_of_row, torch::kInt64)),
                         nullptr, at),
           pair_of_row);
-      ++result.forward_passes;
-      const std::vector<double> values = scorer.metric(logits, pair_of_row);
+      std::vector<int64_t> entries;
       for (int64_t r = begin; r < end; ++r) {
-        const int64_t pair = pair_of_row[static_cast<size_t>(r - begin)];
-        result.per_sample[static_cast<size_t>(pair * n_sites + r / size)] =
-            values[static_cast<size_t>(r - begin)];
+        entries.push_back(pair_of_row[static_cast<size_t>(r - begin)] * n_sites + r / size);
       }
+      ByteWriter item;
+      item.put_vector(entries);
+      item.put_vector(scorer.metric(logits, pair_of_row));
+      swept[static_cast<int64_t>(batch_index - 1)] = item.bytes();
       progress.advance(end - begin);
     }
   }
+  // Every batch's values from the process that ran it (all of them here without a split).
+  const std::vector<std::string> items =
+      exchange_items(split, swept, static_cast<int64_t>(costs.size()), "patching values");
+  result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], "patching values of batch " + std::to_string(b));
+    const auto entries = in.get_vector<int64_t>();
+    const auto values = in.get_vector<double>();
+    HS_ASSERT(entries.size() == values.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      result.per_sample.at(static_cast<size_t>(entries[i])) = values[i];
+    }
+  }
+  result.forward_passes += static_cast<int64_t>(items.size());
 
   result.scores.resize(static_cast<size_t>(n_sites));
   for (int64_t s = 0; s < n_sites; ++s) {

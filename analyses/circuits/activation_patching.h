@@ -21,6 +21,7 @@
 #include "analyses/circuits/patching_metric.h"
 #include "analyses/circuits/task_pairs.h"
 #include "core/model/hook_names.h"
+#include "dist/work_split.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {
@@ -56,7 +57,7 @@ struct PatchingOptions {
   // Rows per forward pass; 0: as many as a quarter of free memory holds (at most 512; on the
   // CPU, at most 1024 tokens).
   int64_t batch_size = 0;
-  bool quiet = false;      // no progress bar
+  bool quiet = false;  // no progress bar
 
   PatchingOptions& with_hook(PatchHook v) { return hook = v, *this; }
   PatchingOptions& with_per(PatchGranularity v) { return per = v, *this; }
@@ -103,5 +104,11 @@ struct PatchingResult {
 // estimate when the cached activations do not fit in memory.
 PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                    const PatchingOptions& options);
+// The sweep split over processes: every process runs the unpatched runs of every pair (it needs
+// their cache and metrics) and its share of the sweep's batches (cost: rows x length) at the
+// first process's batch size; the processes then exchange their values and each returns the
+// result one process computes (the same batches, so the same bits).
+PatchingResult activation_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
+                                   const PatchingOptions& options, const WorkSplit& split);
 
 }  // namespace headscope

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include <torch/torch.h>
@@ -12,6 +13,7 @@
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/model/memory_estimate.h"
+#include "dist/byte_codec.h"
 
 namespace headscope {
 namespace {
@@ -142,6 +144,125 @@ torch::Tensor removed_edges(const EapGraph& graph, const std::vector<int64_t>& r
   return removed.to(device, dtype);
 }
 
+// The batches every process of a split runs: the first process's (the sizes read free memory,
+// which differs between processes).
+std::vector<std::vector<int64_t>> agreed_batches(const WorkSplit& split,
+                                                 std::vector<std::vector<int64_t>> groups,
+                                                 int64_t* used) {
+  if (!split.active()) return groups;
+  ByteWriter mine;
+  mine.put(*used);
+  mine.put<uint64_t>(groups.size());
+  for (const auto& rows : groups) mine.put_vector(rows);
+  const std::vector<std::string> all = split.all_gather(mine.bytes());
+  ByteReader first(all.at(0), "eap batches of rank 0");
+  *used = first.get<int64_t>();
+  groups.assign(first.get<uint64_t>(), {});
+  for (auto& rows : groups) rows = first.get_vector<int64_t>();
+  return groups;
+}
+
+// Whether this process runs each batch: all of them, or a split's share (cost: rows x length).
+std::vector<uint8_t> batches_run(const WorkSplit& split,
+                                 const std::vector<std::vector<int64_t>>& groups,
+                                 const std::vector<PatchingPair>& pairs) {
+  if (!split.active()) return std::vector<uint8_t>(groups.size(), 1);
+  std::vector<double> costs;
+  for (const auto& rows : groups) {
+    costs.push_back(
+        static_cast<double>(rows.size() * pairs[static_cast<size_t>(rows.front())].clean.size()));
+  }
+  std::vector<uint8_t> run(groups.size(), 0);
+  for (const int64_t b : split.share(costs)) run.at(static_cast<size_t>(b)) = 1;
+  return run;
+}
+
+// The faithfulness of the top n edges of `ranking` for each n in `edge_counts`, over `groups`.
+std::vector<FaithfulnessPoint> faithfulness_over(
+    HookedModel& model, const EapGraph& graph, const std::vector<PatchingPair>& pairs,
+    const std::vector<int64_t>& ranking, const std::vector<int64_t>& edge_counts,
+    const EapOptions& o, double clean_mean, double corrupted_mean,
+    const std::vector<std::vector<int64_t>>& groups, const WorkSplit& split) {
+  torch::NoGradGuard no_grad;
+  const Transformer& t = model.model();
+  std::vector<torch::Tensor> removed;
+  for (const int64_t n : edge_counts)
+    removed.push_back(removed_edges(graph, ranking, n, t.dtype(), t.device()));
+
+  // Mean ablation replaces a sender by its mean output over every clean prompt and position.
+  torch::Tensor fixed;
+  if (o.ablation == EapAblation::kZero) {
+    fixed = torch::zeros({graph.senders(), t.config().d_model},
+                         torch::TensorOptions(t.dtype()).device(t.device()));
+  } else if (o.ablation == EapAblation::kMean) {
+    torch::Tensor sum;
+    int64_t count = 0;
+    for (const auto& rows : groups) {
+      EdgePassRecord record;
+      EdgePass pass;
+      pass.record_senders = true;
+      run_edge_pass(model, graph, stack_tokens(pairs, rows, true), pass, &record,
+                    LogitPositions::kNone);
+      const torch::Tensor s = record.senders.to(torch::kFloat64).sum(std::vector<int64_t>{0, 1});
+      sum = sum.defined() ? sum + s : s;
+      count += record.senders.size(0) * record.senders.size(1);
+    }
+    fixed = (sum / static_cast<double>(count)).to(t.dtype());
+  }
+
+  // Each batch's sum of the metric per edge count, added in batch order.
+  const std::vector<uint8_t> run = batches_run(split, groups, pairs);
+  std::map<int64_t, std::string> batch_totals;
+  ProgressBar bar(std::string("faithfulness"), std::count(run.begin(), run.end(), uint8_t{1}),
+                  o.quiet);
+  for (size_t b = 0; b < groups.size(); ++b) {
+    if (run[b] == 0) continue;
+    const std::vector<int64_t>& rows = groups[b];
+    std::vector<double> sums;
+    BatchScorer scorer(pairs, rows, o.metric, t.device());
+    const torch::Tensor clean = stack_tokens(pairs, rows, true);
+    EdgePass pass;
+    if (o.ablation == EapAblation::kPatch) {
+      EdgePassRecord record;
+      EdgePass corrupt;
+      corrupt.record_senders = true;
+      run_edge_pass(model, graph, stack_tokens(pairs, rows, false), corrupt, &record,
+                    LogitPositions::kNone);
+      pass.replacement = record.senders;
+    } else {
+      pass.replacement = fixed;
+    }
+    // kl compares every run with the clean one, which the scorer sees first.
+    if (o.metric == PatchingMetric::kKl)
+      scorer.metric(model.forward(clean, nullptr, scorer.positions()));
+    for (size_t i = 0; i < edge_counts.size(); ++i) {
+      pass.removed = removed[i];
+      const auto m = to_vector(
+          scorer.metric(run_edge_pass(model, graph, clean, pass, nullptr, scorer.positions())));
+      sums.push_back(std::accumulate(m.begin(), m.end(), 0.0));
+    }
+    ByteWriter item;
+    item.put_vector(sums);
+    batch_totals[static_cast<int64_t>(b)] = item.bytes();
+    bar.advance();
+  }
+  std::vector<double> totals(edge_counts.size(), 0.0);
+  const std::vector<std::string> items =
+      exchange_items(split, batch_totals, static_cast<int64_t>(groups.size()), "faithfulness sums");
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], "faithfulness sums of batch " + std::to_string(b));
+    const auto sums = in.get_vector<double>();
+    HS_ASSERT(sums.size() == totals.size());
+    for (size_t i = 0; i < totals.size(); ++i) totals[i] += sums[i];
+  }
+  std::vector<FaithfulnessPoint> curve;
+  for (size_t i = 0; i < edge_counts.size(); ++i) {
+    const double m = totals[i] / static_cast<double>(pairs.size());
+    curve.push_back({edge_counts[i], m, normalised_score(m, clean_mean, corrupted_mean)});
+  }
+  return curve;
+}
+
 }  // namespace
 
 const char* eap_method_name(EapMethod method) {
@@ -178,88 +299,43 @@ std::vector<FaithfulnessPoint> faithfulness_curve(HookedModel& model, const EapG
                                                   const std::vector<int64_t>& edge_counts,
                                                   const EapOptions& o, double clean_mean,
                                                   double corrupted_mean) {
-  torch::NoGradGuard no_grad;
-  const Transformer& t = model.model();
   int64_t used = 0;
-  const auto groups = batches(model, graph, pairs, o.batch_size, &used);
-  std::vector<torch::Tensor> removed;
-  for (const int64_t n : edge_counts)
-    removed.push_back(removed_edges(graph, ranking, n, t.dtype(), t.device()));
-
-  // Mean ablation replaces a sender by its mean output over every clean prompt and position.
-  torch::Tensor fixed;
-  if (o.ablation == EapAblation::kZero) {
-    fixed = torch::zeros({graph.senders(), t.config().d_model},
-                         torch::TensorOptions(t.dtype()).device(t.device()));
-  } else if (o.ablation == EapAblation::kMean) {
-    torch::Tensor sum;
-    int64_t count = 0;
-    for (const auto& rows : groups) {
-      EdgePassRecord record;
-      EdgePass pass;
-      pass.record_senders = true;
-      run_edge_pass(model, graph, stack_tokens(pairs, rows, true), pass, &record,
-                    LogitPositions::kNone);
-      const torch::Tensor s = record.senders.to(torch::kFloat64).sum(std::vector<int64_t>{0, 1});
-      sum = sum.defined() ? sum + s : s;
-      count += record.senders.size(0) * record.senders.size(1);
-    }
-    fixed = (sum / static_cast<double>(count)).to(t.dtype());
-  }
-
-  std::vector<double> totals(edge_counts.size(), 0.0);
-  ProgressBar bar(std::string("faithfulness"), static_cast<int64_t>(groups.size()), o.quiet);
-  for (const auto& rows : groups) {
-    BatchScorer scorer(pairs, rows, o.metric, t.device());
-    const torch::Tensor clean = stack_tokens(pairs, rows, true);
-    EdgePass pass;
-    if (o.ablation == EapAblation::kPatch) {
-      EdgePassRecord record;
-      EdgePass corrupt;
-      corrupt.record_senders = true;
-      run_edge_pass(model, graph, stack_tokens(pairs, rows, false), corrupt, &record,
-                    LogitPositions::kNone);
-      pass.replacement = record.senders;
-    } else {
-      pass.replacement = fixed;
-    }
-    // kl compares every run with the clean one, which the scorer sees first.
-    if (o.metric == PatchingMetric::kKl)
-      scorer.metric(model.forward(clean, nullptr, scorer.positions()));
-    for (size_t i = 0; i < edge_counts.size(); ++i) {
-      pass.removed = removed[i];
-      const auto m = to_vector(
-          scorer.metric(run_edge_pass(model, graph, clean, pass, nullptr, scorer.positions())));
-      totals[i] += std::accumulate(m.begin(), m.end(), 0.0);
-    }
-    bar.advance();
-  }
-  std::vector<FaithfulnessPoint> curve;
-  for (size_t i = 0; i < edge_counts.size(); ++i) {
-    const double m = totals[i] / static_cast<double>(pairs.size());
-    curve.push_back({edge_counts[i], m, normalised_score(m, clean_mean, corrupted_mean)});
-  }
-  return curve;
+  return faithfulness_over(model, graph, pairs, ranking, edge_counts, o, clean_mean, corrupted_mean,
+                           batches(model, graph, pairs, o.batch_size, &used), WorkSplit{});
 }
 
 EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
                            const std::vector<PatchingPair>& pairs, const EapOptions& o) {
+  return edge_attribution(model, graph, pairs, o, WorkSplit{});
+}
+
+EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
+                           const std::vector<PatchingPair>& pairs, const EapOptions& o,
+                           const WorkSplit& split) {
   check_inputs(graph, pairs, o);
   const auto start = std::chrono::steady_clock::now();
   const Transformer& t = model.model();
   EapResult result;
-  const auto groups = batches(model, graph, pairs, o.batch_size, &result.batch_size);
+  const auto groups = agreed_batches(
+      split, batches(model, graph, pairs, o.batch_size, &result.batch_size), &result.batch_size);
   const int64_t steps = o.method == EapMethod::kEap ? 1 : o.steps;
   result.clean_metric.assign(pairs.size(), 0.0);
   result.corrupted_metric.assign(pairs.size(), 0.0);
-  auto scores = torch::zeros({graph.senders(), graph.receivers()}, torch::kFloat64);
 
+  // Per batch run here: its [U, R] scores summed over the steps, and the clean and corrupted
+  // metrics of its rows; added over the batches in batch order.
+  const std::vector<uint8_t> run = batches_run(split, groups, pairs);
+  std::map<int64_t, std::string> per_batch;
   ProgressBar bar(std::string(eap_method_name(o.method)) + " scores",
-                  static_cast<int64_t>(groups.size()) * steps, o.quiet);
-  for (const auto& rows : groups) {
+                  std::count(run.begin(), run.end(), uint8_t{1}) * steps, o.quiet);
+  for (size_t b = 0; b < groups.size(); ++b) {
+    if (run[b] == 0) continue;
+    const std::vector<int64_t>& rows = groups[b];
+    auto scores = torch::zeros({graph.senders(), graph.receivers()}, torch::kFloat64);
     BatchScorer scorer(pairs, rows, o.metric, t.device());
     const torch::Tensor clean = stack_tokens(pairs, rows, true);
     EdgePassRecord clean_run, corrupt_run;
+    ByteWriter metrics;
     {
       torch::NoGradGuard no_grad;
       EdgePass record;
@@ -269,11 +345,8 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
       const auto corrupt_m =
           to_vector(scorer.metric(run_edge_pass(model, graph, stack_tokens(pairs, rows, false),
                                                 record, &corrupt_run, scorer.positions())));
-      for (size_t i = 0; i < rows.size(); ++i) {
-        result.clean_metric[static_cast<size_t>(rows[i])] = clean_m[i];
-        result.corrupted_metric[static_cast<size_t>(rows[i])] = corrupt_m[i];
-      }
-      result.forward_passes += 2;
+      metrics.put_vector(clean_m);
+      metrics.put_vector(corrupt_m);
     }
     const torch::Tensor difference = corrupt_run.senders - clean_run.senders;  // [B, T, U, d]
     const torch::Tensor clean_input = clean_run.senders.select(2, EapGraph::kInput);
@@ -300,11 +373,28 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
         scores.narrow(0, 0, senders).narrow(1, first, grads[g].size(2)) +=
             part.to(torch::kCPU, torch::kFloat64) / static_cast<double>(steps);
       }
-      ++result.forward_passes;
-      ++result.backward_passes;
       bar.advance();
     }
+    metrics.put_tensor(scores);
+    per_batch[static_cast<int64_t>(b)] = metrics.bytes();
   }
+  const std::vector<std::string> items =
+      exchange_items(split, per_batch, static_cast<int64_t>(groups.size()), "eap scores");
+  auto scores = torch::zeros({graph.senders(), graph.receivers()}, torch::kFloat64);
+  for (size_t b = 0; b < groups.size(); ++b) {
+    ByteReader in(items[b], "eap scores of batch " + std::to_string(b));
+    const auto clean_m = in.get_vector<double>();
+    const auto corrupt_m = in.get_vector<double>();
+    scores += in.get_tensor();
+    HS_ASSERT(clean_m.size() == groups[b].size() && corrupt_m.size() == groups[b].size());
+    for (size_t i = 0; i < groups[b].size(); ++i) {
+      result.clean_metric[static_cast<size_t>(groups[b][i])] = clean_m[i];
+      result.corrupted_metric[static_cast<size_t>(groups[b][i])] = corrupt_m[i];
+    }
+  }
+  // Two unpatched runs per batch, then a forward and a backward pass per step.
+  result.forward_passes = static_cast<int64_t>(groups.size()) * (2 + steps);
+  result.backward_passes = static_cast<int64_t>(groups.size()) * steps;
   scores /= static_cast<double>(pairs.size());
   result.clean_mean = mean_of(result.clean_metric);
   result.corrupted_mean = mean_of(result.corrupted_metric);
@@ -324,13 +414,13 @@ EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
 
   if (o.faithfulness) {
     const std::vector<int64_t> counts = faithfulness_sweep(graph.edge_count(), o.top_n);
-    result.curve = faithfulness_curve(model, graph, pairs, result.ranking, counts, o,
-                                      result.clean_mean, result.corrupted_mean);
-    const auto per_batch = static_cast<int64_t>(counts.size()) +
-                           (o.metric == PatchingMetric::kKl ? 1 : 0) +
-                           (o.ablation == EapAblation::kPatch ? 1 : 0);
+    result.curve = faithfulness_over(model, graph, pairs, result.ranking, counts, o,
+                                     result.clean_mean, result.corrupted_mean, groups, split);
+    const auto faithfulness_passes = static_cast<int64_t>(counts.size()) +
+                                     (o.metric == PatchingMetric::kKl ? 1 : 0) +
+                                     (o.ablation == EapAblation::kPatch ? 1 : 0);
     result.forward_passes +=
-        static_cast<int64_t>(groups.size()) * per_batch +
+        static_cast<int64_t>(groups.size()) * faithfulness_passes +
         (o.ablation == EapAblation::kMean ? static_cast<int64_t>(groups.size()) : 0);
     for (size_t i = 1; i < result.curve.size(); ++i) {
       const double width = static_cast<double>(result.curve[i].edges - result.curve[i - 1].edges) /

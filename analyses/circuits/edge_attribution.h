@@ -26,6 +26,7 @@
 #include "analyses/circuits/eap_graph.h"
 #include "analyses/circuits/patching_metric.h"
 #include "analyses/circuits/task_pairs.h"
+#include "dist/work_split.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {
@@ -84,6 +85,13 @@ struct EapResult {
 // gradient at the clean run is zero); the clean and corrupted mean metrics are equal.
 EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
                            const std::vector<PatchingPair>& pairs, const EapOptions& options);
+// Split over processes (dist/work_split.h): each runs its share of the batches of pairs (the
+// first process's batches; cost: rows x length) in scoring and in faithfulness, the processes
+// exchange every batch's sums and each adds them in batch order, returning the result one
+// process computes (the same bits). Mean ablation's means are computed by every process.
+EapResult edge_attribution(HookedModel& model, const EapGraph& graph,
+                           const std::vector<PatchingPair>& pairs, const EapOptions& options,
+                           const WorkSplit& split);
 
 // The faithfulness of the top n edges of `ranking` for each n in `edge_counts`.
 std::vector<FaithfulnessPoint> faithfulness_curve(HookedModel& model, const EapGraph& graph,

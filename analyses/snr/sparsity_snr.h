@@ -13,6 +13,7 @@
 #include "analyses/snr/routing_summary.h"
 #include "analyses/snr/snr_queries.h"
 #include "analyses/tasks/task_sample.h"
+#include "dist/work_split.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {
@@ -55,5 +56,11 @@ void check_snr_options(const SnrOptions& options, const std::vector<SnrQuery>& q
 // per sample; keeps one layer's q and k at a time.
 SnrResult sparsity_snr(HookedModel& model, const std::vector<TaskSample>& samples,
                        const std::vector<SnrQuery>& queries, const SnrOptions& options);
+// Split over processes (dist/work_split.h): each runs its share of the samples (cost: length),
+// the processes exchange their queries' per-query estimates and each adds every query's in
+// query order, returning the result one process computes (the same bits).
+SnrResult sparsity_snr(HookedModel& model, const std::vector<TaskSample>& samples,
+                       const std::vector<SnrQuery>& queries, const SnrOptions& options,
+                       const WorkSplit& split);
 
 }  // namespace headscope

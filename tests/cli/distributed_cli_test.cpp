@@ -1,6 +1,7 @@
 // Commands under Debian's torchrun, 2 and 3 CPU processes over Gloo: the file rank 0 writes
 // equals, dataset for dataset and attribute for attribute, the one a single process writes.
-// `retrieval`, `ablate`, `sparse-eval`: the other ranks write nothing. `record`: every rank writes
+// `retrieval`, `ablate`, `importance`, `patch`, `eap`, `snr`, `sparse-eval`: the other ranks
+// write nothing. `record`: every rank writes
 // its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -63,11 +64,12 @@ class DistributedCli : public test::TempDirTest {
   // torchrun of `headscope ARGS` on `ranks` CPU processes, with `env` (VAR=VALUE ...) set.
   // Python 3.11 breaks torchrun 1.13's default --redirects/--tee ("0"), so both name stdout
   // explicitly. The command goes through a script: torchrun's parser takes any option that
-  // abbreviates one of its own (ablate's --n) even after the program. A launch that hangs is
-  // stopped after 5 minutes (status 124).
+  // abbreviates one of its own (ablate's --n) even after the program. Every rank runs one
+  // thread, as one_process does (a launch's default is a share of the cores). A launch that
+  // hangs is stopped after 5 minutes (status 124).
   test::ShellResult torchrun(int ranks, const std::string& args, const std::string& env = "") {
     const std::string script = path("launch.sh");
-    std::ofstream(script) << "#!/bin/sh\nexec " << HEADSCOPE_CLI << " " << args << "\n";
+    std::ofstream(script) << "#!/bin/sh\nexec " << HEADSCOPE_CLI << " " << args << " --threads 1\n";
     std::filesystem::permissions(script, std::filesystem::perms::owner_all);
     return test::shell(env + " timeout 300 torchrun --nproc_per_node " + std::to_string(ranks) +
                        " --master_port " + std::to_string(free_port()) +
@@ -193,6 +195,47 @@ TEST_F(DistributedCli, SparseEvalOnTwoRanksEqualsOneProcess) {
            " --length 64,80 --allow-long-context --quiet --out " + out;
   };
   expect_same_as_one_process(sparse_eval, {2}, "/analyses/sparse_eval");
+}
+
+// 18 IOI samples in batches of 4 (one short), pruning a quarter of the heads per step until
+// accuracy falls: every pass is split over the ranks, and every rank must prune the same heads.
+TEST_F(DistributedCli, ImportanceOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto importance = [&](const std::string& out) {
+    return "importance " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --n 18 --batch 4 --step-fraction 0.25 --metric-fraction 0.99 --quiet" +
+           " --out " + out;
+  };
+  expect_same_as_one_process(importance, {2, 3}, "/analyses/head_importance");
+}
+
+// 7 IOI pairs (of more than one length) x 8 heads in batches of 3: the ranks split the sweep's
+// batches of every length group; kl also needs every rank's clean runs.
+TEST_F(DistributedCli, PatchOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto patch = [&](const std::string& out) {
+    return "patch " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --n 7 --batch 3 --metric kl --quiet --out " + out;
+  };
+  expect_same_as_one_process(patch, {2, 3}, "/analyses/activation_patching/z");
+}
+
+// EAP-IG (3 steps) on 7 IOI pairs in batches of 2, then the faithfulness curve with mean
+// ablation: both phases split their batches, and the scores are summed over them in order.
+TEST_F(DistributedCli, EapOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto eap = [&](const std::string& out) {
+    return "eap " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --n 7 --batch 2 --steps 3 --ablation mean --top-n 20 --quiet --out " + out;
+  };
+  expect_same_as_one_process(eap, {2, 3}, "/analyses/circuits/ioi");
+}
+
+// 5 niah samples of unequal cost split by sample; every query's estimates are added in query
+// order on every rank.
+TEST_F(DistributedCli, SnrOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto snr = [&](const std::string& out) {
+    return "snr " + model() + " --task niah --n 5 --length 96 --block-sizes 8,16" +
+           " --topk-blocks 1,2 --quiet --out " + out;
+  };
+  expect_same_as_one_process(snr, {2, 3}, "/analyses/sparsity_snr");
 }
 
 }  // namespace

@@ -11,6 +11,14 @@ import numpy as np
 OBJECT_REFERENCES = {"DIMENSION_LIST", "REFERENCE_LIST"}
 
 
+def same_values(x, y):
+    """Equal values, NaN equal to NaN (a float that is undefined in both files)."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype.kind in "fc" and y.dtype.kind in "fc":
+        return np.array_equal(x, y, equal_nan=True)
+    return np.array_equal(x, y)
+
+
 def scale_names(dataset):
     return [[scale.name for scale in dim.values()] for dim in dataset.dims]
 
@@ -29,7 +37,7 @@ def group_differences(a, b, group, ignored=()):
         for key in keys_x:
             if key in OBJECT_REFERENCES:
                 continue
-            if not np.array_equal(np.asarray(x.attrs[key]), np.asarray(y.attrs[key])):
+            if not same_values(x.attrs[key], y.attrs[key]):
                 differences.append(f"{name}@{key}: {x.attrs[key]!r} vs {y.attrs[key]!r}")
 
     names = []
@@ -47,7 +55,7 @@ def group_differences(a, b, group, ignored=()):
         if isinstance(x, h5py.Dataset):
             if x.dtype != y.dtype or x.shape != y.shape:
                 differences.append(f"{group}/{name}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}")
-            elif not np.array_equal(x[()], y[()]):
+            elif not same_values(x[()], y[()]):
                 differences.append(f"{group}/{name}: values differ")
             elif scale_names(x) != scale_names(y):
                 differences.append(f"{group}/{name}: scales {scale_names(x)} vs {scale_names(y)}")

@@ -83,6 +83,40 @@ TEST(LaunchEnv, BadValuesNameTheVariable) {
               HasSubstr("LOCAL_RANK=\"1x\""));
 }
 
+TEST(LaunchEnv, LocalWorldSizeDefaultsToTheWorld) {
+  EXPECT_EQ(env_of({{"RANK", "0"}, {"WORLD_SIZE", "4"}}).local_world_size, 4);
+  EXPECT_EQ(
+      env_of({{"RANK", "0"}, {"WORLD_SIZE", "4"}, {"LOCAL_WORLD_SIZE", "2"}}).local_world_size, 2);
+  EXPECT_EQ(env_of({{"OMPI_COMM_WORLD_RANK", "0"},
+                    {"OMPI_COMM_WORLD_SIZE", "8"},
+                    {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"}})
+                .local_world_size,
+            4);
+  EXPECT_THAT(error_of({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_WORLD_SIZE", "3"}}),
+              HasSubstr("LOCAL_WORLD_SIZE=\"3\": expected an integer in [1, 2]"));
+}
+
+TEST(RankThreads, ShareOfTheCoresUnlessTheUserChose) {
+  const LaunchEnv single;
+  const LaunchEnv torchrun =
+      env_of({{"RANK", "1"}, {"WORLD_SIZE", "6"}, {"LOCAL_WORLD_SIZE", "3"}});
+  const LaunchEnv mpirun = env_of({{"OMPI_COMM_WORLD_RANK", "0"},
+                                   {"OMPI_COMM_WORLD_SIZE", "4"},
+                                   {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"}});
+  // One process keeps LibTorch's count; --threads always wins.
+  EXPECT_EQ(rank_threads(single, 0, nullptr, 16), 0);
+  EXPECT_EQ(rank_threads(single, 3, nullptr, 16), 3);
+  EXPECT_EQ(rank_threads(torchrun, 5, "1", 16), 5);
+  // A launch: cores over this host's processes, at least one.
+  EXPECT_EQ(rank_threads(torchrun, 0, nullptr, 16), 5);
+  EXPECT_EQ(rank_threads(mpirun, 0, nullptr, 16), 4);
+  EXPECT_EQ(rank_threads(mpirun, 0, nullptr, 2), 1);
+  // torchrun's own OMP_NUM_THREADS=1 is not the user's choice; any other value is.
+  EXPECT_EQ(rank_threads(torchrun, 0, "1", 16), 5);
+  EXPECT_EQ(rank_threads(torchrun, 0, "2", 16), 0);
+  EXPECT_EQ(rank_threads(mpirun, 0, "1", 16), 0);
+}
+
 TEST(ShardByCost, EveryRankTakesADisjointShareAndTheUnionIsAll) {
   std::vector<double> costs;
   for (int i = 0; i < 37; ++i) costs.push_back(64.0 * (1 + i % 5));
