@@ -21,10 +21,12 @@
 #include <string>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 
 #include "bench/bench_main.h"
 #include "bench/median.h"
+#include "core/base/error.h"
 #include "core/checkpoint/model_config.h"
 #include "core/model/random_weights.h"
 #include "core/model/transformer.h"
@@ -122,7 +124,7 @@ int run(const BenchArgs& args) {
         static_cast<long long>(t), static_cast<long long>(args.layers),
         static_cast<long long>(args.heads),
         static_cast<long long>(std::max<int64_t>(1, args.heads / 4)),
-        static_cast<long long>(args.topk), torch::get_num_threads(), compression_threads(),
+        static_cast<long long>(args.topk), at::get_num_threads(), compression_threads(),
         static_cast<long long>(args.repeats), none, sync, overlapped, sync / none,
         overlapped / none, stats_bytes / 1e6);
     std::fflush(stdout);
