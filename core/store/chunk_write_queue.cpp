@@ -1,5 +1,6 @@
 #include "core/store/chunk_write_queue.h"
 
+#include <chrono>
 #include <utility>
 
 namespace headscope {
