@@ -19,8 +19,8 @@
 #include "core/base/text_file.h"
 #include "core/model/memory_estimate.h"
 #include "core/model/random_weights.h"
-#include "core/store/part_files.h"
 #include "core/store/part_file_schema.h"
+#include "core/store/part_files.h"
 #include "hooks/activation_recorder.h"
 
 namespace headscope::cli {
@@ -120,22 +120,30 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
   shape.attention_maps = maps;
   shape.logit_positions = args.save_logits ? tokens : 0;
   const ModelConfig& c = model.config();
-  double bytes =
-      forward_bytes(c, shape, static_cast<int64_t>(torch::elementSize(model.dtype())));
+  double bytes = forward_bytes(c, shape, static_cast<int64_t>(torch::elementSize(model.dtype())));
+  // Statistics in flight to the file (sources and compressed chunks) are in host memory.
+  double writes = 0.0;
   if (stats) {
-    bytes += attention_stats_bytes(c, tokens, args.stats.topk, args.stats.block_size,
-                                   args.stats.chunk);
+    bytes +=
+        attention_stats_bytes(c, tokens, args.stats.topk, args.stats.block_size, args.stats.chunk);
+    writes = 2.0 * stats_write_budget_bytes(attention_stats_output_bytes(c, tokens, args.stats.topk,
+                                                                         args.stats.block_size));
   }
-  const std::string what = "recording " + std::to_string(tokens) + " tokens with --attention " +
-                           choice_word(kAttentionChoices, attention) +
-                           (stats ? " (--topk " + std::to_string(args.stats.topk) +
-                                        ", --stats-block-size " + std::to_string(args.stats.block_size) +
-                                        ")"
-                                  : "") +
-                           (args.save_logits ? " and --save-logits" : "");
-  check_memory_fits(bytes, model.device(), what,
-                    maps ? "--attention stats keeps memory linear in the tokens"
-                         : "record fewer tokens");
+  if (!model.device().is_cuda()) bytes += writes;
+  const std::string what =
+      "recording " + std::to_string(tokens) + " tokens with --attention " +
+      choice_word(kAttentionChoices, attention) +
+      (stats ? " (--topk " + std::to_string(args.stats.topk) + ", --stats-block-size " +
+                   std::to_string(args.stats.block_size) + ")"
+             : "") +
+      (args.save_logits ? " and --save-logits" : "");
+  check_memory_fits(
+      bytes, model.device(), what,
+      maps ? "--attention stats keeps memory linear in the tokens" : "record fewer tokens");
+  if (model.device().is_cuda() && writes > 0.0) {
+    check_memory_fits(writes, torch::kCPU, what + " (statistics being written)",
+                      "record fewer tokens");
+  }
 }
 
 std::string run_list(const std::vector<int64_t>& runs) {
@@ -340,7 +348,8 @@ void add_record_command(CLI::App& app) {
   add_quiet_flag(*cmd, args->quiet, "No progress bar or summary");
   cmd->add_flag("--save-logits", args->save_logits, "Also store /runs/<i>/logits [T, vocab]");
   add_choice_option(*cmd, "--store-dtype", args->store_dtype,
-                    {{"f16", DType::kF16}, {"f32", DType::kF32}}, "Dtype of the stored activations");
+                    {{"f16", DType::kF16}, {"f32", DType::kF32}},
+                    "Dtype of the stored activations");
   cmd->add_option("--label", args->label,
                   "Free-form label stored with each run (its attribute 'task')");
   cmd->add_flag("--random-weights", args->random_weights,

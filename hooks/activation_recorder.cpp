@@ -69,16 +69,18 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   std::optional<AttentionStatsRecorder> stats;
   if (options.attention == AttentionRecording::kStats ||
       options.attention == AttentionRecording::kFullAndStats) {
-    stats.emplace(model, run, static_cast<int64_t>(tokens.size()), options.stats);
+    stats.emplace(model, run, static_cast<int64_t>(tokens.size()), options.stats,
+                  options.overlap_writes);
   }
   torch::NoGradGuard no_grad;
   auto input = torch::tensor(tokens, torch::kInt64).unsqueeze(0);
   if (!options.save_logits) {
     model.forward(input, nullptr, LogitPositions::kNone);
-    return;
+  } else {
+    auto logits = model.forward(input);
+    write_tensor(run, "logits", logits.select(0, 0), options.dtype);
   }
-  auto logits = model.forward(input);
-  write_tensor(run, "logits", logits.select(0, 0), options.dtype);
+  if (stats) stats->finish();
 }
 
 }  // namespace headscope

@@ -27,6 +27,8 @@ struct RecordOptions {
   AttentionStatsOptions stats;
   DType dtype = DType::kF32;  // kF32 or kF16 on disk for maps and activations
   bool save_logits = false;
+  // Statistics compressed and written while later layers compute (AttentionStatsRecorder).
+  bool overlap_writes = true;
   std::function<void(int64_t layer)> on_layer_done;  // progress reporting
 
   RecordOptions& with_hooks(std::vector<std::string> h) { return hooks = std::move(h), *this; }
@@ -34,6 +36,7 @@ struct RecordOptions {
   RecordOptions& with_stats(AttentionStatsOptions s) { return stats = s, *this; }
   RecordOptions& with_dtype(DType d) { return dtype = d, *this; }
   RecordOptions& with_logits(bool on) { return save_logits = on, *this; }
+  RecordOptions& with_overlap_writes(bool on) { return overlap_writes = on, *this; }
 };
 
 // ModelSummary for a recording's root attributes.

@@ -1,29 +1,71 @@
 #include "hooks/attention_stats_recorder.h"
 
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include <c10/core/Event.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
+
 #include "core/base/error.h"
+#include "core/model/memory_estimate.h"
 #include "core/store/recording_schema.h"
 
 namespace headscope {
 namespace {
 
-void write_rows(RunWriter& run, const char* name, int64_t layer, const torch::Tensor& value) {
-  // value: [H, T] or [H, T, k]; the dataset has a leading layer axis.
-  auto host = value.contiguous();
-  std::vector<int64_t> start(static_cast<size_t>(host.dim()) + 1, 0);
-  start[0] = layer;
-  std::vector<int64_t> count{1};
-  for (auto s : host.sizes()) count.push_back(s);
-  const DType dtype = host.scalar_type() == torch::kInt32 ? DType::kI32 : DType::kF32;
-  run.write_slab(attention_stats_path(name), start, count, dtype, host.data_ptr());
+DType stat_dtype(const torch::Tensor& value) {
+  return value.scalar_type() == torch::kInt32 ? DType::kI32 : DType::kF32;
+}
+
+// A statistic's bytes on the host for a deferred write. On CUDA the copy goes to pinned memory
+// without blocking the stream (the next layer's kernels queue behind it), and the compressing
+// thread waits for the copy's event (polled: LibTorch 1.13's c10::Event has no synchronize).
+// On the CPU the tensor itself is the source.
+DeferredSource host_source(const torch::Tensor& value) {
+  if (!value.is_cuda()) {
+    auto host = value.contiguous();
+    return {std::shared_ptr<const void>(host.data_ptr(), [host](const void*) {}), {}};
+  }
+  auto host = torch::empty(value.sizes(), value.options().device(torch::kCPU).pinned_memory(true));
+  host.copy_(value, /*non_blocking=*/true);
+  auto copied = std::make_shared<c10::Event>(value.device().type());
+  copied->record(c10::impl::VirtualGuardImpl(value.device().type()).getStream(value.device()));
+  return {std::shared_ptr<const void>(host.data_ptr(), [host](const void*) {}), [copied] {
+            while (!copied->query()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+          }};
+}
+
+// value: [H, T] or [H, T, k] rows of one layer, or (layer < 0) a whole dataset.
+void write_stat(RunWriter& run, bool overlap, const std::string& path, int64_t layer,
+                const torch::Tensor& value) {
+  std::vector<int64_t> start, count;
+  if (layer >= 0) {
+    start.assign(static_cast<size_t>(value.dim()) + 1, 0);
+    start[0] = layer;
+    count.push_back(1);
+  } else {
+    start.assign(static_cast<size_t>(value.dim()), 0);
+  }
+  for (auto s : value.sizes()) count.push_back(s);
+  if (!overlap) {
+    auto host = value.to(torch::kCPU).contiguous();
+    run.write_slab(path, start, count, stat_dtype(value), host.data_ptr());
+    return;
+  }
+  run.write_slab_deferred(path, start, count, stat_dtype(value), host_source(value),
+                          static_cast<size_t>(value.numel()) * value.element_size());
 }
 
 }  // namespace
 
-AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& run,
-                                               int64_t seq_len,
-                                               const AttentionStatsOptions& options)
+AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& run, int64_t seq_len,
+                                               const AttentionStatsOptions& options,
+                                               bool overlap_writes)
     : run_(run),
       options_(options),
+      overlap_writes_(overlap_writes),
       layers_(model.model().config().n_layers),
       heads_(model.model().config().n_heads),
       seq_len_(seq_len),
@@ -47,6 +89,12 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& ru
   run_.set_attribute(kAttentionStats, kAttrScale, options_.scale);
   run_.set_attribute(kAttentionStats, kAttrSlidingWindow,
                      options_.sliding_window ? *options_.sliding_window : int64_t{0});
+  if (overlap_writes_) {
+    const double layer =
+        attention_stats_output_bytes(c, seq_len_, options_.topk, options_.block_size);
+    run_.defer_writes(ChunkWriteQueueOptions().with_byte_budget(
+        static_cast<size_t>(stats_write_budget_bytes(layer))));
+  }
 
   // Statistics of the q and k the softmax sees (rotated in rotary families).
   const HookNames& names = model.model().hook_names();
@@ -59,8 +107,9 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& ru
     hooks_.add(HookPoint{layer, names.scored_k()},
                [this, layer](const torch::Tensor& k, const HookContext& ctx) {
                  if (ctx.position_offset != 0 || k.size(0) != 1) {
-                   throw InvalidInput("attention statistics are recorded for one whole sequence "
-                                      "per forward pass");
+                   throw InvalidInput(
+                       "attention statistics are recorded for one whole sequence "
+                       "per forward pass");
                  }
                  write_layer(layer, pending_q_, k.detach());
                  pending_q_ = torch::Tensor();
@@ -74,16 +123,20 @@ void AttentionStatsRecorder::write_layer(int64_t layer, const torch::Tensor& q,
   HS_ASSERT(q.defined());
   // Hooks give [1, T, heads, D]; the statistics take [heads, T, D].
   auto stats = attention_stats(q[0].transpose(0, 1), k[0].transpose(0, 1), options_);
-  write_rows(run_, kStatEntropy, layer, stats.entropy);
-  write_rows(run_, kStatSinkMass, layer, stats.sink_mass);
-  write_rows(run_, kStatLocalMass, layer, stats.local_mass);
-  write_rows(run_, kStatMaxProb, layer, stats.max_prob);
-  write_rows(run_, kStatArgmax, layer, stats.argmax);
-  write_rows(run_, kStatTopkIndex, layer, stats.topk_index);
-  write_rows(run_, kStatTopkProb, layer, stats.topk_prob);
-  auto block = stats.block_mass.contiguous();
-  run_.write_array(block_mass_path(layer), DType::kF32, block.sizes().vec(), DType::kF32,
-                   block.data_ptr());
+  const std::pair<const char*, const torch::Tensor&> rows[] = {
+      {kStatEntropy, stats.entropy},      {kStatSinkMass, stats.sink_mass},
+      {kStatLocalMass, stats.local_mass}, {kStatMaxProb, stats.max_prob},
+      {kStatArgmax, stats.argmax},        {kStatTopkIndex, stats.topk_index},
+      {kStatTopkProb, stats.topk_prob}};
+  for (const auto& [name, value] : rows) {
+    write_stat(run_, overlap_writes_, attention_stats_path(name), layer, value);
+  }
+  run_.create_array(block_mass_path(layer), DType::kF32, stats.block_mass.sizes().vec());
+  write_stat(run_, overlap_writes_, block_mass_path(layer), -1, stats.block_mass);
+}
+
+void AttentionStatsRecorder::finish() {
+  run_.flush_deferred();
 }
 
 }  // namespace headscope

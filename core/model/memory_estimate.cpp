@@ -18,7 +18,9 @@
 namespace headscope {
 namespace {
 
-double d(int64_t v) { return static_cast<double>(v); }
+double d(int64_t v) {
+  return static_cast<double>(v);
+}
 
 // Tensors of one layer's forward pass per token, in units of d_model-like widths: residual,
 // norm output, attention and MLP outputs, q/k/v with their rotated and GQA-expanded copies,
@@ -49,12 +51,12 @@ double parameter_count(const ModelConfig& c) {
   const double dm = d(c.d_model), q = d(c.n_heads) * d(c.d_head),
                kv = d(c.n_kv_heads) * d(c.d_head), mlp = d(c.d_mlp);
   const bool layer_norm = c.norm == NormKind::kLayerNorm;
-  double layer = (layer_norm ? 4.0 : 2.0) * dm;   // two norms
-  layer += 2.0 * q * dm + 2.0 * kv * dm;           // wq, wk, wv, wo
+  double layer = (layer_norm ? 4.0 : 2.0) * dm;  // two norms
+  layer += 2.0 * q * dm + 2.0 * kv * dm;         // wq, wk, wv, wo
   if (c.qkv_bias) layer += q + 2.0 * kv;
   if (c.o_bias) layer += dm;
   if (c.qk_norm) layer += 2.0 * d(c.d_head);
-  layer += (c.gated_mlp ? 3.0 : 2.0) * mlp * dm;   // gate, up, down
+  layer += (c.gated_mlp ? 3.0 : 2.0) * mlp * dm;  // gate, up, down
   if (c.mlp_bias) layer += mlp + dm;
   double total = d(c.n_layers) * layer;
   total += d(c.vocab_size) * dm * (c.tied_embeddings ? 1.0 : 2.0);
@@ -89,12 +91,11 @@ double forward_bytes(const ModelConfig& c, const ForwardShape& s, int64_t elemen
   return bytes;
 }
 
-double attention_stats_bytes(const ModelConfig& c, int64_t tokens, int64_t topk,
-                             int64_t block_size, int64_t chunk) {
+double attention_stats_bytes(const ModelConfig& c, int64_t tokens, int64_t topk, int64_t block_size,
+                             int64_t chunk) {
   const double heads = d(c.n_heads), t = d(tokens), b = d(std::max<int64_t>(block_size, 1));
   const double blocks = std::ceil(t / b);
-  // entropy, sink, local, max_prob, argmax: 4 bytes each per query; top-k index and probability.
-  double bytes = heads * t * (5.0 * 4.0 + d(topk) * 8.0) + heads * blocks * blocks * 4.0;
+  double bytes = attention_stats_output_bytes(c, tokens, topk, block_size);
   // One chunk (whole blocks of queries) for one kv head's group, in float32: scores, masked
   // scores, probabilities, products and the masks, plus the probabilities padded to whole
   // key blocks.
@@ -102,6 +103,18 @@ double attention_stats_bytes(const ModelConfig& c, int64_t tokens, int64_t topk,
   const double rows = std::min(t, std::max(1.0, std::floor(d(chunk) / b)) * b);
   bytes += group * rows * (6.0 * t + blocks * b) * 4.0 + rows * t * 4.0;
   return bytes;
+}
+
+double attention_stats_output_bytes(const ModelConfig& c, int64_t tokens, int64_t topk,
+                                    int64_t block_size) {
+  const double heads = d(c.n_heads), t = d(tokens), b = d(std::max<int64_t>(block_size, 1));
+  const double blocks = std::ceil(t / b);
+  // entropy, sink, local, max_prob, argmax: 4 bytes each per query; top-k index and probability.
+  return heads * t * (5.0 * 4.0 + d(topk) * 8.0) + heads * blocks * blocks * 4.0;
+}
+
+double stats_write_budget_bytes(double layer_bytes) {
+  return std::max(layer_bytes, std::min(2.0 * layer_bytes, 2.0 * (1 << 30)));
 }
 
 double available_memory_bytes(torch::Device device) {

@@ -45,6 +45,17 @@ double forward_bytes(const ModelConfig& config, const ForwardShape& shape, int64
 double attention_stats_bytes(const ModelConfig& config, int64_t tokens, int64_t topk,
                              int64_t block_size, int64_t chunk);
 
+// One layer's statistics as the recorder writes them ([H, T] rows, [H, T, k] top-k, [H, nb, nb]
+// block mass).
+double attention_stats_output_bytes(const ModelConfig& config, int64_t tokens, int64_t topk,
+                                    int64_t block_size);
+
+// The byte budget of statistics in flight to the file while later layers compute
+// (AttentionStatsRecorder, core/store/chunk_write_queue.h), for layers of `layer_bytes`: two
+// layers (the one compressed while the next computes, and the next), capped at 2 GiB but at
+// least one layer. Their compressed chunks take at most about as much again.
+double stats_write_budget_bytes(double layer_bytes);
+
 // Bytes free for new allocations: MemAvailable (/proc/meminfo; physical memory where that is
 // missing) for the CPU, the device's free memory for CUDA (infinity where this build cannot ask).
 double available_memory_bytes(torch::Device device);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -189,53 +191,98 @@ bool writes_whole_chunks(hid_t dataset, const std::vector<hsize_t>& dims,
   return true;
 }
 
-void write_whole_chunks(hid_t dataset, DType file_dtype, DType data_dtype,
-                        const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
-                        const void* data, const H5Where& where, const ChunkWriteOptions& options) {
-  const size_t rank = start.size();
-  const ChunkLayout layout = chunk_layout(dataset, rank, where);
-  HS_ASSERT(layout.deflate_level >= 0);
-  const bool to_float16 = data_dtype != file_dtype;
-  HS_ASSERT(!to_float16 || (data_dtype == DType::kF32 && file_dtype == DType::kF16));
-  const ChunkCompressor compressor(count, layout.chunk, dtype_size(file_dtype), to_float16,
-                                   layout.deflate_level, data);
-
-  std::vector<hsize_t> chunks_per_axis(rank);
-  size_t n_chunks = 1, chunk_bytes = dtype_size(file_dtype);
-  for (size_t axis = 0; axis < rank; ++axis) {
-    chunks_per_axis[axis] = (count[axis] + layout.chunk[axis] - 1) / layout.chunk[axis];
-    n_chunks *= chunks_per_axis[axis];
-    chunk_bytes *= layout.chunk[axis];
+unsigned compression_threads() {
+  const char* torchrun = std::getenv("LOCAL_WORLD_SIZE");
+  if (torchrun != nullptr) {
+    return compression_threads(std::thread::hardware_concurrency(), "LOCAL_WORLD_SIZE", torchrun);
   }
-  const unsigned threads =
-      options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  const size_t batch = std::max<size_t>(threads, kBatchBytes / chunk_bytes);
+  return compression_threads(std::thread::hardware_concurrency(), "OMPI_COMM_WORLD_LOCAL_SIZE",
+                             std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE"));
+}
+
+unsigned compression_threads(unsigned hardware, const char* variable, const char* local_size) {
+  unsigned processes = 1;
+  if (local_size != nullptr) {
+    const std::string text = local_size;
+    char* end = nullptr;
+    errno = 0;
+    const long long parsed = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno == ERANGE || parsed < 1 || parsed > (1 << 20)) {
+      throw InvalidInput("environment variable " + std::string(variable) + "=\"" + text +
+                         "\": expected a positive integer (processes on this machine)");
+    }
+    processes = static_cast<unsigned>(parsed);
+  }
+  return std::max(1u, hardware / processes);
+}
+
+ChunkBox whole_chunk_box(hid_t dataset, DType file_dtype, DType data_dtype,
+                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                         const H5Where& where) {
+  const ChunkLayout layout = chunk_layout(dataset, start.size(), where);
+  HS_ASSERT(layout.deflate_level >= 0);
+  HS_ASSERT(data_dtype == file_dtype || (data_dtype == DType::kF32 && file_dtype == DType::kF16));
+  return ChunkBox{layout.chunk, layout.deflate_level, file_dtype, data_dtype, start, count};
+}
+
+size_t chunk_count(const ChunkBox& box) {
+  size_t n = 1;
+  for (size_t axis = 0; axis < box.chunk.size(); ++axis) {
+    n *= (box.count[axis] + box.chunk[axis] - 1) / box.chunk[axis];
+  }
+  return n;
+}
+
+std::vector<CompressedChunk> compress_chunks(const ChunkBox& box, const void* data, size_t first,
+                                             size_t n, unsigned threads, const H5Where& where) {
+  const size_t rank = box.chunk.size();
+  const ChunkCompressor compressor(box.count, box.chunk, dtype_size(box.file_dtype),
+                                   box.data_dtype != box.file_dtype, box.deflate_level, data);
+  std::vector<hsize_t> chunks_per_axis(rank);
+  for (size_t axis = 0; axis < rank; ++axis) {
+    chunks_per_axis[axis] = (box.count[axis] + box.chunk[axis] - 1) / box.chunk[axis];
+  }
   const std::vector<size_t> chunk_strides = strides_of(chunks_per_axis);
-  auto chunk_index = [&](size_t flat) {
+  std::vector<CompressedChunk> chunks(n);
+  parallel_indices(n, threads > 0 ? threads : compression_threads(), [&](size_t i) {
     std::vector<hsize_t> index(rank);
+    size_t flat = first + i;
     for (size_t axis = 0; axis < rank; ++axis) {
       index[axis] = flat / chunk_strides[axis];
       flat %= chunk_strides[axis];
     }
-    return index;
-  };
-
-  for (size_t first = 0; first < n_chunks; first += batch) {
-    const size_t n = std::min(batch, n_chunks - first);
-    std::vector<std::vector<uint8_t>> compressed(n);
-    parallel_indices(n, threads, [&](size_t i) {
-      compressed[i] = compressor.compress(chunk_index(first + i), where);
-    });
-    for (size_t i = 0; i < n; ++i) {
-      const std::vector<hsize_t> index = chunk_index(first + i);
-      std::vector<hsize_t> offset(rank);
-      for (size_t axis = 0; axis < rank; ++axis) {
-        offset[axis] = start[axis] + index[axis] * layout.chunk[axis];
-      }
-      h5_check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, offset.data(), compressed[i].size(),
-                              compressed[i].data()),
-               where, "write chunk");
+    chunks[i].bytes = compressor.compress(index, where);
+    chunks[i].offset.resize(rank);
+    for (size_t axis = 0; axis < rank; ++axis) {
+      chunks[i].offset[axis] = box.start[axis] + index[axis] * box.chunk[axis];
     }
+  });
+  return chunks;
+}
+
+void write_compressed_chunks(hid_t dataset, const std::vector<CompressedChunk>& chunks,
+                             const H5Where& where) {
+  for (const CompressedChunk& chunk : chunks) {
+    h5_check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, chunk.offset.data(), chunk.bytes.size(),
+                            chunk.bytes.data()),
+             where, "write chunk");
+  }
+}
+
+void write_whole_chunks(hid_t dataset, DType file_dtype, DType data_dtype,
+                        const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                        const void* data, const H5Where& where, const ChunkWriteOptions& options) {
+  const ChunkBox box = whole_chunk_box(dataset, file_dtype, data_dtype, start, count, where);
+  size_t chunk_bytes = dtype_size(file_dtype);
+  for (hsize_t extent : box.chunk) chunk_bytes *= extent;
+  const unsigned threads = options.threads > 0 ? options.threads : compression_threads();
+  const size_t batch = std::max<size_t>(threads, kBatchBytes / chunk_bytes);
+  const size_t n_chunks = chunk_count(box);
+  for (size_t first = 0; first < n_chunks; first += batch) {
+    write_compressed_chunks(
+        dataset,
+        compress_chunks(box, data, first, std::min(batch, n_chunks - first), threads, where),
+        where);
   }
 }
 

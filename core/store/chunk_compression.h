@@ -19,9 +19,31 @@
 namespace headscope {
 
 struct ChunkWriteOptions {
-  // Worker threads that compress chunks; 0: one per core.
+  // Worker threads that compress chunks; 0: compression_threads().
   unsigned threads = 0;
   ChunkWriteOptions& with_threads(unsigned n) { return threads = n, *this; }
+};
+
+// Compression threads per process: the cores shared among the processes of this machine, so
+// that ranks under torchrun (LOCAL_WORLD_SIZE) or mpirun (OMPI_COMM_WORLD_LOCAL_SIZE) do not
+// oversubscribe them; at least 1.
+unsigned compression_threads();
+// The same from the core count and the variable's value (nullptr: unset). InvalidInput naming
+// the variable unless it is a positive integer.
+unsigned compression_threads(unsigned hardware, const char* variable, const char* local_size);
+
+// What compressing a box of whole chunks needs from its dataset, read on the thread that owns
+// the file; compressing it then makes no HDF5 call (Debian's HDF5 is not thread-safe).
+struct ChunkBox {
+  std::vector<hsize_t> chunk;  // chunk extents
+  int deflate_level = 0;
+  DType file_dtype = DType::kF32, data_dtype = DType::kF32;
+  std::vector<hsize_t> start, count;
+};
+
+struct CompressedChunk {
+  std::vector<hsize_t> offset;  // in the dataset
+  std::vector<uint8_t> bytes;   // shuffled and deflated, as HDF5 stores them
 };
 
 // Whether write_whole_chunks can write the box [start, start + count) of `dataset`: its filters
@@ -38,6 +60,21 @@ void write_whole_chunks(hid_t dataset, DType file_dtype, DType data_dtype,
                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
                         const void* data, const H5Where& where,
                         const ChunkWriteOptions& options = {});
+
+// The box's layout (writes_whole_chunks must hold), with write_whole_chunks' dtype rule.
+ChunkBox whole_chunk_box(hid_t dataset, DType file_dtype, DType data_dtype,
+                         const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+                         const H5Where& where);
+// Chunks in the box.
+size_t chunk_count(const ChunkBox& box);
+// Chunks [first, first + n) of the box, in chunk order, compressed on `threads` threads (the
+// caller's among them; 0: compression_threads()). data as write_whole_chunks takes it. No HDF5
+// call: safe on any thread. IoError naming `where` if zlib fails.
+std::vector<CompressedChunk> compress_chunks(const ChunkBox& box, const void* data, size_t first,
+                                             size_t n, unsigned threads, const H5Where& where);
+// Hands compressed chunks to HDF5 (H5Dwrite_chunk), in order.
+void write_compressed_chunks(hid_t dataset, const std::vector<CompressedChunk>& chunks,
+                             const H5Where& where);
 
 // HDF5's shuffle filter: byte b of element i goes to position b * n + i (n elements of
 // element_size bytes). Exposed for the tests.

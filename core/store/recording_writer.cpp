@@ -150,23 +150,33 @@ void RunWriter::create_array(const std::string& name, DType file_dtype,
   create_recording_dataset(group(), name, type.get(), dims, where);
 }
 
-void RunWriter::write_slab(const std::string& name, const std::vector<int64_t>& start,
-                           const std::vector<int64_t>& count, DType data_dtype, const void* data) {
-  const H5Where where = this->where(name);
+// A write_slab call's dataset and box, checked.
+struct RunWriter::Slab {
+  H5Where where;
+  H5Id dataset, type;
+  DType file_dtype;
+  std::vector<hsize_t> dims, start, count;
+  bool empty = false;
+};
+
+RunWriter::Slab RunWriter::open_slab(const std::string& name, const std::vector<int64_t>& start,
+                                     const std::vector<int64_t>& count, DType data_dtype) const {
+  Slab slab{this->where(name), {}, {}, DType::kF32, {}, {}, {}};
+  const H5Where& where = slab.where;
   if (!h5_path_exists(group(), name, where)) {
     throw InvalidInput(where.str() + ": no such dataset (create_array makes it)");
   }
-  H5Id dataset =
+  slab.dataset =
       h5_own(H5Dopen2(group(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where, "open dataset");
-  H5Id type = h5_own(H5Dget_type(dataset.get()), H5Kind::kDatatype, where, "read type");
-  const DType file_dtype = stored_dtype(type.get(), where);
-  check_conversion(data_dtype, file_dtype, where);
-  const std::vector<hsize_t> dims = h5_dataset_dims(dataset.get(), where);
+  slab.type = h5_own(H5Dget_type(slab.dataset.get()), H5Kind::kDatatype, where, "read type");
+  slab.file_dtype = stored_dtype(slab.type.get(), where);
+  check_conversion(data_dtype, slab.file_dtype, where);
+  slab.dims = h5_dataset_dims(slab.dataset.get(), where);
+  const std::vector<hsize_t>& dims = slab.dims;
   if (start.size() != dims.size() || count.size() != dims.size()) {
     throw InvalidInput(where.str() + ": a slab of this dataset needs " +
                        std::to_string(dims.size()) + " start and count values");
   }
-  bool empty = false;
   for (size_t axis = 0; axis < dims.size(); ++axis) {
     const auto dim = static_cast<int64_t>(dims[axis]);
     if (start[axis] < 0 || count[axis] < 0 || start[axis] > dim ||
@@ -175,16 +185,52 @@ void RunWriter::write_slab(const std::string& name, const std::vector<int64_t>& 
                          std::to_string(start[axis] + count[axis]) + ") of axis " +
                          std::to_string(axis) + " is outside [0, " + std::to_string(dim) + ")");
     }
-    empty = empty || count[axis] == 0;
+    slab.empty = slab.empty || count[axis] == 0;
   }
-  if (empty) return;
+  slab.start.assign(start.begin(), start.end());
+  slab.count.assign(count.begin(), count.end());
+  return slab;
+}
+
+void RunWriter::write_slab(const std::string& name, const std::vector<int64_t>& start,
+                           const std::vector<int64_t>& count, DType data_dtype, const void* data) {
+  const Slab slab = open_slab(name, start, count, data_dtype);
+  if (slab.empty) return;
   HS_ASSERT(data != nullptr);
-  write_box(dataset.get(), type.get(), file_dtype, data_dtype, dims,
-            std::vector<hsize_t>(start.begin(), start.end()),
-            std::vector<hsize_t>(count.begin(), count.end()), data, where);
+  write_box(slab.dataset.get(), slab.type.get(), slab.file_dtype, data_dtype, slab.dims, slab.start,
+            slab.count, data, slab.where);
+}
+
+void RunWriter::defer_writes(const ChunkWriteQueueOptions& options) {
+  flush_deferred();
+  deferred_ = std::make_unique<ChunkWriteQueue>(options);
+}
+
+void RunWriter::write_slab_deferred(const std::string& name, const std::vector<int64_t>& start,
+                                    const std::vector<int64_t>& count, DType data_dtype,
+                                    DeferredSource source, size_t source_bytes) {
+  Slab slab = open_slab(name, start, count, data_dtype);
+  if (slab.empty) return;
+  HS_ASSERT(source.data != nullptr);
+  if (deferred_ &&
+      writes_whole_chunks(slab.dataset.get(), slab.dims, slab.start, slab.count, slab.where)) {
+    ChunkBox box = whole_chunk_box(slab.dataset.get(), slab.file_dtype, data_dtype, slab.start,
+                                   slab.count, slab.where);
+    deferred_->submit(std::move(slab.dataset), std::move(box), std::move(source), source_bytes,
+                      slab.where);
+    return;
+  }
+  if (source.wait_ready) source.wait_ready();
+  write_box(slab.dataset.get(), slab.type.get(), slab.file_dtype, data_dtype, slab.dims, slab.start,
+            slab.count, source.data.get(), slab.where);
+}
+
+void RunWriter::flush_deferred() {
+  if (deferred_) deferred_->flush();
 }
 
 void RunWriter::commit() {
+  flush_deferred();
   attach_dimension_scales();
   group_.commit();
   // The file is complete up to this run: a new one goes to its name, where a crash from now on

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/base/dtype.h"
+#include "core/store/chunk_write_queue.h"
 #include "core/store/group_writer.h"
 #include "core/store/hdf5_handle.h"
 #include "core/store/output_mode.h"
@@ -54,11 +55,25 @@ class RunWriter : public GroupWriter {
   void write_slab(const std::string& name, const std::vector<int64_t>& start,
                   const std::vector<int64_t>& count, DType data_dtype, const void* data);
 
-  // Attaches dimension scales to the run's datasets (item 10 of recording_schema.h), renames the
-  // run to /runs/<i> and flushes the file. The first run of an OutputMode::kNew recording then
-  // moves the file to its name; a kReplace recording's temporary is from then on kept by
-  // Ctrl-C. No call may follow. InvalidInput when a block_mass dataset
-  // exists but attention_stats has no integer attribute block_size.
+  // Overlapped writes (core/store/chunk_write_queue.h): from this call on, write_slab_deferred
+  // compresses boxes of whole chunks in the background, within options' byte budget (a second
+  // call writes what is in flight first).
+  void defer_writes(const ChunkWriteQueueOptions& options);
+  // write_slab, with the same checks at once, for data that is kept alive by `source` (and may
+  // be made ready later: source.wait_ready). With defer_writes, a box of whole chunks is written
+  // by a later write_slab_deferred, flush_deferred() or commit(), and its error (IoError) comes
+  // from there; any other box is written at once, as write_slab does.
+  void write_slab_deferred(const std::string& name, const std::vector<int64_t>& start,
+                           const std::vector<int64_t>& count, DType data_dtype,
+                           DeferredSource source, size_t source_bytes);
+  // Writes every deferred box.
+  void flush_deferred();
+
+  // Writes the deferred boxes, attaches dimension scales to the run's datasets (item 10 of
+  // recording_schema.h), renames the run to /runs/<i> and flushes the file. The first run of an
+  // OutputMode::kNew recording then moves the file to its name; a kReplace recording's temporary is
+  // from then on kept by Ctrl-C. No call may follow. InvalidInput when a block_mass dataset exists
+  // but attention_stats has no integer attribute block_size.
   void commit();
 
  private:
@@ -66,6 +81,12 @@ class RunWriter : public GroupWriter {
   RunWriter(std::string path, PartialGroup group, std::shared_ptr<StagedFile> staged);
 
   void attach_dimension_scales();
+  struct Slab;
+  Slab open_slab(const std::string& name, const std::vector<int64_t>& start,
+                 const std::vector<int64_t>& count, DType data_dtype) const;
+
+  // Declared last: destroyed, with its dataset handles, before the group.
+  std::unique_ptr<ChunkWriteQueue> deferred_;
 };
 
 class RecordingWriter {

@@ -1,18 +1,28 @@
 // Whole-chunk writes compressed on worker threads (core/store/chunk_compression.h) against
 // HDF5's own filter pipeline: same values read back, same chunk bytes, edge chunks and float16
-// conversion included.
+// conversion included; the same writes overlapped (core/store/chunk_write_queue.h) against
+// synchronous ones, within their byte budget, and their failure against the synchronous one.
 #include "core/store/chunk_compression.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <csignal>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/base/error.h"
 #include "core/base/float16.h"
+#include "core/store/chunk_write_queue.h"
 #include "core/store/group_writer.h"
+#include "core/store/recording_writer.h"
+#include "tests/support/model_summary.h"
+#include "tests/support/stored_chunks.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -41,28 +51,8 @@ class ChunkCompression : public test::TempDirTest {
     return values;
   }
 
-  // Every stored chunk's bytes, in chunk order.
   std::vector<std::vector<uint8_t>> stored_chunks(hid_t set) {
-    hsize_t n = 0;
-    H5Id space = h5_own(H5Dget_space(set), H5Kind::kDataspace, where(), "space");
-    h5_check(H5Dget_num_chunks(set, space.get(), &n), where(), "count chunks");
-    std::vector<std::vector<uint8_t>> chunks;
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    for (hsize_t i = 0; i < n; ++i) {
-      std::vector<hsize_t> offset(static_cast<size_t>(rank));
-      unsigned mask = 0;
-      haddr_t address = 0;
-      hsize_t size = 0;
-      h5_check(H5Dget_chunk_info(set, space.get(), i, offset.data(), &mask, &address, &size),
-               where(), "chunk info");
-      EXPECT_EQ(mask, 0u) << "chunk " << i << " skipped a filter";
-      std::vector<uint8_t> bytes(size);
-      uint32_t filters = 0;
-      h5_check(H5Dread_chunk(set, H5P_DEFAULT, offset.data(), &filters, bytes.data()), where(),
-               "read chunk");
-      chunks.push_back(std::move(bytes));
-    }
-    return chunks;
+    return test::stored_chunks(set, where());
   }
 
   std::string path_;
@@ -147,6 +137,147 @@ TEST_F(ChunkCompression, LeavesPartialChunksAndOtherFiltersToHdf5) {
                                  H5P_DEFAULT, H5P_DEFAULT),
                       H5Kind::kDataset, where(), "create");
   EXPECT_FALSE(writes_whole_chunks(plain.get(), dims, {0, 0, 0}, dims, where()));
+}
+
+}  // namespace
+}  // namespace headscope
+
+namespace headscope {
+namespace {
+
+TEST(CompressionThreads, ShareTheCoresAmongTheProcessesOfTheMachine) {
+  EXPECT_EQ(compression_threads(16, "LOCAL_WORLD_SIZE", nullptr), 16u);
+  EXPECT_EQ(compression_threads(16, "LOCAL_WORLD_SIZE", "4"), 4u);
+  EXPECT_EQ(compression_threads(16, "LOCAL_WORLD_SIZE", "3"), 5u);
+  EXPECT_EQ(compression_threads(2, "LOCAL_WORLD_SIZE", "8"), 1u);
+  EXPECT_EQ(compression_threads(0, "LOCAL_WORLD_SIZE", nullptr), 1u);  // unknown core count
+  for (const char* bad : {"0", "-2", "two", "", "4x"}) {
+    try {
+      compression_threads(16, "LOCAL_WORLD_SIZE", bad);
+      ADD_FAILURE() << bad;
+    } catch (const InvalidInput& e) {
+      EXPECT_NE(std::string(e.what()).find("LOCAL_WORLD_SIZE=\"" + std::string(bad) + "\""),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+// Layers of a [layers, 3, 700] dataset (chunks [1, 3, 512]: edge chunks on the last axis), one
+// box per layer, as the statistics recorder writes them.
+TEST_F(ChunkCompression, QueuedWritesEqualSynchronousOnesAndStayWithinTheBudget) {
+  constexpr hsize_t kLayers = 5, kRows = 3, kCols = 700;
+  const std::vector<hsize_t> dims{kLayers, kRows, kCols};
+  const size_t layer_elements = kRows * kCols;
+  const std::vector<float> values = random_floats(kLayers * layer_elements, 3);
+  for (const DType file_dtype : {DType::kF32, DType::kF16}) {
+    const std::string tag = dtype_name(file_dtype);
+    H5Id direct = dataset("direct_" + tag, file_dtype, dims);
+    write_whole_chunks(direct.get(), file_dtype, DType::kF32, {0, 0, 0}, dims, values.data(),
+                       where(), ChunkWriteOptions().with_threads(1));
+    const std::string name = "queued_" + tag;
+    H5Id queued = dataset(name, file_dtype, dims);
+    const size_t layer_bytes = layer_elements * sizeof(float);
+    std::vector<std::weak_ptr<const void>> sources;
+    {
+      ChunkWriteQueue queue(
+          ChunkWriteQueueOptions().with_byte_budget(2 * layer_bytes).with_threads(2));
+      for (hsize_t layer = 0; layer < kLayers; ++layer) {
+        // The source is filled by wait_ready: compression must read it only afterwards.
+        auto source = std::make_shared<std::vector<float>>(layer_elements, 0.0f);
+        const float* first = values.data() + layer * layer_elements;
+        DeferredSource deferred{
+            std::shared_ptr<const void>(source, source->data()),
+            [source, first] { std::copy_n(first, source->size(), source->data()); }};
+        sources.emplace_back(deferred.data);
+        H5Id handle = h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset,
+                             where(), "open");
+        const std::vector<hsize_t> start{layer, 0, 0}, count{1, kRows, kCols};
+        ChunkBox box =
+            whole_chunk_box(handle.get(), file_dtype, DType::kF32, start, count, where(name));
+        source.reset();
+        queue.submit(std::move(handle), std::move(box), std::move(deferred), layer_bytes,
+                     where(name));
+        EXPECT_LE(queue.bytes_in_flight(), 2 * layer_bytes) << "layer " << layer;
+      }
+      queue.flush();
+      EXPECT_EQ(queue.bytes_in_flight(), 0u);
+    }
+    for (const auto& source : sources) EXPECT_TRUE(source.expired()) << tag;
+    EXPECT_EQ(stored_chunks(queued.get()), stored_chunks(direct.get())) << tag;
+  }
+}
+
+// Restores the file size limit and SIGXFSZ's handler on the way out.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_ = std::signal(SIGXFSZ, SIG_IGN);  // writes past it fail with EFBIG instead
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() { lift(); }
+  void lift() {
+    if (lifted_) return;
+    setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_);
+    lifted_ = true;
+  }
+
+ private:
+  rlimit saved_{};
+  void (*previous_)(int) = nullptr;
+  bool lifted_ = false;
+};
+
+// A disk that fills up (a file size limit) in the middle of a recording: the overlapped writes
+// fail with the synchronous writes' message, and neither leaves a file.
+TEST_F(ChunkCompression, AFailedQueuedWriteGivesTheSynchronousErrorAndNoFile) {
+  constexpr int64_t kLayers = 8, kHeads = 4, kTokens = 8192;
+  const size_t layer_elements = kHeads * kTokens;
+  const std::vector<float> values = random_floats(kLayers * layer_elements, 4);  // ~1 MiB
+  auto record = [&](const std::string& file, bool deferred) {
+    auto writer =
+        RecordingWriter::open(file, test::made_up_model(kLayers, kHeads), OutputMode::kNew);
+    auto run = writer.begin_run();
+    run.create_array("x", DType::kF32, {kLayers, kHeads, kTokens});
+    if (deferred) run.defer_writes(ChunkWriteQueueOptions().with_threads(2));
+    FileSizeLimit limit(256 << 10);
+    try {
+      for (int64_t layer = 0; layer < kLayers; ++layer) {
+        const float* data = values.data() + layer * layer_elements;
+        if (deferred) {
+          run.write_slab_deferred("x", {layer, 0, 0}, {1, kHeads, kTokens}, DType::kF32,
+                                  {std::shared_ptr<const void>(data, [](const void*) {}), {}},
+                                  layer_elements * sizeof(float));
+        } else {
+          run.write_slab("x", {layer, 0, 0}, {1, kHeads, kTokens}, DType::kF32, data);
+        }
+      }
+      run.commit();
+      writer.finish();
+    } catch (const IoError& e) {
+      limit.lift();
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string sync_file = (dir_ / "sync.h5").string();
+  const std::string deferred_file = (dir_ / "deferred.h5").string();
+  const std::string sync_error = record(sync_file, false);
+  const std::string deferred_error = record(deferred_file, true);
+  // The same message up to HDF5's detail (which holds buffer addresses).
+  const std::string expected = sync_file + ": /runs/0/x: cannot write chunk";
+  EXPECT_EQ(sync_error.rfind(expected, 0), 0u) << sync_error;
+  EXPECT_EQ(deferred_error.rfind(deferred_file + ": /runs/0/x: cannot write chunk", 0), 0u)
+      << deferred_error;
+  EXPECT_FALSE(std::filesystem::exists(sync_file));
+  EXPECT_FALSE(std::filesystem::exists(deferred_file));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename(), "chunks.h5") << "left beside the outputs";
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Statistics recorded through the model's hooks (chunked, no T x T map) equal the same
 // statistics of the exact softmax of the q and k the recorder saw, within float32 rounding
-// (tests/support/attention_bounds.h), for every fixture family.
+// (tests/support/attention_bounds.h), for every fixture family; written overlapped with the
+// forward pass (the default), they are bitwise the synchronous recording.
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "tests/support/attention_bounds.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/reference.h"
+#include "tests/support/stored_chunks.h"
 #include "tests/support/temp_dir_test.h"
 
 namespace headscope {
@@ -70,13 +72,14 @@ TEST_P(StatsRecording, EqualsStatisticsOfTheFullPattern) {
     auto q = cache.at(hook + "q")[0].transpose(0, 1), k = cache.at(hook + "k")[0].transpose(0, 1);
     // Float32 statistics against the exact softmax of those q and k (float64: its own error is
     // this bound with u = 2^-53, 2^-29 of it, neglected).
-    auto b = test::tol::attention_bounds(q, k, model->attention_scale(), allowed,
-                                         test::tol::kFloat32);
+    auto b =
+        test::tol::attention_bounds(q, k, model->attention_scale(), allowed, test::tol::kFloat32);
     const auto& p = b.probs;
     auto plogp = torch::where(p > 0, p * p.log(), torch::zeros_like(p));
     const auto where = " layer " + std::to_string(layer);
     EXPECT_TRUE(test::tol::within(entropy[layer], -plogp.sum(-1), b.entropy(), "entropy" + where));
-    EXPECT_TRUE(test::tol::within(sink[layer], (p * (j < 2)).sum(-1), b.mass(j < 2), "sink" + where));
+    EXPECT_TRUE(
+        test::tol::within(sink[layer], (p * (j < 2)).sum(-1), b.mass(j < 2), "sink" + where));
     EXPECT_TRUE(test::tol::within(local[layer], (p * (j > i - 5)).sum(-1), b.mass(j > i - 5),
                                   "local" + where));
     EXPECT_TRUE(
@@ -93,8 +96,60 @@ TEST_P(StatsRecording, EqualsStatisticsOfTheFullPattern) {
   std::filesystem::remove(path);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, StatsRecording,
-                         ::testing::ValuesIn(test::kFixtureFamilies));
+TEST_P(StatsRecording, OverlappedWritesEqualSynchronousOnesBitwise) {
+  const auto dir = test::fixture("hf-tiny/" + GetParam());
+  auto model = Transformer::load(dir);
+  auto ids = test::load_reference(dir + "/reference.safetensors").at("input_ids")[0];
+  std::vector<int64_t> tokens(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+  AttentionStatsOptions stats;
+  stats.topk = 4, stats.block_size = 8, stats.chunk = 8;
+  HookedModel hooked(model);
+  auto record = [&](bool overlap) {
+    const auto path =
+        test::unique_temp_path("stats_" + GetParam() + (overlap ? "_overlap" : "_sync")).string() +
+        ".h5";
+    auto writer = RecordingWriter::create(path, summarize(*model));
+    auto run = writer.begin_run();
+    record_activations(hooked, tokens,
+                       RecordOptions()
+                           .with_attention(AttentionRecording::kStats)
+                           .with_stats(stats)
+                           .with_overlap_writes(overlap),
+                       run);
+    run.commit();
+    writer.finish();
+    return path;
+  };
+  const std::string sync = record(false), overlapped = record(true);
+  std::vector<std::string> names;
+  for (const char* name : kAttentionStatsDatasets) names.push_back(attention_stats_path(name));
+  for (int64_t layer = 0; layer < model->config().n_layers; ++layer) {
+    names.push_back(block_mass_path(layer));
+  }
+  H5Id files[2];
+  for (int i = 0; i < 2; ++i) {
+    const std::string& path = i == 0 ? sync : overlapped;
+    files[i] = h5_own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile,
+                      {path, "/"}, "open");
+  }
+  for (const std::string& name : names) {
+    const std::string object = "/runs/0/" + name;
+    std::vector<std::vector<uint8_t>> chunks[2];
+    for (int i = 0; i < 2; ++i) {
+      const H5Where where{i == 0 ? sync : overlapped, object};
+      H5Id set = h5_own(H5Dopen2(files[i].get(), object.c_str(), H5P_DEFAULT), H5Kind::kDataset,
+                        where, "open");
+      chunks[i] = test::stored_chunks(set.get(), where);
+    }
+    EXPECT_FALSE(chunks[0].empty()) << object;
+    EXPECT_EQ(chunks[0], chunks[1]) << object;
+  }
+  for (H5Id& file : files) file.reset();
+  std::filesystem::remove(sync);
+  std::filesystem::remove(overlapped);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, StatsRecording, ::testing::ValuesIn(test::kFixtureFamilies));
 
 }  // namespace
 }  // namespace headscope
