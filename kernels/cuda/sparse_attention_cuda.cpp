@@ -24,7 +24,7 @@ constexpr int64_t kMaxGrid = 65535;            // grid y (heads) and z (batch)
 // Zero-pads the head dim to 64 or 128 (zeros add nothing to q·k, and padded value columns are
 // cut off the output) and makes the layout the kernel loads with 16-byte vectors: last dim
 // contiguous, other strides multiples of 8, 16-byte aligned.
-torch::Tensor kernel_layout(const torch::Tensor& x) {
+torch::Tensor sparse_kernel_layout(const torch::Tensor& x) {
   const int64_t d = x.size(3), padded = d <= 64 ? 64 : 128;
   torch::Tensor y = d == padded ? x : torch::constant_pad_nd(x, {0, padded - d});
   bool aligned = y.stride(3) == 1 && reinterpret_cast<uintptr_t>(y.data_ptr()) % 16 == 0;
@@ -48,7 +48,7 @@ bool config_supported(const SparseHeadConfig& c) {
 // Mean over each block of `block` positions of x [B, n, T, D] (the last block may be short):
 // float32 [B, n, ceil(T / block), D]. Sums in float32 straight from x's dtype, so x is read once
 // and never copied.
-torch::Tensor block_means(const torch::Tensor& x, int64_t block) {
+torch::Tensor block_means_per_head(const torch::Tensor& x, int64_t block) {
   const int64_t batch = x.size(0), heads = x.size(1), seq = x.size(2), dim = x.size(3);
   const int64_t full = seq / block, tail = seq - full * block;
   std::vector<torch::Tensor> parts;
@@ -99,8 +99,8 @@ Selection select_blocks(const torch::Tensor& q, const torch::Tensor& k,
     }
     auto head_index = torch::tensor(members, torch::kInt64).to(q.device());
     auto kv_index = torch::tensor(kv_members, torch::kInt64).to(q.device());
-    auto qm = block_means(q, block).index_select(1, head_index);
-    auto km = block_means(k, block).index_select(1, kv_index);
+    auto qm = block_means_per_head(q, block).index_select(1, head_index);
+    auto km = block_means_per_head(k, block).index_select(1, kv_index);
     auto a = torch::arange(0, nb, i64).view({nb, 1});
     auto b = torch::arange(0, nb, i64).view({1, nb});
     auto earlier = b < a;
@@ -126,8 +126,8 @@ Selection select_blocks(const torch::Tensor& q, const torch::Tensor& k,
 }
 
 // Inputs the kernel takes, whatever the GPU.
-bool inputs_supported(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                      const std::vector<SparseHeadConfig>& heads) {
+bool sparse_inputs_supported(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const std::vector<SparseHeadConfig>& heads) {
   if (!q.defined() || !k.defined() || !v.defined()) return false;
   const auto dtype = q.scalar_type();
   if (!q.is_cuda() || !k.is_cuda() || !v.is_cuda() || k.device() != q.device() ||
@@ -150,13 +150,13 @@ bool inputs_supported(const torch::Tensor& q, const torch::Tensor& k, const torc
 bool sparse_attention_cuda_supports(const torch::Tensor& q, const torch::Tensor& k,
                                     const torch::Tensor& v,
                                     const std::vector<SparseHeadConfig>& heads) {
-  return inputs_supported(q, k, v, heads) && cuda_kernels_run_on(q.device());
+  return sparse_inputs_supported(q, k, v, heads) && cuda_kernels_run_on(q.device());
 }
 
 torch::Tensor sparse_attention_cuda(const torch::Tensor& q_in, const torch::Tensor& k_in,
                                     const torch::Tensor& v_in,
                                     const std::vector<SparseHeadConfig>& heads, double scale) {
-  if (!inputs_supported(q_in, k_in, v_in, heads)) {
+  if (!sparse_inputs_supported(q_in, k_in, v_in, heads)) {
     throw InvalidInput(
         "sparse_attention_cuda: needs bfloat16 or float16 CUDA tensors q [B, H, T, D] and k, v "
         "[B, Hkv, T, D] on one device, head dim <= 128, T <= 2^20, one valid config per "
@@ -167,7 +167,8 @@ torch::Tensor sparse_attention_cuda(const torch::Tensor& q_in, const torch::Tens
   }
   const c10::cuda::CUDAGuard guard(q_in.device());
   torch::NoGradGuard no_grad;
-  const torch::Tensor q = kernel_layout(q_in), k = kernel_layout(k_in), v = kernel_layout(v_in);
+  const torch::Tensor q = sparse_kernel_layout(q_in), k = sparse_kernel_layout(k_in),
+                      v = sparse_kernel_layout(v_in);
   const int64_t seq = q.size(2);
 
   // A block-sparse head whose block spans the sequence reads every causal key: a full head.
