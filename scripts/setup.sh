@@ -44,6 +44,6 @@ step 2 "configuring build/"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 
 # Only what `headscope` needs: the test executables and the CUDA kernels are the test command's.
-step 3 "building headscope (about 12 minutes on 2 cores the first time; [ n%] is make's progress)"
+step 3 "building headscope (about 8 minutes on 2 cores the first time; [ n%] is make's progress)"
 cmake --build build -j"$(nproc)" --target headscope
 echo "headscope setup: built build/cli/headscope ($(date +%T))"
