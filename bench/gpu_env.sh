@@ -58,3 +58,20 @@ gpu_configure() {
     -DCMAKE_PREFIX_PATH="$torch_prefix;$HEADSCOPE_DEPS/usr" -DCMAKE_CUDA_ARCHITECTURES=90 \
     ${extra[@]+"${extra[@]}"} "$@" >>"$log" 2>&1
 }
+
+# Builds the targets $2... into build-gpu-dist (sm_90a kernels; one build shared by the bench
+# scripts), configuring only when it is not configured yet, so a warm machine goes straight to
+# the work. Logs under the directory $1.
+gpu_build_targets() {
+  local out=$1 start
+  shift
+  start=$(date +%s)
+  if [[ ! -f build-gpu-dist/build.ninja ]]; then
+    gpu_unpack_deps || return 1
+    gpu_configure "$out/configure.log" build-gpu-dist -DHEADSCOPE_CUDA_ARCHITECTURES=90a \
+      -DCMAKE_CUDA_FLAGS=--threads=0 || { tail -20 "$out/configure.log"; return 1; }
+  fi
+  cmake --build build-gpu-dist -j"$(nproc)" --target "$@" >"$out/build.log" 2>&1 ||
+    { grep -E "error|FAILED" "$out/build.log" | head -20; return 1; }
+  echo "build of $*: $(( $(date +%s) - start )) s"
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On the GPU machine: CUDA against CPU for snr, path-patch and eap on the shipped model (the
 # largest |difference| of every numeric dataset, beside the largest |value|), with wall times.
-# Builds headscope into build-gpu-dist (as bench/gpu_distributed.sh does) when it is not there.
+# Builds headscope into build-gpu-dist (gpu_build_targets).
 # Results and logs under $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -10,12 +10,7 @@ mkdir -p "$OUT"
 # shellcheck source=bench/gpu_env.sh
 source bench/gpu_env.sh
 H=build-gpu-dist/cli/headscope
-if [[ ! -x $H ]]; then
-  gpu_unpack_deps || exit 1
-  gpu_configure "$OUT/configure.log" build-gpu-dist -DHEADSCOPE_CUDA_ARCHITECTURES=90a || exit 1
-  cmake --build build-gpu-dist -j"$(nproc)" --target headscope >"$OUT/build.log" 2>&1 ||
-    { grep -E "error" "$OUT/build.log" | head -20; exit 1; }
-fi
+gpu_build_targets "$OUT" headscope || exit 1
 M=zoo/models/needle-4x8
 for d in cpu cuda; do
   /usr/bin/time -f "snr $d %e s" timeout 60 $H snr $M --task niah --n 10 --length 1024 --device $d --out $OUT/snr_$d.h5 --json > $OUT/snr_$d.json 2>$OUT/snr_$d.err; echo "snr $d exit $?"; tail -1 $OUT/snr_$d.err

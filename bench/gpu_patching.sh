@@ -12,19 +12,11 @@ mkdir -p "$out"
 # shellcheck source=bench/gpu_env.sh
 source bench/gpu_env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/env.txt"
-gpu_unpack_deps || exit 1
-gpu_configure "$out/configure.log" build-gpu -DHEADSCOPE_CUDA_ARCHITECTURES=90a ||
-  { tail -20 "$out/configure.log"; exit 1; }
-start=$(date +%s)
-if ! cmake --build build-gpu -j"$(nproc)" --target patching_bench >"$out/build.log" 2>&1; then
-  grep -E "error|FAILED" "$out/build.log" | head -30
-  exit 1
-fi
-echo "build seconds: $(( $(date +%s) - start ))" | tee -a "$out/env.txt"
+gpu_build_targets "$out" patching_bench || exit 1
 
 bench() {
   echo "patching_bench $*" | tee -a "$out/env.txt"
-  build-gpu/bench/patching_bench "$@" | tee -a "$out/patching.jsonl"
+  build-gpu-dist/bench/patching_bench "$@" | tee -a "$out/patching.jsonl"
 }
 bench --device cuda --pairs 100 --length 128
 bench --device cpu --pairs 20 --length 128 --naive-pairs 2

@@ -3,8 +3,8 @@
 # Llama-3-8B shape (LAYERS, default 32, bf16) with --attention stats and --attention none, and
 # transformers' SDPA forward of the same model, at LENGTHS (default 32768 65536 131072), in one
 # run (bench/record_vs_transformers.py, e2e.jsonl); then the chunk writer on this machine's
-# cores (store_write.json). Builds into build-gpu-dist when it is not there (as
-# bench/gpu_distributed.sh does). STAGES picks parts: build,e2e,store. Results under $OUT.
+# cores (store_write.json). Builds into build-gpu-dist
+# (gpu_build_targets). STAGES picks parts: build,e2e,store. Results under $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-/tmp/headscope-gpu}
@@ -14,14 +14,8 @@ has() { [[ ",$stages," == *",$1,"* ]]; }
 # shellcheck source=bench/gpu_env.sh
 source bench/gpu_env.sh
 build=build-gpu-dist
-if has build && [[ ! -x $build/cli/headscope || ! -x $build/bench/store_write_bench ]]; then
-  start=$(date +%s)
-  gpu_unpack_deps || exit 1
-  gpu_configure "$out/configure.log" "$build" -DHEADSCOPE_CUDA_ARCHITECTURES=90a \
-    -DCMAKE_CUDA_FLAGS=--threads=0 || { tail -20 "$out/configure.log"; exit 1; }
-  cmake --build "$build" -j"$(nproc)" --target headscope store_write_bench \
-    >"$out/build.log" 2>&1 || { grep -E "error|FAILED" "$out/build.log" | head -20; exit 1; }
-  echo "build: $(( $(date +%s) - start )) s"
+if has build; then
+  gpu_build_targets "$out" headscope store_write_bench || exit 1
 fi
 if has e2e; then
   read -ra lengths <<<"${LENGTHS:-32768 65536 131072}"

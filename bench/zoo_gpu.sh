@@ -10,10 +10,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/headscope-zoo}
 mkdir -p "$out"
-BUILD_ONLY=1 bash bench/gpu_build.sh || exit 1
-lib=/tmp/headscope-deps/usr/lib/x86_64-linux-gnu
-export LD_LIBRARY_PATH="$lib:$lib/hdf5/serial:${LD_LIBRARY_PATH:-}"
-hs=build-gpu/cli/headscope
+# shellcheck source=bench/gpu_env.sh
+source bench/gpu_env.sh
+gpu_build_targets "$out" headscope || exit 1
+hs=build-gpu-dist/cli/headscope
 read -r -a recipes <<< "${RECIPES:-needle-4x8}"
 
 name_of() { basename "$1" .json; }
