@@ -2,6 +2,8 @@
 // EAP-IG, which estimates every head's (and edge's) effect from gradients:
 //   batched  analyses/circuits activation_patching: the clean run cached once per pair, then
 //            the corrupted input replicated in batches, each row patching another head
+//   whole    batched with every row running the whole model (PatchingOptions::reuse_prefix
+//            off): what the prefix reuse saves (prefix_reuse_speedup = whole / batched)
 //   naive    the loop users write today: per pair and head, one forward pass of batch 1 with
 //            hooks/head_interventions.h patch_head attached (the clean cache taken once per pair)
 //   eap_ig   analyses/circuits edge_attribution, EAP-IG with --eap-steps steps over the graph
@@ -24,8 +26,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -94,7 +96,9 @@ torch::Tensor row(const std::vector<int32_t>& ids) {
 }
 
 // Seconds of CPU time this process has used (every thread).
-double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+double cpu_seconds() {
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+}
 
 struct Elapsed {
   double wall = 0.0, cpu = 0.0;
@@ -166,6 +170,15 @@ int run(const BenchArgs& args) {
   }
   const double batched_s = bench::median(batched);
   const double batched_cpu_s = bench::median(batched_cpu);
+  // The same sweep with every row running the whole model (before the prefix reuse).
+  std::vector<double> whole, whole_cpu;
+  const PatchingOptions whole_options = PatchingOptions(options).with_reuse_prefix(false);
+  for (int64_t r = 0; r < args.repeats; ++r) {
+    const double cpu_start = cpu_seconds();
+    whole.push_back(activation_patching(hooked, pairs, whole_options).seconds);
+    whole_cpu.push_back(cpu_seconds() - cpu_start);
+  }
+  const double whole_s = bench::median(whole), whole_cpu_s = bench::median(whole_cpu);
   const auto n = static_cast<double>(pairs.size());
   int64_t length_sum = 0;
   for (const PatchingPair& p : pairs) length_sum += static_cast<int64_t>(p.clean.size());
@@ -176,7 +189,8 @@ int run(const BenchArgs& args) {
       "\"dtype\": \"%s\", \"threads\": %d, \"hook\": \"z\", \"per\": \"head\", "
       "\"batched\": {\"batch\": %lld, \"repeats\": %lld, \"sweep_s\": %.4f, "
       "\"min_s\": %.4f, \"cpu_s\": %.4f, \"samples_per_s\": %.3f, "
-              "\"samples_per_cpu_s\": %.3f}",
+      "\"samples_per_cpu_s\": %.3f}, \"whole_model_rows\": {\"sweep_s\": %.4f, "
+      "\"cpu_s\": %.4f}, \"prefix_reuse_speedup\": %.2f",
       args.random_weights ? (args.llama3_8b ? "random llama3-8b shape" : "random")
                           : args.model.c_str(),
       static_cast<long long>(c.n_layers), static_cast<long long>(c.n_heads),
@@ -185,7 +199,8 @@ int run(const BenchArgs& args) {
       torch::get_num_threads(), static_cast<long long>(batch_used),
       static_cast<long long>(args.repeats), batched_s,
       *std::min_element(batched.begin(), batched.end()), batched_cpu_s, n / batched_s,
-              n / batched_cpu_s);
+      n / batched_cpu_s, whole_s, whole_cpu_s,
+      device.is_cuda() ? whole_s / batched_s : whole_cpu_s / batched_cpu_s);
   const int64_t naive_pairs =
       args.naive_pairs < 0
           ? static_cast<int64_t>(pairs.size())
@@ -196,10 +211,11 @@ int run(const BenchArgs& args) {
     const Elapsed e = naive_sweep(hooked, pairs, naive_pairs);
     const double scale = n / static_cast<double>(naive_pairs);
     const double wall = e.wall * scale, cpu = e.cpu * scale;
-    std::printf(", \"naive\": {\"pairs_timed\": %lld, \"sweep_s\": %.4f, \"cpu_s\": %.4f, "
-                "\"samples_per_s\": %.3f, \"samples_per_cpu_s\": %.3f}, \"speedup\": %.2f",
-                static_cast<long long>(naive_pairs), wall, cpu, n / wall, n / cpu,
-                device.is_cuda() ? wall / batched_s : cpu / batched_cpu_s);
+    std::printf(
+        ", \"naive\": {\"pairs_timed\": %lld, \"sweep_s\": %.4f, \"cpu_s\": %.4f, "
+        "\"samples_per_s\": %.3f, \"samples_per_cpu_s\": %.3f}, \"speedup\": %.2f",
+        static_cast<long long>(naive_pairs), wall, cpu, n / wall, n / cpu,
+        device.is_cuda() ? wall / batched_s : cpu / batched_cpu_s);
     naive_s = device.is_cuda() ? wall : cpu;
   }
   if (args.eap_steps > 0) {
@@ -220,14 +236,13 @@ int run(const BenchArgs& args) {
       wall.push_back(result.seconds);
     }
     const double wall_s = bench::median(wall), cpu_s = bench::median(cpu);
-    std::printf(", \"eap_ig\": {\"steps\": %lld, \"edges\": %lld, \"batch\": %lld, "
-                "\"forward_passes\": %lld, \"backward_passes\": %lld, \"sweep_s\": %.4f, "
-                "\"cpu_s\": %.4f, \"samples_per_s\": %.3f, \"samples_per_cpu_s\": %.3f}",
-                static_cast<long long>(args.eap_steps), static_cast<long long>(graph.edge_count()),
-                static_cast<long long>(result.batch_size),
-                static_cast<long long>(result.forward_passes),
-                static_cast<long long>(result.backward_passes), wall_s, cpu_s, n / wall_s,
-                n / cpu_s);
+    std::printf(
+        ", \"eap_ig\": {\"steps\": %lld, \"edges\": %lld, \"batch\": %lld, "
+        "\"forward_passes\": %lld, \"backward_passes\": %lld, \"sweep_s\": %.4f, "
+        "\"cpu_s\": %.4f, \"samples_per_s\": %.3f, \"samples_per_cpu_s\": %.3f}",
+        static_cast<long long>(args.eap_steps), static_cast<long long>(graph.edge_count()),
+        static_cast<long long>(result.batch_size), static_cast<long long>(result.forward_passes),
+        static_cast<long long>(result.backward_passes), wall_s, cpu_s, n / wall_s, n / cpu_s);
     const double eap_s = device.is_cuda() ? wall_s : cpu_s;
     std::printf(", \"eap_ig_speedup_vs_batched\": %.2f",
                 (device.is_cuda() ? batched_s : batched_cpu_s) / eap_s);

@@ -11,7 +11,9 @@
 #
 #   bench/snr_configs.sh > bench/results/snr_configs_needle_cpu.jsonl
 #   GLOBAL= RECALLS=0.5 bench/snr_configs.sh      # one target, no global configs
-#   LENGTH=1024 N=32 DEVICE=cuda DTYPE=bf16 GLOBAL="64:1 64:2 128:1" bench/snr_configs.sh
+#   LENGTH=1024 N=32 DEVICE=cuda DTYPE=bf16 BLOCKS=64,128,256 GLOBAL="64:1 64:2 128:1" \
+#     bench/snr_configs.sh      # the CUDA kernel takes block sizes that are multiples of 64
+# PY names the Python with json (default /usr/bin/python3; the GPU machine's is python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 H=${H:-build/cli/headscope}
@@ -26,10 +28,12 @@ GLOBAL=${GLOBAL-"64:1 64:2 64:3 16:4 16:8"}
 RANDOM_CONFIGS=${RANDOM_CONFIGS:-2}
 DEVICE=${DEVICE:-cpu}
 DTYPE=${DTYPE:-auto}
+BLOCKS=${BLOCKS:-16,32,64,128}   # SNR block sizes, the choices of --from-snr
+PY=${PY:-/usr/bin/python3}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-$H snr "$MODEL" --task niah --n "$SNR_N" --length "$LENGTH" --block-sizes 16,32,64,128 \
+$H snr "$MODEL" --task niah --n "$SNR_N" --length "$LENGTH" --block-sizes "$BLOCKS" \
   --topk-blocks 1,2,4,8 --device "$DEVICE" --quiet --out "$WORK/snr.h5" >/dev/null
 cp "$WORK/snr.h5" "$WORK/snr_ret.h5"
 $H retrieval "$MODEL" --length "$LENGTH" --depth 0,0.25,0.5,0.75,1 --device "$DEVICE" --quiet \
@@ -42,7 +46,7 @@ evaluate() {
   $H sparse-eval "$MODEL" --config "$dir" --task niah --n "$N" --length "$LENGTH" --seed "$SEED" \
     --random-configs "$random" --device "$DEVICE" --dtype "$DTYPE" --quiet \
     --export-json "$dir/eval.json"
-  /usr/bin/python3 - "$dir" "$family" "$recall" <<'PY'
+  "$PY" - "$dir" "$family" "$recall" <<'PY'
 import json, sys
 d, family, recall = sys.argv[1], sys.argv[2], float(sys.argv[3])
 config = json.load(open(d + "/sparse_config.json"))
@@ -65,7 +69,7 @@ PY
 
 # A config of the model's shape with every head block_sparse(B, k).
 write_global() {
-  /usr/bin/python3 - "$1" "$2" "$3" "$WORK/cfg_snr_ret_${RECALLS%% *}/sparse_config.json" <<'PY'
+  "$PY" - "$1" "$2" "$3" "$WORK/cfg_snr_ret_${RECALLS%% *}/sparse_config.json" <<'PY'
 import json, os, sys
 out, block, k, ref = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.load(open(sys.argv[4]))
 os.makedirs(out, exist_ok=True)
@@ -82,8 +86,8 @@ for recall in $RECALLS; do
     dir="$WORK/cfg_${family}_$recall"
     $H sparse-config --from-snr "$WORK/$family.h5" --recall "$recall" --budget "$BUDGET" \
       --quiet --out "$dir"
-    kept=$(/usr/bin/python3 -c "import json; print(json.load(open('$dir/sparse_config.json'))['parameters']['kept_fraction'])")
-    /usr/bin/python3 -c "import sys; sys.exit(float('$kept') > 0.95)" || continue
+    kept=$("$PY" -c "import json; print(json.load(open('$dir/sparse_config.json'))['parameters']['kept_fraction'])")
+    "$PY" -c "import sys; sys.exit(float('$kept') > 0.95)" || continue
     evaluate "$dir" "${family/_ret/+ret}" "$recall" "$RANDOM_CONFIGS"
   done
 done

@@ -58,8 +58,8 @@ HookedModel::HookId HookedModel::add_hook(HookPoint point, HookFn fn) {
 }
 
 HookedModel::HookId HookedModel::attach(std::string label, std::vector<size_t> slots, HookFn fn) {
-  hooks_.push_back(std::make_unique<Hook>(Hook{next_id_, std::move(label), std::move(fn),
-                                               std::move(slots)}));
+  hooks_.push_back(
+      std::make_unique<Hook>(Hook{next_id_, std::move(label), std::move(fn), std::move(slots)}));
   for (size_t slot : hooks_.back()->slots) at_[slot].push_back(hooks_.back().get());
   return next_id_++;
 }
@@ -80,7 +80,9 @@ void HookedModel::clear_hooks() {
   for (auto& here : at_) here.clear();
 }
 
-bool HookedModel::active(HookPoint point) const { return !at_[names().index(point)].empty(); }
+bool HookedModel::active(HookPoint point) const {
+  return !at_[names().index(point)].empty();
+}
 
 torch::Tensor HookedModel::fire(HookPoint point, torch::Tensor value) {
   const HookContext context{names().name(point), point, offset_};
@@ -107,6 +109,12 @@ torch::Tensor HookedModel::forward(const torch::Tensor& tokens, KVCache* cache,
                                    LogitPositions positions) {
   offset_ = cache != nullptr ? cache->length() : 0;
   return model_->forward(tokens, this, cache, positions);
+}
+
+torch::Tensor HookedModel::forward_from(int64_t first_layer, const torch::Tensor& resid_pre,
+                                        LogitPositions positions) {
+  offset_ = 0;
+  return model_->forward_from(first_layer, resid_pre, this, positions);
 }
 
 torch::Tensor HookedModel::run_with_cache(const torch::Tensor& tokens,

@@ -68,6 +68,10 @@ class HookedModel : public HookSink {
   torch::Tensor forward(const torch::Tensor& tokens, KVCache* cache = nullptr,
                         LogitPositions positions = LogitPositions::kAll);
 
+  // Transformer::forward_from with this model's hooks (the layers from `first_layer` on).
+  torch::Tensor forward_from(int64_t first_layer, const torch::Tensor& resid_pre,
+                             LogitPositions positions = LogitPositions::kAll);
+
   // Forward pass that also stores every activation matching one of `filters` in `cache`
   // (batch-leading shapes, detached unless `keep_graph`); `positions` as in forward (a cache of
   // a long batch rarely wants every position's logits).

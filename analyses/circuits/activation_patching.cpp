@@ -217,6 +217,17 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
                     std::string("the cached hook_") + patch_hook_name(o.hook) + " of " +
                         std::to_string(n) + " pairs",
                     "use fewer pairs");
+  // The target run's residual stream entering each layer, kept where it fits beside the source
+  // cache: a batch whose rows patch layer l or later then starts at l instead of at the
+  // embedding, which saves about half the layers of a full sweep.
+  double prefix_bytes = 0.0;
+  for (const PatchingPair& p : pairs) {
+    prefix_bytes += static_cast<double>(p.clean.size()) * static_cast<double>(config.d_model) *
+                    static_cast<double>(config.n_layers - 1) * element;
+  }
+  bool reuse_prefix = o.reuse_prefix && config.n_layers > 1 &&
+                      cache_bytes + prefix_bytes <= available_memory_bytes(device) / 2.0;
+  if (reuse_prefix) cache_bytes += prefix_bytes;
   ForwardShape one;
   one.tokens = longest;
   one.attention_maps = o.hook == PatchHook::kPattern;
@@ -228,12 +239,15 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
   int64_t batch =
       patching_batch_size(net, o.batch_size, cache_bytes, per_row, longest, n * n_sites);
   if (split.active()) {
-    // The first process's: the estimate reads free memory, which differs between processes.
+    // The first process's: both read free memory, which differs between processes, and every
+    // process must compute each batch the same way.
     ByteWriter mine;
     mine.put(batch);
+    mine.put(static_cast<int64_t>(reuse_prefix));
     const std::vector<std::string> all = split.all_gather(mine.bytes());
     ByteReader first(all.at(0), "patching batch size of rank 0");
     batch = first.get<int64_t>();
+    reuse_prefix = first.get<int64_t>() != 0;
   }
   result.batch_size = batch;
 
@@ -243,13 +257,19 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
   result.corrupted_metric.assign(static_cast<size_t>(n), 0.0);
   std::vector<std::string> filters;
   for (int64_t l = 0; l < config.n_layers; ++l) filters.push_back(net.hook_names().name({l, kind}));
+  std::vector<std::string> prefix_filters;  // layer 0's input is the embedding: never reused
+  for (int64_t l = 1; l < config.n_layers && reuse_prefix; ++l) {
+    prefix_filters.push_back(net.hook_names().name({l, HookKind::kResidPre}));
+  }
 
   // The unpatched runs: the source run cached, in chunks of at most `batch` sequences.
   const bool denoise = o.direction == PatchDirection::kDenoise;
   std::vector<std::vector<torch::Tensor>> cached(groups.size());  // [group][layer]
+  std::vector<std::vector<torch::Tensor>> prefix(groups.size());  // [group][layer - 1]
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::vector<int64_t>& members = groups[g].pairs;
     std::vector<std::vector<torch::Tensor>> chunks(static_cast<size_t>(config.n_layers));
+    std::vector<std::vector<torch::Tensor>> prefix_chunks(prefix_filters.size());
     for (size_t begin = 0; begin < members.size(); begin += static_cast<size_t>(batch)) {
       const std::vector<int64_t> rows(
           members.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -260,11 +280,17 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       const torch::Tensor source_logits = scorer.scored_logits(
           model.run_with_cache(stack_tokens(pairs, rows, denoise), filters, cache, false, at),
           rows);
-      const torch::Tensor target_logits = scorer.scored_logits(
-          model.forward(stack_tokens(pairs, rows, !denoise), nullptr, at), rows);
+      ActivationCache target_cache;
+      const torch::Tensor target_logits =
+          scorer.scored_logits(model.run_with_cache(stack_tokens(pairs, rows, !denoise),
+                                                    prefix_filters, target_cache, false, at),
+                               rows);
       result.forward_passes += 2;
       for (int64_t l = 0; l < config.n_layers; ++l) {
         chunks[static_cast<size_t>(l)].push_back(cache.at(filters[static_cast<size_t>(l)]));
+      }
+      for (size_t l = 0; l < prefix_filters.size(); ++l) {
+        prefix_chunks[l].push_back(target_cache.at(prefix_filters[l]));
       }
       const torch::Tensor& clean_logits = denoise ? source_logits : target_logits;
       const torch::Tensor& corrupted_logits = denoise ? target_logits : source_logits;
@@ -277,6 +303,7 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       }
     }
     for (auto& layer_chunks : chunks) cached[g].push_back(torch::cat(layer_chunks, 0));
+    for (auto& layer_chunks : prefix_chunks) prefix[g].push_back(torch::cat(layer_chunks, 0));
   }
   result.clean_mean = mean_of(result.clean_metric);
   result.corrupted_mean = mean_of(result.corrupted_metric);
@@ -349,10 +376,17 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
                   });
       }
       const LogitPositions at = scorer.positions(pair_of_row);
-      const torch::Tensor logits = scorer.scored_logits(
-          model.forward(target.index_select(0, torch::tensor(member_of_row, torch::kInt64)),
-                        nullptr, at),
-          pair_of_row);
+      const torch::Tensor row_members = torch::tensor(member_of_row, torch::kInt64);
+      const int64_t first_layer = rows_at_layer.begin()->first;  // the lowest patched layer
+      torch::Tensor logits;
+      if (reuse_prefix && first_layer > 0) {
+        const torch::Tensor& resid = prefix[g][static_cast<size_t>(first_layer - 1)];
+        logits = model.forward_from(first_layer,
+                                    resid.index_select(0, row_members.to(resid.device())), at);
+      } else {
+        logits = model.forward(target.index_select(0, row_members), nullptr, at);
+      }
+      logits = scorer.scored_logits(logits, pair_of_row);
       std::vector<int64_t> entries;
       for (int64_t r = begin; r < end; ++r) {
         entries.push_back(pair_of_row[static_cast<size_t>(r - begin)] * n_sites + r / size);

@@ -58,6 +58,10 @@ struct PatchingOptions {
   // CPU, at most 1024 tokens).
   int64_t batch_size = 0;
   bool quiet = false;  // no progress bar
+  // Start a row's pass at its lowest patched layer from the target run's cached residual
+  // stream (when that cache fits). Off: every row runs the whole model, the baseline that
+  // bench/patching_bench compares against.
+  bool reuse_prefix = true;
 
   PatchingOptions& with_hook(PatchHook v) { return hook = v, *this; }
   PatchingOptions& with_per(PatchGranularity v) { return per = v, *this; }
@@ -65,6 +69,7 @@ struct PatchingOptions {
   PatchingOptions& with_metric(PatchingMetric v) { return metric = v, *this; }
   PatchingOptions& with_batch_size(int64_t v) { return batch_size = v, *this; }
   PatchingOptions& with_quiet(bool v) { return quiet = v, *this; }
+  PatchingOptions& with_reuse_prefix(bool v) { return reuse_prefix = v, *this; }
 };
 
 // One patched component: head -1 is every head (or a hook without heads), position -1 every

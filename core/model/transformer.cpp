@@ -15,7 +15,9 @@ torch::Tensor fire(HookSink* hooks, HookPoint point, torch::Tensor value) {
   return hooks != nullptr && hooks->active(point) ? hooks->fire(point, std::move(value)) : value;
 }
 
-bool listens(HookSink* hooks, HookPoint point) { return hooks != nullptr && hooks->active(point); }
+bool listens(HookSink* hooks, HookPoint point) {
+  return hooks != nullptr && hooks->active(point);
+}
 
 // Throws InvalidInput unless every id is in [0, vocab). Runs on host memory: reading the ids of
 // a device tensor would wait for the device.
@@ -264,7 +266,22 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
     x = x + fire(hooks, {HookPoint::kNoLayer, HookKind::kPosEmbed}, pos);
   }
 
-  for (int64_t layer = 0; layer < config_.n_layers; ++layer) {
+  return layers_and_logits(x, 0, hooks, cache, offset, positions);
+}
+
+torch::Tensor Transformer::forward_from(int64_t first_layer, const torch::Tensor& resid_pre,
+                                        HookSink* hooks, LogitPositions positions) const {
+  HS_ASSERT(first_layer >= 0 && first_layer < config_.n_layers);
+  HS_ASSERT(resid_pre.dim() == 3 && resid_pre.size(2) == config_.d_model);
+  return layers_and_logits(resid_pre.to(device_, dtype_), first_layer, hooks, nullptr, 0,
+                           positions);
+}
+
+torch::Tensor Transformer::layers_and_logits(torch::Tensor x, int64_t first_layer, HookSink* hooks,
+                                             KVCache* cache, int64_t offset,
+                                             LogitPositions positions) const {
+  const int64_t seq = x.size(1);
+  for (int64_t layer = first_layer; layer < config_.n_layers; ++layer) {
     const auto& w = weights_.layers[static_cast<size_t>(layer)];
     const auto at = [layer](HookKind kind) { return HookPoint{layer, kind}; };
     x = fire(hooks, at(HookKind::kResidPre), x);
@@ -280,7 +297,8 @@ torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks,
     }
     x = fire(hooks, at(HookKind::kResidPost), x);
   }
-  x = fire(hooks, {HookPoint::kNoLayer, HookKind::kLnFinal}, norm(x, weights_.final_norm_w, weights_.final_norm_b));
+  x = fire(hooks, {HookPoint::kNoLayer, HookKind::kLnFinal},
+           norm(x, weights_.final_norm_w, weights_.final_norm_b));
   switch (positions) {
     case LogitPositions::kNone:
       return {};

@@ -54,6 +54,14 @@ class Transformer {
                         KVCache* cache = nullptr,
                         LogitPositions positions = LogitPositions::kAll) const;
 
+  // The layers from `first_layer` on, given the residual stream entering that layer
+  // ([B, T, d_model], what hook_resid_pre of `first_layer` sees; no KV cache, position 0 first):
+  // the rest of forward(). A sweep that changes nothing below a layer reuses the prefix it
+  // computed once instead of recomputing it per row.
+  torch::Tensor forward_from(int64_t first_layer, const torch::Tensor& resid_pre,
+                             HookSink* hooks = nullptr,
+                             LogitPositions positions = LogitPositions::kAll) const;
+
   const ModelConfig& config() const { return config_; }
   // The factor on q·k before the softmax.
   double attention_scale() const;
@@ -72,6 +80,9 @@ class Transformer {
   torch::Tensor attention(int64_t layer, const torch::Tensor& x, HookSink* hooks, KVCache* cache,
                           int64_t offset) const;
   torch::Tensor mlp(int64_t layer, const torch::Tensor& x, HookSink* hooks) const;
+  // Layers first_layer.. on x, then the final norm and the logits at `positions`.
+  torch::Tensor layers_and_logits(torch::Tensor x, int64_t first_layer, HookSink* hooks,
+                                  KVCache* cache, int64_t offset, LogitPositions positions) const;
 
   std::string path_;
   ModelConfig config_;

@@ -43,6 +43,32 @@ TEST_F(Interventions, GlobSelectsHookPointsAndRejectsUnknownNames) {
   }
 }
 
+// Starting at a layer from the residual stream the full pass fed it repeats the full pass's
+// arithmetic on the same values, so the logits and the later hooks are the same bits.
+TEST_F(Interventions, ForwardFromALayerRepeatsTheFullPass) {
+  HookedModel hooked(model_);
+  const int64_t layers = model_->config().n_layers;
+  std::vector<std::string> filters;
+  for (int64_t l = 0; l < layers; ++l) {
+    filters.push_back("blocks." + std::to_string(l) + ".hook_resid_pre");
+  }
+  torch::Tensor full;
+  const ActivationCache cache = run(hooked, filters, &full);
+  torch::NoGradGuard no_grad;
+  for (int64_t l = 0; l < layers; ++l) {
+    ActivationCache later;
+    ScopedHooks scoped(hooked);
+    scoped.add("blocks.*.attn.hook_pattern",
+               [&later](const torch::Tensor& v, const HookContext& c) {
+                 later.put(c.name, v);
+                 return std::nullopt;
+               });
+    const torch::Tensor from = hooked.forward_from(l, cache.at(filters[static_cast<size_t>(l)]));
+    EXPECT_TRUE(torch::equal(from, full)) << "from layer " << l;
+    EXPECT_EQ(later.values().size(), static_cast<size_t>(layers - l)) << "from layer " << l;
+  }
+}
+
 // Logits for the last position only, or none, skip the unembedding of the others; the hooks
 // still see every position.
 TEST_F(Interventions, LogitsForTheLastPositionOrNone) {
@@ -56,10 +82,10 @@ TEST_F(Interventions, LogitsForTheLastPositionOrNone) {
   hooked.run_with_cache(tokens_, {"ln_final.hook_normalized"}, cache);
   const auto h = cache.at("ln_final.hook_normalized").select(1, tokens_.size(1) - 1);
   const auto terms = test::tol::abs_matmul(h, model_->weights().unembed.t());
-  EXPECT_TRUE(test::tol::within(last.select(1, 0), all.select(1, all.size(1) - 1),
-                                2.0 * test::tol::gamma(model_->config().d_model,
-                                                       test::tol::kFloat32) * terms,
-                                "last-position logits"));
+  EXPECT_TRUE(test::tol::within(
+      last.select(1, 0), all.select(1, all.size(1) - 1),
+      2.0 * test::tol::gamma(model_->config().d_model, test::tol::kFloat32) * terms,
+      "last-position logits"));
 
   int64_t seen_positions = 0;
   hooked.add_hook("ln_final.hook_normalized",
@@ -135,11 +161,11 @@ TEST_F(Interventions, PatchFromOwnRunChangesNothingMeanAndScaleDo) {
   // products' order: the whole-forward float32 bound (tests/support/forward_bounds.h).
   ActivationCache final_cache;
   hooked.run_with_cache(tokens_, {"ln_final.hook_normalized"}, final_cache);
-  EXPECT_TRUE(test::tol::within(
-      logits, clean_logits,
-      test::tol::logits_bound(model_->config(), tokens_.size(1),
-                              final_cache.at("ln_final.hook_normalized"), model_->weights().unembed),
-      "patched logits"));
+  EXPECT_TRUE(test::tol::within(logits, clean_logits,
+                                test::tol::logits_bound(model_->config(), tokens_.size(1),
+                                                        final_cache.at("ln_final.hook_normalized"),
+                                                        model_->weights().unembed),
+                                "patched logits"));
   hooked.clear_hooks();
 
   apply_interventions(hooked, {mean_head(model_->config(), {0, 1}, head_mean_output(z, 1))});
