@@ -102,6 +102,21 @@ std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
   }
 }
 
+void DistGroup::all_reduce_sum(torch::Tensor& t) {
+  if (!backend_) return;
+  try {
+    const bool direct = t.is_cpu() && t.is_contiguous() &&
+                        (t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kFloat64);
+    std::vector<at::Tensor> buffer{direct ? t : t.to(torch::kCPU, torch::kFloat32).contiguous()};
+    backend_->group->allreduce(buffer)->wait();
+    if (!direct) t.copy_(buffer[0]);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    collective_failed(env_, "all-reduce", e);
+  }
+}
+
 bool DistGroup::all_ok(bool ok) {
   if (!backend_) return ok;
   try {
@@ -133,6 +148,8 @@ DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions&) {
 std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
   return {mine};
 }
+
+void DistGroup::all_reduce_sum(torch::Tensor&) {}
 
 bool DistGroup::all_ok(bool ok) {
   return ok;
