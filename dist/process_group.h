@@ -46,6 +46,9 @@ class DistGroup {
   // passes one of the same shape). Gloo sums host float32 and float64 as they are; any other
   // dtype or device goes through a float32 host copy (no NCCL yet).
   void all_reduce_sum(torch::Tensor& t);
+  // Every rank's `mine` concatenated along `dim` in rank order, on every rank (the sizes along
+  // `dim` may differ; the other sizes and the dtype must agree). Travels as host bytes.
+  torch::Tensor all_gather_cat(const torch::Tensor& mine, int64_t dim);
   // Whether every rank passed `ok`; lets a rank that failed tell the others, so they stop with
   // an error instead of waiting for results that will not come.
   bool all_ok(bool ok);

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "core/base/error.h"
+#include "core/model/shard_axes.h"
 #include "dist/launch_env.h"
 #include "dist/process_group.h"
 #include "hooks/hooked_model.h"
@@ -109,8 +110,8 @@ TEST_F(TensorParallelLaunch, TwoRanksOverGlooMatchOneProcess) {
                      path("torchrun_logs"), std::string(kRankVariable) + "=1 OMP_NUM_THREADS=1");
   EXPECT_EQ(r.status, 0) << r.output;
   // Both ranks ran every rank test (a skip would pass too).
-  EXPECT_THAT(r.output, HasSubstr("[default0]:[  PASSED  ] 2 tests")) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("[default1]:[  PASSED  ] 2 tests")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("[default0]:[  PASSED  ] 3 tests")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("[default1]:[  PASSED  ] 3 tests")) << r.output;
   EXPECT_THAT(r.output, ::testing::Not(HasSubstr("SKIPPED"))) << r.output;
 }
 
@@ -192,6 +193,36 @@ TEST_F(TensorParallelRank, LogitsAndTheRanksHeadPatternsMatchOneProcess) {
       EXPECT_EQ(mine.at(block + "mlp.hook_post").size(-1), s.mlp_width);
     }
   }
+}
+
+// A rank's MLP columns gathered whole (DistGroup::all_gather_cat along shard_axis) equal the
+// one-process values: gpt_neox's block 0 MLP reads the embedding (parallel residual), so both
+// sides compute the same products, each within gamma_{d_model+2} of |x| |W_up|ᵀ + |b| (the
+// dot product and the bias).
+TEST_F(TensorParallelRank, GatheredMlpColumnsEqualOneProcess) {
+  torch::NoGradGuard no_grad;
+  const std::string dir = test::fixture("hf-tiny/gpt_neox");
+  auto whole = Transformer::load(dir);
+  auto share = load_share(dir);
+  const ModelConfig& c = whole->config();
+  torch::manual_seed(5);
+  const auto tokens = torch::randint(c.vocab_size, {2, 9}, torch::kInt64);
+  ActivationCache one, mine;
+  HookedModel(whole).run_with_cache(tokens,
+                                    {"blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre"}, one,
+                                    false, LogitPositions::kNone);
+  HookedModel(share).run_with_cache(tokens, {"blocks.0.mlp.hook_pre"}, mine, false,
+                                    LogitPositions::kNone);
+  const auto axis = shard_axis(HookKind::kMlpPre);
+  ASSERT_TRUE(axis.has_value());
+  const auto gathered = group().all_gather_cat(mine.at("blocks.0.mlp.hook_pre"), *axis);
+  const auto& w = whole->weights().layers[0];
+  auto terms = tol::abs_matmul(one.at("blocks.0.ln2.hook_normalized"), w.w_up.t());
+  if (w.b_up.defined()) terms = terms + w.b_up.to(torch::kFloat64).abs();
+  const auto bound = 2.0 * tol::gamma(c.d_model + 2, tol::kFloat32) * terms;
+  EXPECT_TRUE(tol::within(gathered, one.at("blocks.0.mlp.hook_pre"), bound, "mlp.hook_pre"));
+  // Whole points are not split.
+  EXPECT_FALSE(shard_axis(HookKind::kMlpOut).has_value());
 }
 
 // Decoding with a KV cache of the rank's KV heads: every step's logits within the bound of a
