@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "core/base/error.h"
+#include "core/model/shard_axes.h"
 #include "dist/fault_injection.h"
 #include "dist/launch_env.h"
 #include "dist/sample_shard.h"
@@ -42,6 +43,17 @@ WorkSplit DistributedScan::work_split() {
   split.share = [this](const std::vector<double>& costs) { return share(costs); };
   split.all_gather = [this](const std::string& mine) { return group_.all_gather_bytes(mine); };
   return split;
+}
+
+TensorParallel DistributedScan::tensor_parallel() {
+  if (!distributed()) return {};
+  return {group_.rank(), group_.world_size(),
+          [this](torch::Tensor& t) { group_.all_reduce_sum(t); }};
+}
+
+torch::Tensor DistributedScan::whole_hook_value(HookPoint point, const torch::Tensor& share) {
+  const auto axis = shard_axis(point.kind);
+  return distributed() && axis ? group_.all_gather_cat(share, *axis) : share;
 }
 
 std::vector<std::string> DistributedScan::gather(const std::function<std::string()>& compute) {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "cli/option_groups.h"
+#include "core/model/hook_names.h"
+#include "core/model/tensor_parallel.h"
 #include "dist/process_group.h"
 #include "dist/work_split.h"
 
@@ -38,6 +40,14 @@ class DistributedScan {
   // This rank's share of an analysis's batches and the group's all-gather, for analyses that
   // exchange results mid-computation (dist/work_split.h); inactive for a single process.
   WorkSplit work_split();
+
+  // This rank's place in a tensor-parallel model: the group's all-reduce sums the partial
+  // outputs (one process: the whole model).
+  TensorParallel tensor_parallel();
+  // The whole value of a hook point of a tensor-parallel model, from this rank's share: the
+  // ranks' shares concatenated along the point's split axis (core/model/shard_axes.h); `share`
+  // itself at points every rank holds whole.
+  torch::Tensor whole_hook_value(HookPoint point, const torch::Tensor& share);
 
   // Runs `compute`, which returns this rank's results as bytes, and hands every rank's bytes to
   // rank 0 (indexed by rank; empty elsewhere). A failure on any rank stops every rank: the

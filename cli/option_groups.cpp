@@ -46,12 +46,17 @@ void add_model_options(CLI::App& cmd, ModelArgs& args, const ModelOptionSet& set
 }
 
 std::shared_ptr<Transformer> load_model(const ModelArgs& args) {
+  return load_model(args, TensorParallel());
+}
+
+std::shared_ptr<Transformer> load_model(const ModelArgs& args, const TensorParallel& tp) {
   const int64_t threads = rank_threads(launch_env(), args.threads, std::getenv("OMP_NUM_THREADS"),
                                        static_cast<int64_t>(std::thread::hardware_concurrency()));
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   ModelLoadOptions options;
   options.device = parse_device(args.device);
   options.dtype = parse_compute_dtype(args.dtype, options.device, "--dtype");
+  options.tensor_parallel = tp;
   return Transformer::load(args.dir, options);
 }
 

@@ -39,6 +39,8 @@ CLI::Option* add_device_option(CLI::App& cmd, std::string& device);
 
 // Sets this process's intra-op threads (dist/launch_env.h: rank_threads) and loads the model.
 std::shared_ptr<Transformer> load_model(const ModelArgs& args);
+// This rank's share of a tensor-parallel model (docs/DISTRIBUTED.md, Tensor parallelism).
+std::shared_ptr<Transformer> load_model(const ModelArgs& args, const TensorParallel& tp);
 
 // --out FILE with --append and --force: an existing file is refused unless one of them says
 // what to do with it.

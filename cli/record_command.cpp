@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/choice_option.h"
@@ -39,6 +40,7 @@ struct RecordArgs {
   bool save_logits = false;
   DType store_dtype = DType::kF32;
   bool random_weights = false;
+  bool tensor_parallel = false;
   std::string label;
 };
 
@@ -234,13 +236,54 @@ void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMod
   throw IoError(message);
 }
 
+// --tensor-parallel records what it can gather whole: maps and hooks, not statistics (each
+// rank would compute its heads', which the writer does not merge yet).
+void check_tensor_parallel(const RecordArgs& args) {
+  if (args.attention == AttentionRecording::kStats ||
+      args.attention == AttentionRecording::kFullAndStats) {
+    throw InvalidInput("--tensor-parallel: --attention " +
+                       choice_word(kAttentionChoices, args.attention) +
+                       " is not supported yet (attention statistics of split heads); use "
+                       "--attention full or none");
+  }
+  if (args.random_weights) {
+    throw InvalidInput(
+        "--tensor-parallel: --random-weights builds the whole model in every "
+        "process; give a checkpoint");
+  }
+}
+
+// Every rank runs every run on its share of the model (docs/DISTRIBUTED.md, Tensor
+// parallelism); the hooks' values are gathered whole on every rank and rank 0 writes the one
+// file, as one process would.
+void record_tensor_parallel(DistributedScan& scan, const RecordArgs& args, OutputMode mode,
+                            const ModelSummary& summary, int64_t count,
+                            const std::function<void(RecordingWriter*, int64_t)>& record_one) {
+  std::optional<RecordingWriter> writer;
+  if (scan.root()) writer.emplace(RecordingWriter::open(args.out.path, summary, mode));
+  for (int64_t i = 0; i < count; ++i) record_one(writer ? &*writer : nullptr, i);
+  if (!writer) return;
+  const int64_t total = writer->run_count();
+  writer->finish();
+  if (!args.quiet) {
+    std::cout << "recorded " << count << " run(s) on " << scan.group().world_size()
+              << " tensor-parallel ranks to " << args.out.path << " (" << total
+              << " in the file)\n";
+  }
+}
+
 void run(const RecordArgs& args) {
   const OutputMode mode = output_mode(args.out, OutputKind::kRecording);
   const AttentionRecording attention = args.attention;
-  // Under torchrun or mpirun each rank records its share of the runs.
+  if (args.tensor_parallel) check_tensor_parallel(args);
+  // Under torchrun or mpirun each rank records its share of the runs, or with
+  // --tensor-parallel its share of every run's heads.
   DistributedScan scan;
+  const bool sharded = args.tensor_parallel && scan.distributed();
   const ModelArgs model_args = scan.rank_model(args.model);
-  auto model = args.random_weights ? random_model(model_args) : load_model(model_args);
+  auto model = args.random_weights
+                   ? random_model(model_args)
+                   : load_model(model_args, sharded ? scan.tensor_parallel() : TensorParallel());
   auto tokenizer = tokenizer_for(args.model.dir);
 
   std::vector<RunInput> runs;
@@ -276,17 +319,26 @@ void run(const RecordArgs& args) {
   // A run's cost is its length: the split starts the longest runs first.
   std::vector<double> costs;
   for (const RunInput& run : runs) costs.push_back(static_cast<double>(run.tokens.size()));
-  const auto mine = static_cast<int64_t>(scan.share(costs).size());
+  const auto mine = sharded ? count : static_cast<int64_t>(scan.share(costs).size());
   ProgressBar progress(
       scan.distributed() ? "record (rank " + std::to_string(scan.group().rank()) + ")" : "record",
       mine * layers, args.quiet);
-  const auto record_one = [&](RecordingWriter& writer, int64_t i) {
+  if (sharded) {
+    options.whole_value = [&scan](HookPoint point, const torch::Tensor& share) {
+      return scan.whole_hook_value(point, share);
+    };
+  }
+  const auto record_one = [&](RecordingWriter* writer, int64_t i) {
     const auto& tokens = runs[static_cast<size_t>(i)].tokens;
     options.on_layer_done = [&](int64_t layer) {
       progress.advance(1, "run " + std::to_string(i + 1) + "/" + std::to_string(count) + " layer " +
                               std::to_string(layer + 1) + "/" + std::to_string(layers));
     };
-    auto run = writer.begin_run();
+    if (writer == nullptr) {  // a tensor-parallel rank that does not write
+      record_activations(hooked, tokens, options, nullptr);
+      return;
+    }
+    auto run = writer->begin_run();
     run.write_tokens({tokens.begin(), tokens.end()});
     run.write_token_text(token_texts(tokenizer, tokens));
     run.set_attribute("prompt", args.prompt);
@@ -294,18 +346,23 @@ void run(const RecordArgs& args) {
     if (args.random_weights) {
       run.set_attribute("", "random_weights_seed", static_cast<int64_t>(kRandomWeightsSeed));
     }
-    if (scan.distributed()) run.set_attribute("", kAttrRunIndex, i);
+    if (scan.distributed() && !sharded) run.set_attribute("", kAttrRunIndex, i);
     record_activations(hooked, tokens, options, run);
     run.commit();
   };
+  if (sharded) {
+    record_tensor_parallel(scan, args, mode, summarize(*model), count, record_one);
+    return;
+  }
   if (scan.distributed()) {
-    record_distributed(scan, args, mode, summarize(*model), costs, record_one);
+    record_distributed(scan, args, mode, summarize(*model), costs,
+                       [&](RecordingWriter& writer, int64_t i) { record_one(&writer, i); });
     return;
   }
   // Every check above ran before the file is touched; opening checks the file itself (the
   // model of an appended file, another process holding it) before writing anything.
   RecordingWriter writer = RecordingWriter::open(args.out.path, summarize(*model), mode);
-  for (int64_t i = 0; i < count; ++i) record_one(writer, i);
+  for (int64_t i = 0; i < count; ++i) record_one(&writer, i);
   const int64_t total = writer.run_count();
   writer.finish();
   if (!args.quiet) {
@@ -355,6 +412,10 @@ void add_record_command(CLI::App& app) {
   cmd->add_flag("--random-weights", args->random_weights,
                 "Random weights (seed 0) of the shape in MODEL/config.json, in its dtype; no "
                 "weight files needed");
+  cmd->add_flag("--tensor-parallel", args->tensor_parallel,
+                "Under torchrun or mpirun: split the model's heads and MLP columns over the "
+                "processes (each holds its share) and record every run together; rank 0 writes "
+                "the file. --attention full or none");
   cmd->callback([args] { run(*args); });
 }
 

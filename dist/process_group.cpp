@@ -102,6 +102,21 @@ std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
   }
 }
 
+void DistGroup::all_reduce_sum(torch::Tensor& t) {
+  if (!backend_) return;
+  try {
+    const bool direct = t.is_cpu() && t.is_contiguous() &&
+                        (t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kFloat64);
+    std::vector<at::Tensor> buffer{direct ? t : t.to(torch::kCPU, torch::kFloat32).contiguous()};
+    backend_->group->allreduce(buffer)->wait();
+    if (!direct) t.copy_(buffer[0]);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    collective_failed(env_, "all-reduce", e);
+  }
+}
+
 bool DistGroup::all_ok(bool ok) {
   if (!backend_) return ok;
   try {
@@ -134,6 +149,8 @@ std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
   return {mine};
 }
 
+void DistGroup::all_reduce_sum(torch::Tensor&) {}
+
 bool DistGroup::all_ok(bool ok) {
   return ok;
 }
@@ -143,6 +160,27 @@ bool distributed_available() {
 }
 
 #endif
+
+torch::Tensor DistGroup::all_gather_cat(const torch::Tensor& mine, int64_t dim) {
+  if (!backend_) return mine;
+  const auto host = mine.detach().to(torch::kCPU).contiguous();
+  const std::string bytes(static_cast<const char*>(host.data_ptr()), host.nbytes());
+  const std::vector<std::string> parts = all_gather_bytes(bytes);
+  // Every rank's share has this rank's sizes but along `dim`, which its byte count gives.
+  const int64_t axis = dim < 0 ? dim + host.dim() : dim;
+  HS_ASSERT(host.size(axis) > 0);
+  const int64_t row_bytes = static_cast<int64_t>(host.nbytes()) / host.size(axis);
+  std::vector<torch::Tensor> shares;
+  for (const std::string& part : parts) {
+    auto shape = host.sizes().vec();
+    shape[static_cast<size_t>(axis)] = static_cast<int64_t>(part.size()) / row_bytes;
+    auto share = torch::empty(shape, host.options());
+    HS_ASSERT(share.nbytes() == part.size());
+    std::copy(part.begin(), part.end(), static_cast<char*>(share.data_ptr()));
+    shares.push_back(share);
+  }
+  return torch::cat(shares, axis).to(mine.device());
+}
 
 DistGroup::DistGroup(LaunchEnv env, std::unique_ptr<Backend> backend)
     : env_(std::move(env)), backend_(std::move(backend)) {}

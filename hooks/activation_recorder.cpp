@@ -37,9 +37,20 @@ ModelSummary summarize(const Transformer& model) {
 
 void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
                         const RecordOptions& options, RunWriter& run) {
+  record_activations(model, tokens, options, &run);
+}
+
+void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
+                        const RecordOptions& options, RunWriter* run) {
   if (options.dtype != DType::kF32 && options.dtype != DType::kF16) {
     throw InvalidInput("record dtype must be f32 or f16");
   }
+  const bool stats_wanted = options.attention == AttentionRecording::kStats ||
+                            options.attention == AttentionRecording::kFullAndStats;
+  if (options.whole_value && stats_wanted) {
+    throw InvalidInput("attention statistics are not recorded under tensor parallelism yet");
+  }
+  HS_ASSERT((run != nullptr || options.whole_value) && "only a tensor-parallel rank skips writing");
   std::vector<std::string> hooks = options.hooks;
   if (options.attention == AttentionRecording::kFull ||
       options.attention == AttentionRecording::kFullAndStats) {
@@ -49,13 +60,14 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   // Overlapping globs may name one hook twice; it is stored once.
   std::set<std::string> written;
   for (const auto& filter : hooks) {
-    scoped.add(filter,
-               [&run, &options, &written](const torch::Tensor& value, const HookContext& ctx) {
-                 if (written.insert(ctx.name).second) {
-                   write_tensor(run, ctx.name, value.select(0, 0), options.dtype);
-                 }
-                 return std::nullopt;
-               });
+    scoped.add(
+        filter, [run, &options, &written](const torch::Tensor& value, const HookContext& ctx) {
+          if (written.insert(ctx.name).second) {
+            const auto whole = options.whole_value ? options.whole_value(ctx.point, value) : value;
+            if (run != nullptr) write_tensor(*run, ctx.name, whole.select(0, 0), options.dtype);
+          }
+          return std::nullopt;
+        });
   }
   if (options.on_layer_done) {
     for (int64_t layer = 0; layer < model.model().config().n_layers; ++layer) {
@@ -67,9 +79,8 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
     }
   }
   std::optional<AttentionStatsRecorder> stats;
-  if (options.attention == AttentionRecording::kStats ||
-      options.attention == AttentionRecording::kFullAndStats) {
-    stats.emplace(model, run, static_cast<int64_t>(tokens.size()), options.stats,
+  if (stats_wanted) {
+    stats.emplace(model, *run, static_cast<int64_t>(tokens.size()), options.stats,
                   options.overlap_writes);
   }
   torch::NoGradGuard no_grad;
@@ -78,7 +89,7 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
     model.forward(input, nullptr, LogitPositions::kNone);
   } else {
     auto logits = model.forward(input);
-    write_tensor(run, "logits", logits.select(0, 0), options.dtype);
+    if (run != nullptr) write_tensor(*run, "logits", logits.select(0, 0), options.dtype);
   }
   if (stats) stats->finish();
 }

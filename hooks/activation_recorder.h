@@ -30,6 +30,10 @@ struct RecordOptions {
   // Statistics compressed and written while later layers compute (AttentionStatsRecorder).
   bool overlap_writes = true;
   std::function<void(int64_t layer)> on_layer_done;  // progress reporting
+  // Under tensor parallelism (docs/DISTRIBUTED.md): the whole value of a hook point from this
+  // rank's share of it, gathered from every rank (each rank calls it at the same points, in
+  // forward order). Unset in one process. Attention statistics are refused with it.
+  std::function<torch::Tensor(HookPoint point, const torch::Tensor& share)> whole_value;
 
   RecordOptions& with_hooks(std::vector<std::string> h) { return hooks = std::move(h), *this; }
   RecordOptions& with_attention(AttentionRecording a) { return attention = a, *this; }
@@ -46,5 +50,9 @@ ModelSummary summarize(const Transformer& model);
 // without the batch axis (hook_pattern: [n_heads, T, T]). Does not commit the run.
 void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
                         const RecordOptions& options, RunWriter& run);
+// The same, writing only where `run` is not null: the ranks of a tensor-parallel recording that
+// do not write still run the pass and the gathers of options.whole_value.
+void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
+                        const RecordOptions& options, RunWriter* run);
 
 }  // namespace headscope

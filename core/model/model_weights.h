@@ -2,12 +2,14 @@
 // name table in model_weights.cpp. Linear weights are [out, in] whatever the file layout.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include <torch/types.h>
 
 #include "core/checkpoint/checkpoint_weights.h"
 #include "core/checkpoint/model_config.h"
+#include "core/model/tensor_parallel.h"
 
 namespace headscope {
 
@@ -33,6 +35,9 @@ struct ModelWeights {
 struct WeightLoadOptions {
   torch::ScalarType dtype = torch::kFloat32;
   torch::Device device = torch::kCPU;
+  // Only this rank's share of the layers' projections (core/model/tensor_parallel.h); sliced
+  // from the file's mapping before conversion and upload, so a rank never holds the whole model.
+  std::optional<ModelShard> shard;
 };
 
 // Throws InvalidInput naming the tensor and the expected shape when a tensor is missing or has

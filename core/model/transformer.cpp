@@ -79,11 +79,25 @@ torch::Tensor allowed_keys(int64_t queries, int64_t keys, int64_t offset,
   return allowed;
 }
 
+// The load options of one rank's share; checks the split before anything is read.
+WeightLoadOptions weight_options(const ModelConfig& config, torch::ScalarType dtype,
+                                 const ModelLoadOptions& options) {
+  WeightLoadOptions w{dtype, options.device, std::nullopt};
+  const TensorParallel& tp = options.tensor_parallel;
+  if (tp.active()) {
+    HS_ASSERT(tp.all_reduce_sum && "tensor parallelism needs the all-reduce");
+    w.shard = model_shard(config, tp.rank, tp.world);
+  }
+  return w;
+}
+
 }  // namespace
 
 std::shared_ptr<Transformer> Transformer::load(const std::string& dir,
                                                const ModelLoadOptions& options) {
   ModelConfig config = load_model_config(dir);
+  const TensorParallel& tp = options.tensor_parallel;
+  if (tp.active()) model_shard(config, tp.rank, tp.world);  // before the weights are opened
   auto checkpoint = std::make_shared<const CheckpointWeights>(CheckpointWeights::open(dir));
   return std::shared_ptr<Transformer>(
       new Transformer(dir, std::move(config), std::move(checkpoint), options));
@@ -97,8 +111,10 @@ Transformer::Transformer(std::string path, ModelConfig config,
       checkpoint_(std::move(ckpt)),
       dtype_(choose_dtype(config_, options)),
       device_(options.device),
-      weights_(load_model_weights(config_, *checkpoint_, WeightLoadOptions{dtype_, device_})),
-      names_(config_) {
+      weights_(load_model_weights(config_, *checkpoint_, weight_options(config_, dtype_, options))),
+      names_(config_),
+      tensor_parallel_(options.tensor_parallel),
+      shard_(model_shard(config_, tensor_parallel_.rank, tensor_parallel_.world)) {
   if (!config_.learned_positions) rotary_.emplace(config_, device_);
 }
 
@@ -108,7 +124,8 @@ Transformer::Transformer(std::string path, ModelConfig config, ModelWeights weig
       dtype_(weights.embed.scalar_type()),
       device_(weights.embed.device()),
       weights_(std::move(weights)),
-      names_(config_) {
+      names_(config_),
+      shard_(model_shard(config_, 0, 1)) {
   if (!config_.learned_positions) rotary_.emplace(config_, device_);
 }
 
@@ -120,6 +137,24 @@ std::shared_ptr<Transformer> Transformer::from_weights(ModelConfig config, Model
   }
   return std::shared_ptr<Transformer>(
       new Transformer(std::move(path), std::move(config), std::move(weights)));
+}
+
+torch::Tensor Transformer::sum_over_ranks(torch::Tensor partial) const {
+  if (!tensor_parallel_.active()) return partial;
+  // The collective writes the sum in place, outside autograd: a gradient would silently be
+  // this rank's share only.
+  if (partial.requires_grad()) {
+    throw InvalidInput("gradients are not supported under tensor parallelism (forward only)");
+  }
+  tensor_parallel_.all_reduce_sum(partial);
+  return partial;
+}
+
+torch::Tensor Transformer::row_parallel_linear(const torch::Tensor& x, const torch::Tensor& w,
+                                               const torch::Tensor& b) const {
+  if (!tensor_parallel_.active()) return linear(x, w, b);
+  auto out = sum_over_ranks(linear(x, w, torch::Tensor()));
+  return b.defined() ? out + b : out;
 }
 
 double Transformer::attention_scale() const {
@@ -138,10 +173,12 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
   const auto at = [layer](HookKind kind) { return HookPoint{layer, kind}; };
   const ModelConfig& c = config_;
   const int64_t batch = x.size(0), seq = x.size(1);
+  // This rank's heads (all of them in one process).
+  const int64_t heads = shard_.heads, kv_heads = shard_.kv_heads;
 
-  auto q = linear(x, w.wq, w.bq).view({batch, seq, c.n_heads, c.d_head});
-  auto k = linear(x, w.wk, w.bk).view({batch, seq, c.n_kv_heads, c.d_head});
-  auto v = linear(x, w.wv, w.bv).view({batch, seq, c.n_kv_heads, c.d_head});
+  auto q = linear(x, w.wq, w.bq).view({batch, seq, heads, c.d_head});
+  auto k = linear(x, w.wk, w.bk).view({batch, seq, kv_heads, c.d_head});
+  auto v = linear(x, w.wv, w.bv).view({batch, seq, kv_heads, c.d_head});
   if (c.qk_norm) {
     q = rms_norm(q, w.q_norm, c.norm_eps);
     k = rms_norm(k, w.k_norm, c.norm_eps);
@@ -173,6 +210,11 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
   if (hooks != nullptr && cache == nullptr && !explicit_attention &&
       (!c.sliding_window || seq <= *c.sliding_window)) {
     replaced = hooks->attend(layer, qh, kh, vh, scale);
+    if (replaced && shard_.sharded()) {
+      throw InvalidInput(
+          "attention overrides (per-head sparse attention) are not supported "
+          "under tensor parallelism");
+    }
     if (replaced && !replaced->sizes().equals(qh.sizes())) {
       throw InvalidInput("the attention override of layer " + std::to_string(layer) +
                          " returned a tensor of another shape than q");
@@ -210,12 +252,12 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
   torch::Tensor out;
   if (listens(hooks, at(HookKind::kResult))) {
     // Each head's own contribution to the residual stream: [B, T, H, d_model].
-    auto wo = w.wo.view({c.d_model, c.n_heads, c.d_head});
+    auto wo = w.wo.view({c.d_model, heads, c.d_head});
     auto result = fire(hooks, at(HookKind::kResult), torch::einsum("bthd,mhd->bthm", {zt, wo}));
-    out = result.sum(2);
+    out = sum_over_ranks(result.sum(2));
     if (w.bo.defined()) out = out + w.bo;
   } else {
-    out = linear(zt.reshape({batch, seq, c.n_heads * c.d_head}), w.wo, w.bo);
+    out = row_parallel_linear(zt.reshape({batch, seq, heads * c.d_head}), w.wo, w.bo);
   }
   return fire(hooks, at(HookKind::kAttnOut), out);
 }
@@ -232,7 +274,7 @@ torch::Tensor Transformer::mlp(int64_t layer, const torch::Tensor& x, HookSink* 
     post = activate(pre, config_.activation);
   }
   post = fire(hooks, at(HookKind::kMlpPost), post);
-  return fire(hooks, at(HookKind::kMlpOut), linear(post, w.w_down, w.b_down));
+  return fire(hooks, at(HookKind::kMlpOut), row_parallel_linear(post, w.w_down, w.b_down));
 }
 
 torch::Tensor Transformer::forward(const torch::Tensor& tokens, HookSink* hooks, KVCache* cache,

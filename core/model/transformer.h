@@ -15,6 +15,7 @@
 #include "core/model/kv_cache.h"
 #include "core/model/model_weights.h"
 #include "core/model/rope.h"
+#include "core/model/tensor_parallel.h"
 
 namespace headscope {
 
@@ -23,9 +24,15 @@ struct ModelLoadOptions {
   // LibTorch lacks half-precision matmul).
   std::optional<torch::ScalarType> dtype;
   torch::Device device = torch::kCPU;
+  // This process's rank among those that hold the model together (core/model/tensor_parallel.h);
+  // the default is the whole model in one process.
+  TensorParallel tensor_parallel;
 
   ModelLoadOptions& with_dtype(torch::ScalarType d) { return dtype = d, *this; }
   ModelLoadOptions& with_device(torch::Device d) { return device = d, *this; }
+  ModelLoadOptions& with_tensor_parallel(TensorParallel tp) {
+    return tensor_parallel = std::move(tp), *this;
+  }
 };
 
 // Which positions forward() computes logits for. The unembedding is the largest product of a
@@ -35,7 +42,8 @@ enum class LogitPositions { kAll, kLast, kNone };
 
 class Transformer {
  public:
-  // Loads config.json and the safetensors weights of a Hugging Face model directory.
+  // Loads config.json and the safetensors weights of a Hugging Face model directory (only this
+  // rank's share under tensor parallelism; InvalidInput when the model does not split so).
   static std::shared_ptr<Transformer> load(const std::string& dir,
                                            const ModelLoadOptions& options = {});
 
@@ -50,6 +58,14 @@ class Transformer {
   // every hook fires either way).
   // `hooks` (optional) sees every hook point; `cache` (optional) supplies earlier positions
   // and receives this call's keys and values.
+  // Under tensor parallelism every rank calls forward() with the same tokens (the sums over the
+  // ranks are collectives) and gets the whole logits. Its hooks see its own share (shard()):
+  // q, k, v, rot_q, rot_k, attn_scores, pattern, z and result hold its heads (head dimension
+  // `heads`, global head index head_begin + h; k and v its KV heads from kv_head_begin),
+  // mlp_pre and mlp_post its MLP columns (from mlp_begin); attn_out, mlp_out and every residual,
+  // norm and embedding point hold the whole sum, the same on every rank. The KV cache holds its
+  // KV heads. Attention overrides (HookSink::attend) are refused. Forward only: the sums are
+  // not differentiable.
   torch::Tensor forward(const torch::Tensor& tokens, HookSink* hooks = nullptr,
                         KVCache* cache = nullptr,
                         LogitPositions positions = LogitPositions::kAll) const;
@@ -70,6 +86,8 @@ class Transformer {
   const std::string& path() const { return path_; }
   torch::ScalarType dtype() const { return dtype_; }
   torch::Device device() const { return device_; }
+  // The heads and MLP columns this process computes: the whole model unless tensor-parallel.
+  const ModelShard& shard() const { return shard_; }
 
  private:
   Transformer(std::string path, ModelConfig config, std::shared_ptr<const CheckpointWeights> ckpt,
@@ -83,6 +101,12 @@ class Transformer {
   // Layers first_layer.. on x, then the final norm and the logits at `positions`.
   torch::Tensor layers_and_logits(torch::Tensor x, int64_t first_layer, HookSink* hooks,
                                   KVCache* cache, int64_t offset, LogitPositions positions) const;
+  // x @ w^T summed over the ranks, then + b: the output and down projections, whose inputs are
+  // split by columns (just linear() in one process).
+  torch::Tensor row_parallel_linear(const torch::Tensor& x, const torch::Tensor& w,
+                                    const torch::Tensor& b) const;
+  // `partial` summed over the ranks (itself in one process).
+  torch::Tensor sum_over_ranks(torch::Tensor partial) const;
 
   std::string path_;
   ModelConfig config_;
@@ -92,6 +116,8 @@ class Transformer {
   ModelWeights weights_;
   HookNames names_;
   std::optional<Rotary> rotary_;
+  TensorParallel tensor_parallel_;
+  ModelShard shard_;
 };
 
 }  // namespace headscope

@@ -3,10 +3,6 @@
 // `retrieval`, `ablate`, `importance`, `patch`, `eap`, `snr`, `sparse-eval`: the other ranks
 // write nothing. `record`: every rank writes
 // its runs to a part file, rank 0 gathers them; a rank killed mid-run loses no other rank's runs.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,34 +15,18 @@
 
 #include "tests/support/cli_run.h"
 #include "tests/support/temp_dir_test.h"
+#include "tests/support/torchrun.h"
 
 namespace headscope {
 namespace {
 
 using ::testing::HasSubstr;
 
-bool has(const std::string& program) {
-  return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-// A TCP port nothing listens on now (the store's, for one launch).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof(addr);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class DistributedCli : public test::TempDirTest {
  protected:
   void SetUp() override {
     test::TempDirTest::SetUp();
-    if (!has("torchrun") || !has("/usr/bin/python3")) {
+    if (!test::has_program("torchrun") || !test::has_program("/usr/bin/python3")) {
       GTEST_SKIP() << "Debian's python3-torch (torchrun) is not installed (scripts/setup.sh)";
     }
   }
@@ -61,20 +41,12 @@ class DistributedCli : public test::TempDirTest {
            " --length 64,96,128 --depth 0.25,0.75 --max-new-tokens 8 --quiet";
   }
 
-  // torchrun of `headscope ARGS` on `ranks` CPU processes, with `env` (VAR=VALUE ...) set.
-  // Python 3.11 breaks torchrun 1.13's default --redirects/--tee ("0"), so both name stdout
-  // explicitly. The command goes through a script: torchrun's parser takes any option that
-  // abbreviates one of its own (ablate's --n) even after the program. Every rank runs one
-  // thread, as one_process does (a launch's default is a share of the cores). A launch that
-  // hangs is stopped after 5 minutes (status 124).
+  // torchrun of `headscope ARGS` on `ranks` CPU processes (tests/support/torchrun.h), with
+  // `env` (VAR=VALUE ...) set. Every rank runs one thread, as one_process does (a launch's
+  // default is a share of the cores).
   test::ShellResult torchrun(int ranks, const std::string& args, const std::string& env = "") {
-    const std::string script = path("launch.sh");
-    std::ofstream(script) << "#!/bin/sh\nexec " << HEADSCOPE_CLI << " " << args << " --threads 1\n";
-    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
-    return test::shell(env + " timeout 300 torchrun --nproc_per_node " + std::to_string(ranks) +
-                       " --master_port " + std::to_string(free_port()) +
-                       " --redirects 1 --tee 1 --log_dir " + path("torchrun_logs") +
-                       " --no_python " + script);
+    return test::torchrun(ranks, std::string(HEADSCOPE_CLI) + " " + args + " --threads 1",
+                          path("launch.sh"), path("torchrun_logs"), env);
   }
 
   // Five runs of unequal length (the split gives the ranks different counts) for the tiny
