@@ -34,7 +34,8 @@ std::string spoken_list(const std::vector<std::string>& names) {
 
 void read_json_lines(
     const std::string& path, const std::string& label, const std::vector<std::string>& fields,
-    const std::function<void(const nlohmann::json& record, const std::string& where)>& read) {
+    const std::function<void(const nlohmann::json& record, const std::string& where)>& read,
+    bool only_fields) {
   const std::string text = read_text_file(path, label);
   std::string listed;
   for (const std::string& name : fields) listed += (listed.empty() ? "" : ", ") + name;
@@ -51,14 +52,14 @@ void read_json_lines(
     try {
       record = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
-      throw InvalidInput(where + ": invalid JSON (" + e.what() + ")");
+      throw InvalidInput(where + ": not valid JSON (" + e.what() + ")");
     }
     if (!record.is_object()) {
       throw InvalidInput(where + ": expected a JSON object with " + spoken_list(fields) + ", got " +
                          record.type_name());
     }
     for (const auto& item : record.items()) {
-      if (std::find(fields.begin(), fields.end(), item.key()) == fields.end()) {
+      if (only_fields && std::find(fields.begin(), fields.end(), item.key()) == fields.end()) {
         throw InvalidInput(where + ": " + item.key() + ": unknown field; expected " + listed);
       }
     }
