@@ -354,14 +354,16 @@ void add_snr_command(CLI::App& app) {
   cmd->add_option("--png", args->png,
                   "PNG file: layer x head grid of the largest block size reaching "
                   "--recall-target");
-  cmd->add_option("--curves-png", args->curves_png,
-                  "PNG file: per head, SNR and recall@k against block size, measured beside the "
-                  "model's prediction");
+  auto* curves = cmd->add_option(
+      "--curves-png", args->curves_png,
+      "PNG file: per head, SNR and recall@k against block size, measured beside the "
+      "model's prediction");
   cmd->add_option("--curves-heads", args->curves_heads,
                   "Heads --curves-png plots: the N with the highest measured SNR at the "
                   "smallest block size (0: every head, in layer order)")
       ->check(integer_in(0, kMaxStatsParameter))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(curves);
   add_json_flag(*cmd, args->json);
   add_quiet_flag(*cmd, args->quiet);
   cmd->callback([args, cmd] {

@@ -217,7 +217,9 @@ TEST_F(SnrCli, BadInputIsOneLineAndWritesNothing) {
            "--block-sizes: block size 64 routes none of the"},
           {"--task ioi --block-sizes 16", "give a longer --length or smaller block sizes"},
           {"--task niah --recall-target 2", "--recall-target"},
-          {"--task niah --curves-heads -1", "--curves-heads"},
+          {"--task niah --curves-heads -1 --curves-png " + (dir_ / "c.png").string(),
+           "--curves-heads"},
+          {"--task niah --curves-heads 2", "--curves-heads requires --curves-png"},
       },
       "--n 2 --quiet --out " + out, out);
 }
