@@ -45,6 +45,21 @@ std::pair<int64_t, int64_t> png_size(const std::string& path) {
   return {word(16), word(20)};
 }
 
+// One --dataset line: a span of `span` distinct token ids (first_id + (i * stride) mod span,
+// stride coprime to span) read twice; each position of the second copy but its last needs the
+// token after its twin in the first copy (induction).
+std::string copied_span_record(int span, int first_id, int stride) {
+  std::string tokens, queries;
+  for (int i = 0; i < 2 * span; ++i) {
+    tokens += (i ? "," : "") + std::to_string(first_id + (i * stride) % span);
+  }
+  for (int p = span; p < 2 * span - 1; ++p) {
+    queries += std::string(p > span ? "," : "") + "{\"position\": " + std::to_string(p) +
+               ", \"relevant\": [" + std::to_string(p + 1 - span) + "]}";
+  }
+  return "{\"tokens\": [" + tokens + "], \"queries\": [" + queries + "]}";
+}
+
 class SnrCli : public test::TempDirTest {};
 
 TEST_F(SnrCli, NeedleOnTheZooModel) {
@@ -128,14 +143,7 @@ TEST_F(SnrCli, IoiWithSmallBlocksAndKeyConv) {
 // their twin in the first copy (induction), given as token ids and key positions.
 TEST_F(SnrCli, DatasetOfOwnPrompts) {
   constexpr int kSpan = 48;
-  std::string tokens, queries;
-  for (int i = 0; i < 2 * kSpan; ++i)
-    tokens += (i ? "," : "") + std::to_string(10 + (i * 7) % kSpan);
-  for (int p = kSpan; p < 2 * kSpan - 1; ++p) {
-    queries += std::string(p > kSpan ? "," : "") + "{\"position\": " + std::to_string(p) +
-               ", \"relevant\": [" + std::to_string(p + 1 - kSpan) + "]}";
-  }
-  const std::string record = "{\"tokens\": [" + tokens + "], \"queries\": [" + queries + "]}";
+  const std::string record = copied_span_record(kSpan, 10, 7);
   const std::string data = path("data.jsonl");
   std::ofstream(data) << record << "\n\n" << record << "\n";
   const std::string out = path("snr.h5");
@@ -165,15 +173,8 @@ TEST_F(SnrCli, DatasetOfOwnPrompts) {
 // query heads; mistral: 1) measures per query head, the file labelled by layer and head.
 TEST_F(SnrCli, DatasetOnEveryFixtureFamilyPerQueryHead) {
   constexpr int kSpan = 32;
-  std::string tokens, queries;
-  for (int i = 0; i < 2 * kSpan; ++i)
-    tokens += (i ? "," : "") + std::to_string(7 + (i * 11) % kSpan);
-  for (int p = kSpan; p < 2 * kSpan - 1; ++p) {
-    queries += std::string(p > kSpan ? "," : "") + "{\"position\": " + std::to_string(p) +
-               ", \"relevant\": [" + std::to_string(p + 1 - kSpan) + "]}";
-  }
-  const std::string data = (dir_ / "data.jsonl").string();
-  std::ofstream(data) << "{\"tokens\": [" << tokens << "], \"queries\": [" << queries << "]}\n";
+  const std::string data = path("data.jsonl");
+  std::ofstream(data) << copied_span_record(kSpan, 7, 11) << "\n";
   for (const std::string& family : test::kFixtureFamilies) {
     SCOPED_TRACE(family);
     const std::string out = (dir_ / (family + ".h5")).string();
