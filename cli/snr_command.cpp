@@ -2,7 +2,7 @@
 //   --dataset FILE.jsonl)
 //   [--block-sizes 16,32,64,128,256] [--topk-blocks 1,2,4,8] [--key-conv W]
 //   [--recall-target R] [--device D] [--dtype T] [--out FILE.h5 [--append|--force]]
-//   [--png FILE] [--json] [--quiet]
+//   [--png FILE] [--curves-png FILE [--curves-heads N]] [--json] [--quiet]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +12,7 @@
 
 #include "analyses/ablation/evaluation_samples.h"
 #include "analyses/snr/snr_dataset.h"
+#include "analyses/snr/snr_head_curves.h"
 #include "analyses/snr/snr_output.h"
 #include "analyses/snr/sparsity_snr.h"
 #include "cli/cli_args.h"
@@ -25,6 +26,7 @@
 #ifdef HEADSCOPE_WITH_GUI
 #include "cli/gui_application.h"
 #include "gui/render/head_grid_image.h"
+#include "gui/render/line_chart_image.h"
 #include "gui/render/png_file.h"
 #endif
 
@@ -40,6 +42,8 @@ struct SnrArgs {
   SnrOptions options;
   double recall_target = 0.95;
   std::string png;
+  std::string curves_png;
+  int64_t curves_heads = 8;
   bool json = false, quiet = false;
 };
 
@@ -151,6 +155,62 @@ void draw_block_sizes(const std::string& path, const SnrResult& r, double target
   draw_head_grid(grid, image, options);
   write_png(image, path);
 }
+
+const QColor kMeasuredColour(40, 110, 170);
+const QColor kTheoryColour(230, 120, 30);
+
+// recall@k's colour for the k-th value of --topk-blocks.
+QColor topk_colour(size_t k) {
+  static const QColor kColours[] = {{40, 110, 170}, {230, 120, 30}, {60, 150, 60},
+                                    {200, 50, 50},  {130, 90, 170}, {140, 90, 60}};
+  return kColours[k % (sizeof kColours / sizeof kColours[0])];
+}
+
+// A head's two charts: SNR against block size (measured points, the model's curve dashed, from
+// 0) and recall@k (measured points, predicted dashed, 0 to 1) for every k.
+void add_head_charts(const SnrHeadCurves& c, std::vector<LineChart>& charts) {
+  const QString head = QStringLiteral("head %1.%2").arg(c.layer).arg(c.head);
+  LineChart snr;
+  snr.title = QStringLiteral("SNR of %1").arg(head);
+  snr.x_label = QStringLiteral("block size B");
+  snr.y_label = QStringLiteral("SNR");
+  snr.log_x = true;
+  snr.y_span = {0.0};
+  snr.series.push_back(
+      {QStringLiteral("measured"), kMeasuredColour, c.block_sizes, c.snr_measured});
+  snr.series.push_back({QStringLiteral("theory Δμ/(σ√2B)"), kTheoryColour, c.theory_block_sizes,
+                        c.snr_theory, true, false});
+  charts.push_back(std::move(snr));
+  LineChart recall;
+  recall.title = QStringLiteral("recall@k of %1 (dashed: predicted)").arg(head);
+  recall.x_label = QStringLiteral("block size B");
+  recall.y_label = QStringLiteral("router recall@k");
+  recall.log_x = true;
+  recall.y_span = {0.0, 1.0};
+  for (size_t k = 0; k < c.topk.size(); ++k) {
+    const QColor colour = topk_colour(k);
+    recall.series.push_back(
+        {QStringLiteral("k = %1").arg(c.topk[k]), colour, c.block_sizes, c.recall[k]});
+    recall.series.push_back({{}, colour, c.block_sizes, c.predicted_recall[k], true, false});
+  }
+  charts.push_back(std::move(recall));
+}
+
+void draw_curves(const std::string& path, const SnrResult& r, int64_t count) {
+  std::vector<LineChart> charts;
+  for (const SnrHead& head : snr_curve_heads(r, count)) {
+    add_head_charts(snr_head_curves(r, head.layer, head.head), charts);
+  }
+  // Two heads (four charts) per row.
+  const ChartPanelsOptions options =
+      ChartPanelsOptions()
+          .with_columns(charts.size() > 2 ? 4 : 2)
+          .with_title(QStringLiteral(
+              "sparsity SNR and router recall@k against block size: measured (dots), the "
+              "single-key model and the Gaussian prediction (dashed)"));
+  const GuiApplication gui;
+  write_png(chart_panels_image(charts, options), path);
+}
 #endif
 
 // The samples and queries of --task or --dataset, and the source the output records.
@@ -199,8 +259,12 @@ void run(const SnrArgs& args) {
   }
 #ifndef HEADSCOPE_WITH_GUI
   if (!args.png.empty()) throw InvalidInput("--png: this build has no Qt 6 to draw with");
+  if (!args.curves_png.empty()) {
+    throw InvalidInput("--curves-png: this build has no Qt 6 to draw with");
+  }
 #endif
   if (!args.png.empty()) check_output_file(args.png, "--png");
+  if (!args.curves_png.empty()) check_output_file(args.curves_png, "--curves-png");
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
   DistributedScan scan;
   const auto model = load_model(scan.rank_model(args.model));
@@ -232,6 +296,7 @@ void run(const SnrArgs& args) {
   if (!args.out.path.empty()) write_sparsity_snr({args.out.path, summary, mode}, result, source);
 #ifdef HEADSCOPE_WITH_GUI
   if (!args.png.empty()) draw_block_sizes(args.png, result, args.recall_target);
+  if (!args.curves_png.empty()) draw_curves(args.curves_png, result, args.curves_heads);
 #endif
   if (args.json) {
     std::cout << result_json(result, source).dump() << "\n";
@@ -242,6 +307,7 @@ void run(const SnrArgs& args) {
     std::cout << "wrote /analyses/" << kSparsitySnrAnalysis << " to " << args.out.path << "\n";
   }
   if (!args.png.empty()) std::cout << "wrote " << args.png << "\n";
+  if (!args.curves_png.empty()) std::cout << "wrote " << args.curves_png << "\n";
 }
 
 }  // namespace
@@ -288,6 +354,16 @@ void add_snr_command(CLI::App& app) {
   cmd->add_option("--png", args->png,
                   "PNG file: layer x head grid of the largest block size reaching "
                   "--recall-target");
+  auto* curves = cmd->add_option(
+      "--curves-png", args->curves_png,
+      "PNG file: per head, SNR and recall@k against block size, measured beside the "
+      "model's prediction");
+  cmd->add_option("--curves-heads", args->curves_heads,
+                  "Heads --curves-png plots: the N with the highest measured SNR at the "
+                  "smallest block size (0: every head, in layer order)")
+      ->check(integer_in(0, kMaxStatsParameter))
+      ->capture_default_str()
+      ->needs(curves);
   add_json_flag(*cmd, args->json);
   add_quiet_flag(*cmd, args->quiet);
   cmd->callback([args, cmd] {

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/error.h"
-#include "core/base/text_file.h"
+#include "core/base/json_file.h"
 
 namespace headscope {
 namespace {
@@ -103,30 +103,10 @@ class RecordReader {
   const Tokenizer* tokenizer_;
 };
 
-const char* const kFields[] = {"clean", "corrupted", "answer", "distractor"};
-
-PatchingPair read_record(const std::string& line, const std::string& where,
-                         const ModelConfig& config, const Tokenizer* tokenizer) {
-  json record;
-  try {
-    record = json::parse(line);
-  } catch (const json::parse_error& e) {
-    throw InvalidInput(where + ": invalid JSON (" + e.what() + ")");
-  }
-  if (!record.is_object()) {
-    throw InvalidInput(where +
-                       ": expected a JSON object with clean, corrupted, answer and "
-                       "distractor, got " +
-                       record.type_name());
-  }
-  for (const auto& item : record.items()) {
-    bool known = false;
-    for (const char* field : kFields) known = known || item.key() == field;
-    if (!known) {
-      throw InvalidInput(where + ": " + item.key() +
-                         ": unknown field; expected clean, corrupted, answer, distractor");
-    }
-  }
+// One line's object, its fields already among clean, corrupted, answer and distractor
+// (read_json_lines).
+PatchingPair read_record(const json& record, const std::string& where, const ModelConfig& config,
+                         const Tokenizer* tokenizer) {
   const RecordReader reader(record, where, config, tokenizer);
   PatchingPair pair;
   pair.clean = reader.sequence("clean");
@@ -154,22 +134,11 @@ PatchingPair read_record(const std::string& line, const std::string& where,
 
 std::vector<PatchingPair> read_patching_dataset(const std::string& path, const ModelConfig& config,
                                                 const Tokenizer* tokenizer) {
-  const std::string text = read_text_file(path, "--dataset");
   std::vector<PatchingPair> pairs;
-  size_t begin = 0;
-  for (int64_t line_number = 1; begin < text.size(); ++line_number) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    pairs.push_back(read_record(line, path + ":" + std::to_string(line_number), config, tokenizer));
-  }
-  if (pairs.empty()) {
-    throw InvalidInput(path +
-                       ": no records; expected one JSON object per line with clean, "
-                       "corrupted, answer and distractor");
-  }
+  read_json_lines(path, "--dataset", {"clean", "corrupted", "answer", "distractor"},
+                  [&](const json& record, const std::string& where) {
+                    pairs.push_back(read_record(record, where, config, tokenizer));
+                  });
   return pairs;
 }
 

@@ -1,10 +1,9 @@
 #include "analyses/retrieval/needles.h"
 
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/base/error.h"
+#include "core/base/json_file.h"
 #include "core/base/text_file.h"
 
 namespace headscope {
@@ -60,28 +59,18 @@ void check_needle(const Needle& needle) {
 }
 
 std::vector<Needle> load_needles_jsonl(const std::string& path) {
-  std::istringstream in(read_text_file(path, "--needles"));
   std::vector<Needle> needles;
-  std::string line;
-  int64_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(line_no);
-    nlohmann::json record;
-    try {
-      record = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& error) {
-      throw InvalidInput(where + ": not valid JSON (" + error.what() + ")");
-    }
-    if (!record.is_object()) throw InvalidInput(where + ": expected a JSON object");
-    Needle needle{string_field(record, "needle", nullptr, where),
-                  string_field(record, "question", nullptr, where),
-                  string_field(record, "answer", "real_needle", where), where};
-    check_needle(needle);
-    needles.push_back(std::move(needle));
-  }
-  if (needles.empty()) throw InvalidInput(path + ": holds no needles");
+  // Other fields (ids, notes) are left alone; real_needle is answer's other name.
+  read_json_lines(
+      path, "--needles", {"needle", "question", "answer"},
+      [&needles](const nlohmann::json& record, const std::string& where) {
+        Needle needle{string_field(record, "needle", nullptr, where),
+                      string_field(record, "question", nullptr, where),
+                      string_field(record, "answer", "real_needle", where), where};
+        check_needle(needle);
+        needles.push_back(std::move(needle));
+      },
+      false);
   return needles;
 }
 

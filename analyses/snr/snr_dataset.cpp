@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/error.h"
-#include "core/base/text_file.h"
+#include "core/base/json_file.h"
 
 namespace headscope {
 namespace {
@@ -45,19 +45,9 @@ int64_t integer_field(const json& value, int64_t low, int64_t high, const std::s
   return value.get<int64_t>();
 }
 
-void read_record(const std::string& line, const std::string& where, const ModelConfig& config,
+// One line's object, its fields already among tokens and queries (read_json_lines).
+void read_record(const json& record, const std::string& where, const ModelConfig& config,
                  SnrPrompts& out) {
-  json record;
-  try {
-    record = json::parse(line);
-  } catch (const json::parse_error& e) {
-    throw InvalidInput(where + ": invalid JSON (" + e.what() + ")");
-  }
-  if (!record.is_object()) {
-    throw InvalidInput(where + ": expected a JSON object with tokens and queries, got " +
-                       record.type_name());
-  }
-  check_fields(record, {"tokens", "queries"}, where, "");
   TaskSample sample;
   sample.task = "dataset";
   const json& tokens = array_field(record, "tokens", where, "tokens");
@@ -101,22 +91,11 @@ void read_record(const std::string& line, const std::string& where, const ModelC
 }  // namespace
 
 SnrPrompts read_snr_dataset(const std::string& path, const ModelConfig& config) {
-  const std::string text = read_text_file(path, "--dataset");
   SnrPrompts dataset;
-  size_t begin = 0;
-  for (int64_t line_number = 1; begin < text.size(); ++line_number) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    read_record(line, path + ":" + std::to_string(line_number), config, dataset);
-  }
-  if (dataset.samples.empty()) {
-    throw InvalidInput(path +
-                       ": no records; expected one JSON object per line with tokens and "
-                       "queries");
-  }
+  read_json_lines(path, "--dataset", {"tokens", "queries"},
+                  [&](const json& record, const std::string& where) {
+                    read_record(record, where, config, dataset);
+                  });
   return dataset;
 }
 

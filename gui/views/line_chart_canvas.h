@@ -1,34 +1,13 @@
-// A line chart drawn with QPainter: several named series of (x, y) points with markers, axes
-// with ticks (at the data's x values when there are few, as for block sizes), an optional
-// logarithmic x axis and horizontal reference lines (a threshold), a legend, and the nearest
-// point's series and values as a tooltip. NaN points are left out.
+// A line chart widget (gui/render/line_chart_image.h draws it) with the nearest point's series
+// and values as a tooltip.
 #pragma once
 
-#include <vector>
-
 #include <QtCore/QString>
-#include <QtGui/QColor>
 #include <QtWidgets/QWidget>
 
+#include "gui/render/line_chart_image.h"
+
 namespace headscope::gui {
-
-struct ChartSeries {
-  QString name;
-  QColor colour;
-  std::vector<double> x, y;
-};
-
-struct ChartReference {
-  QString name;
-  double y = 0;
-};
-
-struct LineChart {
-  QString title, x_label, y_label;
-  bool log_x = false;  // needs x > 0; points at x <= 0 are left out
-  std::vector<ChartSeries> series;
-  std::vector<ChartReference> references;
-};
 
 class LineChartCanvas : public QWidget {
  public:
@@ -49,14 +28,6 @@ class LineChartCanvas : public QWidget {
   void paintEvent(QPaintEvent* event) override;
 
  private:
-  struct Ranges {
-    double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  };
-  bool shown(double x, double y) const;
-  Ranges ranges() const;
-  QRectF plot_area() const;
-  QPointF map(double x, double y, const Ranges& r) const;
-
   LineChart chart_;
 };
 

@@ -74,7 +74,7 @@ TEST_F(PatchingDataset, ReadsTextsAndTokenIds) {
 TEST_F(PatchingDataset, BadRecordsNameFileLineAndField) {
   const Tokenizer* tok = &tokenizer_;
   EXPECT_THAT(error_of(R"({"clean": [1, 2], "corrupted": [1, 3], "answer": 5)", tok),
-              HasSubstr("invalid JSON"));
+              HasSubstr("not valid JSON"));
   EXPECT_THAT(error_of("[1, 2, 3]", tok), HasSubstr("expected a JSON object"));
   EXPECT_THAT(error_of(R"({"corrupted": [1, 3], "answer": 5})", tok),
               HasSubstr("clean: missing; expected a text or a list of token ids"));

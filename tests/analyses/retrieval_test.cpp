@@ -289,7 +289,9 @@ TEST_F(RetrievalFiles, RejectsBadNeedlesNamingFileAndLine) {
             }).find("does not occur in the needle"),
             std::string::npos);
   const std::string empty = write("empty.jsonl", "\n\n");
-  EXPECT_NE(error_message<InvalidInput>([&] { load_needles_jsonl(empty); }).find("no needles"),
+  EXPECT_NE(error_message<InvalidInput>([&] { load_needles_jsonl(empty); })
+                .find(empty + ": no records; expected one JSON object per line with needle, "
+                              "question and answer"),
             std::string::npos);
   EXPECT_NE(
       error_message<IoError>([&] { load_needles_jsonl(path("none.jsonl")); }).find("none.jsonl"),

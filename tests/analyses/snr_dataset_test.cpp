@@ -56,7 +56,7 @@ TEST_F(SnrDatasetFile, ErrorsNameFileLineAndField) {
   const std::string good =
       R"({"tokens": [1, 2, 3], "queries": [{"position": 2, "relevant": [0]}]})";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"{not json", ":2: invalid JSON"},
+      {"{not json", ":2: not valid JSON"},
       {"[1, 2]", ":2: expected a JSON object with tokens and queries, got array"},
       {R"({"tokens": [1], "queries": [{"position": 0, "relevant": [0]}], "text": "x"})",
        ":2: text: unknown field; expected tokens, queries"},
