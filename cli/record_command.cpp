@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
+#include "core/base/deferred_sigterm.h"
 #include "core/base/error.h"
 #include "core/base/progress_bar.h"
 #include "core/base/text_file.h"
@@ -178,6 +179,9 @@ void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMod
                          args.out.path + "); give --force to replace it");
     }
   }
+  // A launcher's SIGTERM (torchrun stops the other ranks once one died) ends this rank's runs
+  // after the current one, and rank 0 still writes the main file of what was completed.
+  const DeferredSigterm sigterm;
   std::exception_ptr failure;
   try {
     scan.gather([&] {
@@ -185,6 +189,10 @@ void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMod
           RecordingWriter::open(parts[static_cast<size_t>(scan.group().rank())], summary, mode);
       int64_t completed = 0;
       for (const int64_t i : scan.share(costs)) {
+        if (DeferredSigterm::received()) {
+          throw IoError("rank " + std::to_string(scan.group().rank()) +
+                        " stopped by SIGTERM after " + std::to_string(completed) + " of its runs");
+        }
         record_one(writer, i);
         scan.sample_done(++completed);
       }
