@@ -240,6 +240,10 @@ void add_path_patch_command(CLI::App& app) {
   add_choice_option(*cmd, "--metric", args->options.patching.metric,
                     choices_named(kPatchingMetrics, patching_metric_name),
                     "logit-diff (answer - distractor), prob, logprob (of the answer) or kl");
+  add_choice_option(*cmd, "--sender-positions", args->options.patching.sender_positions,
+                    choices_named(kSenderPositions, sender_positions_name),
+                    "Where the sender takes its corrupted output: all positions, or only the "
+                    "scored (final) one");
   cmd->add_option("--name", args->name,
                   "Circuit name: /analyses/circuits/NAME [default: TASK_path_patching, or "
                   "path_patching for a --dataset]");

@@ -61,6 +61,16 @@ ReceiverSlot receiver_slot(const ModelConfig& config, const HeadReceiver& r) {
   return {HookPoint{r.at.layer, input_kind(r.input)}, kv ? r.at.head / group : r.at.head};
 }
 
+const char* sender_positions_name(SenderPositions v) {
+  switch (v) {
+    case SenderPositions::kAll:
+      return "all";
+    case SenderPositions::kFinal:
+      return "final";
+  }
+  HS_ASSERT(false && "unhandled sender positions");
+}
+
 // The clean and corrupted runs of every pair, with every layer's hook_z cached, shared by the
 // path-patching runs of one set of pairs (the stages and edges of --iterative).
 class PathPatcher {
@@ -204,20 +214,25 @@ std::vector<double> PathPatcher::run_batch(size_t g, const std::vector<int64_t>&
   }
 
   // Pass 1: the clean prompt, every head's z frozen to the clean run's, the sender's to the
-  // corrupted run's; the receivers' q/k/v recorded.
+  // corrupted run's (at every position, or at the scored one); the receivers' q/k/v recorded.
   std::map<std::pair<int64_t, int>, torch::Tensor> recorded;
   torch::Tensor logits;
+  const bool final_only = options_.sender_positions == SenderPositions::kFinal;
   {
     ScopedHooks hooks(model_);
     for (int64_t l = 0; l < frozen_layers; ++l) {
       torch::Tensor frozen = clean_z_[g][static_cast<size_t>(l)].index_select(0, members);
-      auto mask = torch::zeros({rows, 1, config_.n_heads, 1}, torch::kBool);
+      auto mask =
+          torch::zeros({rows, final_only ? tokens.size(1) : 1, config_.n_heads, 1}, torch::kBool);
       auto rows_mask = mask.accessor<bool, 4>();
       bool any = false;
       for (int64_t r = 0; r < rows; ++r) {
         const HeadIndex& s = sender_of_row[static_cast<size_t>(r)];
         if (s.layer == l) {
-          rows_mask[r][0][s.head][0] = true;
+          const int64_t at =
+              final_only ? pairs_[static_cast<size_t>(pair_of_row[static_cast<size_t>(r)])].position
+                         : 0;
+          rows_mask[r][at][s.head][0] = true;
           any = true;
         }
       }

@@ -77,13 +77,25 @@ std::string receivers_text(const PathReceivers& receivers);  // "logits" or "a1.
 // Every head of the layers before the latest receiver's (all heads for the logits).
 std::vector<HeadIndex> default_senders(const ModelConfig& config, const PathReceivers& receivers);
 
+// Where pass 1 gives the sender its corrupted output: every position (Wang et al.'s path
+// patching), or only each pair's scored (final) position, so the path counts only what the
+// sender writes where the answer is read.
+enum class SenderPositions { kAll, kFinal };
+inline const std::vector<SenderPositions> kSenderPositions = {SenderPositions::kAll,
+                                                              SenderPositions::kFinal};
+const char* sender_positions_name(SenderPositions v);
+
 struct PathPatchingOptions {
   PatchingMetric metric = PatchingMetric::kLogitDiff;
+  SenderPositions sender_positions = SenderPositions::kAll;
   // Rows (sender x pair) per forward pass; 0: as activation patching chooses.
   int64_t batch_size = 0;
   bool quiet = false;
 
   PathPatchingOptions& with_metric(PatchingMetric v) { return metric = v, *this; }
+  PathPatchingOptions& with_sender_positions(SenderPositions v) {
+    return sender_positions = v, *this;
+  }
   PathPatchingOptions& with_batch_size(int64_t v) { return batch_size = v, *this; }
   PathPatchingOptions& with_quiet(bool v) { return quiet = v, *this; }
 };

@@ -81,9 +81,14 @@ void write_path_patching(const AnalysisTarget& target, const std::string& name,
   out.set_attribute("", "normalisation",
                     "(mean patched - mean clean) / (mean clean - mean corrupted), means over "
                     "pairs; negative: the path carries the clean behaviour");
-  out.set_attribute("", "frozen",
-                    "pass 1: every attention head's hook_z at its clean value but the sender's, "
-                    "at its corrupted value, at every position; MLPs and norms recompute");
+  const bool final_only = o.patching.sender_positions == SenderPositions::kFinal;
+  out.set_attribute("", "sender_positions", sender_positions_name(o.patching.sender_positions));
+  out.set_attribute(
+      "", "frozen",
+      std::string("pass 1: every attention head's hook_z at its clean value but "
+                  "the sender's, at its corrupted value ") +
+          (final_only ? "at each pair's scored position (clean elsewhere)" : "at every position") +
+          "; MLPs and norms recompute");
   out.set_attribute("", "senders", "every head of the layers before the latest receiver's");
   out.set_attribute("", "clean_mean", first.clean_mean);
   out.set_attribute("", "corrupted_mean", first.corrupted_mean);

@@ -125,9 +125,10 @@ struct Manual {
 // Wang et al.'s two passes for one pair and one sender, written directly: every layer's hook_z
 // replaced by the clean run's with the sender's head taken from the corrupted run; the
 // receivers' hook_q/k/v read; then a clean run with those slices written in. No receivers: the
-// logits (pass 1 is the answer).
+// logits (pass 1 is the answer). `final_only`: the sender's corrupted value at the pair's scored
+// position only.
 Manual manual_path_patch(HookedModel& model, const PatchingPair& pair, const HeadIndex& sender,
-                         const std::vector<HeadReceiver>& receivers) {
+                         const std::vector<HeadReceiver>& receivers, bool final_only = false) {
   torch::NoGradGuard no_grad;
   const Transformer& net = model.model();
   const ModelConfig& c = net.config();
@@ -149,8 +150,13 @@ Manual manual_path_patch(HookedModel& model, const PatchingPair& pair, const Hea
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const torch::Tensor frozen = clean.at(z[static_cast<size_t>(l)]).clone();
     if (l == sender.layer) {
-      frozen.select(2, sender.head)
-          .copy_(corrupt.at(z[static_cast<size_t>(l)]).select(2, sender.head));
+      const torch::Tensor from = corrupt.at(z[static_cast<size_t>(l)]).select(2, sender.head);
+      torch::Tensor to = frozen.select(2, sender.head);
+      if (final_only) {
+        to.select(1, pair.position).copy_(from.select(1, pair.position));
+      } else {
+        to.copy_(from);
+      }
     }
     ids.push_back(model.add_hook(z[static_cast<size_t>(l)],
                                  [frozen](const torch::Tensor&, const HookContext&) {
@@ -201,12 +207,13 @@ double score_at(const PathPatchingResult& r, int64_t layer, int64_t head) {
 // Every sender's per-pair metric equals the manual two passes within their float32 bound, and so
 // does its score (the mean of the manual metrics, normalised alike).
 void expect_equals_manual(HookedModel& model, const std::vector<PatchingPair>& pairs,
-                          const PathReceivers& receivers, const PathPatchingResult& r) {
+                          const PathReceivers& receivers, const PathPatchingResult& r,
+                          bool final_only = false) {
   const int64_t heads = r.n_layers * r.n_heads;
   for (const HeadIndex& s : r.senders) {
     double sum = 0.0, bound = 0.0;
     for (size_t p = 0; p < pairs.size(); ++p) {
-      const Manual m = manual_path_patch(model, pairs[p], s, receivers.heads);
+      const Manual m = manual_path_patch(model, pairs[p], s, receivers.heads, final_only);
       sum += m.metric;
       bound += m.bound;
       EXPECT_NEAR(r.per_sample[p * static_cast<size_t>(heads) +
@@ -353,6 +360,29 @@ TEST(PathPatching, ZooSweepEqualsManualTwoPasses) {
     const PathPatchingResult r = path_patching(
         model, pairs, parsed, {}, PathPatchingOptions().with_batch_size(5).with_quiet(true));
     expect_equals_manual(model, pairs, parsed, r);
+  }
+}
+
+// --sender-positions final: the sender corrupted at the scored position only, against the manual
+// two passes; and it measures something else than every position does for the first layer's
+// senders, whose other positions reach the final one through the second layer's attention.
+TEST(PathPatching, ZooFinalPositionSendersEqualManualTwoPasses) {
+  auto zoo = Transformer::load(test::fixture("zoo/ioi-2x4"));
+  HookedModel model(zoo);
+  const std::vector<PatchingPair> pairs = task_pairs(zoo->config(), "ioi", 3, 64, 5);
+  for (const std::string receivers : {"logits", "1.3:v"}) {
+    const PathReceivers parsed = parse_path_receivers(receivers, zoo->config(), kAllReceiverInputs);
+    const auto options = PathPatchingOptions().with_batch_size(5).with_quiet(true);
+    const PathPatchingResult final_only =
+        path_patching(model, pairs, parsed, {},
+                      PathPatchingOptions(options).with_sender_positions(SenderPositions::kFinal));
+    expect_equals_manual(model, pairs, parsed, final_only, true);
+    const PathPatchingResult all = path_patching(model, pairs, parsed, {}, options);
+    double largest = 0.0;
+    for (int64_t h = 0; h < zoo->config().n_heads; ++h) {
+      largest = std::max(largest, std::abs(score_at(final_only, 0, h) - score_at(all, 0, h)));
+    }
+    EXPECT_GT(largest, 1e-3) << receivers;
   }
 }
 

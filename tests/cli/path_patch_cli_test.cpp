@@ -58,7 +58,8 @@ TEST_F(PathPatchCli, IterativeCircuitOpensInXarrayAndOverlap) {
 
   // A second circuit in the same file (non-iterative, into one head's value) keeps the first.
   test::run_cli_json("path-patch " + model() +
-                     " --task ioi --n 4 --receivers 1.3:v --top-fraction 0.25 --name v13 --quiet "
+                     " --task ioi --n 4 --receivers 1.3:v --top-fraction 0.25 --name v13 "
+                     "--sender-positions final --quiet "
                      "--append --out " +
                      out);
   const test::ShellResult overlap =
@@ -91,6 +92,8 @@ TEST_F(PathPatchCli, IterativeCircuitOpensInXarrayAndOverlap) {
       out +
       "', engine='h5netcdf', group='analyses/circuits/v13')\n"
       "assert v.attrs['selection'] == 'top_fraction' and v.attrs['top_fraction'] == 0.25\n"
+      "assert v.attrs['sender_positions'] == 'final', v.attrs\n"
+      "assert c.attrs['sender_positions'] == 'all', c.attrs\n"
       "assert np.isnan(v.scores[1]).all() and np.isfinite(v.scores[0]).all()\n"
       "assert int(v.selected.sum()) == 1\n";
   std::ofstream(dir_ / "check.py") << script;
