@@ -14,6 +14,7 @@
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
+#include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
 #include "cli/patching_pairs_args.h"
 #include "core/base/error.h"
@@ -174,7 +175,8 @@ void run(PathPatchArgs args) {
   options.patching.with_quiet(args.quiet || args.json);
   options.inputs = receiver_inputs(args.inputs);
   const OutputMode mode = output_mode(args.out, OutputKind::kAnalysisFile);
-  const auto model = load_model(args.model);
+  DistributedScan scan;
+  const auto model = load_model(scan.rank_model(args.model));
   const ModelConfig& config = model->config();
   const PathReceivers receivers = parse_path_receivers(args.receivers, config, options.inputs);
   PatchingSource source;
@@ -183,7 +185,9 @@ void run(PathPatchArgs args) {
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
   HookedModel hooked(model);
-  const PathCircuit circuit = path_circuit(hooked, pairs, receivers, options);
+  // Under a launch each rank runs its share of every stage; every rank ends with the circuit.
+  const PathCircuit circuit = path_circuit(hooked, pairs, receivers, options, scan.work_split());
+  if (!scan.root()) return;
   if (!args.out.path.empty()) {
     write_path_patching({args.out.path, summary, mode}, args.name, circuit, pairs,
                         {options, args.receivers, source, {args.model.device, args.model.dtype}});

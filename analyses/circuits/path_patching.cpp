@@ -16,8 +16,20 @@
 #include "core/base/not_a_number.h"
 #include "core/base/progress_bar.h"
 #include "core/model/memory_estimate.h"
+#include "dist/byte_codec.h"
 
 namespace headscope {
+
+const char* sender_positions_name(SenderPositions v) {
+  switch (v) {
+    case SenderPositions::kAll:
+      return "all";
+    case SenderPositions::kFinal:
+      return "final";
+  }
+  HS_ASSERT(false && "unhandled sender positions");
+}
+
 namespace {
 
 HookKind input_kind(ReceiverInput input) {
@@ -61,22 +73,14 @@ ReceiverSlot receiver_slot(const ModelConfig& config, const HeadReceiver& r) {
   return {HookPoint{r.at.layer, input_kind(r.input)}, kv ? r.at.head / group : r.at.head};
 }
 
-const char* sender_positions_name(SenderPositions v) {
-  switch (v) {
-    case SenderPositions::kAll:
-      return "all";
-    case SenderPositions::kFinal:
-      return "final";
-  }
-  HS_ASSERT(false && "unhandled sender positions");
-}
-
 // The clean and corrupted runs of every pair, with every layer's hook_z cached, shared by the
 // path-patching runs of one set of pairs (the stages and edges of --iterative).
 class PathPatcher {
  public:
+  // Under a split, every process runs the unpatched runs of every pair and its share of each
+  // run()'s batches, at the first process's batch size; run() returns the whole result on each.
   PathPatcher(HookedModel& model, const std::vector<PatchingPair>& pairs,
-              const PathPatchingOptions& options);
+              const PathPatchingOptions& options, const WorkSplit& split);
 
   PathPatchingResult run(const PathReceivers& receivers, const std::vector<HeadIndex>& senders);
   int64_t forward_passes() const { return passes_; }
@@ -91,6 +95,7 @@ class PathPatcher {
   HookedModel& model_;
   const std::vector<PatchingPair>& pairs_;
   PathPatchingOptions options_;
+  const WorkSplit& split_;
   const ModelConfig& config_;
   torch::Device device_;
   std::vector<LengthGroup> groups_;
@@ -105,10 +110,11 @@ class PathPatcher {
 };
 
 PathPatcher::PathPatcher(HookedModel& model, const std::vector<PatchingPair>& pairs,
-                         const PathPatchingOptions& options)
+                         const PathPatchingOptions& options, const WorkSplit& split)
     : model_(model),
       pairs_(pairs),
       options_(options),
+      split_(split),
       config_(model.model().config()),
       device_(model.model().device()),
       groups_(group_by_length(pairs)),
@@ -137,6 +143,13 @@ PathPatcher::PathPatcher(HookedModel& model, const std::vector<PatchingPair>& pa
                          static_cast<double>(longest) * 4.0 * z_per_token;
   batch_ = patching_batch_size(net, options.batch_size, cache_bytes, per_row, longest,
                                n * config_.n_layers * config_.n_heads);
+  if (split_.active()) {
+    // The first process's: the estimate reads free memory, which differs between processes.
+    ByteWriter mine;
+    mine.put(batch_);
+    ByteReader first(split_.all_gather(mine.bytes()).at(0), "path-patching batch size of rank 0");
+    batch_ = first.get<int64_t>();
+  }
 
   std::vector<std::string> filters;
   for (int64_t l = 0; l < config_.n_layers; ++l)
@@ -255,7 +268,6 @@ std::vector<double> PathPatcher::run_batch(size_t g, const std::vector<int64_t>&
                 });
     }
     logits = model_.forward(tokens, nullptr, receivers.logits ? scored : LogitPositions::kNone);
-    ++passes_;
   }
   if (!receivers.logits) {
     // Pass 2: the clean prompt with only the receivers' inputs taken from pass 1.
@@ -272,7 +284,6 @@ std::vector<double> PathPatcher::run_batch(size_t g, const std::vector<int64_t>&
                 });
     }
     logits = model_.forward(tokens, nullptr, scored);
-    ++passes_;
   }
   return scorer_.metric(scorer_.scored_logits(logits, pair_of_row), pair_of_row);
 }
@@ -298,14 +309,34 @@ PathPatchingResult PathPatcher::run(const PathReceivers& receivers,
   result.per_sample.assign(static_cast<size_t>(n * heads), kNaN);
   result.scores.assign(static_cast<size_t>(heads), kNaN);
 
-  ProgressBar progress("path patching to " + receivers_text(receivers), n * n_senders,
-                       options_.quiet);
-  // Rows are (sender, pair) in sender-major order, as activation patching's sweep.
+  // Rows are (sender, pair) in sender-major order, as activation patching's sweep. A batch
+  // costs its rows x their length.
+  std::vector<double> costs;
+  for (const LengthGroup& group : groups_) {
+    const auto rows = static_cast<int64_t>(group.pairs.size()) * n_senders;
+    for (int64_t begin = 0; begin < rows; begin += result.batch_size) {
+      costs.push_back(
+          static_cast<double>((std::min(rows, begin + result.batch_size) - begin) * group.length));
+    }
+  }
+  std::vector<uint8_t> run_here(costs.size(), 1);
+  if (split_.active()) {
+    run_here.assign(costs.size(), 0);
+    for (const int64_t b : split_.share(costs)) run_here.at(static_cast<size_t>(b)) = 1;
+  }
+  int64_t rows_here = 0;
+  for (size_t b = 0; b < costs.size(); ++b) {
+    if (run_here[b] != 0) rows_here += static_cast<int64_t>(costs[b]);
+  }
+  ProgressBar progress("path patching to " + receivers_text(receivers), rows_here, options_.quiet);
+  std::map<int64_t, std::string> mine;  // batch -> its per_sample entries and values
+  size_t batch_index = 0;
   for (size_t g = 0; g < groups_.size(); ++g) {
     const std::vector<int64_t>& members = groups_[g].pairs;
     const auto size = static_cast<int64_t>(members.size());
     for (int64_t begin = 0; begin < size * n_senders; begin += result.batch_size) {
       const int64_t end = std::min(size * n_senders, begin + result.batch_size);
+      if (run_here[batch_index++] == 0) continue;
       std::vector<int64_t> member_of_row, pair_of_row;
       std::vector<HeadIndex> sender_of_row;
       for (int64_t r = begin; r < end; ++r) {
@@ -315,14 +346,32 @@ PathPatchingResult PathPatcher::run(const PathReceivers& receivers,
       }
       const std::vector<double> values =
           run_batch(g, member_of_row, pair_of_row, sender_of_row, receivers);
+      std::vector<int64_t> entries;
       for (size_t i = 0; i < values.size(); ++i) {
         const HeadIndex& s = sender_of_row[i];
-        result.per_sample[static_cast<size_t>(pair_of_row[i] * heads + s.layer * config_.n_heads +
-                                              s.head)] = values[i];
+        entries.push_back(pair_of_row[i] * heads + s.layer * config_.n_heads + s.head);
       }
-      progress.advance(end - begin);
+      ByteWriter item;
+      item.put_vector(entries);
+      item.put_vector(values);
+      mine[static_cast<int64_t>(batch_index - 1)] = item.bytes();
+      progress.advance((end - begin) * groups_[g].length);
     }
   }
+  // Every batch's values from the process that ran it (all of them here without a split).
+  const std::vector<std::string> items =
+      exchange_items(split_, mine, static_cast<int64_t>(costs.size()), "path-patching values");
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], "path-patching values of batch " + std::to_string(b));
+    const auto entries = in.get_vector<int64_t>();
+    const auto values = in.get_vector<double>();
+    HS_ASSERT(entries.size() == values.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      result.per_sample.at(static_cast<size_t>(entries[i])) = values[i];
+    }
+  }
+  // Pass 1 alone for the logits; pass 1 and pass 2 for head receivers.
+  passes_ += static_cast<int64_t>(items.size()) * (receivers.logits ? 1 : 2);
   for (const HeadIndex& s : senders) {
     const int64_t at = s.layer * config_.n_heads + s.head;
     double sum = 0.0;
@@ -471,7 +520,7 @@ std::vector<HeadIndex> default_senders(const ModelConfig& config, const PathRece
 PathPatchingResult path_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                  const PathReceivers& receivers,
                                  const std::vector<HeadIndex>& senders,
-                                 const PathPatchingOptions& options) {
+                                 const PathPatchingOptions& options, const WorkSplit& split) {
   const auto start = std::chrono::steady_clock::now();
   HS_ASSERT(receivers.logits != !receivers.heads.empty());
   check_patching_pairs(pairs, options.metric, "path patching");
@@ -484,7 +533,7 @@ PathPatchingResult path_patching(HookedModel& model, const std::vector<PatchingP
                        "sender to patch");
   }
   torch::NoGradGuard no_grad;
-  PathPatcher patcher(model, pairs, options);
+  PathPatcher patcher(model, pairs, options, split);
   PathPatchingResult result = patcher.run(receivers, chosen);
   result.forward_passes = patcher.forward_passes();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -505,7 +554,8 @@ std::vector<double> PathCircuit::head_scores() const {
 }
 
 PathCircuit path_circuit(HookedModel& model, const std::vector<PatchingPair>& pairs,
-                         const PathReceivers& first, const PathCircuitOptions& options) {
+                         const PathReceivers& first, const PathCircuitOptions& options,
+                         const WorkSplit& split) {
   const auto start = std::chrono::steady_clock::now();
   HS_ASSERT(!options.inputs.empty() && options.top_fraction >= 0.0 && options.top_fraction <= 1.0);
   HS_ASSERT(first.logits != !first.heads.empty());
@@ -517,7 +567,7 @@ PathCircuit path_circuit(HookedModel& model, const std::vector<PatchingPair>& pa
                        "sender to patch");
   }
   torch::NoGradGuard no_grad;
-  PathPatcher patcher(model, pairs, options.patching);
+  PathPatcher patcher(model, pairs, options.patching, split);
   PathCircuit circuit;
   circuit.n_layers = config.n_layers;
   circuit.n_heads = config.n_heads;

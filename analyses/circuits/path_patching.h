@@ -33,6 +33,7 @@
 #include "analyses/circuits/circuit.h"
 #include "analyses/circuits/patching_metric.h"
 #include "analyses/circuits/task_pairs.h"
+#include "dist/work_split.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {
@@ -114,11 +115,14 @@ struct PathPatchingResult {
 
 // `senders` empty: default_senders. InvalidInput before any compute when the pairs are empty,
 // logit-diff meets a pair without a distractor, no sender precedes the receivers, or (after the
-// unpatched runs) clean and corrupted score the same mean metric.
+// unpatched runs) clean and corrupted score the same mean metric. Under a `split` (a launch,
+// docs/DISTRIBUTED.md) every process runs the unpatched runs and its share of the batches, and
+// each returns the result one process computes (the same batches, so the same bits).
 PathPatchingResult path_patching(HookedModel& model, const std::vector<PatchingPair>& pairs,
                                  const PathReceivers& receivers,
                                  const std::vector<HeadIndex>& senders,
-                                 const PathPatchingOptions& options);
+                                 const PathPatchingOptions& options,
+                                 const WorkSplit& split = WorkSplit{});
 
 // A circuit by path patching. One stage: `receivers` and their senders (default_senders),
 // scored together; the senders whose |score| reaches --threshold (or the top `top_fraction` of
@@ -169,8 +173,9 @@ struct PathCircuit {
   std::vector<double> head_scores() const;
 };
 
-// InvalidInput as path_patching.
+// InvalidInput as path_patching; `split` as there (every stage's and edge's runs split).
 PathCircuit path_circuit(HookedModel& model, const std::vector<PatchingPair>& pairs,
-                         const PathReceivers& receivers, const PathCircuitOptions& options);
+                         const PathReceivers& receivers, const PathCircuitOptions& options,
+                         const WorkSplit& split = WorkSplit{});
 
 }  // namespace headscope

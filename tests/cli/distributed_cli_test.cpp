@@ -190,6 +190,16 @@ TEST_F(DistributedCli, PatchOnTwoAndThreeRanksEqualsOneProcess) {
   expect_same_as_one_process(patch, {2, 3}, "/analyses/activation_patching/z");
 }
 
+// Iterative path patching (stages and their edges, each a split run) on 7 IOI pairs in batches
+// of 3: every rank ends each stage with every sender's score, so all select the same receivers.
+TEST_F(DistributedCli, PathPatchOnTwoAndThreeRanksEqualsOneProcess) {
+  const auto path_patch = [&](const std::string& out) {
+    return "path-patch " + std::string(HEADSCOPE_SOURCE_DIR) + "/tests/fixtures/zoo/ioi-2x4" +
+           " --task ioi --n 7 --batch 3 --iterative --top-fraction 0.25 --quiet --out " + out;
+  };
+  expect_same_as_one_process(path_patch, {2, 3}, "/analyses/circuits/ioi_path_patching");
+}
+
 // EAP-IG (3 steps) on 7 IOI pairs in batches of 2, then the faithfulness curve with mean
 // ablation: both phases split their batches, and the scores are summed over them in order.
 TEST_F(DistributedCli, EapOnTwoAndThreeRanksEqualsOneProcess) {
