@@ -6,7 +6,7 @@
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QVBoxLayout>
 
-#include "core/base/error.h"
+#include "gui/views/file_quantities.h"
 #include "gui/views/head_grid_canvas.h"
 
 namespace headscope::gui {
@@ -80,17 +80,12 @@ bool CompareView::choose(const QString& a, const QString& b) {
 }
 
 void CompareView::add_quantities(int file) {
+  std::optional<std::vector<HeadQuantity>> found = file_quantities(workspace_, file, *message_);
+  if (!found) return;
   const OpenFile& open = *workspace_.files()[static_cast<size_t>(file)];
-  std::vector<HeadQuantity> found;
-  try {
-    found = find_head_quantities(open);
-  } catch (const Error& e) {
-    message_->setText(QString::fromStdString(e.what()));
-    return;
-  }
   const QSignalBlocker block_a(a_), block_b(b_);
   const bool first = entries_.empty();
-  for (HeadQuantity& quantity : found) {
+  for (HeadQuantity& quantity : *found) {
     const QString label = QString::fromStdString(open.name() + ": " + quantity.label);
     entries_.push_back({file, std::move(quantity)});
     a_->addItem(label);
