@@ -91,7 +91,9 @@ QPointF CircuitGraphCanvas::node_centre(size_t index) const {
     case GraphNode::Kind::kLogits:
       return {area.left() + (static_cast<double>(graph_->layers) + 1.5) * column, heads_middle};
     case GraphNode::Kind::kMlp:
-      return {area.left() + (static_cast<double>(node.layer) + 1.5) * column,
+      // Right of its layer's heads, so a head -> MLP edge of one layer is not drawn along the
+      // head column.
+      return {area.left() + (static_cast<double>(node.layer) + 1.8) * column,
               area.top() + (static_cast<double>(graph_->heads) + 0.5) * row};
     case GraphNode::Kind::kHead:
       break;

@@ -1,8 +1,8 @@
 // The circuit graph widget: a circuit's heads in layer columns and head rows (MLP nodes in a
-// row below, the input left of layer 0, the logits right of the last layer), its strongest edges
-// drawn with width and colour by score (red positive, blue negative, stronger wider and darker),
-// the circuit's selected heads filled, the workspace's head ringed; hover names an edge and its
-// score or a node, a click on a head reports it.
+// row below, right of their layer's heads; the input left of layer 0, the logits right of the
+// last layer), its strongest edges drawn with width and colour by score (red positive, blue
+// negative, stronger wider and darker), the circuit's selected heads filled, the workspace's
+// head ringed; hover names an edge and its score or a node, a click on a head reports it.
 #pragma once
 
 #include <functional>
