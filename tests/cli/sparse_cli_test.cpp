@@ -182,8 +182,10 @@ TEST_F(SparseCli, ExplorerExportEqualsSparseConfig) {
     auto r = run("sparse-config " + path("rec.h5") + " --format " + format +
                  " --sparsity 0.5 --quiet --out " + written);
     ASSERT_EQ(r.status, 0) << r.output;
-    r = run("sparse-eval " + path("model") + " --config " + written +
-            " --task niah --n 1 --length 64 --allow-long-context --quiet --out " + written + ".h5");
+    r = run(
+        "sparse-eval " + path("model") + " --config " + written +
+        " --random-configs 0 --task niah --n 1 --length 64 --allow-long-context --quiet --out " +
+        written + ".h5");
     ASSERT_EQ(r.status, 0) << r.output;
     const gui::SparseEvalConfigs configs =
         gui::read_sparse_eval_configs(*gui::OpenFile::open(written + ".h5"));
