@@ -17,7 +17,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class SparseConfigFiles : public test::TempDirTest {
+class DuoConfigFiles : public test::TempDirTest {
  protected:
   // 2 layers x 4 query heads in 2 KV heads: layer 0's second KV head and layer 1's first stream.
   static SparseModelConfig grouped() {
@@ -34,7 +34,7 @@ class SparseConfigFiles : public test::TempDirTest {
   }
 };
 
-TEST_F(SparseConfigFiles, GroupedConfigBecomesGatesAndReadsBackTheSame) {
+TEST_F(DuoConfigFiles, GroupedConfigBecomesGatesAndReadsBackTheSame) {
   const DuoConfig duo = duo_config_of(grouped(), 2, "cfg");
   EXPECT_EQ(duo.gates, (std::vector<std::vector<double>>{{1.0, 0.0}, {0.0, 1.0}}));
   EXPECT_EQ(duo.sink_size, 4);
@@ -61,7 +61,7 @@ TEST_F(SparseConfigFiles, GroupedConfigBecomesGatesAndReadsBackTheSame) {
   }
 }
 
-TEST_F(SparseConfigFiles, WhatDuoAttentionCannotSayIsRefusedNamingTheHead) {
+TEST_F(DuoConfigFiles, WhatDuoAttentionCannotSayIsRefusedNamingTheHead) {
   SparseModelConfig block = grouped();
   block.heads[1][3] = SparseHeadConfig::block_sparse(16, 2);
   EXPECT_THAT(test::error_message<InvalidInput>([&] { duo_config_of(block, 2, "cfg"); }),
