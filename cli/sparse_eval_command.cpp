@@ -19,6 +19,7 @@
 #include "cli/option_groups.h"
 #include "cli/sparse_head_args.h"
 #include "core/base/error.h"
+#include "core/base/text_file.h"
 #include "core/store/analysis_writer.h"
 #include "dist/byte_codec.h"
 #include "hooks/activation_recorder.h"

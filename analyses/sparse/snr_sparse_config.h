@@ -16,7 +16,7 @@
 
 #include <torch/types.h>
 
-#include "analyses/sparse/sparse_model_config.h"
+#include "core/checkpoint/sparse_model_config.h"
 
 namespace headscope {
 

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "analyses/sparse/sparse_model_config.h"
+#include "core/checkpoint/sparse_model_config.h"
 #include "hooks/hooked_model.h"
 
 namespace headscope {

@@ -5,13 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
-#include <sstream>
 
 #include <torch/torch.h>
 
 #include "analyses/sparse/attention_capture.h"
 #include "core/base/error.h"
-#include "core/base/json_file.h"
 #include "core/base/text_file.h"
 
 namespace headscope {
@@ -70,28 +68,20 @@ SparseConfigResult write_duo(const HeadEvidence& e, const std::string& dir,
     gates = lowest_fraction_mask(gates, *o.sparsity);
     result.sparse_fraction = 1.0 - gates.mean().item<double>();
   }
-  std::string tsv;
-  char cell[64];
-  for (int64_t l = 0; l < gates.size(0); ++l) {
-    for (int64_t h = 0; h < gates.size(1); ++h) {
-      std::snprintf(cell, sizeof cell, "%.18e", gates[l][h].item<double>());
-      tsv += (h ? "\t" : "") + std::string(cell);
-    }
-    tsv += "\n";
+  DuoConfig duo;
+  const auto gates_f64 = gates.to(torch::kFloat64).contiguous();
+  for (int64_t l = 0; l < gates_f64.size(0); ++l) {
+    const double* row = gates_f64[l].data_ptr<double>();
+    duo.gates.emplace_back(row, row + gates_f64.size(1));
   }
-  nlohmann::ordered_json config;
-  config["sink_size"] = head.sink;
-  config["recent_size"] = head.window;
-  config["sparsity"] = o.sparsity ? nlohmann::ordered_json(*o.sparsity) : nullptr;
-  config["headscope"] = {{"input", e.path},
-                         {"score", ranking.source},
-                         {"kv_reduce", "max"},
-                         {"binarised", o.sparsity.has_value()}};
-  const auto tsv_path = join(dir, "full_attention_heads.tsv");
-  const auto json_path = join(dir, "config.json");
-  write_text_file_atomically(tsv_path, tsv);
-  write_text_file_atomically(json_path, config.dump(2) + "\n");
-  result.files = {tsv_path, json_path};
+  duo.sink_size = head.sink;
+  duo.recent_size = head.window;
+  duo.sparsity = o.sparsity;
+  duo.provenance = {{"input", e.path},
+                    {"score", ranking.source},
+                    {"kv_reduce", "max"},
+                    {"binarised", o.sparsity.has_value()}};
+  result.files = write_duo_config(dir, duo);
   return result;
 }
 
@@ -237,61 +227,6 @@ SparseConfigResult write_headscope(const HeadEvidence& e, const std::string& dir
   return {{path}, ranking.source, config.sparse_head_fraction()};
 }
 
-SparseModelConfig read_duo(const std::string& dir, const ModelConfig& model) {
-  const auto json_path = join(dir, "config.json"), tsv_path = join(dir, "full_attention_heads.tsv");
-  const auto json = read_json_file(json_path);
-  int64_t sink = 0, recent = 0;
-  for (auto [name, field] : {std::pair{"sink_size", &sink}, std::pair{"recent_size", &recent}}) {
-    if (!json.contains(name) || !json[name].is_number_integer()) {
-      throw InvalidInput(json_path + ": " + name + ": expected an integer");
-    }
-    *field = json[name].get<int64_t>();
-  }
-  if (sink < 0 || recent < 1) {
-    throw InvalidInput(json_path + ": needs sink_size >= 0 and recent_size >= 1");
-  }
-  std::istringstream in(read_text_file(tsv_path));
-  std::vector<std::vector<double>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<double> row;
-    std::stringstream cells(line);
-    std::string cell;
-    while (std::getline(cells, cell, '\t')) {
-      try {
-        row.push_back(std::stod(cell));
-      } catch (const std::exception&) {
-        throw InvalidInput(tsv_path + ": row " + std::to_string(rows.size()) + ": '" + cell +
-                           "' is not a number");
-      }
-    }
-    rows.push_back(std::move(row));
-  }
-  if (static_cast<int64_t>(rows.size()) != model.n_layers) {
-    throw InvalidInput(tsv_path + ": " + std::to_string(rows.size()) + " rows, the model has " +
-                       std::to_string(model.n_layers) + " layers");
-  }
-  auto config = SparseModelConfig::dense(model.n_layers, model.n_heads);
-  const SparseHeadConfig streaming = SparseHeadConfig::streaming(sink, recent);
-  const int64_t group = model.kv_group_size();
-  for (int64_t l = 0; l < model.n_layers; ++l) {
-    const auto& row = rows[static_cast<size_t>(l)];
-    if (static_cast<int64_t>(row.size()) != model.n_kv_heads) {
-      throw InvalidInput(tsv_path + ": row " + std::to_string(l) + " has " +
-                         std::to_string(row.size()) + " columns, the model has " +
-                         std::to_string(model.n_kv_heads) + " KV heads");
-    }
-    for (int64_t h = 0; h < model.n_heads; ++h) {
-      if (std::clamp(row[static_cast<size_t>(h / group)], 0.0, 1.0) <= 0.5) {
-        config.heads[static_cast<size_t>(l)][static_cast<size_t>(h)] = streaming;
-      }
-    }
-  }
-  config.parameters = {{"input", dir}, {"format", "duo"}};
-  return config;
-}
-
 }  // namespace
 
 SparseModelConfig read_executable_config(const std::string& dir, const ModelConfig& model) {
@@ -300,8 +235,8 @@ SparseModelConfig read_executable_config(const std::string& dir, const ModelConf
   SparseModelConfig config;
   if (fs::exists(join(dir, kSparseConfigFile))) {
     config = read_sparse_config(join(dir, kSparseConfigFile));
-  } else if (fs::exists(join(dir, "full_attention_heads.tsv"))) {
-    config = read_duo(dir, model);
+  } else if (fs::exists(join(dir, kDuoGatesFile))) {
+    config = read_duo_config(dir, model);
   } else if (fs::exists(join(dir, "moa_alpha_beta.json")) ||
              fs::exists(join(dir, "minference_best_pattern.json"))) {
     throw InvalidInput(dir +
@@ -315,20 +250,6 @@ SparseModelConfig read_executable_config(const std::string& dir, const ModelConf
   }
   check_config_matches_model(config, model, dir);
   return config;
-}
-
-const char* sparse_format_name(SparseFormat format) {
-  switch (format) {
-    case SparseFormat::kDuo:
-      return "duo";
-    case SparseFormat::kMoa:
-      return "moa";
-    case SparseFormat::kMInference:
-      return "minference";
-    case SparseFormat::kHeadscope:
-      return "headscope";
-  }
-  HS_ASSERT(false && "unhandled format");
 }
 
 void check_sparse_config_options(const SparseConfigOptions& o) {

@@ -1,5 +1,6 @@
 // Per-head sparse-attention configs derived from retrieval scores and/or recorded attention
-// statistics, in four formats (docs/SPARSE_CONFIGS.md says how each field is derived):
+// statistics, in four formats (docs/SPARSE_CONFIGS.md says how each field is derived; the
+// formats' names and DuoAttention's files: core/checkpoint/sparse_config_files.h):
 //   duo         full_attention_heads.tsv + config.json (DuoAttention)
 //   moa         moa_alpha_beta.json + opt_alpha_beta.csv (MoA)
 //   minference  minference_best_pattern.json (MInference)
@@ -18,15 +19,10 @@
 #include <torch/types.h>
 
 #include "analyses/sparse/head_evidence.h"
-#include "analyses/sparse/sparse_model_config.h"
+#include "core/checkpoint/sparse_config_files.h"
+#include "core/checkpoint/sparse_model_config.h"
 
 namespace headscope {
-
-enum class SparseFormat { kDuo, kMoa, kMInference, kHeadscope };
-
-inline const std::vector<SparseFormat> kSparseFormats = {
-    SparseFormat::kDuo, SparseFormat::kMoa, SparseFormat::kMInference, SparseFormat::kHeadscope};
-const char* sparse_format_name(SparseFormat format);
 
 struct SparseConfigOptions {
   // Fraction of heads made sparse (headscope: query heads, default 0.5; duo: KV heads, written

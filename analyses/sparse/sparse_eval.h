@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "analyses/sparse/sparse_model_config.h"
+#include "core/checkpoint/sparse_model_config.h"
 #include "analyses/tasks/task_sample.h"
 #include "core/model/transformer.h"
 

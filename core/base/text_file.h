@@ -1,6 +1,7 @@
-// Reading a user's text input whole (configs, tokenizer files, haystacks, needles, token lists,
-// recipes, sparse configs). Every such read goes through here so that none of them can run
-// forever on a device or a pipe (`--haystack /dev/zero`) or fill memory with a huge file.
+// Writing a text file whole or not at all, and reading a user's text input whole (configs,
+// tokenizer files, haystacks, needles, token lists, recipes, sparse configs). Every such read goes
+// through here so that none of them can run forever on a device or a pipe (`--haystack /dev/zero`)
+// or fill memory with a huge file.
 #pragma once
 
 #include <cstdint>
@@ -16,5 +17,9 @@ constexpr int64_t kMaxTextFileBytes = int64_t{256} << 20;
 // cannot be read, or holds more than `max_bytes`.
 std::string read_text_file(const std::string& path, const std::string& label = "",
                            int64_t max_bytes = kMaxTextFileBytes);
+
+// Writes `text` to path via a temporary file renamed on success (configs, exports); IoError
+// naming the path when it cannot.
+void write_text_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace headscope

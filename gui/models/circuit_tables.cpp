@@ -1,5 +1,7 @@
 #include "gui/models/circuit_tables.h"
 
+#include <algorithm>
+
 #include "core/base/error.h"
 #include "core/store/circuit_schema.h"
 #include "core/store/recording_schema.h"
@@ -22,10 +24,20 @@ CircuitEdges read_circuit(const OpenFile& file, const std::string& name) {
       circuit.method = entry.value;
     }
   }
-  if (has_path(file, group + "/" + kCircuitSelected)) {
-    for (double v : read_number_array(file, group + "/" + kCircuitSelected).values) {
-      circuit.selected_heads += v != 0 ? 1 : 0;
+  for (const char* grid : {kCircuitSelected, kCircuitScores}) {
+    if (!has_path(file, group + "/" + grid)) continue;
+    const NumberArray array = read_number_array(file, group + "/" + grid);
+    if (array.shape.size() != 2) {
+      throw InvalidInput(file.path() + ": " + group + "/" + grid +
+                         ": expected [layer, head], got " + shape_text(array.shape));
     }
+    circuit.layers = array.shape[0];
+    circuit.heads = array.shape[1];
+    if (std::string(grid) == kCircuitSelected) {
+      for (double v : array.values) circuit.selected.push_back(v != 0 ? 1 : 0);
+      circuit.selected_heads = std::count(circuit.selected.begin(), circuit.selected.end(), 1);
+    }
+    break;
   }
   if (has_path(file, group + "/" + kCircuitEdgeScore)) {
     circuit.sender = read_string_array(file, group + "/" + kCircuitEdgeSender);

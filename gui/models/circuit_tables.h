@@ -16,6 +16,10 @@ struct CircuitEdges {
   std::string name;    // the group's name: "ioi", "ioi_eap"
   std::string method;  // the method attribute ("" when absent)
   int64_t selected_heads = 0;
+  // The shape of `selected` (else of `scores`) and its flags, row-major [layers, heads]; 0 x 0
+  // and empty when the circuit has neither.
+  int64_t layers = 0, heads = 0;
+  std::vector<uint8_t> selected;
   std::vector<std::string> sender, receiver;  // [E]; empty for head-only methods
   std::vector<double> score;                  // [E]
 };

@@ -50,7 +50,7 @@ void find_in_analyses(const OpenFile& file, const std::string& path,
       find_in_analyses(file, entry.path, out);
     } else if (is_per_head(entry, file)) {
       out.push_back(
-          {entry.path.substr(prefix), entry.path, "", -1, HeadQuantity::Source::kLayerHead});
+          {entry.path.substr(prefix), entry.path, "", -1, HeadQuantity::Source::kLayerHead, ""});
     }
   }
 }
@@ -113,7 +113,7 @@ std::vector<HeadQuantity> find_head_quantities(const OpenFile& file) {
       if (!file.reader().has(run, name)) continue;
       out.push_back({"run " + std::to_string(run) + ": " + statistic.label,
                      std::string(kRunsGroup) + "/" + std::to_string(run) + "/" + name,
-                     statistic.unit, run, HeadQuantity::Source::kMeanOverQuery});
+                     statistic.unit, run, HeadQuantity::Source::kMeanOverQuery, statistic.dataset});
     }
   }
   return out;

@@ -21,6 +21,7 @@ struct HeadQuantity {
   std::string unit;   // the colour bar's label
   int64_t run = -1;   // the run of an attention statistic; -1 for analyses
   Source source = Source::kLayerHead;
+  std::string statistic;  // kMeanOverQuery: the statistic's dataset (kStatEntropy, ...)
 };
 
 // Values of one quantity, row-major [layer][head]; NaN where a head has no value. Immutable once

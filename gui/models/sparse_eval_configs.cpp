@@ -44,6 +44,8 @@ bool has_sparse_eval_configs(const OpenFile& file) {
 SparseEvalConfigs read_sparse_eval_configs(const OpenFile& file) {
   auto lock = hdf5_lock();
   SparseEvalConfigs out;
+  out.path = file.path();
+  out.kv_heads = file.reader().model().n_kv_heads;
   out.names = read_string_array(file, dataset_path("config"));
   NumberArray lengths = read_number_array(file, dataset_path("length"));
   out.lengths = std::move(lengths.values);

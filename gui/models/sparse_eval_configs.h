@@ -19,10 +19,12 @@ struct SparseEvalConfigs {
   // The per-head fields, in the order the view offers them.
   enum Field { kKind, kBlockSize, kTopkBlocks, kSink, kWindow, kFieldCount };
 
+  std::string path;                // the file's
   std::vector<std::string> names;  // [C]: "dense", "retrieval@50.0%", ...
   std::vector<double> lengths;     // [N] tokens
   int64_t layers = 0, heads = 0;
-  std::string kind_codes;                       // head_kind's `codes`: "0 full, 1 streaming, ..."
+  int64_t kv_heads = 0;    // the model's (root attribute n_kv_heads): DuoAttention gates them
+  std::string kind_codes;  // head_kind's `codes`: "0 full, 1 streaming, ..."
   std::vector<double> fields[kFieldCount];      // each [C, L, H]
   std::vector<double> sparse_heads;             // [C]
   std::vector<double> kept_fraction, accuracy;  // [C, N]

@@ -1,22 +1,25 @@
 #include "gui/views/circuits_view.h"
 
-#include <algorithm>
-#include <cmath>
-#include <numeric>
-
 #include <QtGui/QStandardItemModel>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QHeaderView>
 #include <QtWidgets/QLabel>
+#include <QtWidgets/QSpinBox>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QVBoxLayout>
 
+#include "core/base/error.h"
+#include "gui/models/circuit_graph.h"
+#include "gui/views/circuit_graph_canvas.h"
 #include "gui/views/row_table.h"
 
 namespace headscope::gui {
 namespace {
+
+// The graph's edges until the user asks for another number: readable on a 12-layer model.
+constexpr int kGraphEdges = 40;
 
 QString text(const std::string& s) {
   return QString::fromStdString(s);
@@ -32,7 +35,10 @@ CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
       edges_(new QStandardItemModel(this)),
       overlap_(new QStandardItemModel(this)),
       circuit_table_(make_row_table(circuits_, this)),
-      measure_(new QComboBox(this)) {
+      measure_(new QComboBox(this)),
+      graph_message_(new QLabel(this)),
+      top_n_(new QSpinBox(this)),
+      graph_(new CircuitGraphCanvas(this)) {
   message_->setWordWrap(true);
   message_->setText(
       tr("Open a file with circuits (headscope patch, path-patch, eap) or their "
@@ -52,9 +58,24 @@ CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
   auto* top = new QSplitter(this);
   top->addWidget(circuit_table_);
   top->addWidget(edge_table);
+  top_n_->setRange(1, 100000);
+  top_n_->setValue(kGraphEdges);
+  auto* graph_row = new QHBoxLayout;
+  graph_row->addWidget(new QLabel(tr("Graph: strongest edges"), this));
+  graph_row->addWidget(top_n_);
+  graph_row->addWidget(graph_message_, 1);
+  auto* graph_box = new QWidget(this);
+  auto* graph_layout = new QVBoxLayout(graph_box);
+  graph_layout->setContentsMargins(0, 0, 0, 0);
+  graph_layout->addLayout(graph_row);
+  graph_layout->addWidget(graph_, 1);
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(top);
+  splitter->addWidget(graph_box);
   splitter->addWidget(overlap_box);
+  splitter->setStretchFactor(0, 2);
+  splitter->setStretchFactor(1, 3);
+  splitter->setStretchFactor(2, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message_);
   layout->addWidget(splitter, 1);
@@ -62,20 +83,35 @@ CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
           [this](const QModelIndex& index) { choose_circuit(index.row()); });
   connect(measure_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this](int) { show_overlap(); });
+  connect(top_n_, qOverload<int>(&QSpinBox::valueChanged), this, [this](int) { show_graph(); });
+  graph_->on_click([this](HeadCell cell) { workspace_.select_head(cell.layer, cell.head); });
   connect(&workspace_, &Workspace::selection_changed, this,
-          [this](const HeadSelection& selection) { follow_file(selection.file); });
-  follow_file(workspace_.selection().file);
+          [this](const HeadSelection& selection) { follow_selection(selection); });
+  follow_selection(workspace_.selection());
 }
 
 QString CircuitsView::message() const {
   return message_->text();
 }
 
-void CircuitsView::follow_file(int file_index) {
+QString CircuitsView::graph_message() const {
+  return graph_message_->text();
+}
+
+void CircuitsView::set_graph_edges(int top_n) {
+  top_n_->setValue(top_n);
+}
+
+void CircuitsView::follow_selection(const HeadSelection& selection) {
+  graph_->set_selected(
+      HeadCell{static_cast<int>(selection.layer), static_cast<int>(selection.head)});
+  const int file_index = selection.file;
   if (file_index < 0 || file_index == shown_file_) return;
   shown_file_ = file_index;
   shown_ = nullptr;
   request_.cancel();
+  circuit_ = -1;
+  show_graph();
   circuits_->clear();
   edges_->clear();
   overlap_->clear();
@@ -124,19 +160,37 @@ void CircuitsView::choose_circuit(int index) {
   if (!shown_ || index < 0 || index >= static_cast<int>(shown_->circuits.size())) return;
   const CircuitEdges& circuit = shown_->circuits[static_cast<size_t>(index)];
   circuit_table_->selectRow(index);
+  circuit_ = index;
   edges_->clear();
   edges_->setHorizontalHeaderLabels({tr("sender"), tr("receiver"), tr("score")});
   // Strongest first, whatever the sign: the order the methods rank edges in.
-  std::vector<size_t> order(circuit.score.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&circuit](size_t a, size_t b) {
-    return std::fabs(circuit.score[a]) > std::fabs(circuit.score[b]);
-  });
-  for (size_t i : order) {
+  for (size_t i : edges_by_strength(circuit)) {
     edges_->appendRow({new QStandardItem(text(circuit.sender[i])),
                        new QStandardItem(text(circuit.receiver[i])),
                        number_item(circuit.score[i])});
   }
+  show_graph();
+}
+
+void CircuitsView::show_graph() {
+  if (!shown_ || circuit_ < 0) {
+    graph_->set_graph(nullptr);
+    graph_message_->clear();
+    return;
+  }
+  const CircuitEdges& circuit = shown_->circuits[static_cast<size_t>(circuit_)];
+  try {
+    graph_->set_graph(std::make_shared<const CircuitGraph>(
+        circuit_graph(circuit, static_cast<size_t>(top_n_->value()))));
+  } catch (const Error& e) {
+    graph_->set_graph(nullptr);
+    graph_message_->setText(text(e.what()));
+    return;
+  }
+  graph_message_->setText(
+      circuit.score.empty()
+          ? tr("%1 scores heads only (no edges): its selected heads.").arg(text(circuit.name))
+          : tr("hover an edge for its score, click a head to select it"));
 }
 
 bool CircuitsView::choose_measure(const QString& measure) {

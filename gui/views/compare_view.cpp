@@ -6,8 +6,9 @@
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QVBoxLayout>
 
-#include "core/base/error.h"
+#include "gui/views/file_quantities.h"
 #include "gui/views/head_grid_canvas.h"
+#include "gui/views/line_chart_canvas.h"
 
 namespace headscope::gui {
 namespace {
@@ -23,7 +24,9 @@ CompareView::CompareView(Workspace& workspace, QWidget* parent)
       workspace_(workspace),
       message_(new QLabel(this)),
       a_(new QComboBox(this)),
-      b_(new QComboBox(this)) {
+      b_(new QComboBox(this)),
+      query_message_(new QLabel(this)),
+      query_chart_(new LineChartCanvas(this)) {
   message_->setWordWrap(true);
   message_->setText(tr("Open two files (or one with two runs) to compare a per-head quantity."));
   auto* choices = new QHBoxLayout;
@@ -45,6 +48,9 @@ CompareView::CompareView(Workspace& workspace, QWidget* parent)
   layout->addWidget(message_);
   layout->addLayout(choices);
   layout->addLayout(grids, 1);
+  query_message_->setWordWrap(true);
+  layout->addWidget(query_message_);
+  layout->addWidget(query_chart_, 1);
   for (QComboBox* combo : {a_, b_}) {
     connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this,
             [this](int) { request(); });
@@ -80,17 +86,12 @@ bool CompareView::choose(const QString& a, const QString& b) {
 }
 
 void CompareView::add_quantities(int file) {
+  std::optional<std::vector<HeadQuantity>> found = file_quantities(workspace_, file, *message_);
+  if (!found) return;
   const OpenFile& open = *workspace_.files()[static_cast<size_t>(file)];
-  std::vector<HeadQuantity> found;
-  try {
-    found = find_head_quantities(open);
-  } catch (const Error& e) {
-    message_->setText(QString::fromStdString(e.what()));
-    return;
-  }
   const QSignalBlocker block_a(a_), block_b(b_);
   const bool first = entries_.empty();
-  for (HeadQuantity& quantity : found) {
+  for (HeadQuantity& quantity : *found) {
     const QString label = QString::fromStdString(open.name() + ": " + quantity.label);
     entries_.push_back({file, std::move(quantity)});
     a_->addItem(label);
@@ -125,6 +126,74 @@ void CompareView::request() {
   request_.start([fa, fb, qa = ea.quantity,
                   qb = eb.quantity] { return compare_head_values(*fa, qa, *fb, qb); },
                  [this](const LatestRequest<HeadComparison>::Outcome& outcome) { show(outcome); });
+  query_layer_ = query_head_ = -1;
+  request_queries();
+}
+
+QString CompareView::query_message() const {
+  return query_message_->text();
+}
+
+void CompareView::request_queries() {
+  const int a = a_->currentIndex(), b = b_->currentIndex();
+  const HeadSelection& s = workspace_.selection();
+  if (a < 0 || b < 0 || s.file < 0) return;
+  if (s.layer == query_layer_ && s.head == query_head_) return;
+  const Entry& ea = entries_[static_cast<size_t>(a)];
+  const Entry& eb = entries_[static_cast<size_t>(b)];
+  query_layer_ = s.layer;
+  query_head_ = s.head;
+  queries_shown_ = nullptr;
+  query_chart_->set_chart({});
+  if (!has_query_values(ea.quantity) || !has_query_values(eb.quantity)) {
+    query_request_.cancel();
+    query_message_->setText(
+        tr("Choose two run statistics (\"run N: mean ...\") as A and B to compare the selected "
+           "head query by query."));
+    return;
+  }
+  std::shared_ptr<const OpenFile> fa = workspace_.files()[static_cast<size_t>(ea.file)];
+  std::shared_ptr<const OpenFile> fb = workspace_.files()[static_cast<size_t>(eb.file)];
+  query_message_->setText(
+      tr("Reading layer %1, head %2 at every query ...").arg(s.layer).arg(s.head));
+  query_request_.start(
+      [fa, fb, qa = ea.quantity, qb = eb.quantity, layer = s.layer, head = s.head] {
+        return compare_head_queries(*fa, qa, *fb, qb, layer, head);
+      },
+      [this](const LatestRequest<QueryComparison>::Outcome& outcome) { show_queries(outcome); });
+}
+
+void CompareView::show_queries(const LatestRequest<QueryComparison>::Outcome& outcome) {
+  queries_shown_ = outcome.value;
+  if (!queries_shown_) {
+    query_message_->setText(outcome.error);
+    return;
+  }
+  auto series = [](QString name, QColor colour, const auto& values) {
+    ChartSeries out{std::move(name), colour, {}, {}};
+    for (size_t q = 0; q < values.size(); ++q) {
+      out.x.push_back(static_cast<double>(q));
+      out.y.push_back(static_cast<double>(values[q]));
+    }
+    return out;
+  };
+  LineChart chart;
+  chart.title = tr("layer %1, head %2 at every query").arg(query_layer_).arg(query_head_);
+  chart.x_label = tr("query position");
+  const std::string& stat_a = queries_shown_->a.request.statistic;
+  const std::string& stat_b = queries_shown_->b.request.statistic;
+  chart.y_label =
+      QString::fromStdString(stat_a == stat_b ? stat_a : "A: " + stat_a + ", B: " + stat_b);
+  chart.series = {series(tr("A"), QColor(40, 110, 170), queries_shown_->a.values),
+                  series(tr("B"), QColor(230, 120, 30), queries_shown_->b.values),
+                  series(tr("A - B"), QColor(90, 90, 90), queries_shown_->difference)};
+  query_chart_->set_chart(std::move(chart));
+  query_message_->setText(
+      tr("Layer %1, head %2: A (%3 queries), B (%4) and A - B at the queries both have.")
+          .arg(query_layer_)
+          .arg(query_head_)
+          .arg(queries_shown_->a.values.size())
+          .arg(queries_shown_->b.values.size()));
 }
 
 void CompareView::show(const LatestRequest<HeadComparison>::Outcome& outcome) {
@@ -144,6 +213,7 @@ void CompareView::show(const LatestRequest<HeadComparison>::Outcome& outcome) {
 }
 
 void CompareView::follow_selection(const HeadSelection& selection) {
+  request_queries();
   for (HeadGridCanvas* grid : grids_) {
     grid->set_selected(selection.file < 0 || !shown_
                            ? std::nullopt

@@ -2,7 +2,8 @@
 // layer x head grid with hover values; A and B are any quantity of any open file (two files:
 // dense and sparse-config runs, ablated and intact, two models of one family; or two runs of one
 // file). B starts as A's quantity in another file when one has it. A click on any grid selects
-// the head for every view. Read on a worker thread.
+// the head for every view. When A and B are run statistics, a chart below shows the selected
+// head's statistic at every query in A's run and B's and A - B. Read on worker threads.
 #pragma once
 
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "gui/models/head_difference.h"
 #include "gui/models/latest_request.h"
+#include "gui/models/query_comparison.h"
 #include "gui/models/workspace.h"
 #include "gui/views/explorer_view.h"
 
@@ -19,6 +21,7 @@ class QLabel;
 namespace headscope::gui {
 
 class HeadGridCanvas;
+class LineChartCanvas;
 
 class CompareView : public ExplorerView {
   Q_OBJECT
@@ -35,7 +38,12 @@ class CompareView : public ExplorerView {
   HeadGridCanvas* grid_a() const { return grids_[0]; }
   HeadGridCanvas* grid_b() const { return grids_[1]; }
   HeadGridCanvas* grid_difference() const { return grids_[2]; }
-  bool busy() const override { return request_.busy(); }
+  // The selected head's per-query comparison (null unless A and B are run statistics), and
+  // its chart: series A, B and A - B against the query position.
+  std::shared_ptr<const QueryComparison> queries_shown() const { return queries_shown_; }
+  LineChartCanvas* query_chart() const { return query_chart_; }
+  QString query_message() const;
+  bool busy() const override { return request_.busy() || query_request_.busy(); }
   // Every head's A, B and A - B.
   QString csv() const override;
 
@@ -49,15 +57,22 @@ class CompareView : public ExplorerView {
   void request();
   void show(const LatestRequest<HeadComparison>::Outcome& outcome);
   void follow_selection(const HeadSelection& selection);
+  void request_queries();
+  void show_queries(const LatestRequest<QueryComparison>::Outcome& outcome);
 
   Workspace& workspace_;
   LatestRequest<HeadComparison> request_{this};
+  LatestRequest<QueryComparison> query_request_{this};
   std::vector<Entry> entries_;
   std::shared_ptr<const HeadComparison> shown_;
+  std::shared_ptr<const QueryComparison> queries_shown_;
+  int64_t query_layer_ = -1, query_head_ = -1;  // the head queries_shown_ (or its read) is of
   QLabel* message_;
   QComboBox* a_;
   QComboBox* b_;
   HeadGridCanvas* grids_[3];
+  QLabel* query_message_;
+  LineChartCanvas* query_chart_;
 };
 
 }  // namespace headscope::gui

@@ -8,8 +8,8 @@
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QVBoxLayout>
 
-#include "core/base/error.h"
 #include "gui/models/head_rank_model.h"
+#include "gui/views/file_quantities.h"
 #include "gui/views/head_grid_canvas.h"
 #include "gui/views/row_table.h"
 
@@ -82,17 +82,12 @@ QString HeadGridView::message() const {
 }
 
 void HeadGridView::add_quantities(int file) {
+  std::optional<std::vector<HeadQuantity>> found = file_quantities(workspace_, file, *message_);
+  if (!found) return;
   const OpenFile& open = *workspace_.files()[static_cast<size_t>(file)];
-  std::vector<HeadQuantity> found;
-  try {
-    found = find_head_quantities(open);
-  } catch (const Error& e) {
-    message_->setText(QString::fromStdString(e.what()));
-    return;
-  }
   // With several files open, each label says which file it is from.
   const bool several = workspace_.files().size() > 1;
-  for (HeadQuantity& quantity : found) {
+  for (HeadQuantity& quantity : *found) {
     const QString label =
         QString::fromStdString(several ? open.name() + ": " + quantity.label : quantity.label);
     entries_.push_back({file, std::move(quantity)});

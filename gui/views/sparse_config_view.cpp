@@ -2,12 +2,17 @@
 
 #include <QtGui/QStandardItemModel>
 #include <QtWidgets/QComboBox>
+#include <QtWidgets/QFileDialog>
 #include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QLabel>
+#include <QtWidgets/QMenu>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QTableView>
+#include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
 
+#include "core/base/error.h"
+#include "gui/models/sparse_config_export.h"
 #include "gui/views/head_grid_canvas.h"
 #include "gui/views/row_table.h"
 
@@ -19,7 +24,8 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
       field_(new QComboBox(this)),
       configs_(new QStandardItemModel(this)),
       config_table_(make_row_table(configs_, this)),
-      grid_(new HeadGridCanvas(this)) {
+      grid_(new HeadGridCanvas(this)),
+      export_menu_(new QMenu(this)) {
   message_->setWordWrap(true);
   message_->setText(
       tr("Open a file with a sparse-eval analysis (headscope sparse-eval --out), "
@@ -27,9 +33,25 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
   for (int f = 0; f < SparseEvalConfigs::kFieldCount; ++f) {
     field_->addItem(sparse_field_name(static_cast<SparseEvalConfigs::Field>(f)));
   }
+  export_menu_->setToolTipsVisible(true);
+  for (SparseFormat format : kSparseFormats) {
+    QAction* action = export_menu_->addAction(sparse_format_name(format));
+    action->setEnabled(exportable_format(format));
+    action->setToolTip(QString::fromStdString(unexportable_reason(format)));
+    connect(action, &QAction::triggered, this, [this, format] {
+      const QString dir = QFileDialog::getExistingDirectory(
+          this, tr("Write the %1 config into").arg(sparse_format_name(format)));
+      if (!dir.isEmpty()) export_config(format, dir);
+    });
+  }
+  auto* export_button = new QToolButton(this);
+  export_button->setText(tr("Export config"));
+  export_button->setMenu(export_menu_);
+  export_button->setPopupMode(QToolButton::InstantPopup);
   auto* field_row = new QHBoxLayout;
   field_row->addWidget(new QLabel(tr("Per-head field:"), this));
   field_row->addWidget(field_, 1);
+  field_row->addWidget(export_button);
   auto* grid_box = new QWidget(this);
   auto* grid_layout = new QVBoxLayout(grid_box);
   grid_layout->setContentsMargins(0, 0, 0, 0);
@@ -63,6 +85,27 @@ bool SparseConfigView::choose_config(int index) {
   config_table_->selectRow(index);
   show_grid();
   return true;
+}
+
+bool SparseConfigView::export_config(SparseFormat format, const QString& dir) {
+  if (!shown_ || config_ < 0) {
+    message_->setText(tr("No config is shown to export."));
+    return false;
+  }
+  try {
+    const std::vector<std::string> files =
+        export_sparse_eval_config(*shown_, static_cast<size_t>(config_), format, dir.toStdString());
+    QStringList names;
+    for (const std::string& file : files) names << QString::fromStdString(file);
+    message_->setText(tr("Wrote %1 config %2: %3")
+                          .arg(sparse_format_name(format),
+                               QString::fromStdString(shown_->names[static_cast<size_t>(config_)]),
+                               names.join(", ")));
+    return true;
+  } catch (const Error& e) {
+    message_->setText(QString::fromStdString(e.what()));
+    return false;
+  }
 }
 
 void SparseConfigView::choose_field(SparseEvalConfigs::Field field) {

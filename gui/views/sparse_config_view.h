@@ -2,11 +2,14 @@
 // sparse-eval ran, each with its fraction of sparse heads and, per length, kept fraction and
 // accuracy (a click chooses one); the chosen config's per-head kind, block size, top-k blocks,
 // sink or window as a layer x head grid, hover for a head's value and a click selecting it for
-// every view. Read on a worker thread, once per file.
+// every view; Export config writes the chosen config in each format `headscope sparse-config`
+// writes that a config can be written in (gui/models/sparse_config_export.h). Read on a worker
+// thread, once per file.
 #pragma once
 
 #include <memory>
 
+#include "core/checkpoint/sparse_config_files.h"
 #include "gui/models/latest_request.h"
 #include "gui/models/sparse_eval_configs.h"
 #include "gui/models/workspace.h"
@@ -14,6 +17,7 @@
 
 class QComboBox;
 class QLabel;
+class QMenu;
 class QStandardItemModel;
 class QTableView;
 
@@ -35,6 +39,10 @@ class SparseConfigView : public ExplorerView {
   std::shared_ptr<const HeadValues> grid_values() const { return grid_values_; }
   HeadGridCanvas* grid() const { return grid_; }
   QStandardItemModel* config_model() const { return configs_; }
+  // Writes the chosen config in `format` into `dir` (what the Export config menu does after
+  // asking for the folder); the message says what was written or why nothing was.
+  bool export_config(SparseFormat format, const QString& dir);
+  QMenu* export_menu() const { return export_menu_; }
   bool busy() const override { return request_.busy(); }
   // The chosen config's heads: layer, head and every field.
   QString csv() const override;
@@ -55,6 +63,7 @@ class SparseConfigView : public ExplorerView {
   QStandardItemModel* configs_;
   QTableView* config_table_;
   HeadGridCanvas* grid_;
+  QMenu* export_menu_;
 };
 
 }  // namespace headscope::gui

@@ -1,5 +1,6 @@
 // sparse-config and sparse-eval through the real binary, on a zoo model trained for two steps
-// and a recording of its attention statistics.
+// and a recording of its attention statistics; the explorer's export of a config sparse-eval
+// ran writes what sparse-config wrote.
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/base/text_file.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/tolerance.h"
+#ifdef HEADSCOPE_GUI_MODELS
+#include "gui/models/open_file.h"
+#include "gui/models/sparse_config_export.h"
+#endif
 
 namespace headscope {
 namespace {
@@ -117,8 +123,7 @@ TEST_F(SparseCli, EvaluatesAConfigAgainstDenseAndRandomHeads) {
   for (int i = 0; i < 64; ++i) expected += std::min(i + 1, 4 + std::min(4, std::max(0, i + 1 - 4)));
   // Exact counts, then float64 divisions and means over heads, layers and runs (a few dozen
   // roundings of values at most 1), and a decimal round trip through JSON (exact for doubles).
-  EXPECT_TRUE(test::tol::within(rows[6]["kept_fraction"].get<double>(),
-                                expected / (64 * 65 / 2.0),
+  EXPECT_TRUE(test::tol::within(rows[6]["kept_fraction"].get<double>(), expected / (64 * 65 / 2.0),
                                 test::tol::gamma(64, test::tol::kFloat64), "kept fraction"));
 
   // The same results in /analyses/sparse_eval, on named axes, with every parameter.
@@ -164,10 +169,52 @@ print("sparse_eval ok")
   EXPECT_THAT(check.output, HasSubstr("sparse_eval ok"));
 }
 
+// What sparse-config wrote, evaluated by sparse-eval and exported again by the explorer (its
+// sparse-config view calls gui/models' export): DuoAttention's gates byte for byte with the same
+// sink, window and sparsity; headscope's heads the same (its parameters say where each came from).
+TEST_F(SparseCli, ExplorerExportEqualsSparseConfig) {
+#ifndef HEADSCOPE_GUI_MODELS
+  GTEST_SKIP() << "built without Qt 6: no explorer";
+#else
+  for (const std::string format : {"duo", "headscope"}) {
+    SCOPED_TRACE(format);
+    const std::string written = path("export_" + format), exported = written + "_explorer";
+    auto r = run("sparse-config " + path("rec.h5") + " --format " + format +
+                 " --sparsity 0.5 --quiet --out " + written);
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = run(
+        "sparse-eval " + path("model") + " --config " + written +
+        " --random-configs 0 --task niah --n 1 --length 64 --allow-long-context --quiet --out " +
+        written + ".h5");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const gui::SparseEvalConfigs configs =
+        gui::read_sparse_eval_configs(*gui::OpenFile::open(written + ".h5"));
+    ASSERT_EQ(configs.names.size(), 2u);  // dense, then the config
+    const SparseFormat kind = format == "duo" ? SparseFormat::kDuo : SparseFormat::kHeadscope;
+    gui::export_sparse_eval_config(configs, 1, kind, exported);
+    if (kind == SparseFormat::kDuo) {
+      EXPECT_EQ(read_text_file(exported + "/" + kDuoGatesFile),
+                read_text_file(written + "/" + kDuoGatesFile));
+      const auto a = read_json(exported + "/" + kDuoConfigFile);
+      const auto b = read_json(written + "/" + kDuoConfigFile);
+      for (const char* key : {"sink_size", "recent_size", "sparsity"}) EXPECT_EQ(a[key], b[key]);
+    } else {
+      const auto a = read_json(exported + "/" + kSparseConfigFile);
+      const auto b = read_json(written + "/" + kSparseConfigFile);
+      for (const char* key : {"format", "version", "n_layers", "n_heads", "heads"}) {
+        EXPECT_EQ(a[key], b[key]) << key;
+      }
+      EXPECT_EQ(a["parameters"]["config"], configs.names[1]);
+    }
+  }
+#endif
+}
+
 TEST_F(SparseCli, BadInputEndsInOneLineAndExitOne) {
   auto format = run("sparse-config " + path("rec.h5") + " --format flash --out " + path("x"));
   EXPECT_EQ(format.status, 1);
-  EXPECT_THAT(format.output, HasSubstr("--format: expected duo, moa, minference or headscope, got 'flash'"));
+  EXPECT_THAT(format.output,
+              HasSubstr("--format: expected duo, moa, minference or headscope, got 'flash'"));
   auto sparsity =
       run("sparse-config " + path("rec.h5") + " --format duo --sparsity 1.5 --out " + path("x"));
   EXPECT_EQ(sparsity.status, 1);

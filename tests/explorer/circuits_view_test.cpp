@@ -1,12 +1,18 @@
 // The circuits view: the file's circuits with their methods, heads and edges; a circuit's edges
-// strongest first; the overlap matrix of a chosen measure; and a file without circuits says so.
+// strongest first; its graph drawing the file's strongest edges between the nodes they name,
+// hover and click on it; the overlap matrix of a chosen measure; and a file without circuits, or
+// with an edge naming no node, says so.
 #include <gtest/gtest.h>
+#include <QtGui/QMouseEvent>
 #include <QtGui/QStandardItemModel>
+#include <QtTest/QTest>
 
 #include "core/store/analysis_writer.h"
 #include "core/store/circuit_schema.h"
 #include "gui/app/main_window.h"
+#include "gui/views/circuit_graph_canvas.h"
 #include "gui/views/circuits_view.h"
+#include "gui/views/view_export.h"
 #include "tests/explorer/explorer_files.h"
 #include "tests/explorer/window_wait.h"
 #include "tests/support/temp_dir_test.h"
@@ -17,8 +23,11 @@ namespace {
 using test::kHeads;
 using test::kLayers;
 
+// Edges into `receiver`, or into the logits when it is empty.
 void write_circuit(const std::string& path, const std::string& name, const std::string& method,
-                   const std::vector<std::string>& sender, const std::vector<double>& score) {
+                   const std::vector<std::string>& sender, const std::vector<double>& score,
+                   std::vector<std::string> receiver = {}) {
+  if (receiver.empty()) receiver.assign(sender.size(), "logits");
   AnalysisWriter out = AnalysisWriter::begin(AnalysisTarget{path, test::explorer_model()},
                                              kCircuitsCollection, name);
   std::vector<double> scores(static_cast<size_t>(kLayers * kHeads), 0.5);
@@ -30,8 +39,7 @@ void write_circuit(const std::string& path, const std::string& name, const std::
   if (!sender.empty()) {
     const auto e = static_cast<int64_t>(sender.size());
     out.write_strings(kCircuitEdgeSender, sender, kDimEdge);
-    out.write_strings(kCircuitEdgeReceiver, std::vector<std::string>(sender.size(), "logits"),
-                      kDimEdge);
+    out.write_strings(kCircuitEdgeReceiver, receiver, kDimEdge);
     out.write_f64(kCircuitEdgeScore, {e}, score, {kDimEdge});
   }
   out.set_attribute("", kAttrMethod, method);
@@ -96,6 +104,98 @@ TEST_F(CircuitsViewTest, ListsCircuitsEdgesAndOverlap) {
   EXPECT_EQ(overlap.item(1, 0)->data(Qt::DisplayRole).toDouble(), 0.125);
   EXPECT_EQ(overlap.headerData(1, Qt::Horizontal).toString(), "ioi_eap");
   EXPECT_FALSE(view.choose_measure("no such measure"));
+}
+
+TEST_F(CircuitsViewTest, GraphDrawsTheStrongestEdgesBetweenTheirNodes) {
+  test::write_recording(path("g.h5"), {test::RunContents{8, false, false}}, false);
+  // Every kind of node; the scores' magnitudes distinct, so the strongest five are known.
+  const std::vector<std::string> sender = {"input", "a0.h0", "a0.h2", "m0",
+                                           "a1.h1", "a0.h1", "input"};
+  const std::vector<std::string> receiver = {"a0.h1<q>", "a1.h2<v>", "logits", "a1.h0<k>",
+                                             "logits",   "m1",       "m0"};
+  const std::vector<double> score = {0.05, -0.9, 0.6, -0.3, 0.45, 0.2, -0.1};
+  write_circuit(path("g.h5"), "eap", "eap", sender, score, receiver);
+  CircuitsView& view = open(path("g.h5"));
+  ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
+  view.set_graph_edges(5);
+  CircuitGraphCanvas& canvas = *view.graph();
+  ASSERT_NE(canvas.graph(), nullptr);
+  const CircuitGraph& graph = *canvas.graph();
+  EXPECT_EQ(graph.layers, test::kLayers);
+  EXPECT_EQ(graph.heads, test::kHeads);
+  EXPECT_TRUE(graph.has_input && graph.has_mlp && graph.has_logits);
+  EXPECT_EQ(graph.total_edges, sender.size());
+
+  // The file's edges by |score|, the strongest five: what is drawn, joining the named nodes.
+  const std::vector<size_t> strongest = {1, 2, 4, 3, 5};
+  ASSERT_EQ(graph.edges.size(), strongest.size());
+  for (size_t i = 0; i < strongest.size(); ++i) {
+    const GraphEdge& edge = graph.edges[i];
+    const size_t e = strongest[i];
+    EXPECT_EQ(edge.index, e);
+    EXPECT_EQ(edge.sender, sender[e]);
+    EXPECT_EQ(edge.receiver, receiver[e]);
+    EXPECT_EQ(edge.score, score[e]);
+    EXPECT_EQ(edge.from, *graph.find(parse_circuit_node(sender[e])->node)) << i;
+    EXPECT_EQ(edge.to, *graph.find(parse_circuit_node(receiver[e])->node)) << i;
+  }
+  EXPECT_EQ(graph.max_abs_score, 0.9);
+  EXPECT_GT(canvas.edge_width(graph.edges[0]), canvas.edge_width(graph.edges[4]));
+  EXPECT_NE(canvas.edge_colour(graph.edges[0]), canvas.edge_colour(graph.edges[1]));  // sign
+
+  // Heads in layer columns and head rows; the input left of layer 0, the logits right of the
+  // last layer, the MLPs below the heads, right of their layer's.
+  auto centre = [&](const std::string& name) {
+    return canvas.node_centre(*graph.find(parse_circuit_node(name)->node));
+  };
+  EXPECT_LT(centre("a0.h0").x(), centre("a1.h0").x());
+  EXPECT_EQ(centre("a0.h0").x(), centre("a0.h2").x());
+  EXPECT_LT(centre("a0.h0").y(), centre("a0.h1").y());
+  EXPECT_LT(centre("input").x(), centre("a0.h0").x());
+  EXPECT_GT(centre("logits").x(), centre("a1.h0").x());
+  EXPECT_GT(centre("m0").y(), centre("a0.h2").y());
+  EXPECT_GT(centre("m0").x(), centre("a0.h0").x());
+  EXPECT_LT(centre("m0").x(), centre("a1.h0").x());
+
+  // Hover on an edge's middle names it and its score; each drawn edge's middle is painted.
+  const QImage image = canvas.grab().toImage();
+  for (size_t i = 0; i < graph.edges.size(); ++i) {
+    const QPointF middle =
+        (canvas.node_centre(graph.edges[i].from) + canvas.node_centre(graph.edges[i].to)) / 2;
+    EXPECT_NE(image.pixelColor(middle.toPoint()), QColor(Qt::white)) << i;
+  }
+  const QPointF strongest_middle =
+      (canvas.node_centre(graph.edges[0].from) + canvas.node_centre(graph.edges[0].to)) / 2;
+  EXPECT_EQ(canvas.tooltip_at(strongest_middle.toPoint()),
+            "a0.h0 → a1.h2<v>: score -0.9 (rank 1 of 7)");
+  // write_circuit selects heads 0.1 and 1.1.
+  EXPECT_EQ(canvas.tooltip_at(centre("a0.h1").toPoint()),
+            "a0.h1 (layer 0, head 1): in the circuit");
+  EXPECT_EQ(canvas.tooltip_at(centre("a0.h0").toPoint()), "a0.h0 (layer 0, head 0)");
+  EXPECT_EQ(canvas.tooltip_at(QPoint(1, 1)), "");
+
+  // A click on a head selects it for every view.
+  QTest::mouseClick(&canvas, Qt::LeftButton, {}, centre("a1.h2").toPoint());
+  EXPECT_EQ(window_->workspace().selection().layer, 1);
+  EXPECT_EQ(window_->workspace().selection().head, 2);
+
+  // Every edge when asked; the view exports a picture with the graph in it.
+  view.set_graph_edges(100);
+  EXPECT_EQ(canvas.graph()->edges.size(), sender.size());
+  EXPECT_GT(test::colours(canvas.grab().toImage()), 8u);
+  export_view(view, view.csv(), path("graph.png"));
+  EXPECT_GT(test::colours(QImage(QString::fromStdString(path("graph.png")))), 8u);
+}
+
+TEST_F(CircuitsViewTest, AnEdgeNamingNoNodeIsReported) {
+  test::write_recording(path("b.h5"), {test::RunContents{8, false, false}}, false);
+  write_circuit(path("b.h5"), "odd", "eap", {"a0.h1", "resid7"}, {0.5, 0.25});
+  CircuitsView& view = open(path("b.h5"));
+  ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
+  EXPECT_EQ(view.graph()->graph(), nullptr);
+  EXPECT_EQ(view.edge_model()->rowCount(), 2);  // the table still lists the edges
+  const QString text = view.graph_message();
+  EXPECT_TRUE(text.contains("edge 1: 'resid7' is not a node name")) << text.toStdString();
 }
 
 TEST_F(CircuitsViewTest, AFileWithoutCircuitsSaysSo) {

@@ -1,5 +1,6 @@
 // The compare view: a quantity of two files side by side and as a difference, two runs of one
-// file, hover and click on the grids, and quantities of different shapes giving a message.
+// file (and the selected head's statistic at every query of each run, as the file has it), hover
+// and click on the grids, and quantities of different shapes giving a message.
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "gui/models/head_difference.h"
 #include "gui/views/compare_view.h"
 #include "gui/views/head_grid_canvas.h"
+#include "gui/views/line_chart_canvas.h"
 #include "tests/explorer/explorer_files.h"
 #include "tests/explorer/window_test.h"
 #include "tests/explorer/window_wait.h"
@@ -100,7 +102,47 @@ TEST_F(CompareViewTest, TwoRunsOfOneFile) {
                   2 * std::ldexp(1.0, -22));
     }
   }
+
+  // The selected head at every query: run 1's max prob (12 queries), run 0's entropy (8), and
+  // their difference at the 8 queries both have; float32 values as stored, differences of them.
+  window_->workspace().select_head(1, 2);
+  test::wait_idle(*window_);
+  ASSERT_NE(view.queries_shown(), nullptr) << view.query_message().toStdString();
+  const LineChart& chart = view.query_chart()->chart();
+  ASSERT_EQ(chart.series.size(), 3u);
+  EXPECT_EQ(chart.y_label, "A: max_prob, B: entropy");
+  const size_t lengths[] = {12, 8, 8};
+  for (size_t s = 0; s < 3; ++s) {
+    ASSERT_EQ(chart.series[s].y.size(), lengths[s]) << s;
+    for (size_t q = 0; q < lengths[s]; ++q) {
+      const auto query = static_cast<int64_t>(q);
+      const double a = test::statistic_value(3, 1, 2, query);
+      const double b = test::statistic_value(0, 1, 2, query);
+      EXPECT_EQ(chart.series[s].x[q], static_cast<double>(q));
+      EXPECT_EQ(chart.series[s].y[q], s == 0 ? a : s == 1 ? b : a - b) << s << " " << q;
+    }
+  }
+  // Another head is read again; a quantity without per-query values says so.
+  window_->workspace().select_head(0, 1);
+  test::wait_idle(*window_);
+  ASSERT_NE(view.queries_shown(), nullptr);
+  EXPECT_EQ(view.query_chart()->chart().series[0].y[5], test::statistic_value(3, 0, 1, 5));
   EXPECT_FALSE(view.choose("a.h5: nothing", "a.h5: run 0: mean entropy"));
+  ASSERT_TRUE(view.choose("a.h5: run 1: mean max prob", "a.h5: run 1: mean max prob"));
+  test::wait_idle(*window_);
+  for (double d : view.query_chart()->chart().series[2].y) EXPECT_EQ(d, 0.0);
+}
+
+TEST_F(CompareViewTest, QueriesNeedRunStatistics) {
+  test::write_recording(path("a.h5"), {test::RunContents{}});
+  write_other(path("b.h5"));
+  CompareView& view = open({path("a.h5"), path("b.h5")});
+  window_->workspace().select_head(1, 1);
+  test::wait_idle(*window_);
+  EXPECT_EQ(view.queries_shown(), nullptr);
+  EXPECT_TRUE(view.query_message().contains("Choose two run statistics"))
+      << view.query_message().toStdString();
+  EXPECT_TRUE(view.query_chart()->chart().series.empty());
 }
 
 TEST_F(CompareViewTest, QuantitiesOfDifferentShapesGiveAMessage) {

@@ -1,13 +1,19 @@
 // The sparse-config view: the configs of a sparse-eval analysis with their sparse-head fraction,
 // kept fraction and accuracy per length as written, under QAbstractItemModelTester; a config's
 // per-head kind and parameters as a grid equal to the file's; a click on the grid selects a
-// head; missing analyses or datasets give a message.
+// head; the chosen config exported as sparse_config.json reads back as the file's heads, and the
+// formats a sparse-eval config cannot be written in are refused with the reason, writing nothing;
+// missing analyses or datasets give a message.
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <QtCore/QCoreApplication>
 #include <QtGui/QMouseEvent>
 #include <QtGui/QStandardItemModel>
 #include <QtTest/QAbstractItemModelTester>
+#include <QtWidgets/QMenu>
 
+#include "core/checkpoint/sparse_model_config.h"
 #include "gui/app/main_window.h"
 #include "gui/models/sparse_eval_configs.h"
 #include "gui/views/head_grid_canvas.h"
@@ -99,6 +105,67 @@ TEST_F(SparseConfigViewTest, ConfigsAndTheirHeadsAreTheFiles) {
   QCoreApplication::sendEvent(&grid, &press);
   EXPECT_EQ(window_->workspace().selection(), (HeadSelection{0, 0, 1, 1}));
   EXPECT_GT(test::colours(view.grab().toImage()), 8u);
+}
+
+TEST_F(SparseConfigViewTest, ExportsTheChosenConfigInTheFormatsItFits) {
+  test::write_sparse_eval(path("s.h5"));
+  SparseConfigView& view = open(path("s.h5"));
+  ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
+
+  // One menu entry per format sparse-config writes; MoA and MInference say why they are off.
+  const QList<QAction*> actions = view.export_menu()->actions();
+  ASSERT_EQ(actions.size(), static_cast<int>(kSparseFormats.size()));
+  for (size_t i = 0; i < kSparseFormats.size(); ++i) {
+    const SparseFormat format = kSparseFormats[i];
+    EXPECT_EQ(actions[static_cast<int>(i)]->text(), sparse_format_name(format));
+    const bool fits = format == SparseFormat::kHeadscope || format == SparseFormat::kDuo;
+    EXPECT_EQ(actions[static_cast<int>(i)]->isEnabled(), fits) << sparse_format_name(format);
+    EXPECT_EQ(actions[static_cast<int>(i)]->toolTip().contains("fitted to attention statistics"),
+              !fits);
+  }
+
+  for (int config : {1, 2}) {
+    ASSERT_TRUE(view.choose_config(config));
+    const std::string dir = path("cfg" + std::to_string(config));
+    ASSERT_TRUE(view.export_config(SparseFormat::kHeadscope, QString::fromStdString(dir)))
+        << view.message().toStdString();
+    EXPECT_TRUE(view.message().contains("sparse_config.json")) << view.message().toStdString();
+    const SparseModelConfig back = read_sparse_config(dir + "/" + kSparseConfigFile);
+    ASSERT_EQ(back.n_layers, kLayers);
+    ASSERT_EQ(back.n_heads, kHeads);
+    EXPECT_EQ(back.parameters["config"], test::kSparseConfigs[static_cast<size_t>(config)]);
+    for (int64_t l = 0; l < kLayers; ++l) {
+      for (int64_t h = 0; h < kHeads; ++h) {
+        const SparseHeadConfig& head = back.heads[static_cast<size_t>(l)][static_cast<size_t>(h)];
+        const int32_t kind = test::sparse_kind(config, l, h);
+        EXPECT_EQ(static_cast<int32_t>(head.kind), kind) << l << "." << h;
+        if (kind == 1) {
+          EXPECT_EQ(head.sink, 4);
+          EXPECT_EQ(head.window, 64 + h);
+        } else if (kind == 2) {
+          EXPECT_EQ(head.block_size, 32 * (1 << l));
+          EXPECT_EQ(head.topk_blocks, 4);
+        }
+      }
+    }
+  }
+
+  // DuoAttention has one window for every streaming head, and no block-sparse heads; MoA and
+  // MInference are fitted to statistics. Each refusal names why and writes no folder.
+  ASSERT_TRUE(view.choose_config(1));
+  EXPECT_FALSE(view.export_config(SparseFormat::kDuo, QString::fromStdString(path("duo1"))));
+  EXPECT_TRUE(view.message().contains("layer 0 head 2 streams with sink 4, window 66"))
+      << view.message().toStdString();
+  ASSERT_TRUE(view.choose_config(2));
+  EXPECT_FALSE(view.export_config(SparseFormat::kDuo, QString::fromStdString(path("duo2"))));
+  EXPECT_TRUE(view.message().contains("layer 0 head 0 is block-sparse"))
+      << view.message().toStdString();
+  EXPECT_FALSE(view.export_config(SparseFormat::kMoa, QString::fromStdString(path("moa"))));
+  EXPECT_TRUE(view.message().contains("moa: fitted to attention statistics"))
+      << view.message().toStdString();
+  for (const char* refused : {"duo1", "duo2", "moa"}) {
+    EXPECT_FALSE(std::filesystem::exists(path(refused))) << refused;
+  }
 }
 
 TEST_F(SparseConfigViewTest, MissingAnalysisOrDatasetGivesAMessage) {

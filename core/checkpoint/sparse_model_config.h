@@ -1,5 +1,6 @@
 // headscope's own per-head sparse-attention config: one SparseHeadConfig per (layer, query
-// head), the form kernels/sparse_attention.h executes, and its JSON file (sparse_config.json):
+// head), the form kernels/sparse_attention.h executes (no LibTorch here: the explorer exports it),
+// and its JSON file (sparse_config.json):
 //
 //   {"format": "headscope-sparse", "version": 1, "n_layers": L, "n_heads": H,
 //    "heads": [[{"kind": "full"}, {"kind": "streaming", "sink": 4, "window": 64},
@@ -13,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base/sparse_head_config.h"
 #include "core/checkpoint/model_config.h"
-#include "kernels/sparse_attention.h"
 
 namespace headscope {
 
@@ -51,8 +52,5 @@ SparseModelConfig read_sparse_config(const std::string& path);
 // InvalidInput naming `source` when the config's layers or heads differ from the model's.
 void check_config_matches_model(const SparseModelConfig& config, const ModelConfig& model,
                                 const std::string& source);
-
-// Writes `text` to path via a temporary file renamed on success (shared by the format writers).
-void write_text_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace headscope

@@ -1,12 +1,11 @@
-#include "analyses/sparse/sparse_model_config.h"
+#include "core/checkpoint/sparse_model_config.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
 #include <random>
 
 #include "core/base/error.h"
 #include "core/base/json_file.h"
+#include "core/base/text_file.h"
 
 namespace headscope {
 namespace {
@@ -152,23 +151,6 @@ SparseModelConfig sparse_config_from_json(const nlohmann::json& json, const std:
   }
   if (json.contains("parameters")) c.parameters = json["parameters"];
   return c;
-}
-
-void write_text_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw IoError(path + ": cannot write");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw IoError(path + ": cannot rename the temporary file into place");
-  }
 }
 
 void write_sparse_config(const std::string& path, const SparseModelConfig& config) {
