@@ -315,29 +315,12 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
                        "this metric sees");
   }
 
-  // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers. A
-  // batch costs its rows x their length.
-  std::vector<double> costs;
-  std::vector<int64_t> batch_rows;
-  for (const LengthGroup& group : groups) {
-    const auto rows = static_cast<int64_t>(group.pairs.size()) * n_sites;
-    for (int64_t begin = 0; begin < rows; begin += batch) {
-      batch_rows.push_back(std::min(rows, begin + batch) - begin);
-      costs.push_back(static_cast<double>(batch_rows.back() * group.length));
-    }
-  }
-  std::vector<uint8_t> run_batch(costs.size(), 1);
-  if (split.active()) {
-    run_batch.assign(costs.size(), 0);
-    for (const int64_t b : split.share(costs)) run_batch.at(static_cast<size_t>(b)) = 1;
-  }
-  int64_t rows_run = 0;
-  for (size_t b = 0; b < costs.size(); ++b) {
-    if (run_batch[b] != 0) rows_run += batch_rows[b];
-  }
+  // The sweep: rows are (site, pair) in site-major order, so a batch touches few layers.
+  const SweepBatches batches = sweep_batches(groups, n_sites, batch, split);
   // Per batch run here: its [pair, grid] entries and their values.
   std::map<int64_t, std::string> swept;
-  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), rows_run, o.quiet);
+  ProgressBar progress(std::string("patching hook_") + patch_hook_name(o.hook), batches.rows_here(),
+                       o.quiet);
   size_t batch_index = 0;
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::vector<int64_t>& members = groups[g].pairs;
@@ -345,7 +328,7 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
     const torch::Tensor target = stack_tokens(pairs, members, !denoise);
     for (int64_t begin = 0; begin < size * n_sites; begin += batch) {
       const int64_t end = std::min(size * n_sites, begin + batch);
-      if (run_batch[batch_index++] == 0) continue;
+      if (batches.here[batch_index++] == 0) continue;
       std::vector<int64_t> member_of_row, pair_of_row;
       std::map<int64_t, std::vector<int64_t>> rows_at_layer;  // layer -> rows of the batch
       for (int64_t r = begin; r < end; ++r) {
@@ -391,26 +374,16 @@ PatchingResult activation_patching(HookedModel& model, const std::vector<Patchin
       for (int64_t r = begin; r < end; ++r) {
         entries.push_back(pair_of_row[static_cast<size_t>(r - begin)] * n_sites + r / size);
       }
-      ByteWriter item;
-      item.put_vector(entries);
-      item.put_vector(scorer.metric(logits, pair_of_row));
-      swept[static_cast<int64_t>(batch_index - 1)] = item.bytes();
+      swept[static_cast<int64_t>(batch_index - 1)] =
+          pack_indexed_values(entries, scorer.metric(logits, pair_of_row));
       progress.advance(end - begin);
     }
   }
   // Every batch's values from the process that ran it (all of them here without a split).
   const std::vector<std::string> items =
-      exchange_items(split, swept, static_cast<int64_t>(costs.size()), "patching values");
+      exchange_items(split, swept, static_cast<int64_t>(batches.costs.size()), "patching values");
   result.per_sample.assign(static_cast<size_t>(n * n_sites), 0.0);
-  for (size_t b = 0; b < items.size(); ++b) {
-    ByteReader in(items[b], "patching values of batch " + std::to_string(b));
-    const auto entries = in.get_vector<int64_t>();
-    const auto values = in.get_vector<double>();
-    HS_ASSERT(entries.size() == values.size());
-    for (size_t i = 0; i < entries.size(); ++i) {
-      result.per_sample.at(static_cast<size_t>(entries[i])) = values[i];
-    }
-  }
+  unpack_indexed_values(items, "patching values", result.per_sample);
   result.forward_passes += static_cast<int64_t>(items.size());
 
   result.scores.resize(static_cast<size_t>(n_sites));

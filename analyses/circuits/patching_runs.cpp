@@ -7,6 +7,7 @@
 
 #include "core/base/error.h"
 #include "core/model/memory_estimate.h"
+#include "dist/byte_codec.h"
 
 namespace headscope {
 namespace {
@@ -84,6 +85,62 @@ int64_t patching_batch_size(const Transformer& model, int64_t requested, double 
     }
   }
   return std::max<int64_t>(1, std::min(batch, rows));
+}
+
+int64_t SweepBatches::rows_here() const {
+  int64_t sum = 0;
+  for (size_t b = 0; b < rows.size(); ++b) {
+    if (here[b] != 0) sum += rows[b];
+  }
+  return sum;
+}
+
+SweepBatches sweep_batches(const std::vector<LengthGroup>& groups, int64_t items, int64_t batch,
+                           const WorkSplit& split) {
+  HS_ASSERT(batch > 0);
+  SweepBatches out;
+  for (const LengthGroup& group : groups) {
+    const auto rows = static_cast<int64_t>(group.pairs.size()) * items;
+    for (int64_t begin = 0; begin < rows; begin += batch) {
+      out.rows.push_back(std::min(rows, begin + batch) - begin);
+      out.costs.push_back(static_cast<double>(out.rows.back() * group.length));
+    }
+  }
+  out.here.assign(out.costs.size(), split.active() ? 0 : 1);
+  if (split.active()) {
+    for (const int64_t b : split.share(out.costs)) out.here.at(static_cast<size_t>(b)) = 1;
+  }
+  return out;
+}
+
+std::string pack_indexed_values(const std::vector<int64_t>& indices,
+                                const std::vector<double>& values) {
+  HS_ASSERT(indices.size() == values.size());
+  ByteWriter item;
+  item.put_vector(indices);
+  item.put_vector(values);
+  return item.bytes();
+}
+
+void unpack_indexed_values(const std::vector<std::string>& items, const std::string& what,
+                           std::vector<double>& out) {
+  for (size_t b = 0; b < items.size(); ++b) {
+    ByteReader in(items[b], what + " of batch " + std::to_string(b));
+    const auto indices = in.get_vector<int64_t>();
+    const auto values = in.get_vector<double>();
+    if (indices.size() != values.size()) {
+      throw IoError(what + " of batch " + std::to_string(b) + ": " +
+                    std::to_string(indices.size()) + " indices for " +
+                    std::to_string(values.size()) + " values");
+    }
+    for (size_t i = 0; i < indices.size(); ++i) {
+      if (indices[i] < 0 || static_cast<size_t>(indices[i]) >= out.size()) {
+        throw IoError(what + " of batch " + std::to_string(b) + ": index " +
+                      std::to_string(indices[i]) + " outside the " + std::to_string(out.size()));
+      }
+      out[static_cast<size_t>(indices[i])] = values[i];
+    }
+  }
 }
 
 LogitPositions PatchingScorer::positions(const std::vector<int64_t>& rows) const {

@@ -12,6 +12,7 @@
 #include "analyses/circuits/patching_metric.h"
 #include "analyses/circuits/task_pairs.h"
 #include "core/model/transformer.h"
+#include "dist/work_split.h"
 
 namespace headscope {
 
@@ -41,6 +42,25 @@ double mean_of(const std::vector<double>& values);
 // of the longest prompt), and never more than `rows` in all.
 int64_t patching_batch_size(const Transformer& model, int64_t requested, double cache_bytes,
                             double per_row_bytes, int64_t longest, int64_t rows);
+
+// The batches of a sweep whose rows are (item, pair), item-major within each length group, at
+// most `batch` rows each: every batch's rows and cost (rows x length), and whether this process
+// runs it (its share under a split, every batch in one process).
+struct SweepBatches {
+  std::vector<int64_t> rows;
+  std::vector<double> costs;
+  std::vector<uint8_t> here;
+  int64_t rows_here() const;
+};
+SweepBatches sweep_batches(const std::vector<LengthGroup>& groups, int64_t items, int64_t batch,
+                           const WorkSplit& split);
+
+// One batch's values at their flat indices, as exchange_items carries them; and every
+// exchanged batch's values written into `out` (`what` names them in errors).
+std::string pack_indexed_values(const std::vector<int64_t>& indices,
+                                const std::vector<double>& values);
+void unpack_indexed_values(const std::vector<std::string>& items, const std::string& what,
+                           std::vector<double>& out);
 
 // The scored rows' logits [R, vocab]: the last position's when every row scores it (the model
 // then projects only that position), else each row's position.

@@ -309,26 +309,10 @@ PathPatchingResult PathPatcher::run(const PathReceivers& receivers,
   result.per_sample.assign(static_cast<size_t>(n * heads), kNaN);
   result.scores.assign(static_cast<size_t>(heads), kNaN);
 
-  // Rows are (sender, pair) in sender-major order, as activation patching's sweep. A batch
-  // costs its rows x their length.
-  std::vector<double> costs;
-  for (const LengthGroup& group : groups_) {
-    const auto rows = static_cast<int64_t>(group.pairs.size()) * n_senders;
-    for (int64_t begin = 0; begin < rows; begin += result.batch_size) {
-      costs.push_back(
-          static_cast<double>((std::min(rows, begin + result.batch_size) - begin) * group.length));
-    }
-  }
-  std::vector<uint8_t> run_here(costs.size(), 1);
-  if (split_.active()) {
-    run_here.assign(costs.size(), 0);
-    for (const int64_t b : split_.share(costs)) run_here.at(static_cast<size_t>(b)) = 1;
-  }
-  int64_t rows_here = 0;
-  for (size_t b = 0; b < costs.size(); ++b) {
-    if (run_here[b] != 0) rows_here += static_cast<int64_t>(costs[b]);
-  }
-  ProgressBar progress("path patching to " + receivers_text(receivers), rows_here, options_.quiet);
+  // Rows are (sender, pair) in sender-major order, as activation patching's sweep.
+  const SweepBatches batches = sweep_batches(groups_, n_senders, result.batch_size, split_);
+  ProgressBar progress("path patching to " + receivers_text(receivers), batches.rows_here(),
+                       options_.quiet);
   std::map<int64_t, std::string> mine;  // batch -> its per_sample entries and values
   size_t batch_index = 0;
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -336,7 +320,7 @@ PathPatchingResult PathPatcher::run(const PathReceivers& receivers,
     const auto size = static_cast<int64_t>(members.size());
     for (int64_t begin = 0; begin < size * n_senders; begin += result.batch_size) {
       const int64_t end = std::min(size * n_senders, begin + result.batch_size);
-      if (run_here[batch_index++] == 0) continue;
+      if (batches.here[batch_index++] == 0) continue;
       std::vector<int64_t> member_of_row, pair_of_row;
       std::vector<HeadIndex> sender_of_row;
       for (int64_t r = begin; r < end; ++r) {
@@ -351,25 +335,14 @@ PathPatchingResult PathPatcher::run(const PathReceivers& receivers,
         const HeadIndex& s = sender_of_row[i];
         entries.push_back(pair_of_row[i] * heads + s.layer * config_.n_heads + s.head);
       }
-      ByteWriter item;
-      item.put_vector(entries);
-      item.put_vector(values);
-      mine[static_cast<int64_t>(batch_index - 1)] = item.bytes();
-      progress.advance((end - begin) * groups_[g].length);
+      mine[static_cast<int64_t>(batch_index - 1)] = pack_indexed_values(entries, values);
+      progress.advance(end - begin);
     }
   }
   // Every batch's values from the process that ran it (all of them here without a split).
-  const std::vector<std::string> items =
-      exchange_items(split_, mine, static_cast<int64_t>(costs.size()), "path-patching values");
-  for (size_t b = 0; b < items.size(); ++b) {
-    ByteReader in(items[b], "path-patching values of batch " + std::to_string(b));
-    const auto entries = in.get_vector<int64_t>();
-    const auto values = in.get_vector<double>();
-    HS_ASSERT(entries.size() == values.size());
-    for (size_t i = 0; i < entries.size(); ++i) {
-      result.per_sample.at(static_cast<size_t>(entries[i])) = values[i];
-    }
-  }
+  const std::vector<std::string> items = exchange_items(
+      split_, mine, static_cast<int64_t>(batches.costs.size()), "path-patching values");
+  unpack_indexed_values(items, "path-patching values", result.per_sample);
   // Pass 1 alone for the logits; pass 1 and pass 2 for head receivers.
   passes_ += static_cast<int64_t>(items.size()) * (receivers.logits ? 1 : 2);
   for (const HeadIndex& s : senders) {
