@@ -147,7 +147,8 @@ PathPatcher::PathPatcher(HookedModel& model, const std::vector<PatchingPair>& pa
     // The first process's: the estimate reads free memory, which differs between processes.
     ByteWriter mine;
     mine.put(batch_);
-    ByteReader first(split_.all_gather(mine.bytes()).at(0), "path-patching batch size of rank 0");
+    const std::vector<std::string> all = split_.all_gather(mine.bytes());
+    ByteReader first(all.at(0), "path-patching batch size of rank 0");
     batch_ = first.get<int64_t>();
   }
 
