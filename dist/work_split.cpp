@@ -5,6 +5,13 @@
 
 namespace headscope {
 
+std::vector<uint8_t> WorkSplit::runs(const std::vector<double>& costs) const {
+  if (!active()) return std::vector<uint8_t>(costs.size(), 1);
+  std::vector<uint8_t> mine(costs.size(), 0);
+  for (const int64_t b : share(costs)) mine.at(static_cast<size_t>(b)) = 1;
+  return mine;
+}
+
 std::vector<std::string> exchange_items(const WorkSplit& split,
                                         const std::map<int64_t, std::string>& mine, int64_t count,
                                         const std::string& what) {

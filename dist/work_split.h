@@ -20,6 +20,8 @@ struct WorkSplit {
   std::function<std::vector<std::string>(const std::string& mine)> all_gather;
 
   bool active() const { return static_cast<bool>(share); }
+  // Whether this process runs each batch of `costs`: every one without a split.
+  std::vector<uint8_t> runs(const std::vector<double>& costs) const;
 };
 
 // Every item of [0, count) from the process that computed it: `mine` holds this process's (by

@@ -166,15 +166,12 @@ std::vector<std::vector<int64_t>> agreed_batches(const WorkSplit& split,
 std::vector<uint8_t> batches_run(const WorkSplit& split,
                                  const std::vector<std::vector<int64_t>>& groups,
                                  const std::vector<PatchingPair>& pairs) {
-  if (!split.active()) return std::vector<uint8_t>(groups.size(), 1);
   std::vector<double> costs;
   for (const auto& rows : groups) {
     costs.push_back(
         static_cast<double>(rows.size() * pairs[static_cast<size_t>(rows.front())].clean.size()));
   }
-  std::vector<uint8_t> run(groups.size(), 0);
-  for (const int64_t b : split.share(costs)) run.at(static_cast<size_t>(b)) = 1;
-  return run;
+  return split.runs(costs);
 }
 
 // The faithfulness of the top n edges of `ranking` for each n in `edge_counts`, over `groups`.

@@ -106,10 +106,7 @@ SweepBatches sweep_batches(const std::vector<LengthGroup>& groups, int64_t items
       out.costs.push_back(static_cast<double>(out.rows.back() * group.length));
     }
   }
-  out.here.assign(out.costs.size(), split.active() ? 0 : 1);
-  if (split.active()) {
-    for (const int64_t b : split.share(out.costs)) out.here.at(static_cast<size_t>(b)) = 1;
-  }
+  out.here = split.runs(out.costs);
   return out;
 }
 
