@@ -3,8 +3,9 @@ random-weight model shape (Llama-3-8B per layer, fewer layers so a run fits the 
 
 For each length: transformers eager forward with output_attentions=True (time, peak memory,
 until it runs out of memory), transformers SDPA forward (no maps), and `headscope record`
-with --attention stats and --attention none (wall time of the whole command, peak GPU memory
-polled with nvidia-smi). One JSON object per line to --out; a table to stdout.
+with --attention stats (and each --stats-variants option set) and --attention none (wall time
+of the whole command, peak GPU memory polled with nvidia-smi, the process's peak resident host
+memory, the file's size). One JSON object per line to --out; a table to stdout.
 
   python3 bench/record_vs_transformers.py --headscope build-gpu/cli/headscope --out e2e.jsonl \
       --layers 4 --transformers 2048 4096 8192 16384 32768 --headscope-only 131072
@@ -68,7 +69,7 @@ def time_transformers(model, seq, output_attentions):
         torch.cuda.empty_cache()
 
 
-def time_headscope(binary, config_dir, seq, attention, block_size, workdir):
+def time_headscope(binary, config_dir, seq, attention, block_size, workdir, extra=()):
     tokens = os.path.join(workdir, "tokens_%d.txt" % seq)
     rng = random.Random(seq)
     with open(tokens, "w") as f:
@@ -76,16 +77,24 @@ def time_headscope(binary, config_dir, seq, attention, block_size, workdir):
     out = os.path.join(workdir, "rec_%d_%s.h5" % (seq, attention))
     cmd = [binary, "record", config_dir, "--random-weights", "--tokens-file", tokens,
            "--attention", attention, "--stats-block-size", str(block_size), "--device", "cuda",
-           "--allow-long-context", "--quiet", "--force", "--out", out]
-    with GpuMemoryPoller() as mem:
+           "--allow-long-context", "--quiet", "--force", "--out", out] + list(extra)
+    log = os.path.join(workdir, "record.log")
+    with GpuMemoryPoller() as mem, open(log, "w") as log_file:
         start = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+        # wait4 gives this child's own peak resident memory (kB on Linux).
+        _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+    returncode = os.waitstatus_to_exitcode(status)
+    with open(log) as f:
+        output = f.read()
+    result = {"s": round(seconds, 3), "peak_gpu_mib": mem.peak,
+              "peak_host_mib": round(usage.ru_maxrss / 1024)}
     if os.path.exists(out):
+        result["file_mb"] = round(os.path.getsize(out) / 1e6, 1)
         os.remove(out)
-    result = {"s": round(seconds, 3), "peak_gpu_mib": mem.peak}
-    if proc.returncode != 0:
-        result["error"] = (proc.stderr or proc.stdout).strip()[-300:]
+    if returncode != 0:
+        result["error"] = output.strip()[-300:]
     return result
 
 
@@ -97,6 +106,9 @@ def main():
     ap.add_argument("--block-size", type=int, default=128)
     ap.add_argument("--transformers", type=int, nargs="*", default=[])
     ap.add_argument("--headscope-only", type=int, nargs="*", default=[])
+    ap.add_argument("--stats-variants", nargs="*", default=[],
+                    help="further --attention stats runs, each with these record options "
+                         "(one string each, e.g. '--compression none'); keys hs_stats[OPTIONS]")
     ap.add_argument("--skip-eager", action="store_true",
                     help="no output_attentions=True runs (they run out of memory past 8K)")
     args = ap.parse_args()
@@ -117,6 +129,10 @@ def main():
             eager_oom = eager_oom or row["hf_eager_attn"].get("error") is not None
         row["hs_stats"] = time_headscope(args.headscope, config_dir, seq, "stats",
                                          args.block_size, workdir)
+        for variant in args.stats_variants:
+            row["hs_stats[%s]" % variant] = time_headscope(
+                args.headscope, config_dir, seq, "stats", args.block_size, workdir,
+                variant.split())
         row["hs_none"] = time_headscope(args.headscope, config_dir, seq, "none",
                                         args.block_size, workdir)
         rows.append(row)

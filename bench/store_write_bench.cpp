@@ -6,9 +6,9 @@
 // values like real ones (indices near the query, probabilities summing to below 1, causal block
 // mass), so compression ratios are realistic; files written to --dir and closed inside the time.
 //   store_write_bench [--tokens T] [--heads H] [--topk K] [--block-size B] [--threads 1,2,..]
-//                     [--repeats N] [--dir DIR]
-// One JSON object on stdout: the shape, raw megabytes, and per method the median wall and CPU
-// seconds, MB/s of raw data (wall) and the file's size.
+//                     [--compression deflate:4,deflate:1,none] [--repeats N] [--dir DIR]
+// One JSON object on stdout: the shape, raw megabytes, and per storage form and method the
+// median wall and CPU seconds, MB/s of raw data (wall) and the file's size.
 #include <hdf5.h>
 
 #include <algorithm>
@@ -26,6 +26,7 @@
 #include "bench/bench_main.h"
 #include "bench/median.h"
 #include "core/store/chunk_compression.h"
+#include "core/store/compression.h"
 #include "core/store/group_writer.h"
 
 namespace headscope {
@@ -93,7 +94,8 @@ struct Seconds {
 
 // Time to write every array into a new file at `path` and close it; threads 0: HDF5's path.
 // CPU time (all threads of the process) is what a shared machine measures fairly.
-Seconds write_file(const std::string& path, const std::vector<Array>& arrays, unsigned threads) {
+Seconds write_file(const std::string& path, const std::vector<Array>& arrays, unsigned threads,
+                   const Compression& compression) {
   const auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
   {
@@ -102,7 +104,8 @@ Seconds write_file(const std::string& path, const std::vector<Array>& arrays, un
     for (const Array& a : arrays) {
       const H5Where where{path, a.name};
       H5Id type = recording_file_type(a.dtype, where);
-      H5Id set = create_recording_dataset(file.get(), a.name, type.get(), a.dims, where);
+      H5Id set =
+          create_recording_dataset(file.get(), a.name, type.get(), a.dims, where, compression);
       if (threads == 0) {
         h5_check(H5Dwrite(set.get(), recording_memory_type(a.dtype, type.get()), H5S_ALL, H5S_ALL,
                           H5P_DEFAULT, a.bytes.data()),
@@ -127,6 +130,7 @@ int main(int argc, char** argv) {
   int64_t tokens = 32768, heads = 32, topk = 16, block_size = 128, repeats = 3;
   std::vector<unsigned> threads{1, std::max(1u, std::thread::hardware_concurrency())};
   std::string dir = std::filesystem::temp_directory_path().string();
+  std::vector<std::string> compressions{"deflate:4"};
   app.add_option("--tokens", tokens, "Sequence length T")
       ->check(cli::integer_in(1, 1 << 20))
       ->capture_default_str();
@@ -142,6 +146,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "Thread counts of the parallel writer")
       ->delimiter(',')
       ->check(CLI::Range(1u, 1024u));
+  app.add_option("--compression", compressions,
+                 "Storage forms (record --compression's), each timed with every method")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--dir", dir, "Where the files are written (removed afterwards)")
       ->check(CLI::ExistingDirectory);
   bench::add_repeat_options(app, repeats);
@@ -157,21 +165,27 @@ int main(int argc, char** argv) {
         "\"raw_mb\": %.1f, \"cores\": %u, \"methods\": [",
         static_cast<long long>(tokens), static_cast<long long>(heads), static_cast<long long>(topk),
         static_cast<long long>(block_size), raw, std::thread::hardware_concurrency());
-    for (size_t m = 0; m < methods.size(); ++m) {
-      std::vector<double> wall, cpu;
-      for (int64_t r = 0; r < repeats; ++r) {
-        const Seconds t = write_file(path, arrays, methods[m]);
-        wall.push_back(t.wall);
-        cpu.push_back(t.cpu);
+    bool first = true;
+    for (const std::string& form : compressions) {
+      const Compression compression = parse_compression(form, "--compression");
+      for (const unsigned method : methods) {
+        std::vector<double> wall, cpu;
+        for (int64_t r = 0; r < repeats; ++r) {
+          const Seconds t = write_file(path, arrays, method, compression);
+          wall.push_back(t.wall);
+          cpu.push_back(t.cpu);
+        }
+        const double s = bench::median(wall);
+        const double file_mb = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
+        std::printf(
+            "%s{\"compression\": \"%s\", \"method\": \"%s\", \"threads\": %u, \"s\": %.3f, "
+            "\"cpu_s\": %.3f, \"raw_mb_per_s\": %.1f, \"file_mb\": %.1f}",
+            first ? "" : ", ", compression_name(compression).c_str(),
+            method ? "parallel_chunks" : "hdf5_filters", method ? method : 1, s, bench::median(cpu),
+            raw / s, file_mb);
+        first = false;
+        std::fflush(stdout);
       }
-      const double s = bench::median(wall);
-      const double file_mb = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
-      std::printf(
-          "%s{\"method\": \"%s\", \"threads\": %u, \"s\": %.3f, \"cpu_s\": %.3f, "
-          "\"raw_mb_per_s\": %.1f, \"file_mb\": %.1f}",
-          m ? ", " : "", methods[m] ? "parallel_chunks" : "hdf5_filters",
-          methods[m] ? methods[m] : 1, s, bench::median(cpu), raw / s, file_mb);
-      std::fflush(stdout);
     }
     std::printf("]}\n");
     std::filesystem::remove(path);

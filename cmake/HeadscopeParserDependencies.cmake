@@ -21,4 +21,4 @@ headscope_find_c_library(utf8proc utf8proc.h utf8proc)
 headscope_find_c_library(hdf5 hdf5.h "hdf5_serial;hdf5" PATH_SUFFIXES hdf5/serial)
 headscope_find_c_library(hdf5_hl hdf5_hl.h "hdf5_serial_hl;hdf5_hl" PATH_SUFFIXES hdf5/serial)
 # Recording chunks are deflated on worker threads (core/store/chunk_compression.h).
-headscope_find_c_library(zlib zlib.h z)
+headscope_find_c_library(libdeflate libdeflate.h deflate)

@@ -3,9 +3,10 @@
 // HDF5 runs a dataset's filters (shuffle, then deflate) on the calling thread, one chunk after
 // another: at 128K tokens a layer's statistics are ~0.4 GB and deflate at ~60 MB/s made
 // `record --attention stats` storage-bound (issue 17). Where a write covers whole chunks, this
-// module shuffles and deflates the chunks itself in parallel, with the same filters and the same
-// zlib stream format HDF5's deflate filter makes, and hands the finished chunks to HDF5
+// module shuffles and deflates the chunks itself in parallel (libdeflate), with the same filters
+// and the zlib stream format HDF5's deflate filter reads, and hands the finished chunks to HDF5
 // (H5Dwrite_chunk) in order. Files read back exactly as before, in HDF5, h5py and xarray.
+// Datasets without filters (`record --compression none`) take the same path, chunks raw.
 #pragma once
 
 #include <hdf5.h>
@@ -36,7 +37,7 @@ unsigned compression_threads(unsigned hardware, const char* variable, const char
 // the file; compressing it then makes no HDF5 call (Debian's HDF5 is not thread-safe).
 struct ChunkBox {
   std::vector<hsize_t> chunk;  // chunk extents
-  int deflate_level = 0;
+  int deflate_level = 0;       // 0: no filters (chunks stored raw)
   DType file_dtype = DType::kF32, data_dtype = DType::kF32;
   std::vector<hsize_t> start, count;
 };
@@ -47,7 +48,8 @@ struct CompressedChunk {
 };
 
 // Whether write_whole_chunks can write the box [start, start + count) of `dataset`: its filters
-// are exactly shuffle then deflate (as create_recording_dataset makes them) and the box starts
+// are exactly shuffle then deflate at level 1..9, or none (as create_recording_dataset makes
+// them), and the box starts
 // on chunk boundaries and ends on one or at the dataset's end, on every axis.
 bool writes_whole_chunks(hid_t dataset, const std::vector<hsize_t>& dims,
                          const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
@@ -69,7 +71,7 @@ ChunkBox whole_chunk_box(hid_t dataset, DType file_dtype, DType data_dtype,
 size_t chunk_count(const ChunkBox& box);
 // Chunks [first, first + n) of the box, in chunk order, compressed on `threads` threads (the
 // caller's among them; 0: compression_threads()). data as write_whole_chunks takes it. No HDF5
-// call: safe on any thread. IoError naming `where` if zlib fails.
+// call: safe on any thread. IoError naming `where` if compression fails.
 std::vector<CompressedChunk> compress_chunks(const ChunkBox& box, const void* data, size_t first,
                                              size_t n, unsigned threads, const H5Where& where);
 // Hands compressed chunks to HDF5 (H5Dwrite_chunk), in order.

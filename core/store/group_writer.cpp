@@ -119,7 +119,8 @@ H5Id GroupWriter::write_string_dataset(const std::string& name,
     pointers.push_back(value.c_str());
   }
   H5Id type = h5_utf8_string_type(where);
-  H5Id dataset = create_recording_dataset(group(), name, type.get(), {values.size()}, where);
+  H5Id dataset =
+      create_recording_dataset(group(), name, type.get(), {values.size()}, where, compression_);
   if (!values.empty()) {
     h5_check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
              where, "write dataset");
@@ -130,7 +131,8 @@ H5Id GroupWriter::write_string_dataset(const std::string& name,
 H5Id GroupWriter::write_int64_scale(const std::string& dimension,
                                     const std::vector<int64_t>& values, const H5Where& where) {
   H5Id type = recording_file_type(DType::kI64, where);
-  H5Id scale = create_recording_dataset(group(), dimension, type.get(), {values.size()}, where);
+  H5Id scale = create_recording_dataset(group(), dimension, type.get(), {values.size()}, where,
+                                        compression_);
   if (!values.empty()) {
     h5_check(H5Dwrite(scale.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
              where, "write dimension scale");
@@ -208,7 +210,8 @@ hid_t recording_memory_type(DType dtype, hid_t stored_type) {
 }
 
 H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
-                              const std::vector<hsize_t>& dims, const H5Where& where) {
+                              const std::vector<hsize_t>& dims, const H5Where& where,
+                              const Compression& compression) {
   H5Id space = h5_own(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                       H5Kind::kDataspace, where, "create dataspace");
   H5Id creation =
@@ -219,8 +222,11 @@ H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
     const std::vector<hsize_t> chunk = recording_chunk_shape(dims);
     h5_check(H5Pset_chunk(creation.get(), static_cast<int>(chunk.size()), chunk.data()), where,
              "set chunk shape");
-    h5_check(H5Pset_shuffle(creation.get()), where, "enable shuffle");
-    h5_check(H5Pset_deflate(creation.get(), kDeflateLevel), where, "enable deflate");
+    if (compression.kind == Compression::Kind::kDeflate) {
+      h5_check(H5Pset_shuffle(creation.get()), where, "enable shuffle");
+      h5_check(H5Pset_deflate(creation.get(), static_cast<unsigned>(compression.level)), where,
+               "enable deflate");
+    }
   }
   H5Id link =
       h5_own(H5Pcreate(H5P_LINK_CREATE), H5Kind::kPropList, where, "create link properties");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/base/dtype.h"
+#include "core/store/compression.h"
 #include "core/store/hdf5_handle.h"
 #include "core/store/partial_group.h"
 #include "core/store/staged_file.h"
@@ -42,6 +43,9 @@ class GroupWriter {
     set_attribute(object, name, std::string(value));
   }
 
+  // How the datasets made from now on are stored (deflate level 4 unless set).
+  void set_compression(const Compression& compression) { compression_ = compression; }
+
  protected:
   // `path` is the file users asked for (messages name it); `staged` the temporary the group is
   // written into when the file is new or replaced, else null.
@@ -66,6 +70,7 @@ class GroupWriter {
   std::string path_;
   std::shared_ptr<StagedFile> staged_;  // declared before group_: the group goes first
   PartialGroup group_;
+  Compression compression_;
 
  private:
   void write_list_attribute(const std::string& object, const std::string& name, hid_t file_type,
@@ -91,10 +96,11 @@ hid_t recording_memory_type(DType dtype, hid_t stored);
 // 1 on leading dimensions and up to kChunkEdge on the last two, so one head's [T, T] map is a
 // run of whole chunks; up to kChunkLength1d for rank 1.
 std::vector<hsize_t> recording_chunk_shape(const std::vector<hsize_t>& dims);
-// A dataset stored as item 6 of recording_schema.h (chunked with shuffle + deflate unless empty
-// or scalar); '/' in name makes the groups on the way.
+// A dataset stored as item 6 of recording_schema.h (chunked, with shuffle + deflate unless
+// `compression` is none, unless empty or scalar); '/' in name makes the groups on the way.
 H5Id create_recording_dataset(hid_t group, const std::string& name, hid_t type,
-                              const std::vector<hsize_t>& dims, const H5Where& where);
+                              const std::vector<hsize_t>& dims, const H5Where& where,
+                              const Compression& compression = {});
 // Makes `dataset` the dimension scale named `dimension` (item 10 of recording_schema.h).
 void make_dimension_scale(hid_t dataset, const std::string& dimension, const H5Where& where);
 // Attaches `scale` to an axis of `dataset` and labels the axis with the dimension's name, so

@@ -110,7 +110,6 @@ inline constexpr char kDimKeyBlock[] = "key_block";
 
 inline constexpr int64_t kChunkEdge = 512;
 inline constexpr int64_t kChunkLength1d = 65536;
-inline constexpr int kDeflateLevel = 4;
 
 // What the root attributes and /model say about the recorded model.
 struct ModelSummary {

@@ -134,7 +134,7 @@ void RunWriter::write_array(const std::string& name, DType file_dtype,
   check_conversion(data_dtype, file_dtype, where);
   const std::vector<hsize_t> dims = checked_dims(shape, where);
   H5Id type = recording_file_type(file_dtype, where);
-  H5Id dataset = create_recording_dataset(group(), name, type.get(), dims, where);
+  H5Id dataset = create_recording_dataset(group(), name, type.get(), dims, where, compression_);
   if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return;
   HS_ASSERT(data != nullptr);
   write_box(dataset.get(), type.get(), file_dtype, data_dtype, dims,
@@ -147,7 +147,7 @@ void RunWriter::create_array(const std::string& name, DType file_dtype,
   check_dataset_name(name, where);
   const std::vector<hsize_t> dims = checked_dims(shape, where);
   H5Id type = recording_file_type(file_dtype, where);
-  create_recording_dataset(group(), name, type.get(), dims, where);
+  create_recording_dataset(group(), name, type.get(), dims, where, compression_);
 }
 
 // A write_slab call's dataset and box, checked.

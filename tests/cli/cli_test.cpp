@@ -16,10 +16,10 @@
 #include "core/base/error.h"
 #include "core/model/transformer.h"
 #include "core/store/recording_reader.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/forward_bounds.h"
 #include "tests/support/reference.h"
-#include "tests/support/cli_run.h"
 #include "tests/support/tolerance.h"
 
 namespace headscope {
@@ -101,7 +101,8 @@ TEST(Cli, TokenizeEncodesAndDecodes) {
 }
 
 // The round trip a notebook user makes: patterns recorded by the CLI for the reference inputs,
-// read back with h5py, equal transformers' attention maps to float32 rounding (bound derived in the script).
+// read back with h5py, equal transformers' attention maps to float32 rounding (bound derived in the
+// script).
 TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
   if (!has_h5py()) GTEST_SKIP() << "Debian's python3-h5py is not installed";
   for (const std::string family : {"gpt2", "gpt_neox", "qwen3", "mistral"}) {
@@ -123,9 +124,9 @@ TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
     const ModelConfig& c = model->config();
     const std::string qk = c.learned_positions ? "hook_" : "hook_rot_";
     const auto recording = temp_path(family + ".h5");
-    auto r = run("record " + dir + " --tokens-file " + tokens_file + " --out " + recording +
-                 " --force --save-logits --hooks 'blocks.*.attn." + qk + "q,blocks.*.attn." + qk +
-                 "k'");
+    auto r =
+        run("record " + dir + " --tokens-file " + tokens_file + " --out " + recording +
+            " --force --save-logits --hooks 'blocks.*.attn." + qk + "q,blocks.*.attn." + qk + "k'");
     ASSERT_EQ(r.status, 0) << r.output;
     // The relative error q and k carry at each layer: the float32 chain through its block
     // (tests/support/forward_bounds.h).
@@ -140,6 +141,46 @@ TEST(Cli, RecordedPatternsReadBackWithH5pyEqualReference) {
                               "/reference.safetensors" + args.str();
     EXPECT_EQ(std::system(check.c_str()), 0) << check;
   }
+}
+
+// --compression changes how chunks are stored, never what they hold: every dataset of a
+// recording equals the default's, read back by h5py, with the filters each form names.
+TEST(Cli, RecordCompressionStoresTheSameValues) {
+  if (!has_h5py()) GTEST_SKIP() << "Debian's python3-h5py is not installed";
+  const std::string base = "record " + test::fixture("hf-tiny/llama") +
+                           " --tokens 5,9,2,7,1,3,8,4 --attention both --save-logits --force";
+  const std::vector<std::pair<std::string, std::string>> forms = {
+      {"deflate:4", "gzip 4"}, {"deflate:1", "gzip 1"}, {"none", "None None"}};
+  std::string files;
+  for (const auto& [form, filters] : forms) {
+    const auto out = temp_path("compression_" + form.substr(0, 7) + form.back() + ".h5");
+    auto r = run(base + (form == "deflate:4" ? "" : " --compression " + form) + " --out " + out);
+    ASSERT_EQ(r.status, 0) << r.output;
+    files += " " + out + " '" + filters + "'";
+  }
+  // argv: (file, "compression level") per form; the first is the default's.
+  const std::string script = R"(
+import sys, h5py, numpy as np
+forms = list(zip(sys.argv[1::2], sys.argv[2::2]))
+def datasets(f):
+    out = {}
+    f.visititems(lambda n, o: out.__setitem__(n, o) if isinstance(o, h5py.Dataset) else None)
+    return out
+ref = datasets(h5py.File(forms[0][0], 'r'))
+assert len(ref) > 10, sorted(ref)
+for path, filters in forms:
+    got = datasets(h5py.File(path, 'r'))
+    assert sorted(got) == sorted(ref), path
+    for name, d in got.items():
+        assert np.array_equal(d[()], ref[name][()]), (path, name)
+        if d.chunks is not None:
+            assert '%s %s' % (d.compression, d.compression_opts) == filters, (path, name)
+            assert d.shuffle == (d.compression is not None), (path, name)
+)";
+  const auto script_path = temp_path("compression_check.py");
+  std::ofstream(script_path) << script;
+  const std::string check = "/usr/bin/python3 " + script_path + files;
+  EXPECT_EQ(std::system(check.c_str()), 0) << check;
 }
 
 TEST(Cli, RecordRefusesToClobberAndAppends) {
@@ -231,6 +272,7 @@ TEST(Cli, RecordBadInputsLeaveNoFile) {
        "learned positions"},
       {"record " + llama + " --tokens 1,2 --hooks blocks.1.nope --out " + out, "blocks.1.nope"},
       {"record " + llama + " --tokens 1,2 --attention maps --out " + out, "--attention"},
+      {"record " + llama + " --tokens 1,2 --compression zstd --out " + out, "--compression"},
       {"record " + llama + " --tokens 1,2 --out /nonexistent/dir/x.h5", "/nonexistent/dir/x.h5"},
   };
   for (const auto& [args, needle] : cases) {

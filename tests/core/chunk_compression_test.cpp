@@ -1,7 +1,8 @@
 // Whole-chunk writes compressed on worker threads (core/store/chunk_compression.h) against
-// HDF5's own filter pipeline: same values read back, same chunk bytes, edge chunks and float16
-// conversion included; the same writes overlapped (core/store/chunk_write_queue.h) against
-// synchronous ones, within their byte budget, and their failure against the synchronous one.
+// HDF5's own filter pipeline: same values read back, same chunk bytes once inflated, edge chunks,
+// float16 conversion, deflate levels and unfiltered (`none`) datasets included; the same writes
+// overlapped (core/store/chunk_write_queue.h) against synchronous ones, within their byte budget,
+// and their failure against the synchronous one.
 #include "core/store/chunk_compression.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +20,7 @@
 #include "core/base/error.h"
 #include "core/base/float16.h"
 #include "core/store/chunk_write_queue.h"
+#include "core/store/compression.h"
 #include "core/store/group_writer.h"
 #include "core/store/recording_writer.h"
 #include "tests/support/model_summary.h"
@@ -38,9 +40,10 @@ class ChunkCompression : public test::TempDirTest {
   }
   H5Where where(const std::string& object = "/") const { return {path_, object}; }
 
-  H5Id dataset(const std::string& name, DType dtype, const std::vector<hsize_t>& dims) {
+  H5Id dataset(const std::string& name, DType dtype, const std::vector<hsize_t>& dims,
+               const Compression& compression = {}) {
     H5Id type = recording_file_type(dtype, where(name));
-    return create_recording_dataset(file_.get(), name, type.get(), dims, where(name));
+    return create_recording_dataset(file_.get(), name, type.get(), dims, where(name), compression);
   }
 
   template <typename T>
@@ -76,20 +79,69 @@ TEST(ChunkShuffle, MovesByteBOfElementIToBTimesNPlusI) {
 TEST_F(ChunkCompression, EqualsHdf5sFilterPipelineWithEdgeChunks) {
   // [3, 2, 700, 5]: chunks [1, 1, 512, 5], the second along the rows clipped at 700.
   const std::vector<hsize_t> dims{3, 2, 700, 5};
-  const size_t n = 3 * 2 * 700 * 5;
+  const size_t n = 3 * 2 * 700 * 5, chunk_bytes = 512 * 5 * sizeof(float);
   const std::vector<float> values = random_floats(n, 1);
-  H5Id by_hdf5 = dataset("by_hdf5", DType::kF32, dims);
-  h5_check(H5Dwrite(by_hdf5.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-           where(), "write");
-  for (unsigned threads : {1u, 3u}) {
-    const std::string name = "parallel_" + std::to_string(threads);
-    H5Id parallel = dataset(name, DType::kF32, dims);
-    const std::vector<hsize_t> start(4, 0);
-    ASSERT_TRUE(writes_whole_chunks(parallel.get(), dims, start, dims, where(name)));
-    write_whole_chunks(parallel.get(), DType::kF32, DType::kF32, start, dims, values.data(),
-                       where(name), ChunkWriteOptions().with_threads(threads));
-    EXPECT_EQ(read_all<float>(parallel.get(), H5T_NATIVE_FLOAT, n), values) << name;
-    EXPECT_EQ(stored_chunks(parallel.get()), stored_chunks(by_hdf5.get())) << name;
+  for (const Compression& compression :
+       {Compression{}, Compression::deflate(1), Compression::deflate(9), Compression::none()}) {
+    const std::string tag = compression_name(compression);
+    H5Id by_hdf5 = dataset("by_hdf5 " + tag, DType::kF32, dims, compression);
+    h5_check(
+        H5Dwrite(by_hdf5.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+        where(), "write");
+    const auto hdf5_chunks = stored_chunks(by_hdf5.get());
+    for (unsigned threads : {1u, 3u}) {
+      const std::string name = "parallel_" + std::to_string(threads) + " " + tag;
+      H5Id parallel = dataset(name, DType::kF32, dims, compression);
+      const std::vector<hsize_t> start(4, 0);
+      ASSERT_TRUE(writes_whole_chunks(parallel.get(), dims, start, dims, where(name)));
+      write_whole_chunks(parallel.get(), DType::kF32, DType::kF32, start, dims, values.data(),
+                         where(name), ChunkWriteOptions().with_threads(threads));
+      EXPECT_EQ(read_all<float>(parallel.get(), H5T_NATIVE_FLOAT, n), values) << name;
+      const auto chunks = stored_chunks(parallel.get());
+      if (compression == Compression::none()) {
+        // Raw chunks: the bytes HDF5 stores, edge chunks zero-padded as it pads them.
+        EXPECT_EQ(chunks, hdf5_chunks) << name;
+        for (const auto& chunk : chunks) EXPECT_EQ(chunk.size(), chunk_bytes) << name;
+      } else {
+        EXPECT_EQ(test::inflated(chunks, chunk_bytes), test::inflated(hdf5_chunks, chunk_bytes))
+            << name;
+      }
+    }
+  }
+}
+
+TEST_F(ChunkCompression, StoresTheLevelItWasGivenOrNoFilters) {
+  for (const Compression& compression : {Compression::deflate(1), Compression::none()}) {
+    const std::string name = compression_name(compression);
+    H5Id set = dataset(name, DType::kF32, {4, 600}, compression);
+    H5Id creation = h5_own(H5Dget_create_plist(set.get()), H5Kind::kPropList, where(), "plist");
+    if (compression == Compression::none()) {
+      EXPECT_EQ(H5Pget_nfilters(creation.get()), 0) << name;
+      continue;
+    }
+    ASSERT_EQ(H5Pget_nfilters(creation.get()), 2) << name;
+    unsigned flags = 0, config = 0, level = 0;
+    size_t n_values = 1;
+    EXPECT_EQ(H5Pget_filter2(creation.get(), 1, &flags, &n_values, &level, 0, nullptr, &config),
+              H5Z_FILTER_DEFLATE);
+    EXPECT_EQ(level, 1u);
+  }
+}
+
+TEST(CompressionOption, ReadsNoneDeflateAndALevel) {
+  EXPECT_EQ(parse_compression("none", "--compression"), Compression::none());
+  EXPECT_EQ(parse_compression("deflate", "--compression"), Compression::deflate(4));
+  EXPECT_EQ(parse_compression("deflate:9", "--compression"), Compression::deflate(9));
+  EXPECT_EQ(compression_name(Compression::deflate(2)), "deflate:2");
+  for (const char* bad : {"", "zstd", "deflate:", "deflate:0", "deflate:10", "deflate:x"}) {
+    try {
+      parse_compression(bad, "--compression");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const InvalidInput& e) {
+      EXPECT_NE(std::string(e.what()).find("--compression \"" + std::string(bad) + "\""),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 

@@ -1,8 +1,9 @@
 // Every stored chunk of an HDF5 dataset as the file holds it (after its filters), for tests that
-// compare the bytes two writers made.
+// compare the bytes two writers made, and those chunks inflated.
 #pragma once
 
 #include <hdf5.h>
+#include <libdeflate.h>
 
 #include <cstdint>
 #include <vector>
@@ -35,6 +36,25 @@ inline std::vector<std::vector<uint8_t>> stored_chunks(hid_t dataset, const H5Wh
     chunks.push_back(std::move(bytes));
   }
   return chunks;
+}
+
+// The chunks inflated (each a zlib stream of `raw_bytes` bytes, as HDF5's deflate filter stores
+// them): two deflate encoders may write different streams of the same bytes.
+inline std::vector<std::vector<uint8_t>> inflated(const std::vector<std::vector<uint8_t>>& chunks,
+                                                  size_t raw_bytes) {
+  libdeflate_decompressor* decompressor = libdeflate_alloc_decompressor();
+  std::vector<std::vector<uint8_t>> out;
+  for (const auto& chunk : chunks) {
+    std::vector<uint8_t> bytes(raw_bytes);
+    size_t size = 0;
+    const auto status = libdeflate_zlib_decompress(decompressor, chunk.data(), chunk.size(),
+                                                   bytes.data(), bytes.size(), &size);
+    EXPECT_EQ(status, LIBDEFLATE_SUCCESS) << "chunk " << out.size() << " is no zlib stream";
+    bytes.resize(size);
+    out.push_back(std::move(bytes));
+  }
+  libdeflate_free_decompressor(decompressor);
+  return out;
 }
 
 }  // namespace headscope::test

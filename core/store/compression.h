@@ -1,0 +1,29 @@
+// How a recording's chunked datasets are stored (`record --compression none|deflate[:level]`).
+// Deflated chunks go through HDF5's standard shuffle + deflate filters, so h5py and xarray read
+// them without a plugin; `none` stores chunks raw, for runs where writing must keep up with a GPU
+// and the disk has room (a 128K-token layer of statistics is ~0.8 GB raw, ~0.4 GB deflated).
+#pragma once
+
+#include <string>
+
+namespace headscope {
+
+struct Compression {
+  enum class Kind { kNone, kDeflate };
+  Kind kind = Kind::kDeflate;
+  int level = 4;  // deflate's level, 1 (fastest) .. 9 (smallest); the HDF5 filter's parameter
+
+  static Compression none() { return {Kind::kNone, 0}; }
+  static Compression deflate(int level) { return {Kind::kDeflate, level}; }
+  bool operator==(const Compression& other) const {
+    return kind == other.kind && (kind == Kind::kNone || level == other.level);
+  }
+};
+
+// "none", "deflate" (level 4) or "deflate:N" with N in 1..9; InvalidInput naming `option` and
+// the accepted forms otherwise.
+Compression parse_compression(const std::string& text, const std::string& option);
+// The form parse_compression reads ("none", "deflate:4").
+std::string compression_name(const Compression& compression);
+
+}  // namespace headscope
