@@ -74,7 +74,7 @@ CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
   auto* middle = new QSplitter(this);
   middle->addWidget(graph_box);
   middle->addWidget(faithfulness_);
-  middle->setStretchFactor(0, 3);
+  middle->setStretchFactor(0, 2);
   middle->setStretchFactor(1, 1);
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(top);
@@ -191,8 +191,12 @@ void CircuitsView::show_faithfulness() {
   LineChart chart;
   chart.title = tr("Faithfulness of %1").arg(text(circuit.name));
   chart.x_label = tr("edges kept");
+  // The points are spread over orders of magnitude (1, 2, 5, ... all edges); the point of no
+  // edges, left out on this axis, is the corrupted run's 0 that a reference line shows.
+  chart.log_x = true;
   chart.y_label = tr("faithfulness");
-  ChartSeries curve{tr("circuit"), QColor(31, 119, 180), {}, circuit.faithfulness_score};
+  // No legend: the title names the one series.
+  ChartSeries curve{{}, QColor(31, 119, 180), {}, circuit.faithfulness_score};
   curve.x.assign(circuit.faithfulness_edges.begin(), circuit.faithfulness_edges.end());
   chart.series.push_back(std::move(curve));
   // The normalisation's ends: the clean run is 1, the corrupted run 0.

@@ -224,8 +224,9 @@ TEST_F(CircuitsViewTest, DrawsTheFaithfulnessCurve) {
   EXPECT_EQ(series.x, std::vector<double>({0, 1, 2, 3}));
   EXPECT_EQ(series.y, curve.score);
   EXPECT_TRUE(chart.chart().title.contains("eap"));
+  EXPECT_TRUE(chart.chart().log_x);
   const QString hover = chart.tooltip_at(chart.position(0, 1).toPoint());
-  EXPECT_EQ(hover, "circuit: edges kept 1, faithfulness 0.375") << hover.toStdString();
+  EXPECT_EQ(hover, "edges kept 1, faithfulness 0.375") << hover.toStdString();
   EXPECT_GT(test::colours(chart.grab().toImage()), 4u);
 
   // A circuit without a curve (head scores only) leaves the chart empty.
