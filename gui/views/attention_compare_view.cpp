@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include <QtWidgets/QComboBox>
 #include <QtWidgets/QGridLayout>
-#include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QVBoxLayout>
 
+#include "gui/views/ab_choice.h"
 #include "gui/views/attention_canvas.h"
 
 namespace headscope::gui {
@@ -17,16 +16,10 @@ AttentionCompareView::AttentionCompareView(Workspace& workspace, QWidget* parent
     : ExplorerView(parent),
       workspace_(workspace),
       message_(new QLabel(this)),
-      a_(new QComboBox(this)),
-      b_(new QComboBox(this)) {
+      choice_(new AbChoice(this)) {
   message_->setWordWrap(true);
   message_->setText(
       tr("Open two files (or one with two runs) and select a head to compare its attention."));
-  auto* choices = new QHBoxLayout;
-  choices->addWidget(new QLabel(tr("A:"), this));
-  choices->addWidget(a_, 1);
-  choices->addWidget(new QLabel(tr("B:"), this));
-  choices->addWidget(b_, 1);
   auto* maps = new QGridLayout;
   const QString titles[] = {tr("A"), tr("B"), tr("A - B")};
   for (int i = 0; i < 3; ++i) {
@@ -41,14 +34,12 @@ AttentionCompareView::AttentionCompareView(Workspace& workspace, QWidget* parent
   maps->setRowStretch(1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message_);
-  layout->addLayout(choices);
+  layout->addWidget(choice_);
   layout->addLayout(maps, 1);
-  for (QComboBox* combo : {a_, b_}) {
-    connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int) {
-      layer_ = head_ = -1;
-      request();
-    });
-  }
+  choice_->on_change([this] {
+    layer_ = head_ = -1;
+    request();
+  });
   connect(&workspace_, &Workspace::file_added, this, [this](int file) { add_runs(file); });
   connect(&workspace_, &Workspace::selection_changed, this,
           [this](const HeadSelection&) { request(); });
@@ -60,19 +51,11 @@ QString AttentionCompareView::message() const {
 }
 
 QStringList AttentionCompareView::choices() const {
-  QStringList out;
-  for (int i = 0; i < a_->count(); ++i) out << a_->itemText(i);
-  return out;
+  return choice_->labels();
 }
 
 bool AttentionCompareView::choose(const QString& a, const QString& b) {
-  const int ia = a_->findText(a), ib = b_->findText(b);
-  if (ia < 0 || ib < 0) return false;
-  {
-    const QSignalBlocker block_a(a_), block_b(b_);
-    a_->setCurrentIndex(ia);
-    b_->setCurrentIndex(ib);
-  }
+  if (!choice_->set(a, b)) return false;
   layer_ = head_ = -1;
   request();
   return true;
@@ -81,30 +64,27 @@ bool AttentionCompareView::choose(const QString& a, const QString& b) {
 void AttentionCompareView::add_runs(int file) {
   std::shared_ptr<const OpenFile> open = workspace_.files()[static_cast<size_t>(file)];
   if (open->run_count() == 0) return;
-  const QSignalBlocker block_a(a_), block_b(b_);
   const bool first = runs_.empty();
   const auto first_new = static_cast<int>(runs_.size());
   for (int64_t run = 0; run < open->run_count(); ++run) {
     const QString label = QString::fromStdString(open->name()) + tr(": run %1").arg(run);
     runs_.push_back({open, run});
-    a_->addItem(label);
-    b_->addItem(label);
+    choice_->add(label);
   }
   if (first) {
     // Until a second file comes: two runs of this one, when it has them.
-    a_->setCurrentIndex(0);
-    b_->setCurrentIndex(runs_.size() > 1 ? 1 : 0);
+    choice_->set(0, runs_.size() > 1 ? 1 : 0);
   } else {
     // A second file: B becomes its run of A's index, else its first.
-    const int64_t a_run = runs_[static_cast<size_t>(a_->currentIndex())].run;
-    b_->setCurrentIndex(first_new + static_cast<int>(a_run < open->run_count() ? a_run : 0));
+    const int64_t a_run = runs_[static_cast<size_t>(choice_->a())].run;
+    choice_->set(choice_->a(), first_new + static_cast<int>(a_run < open->run_count() ? a_run : 0));
   }
   layer_ = head_ = -1;
   request();
 }
 
 void AttentionCompareView::request() {
-  const int a = a_->currentIndex(), b = b_->currentIndex();
+  const int a = choice_->a(), b = choice_->b();
   const HeadSelection& s = workspace_.selection();
   if (a < 0 || b < 0 || s.file < 0) return;
   if (s.layer == layer_ && s.head == head_) return;
@@ -113,7 +93,7 @@ void AttentionCompareView::request() {
   message_->setText(tr("Reading layer %1, head %2 of %3 and %4 ...")
                         .arg(s.layer)
                         .arg(s.head)
-                        .arg(a_->currentText(), b_->currentText()));
+                        .arg(choice_->a_text(), choice_->b_text()));
   request_.start(
       [ra = runs_[static_cast<size_t>(a)], rb = runs_[static_cast<size_t>(b)], layer = s.layer,
        head = s.head] { return compare_attention(ra, rb, layer, head); },

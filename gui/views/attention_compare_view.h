@@ -14,11 +14,11 @@
 #include "gui/models/workspace.h"
 #include "gui/views/explorer_view.h"
 
-class QComboBox;
 class QLabel;
 
 namespace headscope::gui {
 
+class AbChoice;
 class AttentionCanvas;
 
 class AttentionCompareView : public ExplorerView {
@@ -53,8 +53,7 @@ class AttentionCompareView : public ExplorerView {
   int64_t layer_ = -1, head_ = -1;  // the head shown_ (or its read) is of
   bool following_ = false;          // while one canvas's view is copied to the others
   QLabel* message_;
-  QComboBox* a_;
-  QComboBox* b_;
+  AbChoice* choice_;
   AttentionCanvas* canvases_[3];
 };
 

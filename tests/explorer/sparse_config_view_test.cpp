@@ -193,6 +193,17 @@ void expect_heads(SparseConfigView& view, const SparseModelConfig& config) {
   }
 }
 
+// DuoAttention's files for the 2 x 3 test model: layer 0's KV head 1 and layer 1's heads 0 and
+// 1 stream with sink 4 and window 32.
+void write_duo_folder(const std::string& dir) {
+  DuoConfig duo;
+  duo.gates = {{1, 0, 1}, {0, 0, 1}};
+  duo.sink_size = 4;
+  duo.recent_size = 32;
+  std::filesystem::create_directories(dir);
+  write_duo_config(dir, duo);
+}
+
 TEST_F(SparseConfigViewTest, ShowsAndExportsAFolderSparseConfigWrote) {
   test::write_recording(path("a.h5"), {test::RunContents{}});
   SparseConfigView& view = open(path("a.h5"));
@@ -230,12 +241,7 @@ TEST_F(SparseConfigViewTest, ShowsAndExportsAFolderSparseConfigWrote) {
   }
 
   // DuoAttention's gates, expanded with the open model; exported again, the same gates file.
-  DuoConfig duo;
-  duo.gates = {{1, 0, 1}, {0, 0, 1}};
-  duo.sink_size = 4;
-  duo.recent_size = 32;
-  std::filesystem::create_directories(path("duo"));
-  write_duo_config(path("duo"), duo);
+  write_duo_folder(path("duo"));
   view.open_folder(QString::fromStdString(path("duo")));
   test::wait_idle(*window_);
   ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
@@ -265,12 +271,7 @@ TEST_F(SparseConfigViewTest, ShowsAndExportsAFolderSparseConfigWrote) {
 }
 
 TEST_F(SparseConfigViewTest, ADuoFolderNeedsAModel) {
-  DuoConfig duo;
-  duo.gates = {{1, 0, 1}, {0, 0, 1}};
-  duo.sink_size = 4;
-  duo.recent_size = 32;
-  std::filesystem::create_directories(path("duo"));
-  write_duo_config(path("duo"), duo);
+  write_duo_folder(path("duo"));
   window_ = std::make_unique<MainWindow>();
   auto& view = *static_cast<SparseConfigView*>(window_->view("sparse"));
   view.open_folder(QString::fromStdString(path("duo")));
