@@ -29,7 +29,9 @@ AttentionComparison compare_attention(const RunRef& a, const RunRef& b, int64_t 
   };
   const AttentionMap none;  // kFull: no blocks to match
   AttentionMap map_a = read(a, full_map_limit, none);
-  AttentionMap map_b = read(b, full_map_limit, none);
+  // One run against itself (the view's start with a one-run file) is read once.
+  const bool same_run = a.file == b.file && a.run == b.run;
+  AttentionMap map_b = same_run ? map_a : read(b, full_map_limit, none);
   if (!same_cells(map_a, map_b)) {
     // One full and one block map, or full maps of two lengths: both as block maps (a limit of
     // 0 reads no full map); a pattern summed in the other run's blocks when it has block_mass.

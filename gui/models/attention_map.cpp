@@ -9,8 +9,9 @@
 namespace headscope::gui {
 namespace {
 
-// Sums of the head's [T, S] pattern over blocks of `block` x `block` positions, reading `block`
-// rows at a time: memory is one band of rows and the block map, whatever T.
+// Sums of the head's [T, S] pattern over blocks of `block` x `block` positions, read one tile
+// of whole blocks about a chunk's edge (kChunkEdge) square at a time, so that each compressed
+// chunk is read once: memory is one tile, one row of tiles' sums and the block map, whatever T.
 void sum_pattern_blocks(const RecordingReader& reader, int64_t run, const std::string& pattern,
                         const std::vector<int64_t>& shape, int64_t head, int64_t block,
                         AttentionMap& map) {
@@ -21,19 +22,29 @@ void sum_pattern_blocks(const RecordingReader& reader, int64_t run, const std::s
   map.rows = (t + block - 1) / block;
   map.cols = (s + block - 1) / block;
   map.values.assign(static_cast<size_t>(map.rows * map.cols), 0.0f);
-  std::vector<double> sums(static_cast<size_t>(map.cols));
-  for (int64_t row = 0; row < map.rows; ++row) {
-    const int64_t first = row * block, count = std::min(block, t - first);
-    const std::vector<float> band =
-        reader.read_f32_slice(run, pattern, {head, first, 0}, {1, count, s});
+  const int64_t tile = block * std::max<int64_t>(1, kChunkEdge / block);
+  const int64_t tile_blocks = tile / block;
+  std::vector<double> sums(static_cast<size_t>(tile_blocks * map.cols));
+  for (int64_t q0 = 0; q0 < t; q0 += tile) {
+    const int64_t queries = std::min(tile, t - q0);
     std::fill(sums.begin(), sums.end(), 0.0);
-    for (int64_t q = 0; q < count; ++q) {
-      const float* values = band.data() + q * s;
-      for (int64_t k = 0; k < s; ++k) sums[static_cast<size_t>(k / block)] += values[k];
+    for (int64_t k0 = 0; k0 < s; k0 += tile) {
+      const int64_t keys = std::min(tile, s - k0);
+      const std::vector<float> box =
+          reader.read_f32_slice(run, pattern, {head, q0, k0}, {1, queries, keys});
+      for (int64_t q = 0; q < queries; ++q) {
+        double* row = sums.data() + (q / block) * map.cols;
+        const float* values = box.data() + q * keys;
+        for (int64_t k = 0; k < keys; ++k) row[(k0 + k) / block] += values[k];
+      }
     }
-    for (int64_t col = 0; col < map.cols; ++col) {
-      map.values[static_cast<size_t>(row * map.cols + col)] =
-          static_cast<float>(sums[static_cast<size_t>(col)]);
+    const int64_t first_row = q0 / block;
+    const int64_t rows = std::min(tile_blocks, map.rows - first_row);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < map.cols; ++c) {
+        map.values[static_cast<size_t>((first_row + r) * map.cols + c)] =
+            static_cast<float>(sums[static_cast<size_t>(r * map.cols + c)]);
+      }
     }
   }
 }

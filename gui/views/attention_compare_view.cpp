@@ -88,6 +88,7 @@ void AttentionCompareView::request() {
   const HeadSelection& s = workspace_.selection();
   if (a < 0 || b < 0 || s.file < 0) return;
   if (s.layer == layer_ && s.head == head_) return;
+  if (!isVisible()) return;  // showEvent asks again
   layer_ = s.layer;
   head_ = s.head;
   message_->setText(tr("Reading layer %1, head %2 of %3 and %4 ...")
@@ -98,6 +99,11 @@ void AttentionCompareView::request() {
       [ra = runs_[static_cast<size_t>(a)], rb = runs_[static_cast<size_t>(b)], layer = s.layer,
        head = s.head] { return compare_attention(ra, rb, layer, head); },
       [this](const LatestRequest<AttentionComparison>::Outcome& outcome) { show(outcome); });
+}
+
+void AttentionCompareView::showEvent(QShowEvent* event) {
+  ExplorerView::showEvent(event);
+  request();
 }
 
 void AttentionCompareView::show(const LatestRequest<AttentionComparison>::Outcome& outcome) {

@@ -3,7 +3,8 @@
 // side and their difference A - B on a diverging scale, with hover values. Full maps when both
 // runs have the layer's hook_pattern and are short, else block maps
 // (gui/models/attention_comparison.h). Zooming or panning one map moves the other two. Read on
-// a worker thread.
+// a worker thread, and only while the view is shown: it reads two maps, the heaviest read of
+// any view (a long pattern's block sums), for a tab most selections never look at.
 #pragma once
 
 #include <memory>
@@ -39,6 +40,9 @@ class AttentionCompareView : public ExplorerView {
   bool busy() const override { return request_.busy(); }
   // Every visible cell's A, B and A - B (its first query and key position).
   QString csv() const override;
+
+ protected:
+  void showEvent(QShowEvent* event) override;
 
  private:
   void add_runs(int file);

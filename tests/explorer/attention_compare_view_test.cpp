@@ -4,7 +4,6 @@
 // the CSV, and runs that cannot be compared cell by cell saying why.
 #include <gtest/gtest.h>
 
-#include "core/store/recording_writer.h"
 #include "gui/app/main_window.h"
 #include "gui/views/attention_canvas.h"
 #include "gui/views/attention_compare_view.h"
@@ -22,36 +21,6 @@ using test::wait_idle;
 using test::write_recording;
 
 constexpr int64_t kLayer = 1, kHead = 2;
-
-// Causal and uniform: query q gives each of its q + 1 keys 1 / (q + 1).
-float uniform_value(int64_t q, int64_t k) {
-  return k <= q ? 1.0f / static_cast<float>(q + 1) : 0.0f;
-}
-
-void write_uniform_recording(const std::string& path, int64_t t) {
-  RecordingWriter writer = RecordingWriter::create(path, test::explorer_model());
-  RunWriter run = writer.begin_run();
-  std::vector<int32_t> tokens;
-  std::vector<std::string> text;
-  for (int64_t i = 0; i < t; ++i) {
-    tokens.push_back(static_cast<int32_t>(i));
-    text.push_back("tok" + std::to_string(i));
-  }
-  run.write_tokens(tokens);
-  run.write_token_text(text);
-  std::vector<float> pattern;
-  for (int64_t h = 0; h < kHeads; ++h) {
-    for (int64_t q = 0; q < t; ++q) {
-      for (int64_t k = 0; k < t; ++k) pattern.push_back(uniform_value(q, k));
-    }
-  }
-  for (int64_t layer = 0; layer < kLayers; ++layer) {
-    run.write_array("blocks." + std::to_string(layer) + ".attn.hook_pattern", DType::kF32,
-                    {kHeads, t, t}, DType::kF32, pattern.data());
-  }
-  run.commit();
-  writer.finish();
-}
 
 class AttentionCompareViewTest : public test::TempDirTest {
  protected:
@@ -74,7 +43,7 @@ class AttentionCompareViewTest : public test::TempDirTest {
 
 TEST_F(AttentionCompareViewTest, FullMapsOfTwoFilesAndTheirDifference) {
   write_recording(path("a.h5"), {RunContents{8, true, false}}, false);
-  write_uniform_recording(path("b.h5"), 8);
+  test::write_uniform_recording(path("b.h5"), 8);
   AttentionCompareView& view = open({path("a.h5"), path("b.h5")});
   EXPECT_EQ(view.choices(), QStringList({"a.h5: run 0", "b.h5: run 0"}));
   const auto shown = view.shown();
@@ -84,7 +53,7 @@ TEST_F(AttentionCompareViewTest, FullMapsOfTwoFilesAndTheirDifference) {
   ASSERT_EQ(shown->difference->cols, 8);
   for (int64_t q = 0; q < 8; ++q) {
     for (int64_t k = 0; k < 8; ++k) {
-      const float a = test::pattern_value(kLayer, kHead, q, k), b = uniform_value(q, k);
+      const float a = test::pattern_value(kLayer, kHead, q, k), b = test::uniform_value(q, k);
       ASSERT_EQ(shown->a->at(q, k), a);
       ASSERT_EQ(shown->b->at(q, k), b);
       ASSERT_EQ(shown->difference->at(q, k), a - b) << q << " " << k;
@@ -123,8 +92,12 @@ TEST_F(AttentionCompareViewTest, FullMapsOfTwoFilesAndTheirDifference) {
   EXPECT_EQ(difference.visible(), view.canvas_a()->visible());
   EXPECT_LT(view.csv().split('\n', Qt::SkipEmptyParts).size(), 65);
 
-  // Another head: its maps.
+  // Another head: its maps, read once the view is shown again (never while hidden).
+  window_->show_view("attention");
   window_->workspace().select({0, 0, 0, 1});
+  wait_idle(*window_);
+  EXPECT_EQ(view.shown(), shown);
+  window_->show_view("attention-compare");
   wait_idle(*window_);
   ASSERT_NE(view.shown(), nullptr);
   EXPECT_EQ(view.shown()->a->at(5, 3), test::pattern_value(0, 1, 5, 3));

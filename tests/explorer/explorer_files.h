@@ -170,6 +170,38 @@ inline void write_recording(const std::string& path, const std::vector<RunConten
   }
 }
 
+// Causal and uniform: query q gives each of its q + 1 keys 1 / (q + 1).
+inline float uniform_value(int64_t q, int64_t k) {
+  return k <= q ? 1.0f / static_cast<float>(q + 1) : 0.0f;
+}
+
+// One run of t tokens whose every head's hook_pattern is uniform_value: cheap to write at any
+// length, and a second model's attention beside write_recording's.
+inline void write_uniform_recording(const std::string& path, int64_t t) {
+  RecordingWriter writer = RecordingWriter::create(path, explorer_model());
+  RunWriter run = writer.begin_run();
+  std::vector<int32_t> tokens;
+  std::vector<std::string> text;
+  for (int64_t i = 0; i < t; ++i) {
+    tokens.push_back(static_cast<int32_t>(i % 50));
+    text.push_back("tok" + std::to_string(i));
+  }
+  run.write_tokens(tokens);
+  run.write_token_text(text);
+  std::vector<float> pattern;
+  for (int64_t h = 0; h < kHeads; ++h) {
+    for (int64_t q = 0; q < t; ++q) {
+      for (int64_t k = 0; k < t; ++k) pattern.push_back(uniform_value(q, k));
+    }
+  }
+  for (int64_t layer = 0; layer < kLayers; ++layer) {
+    run.write_array("blocks." + std::to_string(layer) + ".attn.hook_pattern", DType::kF32,
+                    {kHeads, t, t}, DType::kF32, pattern.data());
+  }
+  run.commit();
+  writer.finish();
+}
+
 inline void write_text_file(const std::string& path) {
   std::ofstream(path) << "not an HDF5 file\n";
 }

@@ -1,6 +1,7 @@
 // Per-head quantities found in a file and read back as stored, the attention map's choice
 // between the full pattern and block_mass, and the worker-thread requests dropping stale
 // results.
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <thread>
@@ -122,6 +123,28 @@ TEST_F(HeadValuesTest, AttentionMapSumsALongPatternInBlocksWithoutStatistics) {
   EXPECT_EQ(big.block_size, 16);
   EXPECT_EQ(big.rows, 4);
   EXPECT_FLOAT_EQ(big.at(1, 0), map.at(2, 0) + map.at(2, 1) + map.at(3, 0) + map.at(3, 1));
+}
+
+TEST_F(HeadValuesTest, PatternBlockSumsSpanSeveralChunkTiles) {
+  // 600 tokens: two tiles of whole 64-blocks along each axis (512 and 88 positions), the last
+  // block 24 positions.
+  constexpr int64_t t = 600;
+  test::write_uniform_recording(path("u.h5"), t);
+  const auto file = OpenFile::open(path("u.h5"));
+  const AttentionMap map = read_attention_map(*file, {0, 0, 1, 100, 64});
+  ASSERT_EQ(map.rows, 10);
+  ASSERT_EQ(map.cols, 10);
+  for (int64_t qb = 0; qb < 10; ++qb) {
+    for (int64_t kb = 0; kb < 10; ++kb) {
+      double sum = 0;
+      for (int64_t q = qb * 64; q < std::min(t, qb * 64 + 64); ++q) {
+        for (int64_t k = kb * 64; k < std::min(t, kb * 64 + 64); ++k) {
+          sum += test::uniform_value(q, k);
+        }
+      }
+      EXPECT_FLOAT_EQ(map.at(qb, kb), static_cast<float>(sum)) << qb << " " << kb;
+    }
+  }
 }
 
 TEST_F(HeadValuesTest, MissingDatasetsAreNamedInTheMessage) {
