@@ -76,9 +76,8 @@ struct RunContents {
 inline const char* const kStatisticNames[] = {kStatEntropy, kStatSinkMass, kStatLocalMass,
                                               kStatMaxProb};
 
-inline void write_run(RecordingWriter& writer, const RunContents& contents) {
-  RunWriter run = writer.begin_run();
-  const int64_t t = contents.tokens;
+// t tokens (ids i % 50) with their text "tok<i>".
+inline void write_test_tokens(RunWriter& run, int64_t t) {
   std::vector<int32_t> tokens;
   std::vector<std::string> text;
   for (int64_t i = 0; i < t; ++i) {
@@ -87,6 +86,12 @@ inline void write_run(RecordingWriter& writer, const RunContents& contents) {
   }
   run.write_tokens(tokens);
   run.write_token_text(text);
+}
+
+inline void write_run(RecordingWriter& writer, const RunContents& contents) {
+  RunWriter run = writer.begin_run();
+  const int64_t t = contents.tokens;
+  write_test_tokens(run, t);
   run.set_attribute(kAttrPrompt, "explorer test");
   if (contents.patterns) {
     for (int64_t layer = 0; layer < kLayers; ++layer) {
@@ -180,14 +185,7 @@ inline float uniform_value(int64_t q, int64_t k) {
 inline void write_uniform_recording(const std::string& path, int64_t t) {
   RecordingWriter writer = RecordingWriter::create(path, explorer_model());
   RunWriter run = writer.begin_run();
-  std::vector<int32_t> tokens;
-  std::vector<std::string> text;
-  for (int64_t i = 0; i < t; ++i) {
-    tokens.push_back(static_cast<int32_t>(i % 50));
-    text.push_back("tok" + std::to_string(i));
-  }
-  run.write_tokens(tokens);
-  run.write_token_text(text);
+  write_test_tokens(run, t);
   std::vector<float> pattern;
   for (int64_t h = 0; h < kHeads; ++h) {
     for (int64_t q = 0; q < t; ++q) {
