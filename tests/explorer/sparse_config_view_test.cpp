@@ -263,10 +263,19 @@ TEST_F(SparseConfigViewTest, ShowsAndExportsAFolderSparseConfigWrote) {
   test::wait_idle(*window_);
   EXPECT_EQ(view.shown(), nullptr);
   EXPECT_TRUE(view.message().contains("holds a moa config")) << view.message().toStdString();
+  std::filesystem::create_directories(path("minference"));
+  std::ofstream(path("minference") + "/" + kMInferenceFile) << "[]";
+  view.open_folder(QString::fromStdString(path("minference")));
+  test::wait_idle(*window_);
+  EXPECT_TRUE(view.message().contains("holds a minference config")) << view.message().toStdString();
   std::filesystem::create_directories(path("empty"));
   view.open_folder(QString::fromStdString(path("empty")));
   test::wait_idle(*window_);
   EXPECT_TRUE(view.message().contains("holds no sparse config")) << view.message().toStdString();
+  view.open_folder(QString::fromStdString(path("hs") + "/" + kSparseConfigFile));
+  test::wait_idle(*window_);
+  EXPECT_TRUE(view.message().contains("sparse_config.json: not a directory"))
+      << view.message().toStdString();
   EXPECT_TRUE(view.csv().isEmpty());
 }
 
