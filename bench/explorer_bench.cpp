@@ -2,9 +2,12 @@
 // writer in the layout `headscope record --attention stats` writes): time from opening the file
 // to the first picture of the attention view (the head's block_mass read and drawn), and of one
 // zoom step at the deepest run length (the visible region's top-k lists read and drawn, and a
-// picked query's row and column listed). Offscreen; prints JSON. No LibTorch.
+// picked query's row and column listed). And on pattern-only recordings (hook_pattern of one
+// head, no statistics): the time to build the overview, the pattern's block sums read tile by
+// tile (gui/models/attention_map.h). Offscreen; prints JSON. No LibTorch.
 //
-//   explorer_bench [--tokens 32768,131072] [--dir DIR] [--repeats N] [--keep]
+//   explorer_bench [--tokens 32768,131072] [--pattern-tokens 4096,8192] [--dir DIR]
+//                  [--repeats N] [--keep]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,6 +26,8 @@
 #include "core/store/recording_schema.h"
 #include "core/store/recording_writer.h"
 #include "gui/app/main_window.h"
+#include "gui/models/attention_map.h"
+#include "gui/models/open_file.h"
 #include "gui/views/attention_canvas.h"
 #include "gui/views/attention_view.h"
 
@@ -107,6 +112,39 @@ void write_recording(const std::string& path, int64_t tokens) {
   writer.finish();
 }
 
+// Layer 1's hook_pattern, head 2 written (the other heads left zero): causal rows of
+// pseudo-random weights normalised to 1, so the chunks compress about as real attention does.
+// Written 512 rows (one row of chunks) at a time.
+void write_pattern_recording(const std::string& path, int64_t tokens) {
+  auto writer = headscope::RecordingWriter::create(path, bench_model());
+  headscope::RunWriter run = writer.begin_run();
+  std::vector<int32_t> ids(static_cast<size_t>(tokens));
+  for (int64_t i = 0; i < tokens; ++i) ids[static_cast<size_t>(i)] = static_cast<int32_t>(i % 1000);
+  run.write_tokens(ids);
+  const std::string name = "blocks.1.attn.hook_pattern";
+  run.create_array(name, DType::kF32, {kHeads, tokens, tokens});
+  constexpr int64_t kRows = 512;
+  std::vector<float> band;
+  uint64_t state = 88172645463325252ull;
+  for (int64_t q0 = 0; q0 < tokens; q0 += kRows) {
+    const int64_t rows = std::min(kRows, tokens - q0);
+    band.assign(static_cast<size_t>(rows * tokens), 0.0f);
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = band.data() + r * tokens;
+      double total = 0;
+      for (int64_t k = 0; k <= q0 + r; ++k) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;  // xorshift64
+        row[k] = static_cast<float>(std::exp(3.0 * static_cast<double>(state >> 11) * 0x1p-53));
+        total += row[k];
+      }
+      for (int64_t k = 0; k <= q0 + r; ++k) row[k] = static_cast<float>(row[k] / total);
+    }
+    run.write_slab(name, {2, q0, 0}, {1, rows, tokens}, DType::kF32, band.data());
+  }
+  run.commit();
+  writer.finish();
+}
+
 void wait_idle(const headscope::gui::MainWindow& window) {
   do {
     while (window.busy()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
@@ -167,12 +205,16 @@ Timing measure(const std::string& path, int64_t tokens) {
 int main(int argc, char** argv) {
   CLI::App app{"explorer_bench: the explorer's time to first picture and zoom step (JSON)"};
   std::vector<int64_t> lengths = {32768, 131072};
+  std::vector<int64_t> pattern_lengths = {4096, 8192};
   std::string dir = std::filesystem::temp_directory_path().string();
   int repeats = 3;
   bool keep = false;
   app.add_option("--tokens", lengths, "Run lengths")
       ->delimiter(',')
       ->check(CLI::Range(1024, 1 << 22));
+  app.add_option("--pattern-tokens", pattern_lengths, "Pattern-only run lengths")
+      ->delimiter(',')
+      ->check(CLI::Range(1024, 1 << 16));
   app.add_option("--dir", dir, "Where the synthetic recordings are written")
       ->check(CLI::ExistingDirectory);
   app.add_option("--repeats", repeats, "Timed repetitions (the median is printed)")
@@ -203,6 +245,33 @@ int main(int argc, char** argv) {
           i ? "," : "", static_cast<long long>(tokens),
           static_cast<double>(std::filesystem::file_size(path)) / 1e6, write_ms, median(first),
           median(zoom), median(pick));
+      std::fflush(stdout);
+      if (!keep) std::filesystem::remove(path);
+    }
+    // The overview of a pattern-only run: read_attention_map as the attention view calls it.
+    std::cout << "\n], \"pattern_runs\": [";
+    for (size_t i = 0; i < pattern_lengths.size(); ++i) {
+      const int64_t tokens = pattern_lengths[i];
+      const std::string path = dir + "/explorer_bench_pattern_" + std::to_string(tokens) + ".h5";
+      auto start = Clock::now();
+      write_pattern_recording(path, tokens);
+      const double write_ms = ms_since(start);
+      std::vector<double> overview;
+      int64_t blocks = 0;
+      for (int r = 0; r < repeats; ++r) {
+        start = Clock::now();
+        const auto file = headscope::gui::OpenFile::open(path);
+        const headscope::gui::AttentionMap map =
+            headscope::gui::read_attention_map(*file, {0, 1, 2});
+        overview.push_back(ms_since(start));
+        blocks = map.rows;
+      }
+      std::printf(
+          "%s\n  {\"tokens\": %lld, \"file_mb\": %.1f, \"write_ms\": %.0f, \"blocks\": %lld, "
+          "\"overview_ms\": %.0f}",
+          i ? "," : "", static_cast<long long>(tokens),
+          static_cast<double>(std::filesystem::file_size(path)) / 1e6, write_ms,
+          static_cast<long long>(blocks), median(overview));
       std::fflush(stdout);
       if (!keep) std::filesystem::remove(path);
     }

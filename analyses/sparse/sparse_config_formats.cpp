@@ -143,8 +143,8 @@ SparseConfigResult write_moa(const HeadEvidence& e, const std::string& dir,
   nlohmann::ordered_json plan;
   plan["alphas"] = std::move(alphas);
   plan["betas"] = std::move(betas);
-  const auto json_path = join(dir, "moa_alpha_beta.json");
-  const auto csv_path = join(dir, "opt_alpha_beta.csv");
+  const auto json_path = join(dir, kMoaFile);
+  const auto csv_path = join(dir, kMoaProfileFile);
   write_text_file_atomically(json_path, plan.dump() + "\n");
   write_text_file_atomically(csv_path, csv);
   return {{json_path, csv_path}, "", 0.0};
@@ -201,7 +201,7 @@ SparseConfigResult write_minference(const HeadEvidence& e, const std::string& di
     }
     layers.push_back(std::move(layer));
   }
-  const auto path = join(dir, "minference_best_pattern.json");
+  const auto path = join(dir, kMInferenceFile);
   write_text_file_atomically(path, layers.dump() + "\n");
   return {{path}, "", 0.0};
 }
@@ -212,45 +212,21 @@ SparseConfigResult write_headscope(const HeadEvidence& e, const std::string& dir
   const auto head = sparse_head_template(e, o);
   const double sparsity = o.sparsity.value_or(0.5);
   auto config = config_from_scores(ranking.score, sparsity, head);
-  config.parameters = {
-      {"input", e.path},
-      {"score", ranking.source},
-      {"sparsity", sparsity},
-      {"sparse_kind", sparse_kind_name(head.kind)},
-      {"sink", head.sink},
-      {"window", head.window},
-      {"block_size", head.block_size},
-      {"topk_blocks", head.topk_blocks},
-      {"tail", o.tail}};
+  config.parameters = {{"input", e.path},
+                       {"score", ranking.source},
+                       {"sparsity", sparsity},
+                       {"sparse_kind", sparse_kind_name(head.kind)},
+                       {"sink", head.sink},
+                       {"window", head.window},
+                       {"block_size", head.block_size},
+                       {"topk_blocks", head.topk_blocks},
+                       {"tail", o.tail}};
   const auto path = join(dir, kSparseConfigFile);
   write_sparse_config(path, config);
   return {{path}, ranking.source, config.sparse_head_fraction()};
 }
 
 }  // namespace
-
-SparseModelConfig read_executable_config(const std::string& dir, const ModelConfig& model) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) throw IoError(dir + ": not a directory");
-  SparseModelConfig config;
-  if (fs::exists(join(dir, kSparseConfigFile))) {
-    config = read_sparse_config(join(dir, kSparseConfigFile));
-  } else if (fs::exists(join(dir, kDuoGatesFile))) {
-    config = read_duo_config(dir, model);
-  } else if (fs::exists(join(dir, "moa_alpha_beta.json")) ||
-             fs::exists(join(dir, "minference_best_pattern.json"))) {
-    throw InvalidInput(dir +
-                       ": MoA and MInference configs are written for their own engines; "
-                       "sparse-eval runs headscope (sparse_config.json) or DuoAttention "
-                       "(full_attention_heads.tsv) configs");
-  } else {
-    throw InvalidInput(dir +
-                       ": holds no sparse config (sparse_config.json or "
-                       "full_attention_heads.tsv + config.json)");
-  }
-  check_config_matches_model(config, model, dir);
-  return config;
-}
 
 void check_sparse_config_options(const SparseConfigOptions& o) {
   if (o.sparsity && !(*o.sparsity >= 0.0 && *o.sparsity <= 1.0)) {

@@ -84,10 +84,4 @@ SparseConfigResult write_sparse_configs(const HeadEvidence& evidence, SparseForm
                                         const std::string& out_dir,
                                         const SparseConfigOptions& options);
 
-// The config a directory from write_sparse_configs holds, in the executable form, checked
-// against the model: sparse_config.json as is; DuoAttention's files with gates > 0.5 full and
-// the rest streaming (sink_size, recent_size) for every query head of the KV head. MoA and
-// MInference files are rejected: their patterns are not what kernels/sparse_attention.h runs.
-SparseModelConfig read_executable_config(const std::string& dir, const ModelConfig& model);
-
 }  // namespace headscope

@@ -163,4 +163,38 @@ DuoConfig duo_config_of(const SparseModelConfig& config, int64_t n_kv_heads,
   return duo;
 }
 
+SparseFormat sparse_config_folder_format(const std::string& dir) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) throw IoError(dir + ": not a directory");
+  for (const auto& [file, format] :
+       {std::pair{kSparseConfigFile, SparseFormat::kHeadscope},
+        std::pair{kDuoGatesFile, SparseFormat::kDuo}, std::pair{kMoaFile, SparseFormat::kMoa},
+        std::pair{kMInferenceFile, SparseFormat::kMInference}}) {
+    if (std::filesystem::exists(join(dir, file), error)) return format;
+  }
+  throw InvalidInput(dir +
+                     ": holds no sparse config (sparse_config.json or "
+                     "full_attention_heads.tsv + config.json)");
+}
+
+SparseModelConfig read_executable_config(const std::string& dir, const ModelConfig& model) {
+  SparseModelConfig config;
+  switch (sparse_config_folder_format(dir)) {
+    case SparseFormat::kHeadscope:
+      config = read_sparse_config(join(dir, kSparseConfigFile));
+      break;
+    case SparseFormat::kDuo:
+      config = read_duo_config(dir, model);
+      break;
+    case SparseFormat::kMoa:
+    case SparseFormat::kMInference:
+      throw InvalidInput(dir +
+                         ": MoA and MInference configs are written for their own engines; "
+                         "sparse-eval runs headscope (sparse_config.json) or DuoAttention "
+                         "(full_attention_heads.tsv) configs");
+  }
+  check_config_matches_model(config, model, dir);
+  return config;
+}
+
 }  // namespace headscope

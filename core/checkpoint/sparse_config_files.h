@@ -28,6 +28,9 @@ const char* sparse_format_name(SparseFormat format);
 
 inline constexpr char kDuoGatesFile[] = "full_attention_heads.tsv";
 inline constexpr char kDuoConfigFile[] = "config.json";
+inline constexpr char kMoaFile[] = "moa_alpha_beta.json";
+inline constexpr char kMoaProfileFile[] = "opt_alpha_beta.csv";
+inline constexpr char kMInferenceFile[] = "minference_best_pattern.json";
 
 struct DuoConfig {
   std::vector<std::vector<double>> gates;  // [layer][KV head] in [0, 1]; > 0.5: full attention
@@ -52,5 +55,17 @@ SparseModelConfig read_duo_config(const std::string& dir, const ModelConfig& mod
 // no streaming head).
 DuoConfig duo_config_of(const SparseModelConfig& config, int64_t n_kv_heads,
                         const std::string& source);
+
+// The format of the config a folder `headscope sparse-config --out DIR` wrote, found by its
+// files: sparse_config.json, full_attention_heads.tsv, moa_alpha_beta.json or
+// minference_best_pattern.json. IoError when `dir` is not a folder, InvalidInput naming it when
+// it holds none of them.
+SparseFormat sparse_config_folder_format(const std::string& dir);
+
+// The config such a folder holds, in the executable form, checked against the model:
+// sparse_config.json as is; DuoAttention's files with gates > 0.5 full and the rest streaming
+// (sink_size, recent_size) for every query head of the KV head. MoA and MInference files are
+// rejected: their patterns are not what kernels/sparse_attention.h runs.
+SparseModelConfig read_executable_config(const std::string& dir, const ModelConfig& model);
 
 }  // namespace headscope

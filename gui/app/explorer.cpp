@@ -13,6 +13,7 @@
 #include "gui/views/attention_view.h"
 #include "gui/views/file_panel.h"
 #include "gui/views/head_grid_view.h"
+#include "gui/views/sparse_config_view.h"
 #include "gui/views/token_view.h"
 #include "gui/views/view_export.h"
 
@@ -83,6 +84,11 @@ void select_requested(MainWindow& window, const ExplorerOptions& options) {
   if (options.head >= 0) selection.head = options.head;
   window.workspace().select(selection);
   wait_until_idle(window);
+  if (!options.sparse_config.empty()) {
+    static_cast<SparseConfigView*>(window.view("sparse"))
+        ->open_folder(QString::fromStdString(options.sparse_config));
+    wait_until_idle(window);
+  }
   if (options.token >= 0) {
     static_cast<AttentionView*>(window.view("attention"))->jump_to(options.token);
     static_cast<TokenView*>(window.view("tokens"))->choose_query(options.token);
@@ -106,6 +112,10 @@ int take_screenshot(MainWindow& window, const ExplorerOptions& options) {
   window.resize(options.width, options.height);
   window.show();
   select_requested(window, options);
+  if (!options.sparse_config.empty()) {
+    const auto* sparse = static_cast<SparseConfigView*>(window.view("sparse"));
+    if (!sparse->shown()) throw InvalidInput("--sparse-config: " + sparse->message().toStdString());
+  }
   QWidget* target = &window;
   ExplorerView* view = window.current_view();
   if (options.screenshot == "files") {
@@ -148,6 +158,10 @@ void add_explorer_options(CLI::App& app, ExplorerOptions& options) {
                  "Show this token: the attention view around it (its row and column listed), the "
                  "token view with it as the query")
       ->check(CLI::Range(0, 1 << 30));
+  app.add_option("--sparse-config", options.sparse_config,
+                 "Show this folder (what `headscope sparse-config --out` wrote: headscope or duo) "
+                 "in the sparse-config view")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--width", options.width, "Window width for --screenshot, in pixels")
       ->check(CLI::Range(320, 8192));
   app.add_option("--height", options.height, "Window height for --screenshot, in pixels")

@@ -20,7 +20,8 @@ struct ExplorerOptions {
   int64_t run = -1;        // -1: as the views choose
   int64_t layer = -1;
   int64_t head = -1;
-  int64_t token = -1;  // the attention view jumps to it, the token view makes it the query
+  int64_t token = -1;         // the attention view jumps to it, the token view makes it the query
+  std::string sparse_config;  // a folder sparse-config wrote, shown by the sparse-config view
   int width = 1280;
   int height = 800;
 };
@@ -29,7 +30,8 @@ void add_explorer_options(CLI::App& app, ExplorerOptions& options);
 
 // Interactive: returns the application's exit status. Screenshot mode: waits until every view
 // has shown its data, writes the file, returns 0. InvalidInput for a file that does not open, a
-// quantity no file has or a selection out of range in the screenshot mode, and for the
+// quantity no file has, a selection out of range or a --sparse-config folder the view cannot
+// show in the screenshot mode, and for the
 // interactive mode without a display.
 int run_explorer(const ExplorerOptions& options);
 

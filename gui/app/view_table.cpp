@@ -1,6 +1,7 @@
 #include "gui/app/view_table.h"
 
 #include "gui/views/ablation_view.h"
+#include "gui/views/attention_compare_view.h"
 #include "gui/views/attention_view.h"
 #include "gui/views/circuits_view.h"
 #include "gui/views/compare_view.h"
@@ -31,6 +32,7 @@ const std::vector<ViewEntry>& explorer_views() {
       {"snr", "Sparsity SNR", make<SnrView>},
       {"sparse", "Sparse configs", make<SparseConfigView>},
       {"compare", "Compare", make<CompareView>},
+      {"attention-compare", "Compare attention", make<AttentionCompareView>},
   };
   return kViews;
 }

@@ -49,6 +49,20 @@ CircuitEdges read_circuit(const OpenFile& file, const std::string& name) {
                          ": edges/sender, edges/receiver and edges/score differ in length");
     }
   }
+  if (has_path(file, group + "/" + kCircuitFaithfulnessEdges)) {
+    for (double n : read_number_array(file, group + "/" + kCircuitFaithfulnessEdges).values)
+      circuit.faithfulness_edges.push_back(static_cast<int64_t>(n));
+    circuit.faithfulness_metric =
+        read_number_array(file, group + "/" + kCircuitFaithfulnessMetric).values;
+    circuit.faithfulness_score =
+        read_number_array(file, group + "/" + kCircuitFaithfulnessScore).values;
+    if (circuit.faithfulness_metric.size() != circuit.faithfulness_edges.size() ||
+        circuit.faithfulness_score.size() != circuit.faithfulness_edges.size()) {
+      throw InvalidInput(file.path() + ": " + group +
+                         ": faithfulness/edges, faithfulness/metric and faithfulness/score "
+                         "differ in length");
+    }
+  }
   return circuit;
 }
 

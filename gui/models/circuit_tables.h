@@ -22,6 +22,10 @@ struct CircuitEdges {
   std::vector<uint8_t> selected;
   std::vector<std::string> sender, receiver;  // [E]; empty for head-only methods
   std::vector<double> score;                  // [E]
+  // The faithfulness curve (`headscope eap`): [P] points of (edges kept, metric, normalised
+  // score); empty when the circuit has none.
+  std::vector<int64_t> faithfulness_edges;
+  std::vector<double> faithfulness_metric, faithfulness_score;
 };
 
 struct CircuitOverlap {

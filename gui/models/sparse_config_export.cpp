@@ -36,8 +36,9 @@ SparseModelConfig sparse_eval_config(const SparseEvalConfigs& configs, size_t co
       }
     }
   }
-  out.parameters = {
-      {"input", configs.path}, {"analysis", kSparseEvalPath}, {"config", configs.names.at(config)}};
+  out.parameters = {{"input", configs.path}};
+  if (!configs.analysis.empty()) out.parameters["analysis"] = configs.analysis;
+  out.parameters["config"] = configs.names.at(config);
   return out;
 }
 
@@ -61,6 +62,11 @@ std::vector<std::string> export_sparse_eval_config(const SparseEvalConfigs& conf
   // Checked before the directory is made: a refused export leaves nothing behind.
   DuoConfig duo;
   if (format == SparseFormat::kDuo) {
+    if (configs.kv_heads <= 0) {
+      throw InvalidInput(source +
+                         ": the model's KV heads are unknown (open a file of the "
+                         "model) so DuoAttention's gates cannot be written");
+    }
     duo = duo_config_of(executable, configs.kv_heads, source);
     duo.provenance = executable.parameters;
   }

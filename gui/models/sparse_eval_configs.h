@@ -19,9 +19,10 @@ struct SparseEvalConfigs {
   // The per-head fields, in the order the view offers them.
   enum Field { kKind, kBlockSize, kTopkBlocks, kSink, kWindow, kFieldCount };
 
-  std::string path;                // the file's
-  std::vector<std::string> names;  // [C]: "dense", "retrieval@50.0%", ...
-  std::vector<double> lengths;     // [N] tokens
+  std::string path;                        // the file's (or the folder's: sparse_config_folder.h)
+  std::string analysis = kSparseEvalPath;  // the group read; empty for a folder
+  std::vector<std::string> names;          // [C]: "dense", "retrieval@50.0%", ...
+  std::vector<double> lengths;             // [N] tokens
   int64_t layers = 0, heads = 0;
   int64_t kv_heads = 0;    // the model's (root attribute n_kv_heads): DuoAttention gates them
   std::string kind_codes;  // head_kind's `codes`: "0 full, 1 streaming, ..."

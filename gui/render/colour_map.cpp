@@ -19,4 +19,14 @@ QColor heat_colour(double t) {
   return QColor(mix(0), mix(1), mix(2));
 }
 
+QColor diverging_colour(double t) {
+  t = std::clamp(std::isfinite(t) ? t : 0.0, -1.0, 1.0);
+  // Mixed linearly with white from these ends.
+  static constexpr std::array<int, 3> kBlue = {40, 80, 200}, kRed = {200, 40, 40};
+  const std::array<int, 3>& end = t < 0 ? kBlue : kRed;
+  const double f = std::abs(t);
+  auto mix = [&](int c) { return static_cast<int>(std::lround(255 * (1 - f) + end[c] * f)); };
+  return QColor(mix(0), mix(1), mix(2));
+}
+
 }  // namespace headscope

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 
@@ -136,11 +137,18 @@ void draw_line_chart(QPainter& painter, const QRectF& bounds, const LineChart& c
       xs.insert(chart.log_x ? std::exp2(u) : u);
     }
   }
+  // Every tick is marked; a label that would run into the one before it is left out (data
+  // ticks crowd at the right end of a log axis: 500, 1000, 1519).
+  double labelled_right = -std::numeric_limits<double>::infinity();
   for (double x : xs) {
     const double px = frame.map(x, frame.y_low()).x();
     painter.drawLine(QPointF(px, area.bottom()), QPointF(px, area.bottom() + 4));
+    const QString label = number(x);
+    const double half = metrics.horizontalAdvance(label) / 2.0;
+    if (px - half < labelled_right + 4) continue;
+    labelled_right = px + half;
     painter.drawText(QRectF(px - 40, area.bottom() + 4, 80, metrics.height()), Qt::AlignHCenter,
-                     number(x));
+                     label);
   }
   for (int i = 0; i <= 4; ++i) {
     const double y = frame.y_low() + (frame.y_high() - frame.y_low()) * i / 4;

@@ -36,17 +36,25 @@ AttentionCanvas::AttentionCanvas(QWidget* parent) : QWidget(parent) {
   setMinimumSize(300, 300);
 }
 
-void AttentionCanvas::set_map(std::shared_ptr<const AttentionMap> map) {
+QColor AttentionCanvas::colour(float value, float high) const {
+  if (!std::isfinite(value)) return QColor(200, 200, 200);
+  return scale_ == Scale::kDiverging ? diverging_colour(value / high)
+                                     : heat_colour(scaled(value / high));
+}
+
+void AttentionCanvas::set_map(std::shared_ptr<const AttentionMap> map, Scale scale) {
   map_ = std::move(map);
+  scale_ = scale;
   image_ = QImage();
   detail_ = nullptr;
   detail_image_ = QImage();
   marked_.reset();
   if (map_ && map_->rows > 0 && map_->cols > 0) {
-    // Colours span 0 .. the largest value: probabilities and block masses are never negative.
+    // Colours span 0 .. the largest value (probabilities and block masses are never
+    // negative), or -max|v| .. max|v| for a difference.
     high_ = 0;
     for (float v : map_->values) {
-      if (std::isfinite(v)) high_ = std::max(high_, v);
+      if (std::isfinite(v)) high_ = std::max(high_, scale_ == Scale::kDiverging ? std::abs(v) : v);
     }
     if (!(high_ > 0)) high_ = 1;
     image_ =
@@ -54,8 +62,7 @@ void AttentionCanvas::set_map(std::shared_ptr<const AttentionMap> map) {
     for (int64_t r = 0; r < map_->rows; ++r) {
       auto* line = reinterpret_cast<QRgb*>(image_.scanLine(static_cast<int>(r)));
       for (int64_t c = 0; c < map_->cols; ++c) {
-        const float v = map_->at(r, c);
-        line[c] = std::isfinite(v) ? heat_colour(scaled(v / high_)).rgb() : qRgb(200, 200, 200);
+        line[c] = colour(map_->at(r, c), high_).rgb();
       }
     }
     visible_ = QRectF(0, 0, static_cast<double>(map_->cols), static_cast<double>(map_->rows));
@@ -82,9 +89,8 @@ void AttentionCanvas::set_detail(std::shared_ptr<const AttentionDetail> detail) 
       auto* line = reinterpret_cast<QRgb*>(detail_image_.scanLine(static_cast<int>(q)));
       if (exact) {
         for (int64_t k = 0; k < box.keys(); ++k) {
-          const float v = detail_->values[static_cast<size_t>(q * box.keys() + k)];
           line[k] =
-              std::isfinite(v) ? heat_colour(scaled(v / detail_high_)).rgb() : qRgb(200, 200, 200);
+              colour(detail_->values[static_cast<size_t>(q * box.keys() + k)], detail_high_).rgb();
         }
         continue;
       }
@@ -93,7 +99,7 @@ void AttentionCanvas::set_detail(std::shared_ptr<const AttentionDetail> detail) 
         const int64_t key = detail_->topk_index[i] - box.key_begin;
         const float v = detail_->topk_prob[i];
         if (key >= 0 && key < box.keys() && std::isfinite(v)) {
-          line[key] = heat_colour(scaled(v / detail_high_)).rgb();
+          line[key] = colour(v, detail_high_).rgb();
         }
       }
     }
@@ -130,6 +136,15 @@ void AttentionCanvas::show_positions(const PositionBox& box) {
   const double x = std::clamp(want.center().x() - w / 2, 0.0, max_w - w);
   const double y = std::clamp(want.center().y() - h / 2, 0.0, max_h - h);
   visible_ = QRectF(x, y, w, h);
+  view_changed();
+}
+
+void AttentionCanvas::set_visible(const QRectF& cells) {
+  if (!map_ || image_.isNull()) return;
+  const QRectF whole(0, 0, static_cast<double>(map_->cols), static_cast<double>(map_->rows));
+  const QRectF shown = cells.intersected(whole);
+  if (shown.isEmpty() || shown == visible_) return;
+  visible_ = shown;
   view_changed();
 }
 
@@ -220,10 +235,12 @@ QString AttentionCanvas::tooltip_at(QPoint point) const {
   const auto row = static_cast<int64_t>(cell.y()), col = static_cast<int64_t>(cell.x());
   if (row < 0 || col < 0 || row >= map_->rows || col >= map_->cols) return {};
   const bool blocks = map_->kind == AttentionMap::Kind::kBlocks;
+  const QString unit = scale_ == Scale::kDiverging ? tr("(A - B)")
+                       : blocks                    ? tr("mass")
+                                                   : tr("prob");
   return tr("%1 %2 -> %3 %4: %5 %6")
       .arg(blocks ? tr("queries") : tr("query"), label(row), blocks ? tr("keys") : tr("key"),
-           label(col), QString::number(map_->at(row, col), 'g', 4),
-           blocks ? tr("mass") : tr("prob"));
+           label(col), QString::number(map_->at(row, col), 'g', 4), unit);
 }
 
 bool AttentionCanvas::event(QEvent* event) {
@@ -322,22 +339,39 @@ void AttentionCanvas::paintEvent(QPaintEvent*) {
   painter.drawText(QRectF(-40, -6, 80, 14), Qt::AlignCenter, tr("query"));
   painter.restore();
 
+  draw_colour_bar(painter, area);
+}
+
+void AttentionCanvas::draw_colour_bar(QPainter& painter, const QRectF& area) const {
+  const QRectF bar(area.right() + 12, area.y(), 14, area.height());
+  const auto text_at = [&](double y, const QString& text) {
+    painter.drawText(QRectF(bar.right() + 2, y, kRight, 14), Qt::AlignLeft, text);
+  };
+  if (scale_ == Scale::kDiverging) {
+    // +max|v| at the top, 0 in the middle, -max|v| at the bottom; linear.
+    for (int y = 0; y < static_cast<int>(bar.height()); ++y) {
+      painter.setPen(diverging_colour(1.0 - 2.0 * y / std::max(1.0, bar.height() - 1)));
+      painter.drawLine(QPointF(bar.x(), bar.y() + y), QPointF(bar.right(), bar.y() + y));
+    }
+    painter.setPen(Qt::black);
+    text_at(bar.y() - 2, QString::number(high_, 'g', 3));
+    text_at(bar.center().y() - 7, QStringLiteral("0"));
+    text_at(bar.bottom() - 12, QString::number(-high_, 'g', 3));
+    painter.drawText(QRectF(bar.x() - 4, bar.bottom() + 4, kRight, 14), Qt::AlignLeft, tr("A - B"));
+    return;
+  }
   // Colour bar, 0 at the bottom; row y shows the value whose scaled fraction is its height. It
   // scales the detail's probabilities where one is drawn, else the map's values.
   const float high = detail_image_.isNull() ? high_ : detail_high_;
-  const QRectF bar(area.right() + 12, area.y(), 14, area.height());
   for (int y = 0; y < static_cast<int>(bar.height()); ++y) {
     painter.setPen(heat_colour(1.0 - y / std::max(1.0, bar.height() - 1)));
     painter.drawLine(QPointF(bar.x(), bar.y() + y), QPointF(bar.right(), bar.y() + y));
   }
   painter.setPen(Qt::black);
-  painter.drawText(QRectF(bar.right() + 2, bar.y() - 2, kRight, 14), Qt::AlignLeft,
-                   QString::number(high, 'g', 3));
-  painter.drawText(QRectF(bar.right() + 2, bar.bottom() - 12, kRight, 14), Qt::AlignLeft,
-                   QStringLiteral("0"));
+  text_at(bar.y() - 2, QString::number(high, 'g', 3));
+  text_at(bar.bottom() - 12, QStringLiteral("0"));
   // The square-root scale puts a quarter of the top value half-way up.
-  painter.drawText(QRectF(bar.right() + 2, bar.center().y() - 7, kRight, 14), Qt::AlignLeft,
-                   QString::number(high / 4, 'g', 3));
+  text_at(bar.center().y() - 7, QString::number(high / 4, 'g', 3));
   painter.drawText(QRectF(bar.x() - 4, bar.bottom() + 4, kRight, 14), Qt::AlignLeft,
                    tr("sqrt scale"));
   if (!detail_image_.isNull()) {

@@ -17,14 +17,20 @@
 #include "gui/models/attention_detail.h"
 #include "gui/models/attention_map.h"
 
+class QPainter;
+
 namespace headscope::gui {
 
 class AttentionCanvas : public QWidget {
  public:
   explicit AttentionCanvas(QWidget* parent = nullptr);
 
+  // How values become colours: probabilities and masses on the heat scale by their square root
+  // (0 .. the largest), or a signed difference of two maps on a diverging scale symmetric about
+  // 0 (-max|v| .. max|v|), linear.
+  enum class Scale { kSqrt, kDiverging };
   // Null shows nothing. Resets the zoom and drops the detail.
-  void set_map(std::shared_ptr<const AttentionMap> map);
+  void set_map(std::shared_ptr<const AttentionMap> map, Scale scale = Scale::kSqrt);
   const std::shared_ptr<const AttentionMap>& map() const { return map_; }
   // Drawn over the map where its box is visible; null: none.
   void set_detail(std::shared_ptr<const AttentionDetail> detail);
@@ -43,6 +49,9 @@ class AttentionCanvas : public QWidget {
 
   // The visible part of the map in cells (x: key, y: query); the whole map unzoomed.
   QRectF visible() const { return visible_; }
+  // Shows exactly these cells (clamped to the map): another canvas's visible() over a map of
+  // the same cells, so that two maps zoom and pan together.
+  void set_visible(const QRectF& cells);
   // Zooms by `factor` (> 1: in) keeping the cell under `anchor` (widget coordinates) in place.
   void zoom(double factor, QPointF anchor);
   // Widget coordinates of a cell's centre, and the hover text at a point (empty off the map).
@@ -65,13 +74,16 @@ class AttentionCanvas : public QWidget {
   QPointF to_cell(QPointF point) const;
   QString label(int64_t cell) const;  // the positions a cell covers, with the token if one
   QString position_label(int64_t position) const;
+  QColor colour(float value, float high) const;
+  void draw_colour_bar(QPainter& painter, const QRectF& area) const;
   QRectF cells_of(const PositionBox& box) const;  // a box in cell coordinates
   double smallest_side() const;                   // of the visible region, in cells
   void view_changed();
 
   std::shared_ptr<const AttentionMap> map_;
   QImage image_;  // one pixel per cell
-  float high_ = 1;
+  Scale scale_ = Scale::kSqrt;
+  float high_ = 1;  // the largest value (|value| on the diverging scale)
   std::shared_ptr<const AttentionDetail> detail_;
   QImage detail_image_;  // one pixel per position of the detail's box; clear where unknown
   float detail_high_ = 1;

@@ -179,6 +179,7 @@ void AttentionView::follow_selection(const HeadSelection& selection) {
   request.layer = selection.layer;
   request.head = selection.head;
   request.full_map_limit = limits_.full_map;
+  request.pattern_block_size = limits_.pattern_block;
   request_.start([file = file_, request] { return read_attention_map(*file, request); },
                  [this](const LatestRequest<AttentionMap>::Outcome& outcome) { show(outcome); });
 }

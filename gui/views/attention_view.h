@@ -28,8 +28,9 @@ class AttentionCanvas;
 class SliceModel;
 
 struct AttentionViewLimits {
-  int64_t full_map = 2048;  // longest run whose whole map is read
-  int64_t refine = 2048;    // largest visible side (positions) that is refined
+  int64_t full_map = 2048;     // longest run whose whole map is read
+  int64_t refine = 2048;       // largest visible side (positions) that is refined
+  int64_t pattern_block = 64;  // blocks of a longer run's hook_pattern summed without block_mass
 };
 
 class AttentionView : public ExplorerView {

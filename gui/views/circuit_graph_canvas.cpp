@@ -6,6 +6,7 @@
 #include <QtGui/QMouseEvent>
 #include <QtGui/QPainter>
 
+#include "gui/render/colour_map.h"
 #include "gui/views/hover_tooltip.h"
 
 namespace headscope::gui {
@@ -13,7 +14,7 @@ namespace {
 
 // Room for the legend and column labels above, the row labels on the left.
 constexpr double kLeft = 44, kRight = 12, kTop = 40, kBottom = 8;
-const QColor kPositive(200, 40, 40), kNegative(40, 80, 200), kNoScore(150, 150, 150);
+const QColor kNoScore(150, 150, 150);
 const QColor kSelectedColour(220, 30, 60);
 
 double distance_to_segment(QPointF p, QPointF a, QPointF b) {
@@ -136,9 +137,7 @@ QColor CircuitGraphCanvas::edge_colour(const GraphEdge& edge) const {
   const double t = graph_->max_abs_score > 0 ? std::fabs(edge.score) / graph_->max_abs_score : 0;
   // Weak edges fade towards the white background, strong ones keep the full hue.
   const double a = 0.25 + 0.75 * t;
-  const QColor base = edge.score >= 0 ? kPositive : kNegative;
-  auto mix = [a](int c) { return static_cast<int>(std::lround(255.0 * (1 - a) + c * a)); };
-  return QColor(mix(base.red()), mix(base.green()), mix(base.blue()));
+  return diverging_colour(edge.score >= 0 ? a : -a);
 }
 
 QString CircuitGraphCanvas::tooltip_at(QPoint point) const {

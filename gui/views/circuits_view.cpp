@@ -13,6 +13,7 @@
 #include "core/base/error.h"
 #include "gui/models/circuit_graph.h"
 #include "gui/views/circuit_graph_canvas.h"
+#include "gui/views/line_chart_canvas.h"
 #include "gui/views/row_table.h"
 
 namespace headscope::gui {
@@ -38,7 +39,8 @@ CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
       measure_(new QComboBox(this)),
       graph_message_(new QLabel(this)),
       top_n_(new QSpinBox(this)),
-      graph_(new CircuitGraphCanvas(this)) {
+      graph_(new CircuitGraphCanvas(this)),
+      faithfulness_(new LineChartCanvas(this)) {
   message_->setWordWrap(true);
   message_->setText(
       tr("Open a file with circuits (headscope patch, path-patch, eap) or their "
@@ -69,9 +71,14 @@ CircuitsView::CircuitsView(Workspace& workspace, QWidget* parent)
   graph_layout->setContentsMargins(0, 0, 0, 0);
   graph_layout->addLayout(graph_row);
   graph_layout->addWidget(graph_, 1);
+  auto* middle = new QSplitter(this);
+  middle->addWidget(graph_box);
+  middle->addWidget(faithfulness_);
+  middle->setStretchFactor(0, 2);
+  middle->setStretchFactor(1, 1);
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(top);
-  splitter->addWidget(graph_box);
+  splitter->addWidget(middle);
   splitter->addWidget(overlap_box);
   splitter->setStretchFactor(0, 2);
   splitter->setStretchFactor(1, 3);
@@ -112,6 +119,7 @@ void CircuitsView::follow_selection(const HeadSelection& selection) {
   request_.cancel();
   circuit_ = -1;
   show_graph();
+  show_faithfulness();
   circuits_->clear();
   edges_->clear();
   overlap_->clear();
@@ -170,6 +178,30 @@ void CircuitsView::choose_circuit(int index) {
                        number_item(circuit.score[i])});
   }
   show_graph();
+  show_faithfulness();
+}
+
+void CircuitsView::show_faithfulness() {
+  if (!shown_ || circuit_ < 0 ||
+      shown_->circuits[static_cast<size_t>(circuit_)].faithfulness_edges.empty()) {
+    faithfulness_->set_chart({});
+    return;
+  }
+  const CircuitEdges& circuit = shown_->circuits[static_cast<size_t>(circuit_)];
+  LineChart chart;
+  chart.title = tr("Faithfulness of %1").arg(text(circuit.name));
+  chart.x_label = tr("edges kept");
+  // The points are spread over orders of magnitude (1, 2, 5, ... all edges); the point of no
+  // edges, left out on this axis, is the corrupted run's 0 that a reference line shows.
+  chart.log_x = true;
+  chart.y_label = tr("faithfulness");
+  // No legend: the title names the one series.
+  ChartSeries curve{{}, QColor(31, 119, 180), {}, circuit.faithfulness_score};
+  curve.x.assign(circuit.faithfulness_edges.begin(), circuit.faithfulness_edges.end());
+  chart.series.push_back(std::move(curve));
+  // The normalisation's ends: the clean run is 1, the corrupted run 0.
+  chart.references = {{tr("clean"), 1.0}, {tr("corrupted"), 0.0}};
+  faithfulness_->set_chart(std::move(chart));
 }
 
 void CircuitsView::show_graph() {

@@ -1,8 +1,8 @@
 // The circuits view: the file's circuits (name, method, selected heads, edges), the chosen
 // circuit's edges ranked by |score| and its graph (the strongest edges between heads in layer
-// columns; a click on a head selects it for every view), and the overlap analysis's matrix
-// between circuits for a chosen measure (jaccard, containment, p-values, ...). Read on a worker
-// thread, once per file.
+// columns; a click on a head selects it for every view) with its faithfulness curve, and the
+// overlap analysis's matrix between circuits for a chosen measure (jaccard, containment, p-values,
+// ...). Read on a worker thread, once per file.
 #pragma once
 
 #include <memory>
@@ -21,6 +21,7 @@ class QTableView;
 namespace headscope::gui {
 
 class CircuitGraphCanvas;
+class LineChartCanvas;
 
 class CircuitsView : public ExplorerView {
   Q_OBJECT
@@ -36,6 +37,9 @@ class CircuitsView : public ExplorerView {
   // How many of the chosen circuit's strongest edges the graph draws.
   void set_graph_edges(int top_n);
   CircuitGraphCanvas* graph() const { return graph_; }
+  // Beside the graph: the chosen circuit's faithfulness curve (normalised faithfulness against
+  // the number of strongest edges kept), an empty chart when it has none.
+  LineChartCanvas* faithfulness_chart() const { return faithfulness_; }
   // Beside the graph: what it shows, or why it shows nothing.
   QString graph_message() const;
   QStandardItemModel* edge_model() const { return edges_; }
@@ -47,6 +51,7 @@ class CircuitsView : public ExplorerView {
  private:
   void follow_selection(const HeadSelection& selection);
   void show_graph();
+  void show_faithfulness();
   void show(const LatestRequest<CircuitTables>::Outcome& outcome);
   void show_overlap();
 
@@ -64,6 +69,7 @@ class CircuitsView : public ExplorerView {
   QLabel* graph_message_;
   QSpinBox* top_n_;
   CircuitGraphCanvas* graph_;
+  LineChartCanvas* faithfulness_;
 };
 
 }  // namespace headscope::gui

@@ -1,11 +1,10 @@
 #include "gui/views/compare_view.h"
 
-#include <QtWidgets/QComboBox>
 #include <QtWidgets/QGridLayout>
-#include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QVBoxLayout>
 
+#include "gui/views/ab_choice.h"
 #include "gui/views/file_quantities.h"
 #include "gui/views/head_grid_canvas.h"
 #include "gui/views/line_chart_canvas.h"
@@ -23,17 +22,11 @@ CompareView::CompareView(Workspace& workspace, QWidget* parent)
     : ExplorerView(parent),
       workspace_(workspace),
       message_(new QLabel(this)),
-      a_(new QComboBox(this)),
-      b_(new QComboBox(this)),
+      choice_(new AbChoice(this)),
       query_message_(new QLabel(this)),
       query_chart_(new LineChartCanvas(this)) {
   message_->setWordWrap(true);
   message_->setText(tr("Open two files (or one with two runs) to compare a per-head quantity."));
-  auto* choices = new QHBoxLayout;
-  choices->addWidget(new QLabel(tr("A:"), this));
-  choices->addWidget(a_, 1);
-  choices->addWidget(new QLabel(tr("B:"), this));
-  choices->addWidget(b_, 1);
   auto* grids = new QGridLayout;
   const QString titles[] = {tr("A"), tr("B"), tr("A - B")};
   for (int i = 0; i < 3; ++i) {
@@ -46,15 +39,12 @@ CompareView::CompareView(Workspace& workspace, QWidget* parent)
   grids->setRowStretch(1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message_);
-  layout->addLayout(choices);
+  layout->addWidget(choice_);
   layout->addLayout(grids, 1);
   query_message_->setWordWrap(true);
   layout->addWidget(query_message_);
   layout->addWidget(query_chart_, 1);
-  for (QComboBox* combo : {a_, b_}) {
-    connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this,
-            [this](int) { request(); });
-  }
+  choice_->on_change([this] { request(); });
   connect(&workspace_, &Workspace::file_added, this, [this](int file) { add_quantities(file); });
   connect(&workspace_, &Workspace::selection_changed, this,
           [this](const HeadSelection& selection) { follow_selection(selection); });
@@ -68,19 +58,11 @@ QString CompareView::message() const {
 }
 
 QStringList CompareView::choices() const {
-  QStringList out;
-  for (int i = 0; i < a_->count(); ++i) out << a_->itemText(i);
-  return out;
+  return choice_->labels();
 }
 
 bool CompareView::choose(const QString& a, const QString& b) {
-  const int ia = a_->findText(a), ib = b_->findText(b);
-  if (ia < 0 || ib < 0) return false;
-  {
-    const QSignalBlocker block_a(a_), block_b(b_);
-    a_->setCurrentIndex(ia);
-    b_->setCurrentIndex(ib);
-  }
+  if (!choice_->set(a, b)) return false;
   request();
   return true;
 }
@@ -89,25 +71,22 @@ void CompareView::add_quantities(int file) {
   std::optional<std::vector<HeadQuantity>> found = file_quantities(workspace_, file, *message_);
   if (!found) return;
   const OpenFile& open = *workspace_.files()[static_cast<size_t>(file)];
-  const QSignalBlocker block_a(a_), block_b(b_);
   const bool first = entries_.empty();
   for (HeadQuantity& quantity : *found) {
     const QString label = QString::fromStdString(open.name() + ": " + quantity.label);
     entries_.push_back({file, std::move(quantity)});
-    a_->addItem(label);
-    b_->addItem(label);
+    choice_->add(label);
   }
   if (entries_.empty()) return;
   if (first) {
     // Until a second file comes: A and B two quantities (or runs) of this one.
-    a_->setCurrentIndex(0);
-    b_->setCurrentIndex(entries_.size() > 1 ? 1 : 0);
+    choice_->set(0, entries_.size() > 1 ? 1 : 0);
   } else {
     // A second file: B becomes A's quantity in it, when it has one.
-    const HeadQuantity& a = entries_[static_cast<size_t>(a_->currentIndex())].quantity;
+    const HeadQuantity& a = entries_[static_cast<size_t>(choice_->a())].quantity;
     for (size_t i = 0; i < entries_.size(); ++i) {
       if (entries_[i].file == file && entries_[i].quantity.label == a.label) {
-        b_->setCurrentIndex(static_cast<int>(i));
+        choice_->set(choice_->a(), static_cast<int>(i));
         break;
       }
     }
@@ -116,13 +95,13 @@ void CompareView::add_quantities(int file) {
 }
 
 void CompareView::request() {
-  const int a = a_->currentIndex(), b = b_->currentIndex();
+  const int a = choice_->a(), b = choice_->b();
   if (a < 0 || b < 0) return;
   const Entry& ea = entries_[static_cast<size_t>(a)];
   const Entry& eb = entries_[static_cast<size_t>(b)];
   std::shared_ptr<const OpenFile> fa = workspace_.files()[static_cast<size_t>(ea.file)];
   std::shared_ptr<const OpenFile> fb = workspace_.files()[static_cast<size_t>(eb.file)];
-  message_->setText(tr("Reading %1 and %2 ...").arg(a_->currentText(), b_->currentText()));
+  message_->setText(tr("Reading %1 and %2 ...").arg(choice_->a_text(), choice_->b_text()));
   request_.start([fa, fb, qa = ea.quantity,
                   qb = eb.quantity] { return compare_head_values(*fa, qa, *fb, qb); },
                  [this](const LatestRequest<HeadComparison>::Outcome& outcome) { show(outcome); });
@@ -135,7 +114,7 @@ QString CompareView::query_message() const {
 }
 
 void CompareView::request_queries() {
-  const int a = a_->currentIndex(), b = b_->currentIndex();
+  const int a = choice_->a(), b = choice_->b();
   const HeadSelection& s = workspace_.selection();
   if (a < 0 || b < 0 || s.file < 0) return;
   if (s.layer == query_layer_ && s.head == query_head_) return;
@@ -209,7 +188,7 @@ void CompareView::show(const LatestRequest<HeadComparison>::Outcome& outcome) {
   grids_[2]->set_values(std::shared_ptr<const HeadValues>(shown_, &shown_->difference));
   follow_selection(workspace_.selection());
   message_->setText(tr("A: %1; B: %2; right: A - B, head by head. A click selects a head.")
-                        .arg(a_->currentText(), b_->currentText()));
+                        .arg(choice_->a_text(), choice_->b_text()));
 }
 
 void CompareView::follow_selection(const HeadSelection& selection) {

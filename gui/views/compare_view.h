@@ -15,11 +15,11 @@
 #include "gui/models/workspace.h"
 #include "gui/views/explorer_view.h"
 
-class QComboBox;
 class QLabel;
 
 namespace headscope::gui {
 
+class AbChoice;
 class HeadGridCanvas;
 class LineChartCanvas;
 
@@ -68,8 +68,7 @@ class CompareView : public ExplorerView {
   std::shared_ptr<const QueryComparison> queries_shown_;
   int64_t query_layer_ = -1, query_head_ = -1;  // the head queries_shown_ (or its read) is of
   QLabel* message_;
-  QComboBox* a_;
-  QComboBox* b_;
+  AbChoice* choice_;
   HeadGridCanvas* grids_[3];
   QLabel* query_message_;
   LineChartCanvas* query_chart_;

@@ -40,9 +40,10 @@ QString LineChartCanvas::tooltip_at(QPoint point) const {
       const double d = std::hypot(p.x() - point.x(), p.y() - point.y());
       if (d <= best) {
         best = d;
-        text = QStringLiteral("%1: %2 %3, %4 %5")
-                   .arg(s.name, chart_.x_label, QString::number(s.x[i], 'g', 6), chart_.y_label,
+        text = QStringLiteral("%1 %2, %3 %4")
+                   .arg(chart_.x_label, QString::number(s.x[i], 'g', 6), chart_.y_label,
                         QString::number(s.y[i], 'g', 6));
+        if (!s.name.isEmpty()) text = s.name + QStringLiteral(": ") + text;
       }
     }
   }

@@ -12,7 +12,9 @@
 #include <QtWidgets/QVBoxLayout>
 
 #include "core/base/error.h"
+#include "gui/models/hdf5_lock.h"
 #include "gui/models/sparse_config_export.h"
+#include "gui/models/sparse_config_folder.h"
 #include "gui/views/head_grid_canvas.h"
 #include "gui/views/row_table.h"
 
@@ -48,10 +50,18 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
   export_button->setText(tr("Export config"));
   export_button->setMenu(export_menu_);
   export_button->setPopupMode(QToolButton::InstantPopup);
+  auto* folder_button = new QToolButton(this);
+  folder_button->setText(tr("Open config folder"));
+  folder_button->setToolTip(tr("A folder headscope sparse-config --out wrote (headscope or duo)"));
+  connect(folder_button, &QToolButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a sparse-config folder"));
+    if (!dir.isEmpty()) open_folder(dir);
+  });
   auto* field_row = new QHBoxLayout;
   field_row->addWidget(new QLabel(tr("Per-head field:"), this));
   field_row->addWidget(field_, 1);
   field_row->addWidget(export_button);
+  field_row->addWidget(folder_button);
   auto* grid_box = new QWidget(this);
   auto* grid_layout = new QVBoxLayout(grid_box);
   grid_layout->setContentsMargins(0, 0, 0, 0);
@@ -138,6 +148,31 @@ void SparseConfigView::follow_selection(const HeadSelection& selection) {
       [this](const LatestRequest<SparseEvalConfigs>::Outcome& outcome) { show(outcome); });
 }
 
+void SparseConfigView::open_folder(const QString& dir) {
+  const std::vector<std::shared_ptr<const OpenFile>>& files = workspace_.files();
+  const int selected = workspace_.selection().file;
+  std::shared_ptr<const OpenFile> model_file = selected >= 0
+                                                   ? files[static_cast<size_t>(selected)]
+                                                   : (files.empty() ? nullptr : files.front());
+  request_.cancel();
+  shown_ = nullptr;
+  config_ = -1;
+  configs_->clear();
+  show_grid();
+  message_->setText(tr("Reading %1 ...").arg(dir));
+  request_.start(
+      [path = dir.toStdString(), model_file] {
+        std::optional<ModelShape> model;
+        if (model_file) {
+          auto lock = hdf5_lock();
+          const ModelSummary& m = model_file->reader().model();
+          model = ModelShape{m.n_layers, m.n_heads, m.n_kv_heads};
+        }
+        return read_sparse_config_folder(path, model);
+      },
+      [this](const LatestRequest<SparseEvalConfigs>::Outcome& outcome) { show(outcome); });
+}
+
 void SparseConfigView::show(const LatestRequest<SparseEvalConfigs>::Outcome& outcome) {
   shown_ = outcome.value;
   if (!shown_) {
@@ -160,6 +195,14 @@ void SparseConfigView::show(const LatestRequest<SparseEvalConfigs>::Outcome& out
   choose_config(shown_->names.size() > 1 ? 1 : 0);
   const HeadSelection& s = workspace_.selection();
   grid_->set_selected(HeadCell{static_cast<int>(s.layer), static_cast<int>(s.head)});
+  if (shown_->analysis.empty()) {
+    message_->setText(tr("%1: the %2 config sparse-config wrote (not run: no kept fractions or "
+                         "accuracies); kind codes: %3.")
+                          .arg(QString::fromStdString(shown_->path),
+                               QString::fromStdString(shown_->names.front()),
+                               QString::fromStdString(shown_->kind_codes)));
+    return;
+  }
   message_->setText(tr("%1 configs at %2 lengths. Click a config to show its heads; kind codes: "
                        "%3.")
                         .arg(shown_->names.size())

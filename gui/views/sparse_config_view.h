@@ -3,8 +3,8 @@
 // accuracy (a click chooses one); the chosen config's per-head kind, block size, top-k blocks,
 // sink or window as a layer x head grid, hover for a head's value and a click selecting it for
 // every view; Export config writes the chosen config in each format `headscope sparse-config`
-// writes that a config can be written in (gui/models/sparse_config_export.h). Read on a worker
-// thread, once per file.
+// writes that a config can be written in (gui/models/sparse_config_export.h). Open config
+// folder shows a folder sparse-config wrote instead. Read on a worker thread, once per file.
 #pragma once
 
 #include <memory>
@@ -43,6 +43,11 @@ class SparseConfigView : public ExplorerView {
   // asking for the folder); the message says what was written or why nothing was.
   bool export_config(SparseFormat format, const QString& dir);
   QMenu* export_menu() const { return export_menu_; }
+  // Shows the config of a folder `headscope sparse-config --out` wrote (headscope or duo;
+  // gui/models/sparse_config_folder.h) in place of the selected file's until another file is
+  // selected; the selected (else the first) open file's model expands DuoAttention's gates.
+  // The message says why when it cannot.
+  void open_folder(const QString& dir);
   bool busy() const override { return request_.busy(); }
   // The chosen config's heads: layer, head and every field.
   QString csv() const override;

@@ -107,6 +107,27 @@ TEST_F(AttentionRefineTest, ZoomedBlockShowsHookPatternsExactRows) {
   EXPECT_EQ(column[0].value, test::pattern_value(kLayer, kHead, best, 5));
 }
 
+TEST_F(AttentionRefineTest, PatternOnlyLongRunShowsBlockSumsThenExactRows) {
+  // 64 tokens with patterns and no statistics; "long" under these limits, blocks of 8.
+  open(RunContents{64, true, false}, {16, 32, 8});
+  const AttentionMap& map = *canvas().map();
+  EXPECT_EQ(map.dataset, "blocks.1.attn.hook_pattern");
+  EXPECT_EQ(map.block_size, 8);
+  double sum = 0;
+  for (int64_t q = 24; q < 32; ++q) {
+    for (int64_t k = 8; k < 16; ++k) sum += test::pattern_value(kLayer, kHead, q, k);
+  }
+  EXPECT_FLOAT_EQ(map.at(3, 1), static_cast<float>(sum));
+  EXPECT_TRUE(view().message().contains("block mass, 64 tokens in blocks of 8"))
+      << view().message().toStdString();
+  canvas().show_positions({24, 40, 8, 24});
+  wait_idle(*window_);
+  const auto& detail = canvas().detail();
+  ASSERT_NE(detail, nullptr) << view().detail_message().toStdString();
+  EXPECT_EQ(detail->kind, AttentionDetail::Kind::kExact);
+  EXPECT_EQ(detail->value(30, 12), test::pattern_value(kLayer, kHead, 30, 12));
+}
+
 TEST_F(AttentionRefineTest, StatisticsOnlyLongRunShowsTopKListsAndJumps) {
   open(RunContents{4096, false, true, 64}, {});
   canvas().show_positions({1000, 1256, 1000, 1256});

@@ -12,6 +12,7 @@
 #include "gui/app/main_window.h"
 #include "gui/views/circuit_graph_canvas.h"
 #include "gui/views/circuits_view.h"
+#include "gui/views/line_chart_canvas.h"
 #include "gui/views/view_export.h"
 #include "tests/explorer/explorer_files.h"
 #include "tests/explorer/window_wait.h"
@@ -23,10 +24,16 @@ namespace {
 using test::kHeads;
 using test::kLayers;
 
+// A faithfulness curve as `headscope eap` writes it; a dataset left empty is not written.
+struct Faithfulness {
+  std::vector<int64_t> edges;
+  std::vector<double> metric, score;
+};
+
 // Edges into `receiver`, or into the logits when it is empty.
 void write_circuit(const std::string& path, const std::string& name, const std::string& method,
                    const std::vector<std::string>& sender, const std::vector<double>& score,
-                   std::vector<std::string> receiver = {}) {
+                   std::vector<std::string> receiver = {}, const Faithfulness& curve = {}) {
   if (receiver.empty()) receiver.assign(sender.size(), "logits");
   AnalysisWriter out = AnalysisWriter::begin(AnalysisTarget{path, test::explorer_model()},
                                              kCircuitsCollection, name);
@@ -41,6 +48,18 @@ void write_circuit(const std::string& path, const std::string& name, const std::
     out.write_strings(kCircuitEdgeSender, sender, kDimEdge);
     out.write_strings(kCircuitEdgeReceiver, receiver, kDimEdge);
     out.write_f64(kCircuitEdgeScore, {e}, score, {kDimEdge});
+  }
+  if (!curve.edges.empty()) {
+    out.write_i64(kCircuitFaithfulnessEdges, {static_cast<int64_t>(curve.edges.size())},
+                  curve.edges, {kDimPoint});
+  }
+  if (!curve.metric.empty()) {
+    out.write_f64(kCircuitFaithfulnessMetric, {static_cast<int64_t>(curve.metric.size())},
+                  curve.metric, {kDimPoint});
+  }
+  if (!curve.score.empty()) {
+    out.write_f64(kCircuitFaithfulnessScore, {static_cast<int64_t>(curve.score.size())},
+                  curve.score, {kDimPoint});
   }
   out.set_attribute("", kAttrMethod, method);
   out.commit();
@@ -185,6 +204,44 @@ TEST_F(CircuitsViewTest, GraphDrawsTheStrongestEdgesBetweenTheirNodes) {
   EXPECT_GT(test::colours(canvas.grab().toImage()), 8u);
   export_view(view, view.csv(), path("graph.png"));
   EXPECT_GT(test::colours(QImage(QString::fromStdString(path("graph.png")))), 8u);
+}
+
+TEST_F(CircuitsViewTest, DrawsTheFaithfulnessCurve) {
+  test::write_recording(path("f.h5"), {test::RunContents{8, false, false}}, false);
+  const Faithfulness curve{{0, 1, 2, 3}, {-0.5, 0.25, 1.0, 1.5}, {0.0, 0.375, 0.75, 1.0}};
+  write_circuit(path("f.h5"), "eap", "eap", {"a0.h1", "a1.h0", "m0"}, {0.1, -0.7, 0.3}, {}, curve);
+  write_circuit(path("f.h5"), "patching", "activation_patching", {}, {});
+  CircuitsView& view = open(path("f.h5"));
+  ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
+  const CircuitEdges& circuit = view.shown()->circuits[0];
+  EXPECT_EQ(circuit.faithfulness_edges, curve.edges);
+  EXPECT_EQ(circuit.faithfulness_metric, curve.metric);
+
+  // The chart shows the file's points: edges kept against normalised faithfulness.
+  LineChartCanvas& chart = *view.faithfulness_chart();
+  ASSERT_EQ(chart.chart().series.size(), 1u);
+  const ChartSeries& series = chart.chart().series[0];
+  EXPECT_EQ(series.x, std::vector<double>({0, 1, 2, 3}));
+  EXPECT_EQ(series.y, curve.score);
+  EXPECT_TRUE(chart.chart().title.contains("eap"));
+  EXPECT_TRUE(chart.chart().log_x);
+  const QString hover = chart.tooltip_at(chart.position(0, 1).toPoint());
+  EXPECT_EQ(hover, "edges kept 1, faithfulness 0.375") << hover.toStdString();
+  EXPECT_GT(test::colours(chart.grab().toImage()), 4u);
+
+  // A circuit without a curve (head scores only) leaves the chart empty.
+  view.choose_circuit(1);
+  EXPECT_TRUE(chart.chart().series.empty());
+  view.choose_circuit(0);
+  EXPECT_EQ(chart.chart().series.size(), 1u);
+}
+
+TEST_F(CircuitsViewTest, AFaithfulnessCurveMissingADatasetIsReported) {
+  test::write_recording(path("m.h5"), {test::RunContents{8, false, false}}, false);
+  write_circuit(path("m.h5"), "eap", "eap", {"a0.h1"}, {0.5}, {}, {{0, 1}, {0.0, 1.0}, {}});
+  CircuitsView& view = open(path("m.h5"));
+  EXPECT_EQ(view.shown(), nullptr);
+  EXPECT_TRUE(view.message().contains("faithfulness/score")) << view.message().toStdString();
 }
 
 TEST_F(CircuitsViewTest, AnEdgeNamingNoNodeIsReported) {

@@ -76,9 +76,8 @@ struct RunContents {
 inline const char* const kStatisticNames[] = {kStatEntropy, kStatSinkMass, kStatLocalMass,
                                               kStatMaxProb};
 
-inline void write_run(RecordingWriter& writer, const RunContents& contents) {
-  RunWriter run = writer.begin_run();
-  const int64_t t = contents.tokens;
+// t tokens (ids i % 50) with their text "tok<i>".
+inline void write_test_tokens(RunWriter& run, int64_t t) {
   std::vector<int32_t> tokens;
   std::vector<std::string> text;
   for (int64_t i = 0; i < t; ++i) {
@@ -87,6 +86,12 @@ inline void write_run(RecordingWriter& writer, const RunContents& contents) {
   }
   run.write_tokens(tokens);
   run.write_token_text(text);
+}
+
+inline void write_run(RecordingWriter& writer, const RunContents& contents) {
+  RunWriter run = writer.begin_run();
+  const int64_t t = contents.tokens;
+  write_test_tokens(run, t);
   run.set_attribute(kAttrPrompt, "explorer test");
   if (contents.patterns) {
     for (int64_t layer = 0; layer < kLayers; ++layer) {
@@ -168,6 +173,31 @@ inline void write_recording(const std::string& path, const std::vector<RunConten
     out.set_attribute("", "threshold", 0.1);
     out.commit();
   }
+}
+
+// Causal and uniform: query q gives each of its q + 1 keys 1 / (q + 1).
+inline float uniform_value(int64_t q, int64_t k) {
+  return k <= q ? 1.0f / static_cast<float>(q + 1) : 0.0f;
+}
+
+// One run of t tokens whose every head's hook_pattern is uniform_value: cheap to write at any
+// length, and a second model's attention beside write_recording's.
+inline void write_uniform_recording(const std::string& path, int64_t t) {
+  RecordingWriter writer = RecordingWriter::create(path, explorer_model());
+  RunWriter run = writer.begin_run();
+  write_test_tokens(run, t);
+  std::vector<float> pattern;
+  for (int64_t h = 0; h < kHeads; ++h) {
+    for (int64_t q = 0; q < t; ++q) {
+      for (int64_t k = 0; k < t; ++k) pattern.push_back(uniform_value(q, k));
+    }
+  }
+  for (int64_t layer = 0; layer < kLayers; ++layer) {
+    run.write_array("blocks." + std::to_string(layer) + ".attn.hook_pattern", DType::kF32,
+                    {kHeads, t, t}, DType::kF32, pattern.data());
+  }
+  run.commit();
+  writer.finish();
 }
 
 inline void write_text_file(const std::string& path) {

@@ -1,7 +1,9 @@
 // Per-head quantities found in a file and read back as stored, the attention map's choice
 // between the full pattern and block_mass, and the worker-thread requests dropping stale
 // results.
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -85,6 +87,64 @@ TEST_F(HeadValuesTest, AttentionMapIsTheFullPatternForShortRunsElseBlockMass) {
   EXPECT_EQ(blocks.positions, 64);
   ASSERT_EQ(blocks.rows, 8);
   EXPECT_FLOAT_EQ(blocks.at(3, 1), 2.0f / 10.0f);
+}
+
+TEST_F(HeadValuesTest, AttentionMapSumsALongPatternInBlocksWithoutStatistics) {
+  write_recording(path("p.h5"), {RunContents{64, true, false}}, false);
+  const auto file = OpenFile::open(path("p.h5"));
+  // Longer than the full-map limit and no block_mass: sums of the pattern in blocks of 8.
+  const AttentionMap map = read_attention_map(*file, {0, 1, 2, 16, 8});
+  EXPECT_EQ(map.kind, AttentionMap::Kind::kBlocks);
+  EXPECT_EQ(map.dataset, "blocks.1.attn.hook_pattern");
+  EXPECT_EQ(map.block_size, 8);
+  EXPECT_EQ(map.positions, 64);
+  ASSERT_EQ(map.rows, 8);
+  ASSERT_EQ(map.cols, 8);
+  for (int64_t qb = 0; qb < 8; ++qb) {
+    double row_total = 0;
+    for (int64_t kb = 0; kb < 8; ++kb) {
+      double sum = 0;
+      for (int64_t q = qb * 8; q < qb * 8 + 8; ++q) {
+        for (int64_t k = kb * 8; k < kb * 8 + 8; ++k) sum += test::pattern_value(1, 2, q, k);
+      }
+      // Summed in double and rounded once to float.
+      EXPECT_FLOAT_EQ(map.at(qb, kb), static_cast<float>(sum)) << qb << " " << kb;
+      row_total += map.at(qb, kb);
+    }
+    // Every query's row sums to 1, so a block row holds its 8 queries' mass; 64 float32
+    // roundings of terms up to 1 each.
+    EXPECT_NEAR(row_total, 8.0, 64 * 8.0 * std::numeric_limits<float>::epsilon());
+  }
+  EXPECT_EQ(map.token_text[63], "tok63");
+  // At most max_blocks a side: blocks grow to 64 / 4 = 16 positions.
+  AttentionRequest coarse{0, 1, 2, 16, 8};
+  coarse.max_blocks = 4;
+  const AttentionMap big = read_attention_map(*file, coarse);
+  EXPECT_EQ(big.block_size, 16);
+  EXPECT_EQ(big.rows, 4);
+  EXPECT_FLOAT_EQ(big.at(1, 0), map.at(2, 0) + map.at(2, 1) + map.at(3, 0) + map.at(3, 1));
+}
+
+TEST_F(HeadValuesTest, PatternBlockSumsSpanSeveralChunkTiles) {
+  // 600 tokens: two tiles of whole 64-blocks along each axis (512 and 88 positions), the last
+  // block 24 positions.
+  constexpr int64_t t = 600;
+  test::write_uniform_recording(path("u.h5"), t);
+  const auto file = OpenFile::open(path("u.h5"));
+  const AttentionMap map = read_attention_map(*file, {0, 0, 1, 100, 64});
+  ASSERT_EQ(map.rows, 10);
+  ASSERT_EQ(map.cols, 10);
+  for (int64_t qb = 0; qb < 10; ++qb) {
+    for (int64_t kb = 0; kb < 10; ++kb) {
+      double sum = 0;
+      for (int64_t q = qb * 64; q < std::min(t, qb * 64 + 64); ++q) {
+        for (int64_t k = kb * 64; k < std::min(t, kb * 64 + 64); ++k) {
+          sum += test::uniform_value(q, k);
+        }
+      }
+      EXPECT_FLOAT_EQ(map.at(qb, kb), static_cast<float>(sum)) << qb << " " << kb;
+    }
+  }
 }
 
 TEST_F(HeadValuesTest, MissingDatasetsAreNamedInTheMessage) {

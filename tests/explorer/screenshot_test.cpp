@@ -163,6 +163,49 @@ TEST_F(ScreenshotTest, WritesTheAnalysisViews) {
             0u);
 }
 
+TEST_F(ScreenshotTest, WritesTheAttentionCompareAndAConfigFolder) {
+  write_recording(path("c.h5"), {RunContents{8, true, false}, RunContents{8, false, true, 4}});
+  const std::string common = " --layer 1 --head 2 --width 1200 --height 600";
+  Result result = run_explorer_program(path("c.h5") + " --screenshot attention-compare --out " +
+                                       path("compare.png") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_GT(colours(QImage(QString::fromStdString(path("compare.png")))), 16u);
+  result = run_explorer_program(path("c.h5") + " --screenshot attention-compare --out " +
+                                path("compare.csv") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  // Run 0's pattern against run 1's block mass: 2 x 2 blocks of 4, B's first block 1.
+  const std::string csv = read_text(path("compare.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5) << csv;
+  EXPECT_EQ(csv.find("query,key,a,b,a_minus_b\n0,0,"), 0u) << csv;
+  EXPECT_NE(csv.find("\n4,4,"), std::string::npos) << csv;
+
+  std::filesystem::create_directories(path("cfg"));
+  std::ofstream(path("cfg") + "/sparse_config.json")
+      << R"({"format": "headscope-sparse", "version": 1, "n_layers": 2, "n_heads": 3,
+             "heads": [[{"kind": "full"}, {"kind": "streaming", "sink": 4, "window": 64},
+                        {"kind": "full"}],
+                       [{"kind": "full"}, {"kind": "full"},
+                        {"kind": "block_sparse", "block_size": 32, "topk_blocks": 4}]]})";
+  result = run_explorer_program(path("c.h5") + " --sparse-config " + path("cfg") +
+                                " --screenshot sparse --out " + path("folder.csv") + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(read_text(path("folder.csv")),
+            "config,layer,head,kind,block size,top-k blocks,sink,window\n"
+            "\"headscope\",0,0,0,0,0,0,0\n\"headscope\",0,1,1,0,0,4,64\n"
+            "\"headscope\",0,2,0,0,0,0,0\n\"headscope\",1,0,0,0,0,0,0\n"
+            "\"headscope\",1,1,0,0,0,0,0\n\"headscope\",1,2,2,32,4,0,0\n");
+  std::filesystem::create_directories(path("empty"));
+  result = run_explorer_program(path("c.h5") + " --sparse-config " + path("empty") +
+                                " --screenshot sparse --out " + path("empty.png"));
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_EQ(result.output.rfind("headscope-explorer: error: --sparse-config: " + path("empty") +
+                                    ": holds no sparse config",
+                                0),
+            0u)
+      << result.output;
+  EXPECT_FALSE(std::filesystem::exists(path("empty.png")));
+}
+
 TEST_F(ScreenshotTest, BadInputIsOneLineAndWritesNothing) {
   write_text_file(path("text.h5"));
   write_recording(path("a.h5"), {RunContents{}});

@@ -3,8 +3,10 @@
 // per-head kind and parameters as a grid equal to the file's; a click on the grid selects a
 // head; the chosen config exported as sparse_config.json reads back as the file's heads, and the
 // formats a sparse-eval config cannot be written in are refused with the reason, writing nothing;
-// missing analyses or datasets give a message.
+// a folder sparse-config wrote (headscope, duo) is shown and exported as its files; missing
+// analyses, datasets or folders give a message.
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <QtCore/QCoreApplication>
@@ -13,6 +15,8 @@
 #include <QtTest/QAbstractItemModelTester>
 #include <QtWidgets/QMenu>
 
+#include "core/base/text_file.h"
+#include "core/checkpoint/sparse_config_files.h"
 #include "core/checkpoint/sparse_model_config.h"
 #include "gui/app/main_window.h"
 #include "gui/models/sparse_eval_configs.h"
@@ -166,6 +170,123 @@ TEST_F(SparseConfigViewTest, ExportsTheChosenConfigInTheFormatsItFits) {
   for (const char* refused : {"duo1", "duo2", "moa"}) {
     EXPECT_FALSE(std::filesystem::exists(path(refused))) << refused;
   }
+}
+
+// Each head's kind and field values as the view's grid shows them.
+void expect_heads(SparseConfigView& view, const SparseModelConfig& config) {
+  for (int f = 0; f < SparseEvalConfigs::kFieldCount; ++f) {
+    const auto field = static_cast<SparseEvalConfigs::Field>(f);
+    view.choose_field(field);
+    ASSERT_NE(view.grid_values(), nullptr);
+    for (int64_t l = 0; l < kLayers; ++l) {
+      for (int64_t h = 0; h < kHeads; ++h) {
+        const SparseHeadConfig& head = config.heads[static_cast<size_t>(l)][static_cast<size_t>(h)];
+        const bool streaming = head.kind == SparseKind::kStreaming;
+        const bool block = head.kind == SparseKind::kBlockSparse;
+        const int64_t want[] = {static_cast<int64_t>(head.kind), block ? head.block_size : 0,
+                                block ? head.topk_blocks : 0, streaming ? head.sink : 0,
+                                streaming ? head.window : 0};
+        EXPECT_EQ(view.grid_values()->at(l, h), static_cast<double>(want[f]))
+            << sparse_field_name(field) << " " << l << "." << h;
+      }
+    }
+  }
+}
+
+// DuoAttention's files for the 2 x 3 test model: layer 0's KV head 1 and layer 1's heads 0 and
+// 1 stream with sink 4 and window 32.
+void write_duo_folder(const std::string& dir) {
+  DuoConfig duo;
+  duo.gates = {{1, 0, 1}, {0, 0, 1}};
+  duo.sink_size = 4;
+  duo.recent_size = 32;
+  std::filesystem::create_directories(dir);
+  write_duo_config(dir, duo);
+}
+
+TEST_F(SparseConfigViewTest, ShowsAndExportsAFolderSparseConfigWrote) {
+  test::write_recording(path("a.h5"), {test::RunContents{}});
+  SparseConfigView& view = open(path("a.h5"));
+  EXPECT_TRUE(view.message().contains("has no sparse-eval analysis"));
+
+  // headscope's sparse_config.json.
+  SparseModelConfig config = SparseModelConfig::dense(kLayers, kHeads);
+  config.heads[0][1] = SparseHeadConfig::streaming(4, 64);
+  config.heads[1][2] = SparseHeadConfig::block_sparse(32, 4);
+  std::filesystem::create_directories(path("hs"));
+  write_sparse_config(path("hs") + "/" + kSparseConfigFile, config);
+  view.open_folder(QString::fromStdString(path("hs")));
+  test::wait_idle(*window_);
+  ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
+  EXPECT_EQ(view.shown()->names, std::vector<std::string>{"headscope"});
+  EXPECT_EQ(view.shown()->kv_heads, kHeads);  // from the open recording's model
+  EXPECT_TRUE(view.message().contains("the headscope config sparse-config wrote"))
+      << view.message().toStdString();
+  ASSERT_EQ(view.config_model()->rowCount(), 1);
+  EXPECT_EQ(view.config_model()->columnCount(), 2);  // no lengths: nothing was run
+  EXPECT_EQ(view.config_model()->index(0, 1).data().toDouble(), 2.0 / 6.0);
+  expect_heads(view, config);
+  ASSERT_TRUE(view.export_config(SparseFormat::kHeadscope, QString::fromStdString(path("hs2"))))
+      << view.message().toStdString();
+  const SparseModelConfig back = read_sparse_config(path("hs2") + "/" + kSparseConfigFile);
+  EXPECT_EQ(back.parameters["input"], path("hs"));
+  for (int64_t l = 0; l < kLayers; ++l) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      const auto& a = back.heads[static_cast<size_t>(l)][static_cast<size_t>(h)];
+      const auto& b = config.heads[static_cast<size_t>(l)][static_cast<size_t>(h)];
+      EXPECT_EQ(a.kind, b.kind);
+      EXPECT_EQ(a.window, b.window);
+      EXPECT_EQ(a.block_size, b.block_size);
+    }
+  }
+
+  // DuoAttention's gates, expanded with the open model; exported again, the same gates file.
+  write_duo_folder(path("duo"));
+  view.open_folder(QString::fromStdString(path("duo")));
+  test::wait_idle(*window_);
+  ASSERT_NE(view.shown(), nullptr) << view.message().toStdString();
+  SparseModelConfig gated = SparseModelConfig::dense(kLayers, kHeads);
+  for (auto [l, h] : {std::pair{0, 1}, std::pair{1, 0}, std::pair{1, 1}}) {
+    gated.heads[static_cast<size_t>(l)][static_cast<size_t>(h)] =
+        SparseHeadConfig::streaming(4, 32);
+  }
+  expect_heads(view, gated);
+  ASSERT_TRUE(view.export_config(SparseFormat::kDuo, QString::fromStdString(path("duo2"))))
+      << view.message().toStdString();
+  EXPECT_EQ(read_text_file(path("duo2") + "/" + kDuoGatesFile),
+            read_text_file(path("duo") + "/" + kDuoGatesFile));
+
+  // Folders the view does not show say why, and leave nothing shown.
+  std::filesystem::create_directories(path("moa"));
+  std::ofstream(path("moa") + "/" + kMoaFile) << "{}";
+  view.open_folder(QString::fromStdString(path("moa")));
+  test::wait_idle(*window_);
+  EXPECT_EQ(view.shown(), nullptr);
+  EXPECT_TRUE(view.message().contains("holds a moa config")) << view.message().toStdString();
+  std::filesystem::create_directories(path("minference"));
+  std::ofstream(path("minference") + "/" + kMInferenceFile) << "[]";
+  view.open_folder(QString::fromStdString(path("minference")));
+  test::wait_idle(*window_);
+  EXPECT_TRUE(view.message().contains("holds a minference config")) << view.message().toStdString();
+  std::filesystem::create_directories(path("empty"));
+  view.open_folder(QString::fromStdString(path("empty")));
+  test::wait_idle(*window_);
+  EXPECT_TRUE(view.message().contains("holds no sparse config")) << view.message().toStdString();
+  view.open_folder(QString::fromStdString(path("hs") + "/" + kSparseConfigFile));
+  test::wait_idle(*window_);
+  EXPECT_TRUE(view.message().contains("sparse_config.json: not a directory"))
+      << view.message().toStdString();
+  EXPECT_TRUE(view.csv().isEmpty());
+}
+
+TEST_F(SparseConfigViewTest, ADuoFolderNeedsAModel) {
+  write_duo_folder(path("duo"));
+  window_ = std::make_unique<MainWindow>();
+  auto& view = *static_cast<SparseConfigView*>(window_->view("sparse"));
+  view.open_folder(QString::fromStdString(path("duo")));
+  test::wait_idle(*window_);
+  EXPECT_EQ(view.shown(), nullptr);
+  EXPECT_TRUE(view.message().contains("open a file of the model")) << view.message().toStdString();
 }
 
 TEST_F(SparseConfigViewTest, MissingAnalysisOrDatasetGivesAMessage) {
