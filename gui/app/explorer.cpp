@@ -124,6 +124,8 @@ int take_screenshot(MainWindow& window, const ExplorerOptions& options) {
   } else if (options.screenshot != "window") {
     window.show_view(options.screenshot);
     target = view = window.view(options.screenshot);
+    // Views that read only while shown (attention-compare) start reading now.
+    wait_until_idle(window);
   }
   // Laid out and painted once in front: the CSV is the data of what the picture shows.
   QCoreApplication::processEvents();
