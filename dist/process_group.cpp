@@ -68,37 +68,79 @@ DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions& options) {
   return DistGroup(env, std::move(backend));
 }
 
+namespace {
+
+// Every rank's byte count, on every rank (the padding of a gather must agree).
+std::vector<int64_t> all_sizes(c10d::ProcessGroupGloo& group, size_t world, size_t mine) {
+  std::vector<at::Tensor> size_in{torch::tensor({static_cast<int64_t>(mine)})};
+  std::vector<std::vector<at::Tensor>> size_out(1);
+  for (size_t r = 0; r < world; ++r) size_out[0].push_back(torch::zeros({1}, torch::kInt64));
+  group.allgather(size_out, size_in)->wait();
+  std::vector<int64_t> sizes;
+  for (const auto& t : size_out[0]) sizes.push_back(t.item<int64_t>());
+  return sizes;
+}
+
+// `mine` in a buffer of the longest rank's size (at least 1: Gloo refuses empty buffers).
+at::Tensor padded_bytes(const std::string& mine, int64_t longest) {
+  auto padded = torch::zeros({longest}, torch::kUInt8);
+  std::copy(mine.begin(), mine.end(), reinterpret_cast<char*>(padded.data_ptr<uint8_t>()));
+  return padded;
+}
+
+std::vector<std::string> unpad(const std::vector<at::Tensor>& buffers,
+                               const std::vector<int64_t>& sizes) {
+  std::vector<std::string> parts;
+  for (size_t r = 0; r < buffers.size(); ++r) {
+    const auto* data = reinterpret_cast<const char*>(buffers[r].data_ptr<uint8_t>());
+    parts.emplace_back(data, static_cast<size_t>(sizes[r]));
+  }
+  return parts;
+}
+
+}  // namespace
+
 std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
   if (!backend_) return {mine};
   const auto world = static_cast<size_t>(env_.world_size);
   try {
-    std::vector<at::Tensor> size_in{torch::tensor({static_cast<int64_t>(mine.size())})};
-    std::vector<std::vector<at::Tensor>> size_out(1);
-    for (size_t r = 0; r < world; ++r) size_out[0].push_back(torch::zeros({1}, torch::kInt64));
-    backend_->group->allgather(size_out, size_in)->wait();
-    int64_t longest = 1;  // Gloo refuses empty buffers
-    std::vector<int64_t> sizes;
-    for (const auto& t : size_out[0]) {
-      sizes.push_back(t.item<int64_t>());
-      longest = std::max(longest, sizes.back());
-    }
-    auto padded = torch::zeros({longest}, torch::kUInt8);
-    std::copy(mine.begin(), mine.end(), reinterpret_cast<char*>(padded.data_ptr<uint8_t>()));
-    std::vector<at::Tensor> bytes_in{padded};
+    const std::vector<int64_t> sizes = all_sizes(*backend_->group, world, mine.size());
+    const int64_t longest = std::max<int64_t>(1, *std::max_element(sizes.begin(), sizes.end()));
+    std::vector<at::Tensor> bytes_in{padded_bytes(mine, longest)};
     std::vector<std::vector<at::Tensor>> bytes_out(1);
     for (size_t r = 0; r < world; ++r)
       bytes_out[0].push_back(torch::zeros({longest}, torch::kUInt8));
     backend_->group->allgather(bytes_out, bytes_in)->wait();
-    std::vector<std::string> parts;
-    for (size_t r = 0; r < world; ++r) {
-      const auto* data = reinterpret_cast<const char*>(bytes_out[0][r].data_ptr<uint8_t>());
-      parts.emplace_back(data, static_cast<size_t>(sizes[r]));
-    }
-    return parts;
+    return unpad(bytes_out[0], sizes);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     collective_failed(env_, "gather of results", e);
+  }
+}
+
+std::vector<std::string> DistGroup::gather_bytes(const std::string& mine) {
+  if (!backend_) return {mine};
+  const auto world = static_cast<size_t>(env_.world_size);
+  try {
+    const std::vector<int64_t> sizes = all_sizes(*backend_->group, world, mine.size());
+    const int64_t longest = std::max<int64_t>(1, *std::max_element(sizes.begin(), sizes.end()));
+    std::vector<at::Tensor> bytes_in{padded_bytes(mine, longest)};
+    // Gloo's gather takes the receive buffers on the root only.
+    std::vector<std::vector<at::Tensor>> bytes_out;
+    if (is_root()) {
+      bytes_out.resize(1);
+      for (size_t r = 0; r < world; ++r)
+        bytes_out[0].push_back(torch::empty({longest}, torch::kUInt8));
+    }
+    c10d::GatherOptions options;
+    options.rootRank = 0;
+    backend_->group->gather(bytes_out, bytes_in, options)->wait();
+    return is_root() ? unpad(bytes_out[0], sizes) : std::vector<std::string>{};
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    collective_failed(env_, "gather to rank 0", e);
   }
 }
 
@@ -149,6 +191,10 @@ std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
   return {mine};
 }
 
+std::vector<std::string> DistGroup::gather_bytes(const std::string& mine) {
+  return {mine};
+}
+
 void DistGroup::all_reduce_sum(torch::Tensor&) {}
 
 bool DistGroup::all_ok(bool ok) {
@@ -161,11 +207,12 @@ bool distributed_available() {
 
 #endif
 
-torch::Tensor DistGroup::all_gather_cat(const torch::Tensor& mine, int64_t dim) {
-  if (!backend_) return mine;
+torch::Tensor DistGroup::gather_cat(const torch::Tensor& mine, int64_t dim) {
   const auto host = mine.detach().to(torch::kCPU).contiguous();
+  if (!backend_) return host;
   const std::string bytes(static_cast<const char*>(host.data_ptr()), host.nbytes());
-  const std::vector<std::string> parts = all_gather_bytes(bytes);
+  const std::vector<std::string> parts = gather_bytes(bytes);
+  if (!is_root()) return {};
   // Every rank's share has this rank's sizes but along `dim`, which its byte count gives.
   const int64_t axis = dim < 0 ? dim + host.dim() : dim;
   HS_ASSERT(host.size(axis) > 0);
@@ -179,7 +226,7 @@ torch::Tensor DistGroup::all_gather_cat(const torch::Tensor& mine, int64_t dim) 
     std::copy(part.begin(), part.end(), static_cast<char*>(share.data_ptr()));
     shares.push_back(share);
   }
-  return torch::cat(shares, axis).to(mine.device());
+  return torch::cat(shares, axis);
 }
 
 DistGroup::DistGroup(LaunchEnv env, std::unique_ptr<Backend> backend)

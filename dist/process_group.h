@@ -42,13 +42,17 @@ class DistGroup {
 
   // Every rank's bytes, indexed by rank, on every rank (sizes may differ).
   std::vector<std::string> all_gather_bytes(const std::string& mine);
+  // Every rank's bytes, indexed by rank, on rank 0 only (empty elsewhere): each share crosses
+  // the group once, where an all-gather sends it to every rank.
+  std::vector<std::string> gather_bytes(const std::string& mine);
   // Sums `t` in place over the ranks (a tensor-parallel model's partial outputs; every rank
   // passes one of the same shape). Gloo sums host float32 and float64 as they are; any other
   // dtype or device goes through a float32 host copy (no NCCL yet).
   void all_reduce_sum(torch::Tensor& t);
-  // Every rank's `mine` concatenated along `dim` in rank order, on every rank (the sizes along
-  // `dim` may differ; the other sizes and the dtype must agree). Travels as host bytes.
-  torch::Tensor all_gather_cat(const torch::Tensor& mine, int64_t dim);
+  // Every rank's `mine` concatenated along `dim` in rank order, in host memory on rank 0 (an
+  // undefined tensor elsewhere; the sizes along `dim` may differ, the other sizes and the dtype
+  // must agree). Travels as host bytes (gather_bytes). One process: `mine` on the host.
+  torch::Tensor gather_cat(const torch::Tensor& mine, int64_t dim);
   // Whether every rank passed `ok`; lets a rank that failed tell the others, so they stop with
   // an error instead of waiting for results that will not come.
   bool all_ok(bool ok);
