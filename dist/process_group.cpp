@@ -14,12 +14,19 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
+#ifdef HEADSCOPE_WITH_NCCL
+#include <torch/cuda.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 namespace headscope {
 
 #ifdef HEADSCOPE_WITH_GLOO
 struct DistGroup::Backend {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+#ifdef HEADSCOPE_WITH_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;  // null where no GPU is seen
+#endif
 };
 
 namespace {
@@ -39,7 +46,7 @@ std::string where(const LaunchEnv& env) {
 }  // namespace
 
 DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions& options) {
-  if (!env.distributed()) return DistGroup(env, nullptr);
+  if (!env.distributed() && !options.group_of_one) return DistGroup(env, nullptr);
   auto backend = std::make_unique<Backend>();
   try {
     c10d::TCPStoreOptions store_options;
@@ -60,6 +67,15 @@ DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions& options) {
                                 : c10d::ProcessGroupGloo::createDefaultDevice());
     backend->group =
         c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, gloo);
+#ifdef HEADSCOPE_WITH_NCCL
+    // NCCL makes its communicators at the first collective, on the GPU of its tensor.
+    if (torch::cuda::is_available()) {
+      auto nccl = c10d::ProcessGroupNCCL::Options::create();
+      nccl->timeout = options.timeout;
+      backend->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("nccl", store), env.rank, env.world_size, nccl);
+    }
+#endif
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -147,6 +163,14 @@ std::vector<std::string> DistGroup::gather_bytes(const std::string& mine) {
 void DistGroup::all_reduce_sum(torch::Tensor& t) {
   if (!backend_) return;
   try {
+#ifdef HEADSCOPE_WITH_NCCL
+    if (backend_->nccl && t.is_cuda()) {
+      std::vector<at::Tensor> buffer{t.is_contiguous() ? t : t.contiguous()};
+      backend_->nccl->allreduce(buffer)->wait();
+      if (!buffer[0].is_same(t)) t.copy_(buffer[0]);
+      return;
+    }
+#endif
     const bool direct = t.is_cpu() && t.is_contiguous() &&
                         (t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kFloat64);
     std::vector<at::Tensor> buffer{direct ? t : t.to(torch::kCPU, torch::kFloat32).contiguous()};
@@ -168,6 +192,14 @@ bool DistGroup::all_ok(bool ok) {
   } catch (const std::exception& e) {
     collective_failed(env_, "status exchange", e);
   }
+}
+
+bool DistGroup::nccl() const {
+#ifdef HEADSCOPE_WITH_NCCL
+  return backend_ && backend_->nccl;
+#else
+  return false;
+#endif
 }
 
 bool distributed_available() {
@@ -199,6 +231,10 @@ void DistGroup::all_reduce_sum(torch::Tensor&) {}
 
 bool DistGroup::all_ok(bool ok) {
   return ok;
+}
+
+bool DistGroup::nccl() const {
+  return false;
 }
 
 bool distributed_available() {
