@@ -86,22 +86,35 @@ DistGroup DistGroup::join(const LaunchEnv& env, const DistOptions& options) {
 
 namespace {
 
-// Every rank's byte count, on every rank (the padding of a gather must agree).
-std::vector<int64_t> all_sizes(c10d::ProcessGroupGloo& group, size_t world, size_t mine) {
-  std::vector<at::Tensor> size_in{torch::tensor({static_cast<int64_t>(mine)})};
+// This rank's bytes padded to the longest rank's size (at least 1: Gloo refuses empty
+// buffers), with every rank's size (an all-gather: the padding of a gather must agree).
+struct PaddedBytes {
+  std::vector<int64_t> sizes;
+  int64_t longest = 1;
+  std::vector<at::Tensor> mine;
+};
+
+PaddedBytes pad_to_longest(c10d::ProcessGroupGloo& group, size_t world, const std::string& mine) {
+  std::vector<at::Tensor> size_in{torch::tensor({static_cast<int64_t>(mine.size())})};
   std::vector<std::vector<at::Tensor>> size_out(1);
   for (size_t r = 0; r < world; ++r) size_out[0].push_back(torch::zeros({1}, torch::kInt64));
   group.allgather(size_out, size_in)->wait();
-  std::vector<int64_t> sizes;
-  for (const auto& t : size_out[0]) sizes.push_back(t.item<int64_t>());
-  return sizes;
+  PaddedBytes padded;
+  for (const auto& t : size_out[0]) {
+    padded.sizes.push_back(t.item<int64_t>());
+    padded.longest = std::max(padded.longest, padded.sizes.back());
+  }
+  auto bytes = torch::zeros({padded.longest}, torch::kUInt8);
+  std::copy(mine.begin(), mine.end(), reinterpret_cast<char*>(bytes.data_ptr<uint8_t>()));
+  padded.mine.push_back(bytes);
+  return padded;
 }
 
-// `mine` in a buffer of the longest rank's size (at least 1: Gloo refuses empty buffers).
-at::Tensor padded_bytes(const std::string& mine, int64_t longest) {
-  auto padded = torch::zeros({longest}, torch::kUInt8);
-  std::copy(mine.begin(), mine.end(), reinterpret_cast<char*>(padded.data_ptr<uint8_t>()));
-  return padded;
+// One receive buffer per rank, for the padded bytes.
+std::vector<std::vector<at::Tensor>> receive_buffers(size_t world, int64_t longest) {
+  std::vector<std::vector<at::Tensor>> buffers(1);
+  for (size_t r = 0; r < world; ++r) buffers[0].push_back(torch::empty({longest}, torch::kUInt8));
+  return buffers;
 }
 
 std::vector<std::string> unpad(const std::vector<at::Tensor>& buffers,
@@ -120,14 +133,10 @@ std::vector<std::string> DistGroup::all_gather_bytes(const std::string& mine) {
   if (!backend_) return {mine};
   const auto world = static_cast<size_t>(env_.world_size);
   try {
-    const std::vector<int64_t> sizes = all_sizes(*backend_->group, world, mine.size());
-    const int64_t longest = std::max<int64_t>(1, *std::max_element(sizes.begin(), sizes.end()));
-    std::vector<at::Tensor> bytes_in{padded_bytes(mine, longest)};
-    std::vector<std::vector<at::Tensor>> bytes_out(1);
-    for (size_t r = 0; r < world; ++r)
-      bytes_out[0].push_back(torch::zeros({longest}, torch::kUInt8));
-    backend_->group->allgather(bytes_out, bytes_in)->wait();
-    return unpad(bytes_out[0], sizes);
+    PaddedBytes padded = pad_to_longest(*backend_->group, world, mine);
+    auto received = receive_buffers(world, padded.longest);
+    backend_->group->allgather(received, padded.mine)->wait();
+    return unpad(received[0], padded.sizes);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -139,20 +148,14 @@ std::vector<std::string> DistGroup::gather_bytes(const std::string& mine) {
   if (!backend_) return {mine};
   const auto world = static_cast<size_t>(env_.world_size);
   try {
-    const std::vector<int64_t> sizes = all_sizes(*backend_->group, world, mine.size());
-    const int64_t longest = std::max<int64_t>(1, *std::max_element(sizes.begin(), sizes.end()));
-    std::vector<at::Tensor> bytes_in{padded_bytes(mine, longest)};
+    PaddedBytes padded = pad_to_longest(*backend_->group, world, mine);
     // Gloo's gather takes the receive buffers on the root only.
-    std::vector<std::vector<at::Tensor>> bytes_out;
-    if (is_root()) {
-      bytes_out.resize(1);
-      for (size_t r = 0; r < world; ++r)
-        bytes_out[0].push_back(torch::empty({longest}, torch::kUInt8));
-    }
+    auto received =
+        is_root() ? receive_buffers(world, padded.longest) : std::vector<std::vector<at::Tensor>>{};
     c10d::GatherOptions options;
     options.rootRank = 0;
-    backend_->group->gather(bytes_out, bytes_in, options)->wait();
-    return is_root() ? unpad(bytes_out[0], sizes) : std::vector<std::string>{};
+    backend_->group->gather(received, padded.mine, options)->wait();
+    return is_root() ? unpad(received[0], padded.sizes) : std::vector<std::string>{};
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

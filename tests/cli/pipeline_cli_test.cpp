@@ -1,8 +1,11 @@
 // `--device cpu,cpu,...`: pipeline placement of a model's layers from the command line
 // (core/model/layer_placement.h). On the CPU the placement runs the same kernels on the same
 // values, so the recording is the one a single device writes, bit for bit.
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -41,33 +44,30 @@ TEST_F(PipelineCli, RecordOnTwoCpuDevicesEqualsOneDevice) {
   }
 }
 
+// Each bad list: exit status 1, one line naming the option, no file.
 TEST_F(PipelineCli, BadDeviceListsFailWithOneLineNamingTheOption) {
   const std::string out = path("x.h5");
-  auto r = test::run_cli(record("llama", out) + " --device cpu,gpu");
-  EXPECT_NE(r.status, 0);
-  EXPECT_THAT(r.output, HasSubstr("--device: expected cpu, cuda or cuda:N, or a comma-separated "
-                                  "list of them (cuda:0,cuda:1), got 'cpu,gpu'"));
-  r = test::run_cli(record("llama", out) + " --device cpu,");
-  EXPECT_NE(r.status, 0);
-  EXPECT_THAT(r.output, HasSubstr("--device: expected cpu, cuda or cuda:N, or a comma-separated"));
-  r = test::run_cli(record("llama", out) + " --device cpu --devices auto");
-  EXPECT_NE(r.status, 0);
-  EXPECT_THAT(r.output, HasSubstr("--device excludes --devices"));
-  // llama's fixture has two layers.
-  r = test::run_cli(record("llama", out) + " --device cpu,cpu,cpu");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(r.output, HasSubstr("headscope: error: layer placement: 3 devices for 2 layers"));
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"--device cpu,gpu",
+       "--device: expected cpu, cuda or cuda:N, or a comma-separated list of them "
+       "(cuda:0,cuda:1), got 'cpu,gpu'"},
+      {"--device cpu,", "--device: expected cpu, cuda or cuda:N, or a comma-separated"},
+      {"--device cpu --devices auto", "--device excludes --devices"},
+      // llama's fixture has two layers.
+      {"--device cpu,cpu,cpu", "layer placement: 3 devices for 2 layers"},
+      // Options that build the model whole on one device take one.
+      {"--random-weights --device cpu,cpu", "--device cpu,cpu: this takes one device"}};
   if (!torch::cuda::is_available()) {
-    r = test::run_cli(record("llama", out) + " --devices auto");
-    EXPECT_EQ(r.status, 1);
-    EXPECT_THAT(r.output, HasSubstr("headscope: error: --devices auto: this build of headscope "
-                                    "sees no CUDA device"));
+    cases.emplace_back("--devices auto",
+                       "--devices auto: this build of headscope sees no CUDA device");
   }
-  // Options that build the model whole on one device take one.
-  r = test::run_cli(record("llama", out) + " --random-weights --device cpu,cpu");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(r.output, HasSubstr("headscope: error: --device cpu,cpu: this takes one device"));
-  EXPECT_FALSE(std::filesystem::exists(out));
+  for (const auto& [options, message] : cases) {
+    const auto r = test::run_cli(record("llama", out) + " " + options);
+    EXPECT_EQ(r.status, 1) << options;
+    EXPECT_THAT(r.output, HasSubstr("headscope: error: " + message)) << options;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out)) << options;
+  }
 }
 
 }  // namespace
