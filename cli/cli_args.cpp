@@ -9,8 +9,8 @@
 #include <limits>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
+#include <nlohmann/json.hpp>
 
 #include "core/base/error.h"
 #include "core/base/path_exists.h"
@@ -40,7 +40,8 @@ void check_writable_dir(const std::string& dir, const std::string& option,
   if (::stat(dir.c_str(), &st) != 0) {
     throw IoError(option + ": " + path + ": directory " + dir + " does not exist");
   }
-  if (!S_ISDIR(st.st_mode)) throw IoError(option + ": " + path + ": " + dir + " is not a directory");
+  if (!S_ISDIR(st.st_mode))
+    throw IoError(option + ": " + path + ": " + dir + " is not a directory");
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
     throw IoError(option + ": " + path + ": directory " + dir + " is not writable");
   }
@@ -151,14 +152,40 @@ std::vector<int64_t> parse_token_list(const std::string& text, const std::string
 }
 
 torch::Device parse_device(const std::string& text) {
+  if (text == "auto" || text.find(',') != std::string::npos) {
+    throw InvalidInput("--device " + text +
+                       ": this takes one device (several, for pipeline placement, only where "
+                       "the model is loaded from a checkpoint)");
+  }
   if (text == "cpu") return torch::kCPU;
   if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
     if (!torch::cuda::is_available()) {
       throw InvalidInput("--device " + text + ": this build of headscope sees no CUDA device");
     }
-    return torch::Device(text);
+    const torch::Device device(text);
+    const auto count = static_cast<int64_t>(torch::cuda::device_count());
+    if (device.has_index() && device.index() >= count) {
+      throw InvalidInput("--device " + text + ": only " + std::to_string(count) +
+                         " CUDA device(s) are visible");
+    }
+    return device;
   }
   throw InvalidInput("--device: expected cpu or cuda, got '" + text + "'");
+}
+
+std::vector<torch::Device> parse_devices(const std::string& text) {
+  std::vector<torch::Device> devices;
+  if (text == "auto") {
+    const auto count = static_cast<int64_t>(torch::cuda::device_count());
+    if (count == 0)
+      throw InvalidInput("--devices auto: this build of headscope sees no CUDA device");
+    for (int64_t i = 0; i < count; ++i) devices.emplace_back(torch::kCUDA, i);
+    return devices;
+  }
+  std::string entry;
+  std::istringstream in(text);
+  while (std::getline(in, entry, ',')) devices.push_back(parse_device(entry));
+  return devices;
 }
 
 std::optional<torch::ScalarType> parse_compute_dtype(const std::string& text, torch::Device device,
@@ -190,7 +217,8 @@ void check_output_dir(const std::string& path, const std::string& option) {
   if (path.empty()) return;
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) throw IoError(option + ": " + path + " exists and is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      throw IoError(option + ": " + path + " exists and is not a directory");
     check_writable_dir(path, option, path);
     return;
   }
@@ -218,8 +246,8 @@ void check_context(const ModelConfig& c, int64_t tokens, bool allow_long, const 
 void check_forward_fits(const Transformer& model, const ForwardShape& shape,
                         const std::string& what, const std::string& hint) {
   const auto element_size = static_cast<int64_t>(torch::elementSize(model.dtype()));
-  check_memory_fits(forward_bytes(model.config(), shape, element_size), model.device(), what,
-                    hint);
+  check_placement_fits(model.placement(), forward_bytes(model.config(), shape, element_size), 0.0,
+                       what, hint);
 }
 
 std::optional<Tokenizer> tokenizer_for(const std::string& model_dir) {
@@ -254,8 +282,8 @@ std::vector<std::string> token_texts(const std::optional<Tokenizer>& tokenizer,
     const bool known = tokenizer && id < tokenizer->vocab_size();
     // A token can end inside a multi-byte character or be a control byte; stored text must be
     // valid UTF-8 without NUL (HDF5 strings end at NUL).
-    std::string text = known ? utf8_repair(tokenizer->token_text(static_cast<int32_t>(id)))
-                             : std::to_string(id);
+    std::string text =
+        known ? utf8_repair(tokenizer->token_text(static_cast<int32_t>(id))) : std::to_string(id);
     for (size_t nul = text.find('\0'); nul != std::string::npos; nul = text.find('\0', nul)) {
       text.replace(nul, 1, "\xEF\xBF\xBD");
     }

@@ -41,7 +41,11 @@ CLI::Validator one_of(std::vector<std::string> values);
 // recording's token type) are refused.
 std::vector<int64_t> parse_token_list(const std::string& text, const std::string& argument);
 
+// One device: cpu, cuda or cuda:N (a list is refused: this use takes one device).
 torch::Device parse_device(const std::string& text);
+// --device's devices: one, a comma-separated list (pipeline placement,
+// core/model/layer_placement.h) or "auto" (--devices auto: every visible GPU).
+std::vector<torch::Device> parse_devices(const std::string& text);
 
 // "auto" (unset), "f32", "bf16", "f16"; InvalidInput naming `option` for f16 on the CPU, where
 // LibTorch has no float16 matrix product.

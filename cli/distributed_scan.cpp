@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "core/base/deferred_sigterm.h"
 #include "core/base/error.h"
 #include "core/model/shard_axes.h"
 #include "dist/fault_injection.h"
@@ -39,9 +40,23 @@ void DistributedScan::sample_done(int64_t completed) const {
 
 WorkSplit DistributedScan::work_split() {
   if (!distributed()) return {};
+  // torchrun stops the other ranks with SIGTERM once one died; held back, this rank reaches
+  // its next exchange and stops there with an error that says why (the failed collective, or
+  // the SIGTERM) instead of vanishing without one.
+  sigterm_ = std::make_unique<DeferredSigterm>();
   WorkSplit split;
   split.share = [this](const std::vector<double>& costs) { return share(costs); };
-  split.all_gather = [this](const std::string& mine) { return group_.all_gather_bytes(mine); };
+  split.all_gather = [this](const std::string& mine) {
+    // Each exchange ends a round of this rank's work: the fault a test asks for counts them.
+    sample_done(++exchanges_);
+    if (DeferredSigterm::received()) {
+      throw IoError("distributed scan: rank " + std::to_string(group_.rank()) + " of " +
+                    std::to_string(group_.world_size()) + " stopped by SIGTERM before exchange " +
+                    std::to_string(exchanges_) +
+                    " (the launcher stops every rank once one has died; its error is above)");
+    }
+    return group_.all_gather_bytes(mine);
+  };
   return split;
 }
 
@@ -53,7 +68,11 @@ TensorParallel DistributedScan::tensor_parallel() {
 
 torch::Tensor DistributedScan::whole_hook_value(HookPoint point, const torch::Tensor& share) {
   const auto axis = shard_axis(point.kind);
-  return distributed() && axis ? group_.all_gather_cat(share, *axis) : share;
+  return distributed() && axis ? group_.gather_cat(share, *axis) : share;
+}
+
+torch::Tensor DistributedScan::whole_heads(const torch::Tensor& share) {
+  return distributed() ? group_.gather_cat(share, 0) : share;
 }
 
 std::vector<std::string> DistributedScan::gather(const std::function<std::string()>& compute) {
@@ -70,9 +89,7 @@ std::vector<std::string> DistributedScan::gather(const std::function<std::string
     throw IoError("distributed scan: another rank failed (its error is in its output); rank " +
                   std::to_string(group_.rank()) + " stops without writing");
   }
-  std::vector<std::string> parts = group_.all_gather_bytes(mine);
-  if (!root()) parts.clear();
-  return parts;
+  return group_.gather_bytes(mine);
 }
 
 }  // namespace headscope::cli

@@ -6,10 +6,12 @@
 
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/option_groups.h"
+#include "core/base/deferred_sigterm.h"
 #include "core/model/hook_names.h"
 #include "core/model/tensor_parallel.h"
 #include "dist/process_group.h"
@@ -38,16 +40,22 @@ class DistributedScan {
   void sample_done(int64_t completed) const;
 
   // This rank's share of an analysis's batches and the group's all-gather, for analyses that
-  // exchange results mid-computation (dist/work_split.h); inactive for a single process.
+  // exchange results mid-computation (dist/work_split.h); inactive for a single process. From
+  // then on SIGTERM is held back: a rank stops at its next exchange, with an error. Each
+  // exchange counts as a completed sample for the fault a test asks for.
   WorkSplit work_split();
 
   // This rank's place in a tensor-parallel model: the group's all-reduce sums the partial
   // outputs (one process: the whole model).
   TensorParallel tensor_parallel();
   // The whole value of a hook point of a tensor-parallel model, from this rank's share: the
-  // ranks' shares concatenated along the point's split axis (core/model/shard_axes.h); `share`
-  // itself at points every rank holds whole.
+  // ranks' shares concatenated along the point's split axis (core/model/shard_axes.h), on
+  // rank 0 only (undefined elsewhere: only rank 0 writes); `share` itself at points every rank
+  // holds whole.
   torch::Tensor whole_hook_value(HookPoint point, const torch::Tensor& share);
+  // The same for a per-head value whose first axis is this rank's heads (attention
+  // statistics): every head's, in head order, on rank 0 (host memory; undefined elsewhere).
+  torch::Tensor whole_heads(const torch::Tensor& share);
 
   // Runs `compute`, which returns this rank's results as bytes, and hands every rank's bytes to
   // rank 0 (indexed by rank; empty elsewhere). A failure on any rank stops every rank: the
@@ -56,6 +64,8 @@ class DistributedScan {
 
  private:
   DistGroup group_;
+  std::unique_ptr<DeferredSigterm> sigterm_;  // from work_split() on
+  int64_t exchanges_ = 0;                     // work_split()'s all-gathers so far
 };
 
 }  // namespace headscope::cli

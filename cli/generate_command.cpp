@@ -35,12 +35,12 @@ void run(const GenerateArgs& args) {
   prefill.tokens = static_cast<int64_t>(prompt.size());
   prefill.logit_positions = 1;
   const auto element_size = static_cast<int64_t>(torch::elementSize(model->dtype()));
-  check_memory_fits(forward_bytes(model->config(), prefill, element_size) +
-                        kv_cache_bytes(model->config(), 1, total, element_size),
-                    model->device(),
-                    "generating " + std::to_string(args.max_new_tokens) + " tokens after a " +
-                        std::to_string(prompt.size()) + "-token prompt (KV cache of " +
-                        std::to_string(total) + " positions)");
+  const ModelConfig& c = model->config();
+  check_placement_fits(model->placement(), forward_bytes(c, prefill, element_size),
+                       kv_cache_bytes(c, 1, total, element_size) / static_cast<double>(c.n_layers),
+                       "generating " + std::to_string(args.max_new_tokens) + " tokens after a " +
+                           std::to_string(prompt.size()) + "-token prompt (KV cache of " +
+                           std::to_string(total) + " positions)");
   GenerateOptions options;
   options.max_new_tokens = args.max_new_tokens;
   ProgressBar progress("generate", args.max_new_tokens, args.quiet);

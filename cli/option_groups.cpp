@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <sstream>
 #include <thread>
 
 #include <torch/torch.h>
@@ -14,22 +15,54 @@
 
 namespace headscope::cli {
 
+namespace {
+
+bool one_device(const std::string& text) {
+  const bool indexed = text.rfind("cuda:", 0) == 0 && text.size() > 5 &&
+                       text.find_first_not_of("0123456789", 5) == std::string::npos;
+  return text == "cpu" || text == "cuda" || indexed;
+}
+
+// cpu, cuda or cuda:N; with `several`, also a comma-separated list of them (pipeline placement).
+CLI::Validator device_validator(bool several) {
+  return CLI::Validator(
+      [several](std::string& input) -> std::string {
+        if (one_device(input)) return {};
+        if (several) {
+          std::string entry;
+          std::istringstream in(input);
+          bool ok = !input.empty() && input.back() != ',';
+          while (ok && std::getline(in, entry, ',')) ok = one_device(entry);
+          if (ok) return {};
+          return "expected cpu, cuda or cuda:N, or a comma-separated list of them (cuda:0,cuda:1), "
+                 "got '" +
+                 input + "'";
+        }
+        return "expected cpu, cuda or cuda:N, got '" + input + "'";
+      },
+      several ? "cpu|cuda|cuda:N[,...]" : "cpu|cuda|cuda:N");
+}
+
+}  // namespace
+
 CLI::Option* add_device_option(CLI::App& cmd, std::string& device) {
   return cmd.add_option("--device", device, "cpu, cuda or cuda:N")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& input) -> std::string {
-            const bool indexed = input.rfind("cuda:", 0) == 0 && input.size() > 5 &&
-                                 input.find_first_not_of("0123456789", 5) == std::string::npos;
-            if (input == "cpu" || input == "cuda" || indexed) return {};
-            return "expected cpu, cuda or cuda:N, got '" + input + "'";
-          },
-          "cpu|cuda|cuda:N"));
+      ->check(device_validator(false));
 }
 
 void add_model_options(CLI::App& cmd, ModelArgs& args, const ModelOptionSet& set) {
   cmd.add_option("MODEL", args.dir, set.help)->required();
-  add_device_option(cmd, args.device);
+  auto* device = cmd.add_option("--device", args.device,
+                                "cpu, cuda or cuda:N; several (cuda:0,cuda:1): consecutive layers "
+                                "on each, in order (pipeline placement)")
+                     ->capture_default_str()
+                     ->check(device_validator(true));
+  cmd.add_option_function<std::string>(
+         "--devices", [&args](const std::string&) { args.device = "auto"; },
+         "auto: the layers over every visible GPU (pipeline placement)")
+      ->check(one_of({"auto"}))
+      ->excludes(device);
   args.dtype = set.default_dtype;
   cmd.add_option("--dtype", args.dtype,
                  "Compute dtype: auto (the checkpoint's), f32, bf16, f16 (f16 on cuda only)")
@@ -54,8 +87,17 @@ std::shared_ptr<Transformer> load_model(const ModelArgs& args, const TensorParal
                                        static_cast<int64_t>(std::thread::hardware_concurrency()));
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   ModelLoadOptions options;
-  options.device = parse_device(args.device);
-  options.dtype = parse_compute_dtype(args.dtype, options.device, "--dtype");
+  const std::vector<torch::Device> devices = parse_devices(args.device);
+  if (devices.size() == 1) {
+    options.with_device(devices.front());
+  } else {
+    options.with_devices(devices);
+  }
+  // float16 is refused where any layer would run on the CPU.
+  const auto cpu = std::find_if(devices.begin(), devices.end(),
+                                [](const torch::Device& d) { return d.is_cpu(); });
+  options.dtype =
+      parse_compute_dtype(args.dtype, cpu != devices.end() ? *cpu : devices.front(), "--dtype");
   options.tensor_parallel = tp;
   return Transformer::load(args.dir, options);
 }

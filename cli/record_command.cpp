@@ -112,8 +112,9 @@ void check_lengths(const std::vector<RunInput>& runs, const ModelConfig& c, bool
 
 // The longest run's forward pass with what it records (maps, statistics, logits) must fit the
 // device's memory: refused here with the estimate rather than by the allocator mid-file.
+// `writes_file`: this process writes the file (not a tensor-parallel rank other than 0).
 void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
-                  const RecordArgs& args, AttentionRecording attention) {
+                  const RecordArgs& args, AttentionRecording attention, bool writes_file) {
   int64_t tokens = 0;
   for (const auto& run : runs) tokens = std::max(tokens, static_cast<int64_t>(run.tokens.size()));
   const bool maps =
@@ -129,12 +130,25 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
   // Statistics in flight to the file (sources and compressed chunks) are in host memory.
   double writes = 0.0;
   if (stats) {
-    bytes +=
-        attention_stats_bytes(c, tokens, args.stats.topk, args.stats.block_size, args.stats.chunk);
-    writes = 2.0 * stats_write_budget_bytes(attention_stats_output_bytes(c, tokens, args.stats.topk,
-                                                                         args.stats.block_size));
+    // A tensor-parallel rank computes the statistics of its own heads only.
+    ModelConfig mine = c;
+    mine.n_heads = model.shard().heads;
+    mine.n_kv_heads = model.shard().kv_heads;
+    bytes += attention_stats_bytes(mine, tokens, args.stats.topk, args.stats.block_size,
+                                   args.stats.chunk);
+    const double layer =
+        attention_stats_output_bytes(c, tokens, args.stats.topk, args.stats.block_size);
+    if (writes_file) writes = 2.0 * stats_write_budget_bytes(layer);
+    // Rank 0 of a tensor-parallel recording gathers each statistic on the host: every rank's
+    // share and their concatenation, one layer's at most (the other ranks send host copies of
+    // their shares, counted with their device's statistics).
+    if (writes_file && model.shard().sharded()) writes += 2.0 * layer;
   }
-  if (!model.device().is_cuda()) bytes += writes;
+  // Statistics on their way to the file share the host's memory with layers run there.
+  const auto& devices = model.placement().devices;
+  const bool gpus_only = std::all_of(devices.begin(), devices.end(),
+                                     [](const torch::Device& d) { return d.is_cuda(); });
+  if (!gpus_only) bytes += writes;
   const std::string what =
       "recording " + std::to_string(tokens) + " tokens with --attention " +
       choice_word(kAttentionChoices, attention) +
@@ -142,10 +156,10 @@ void check_memory(const Transformer& model, const std::vector<RunInput>& runs,
                    std::to_string(args.stats.block_size) + ")"
              : "") +
       (args.save_logits ? " and --save-logits" : "");
-  check_memory_fits(
-      bytes, model.device(), what,
+  check_placement_fits(
+      model.placement(), bytes, 0.0, what,
       maps ? "--attention stats keeps memory linear in the tokens" : "record fewer tokens");
-  if (model.device().is_cuda() && writes > 0.0) {
+  if (gpus_only && writes > 0.0) {
     check_memory_fits(writes, torch::kCPU, what + " (statistics being written)",
                       "record fewer tokens");
   }
@@ -246,16 +260,8 @@ void record_distributed(DistributedScan& scan, const RecordArgs& args, OutputMod
   throw IoError(message);
 }
 
-// --tensor-parallel records what it can gather whole: maps and hooks, not statistics (each
-// rank would compute its heads', which the writer does not merge yet).
+// --random-weights builds its model whole, which a tensor-parallel rank does not hold.
 void check_tensor_parallel(const RecordArgs& args) {
-  if (args.attention == AttentionRecording::kStats ||
-      args.attention == AttentionRecording::kFullAndStats) {
-    throw InvalidInput("--tensor-parallel: --attention " +
-                       choice_word(kAttentionChoices, args.attention) +
-                       " is not supported yet (attention statistics of split heads); use "
-                       "--attention full or none");
-  }
   if (args.random_weights) {
     throw InvalidInput(
         "--tensor-parallel: --random-weights builds the whole model in every "
@@ -264,8 +270,8 @@ void check_tensor_parallel(const RecordArgs& args) {
 }
 
 // Every rank runs every run on its share of the model (docs/DISTRIBUTED.md, Tensor
-// parallelism); the hooks' values are gathered whole on every rank and rank 0 writes the one
-// file, as one process would.
+// parallelism); the hooks' values and its heads' attention statistics are gathered whole to
+// rank 0, which writes the one file, as one process would.
 void record_tensor_parallel(DistributedScan& scan, const RecordArgs& args, OutputMode mode,
                             const ModelSummary& summary, int64_t count,
                             const std::function<void(RecordingWriter*, int64_t)>& record_one) {
@@ -308,7 +314,7 @@ void run(const RecordArgs& args) {
   }
   check_vocabulary(runs, model->config(), args.model.dir);
   check_lengths(runs, model->config(), args.model.allow_long_context);
-  check_memory(*model, runs, args, attention);
+  check_memory(*model, runs, args, attention, !sharded || scan.root());
 
   HookedModel hooked(model);
   for (const auto& filter : args.hooks) {
@@ -337,6 +343,7 @@ void run(const RecordArgs& args) {
     options.whole_value = [&scan](HookPoint point, const torch::Tensor& share) {
       return scan.whole_hook_value(point, share);
     };
+    options.whole_heads = [&scan](const torch::Tensor& share) { return scan.whole_heads(share); };
   }
   const auto record_one = [&](RecordingWriter* writer, int64_t i) {
     const auto& tokens = runs[static_cast<size_t>(i)].tokens;
@@ -433,7 +440,7 @@ void add_record_command(CLI::App& app) {
   cmd->add_flag("--tensor-parallel", args->tensor_parallel,
                 "Under torchrun or mpirun: split the model's heads and MLP columns over the "
                 "processes (each holds its share) and record every run together; rank 0 writes "
-                "the file. --attention full or none");
+                "the file");
   cmd->callback([args] { run(*args); });
 }
 

@@ -55,10 +55,10 @@ void check_lengths(const Transformer& model, const RetrievalOptions& options, bo
   prefill.tokens = longest;
   prefill.logit_positions = 1;
   const auto element_size = static_cast<int64_t>(torch::elementSize(model.dtype()));
-  check_memory_fits(forward_bytes(c, prefill, element_size) +
-                        kv_cache_bytes(c, 1, longest, element_size),
-                    model.device(),
-                    "a retrieval sample of " + std::to_string(longest) + " tokens (--length)");
+  check_placement_fits(
+      model.placement(), forward_bytes(c, prefill, element_size),
+      kv_cache_bytes(c, 1, longest, element_size) / static_cast<double>(c.n_layers),
+      "a retrieval sample of " + std::to_string(longest) + " tokens (--length)");
 }
 
 void print_summary(const RetrievalHeadResult& result, const std::string& out) {

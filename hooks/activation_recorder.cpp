@@ -4,7 +4,6 @@
 #include <set>
 
 #include "core/base/error.h"
-#include "hooks/attention_stats_recorder.h"
 
 namespace headscope {
 namespace {
@@ -47,9 +46,8 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   }
   const bool stats_wanted = options.attention == AttentionRecording::kStats ||
                             options.attention == AttentionRecording::kFullAndStats;
-  if (options.whole_value && stats_wanted) {
-    throw InvalidInput("attention statistics are not recorded under tensor parallelism yet");
-  }
+  HS_ASSERT((!options.whole_value || !stats_wanted || options.whole_heads) &&
+            "tensor-parallel statistics are gathered with whole_heads");
   HS_ASSERT((run != nullptr || options.whole_value) && "only a tensor-parallel rank skips writing");
   std::vector<std::string> hooks = options.hooks;
   if (options.attention == AttentionRecording::kFull ||
@@ -80,8 +78,8 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   }
   std::optional<AttentionStatsRecorder> stats;
   if (stats_wanted) {
-    stats.emplace(model, *run, static_cast<int64_t>(tokens.size()), options.stats,
-                  options.overlap_writes);
+    stats.emplace(model, run, static_cast<int64_t>(tokens.size()), options.stats,
+                  options.overlap_writes, options.whole_heads);
   }
   torch::NoGradGuard no_grad;
   auto input = torch::tensor(tokens, torch::kInt64).unsqueeze(0);

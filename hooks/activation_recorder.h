@@ -9,6 +9,7 @@
 
 #include "core/base/dtype.h"
 #include "core/store/recording_writer.h"
+#include "hooks/attention_stats_recorder.h"
 #include "hooks/hooked_model.h"
 #include "kernels/attention_stats.h"
 
@@ -31,9 +32,12 @@ struct RecordOptions {
   bool overlap_writes = true;
   std::function<void(int64_t layer)> on_layer_done;  // progress reporting
   // Under tensor parallelism (docs/DISTRIBUTED.md): the whole value of a hook point from this
-  // rank's share of it, gathered from every rank (each rank calls it at the same points, in
-  // forward order). Unset in one process. Attention statistics are refused with it.
+  // rank's share of it, gathered to the rank that writes (each rank calls it at the same
+  // points, in forward order; the others get an undefined tensor). Unset in one process.
   std::function<torch::Tensor(HookPoint point, const torch::Tensor& share)> whole_value;
+  // With whole_value: the same gather for attention statistics, whose first axis is the
+  // rank's heads (AttentionStatsRecorder).
+  WholeHeads whole_heads;
 
   RecordOptions& with_hooks(std::vector<std::string> h) { return hooks = std::move(h), *this; }
   RecordOptions& with_attention(AttentionRecording a) { return attention = a, *this; }

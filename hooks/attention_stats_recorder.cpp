@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include <c10/core/Event.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
@@ -60,12 +61,13 @@ void write_stat(RunWriter& run, bool overlap, const std::string& path, int64_t l
 
 }  // namespace
 
-AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& run, int64_t seq_len,
+AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter* run, int64_t seq_len,
                                                const AttentionStatsOptions& options,
-                                               bool overlap_writes)
+                                               bool overlap_writes, WholeHeads whole_heads)
     : run_(run),
       options_(options),
       overlap_writes_(overlap_writes),
+      whole_heads_(std::move(whole_heads)),
       layers_(model.model().config().n_layers),
       heads_(model.model().config().n_heads),
       seq_len_(seq_len),
@@ -73,28 +75,10 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& ru
   const ModelConfig& c = model.model().config();
   options_.scale = model.model().attention_scale();
   options_.sliding_window = c.sliding_window;
-
-  const std::vector<int64_t> rows{layers_, heads_, seq_len_};
-  const std::vector<int64_t> ranked{layers_, heads_, seq_len_, options_.topk};
-  for (const char* name : {kStatEntropy, kStatSinkMass, kStatLocalMass, kStatMaxProb}) {
-    run_.create_array(attention_stats_path(name), DType::kF32, rows);
-  }
-  run_.create_array(attention_stats_path(kStatArgmax), DType::kI32, rows);
-  run_.create_array(attention_stats_path(kStatTopkIndex), DType::kI32, ranked);
-  run_.create_array(attention_stats_path(kStatTopkProb), DType::kF32, ranked);
-  run_.set_attribute(kAttentionStats, kAttrBlockSize, options_.block_size);
-  run_.set_attribute(kAttentionStats, kAttrSink, options_.sink);
-  run_.set_attribute(kAttentionStats, kAttrWindow, options_.window);
-  run_.set_attribute(kAttentionStats, kAttrTopK, options_.topk);
-  run_.set_attribute(kAttentionStats, kAttrScale, options_.scale);
-  run_.set_attribute(kAttentionStats, kAttrSlidingWindow,
-                     options_.sliding_window ? *options_.sliding_window : int64_t{0});
-  if (overlap_writes_) {
-    const double layer =
-        attention_stats_output_bytes(c, seq_len_, options_.topk, options_.block_size);
-    run_.defer_writes(ChunkWriteQueueOptions().with_byte_budget(
-        static_cast<size_t>(stats_write_budget_bytes(layer))));
-  }
+  HS_ASSERT((run_ != nullptr || whole_heads_) && "only a tensor-parallel rank skips writing");
+  HS_ASSERT((whole_heads_ || !model.model().shard().sharded()) &&
+            "a tensor-parallel model's statistics are gathered with whole_heads");
+  if (run_ != nullptr) create_datasets(c);
 
   // Statistics of the q and k the softmax sees (rotated in rotary families).
   const HookNames& names = model.model().hook_names();
@@ -118,25 +102,57 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter& ru
   }
 }
 
+// The datasets of every head (whole, also under tensor parallelism) and the write queue.
+void AttentionStatsRecorder::create_datasets(const ModelConfig& c) {
+  const std::vector<int64_t> rows{layers_, heads_, seq_len_};
+  const std::vector<int64_t> ranked{layers_, heads_, seq_len_, options_.topk};
+  for (const char* name : {kStatEntropy, kStatSinkMass, kStatLocalMass, kStatMaxProb}) {
+    run_->create_array(attention_stats_path(name), DType::kF32, rows);
+  }
+  run_->create_array(attention_stats_path(kStatArgmax), DType::kI32, rows);
+  run_->create_array(attention_stats_path(kStatTopkIndex), DType::kI32, ranked);
+  run_->create_array(attention_stats_path(kStatTopkProb), DType::kF32, ranked);
+  run_->set_attribute(kAttentionStats, kAttrBlockSize, options_.block_size);
+  run_->set_attribute(kAttentionStats, kAttrSink, options_.sink);
+  run_->set_attribute(kAttentionStats, kAttrWindow, options_.window);
+  run_->set_attribute(kAttentionStats, kAttrTopK, options_.topk);
+  run_->set_attribute(kAttentionStats, kAttrScale, options_.scale);
+  run_->set_attribute(kAttentionStats, kAttrSlidingWindow,
+                      options_.sliding_window ? *options_.sliding_window : int64_t{0});
+  if (overlap_writes_) {
+    const double layer =
+        attention_stats_output_bytes(c, seq_len_, options_.topk, options_.block_size);
+    run_->defer_writes(ChunkWriteQueueOptions().with_byte_budget(
+        static_cast<size_t>(stats_write_budget_bytes(layer))));
+  }
+}
+
 void AttentionStatsRecorder::write_layer(int64_t layer, const torch::Tensor& q,
                                          const torch::Tensor& k) {
   HS_ASSERT(q.defined());
-  // Hooks give [1, T, heads, D]; the statistics take [heads, T, D].
+  // Hooks give [1, T, heads, D]; the statistics take [heads, T, D]. A rank's query heads read
+  // only its own KV heads (it holds whole KV groups), so its statistics need no other rank.
   auto stats = attention_stats(q[0].transpose(0, 1), k[0].transpose(0, 1), options_);
+  const auto whole = [this](const torch::Tensor& share) {
+    return whole_heads_ ? whole_heads_(share) : share;
+  };
   const std::pair<const char*, const torch::Tensor&> rows[] = {
       {kStatEntropy, stats.entropy},      {kStatSinkMass, stats.sink_mass},
       {kStatLocalMass, stats.local_mass}, {kStatMaxProb, stats.max_prob},
       {kStatArgmax, stats.argmax},        {kStatTopkIndex, stats.topk_index},
       {kStatTopkProb, stats.topk_prob}};
   for (const auto& [name, value] : rows) {
-    write_stat(run_, overlap_writes_, attention_stats_path(name), layer, value);
+    const auto all = whole(value);
+    if (run_ != nullptr) write_stat(*run_, overlap_writes_, attention_stats_path(name), layer, all);
   }
-  run_.create_array(block_mass_path(layer), DType::kF32, stats.block_mass.sizes().vec());
-  write_stat(run_, overlap_writes_, block_mass_path(layer), -1, stats.block_mass);
+  const auto block_mass = whole(stats.block_mass);
+  if (run_ == nullptr) return;
+  run_->create_array(block_mass_path(layer), DType::kF32, block_mass.sizes().vec());
+  write_stat(*run_, overlap_writes_, block_mass_path(layer), -1, block_mass);
 }
 
 void AttentionStatsRecorder::finish() {
-  run_.flush_deferred();
+  if (run_ != nullptr) run_->flush_deferred();
 }
 
 }  // namespace headscope

@@ -3,11 +3,18 @@
 // model itself keeps its fused / chunked attention, so memory stays linear in T.
 #pragma once
 
+#include <functional>
+
 #include "core/store/recording_writer.h"
 #include "hooks/hooked_model.h"
 #include "kernels/attention_stats.h"
 
 namespace headscope {
+
+// Under tensor parallelism: a statistic of this rank's heads (head axis first) made whole, every
+// head's in head order, on the rank that writes (undefined on the others). Every rank calls it
+// with the same statistics in the same order.
+using WholeHeads = std::function<torch::Tensor(const torch::Tensor& share)>;
 
 class AttentionStatsRecorder {
  public:
@@ -16,19 +23,24 @@ class AttentionStatsRecorder {
   // the model. With `overlap_writes`, a layer's statistics are compressed and written while
   // the next layers compute (RunWriter::defer_writes, with at most
   // stats_write_budget_bytes of them in flight); without, each layer is written before the
-  // forward pass goes on.
-  AttentionStatsRecorder(HookedModel& model, RunWriter& run, int64_t seq_len,
-                         const AttentionStatsOptions& options, bool overlap_writes = true);
+  // forward pass goes on. With `whole_heads` (a tensor-parallel model, whose hooks see the
+  // rank's heads) each rank computes its heads' statistics and they are gathered whole before
+  // they are written; `run` is null on the ranks that do not write.
+  AttentionStatsRecorder(HookedModel& model, RunWriter* run, int64_t seq_len,
+                         const AttentionStatsOptions& options, bool overlap_writes = true,
+                         WholeHeads whole_heads = {});
 
   // Writes what is still in flight; a write's error (IoError) surfaces here at the latest.
   void finish();
 
  private:
+  void create_datasets(const ModelConfig& c);
   void write_layer(int64_t layer, const torch::Tensor& q, const torch::Tensor& k);
 
-  RunWriter& run_;
+  RunWriter* run_;
   AttentionStatsOptions options_;
   bool overlap_writes_;
+  WholeHeads whole_heads_;
   int64_t layers_;
   int64_t heads_;
   int64_t seq_len_;

@@ -163,4 +163,19 @@ void check_memory_fits(double bytes, torch::Device device, const std::string& wh
                      (hint.empty() ? "" : "; " + hint));
 }
 
+void check_placement_fits(const LayerPlacement& placement, double peak, double per_layer,
+                          const std::string& what, const std::string& hint) {
+  std::vector<torch::Device> devices;
+  for (const torch::Device& d : placement.devices) {
+    if (std::find(devices.begin(), devices.end(), d) == devices.end()) devices.push_back(d);
+  }
+  for (const torch::Device& device : devices) {
+    double layers = 0.0;
+    for (const int64_t index : placement.layer_device) {
+      layers += placement.devices[static_cast<size_t>(index)] == device ? 1.0 : 0.0;
+    }
+    check_memory_fits(peak + layers * per_layer, device, what, hint);
+  }
+}
+
 }  // namespace headscope

@@ -12,6 +12,7 @@
 #include <torch/types.h>
 
 #include "core/checkpoint/model_config.h"
+#include "core/model/layer_placement.h"
 
 namespace headscope {
 
@@ -67,5 +68,12 @@ std::string format_bytes(double bytes);
 // when `bytes` exceed available_memory_bytes(device).
 void check_memory_fits(double bytes, torch::Device device, const std::string& what,
                        const std::string& hint = "");
+
+// check_memory_fits on every device of a pipeline (core/model/layer_placement.h): `peak` (one
+// layer's activations and the logits, which each device may hold at its busiest) plus
+// `per_layer` bytes (a KV cache) for each layer it holds. A device named twice holds both
+// shares. One device: check_memory_fits(peak + n_layers * per_layer, device, ...).
+void check_placement_fits(const LayerPlacement& placement, double peak, double per_layer,
+                          const std::string& what, const std::string& hint = "");
 
 }  // namespace headscope

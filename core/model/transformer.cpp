@@ -61,8 +61,12 @@ torch::ScalarType choose_dtype(const ModelConfig& config, const ModelLoadOptions
   switch (config.dtype) {
     case DType::kBF16:
       return torch::kBFloat16;
-    case DType::kF16:
-      return options.device.is_cpu() ? torch::kFloat32 : torch::kFloat16;
+    case DType::kF16: {
+      // LibTorch has no float16 matrix product on the CPU: float32 where any layer runs there.
+      bool cpu = options.device.is_cpu();
+      for (const torch::Device& d : options.devices) cpu = cpu || d.is_cpu();
+      return cpu ? torch::kFloat32 : torch::kFloat16;
+    }
     default:
       return torch::kFloat32;
   }
@@ -82,7 +86,9 @@ torch::Tensor allowed_keys(int64_t queries, int64_t keys, int64_t offset,
 // The load options of one rank's share; checks the split before anything is read.
 WeightLoadOptions weight_options(const ModelConfig& config, torch::ScalarType dtype,
                                  const ModelLoadOptions& options) {
-  WeightLoadOptions w{dtype, options.device, std::nullopt};
+  // A pipeline's weights are read on the host and then placed layer by layer, so no device
+  // holds more than its share.
+  WeightLoadOptions w{dtype, options.devices.empty() ? options.device : torch::kCPU, std::nullopt};
   const TensorParallel& tp = options.tensor_parallel;
   if (tp.active()) {
     HS_ASSERT(tp.all_reduce_sum && "tensor parallelism needs the all-reduce");
@@ -98,6 +104,11 @@ std::shared_ptr<Transformer> Transformer::load(const std::string& dir,
   ModelConfig config = load_model_config(dir);
   const TensorParallel& tp = options.tensor_parallel;
   if (tp.active()) model_shard(config, tp.rank, tp.world);  // before the weights are opened
+  if (tp.active() && options.devices.size() > 1) {
+    throw InvalidInput("pipeline placement over " + std::to_string(options.devices.size()) +
+                       " devices and tensor parallelism cannot be combined; give one device");
+  }
+  if (!options.devices.empty()) place_layers(config.n_layers, options.devices);
   auto checkpoint = std::make_shared<const CheckpointWeights>(CheckpointWeights::open(dir));
   return std::shared_ptr<Transformer>(
       new Transformer(dir, std::move(config), std::move(checkpoint), options));
@@ -110,12 +121,16 @@ Transformer::Transformer(std::string path, ModelConfig config,
       config_(std::move(config)),
       checkpoint_(std::move(ckpt)),
       dtype_(choose_dtype(config_, options)),
-      device_(options.device),
+      device_(options.devices.empty() ? options.device : options.devices.front()),
       weights_(load_model_weights(config_, *checkpoint_, weight_options(config_, dtype_, options))),
       names_(config_),
       tensor_parallel_(options.tensor_parallel),
-      shard_(model_shard(config_, tensor_parallel_.rank, tensor_parallel_.world)) {
-  if (!config_.learned_positions) rotary_.emplace(config_, device_);
+      shard_(model_shard(config_, tensor_parallel_.rank, tensor_parallel_.world)),
+      placement_(place_layers(config_.n_layers, options.devices.empty()
+                                                    ? std::vector<torch::Device>{device_}
+                                                    : options.devices)) {
+  if (!options.devices.empty()) place_weights(weights_, placement_);
+  make_rotary();
 }
 
 Transformer::Transformer(std::string path, ModelConfig config, ModelWeights weights)
@@ -125,8 +140,14 @@ Transformer::Transformer(std::string path, ModelConfig config, ModelWeights weig
       device_(weights.embed.device()),
       weights_(std::move(weights)),
       names_(config_),
-      shard_(model_shard(config_, 0, 1)) {
-  if (!config_.learned_positions) rotary_.emplace(config_, device_);
+      shard_(model_shard(config_, 0, 1)),
+      placement_(place_layers(config_.n_layers, {device_})) {
+  make_rotary();
+}
+
+void Transformer::make_rotary() {
+  if (config_.learned_positions) return;
+  for (const torch::Device& d : placement_.devices) rotary_.emplace_back(config_, d);
 }
 
 std::shared_ptr<Transformer> Transformer::from_weights(ModelConfig config, ModelWeights weights,
@@ -186,9 +207,11 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
   q = fire(hooks, at(HookKind::kQ), q);
   k = fire(hooks, at(HookKind::kK), k);
   v = fire(hooks, at(HookKind::kV), v);
-  if (rotary_) {
-    q = fire(hooks, at(HookKind::kRotQ), rotary_->apply(q, offset));
-    k = fire(hooks, at(HookKind::kRotK), rotary_->apply(k, offset));
+  if (!rotary_.empty()) {
+    const Rotary& rotary =
+        rotary_[static_cast<size_t>(placement_.layer_device[static_cast<size_t>(layer)])];
+    q = fire(hooks, at(HookKind::kRotQ), rotary.apply(q, offset));
+    k = fire(hooks, at(HookKind::kRotK), rotary.apply(k, offset));
   }
 
   // [B, T, H, D] -> [B, H, T, D]; prepend cached keys and values.
@@ -233,7 +256,7 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
     const bool plain_causal = keys == seq && !c.sliding_window;
     if (explicit_attention) {
       auto scores = torch::matmul(qh, kh.transpose(2, 3)) * scale;
-      auto allowed = allowed_keys(seq, keys, offset, c.sliding_window, device_);
+      auto allowed = allowed_keys(seq, keys, offset, c.sliding_window, x.device());
       scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<double>::infinity());
       scores = fire(hooks, at(HookKind::kAttnScores), scores);
       auto pattern = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
@@ -241,7 +264,7 @@ torch::Tensor Transformer::attention(int64_t layer, const torch::Tensor& x, Hook
       z = torch::matmul(pattern, vh);
     } else if (compat::kHasFusedAttention) {
       auto allowed = plain_causal ? torch::Tensor()
-                                  : allowed_keys(seq, keys, offset, c.sliding_window, device_);
+                                  : allowed_keys(seq, keys, offset, c.sliding_window, x.device());
       z = compat::fused_attention(qh, kh, vh, allowed, scale);
     } else {
       z = chunked_causal_attention(qh, kh, vh, offset, c.sliding_window, scale);
@@ -315,8 +338,8 @@ torch::Tensor Transformer::forward_from(int64_t first_layer, const torch::Tensor
                                         HookSink* hooks, LogitPositions positions) const {
   HS_ASSERT(first_layer >= 0 && first_layer < config_.n_layers);
   HS_ASSERT(resid_pre.dim() == 3 && resid_pre.size(2) == config_.d_model);
-  return layers_and_logits(resid_pre.to(device_, dtype_), first_layer, hooks, nullptr, 0,
-                           positions);
+  return layers_and_logits(resid_pre.to(placement_.of_layer(first_layer), dtype_), first_layer,
+                           hooks, nullptr, 0, positions);
 }
 
 torch::Tensor Transformer::layers_and_logits(torch::Tensor x, int64_t first_layer, HookSink* hooks,
@@ -326,7 +349,8 @@ torch::Tensor Transformer::layers_and_logits(torch::Tensor x, int64_t first_laye
   for (int64_t layer = first_layer; layer < config_.n_layers; ++layer) {
     const auto& w = weights_.layers[static_cast<size_t>(layer)];
     const auto at = [layer](HookKind kind) { return HookPoint{layer, kind}; };
-    x = fire(hooks, at(HookKind::kResidPre), x);
+    // A pipeline hands the residual stream to the next device at its first layer there.
+    x = fire(hooks, at(HookKind::kResidPre), x.to(placement_.of_layer(layer)));
     auto attn_in = fire(hooks, at(HookKind::kLn1Normalized), norm(x, w.ln1_w, w.ln1_b));
     auto attn_out = attention(layer, attn_in, hooks, cache, offset);
     if (config_.parallel_residual) {
@@ -340,16 +364,16 @@ torch::Tensor Transformer::layers_and_logits(torch::Tensor x, int64_t first_laye
     x = fire(hooks, at(HookKind::kResidPost), x);
   }
   x = fire(hooks, {HookPoint::kNoLayer, HookKind::kLnFinal},
-           norm(x, weights_.final_norm_w, weights_.final_norm_b));
+           norm(x.to(placement_.last()), weights_.final_norm_w, weights_.final_norm_b));
   switch (positions) {
     case LogitPositions::kNone:
       return {};
     case LogitPositions::kLast:
-      return torch::matmul(x.narrow(1, seq - 1, 1), weights_.unembed.t());
+      return torch::matmul(x.narrow(1, seq - 1, 1), weights_.unembed.t()).to(device_);
     case LogitPositions::kAll:
       break;
   }
-  return torch::matmul(x, weights_.unembed.t());
+  return torch::matmul(x, weights_.unembed.t()).to(device_);
 }
 
 }  // namespace headscope

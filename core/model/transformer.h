@@ -13,6 +13,7 @@
 #include "core/model/hook_names.h"
 #include "core/model/hook_sink.h"
 #include "core/model/kv_cache.h"
+#include "core/model/layer_placement.h"
 #include "core/model/model_weights.h"
 #include "core/model/rope.h"
 #include "core/model/tensor_parallel.h"
@@ -24,12 +25,20 @@ struct ModelLoadOptions {
   // LibTorch lacks half-precision matmul).
   std::optional<torch::ScalarType> dtype;
   torch::Device device = torch::kCPU;
+  // Pipeline placement (core/model/layer_placement.h): consecutive layers on these devices, the
+  // embedding on the first (then also `device`), the final norm and unembedding on the last.
+  // Empty: every weight on `device`.
+  std::vector<torch::Device> devices;
   // This process's rank among those that hold the model together (core/model/tensor_parallel.h);
   // the default is the whole model in one process.
   TensorParallel tensor_parallel;
 
   ModelLoadOptions& with_dtype(torch::ScalarType d) { return dtype = d, *this; }
   ModelLoadOptions& with_device(torch::Device d) { return device = d, *this; }
+  ModelLoadOptions& with_devices(std::vector<torch::Device> d) {
+    if (!d.empty()) device = d.front();
+    return devices = std::move(d), *this;
+  }
   ModelLoadOptions& with_tensor_parallel(TensorParallel tp) {
     return tensor_parallel = std::move(tp), *this;
   }
@@ -43,7 +52,8 @@ enum class LogitPositions { kAll, kLast, kNone };
 class Transformer {
  public:
   // Loads config.json and the safetensors weights of a Hugging Face model directory (only this
-  // rank's share under tensor parallelism; InvalidInput when the model does not split so).
+  // rank's share under tensor parallelism; InvalidInput when the model does not split so, or
+  // when tensor parallelism and pipeline placement are both asked for).
   static std::shared_ptr<Transformer> load(const std::string& dir,
                                            const ModelLoadOptions& options = {});
 
@@ -54,8 +64,10 @@ class Transformer {
 
   // tokens: [B, T] integer ids, best on the CPU: they are checked against the vocabulary there
   // before upload (ids on a device are copied back once for the check). Returns logits
-  // [B, T, vocab] in the compute dtype ([B, 1, vocab] for kLast, an undefined tensor for kNone;
-  // every hook fires either way).
+  // [B, T, vocab] in the compute dtype on device() ([B, 1, vocab] for kLast, an undefined
+  // tensor for kNone; every hook fires either way).
+  // With pipeline placement (placement()) each layer's hook values and KV cache are on the
+  // layer's device; the embedding points on the first, ln_final on the last.
   // `hooks` (optional) sees every hook point; `cache` (optional) supplies earlier positions
   // and receives this call's keys and values.
   // Under tensor parallelism every rank calls forward() with the same tokens (the sums over the
@@ -85,7 +97,10 @@ class Transformer {
   const ModelWeights& weights() const { return weights_; }
   const std::string& path() const { return path_; }
   torch::ScalarType dtype() const { return dtype_; }
+  // The embedding's device: where tokens go and logits come back.
   torch::Device device() const { return device_; }
+  // The device of every layer (all on device() without pipeline placement).
+  const LayerPlacement& placement() const { return placement_; }
   // The heads and MLP columns this process computes: the whole model unless tensor-parallel.
   const ModelShard& shard() const { return shard_; }
 
@@ -94,6 +109,7 @@ class Transformer {
               const ModelLoadOptions& options);
   Transformer(std::string path, ModelConfig config, ModelWeights weights);
 
+  void make_rotary();
   torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) const;
   torch::Tensor attention(int64_t layer, const torch::Tensor& x, HookSink* hooks, KVCache* cache,
                           int64_t offset) const;
@@ -115,9 +131,10 @@ class Transformer {
   torch::Device device_;
   ModelWeights weights_;
   HookNames names_;
-  std::optional<Rotary> rotary_;
   TensorParallel tensor_parallel_;
   ModelShard shard_;
+  LayerPlacement placement_;
+  std::vector<Rotary> rotary_;  // per device of placement_; none with learned positions
 };
 
 }  // namespace headscope

@@ -180,6 +180,31 @@ TEST_F(DistributedCli, ImportanceOnTwoAndThreeRanksEqualsOneProcess) {
   expect_same_as_one_process(importance, {2, 3}, "/analyses/head_importance");
 }
 
+// A rank killed between two exchanges of importance's pruning passes (HEADSCOPE_DIST_KILL=1:2:
+// rank 1 dies before sending its second pass): rank 0 stops with an error naming itself, no
+// file is written and the launch ends (a hang would be stopped by the helper's timeout, 124).
+// Rank 0 either fails in the exchange (rank 1's connection closed) or, when torchrun's SIGTERM
+// comes first, stops at that exchange on it; either way with an error, never silently.
+TEST_F(DistributedCli, ImportanceStopsWithAnErrorWhenARankIsKilledBetweenExchanges) {
+  const std::string out = path("killed.h5");
+  auto r = torchrun(2,
+                    "importance " + std::string(HEADSCOPE_SOURCE_DIR) +
+                        "/tests/fixtures/zoo/ioi-2x4 --task ioi --n 18 --batch 4 "
+                        "--step-fraction 0.25 --metric-fraction 0.99 --quiet --out " +
+                        out,
+                    "HEADSCOPE_DIST_KILL=1:2");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.status, 124) << "the launch hung:\n" << r.output;
+  EXPECT_THAT(r.output, ::testing::AnyOf(
+                            HasSubstr("headscope: error: distributed gather of results failed at "
+                                      "rank 0 of 2"),
+                            HasSubstr("headscope: error: distributed scan: rank 0 of 2 stopped "
+                                      "by SIGTERM before exchange")));
+  // torchrun's summary names the rank that died and its signal.
+  EXPECT_THAT(r.output, HasSubstr("SIGKILL"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 // 7 IOI pairs (of more than one length) x 8 heads in batches of 3: the ranks split the sweep's
 // batches of every length group; kl also needs every rank's clean runs.
 TEST_F(DistributedCli, PatchOnTwoAndThreeRanksEqualsOneProcess) {

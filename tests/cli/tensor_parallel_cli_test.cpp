@@ -1,7 +1,9 @@
 // `record --tensor-parallel` under Debian's torchrun, 2 CPU processes over Gloo: each rank
 // holds half the heads and MLP columns, and rank 0's file holds what one process records, within
-// the float32 bounds of the parity tests (tests/support/forward_bounds.h, attention_bounds.h).
+// the float32 bounds of the parity tests (tests/support/forward_bounds.h, attention_bounds.h):
+// maps, hooks and logits, and attention statistics.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -121,13 +123,111 @@ TEST_F(TensorParallelCli, RecordOnTwoRanksMatchesOneProcess) {
   }
 }
 
-TEST_F(TensorParallelCli, RefusesStatisticsAndKvHeadsThatDoNotSplit) {
+torch::Tensor read_i32(const RecordingReader& file, int64_t run, const std::string& name) {
+  auto values = file.read_i32(run, name);
+  return torch::tensor(values).view(file.shape(run, name));
+}
+
+// The exact probabilities at `index` ([H, T, k] key indices; -1, an empty slot, gives 0).
+torch::Tensor probs_at(const torch::Tensor& probs, const torch::Tensor& index) {
+  const auto empty = index < 0;
+  const auto at = probs.gather(-1, index.clamp_min(0).to(torch::kInt64));
+  return at.masked_fill(empty, 0.0);
+}
+
+// Attention statistics of split heads: each rank computes its heads' and rank 0 writes them all.
+// Both files hold the scored q and k (the 2-rank one gathered whole), which give the bounds:
+// each statistic of attention_bounds.h with the chain's error already in q and k, twice (two
+// float32 passes). argmax and top-k indices may pick another key only where probabilities lie
+// within those bounds, so the exact probability at the 2-rank file's keys is compared.
+TEST_F(TensorParallelCli, StatisticsOnTwoRanksMatchOneProcess) {
+  const int64_t sink = 2, window = 5, topk = 3, block = 4;
+  for (const std::string family : {"llama", "gpt2"}) {
+    SCOPED_TRACE(family);
+    auto model = Transformer::load(test::fixture("hf-tiny/" + family));
+    const ModelConfig& c = model->config();
+    const std::string qk = c.learned_positions ? "attn.hook_" : "attn.hook_rot_";
+    const std::string runs = path("runs.txt");
+    std::ofstream(runs) << "1,5,9,13,17,21,25,29,33\n2,4,6,8,10,12,14,16,18,20,22,24,26,28\n";
+    const auto command = [&](const std::string& out) {
+      return std::string(HEADSCOPE_CLI) + " record " + test::fixture("hf-tiny/" + family) +
+             " --tokens-file " + runs + " --out " + out + " --attention stats --hooks blocks.*." +
+             qk + "q,blocks.*." + qk + "k --sink " + std::to_string(sink) + " --window " +
+             std::to_string(window) + " --topk " + std::to_string(topk) + " --stats-block-size " +
+             std::to_string(block) + " --quiet";
+    };
+    const std::string single = path(family + "_one.h5"), split = path(family + "_tp.h5");
+    auto r = test::shell("OMP_NUM_THREADS=1 " + command(single));
+    ASSERT_EQ(r.status, 0) << r.output;
+    r = test::torchrun(2, command(split) + " --tensor-parallel --threads 1", path("launch.sh"),
+                       path("torchrun_logs"));
+    ASSERT_EQ(r.status, 0) << r.output;
+
+    const auto one = RecordingReader::open(single);
+    const auto two = RecordingReader::open(split);
+    ASSERT_EQ(two.run_count(), 2);
+    for (int64_t run = 0; run < 2; ++run) {
+      SCOPED_TRACE("run " + std::to_string(run));
+      EXPECT_EQ(two.read_tokens(run), one.read_tokens(run));
+      ASSERT_EQ(two.datasets(run), one.datasets(run));
+      for (const std::string& name : one.datasets(run)) {
+        EXPECT_EQ(two.shape(run, name), one.shape(run, name)) << name;
+      }
+      for (const char* attribute : {"block_size", "sink", "window", "k", "sliding_window"}) {
+        EXPECT_EQ(two.int_attribute(run, "attention_stats", attribute),
+                  one.int_attribute(run, "attention_stats", attribute))
+            << attribute;
+      }
+
+      const int64_t seq = static_cast<int64_t>(one.read_tokens(run).size());
+      auto i = torch::arange(seq).unsqueeze(1), j = torch::arange(seq).unsqueeze(0);
+      auto allowed = j <= i;
+      if (c.sliding_window) allowed = allowed.logical_and(j > i - *c.sliding_window);
+      const auto stat = [&](const RecordingReader& file, const char* name) {
+        return read(file, run, std::string("attention_stats/") + name);
+      };
+      for (int64_t l = 0; l < c.n_layers; ++l) {
+        SCOPED_TRACE("layer " + std::to_string(l));
+        const std::string hook = "blocks." + std::to_string(l) + "." + qk;
+        const auto b = tol::attention_bounds(read(one, run, hook + "q").transpose(0, 1),
+                                             read(one, run, hook + "k").transpose(0, 1),
+                                             model->attention_scale(), allowed, tol::kFloat32,
+                                             tol::forward_gamma(c, seq, l + 1, false));
+        const auto both = [&](const char* name, const torch::Tensor& bound) {
+          EXPECT_TRUE(tol::within(stat(two, name)[l], stat(one, name)[l], 2.0 * bound, name));
+        };
+        both("entropy", b.entropy());
+        both("sink_mass", b.mass(j < sink));
+        both("local_mass", b.mass(j > i - window));
+        both("max_prob", b.top());
+        both("topk_prob", b.top().unsqueeze(-1));
+        char name[64];
+        std::snprintf(name, sizeof name, "attention_stats/block_mass/layer_%02lld",
+                      static_cast<long long>(l));
+        EXPECT_TRUE(tol::within(read(two, run, name), read(one, run, name),
+                                2.0 * b.block_mass(block), name));
+
+        const auto argmax = read_i32(two, run, "attention_stats/argmax")[l];
+        EXPECT_TRUE(tol::within(probs_at(b.probs, argmax.unsqueeze(-1)).squeeze(-1),
+                                std::get<0>(b.probs.max(-1)), 2.0 * b.top(), "p at argmax"));
+        const auto index = read_i32(two, run, "attention_stats/topk_index")[l];
+        EXPECT_TRUE(
+            torch::equal(index < 0, read_i32(one, run, "attention_stats/topk_index")[l] < 0))
+            << "empty top-k slots";
+        EXPECT_TRUE(tol::within(probs_at(b.probs, index), std::get<0>(b.probs.topk(topk, -1)),
+                                2.0 * b.top().unsqueeze(-1), "p at topk_index"));
+      }
+    }
+  }
+}
+
+TEST_F(TensorParallelCli, RefusesRandomWeightsAndKvHeadsThatDoNotSplit) {
   const std::string out = path("x.h5");
   auto r = test::run_cli("record " + test::fixture("hf-tiny/llama") + " --tokens 1,2,3 --out " +
-                         out + " --attention stats --tensor-parallel");
+                         out + " --random-weights --tensor-parallel");
   EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(r.output, HasSubstr("headscope: error: --tensor-parallel: --attention stats is "
-                                  "not supported yet"));
+  EXPECT_THAT(r.output, HasSubstr("headscope: error: --tensor-parallel: --random-weights builds "
+                                  "the whole model"));
   // mistral's fixture has one KV head: two ranks cannot split it.
   r = test::torchrun(2,
                      std::string(HEADSCOPE_CLI) + " record " + test::fixture("hf-tiny/mistral") +

@@ -195,10 +195,10 @@ TEST_F(TensorParallelRank, LogitsAndTheRanksHeadPatternsMatchOneProcess) {
   }
 }
 
-// A rank's MLP columns gathered whole (DistGroup::all_gather_cat along shard_axis) equal the
-// one-process values: gpt_neox's block 0 MLP reads the embedding (parallel residual), so both
-// sides compute the same products, each within gamma_{d_model+2} of |x| |W_up|ᵀ + |b| (the
-// dot product and the bias).
+// The ranks' MLP columns gathered whole to rank 0 (DistGroup::gather_cat along shard_axis)
+// equal the one-process values: gpt_neox's block 0 MLP reads the embedding (parallel residual), so
+// both sides compute the same products, each within gamma_{d_model+2} of |x| |W_up|ᵀ + |b| (the dot
+// product and the bias).
 TEST_F(TensorParallelRank, GatheredMlpColumnsEqualOneProcess) {
   torch::NoGradGuard no_grad;
   const std::string dir = test::fixture("hf-tiny/gpt_neox");
@@ -215,7 +215,11 @@ TEST_F(TensorParallelRank, GatheredMlpColumnsEqualOneProcess) {
                                     LogitPositions::kNone);
   const auto axis = shard_axis(HookKind::kMlpPre);
   ASSERT_TRUE(axis.has_value());
-  const auto gathered = group().all_gather_cat(mine.at("blocks.0.mlp.hook_pre"), *axis);
+  const auto gathered = group().gather_cat(mine.at("blocks.0.mlp.hook_pre"), *axis);
+  if (!group().is_root()) {
+    EXPECT_FALSE(gathered.defined()) << "only rank 0 receives a gather";
+    return;
+  }
   const auto& w = whole->weights().layers[0];
   auto terms = tol::abs_matmul(one.at("blocks.0.ln2.hook_normalized"), w.w_up.t());
   if (w.b_up.defined()) terms = terms + w.b_up.to(torch::kFloat64).abs();
