@@ -15,8 +15,11 @@
 # average is recorded before every round, and medians are reported.
 # One JSON line per T on stdout:
 #   {"T", "threads", "repeats", "none_s", "stats_s", "peer_s", "peer_process_s" (medians),
-#    "none_rss_mib", "stats_rss_mib", "peer_rss_mib" (largest), "none_over_peer",
-#    "stats_over_none", "loadavg" (1-minute, before each round), "peer_attention"}
+#    "none_rss_mib", "stats_rss_mib", "peer_rss_mib" (largest), "none_over_peer" (headscope's
+#    process against the peer's forward alone), "none_over_peer_process" (process against
+#    process), "stats_over_none", "none_cpu_over_peer_process_cpu", "none_cpu_s", "stats_cpu_s", "peer_process_cpu_s" (user + system
+#    seconds of the whole process, medians: less swayed by the other work on the host than wall
+#    time), "loadavg" (1-minute, before each round), "peer_attention"}
 # Usage: bench/cpu_record_vs_torch.sh [HEADSCOPE] (default build/cli/headscope);
 #        LENGTHS (2048,4096,8192,16384), REPEATS (3), THREADS (1), MODEL (zoo/models/needle-4x8).
 set -uo pipefail
@@ -31,12 +34,12 @@ trap 'rm -rf "$work"' EXIT
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 largest() { sort -g | tail -1; }
 
-timed() {  # label, command...: appends "seconds rss_kib" to $work/label
+timed() {  # label, command...: appends "seconds rss_kib cpu_seconds" to $work/label
   local label=$1
   shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/$label.out" 2>"$work/$label.err" ||
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/$label.out" 2>"$work/$label.err" ||
     { echo "{\"error\": \"$label failed: $(tail -1 "$work/$label.err")\"}"; return 1; }
-  cat "$work/time" >>"$work/$label"
+  awk '{ print $1, $2, $3 + $4 }' "$work/time" >>"$work/$label"
 }
 
 IFS=, read -ra lengths <<<"${LENGTHS:-2048,4096,8192,16384}"
@@ -63,12 +66,17 @@ for n in "${lengths[@]}"; do
   stats=$(cut -d' ' -f1 "$work/stats" | median)
   peer=$(median <"$work/peer_forward")
   peer_process=$(cut -d' ' -f1 "$work/peer" | median)
+  none_cpu=$(cut -d' ' -f3 "$work/none" | median)
+  stats_cpu=$(cut -d' ' -f3 "$work/stats" | median)
+  peer_cpu=$(cut -d' ' -f3 "$work/peer" | median)
   awk -v n="$n" -v th="$threads" -v rp="$repeats" -v none="$none" -v stats="$stats" \
     -v peer="$peer" -v pp="$peer_process" -v loads="$(IFS=,; echo "${loads[*]}")" \
     -v nr="$(cut -d' ' -f2 "$work/none" | largest)" -v sr="$(cut -d' ' -f2 "$work/stats" | largest)" \
-    -v pr="$(cut -d' ' -f2 "$work/peer" | largest)" \
+    -v pr="$(cut -d' ' -f2 "$work/peer" | largest)" -v nc="$none_cpu" -v sc="$stats_cpu" -v pc="$peer_cpu" \
     'BEGIN { printf "{\"T\": %d, \"threads\": %d, \"repeats\": %d, \"none_s\": %s, \"stats_s\": %s, ", n, th, rp, none, stats
              printf "\"peer_s\": %.3f, \"peer_process_s\": %s, \"none_rss_mib\": %.1f, \"stats_rss_mib\": %.1f, ", peer, pp, nr / 1024, sr / 1024
-             printf "\"peer_rss_mib\": %.1f, \"none_over_peer\": %.3f, \"stats_over_none\": %.3f, ", pr / 1024, none / peer, stats / none
+             printf "\"peer_rss_mib\": %.1f, \"none_over_peer\": %.3f, \"none_over_peer_process\": %.3f, ", pr / 1024, none / peer, none / pp
+             printf "\"stats_over_none\": %.3f, \"none_cpu_over_peer_process_cpu\": %.3f, ", stats / none, nc / pc
+             printf "\"none_cpu_s\": %s, \"stats_cpu_s\": %s, \"peer_process_cpu_s\": %s, ", nc, sc, pc
              printf "\"loadavg\": [%s], \"peer_attention\": \"chunked\"}\n", loads }'
 done
