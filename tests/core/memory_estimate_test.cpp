@@ -42,9 +42,11 @@ TEST(MemoryEstimate, AttentionMapsGrowWithTheSquareOfTheTokens) {
   const double chunked = forward_bytes(c, shape, 4);
   shape.attention_maps = true;
   const double maps = forward_bytes(c, shape, 4);
-  // At least the [H, T, T] float32 pattern; the chunked path only [H, 256, T] blocks.
+  // At least the [H, T, T] float32 pattern; the chunked path only the scratch of [H, 256, T]
+  // blocks (17 bytes a score, core/model/chunked_attention.cpp): 17 * 256 / (4 * 1e5) = 1/92
+  // of the pattern's bytes, plus activations linear in T.
   EXPECT_GE(maps, 4.0 * c.n_heads * 1e10);
-  EXPECT_LT(chunked, 4.0 * c.n_heads * 1e10 / 100);
+  EXPECT_LT(chunked, 4.0 * c.n_heads * 1e10 / 50);
   shape.attention_maps = false;
   shape.logit_positions = shape.tokens;
   EXPECT_GE(forward_bytes(c, shape, 4) - chunked, 1e5 * c.vocab_size * 4.0);
