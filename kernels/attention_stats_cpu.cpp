@@ -12,16 +12,18 @@ namespace headscope {
 
 namespace {
 
-// The statistics of one query row from its shifted scores x_j = s_j - max and e_j = exp(x_j)
-// over the allowed keys [lo, hi]: one pass accumulating every sum, the top-k kept by insertion
-// (ties keep the lower key first, so slot 0 is the argmax the statistics define).
+// The statistics of query `query` from its shifted scores x_j = s_j - max and e_j = exp(x_j)
+// over its allowed keys [lo, query]: the normaliser and Σ e x in one vectorizable pass, sink
+// and local mass over their few keys, the top-k by insertion (ties keep the lower key first,
+// so slot 0 is the argmax the statistics define) and the block masses, added to block_row.
 struct RowStats {
   float entropy, sink_mass, local_mass;
 };
 
-RowStats row_stats(const float* x, const float* e, int64_t lo, int64_t hi, int64_t query,
+RowStats row_stats(const float* x, const float* e, int64_t lo, int64_t query,
                    const AttentionStatsOptions& o, int64_t topk, float* top_e, int32_t* top_i,
                    int64_t block, float* block_row) {
+  const int64_t hi = query;
   // Eight independent partial sums: the compiler keeps them in vector registers without being
   // allowed to reorder one sum.
   constexpr int kLanes = 8;
@@ -175,7 +177,7 @@ AttentionStats attention_stats_cpu(const torch::Tensor& q_in, const torch::Tenso
             const int64_t lo =
                 o.sliding_window ? std::max<int64_t>(0, query - *o.sliding_window + 1) : 0;
             const int64_t offset = (g * rows + r) * keys;
-            const RowStats st = row_stats(xs + offset, es + offset, lo, query, query, o, topk,
+            const RowStats st = row_stats(xs + offset, es + offset, lo, query, o, topk,
                                           top_e.data(), top_i.data(), block, block_row.data());
             entropy[h][query] = st.entropy;
             sink_mass[h][query] = st.sink_mass;
