@@ -10,7 +10,8 @@ namespace headscope {
 // Keeps freed memory in the process for reuse: no mmap'ed blocks (large ones come from the heap
 // too) and no trimming. Peak RSS is unchanged (the peak is what was in use); memory freed after
 // the peak stays mapped until exit. For command-line programs, once at start; a no-op without
-// glibc.
+// glibc. Threads other than the main one still get blocks over 64 MiB (glibc's per-thread heap
+// size) mapped; the forward's large buffers are allocated by the calling (main) thread.
 void keep_freed_host_memory();
 
 }  // namespace headscope
