@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "core/base/error.h"
+#include "core/base/host_memory.h"
 
 namespace {
 
@@ -49,6 +50,7 @@ bool is_out_of_memory(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  headscope::keep_freed_host_memory();
   CLI::App app{"headscope: attention-head interpretability at long context"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("headscope ") + HEADSCOPE_VERSION);

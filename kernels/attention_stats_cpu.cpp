@@ -1,10 +1,77 @@
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <vector>
+
+#include <ATen/Parallel.h>
 
 #include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 
 namespace headscope {
+
+namespace {
+
+// The statistics of query `query` from its shifted scores x_j = s_j - max and e_j = exp(x_j)
+// over its allowed keys [lo, query]: the normaliser and Σ e x in one vectorizable pass, sink
+// and local mass over their few keys, the top-k by insertion (ties keep the lower key first,
+// so slot 0 is the argmax the statistics define) and the block masses, added to block_row.
+struct RowStats {
+  float entropy, sink_mass, local_mass;
+};
+
+RowStats row_stats(const float* x, const float* e, int64_t lo, int64_t query,
+                   const AttentionStatsOptions& o, int64_t topk, float* top_e, int32_t* top_i,
+                   int64_t block, float* block_row) {
+  const int64_t hi = query;
+  // Eight independent partial sums: the compiler keeps them in vector registers without being
+  // allowed to reorder one sum.
+  constexpr int kLanes = 8;
+  float sum_e[kLanes] = {}, sum_ex[kLanes] = {};
+  int64_t j = lo;
+  for (; j + kLanes <= hi + 1; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      sum_e[l] += e[j + l];
+      sum_ex[l] += e[j + l] * x[j + l];
+    }
+  }
+  for (; j <= hi; ++j) {
+    sum_e[0] += e[j];
+    sum_ex[0] += e[j] * x[j];
+  }
+  double total = 0.0, weighted = 0.0;
+  for (int l = 0; l < kLanes; ++l) total += sum_e[l], weighted += sum_ex[l];
+  const auto inv = static_cast<float>(1.0 / total);
+
+  float sink = 0.0f, local = 0.0f;
+  for (int64_t s = lo; s <= std::min(hi, o.sink - 1); ++s) sink += e[s];
+  for (int64_t s = std::max(lo, query - o.window + 1); s <= hi; ++s) local += e[s];
+
+  int64_t filled = 0;
+  for (int64_t s = lo; s <= hi; ++s) {
+    const float v = e[s];
+    if (filled == topk && !(v > top_e[topk - 1])) continue;
+    int64_t at = filled < topk ? filled++ : topk - 1;
+    while (at > 0 && top_e[at - 1] < v) {
+      top_e[at] = top_e[at - 1];
+      top_i[at] = top_i[at - 1];
+      --at;
+    }
+    top_e[at] = v;
+    top_i[at] = static_cast<int32_t>(s);
+  }
+  for (int64_t r = 0; r < filled; ++r) top_e[r] *= inv;
+
+  for (int64_t b0 = lo - lo % block; b0 <= hi; b0 += block) {
+    float mass = 0.0f;
+    for (int64_t s = std::max(lo, b0); s <= std::min(hi, b0 + block - 1); ++s) mass += e[s];
+    block_row[b0 / block] += mass * inv;
+  }
+  // lse - Σ p s = log Σe - Σ p x (the max cancels).
+  return {static_cast<float>(std::log(total) - weighted / total), sink * inv, local * inv};
+}
+
+}  // namespace
 
 void check_attention_stats_inputs(const torch::Tensor& q, const torch::Tensor& k,
                                   const AttentionStatsOptions& o) {
@@ -46,70 +113,89 @@ AttentionStats attention_stats_cpu(const torch::Tensor& q_in, const torch::Tenso
   out.topk_index = torch::full({heads, seq, o.topk}, -1, torch::kInt32);
   out.block_mass = torch::zeros({heads, n_blocks, n_blocks}, f32);
 
-  auto q = q_in.to(torch::kCPU, torch::kFloat32);
-  auto k = k_in.to(torch::kCPU, torch::kFloat32);
+  auto q = q_in.to(torch::kCPU, torch::kFloat32).contiguous();
+  auto k = k_in.to(torch::kCPU, torch::kFloat32).contiguous();
   const double neg_inf = -std::numeric_limits<double>::infinity();
+  auto entropy = out.entropy.accessor<float, 2>();
+  auto sink_mass = out.sink_mass.accessor<float, 2>();
+  auto local_mass = out.local_mass.accessor<float, 2>();
+  auto max_prob = out.max_prob.accessor<float, 2>();
+  auto argmax = out.argmax.accessor<int32_t, 2>();
+  auto topk_prob = out.topk_prob.accessor<float, 3>();
+  auto topk_index = out.topk_index.accessor<int32_t, 3>();
+  auto block_mass = out.block_mass.accessor<float, 3>();
 
+  // Scratch for the largest chunk, allocated once (a chunk's buffers outgrow the last one's:
+  // allocated per chunk, they would grow the heap and fault in fresh pages every time).
+  const int64_t most = group * std::min(chunk, seq) * seq;
+  auto x_buf = torch::empty({most}, f32), e_buf = torch::empty({most}, f32);
+  // Without a sliding window only a chunk's own [rows, rows] diagonal block hides keys.
+  const int64_t edge = std::min(chunk, seq);
+  const auto triangle = torch::ones({edge, edge}, torch::kBool).triu(1);
   for (int64_t start = 0; start < seq; start += chunk) {
     const int64_t rows = std::min(chunk, seq - start);
     const int64_t keys = start + rows;  // causal: later keys are never seen by this chunk
-    auto qpos = torch::arange(start, keys, i64).unsqueeze(1);
-    auto kpos = torch::arange(0, keys, i64).unsqueeze(0);
-    auto allowed = kpos <= qpos;
-    if (o.sliding_window) allowed = allowed.logical_and(kpos > qpos - *o.sliding_window);
-    auto sink_keys = allowed.logical_and(kpos < o.sink);
-    auto local_keys = allowed.logical_and(kpos > qpos - o.window);
-    auto allowed_count = allowed.sum(-1, /*keepdim=*/true);  // [rows, 1]
-    // An early chunk can see fewer keys than k; its remaining slots stay empty.
-    const int64_t chunk_topk = std::min(topk, keys);
-    auto rank = torch::arange(0, chunk_topk, i64).unsqueeze(0);  // [1, chunk_topk]
-    auto rank_valid = (rank < allowed_count).unsqueeze(0);       // [1, rows, chunk_topk]
+    torch::Tensor hidden;
+    if (o.sliding_window) {
+      auto qpos = torch::arange(start, keys, i64).unsqueeze(1);
+      auto kpos = torch::arange(0, keys, i64).unsqueeze(0);
+      hidden = (kpos > qpos).logical_or(kpos <= qpos - *o.sliding_window);
+    }
+    const int64_t query_blocks = (rows + block - 1) / block;
 
     for (int64_t kv = 0; kv < k.size(0); ++kv) {
       auto kc = k[kv].narrow(0, 0, keys);                               // [keys, D]
       auto qc = q.narrow(0, kv * group, group).narrow(1, start, rows);  // [group, rows, D]
-      auto scores = torch::matmul(qc, kc.t()) * o.scale;
-      scores = scores.masked_fill(allowed.logical_not(), neg_inf);
-      auto lse = torch::logsumexp(scores, -1, /*keepdim=*/true);
-      auto probs = torch::exp(scores - lse);  // exactly 0 where masked
-      // Σ p·s over allowed keys only: masked entries are 0 · -inf.
-      auto ps = (probs * scores.masked_fill(allowed.logical_not(), 0.0)).sum(-1);
-      auto heads_slice = [&](const torch::Tensor& t) {
-        return t.narrow(0, kv * group, group).narrow(1, start, rows);
-      };
-      heads_slice(out.entropy).copy_(lse.squeeze(-1) - ps);
-      heads_slice(out.sink_mass).copy_((probs * sink_keys).sum(-1));
-      heads_slice(out.local_mass).copy_((probs * local_keys).sum(-1));
-      auto top = probs.topk(chunk_topk, -1, /*largest=*/true, /*sorted=*/true);
-      auto top_p = std::get<0>(top);
-      auto top_i = std::get<1>(top);
-      // Lowest key among equal maxima, whatever order topk returned them in.
-      auto is_max = probs == top_p.narrow(-1, 0, 1);
-      auto first_max =
-          torch::where(is_max, kpos.expand_as(probs), torch::scalar_tensor(keys, i64)).amin(-1);
-      heads_slice(out.max_prob).copy_(top_p.select(-1, 0));
-      heads_slice(out.argmax).copy_(first_max);
-      heads_slice(out.topk_prob)
-          .narrow(-1, 0, chunk_topk)
-          .copy_(top_p.masked_fill(rank_valid.logical_not(), 0.0));
-      heads_slice(out.topk_index)
-          .narrow(-1, 0, chunk_topk)
-          .copy_(top_i.masked_fill(rank_valid.logical_not(), -1));
-
-      // Block mass: pad keys to whole blocks, sum within key blocks, average query rows.
-      const int64_t key_blocks = (keys + block - 1) / block;
-      auto padded = torch::constant_pad_nd(probs, {0, key_blocks * block - keys});
-      auto per_row = padded.view({group, rows, key_blocks, block}).sum(-1);  // [g, rows, kb]
-      const int64_t query_blocks = (rows + block - 1) / block;
-      auto row_padded = torch::constant_pad_nd(per_row, {0, 0, 0, query_blocks * block - rows});
-      auto sums = row_padded.view({group, query_blocks, block, key_blocks}).sum(2);
-      auto counts = torch::clamp_max(rows - torch::arange(0, query_blocks, i64) * block, block)
-                        .to(torch::kFloat32)
-                        .view({1, query_blocks, 1});
-      out.block_mass.narrow(0, kv * group, group)
-          .narrow(1, start / block, query_blocks)
-          .narrow(2, 0, key_blocks)
-          .copy_(sums / counts);
+      // The scores' bulk work in LibTorch's vectorized kernels (matmul, max, exp); every
+      // statistic then comes from one pass over each row (row_stats).
+      auto x = x_buf.narrow(0, 0, group * rows * keys).view({group, rows, keys});
+      auto x_rows = x.view({group * rows, keys});
+      torch::mm_out(x_rows, qc.reshape({group * rows, q.size(2)}), kc.t()).mul_(o.scale);
+      if (hidden.defined()) {
+        x.masked_fill_(hidden, neg_inf);
+      } else {
+        x.narrow(2, start, rows)
+            .masked_fill_(triangle.narrow(0, 0, rows).narrow(1, 0, rows), neg_inf);
+      }
+      x.sub_(std::get<0>(x.max(-1, /*keepdim=*/true)));  // x = s - max: e = exp(x) <= 1
+      auto e = e_buf.narrow(0, 0, group * rows * keys).view({group, rows, keys});
+      torch::exp_out(e, x);
+      const float* xs = x.data_ptr<float>();
+      const float* es = e.data_ptr<float>();
+      // One task per (head, query block): a block's mean over its rows needs all of them.
+      at::parallel_for(0, group * query_blocks, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> top_e(static_cast<size_t>(topk));
+        std::vector<int32_t> top_i(static_cast<size_t>(topk));
+        std::vector<float> block_row(static_cast<size_t>(n_blocks));
+        for (int64_t task = begin; task < end; ++task) {
+          const int64_t g = task / query_blocks, qb = task % query_blocks;
+          const int64_t h = kv * group + g;
+          const int64_t first = qb * block, last = std::min(rows, first + block);
+          std::fill(block_row.begin(), block_row.end(), 0.0f);
+          for (int64_t r = first; r < last; ++r) {
+            const int64_t query = start + r;
+            const int64_t lo =
+                o.sliding_window ? std::max<int64_t>(0, query - *o.sliding_window + 1) : 0;
+            const int64_t offset = (g * rows + r) * keys;
+            const RowStats st = row_stats(xs + offset, es + offset, lo, query, o, topk,
+                                          top_e.data(), top_i.data(), block, block_row.data());
+            entropy[h][query] = st.entropy;
+            sink_mass[h][query] = st.sink_mass;
+            local_mass[h][query] = st.local_mass;
+            max_prob[h][query] = top_e[0];
+            argmax[h][query] = top_i[0];
+            for (int64_t slot = 0; slot < std::min(topk, query - lo + 1); ++slot) {
+              topk_prob[h][query][slot] = top_e[static_cast<size_t>(slot)];
+              topk_index[h][query][slot] = top_i[static_cast<size_t>(slot)];
+            }
+          }
+          const auto count = static_cast<float>(last - first);
+          const int64_t query_block = start / block + qb;
+          for (int64_t b = 0; b <= (start + last - 1) / block; ++b) {
+            block_mass[h][query_block][b] = block_row[static_cast<size_t>(b)] / count;
+          }
+        }
+      });
     }
   }
   return out;

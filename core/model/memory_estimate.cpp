@@ -83,8 +83,10 @@ double forward_bytes(const ModelConfig& c, const ForwardShape& s, int64_t elemen
     // float32 copy for the file, and the [T, T] mask.
     bytes += heads * keys * keys * (3.0 * d(element_size) + 8.0) + keys * keys;
   } else {
-    // Scores, probabilities and mask of one block of queries, in float32.
-    bytes += heads * std::min(keys, d(kAttentionChunk)) * keys * 9.0;
+    // The chunked path's scratch for one block of queries (core/model/chunked_attention.cpp):
+    // scores and probabilities in the compute dtype (at most 4 bytes each), the float32 scores
+    // and softmax, and the boolean mask.
+    bytes += heads * std::min(keys, d(kAttentionChunk)) * keys * 17.0;
   }
   // Logits in the compute dtype and as float32 for softmax or argmax.
   bytes += d(s.batch) * d(s.logit_positions) * d(c.vocab_size) * (d(element_size) + 4.0);
@@ -94,14 +96,12 @@ double forward_bytes(const ModelConfig& c, const ForwardShape& s, int64_t elemen
 double attention_stats_bytes(const ModelConfig& c, int64_t tokens, int64_t topk, int64_t block_size,
                              int64_t chunk) {
   const double heads = d(c.n_heads), t = d(tokens), b = d(std::max<int64_t>(block_size, 1));
-  const double blocks = std::ceil(t / b);
   double bytes = attention_stats_output_bytes(c, tokens, topk, block_size);
-  // One chunk (whole blocks of queries) for one kv head's group, in float32: scores, masked
-  // scores, probabilities, products and the masks, plus the probabilities padded to whole
-  // key blocks.
+  // One chunk (whole blocks of queries) for one kv head's group, in float32: the shifted
+  // scores and their exponentials (kernels/attention_stats_cpu.cpp), and the boolean masks.
   const double group = heads / d(std::max<int64_t>(c.n_kv_heads, 1));
   const double rows = std::min(t, std::max(1.0, std::floor(d(chunk) / b)) * b);
-  bytes += group * rows * (6.0 * t + blocks * b) * 4.0 + rows * t * 4.0;
+  bytes += group * rows * t * 2.0 * 4.0 + rows * t * 3.0;
   return bytes;
 }
 
