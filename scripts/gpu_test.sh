@@ -2,7 +2,7 @@
 # On the GPU machine: the CUDA tests of both kernel paths. Builds kernels_tests and hooks_tests
 # against PyTorch's LibTorch (bench/gpu_env.sh; needs .deps/, docs/DEVELOPING.md) for the
 # default architectures, 80;90a (a Hopper GPU runs the wgmma code), and runs every kernels test
-# and the *_CUDA hooks tests. Then it rebuilds the kernels for 80 alone: a Hopper GPU has no
+# and the *_CUDA tests of hooks, model (pipeline placement) and dist (NCCL). Then it rebuilds the kernels for 80 alone: a Hopper GPU has no
 # machine code in that build and runs the driver's compilation of its compute_80 PTX, the
 # mma.sync path an A100 runs, and the kernels' *_CUDA tests run again. With FALLBACK=1 last a
 # build for 80-real (no binary a Hopper GPU can run): the dispatch must route to the reference,
@@ -58,9 +58,12 @@ run_tests() {
 }
 
 archs=${ARCHS:-80;90a}
-if build_for "$archs" kernels_tests hooks_tests; then
+if build_for "$archs" kernels_tests hooks_tests model_tests dist_tests; then
   run_tests kernels_tests '*' 300 "${archs//;/_}"
   run_tests hooks_tests '*_CUDA*' 200 "${archs//;/_}"
+  # Layers placed over devices against one device; NCCL in a group of one process.
+  run_tests model_tests '*_CUDA*' 200 "${archs//;/_}"
+  run_tests dist_tests '*_CUDA*' 100 "${archs//;/_}"
 fi
 
 if build_for 80 kernels_tests; then
