@@ -95,12 +95,13 @@ void SparseConfigRun::cancel() {
 
 void SparseConfigRun::read_lines(QProcess::ProcessChannel channel) {
   process_.setReadChannel(channel);
-  QString& partial = partial_[channel];
-  partial += QString::fromUtf8(process_.readAll());
+  // Bytes until a whole line came: a read may end inside a UTF-8 sequence.
+  QByteArray& partial = partial_[channel];
+  partial += process_.readAll();
   QStringList& lines = channel == QProcess::StandardOutput ? stdout_lines_ : stderr_lines_;
   qsizetype end;
   while ((end = partial.indexOf('\n')) >= 0) {
-    const QString line = partial.left(end).trimmed();
+    const QString line = QString::fromUtf8(partial.left(end)).trimmed();
     partial.remove(0, end + 1);
     if (line.isEmpty()) continue;
     lines << line;
@@ -112,7 +113,7 @@ void SparseConfigRun::finish(int status, QProcess::ExitStatus exit) {
   read_lines(QProcess::StandardOutput);
   read_lines(QProcess::StandardError);
   for (int channel = 0; channel < 2; ++channel) {
-    const QString rest = partial_[channel].trimmed();
+    const QString rest = QString::fromUtf8(partial_[channel]).trimmed();
     if (rest.isEmpty()) continue;
     (channel == QProcess::StandardOutput ? stdout_lines_ : stderr_lines_) << rest;
     emit output(rest);

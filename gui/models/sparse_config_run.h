@@ -5,6 +5,7 @@
 // program is looked for beside the explorer's own.
 #pragma once
 
+#include <QtCore/QByteArray>
 #include <QtCore/QObject>
 #include <QtCore/QProcess>
 #include <QtCore/QString>
@@ -45,7 +46,8 @@ class SparseConfigRun : public QObject {
   explicit SparseConfigRun(QObject* parent = nullptr);
   ~SparseConfigRun() override;
 
-  // False, starting nothing, while a run is in progress.
+  // False, starting nothing, while a run is in progress. A program that cannot start may emit
+  // finished() before this returns.
   bool start(const QString& program, const QString& recording, SparseFormat format,
              const QString& out);
   // Kills the running program; finished() says it was cancelled.
@@ -62,8 +64,8 @@ class SparseConfigRun : public QObject {
   void fail_to_start(QProcess::ProcessError error);
 
   QProcess process_;
-  QString description_;  // "headscope sparse-config FILE --format F": for messages
-  QString partial_[2];   // an unfinished last line per channel
+  QString description_;    // "headscope sparse-config FILE --format F": for messages
+  QByteArray partial_[2];  // an unfinished last line per channel
   QStringList stdout_lines_, stderr_lines_;
   bool cancelled_ = false;
 };

@@ -152,11 +152,12 @@ bool SparseConfigView::start_fit(SparseFormat format, const QString& dir) {
   }
   const QString recording =
       QString::fromStdString(workspace_.files()[static_cast<size_t>(shown_file_)]->path());
-  fit_run_->start(program, recording, format, dir);
+  // Shown first: a program that cannot start reports it within start().
   cancel_button_->setVisible(true);
   message_->setText(tr("Fitting the %1 config to %2's attention statistics (headscope "
                        "sparse-config, into %3) ...")
                         .arg(sparse_format_name(format), recording, dir));
+  fit_run_->start(program, recording, format, dir);
   return true;
 }
 

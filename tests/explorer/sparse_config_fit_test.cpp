@@ -109,6 +109,18 @@ TEST_F(SparseConfigFitTest, AMissingProgramGivesTheMessage) {
                                         QString::fromStdString(path("nowhere/headscope"))))
       << view.message().toStdString();
   EXPECT_FALSE(std::filesystem::exists(path("out")));
+
+  // One that is there but cannot run (its interpreter is missing).
+  std::filesystem::create_directories(path("bin"));
+  std::ofstream(path("bin/headscope")) << "#!/no/such/interpreter\n";
+  ::chmod(path("bin/headscope").c_str(), 0755);
+  view.set_program_dir(QString::fromStdString(path("bin")));
+  view.export_config(SparseFormat::kMoa, QString::fromStdString(path("out")));
+  test::wait_idle(*window_);
+  EXPECT_TRUE(view.message().contains("--format moa: cannot run " +
+                                      QString::fromStdString(path("bin/headscope"))))
+      << view.message().toStdString();
+  EXPECT_FALSE(std::filesystem::exists(path("out")));
 }
 
 // A stand-in program that prints a line and waits: its output is shown, and Cancel ends it.
