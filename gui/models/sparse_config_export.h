@@ -2,7 +2,8 @@
 // `headscope sparse-config` writes, through the same writers (core/checkpoint): headscope's
 // sparse_config.json and DuoAttention's files run by `headscope sparse-eval --config DIR`. MoA
 // and MInference configs are fitted to attention statistics, which a sparse-eval file does not
-// hold: `headscope sparse-config RECORDING --format moa|minference` writes them.
+// hold: `headscope sparse-config RECORDING --format moa|minference` writes them, run by the
+// explorer through gui/models/sparse_config_run.h.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
 #include "gui/views/sparse_config_view.h"
 
+#include <QtCore/QCoreApplication>
 #include <QtGui/QStandardItemModel>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QFileDialog>
@@ -27,7 +28,10 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
       configs_(new QStandardItemModel(this)),
       config_table_(make_row_table(configs_, this)),
       grid_(new HeadGridCanvas(this)),
-      export_menu_(new QMenu(this)) {
+      export_menu_(new QMenu(this)),
+      cancel_button_(new QToolButton(this)),
+      fit_run_(new SparseConfigRun(this)),
+      program_dir_(QCoreApplication::applicationDirPath()) {
   message_->setWordWrap(true);
   message_->setText(
       tr("Open a file with a sparse-eval analysis (headscope sparse-eval --out), "
@@ -38,6 +42,7 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
   export_menu_->setToolTipsVisible(true);
   for (SparseFormat format : kSparseFormats) {
     QAction* action = export_menu_->addAction(sparse_format_name(format));
+    action->setData(static_cast<int>(format));
     action->setEnabled(exportable_format(format));
     action->setToolTip(QString::fromStdString(unexportable_reason(format)));
     connect(action, &QAction::triggered, this, [this, format] {
@@ -46,10 +51,21 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
       if (!dir.isEmpty()) export_config(format, dir);
     });
   }
+  enable_fitted_formats();
   auto* export_button = new QToolButton(this);
   export_button->setText(tr("Export config"));
   export_button->setMenu(export_menu_);
   export_button->setPopupMode(QToolButton::InstantPopup);
+  cancel_button_->setText(tr("Cancel export"));
+  cancel_button_->setVisible(false);
+  connect(cancel_button_, &QToolButton::clicked, this, [this] { cancel_export(); });
+  connect(fit_run_, &SparseConfigRun::output, this, [this](const QString& line) {
+    message_->setText(message_->text().section('\n', 0, 0) + '\n' + line);
+  });
+  connect(fit_run_, &SparseConfigRun::finished, this, [this](bool, const QString& message) {
+    cancel_button_->setVisible(false);
+    message_->setText(message);
+  });
   auto* folder_button = new QToolButton(this);
   folder_button->setText(tr("Open config folder"));
   folder_button->setToolTip(tr("A folder headscope sparse-config --out wrote (headscope or duo)"));
@@ -61,6 +77,7 @@ SparseConfigView::SparseConfigView(Workspace& workspace, QWidget* parent)
   field_row->addWidget(new QLabel(tr("Per-head field:"), this));
   field_row->addWidget(field_, 1);
   field_row->addWidget(export_button);
+  field_row->addWidget(cancel_button_);
   field_row->addWidget(folder_button);
   auto* grid_box = new QWidget(this);
   auto* grid_layout = new QVBoxLayout(grid_box);
@@ -98,6 +115,7 @@ bool SparseConfigView::choose_config(int index) {
 }
 
 bool SparseConfigView::export_config(SparseFormat format, const QString& dir) {
+  if (fitted_format(format)) return start_fit(format, dir);
   if (!shown_ || config_ < 0) {
     message_->setText(tr("No config is shown to export."));
     return false;
@@ -115,6 +133,63 @@ bool SparseConfigView::export_config(SparseFormat format, const QString& dir) {
   } catch (const Error& e) {
     message_->setText(QString::fromStdString(e.what()));
     return false;
+  }
+}
+
+bool SparseConfigView::start_fit(SparseFormat format, const QString& dir) {
+  if (fit_run_->running()) {
+    message_->setText(tr("An export is running: wait for it or cancel it."));
+    return false;
+  }
+  if (!statistics_) {
+    message_->setText(no_statistics_reason(format));
+    return false;
+  }
+  const QString program = find_headscope_program(program_dir_);
+  if (program.isEmpty()) {
+    message_->setText(missing_program_message(program_dir_));
+    return false;
+  }
+  const QString recording =
+      QString::fromStdString(workspace_.files()[static_cast<size_t>(shown_file_)]->path());
+  // Shown first: a program that cannot start reports it within start().
+  cancel_button_->setVisible(true);
+  message_->setText(tr("Fitting the %1 config to %2's attention statistics (headscope "
+                       "sparse-config, into %3) ...")
+                        .arg(sparse_format_name(format), recording, dir));
+  fit_run_->start(program, recording, format, dir);
+  return true;
+}
+
+void SparseConfigView::cancel_export() {
+  fit_run_->cancel();
+}
+
+QString SparseConfigView::selected_name() const {
+  if (shown_file_ < 0) return {};
+  return QString::fromStdString(workspace_.files()[static_cast<size_t>(shown_file_)]->name());
+}
+
+QString SparseConfigView::no_statistics_reason(SparseFormat format) const {
+  if (shown_file_ < 0) {
+    return tr("%1: fitted to attention statistics; select a recording that holds them (headscope "
+              "record --attention stats)")
+        .arg(sparse_format_name(format));
+  }
+  return tr("%1: fitted to attention statistics, which %2 does not hold (headscope record "
+            "--attention stats records them)")
+      .arg(sparse_format_name(format), selected_name());
+}
+
+void SparseConfigView::enable_fitted_formats() {
+  for (QAction* action : export_menu_->actions()) {
+    const auto format = static_cast<SparseFormat>(action->data().toInt());
+    if (!fitted_format(format)) continue;
+    action->setEnabled(statistics_);
+    action->setToolTip(statistics_
+                           ? tr("Fitted to %1's attention statistics by headscope sparse-config")
+                                 .arg(selected_name())
+                           : no_statistics_reason(format));
   }
 }
 
@@ -136,6 +211,8 @@ void SparseConfigView::follow_selection(const HeadSelection& selection) {
   configs_->clear();
   show_grid();
   std::shared_ptr<const OpenFile> file = workspace_.files()[static_cast<size_t>(selection.file)];
+  statistics_ = has_attention_statistics(*file);
+  enable_fitted_formats();
   if (!has_sparse_eval_configs(*file)) {
     message_->setText(tr("%1 has no sparse-eval analysis (%2; headscope sparse-eval --out writes "
                          "it with every config it ran).")
