@@ -111,9 +111,23 @@ TEST_F(ExploreCli, OpensA32kTokenStatisticsRecordingOfARealModel) {
     ASSERT_EQ(shot.status, 0) << shot.output;
   }
   EXPECT_EQ(file_start(png, 8), "\x89PNG\r\n\x1a\n");
-  std::ifstream in(rows);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 8) << text.substr(0, 400);
+  // Every entry the view lists around query 30,000 is one of the file's top-k entries of layer
+  // 1, head 1: that query's key and its probability.
+  const std::string entries =
+      "/usr/bin/python3 -c \"import csv, sys, h5py, numpy as np\n"
+      "s = h5py.File(sys.argv[1], 'r')['runs/0/attention_stats']\n"
+      "index, prob = s['topk_index'][1, 1], s['topk_prob'][1, 1]\n"
+      "rows = list(csv.DictReader(open(sys.argv[2])))\n"
+      "assert rows, 'no entries'\n"
+      "for r in rows:\n"
+      "    q, k = int(r['query']), int(r['key'])\n"
+      "    assert abs(q - 30000) < 2048, r\n"
+      "    hit = np.nonzero(index[q] == k)[0]\n"
+      "    assert len(hit) == 1 and abs(prob[q][hit[0]] - float(r['prob'])) <= 1e-7 * "
+      "prob[q][hit[0]], r\n"
+      "\" " +
+      recording + " " + rows;
+  EXPECT_EQ(std::system(entries.c_str()), 0) << entries;
 }
 
 }  // namespace
