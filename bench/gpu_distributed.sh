@@ -36,11 +36,13 @@ grid=(--length "${LENGTHS:-256,512,1024}" --depth 0,0.25,0.5,0.75,1 --max-new-to
 timed() {  # label, command...: runs it, notes exit status and seconds, prints the seconds
   local label=$1 t0 status
   shift
-  t0=$(date +%s.%N)
+  t0=$(date +%s%N)
   "$@" >"$out/$label.log" 2>&1
   status=$?
   local s
-  s=$(echo "$(date +%s.%N) - $t0" | bc)
+  # Milliseconds in bash arithmetic, printed as seconds (the GPU image has no bc).
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  s=$(printf '%d.%03d' $(( ms / 1000 )) $(( ms % 1000 )))
   note "$label: exit $status in $s s"
   [[ $status -eq 0 ]] || tail -15 "$out/$label.log" | tee -a "$summary"
   echo "$s" >"$out/$label.seconds"
