@@ -345,6 +345,7 @@ void run(const RecordArgs& args) {
     };
     options.whole_heads = [&scan](const torch::Tensor& share) { return scan.whole_heads(share); };
   }
+  const Compression compression = parse_compression(args.compression, "--compression");
   const auto record_one = [&](RecordingWriter* writer, int64_t i) {
     const auto& tokens = runs[static_cast<size_t>(i)].tokens;
     options.on_layer_done = [&](int64_t layer) {
@@ -356,7 +357,7 @@ void run(const RecordArgs& args) {
       return;
     }
     auto run = writer->begin_run();
-    run.set_compression(parse_compression(args.compression, "--compression"));
+    run.set_compression(compression);
     run.write_tokens({tokens.begin(), tokens.end()});
     run.write_token_text(token_texts(tokenizer, tokens));
     run.set_attribute("prompt", args.prompt);
