@@ -4,6 +4,10 @@
 //   stats_pass1 our statistics without block mass (one online pass), top-8 keys per query
 //   pass1_top1  the same with top-1 only (the argmax): what the top-k lists cost
 //   stats_all   every statistic (both passes)
+//   one_pass    every statistic in one pass, given the rows' normalisers (flash attention's
+//               log-sum-exp): what recording adds to a forward pass that hands them over
+//   fused       flash attention with its normalisers plus the one pass (attention_with_stats):
+//               a recorded layer's attention, against sdpa alone
 //   materialise softmax(q kᵀ) as a [H, T, T] bf16 map (float32 softmax), until out of memory.
 // One JSON object per line on stdout; a table on stderr.
 //   attention_stats_bench [--heads 32] [--dim 128] [--reps 5] [--max-materialise 65536] T...
@@ -51,8 +55,9 @@ int main(int argc, char** argv) {
     const int reps = args.reps;
     torch::NoGradGuard no_grad;
     const double scale = 1.0 / std::sqrt(static_cast<double>(dim));
-    std::fprintf(stderr, "%8s %10s %12s %10s %12s %8s %8s %10s\n", "T", "sdpa_ms", "pass1_ms",
-                 "all_ms", "material_ms", "p1/sdpa", "all/sdpa", "sdpa_TF/s");
+    std::fprintf(stderr, "%8s %10s %12s %10s %10s %10s %12s %8s %8s %8s\n", "T", "sdpa_ms",
+                 "pass1_ms", "all_ms", "one_ms", "fused_ms", "material_ms", "all/sdpa", "one/sdpa",
+                 "fus/sdpa");
     for (const int64_t seq : args.lengths) {
       auto opts = torch::TensorOptions(torch::kBFloat16).device(torch::kCUDA);
       auto q = torch::randn({1, heads, seq, dim}, opts);
@@ -75,6 +80,16 @@ int main(int argc, char** argv) {
       out1 = headscope::AttentionStats();
       out.block_mass = block_mass;
       Timing all = time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out); }, r);
+      Timing one_pass, fused;
+      if (auto with = headscope::attention_with_stats(q[0], k[0], v[0], o)) {
+        const auto lse = with->lse;
+        with.reset();
+        one_pass =
+            time_gpu([&] { headscope::attention_stats_cuda_into(q[0], k[0], o, out, lse); }, r);
+        fused = time_gpu([&] { headscope::attention_with_stats(q[0], k[0], v[0], o); }, r);
+      } else {
+        one_pass.error = fused.error = "no fused attention in this LibTorch";
+      }
       Timing material;
       if (seq <= max_materialise) {
         material = time_gpu(
@@ -90,16 +105,17 @@ int main(int argc, char** argv) {
       }
       const double flops = 4.0 * heads * double(seq) * double(seq) * dim / 2;  // causal forward
       std::printf(
-          "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, %s, %s, %s, %s, %s, \"sdpa_tflops\": "
-          "%.1f}\n",
+          "{\"T\": %lld, \"heads\": %lld, \"dim\": %lld, %s, %s, %s, %s, %s, %s, %s, "
+          "\"sdpa_tflops\": %.1f}\n",
           static_cast<long long>(seq), static_cast<long long>(heads), static_cast<long long>(dim),
           json("sdpa", sdpa).c_str(), json("pass1", pass1).c_str(),
           json("pass1_top1", pass1_top1).c_str(), json("all", all).c_str(),
+          json("one_pass", one_pass).c_str(), json("fused", fused).c_str(),
           json("materialise", material).c_str(), sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
       std::fflush(stdout);
-      std::fprintf(stderr, "%8lld %10.2f %12.2f %10.2f %12.2f %8.2f %8.2f %10.1f\n",
-                   static_cast<long long>(seq), sdpa.ms, pass1.ms, all.ms, material.ms,
-                   pass1.ms / sdpa.ms, all.ms / sdpa.ms, sdpa.ms > 0 ? flops / sdpa.ms / 1e9 : 0.0);
+      std::fprintf(stderr, "%8lld %10.2f %12.2f %10.2f %10.2f %10.2f %12.2f %8.2f %8.2f %8.2f\n",
+                   static_cast<long long>(seq), sdpa.ms, pass1.ms, all.ms, one_pass.ms, fused.ms,
+                   material.ms, all.ms / sdpa.ms, one_pass.ms / sdpa.ms, fused.ms / sdpa.ms);
     }
     return 0;
   });

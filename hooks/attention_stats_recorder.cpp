@@ -80,7 +80,8 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter* ru
             "a tensor-parallel model's statistics are gathered with whole_heads");
   if (run_ != nullptr) create_datasets(c);
 
-  // Statistics of the q and k the softmax sees (rotated in rotary families).
+  // Statistics of the q and k the softmax sees (rotated in rotary families): from the fused
+  // attention where it runs (attend below), else after the model's own attention (hook_z).
   const HookNames& names = model.model().hook_names();
   for (int64_t layer = 0; layer < layers_; ++layer) {
     hooks_.add(HookPoint{layer, names.scored_q()},
@@ -89,16 +90,40 @@ AttentionStatsRecorder::AttentionStatsRecorder(HookedModel& model, RunWriter* ru
                  return std::nullopt;
                });
     hooks_.add(HookPoint{layer, names.scored_k()},
-               [this, layer](const torch::Tensor& k, const HookContext& ctx) {
+               [this](const torch::Tensor& k, const HookContext& ctx) {
                  if (ctx.position_offset != 0 || k.size(0) != 1) {
                    throw InvalidInput(
                        "attention statistics are recorded for one whole sequence "
                        "per forward pass");
                  }
-                 write_layer(layer, pending_q_, k.detach());
-                 pending_q_ = torch::Tensor();
+                 pending_k_ = k.detach();
                  return std::nullopt;
                });
+    hooks_.add(HookPoint{layer, HookKind::kZ}, [this, layer](const torch::Tensor&,
+                                                             const HookContext&) {
+      if (pending_k_.defined()) {
+        // Hooks give [1, T, heads, D]; the statistics take [heads, T, D].
+        write_layer(layer, attention_stats_where_computed(pending_q_[0].transpose(0, 1),
+                                                          pending_k_[0].transpose(0, 1), options_));
+      }
+      pending_q_ = pending_k_ = torch::Tensor();
+      return std::nullopt;
+    });
+  }
+  // The fused path: one attention pass gives z and the normalisers the one-pass statistics
+  // kernel needs. A tensor-parallel model takes no override; neither does one that has one.
+  if (!whole_heads_ && !model.has_attention_override()) {
+    model.set_attention_override([this](int64_t layer, const torch::Tensor& q,
+                                        const torch::Tensor& k, const torch::Tensor& v,
+                                        double) -> std::optional<torch::Tensor> {
+      if (!pending_k_.defined() || q.size(0) != 1) return std::nullopt;
+      auto fused = attention_with_stats(q[0], k[0], v[0], options_);
+      if (!fused) return std::nullopt;
+      write_layer(layer, fused->stats);
+      pending_q_ = pending_k_ = torch::Tensor();
+      return fused->z.unsqueeze(0);
+    });
+    override_ = std::make_unique<AttentionOverrideScope>(model);
   }
 }
 
@@ -127,14 +152,11 @@ void AttentionStatsRecorder::create_datasets(const ModelConfig& c) {
   }
 }
 
-void AttentionStatsRecorder::write_layer(int64_t layer, const torch::Tensor& q,
-                                         const torch::Tensor& k) {
-  HS_ASSERT(q.defined());
-  // Hooks give [1, T, heads, D]; the statistics take [heads, T, D]. A rank's query heads read
-  // only its own KV heads (it holds whole KV groups), so its statistics need no other rank.
-  auto stats = attention_stats(q[0].transpose(0, 1), k[0].transpose(0, 1), options_);
+void AttentionStatsRecorder::write_layer(int64_t layer, const AttentionStats& stats) {
+  // Under tensor parallelism each rank holds its heads' statistics (its query heads read only
+  // its own KV heads), gathered whole on the host.
   const auto whole = [this](const torch::Tensor& share) {
-    return whole_heads_ ? whole_heads_(share) : share;
+    return whole_heads_ ? whole_heads_(share.to(torch::kCPU)) : share;
   };
   const std::pair<const char*, const torch::Tensor&> rows[] = {
       {kStatEntropy, stats.entropy},      {kStatSinkMass, stats.sink_mass},

@@ -1,9 +1,12 @@
 // Records attention statistics (kernels/attention_stats.h) layer by layer during one forward
 // pass, into /runs/<i>/attention_stats/ of the format: per layer only q and k are kept, and the
-// model itself keeps its fused / chunked attention, so memory stays linear in T.
+// attention stays fused / chunked, so memory stays linear in T. Where attention_with_stats()
+// has a fused path (CUDA, 16-bit, causal), the recorder replaces the model's attention with it:
+// flash attention's log-sum-exp lets one pass over the scores make every statistic.
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include "core/store/recording_writer.h"
 #include "hooks/hooked_model.h"
@@ -34,8 +37,20 @@ class AttentionStatsRecorder {
   void finish();
 
  private:
+  // Clears the model's attention override when the recorder goes.
+  class AttentionOverrideScope {
+   public:
+    explicit AttentionOverrideScope(HookedModel& model) : model_(model) {}
+    AttentionOverrideScope(const AttentionOverrideScope&) = delete;
+    AttentionOverrideScope& operator=(const AttentionOverrideScope&) = delete;
+    ~AttentionOverrideScope() { model_.set_attention_override({}); }
+
+   private:
+    HookedModel& model_;
+  };
+
   void create_datasets(const ModelConfig& c);
-  void write_layer(int64_t layer, const torch::Tensor& q, const torch::Tensor& k);
+  void write_layer(int64_t layer, const AttentionStats& stats);
 
   RunWriter* run_;
   AttentionStatsOptions options_;
@@ -44,8 +59,9 @@ class AttentionStatsRecorder {
   int64_t layers_;
   int64_t heads_;
   int64_t seq_len_;
-  torch::Tensor pending_q_;  // the current layer's queries, until its keys arrive
+  torch::Tensor pending_q_, pending_k_;  // the current layer's, until its statistics are made
   ScopedHooks hooks_;
+  std::unique_ptr<AttentionOverrideScope> override_;
 };
 
 }  // namespace headscope

@@ -53,4 +53,31 @@ struct AttentionStats {
 AttentionStats attention_stats(const torch::Tensor& q, const torch::Tensor& k,
                                const AttentionStatsOptions& options);
 
+// attention_stats() with the outputs left where they were computed: on q's GPU when the CUDA
+// kernels take these inputs, else on the CPU (a recorder copies them to the host without
+// stalling the GPU). `lse`, if defined: each row's natural-log normaliser of scale·q·kᵀ, float32
+// [H, T] on q's device, as flash attention returns it; the CUDA kernels then make every
+// statistic in one pass over the scores instead of two. The statistics do not depend on it
+// beyond rounding: entropy and the masses are normalised by the pass's own sum, and block_mass
+// moves by the relative error of `lse`.
+AttentionStats attention_stats_where_computed(const torch::Tensor& q, const torch::Tensor& k,
+                                              const AttentionStatsOptions& options,
+                                              const torch::Tensor& lse = {});
+
+struct AttentionWithStats {
+  torch::Tensor z;    // [H, T, D], q's dtype
+  torch::Tensor lse;  // [H, T] float32: the attention's natural-log normalisers
+  AttentionStats stats;
+};
+
+// Causal self-attention z = softmax(scale·q kᵀ) v and its statistics from one fused path, where
+// one exists for these inputs: on CUDA, flash attention's output and log-sum-exp feed the
+// one-pass statistics kernel. v: [Hkv, T, D] like k; statistics on q's device. nullopt when
+// there is no such path (no CUDA kernels, a float32 model, a sliding window shorter than the
+// sequence): compute the attention and attention_stats() apart.
+std::optional<AttentionWithStats> attention_with_stats(const torch::Tensor& q,
+                                                       const torch::Tensor& k,
+                                                       const torch::Tensor& v,
+                                                       const AttentionStatsOptions& options);
+
 }  // namespace headscope

@@ -26,9 +26,19 @@ bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& 
 // and dtypes attention_stats returns, every element of which is written; an undefined
 // out.block_mass skips the second pass). Throws InvalidInput, naming the reason, when
 // attention_stats_cuda_supports() is false.
+// `lse` as in attention_stats_where_computed (one pass; ignored without block_mass).
 AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
-                                    const AttentionStatsOptions& options);
+                                    const AttentionStatsOptions& options,
+                                    const torch::Tensor& lse = {});
 void attention_stats_cuda_into(const torch::Tensor& q, const torch::Tensor& k,
-                               const AttentionStatsOptions& options, AttentionStats& out);
+                               const AttentionStatsOptions& options, AttentionStats& out,
+                               const torch::Tensor& lse = {});
+
+// attention_with_stats() on CUDA: flash attention (LibTorch >= 2.1) and the one-pass kernel;
+// nullopt where either does not take the inputs.
+std::optional<AttentionWithStats> attention_with_stats_cuda(const torch::Tensor& q,
+                                                            const torch::Tensor& k,
+                                                            const torch::Tensor& v,
+                                                            const AttentionStatsOptions& options);
 
 }  // namespace headscope

@@ -6,11 +6,29 @@
 
 namespace headscope {
 
-AttentionStats attention_stats(const torch::Tensor& q, const torch::Tensor& k,
-                               const AttentionStatsOptions& options) {
+AttentionStats attention_stats_where_computed(const torch::Tensor& q, const torch::Tensor& k,
+                                              const AttentionStatsOptions& options,
+                                              const torch::Tensor& lse) {
   check_attention_stats_inputs(q, k, options);
   if (!attention_stats_cuda_supports(q, k, options)) return attention_stats_cpu(q, k, options);
-  AttentionStats out = attention_stats_cuda(q, k, options);
+  return attention_stats_cuda(q, k, options, lse);
+}
+
+std::optional<AttentionWithStats> attention_with_stats(const torch::Tensor& q,
+                                                       const torch::Tensor& k,
+                                                       const torch::Tensor& v,
+                                                       const AttentionStatsOptions& options) {
+  check_attention_stats_inputs(q, k, options);
+  if (!v.defined() || !v.sizes().equals(k.sizes())) {
+    throw InvalidInput("attention_with_stats: v must have k's shape " + c10::str(k.sizes()));
+  }
+  return attention_with_stats_cuda(q, k, v, options);
+}
+
+AttentionStats attention_stats(const torch::Tensor& q, const torch::Tensor& k,
+                               const AttentionStatsOptions& options) {
+  AttentionStats out = attention_stats_where_computed(q, k, options);
+  if (!out.entropy.is_cuda()) return out;
   for (torch::Tensor* t : {&out.entropy, &out.sink_mass, &out.local_mass, &out.max_prob,
                            &out.argmax, &out.topk_index, &out.topk_prob, &out.block_mass}) {
     *t = t->to(torch::kCPU);
@@ -26,15 +44,23 @@ bool attention_stats_cuda_supports(const torch::Tensor&, const torch::Tensor&,
 }
 
 AttentionStats attention_stats_cuda(const torch::Tensor&, const torch::Tensor&,
-                                    const AttentionStatsOptions&) {
+                                    const AttentionStatsOptions&, const torch::Tensor&) {
   throw InvalidInput(
       "attention_stats_cuda: this build has no CUDA kernels (HEADSCOPE_CUDA off "
       "or LibTorch without CUDA)");
 }
 
 void attention_stats_cuda_into(const torch::Tensor& q, const torch::Tensor& k,
-                               const AttentionStatsOptions& options, AttentionStats&) {
-  attention_stats_cuda(q, k, options);
+                               const AttentionStatsOptions& options, AttentionStats&,
+                               const torch::Tensor& lse) {
+  attention_stats_cuda(q, k, options, lse);
+}
+
+std::optional<AttentionWithStats> attention_with_stats_cuda(const torch::Tensor&,
+                                                            const torch::Tensor&,
+                                                            const torch::Tensor&,
+                                                            const AttentionStatsOptions&) {
+  return std::nullopt;
 }
 #endif
 

@@ -1,11 +1,14 @@
 // LibTorch side of the CUDA attention statistics: checks and pads the inputs, allocates the
 // outputs and fills AttentionStatsParams for the launcher (attention_stats_kernel.cu).
+#include <ATen/ATen.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <tuple>
 
 #include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
@@ -53,7 +56,7 @@ bool attention_stats_cuda_supports(const torch::Tensor& q, const torch::Tensor& 
 }
 
 AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor& k,
-                                    const AttentionStatsOptions& o) {
+                                    const AttentionStatsOptions& o, const torch::Tensor& lse) {
   check_attention_stats_inputs(q, k, o);
   const int64_t heads = q.size(0), seq = q.size(1),
                 n_blocks = (seq + o.block_size - 1) / o.block_size;
@@ -68,12 +71,13 @@ AttentionStats attention_stats_cuda(const torch::Tensor& q, const torch::Tensor&
   out.topk_index = torch::empty({heads, seq, o.topk}, i32);
   out.topk_prob = torch::empty({heads, seq, o.topk}, f32);
   out.block_mass = torch::empty({heads, n_blocks, n_blocks}, f32);
-  attention_stats_cuda_into(q, k, o, out);
+  attention_stats_cuda_into(q, k, o, out, lse);
   return out;
 }
 
 void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k_in,
-                               const AttentionStatsOptions& o, AttentionStats& out) {
+                               const AttentionStatsOptions& o, AttentionStats& out,
+                               const torch::Tensor& lse) {
   check_attention_stats_inputs(q_in, k_in, o);
   if (!inputs_supported(q_in, k_in, o)) {
     throw InvalidInput(
@@ -100,7 +104,17 @@ void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k
     check_output(out.block_mass, "block_mass", {heads, n_blocks, n_blocks}, torch::kFloat32,
                  device);
   }
-  auto lse2 = torch::empty({heads, seq}, torch::TensorOptions(torch::kFloat32).device(device));
+  // One pass takes the normalisers in base 2; it needs the block mass (it is what it adds).
+  const bool one_pass = lse.defined() && out.block_mass.defined();
+  if (one_pass &&
+      (!lse.sizes().equals({heads, seq}) || lse.device() != device || !lse.is_floating_point())) {
+    throw InvalidInput("attention_stats_cuda: lse must be a float [" + std::to_string(heads) +
+                       ", " + std::to_string(seq) + "] tensor on " + device.str() + ", got " +
+                       c10::str(lse.sizes()));
+  }
+  auto lse2 =
+      one_pass ? (lse.to(torch::kFloat32) * cuda::kLog2eDouble).contiguous()
+               : torch::empty({heads, seq}, torch::TensorOptions(torch::kFloat32).device(device));
 
   cuda::AttentionStatsParams p;
   p.q = q.data_ptr();
@@ -131,9 +145,42 @@ void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k
   p.topk_prob = out.topk_prob.data_ptr<float>();
   p.block_mass = out.block_mass.defined() ? out.block_mass.data_ptr<float>() : nullptr;
   p.lse2 = lse2.data_ptr<float>();
+  p.lse2_given = one_pass;
   const std::string error =
       cuda::attention_stats_launch(p, c10::cuda::getCurrentCUDAStream(device.index()).stream());
   if (!error.empty()) throw Error("attention_stats_cuda: CUDA error: " + error);
+}
+
+std::optional<AttentionWithStats> attention_with_stats_cuda(const torch::Tensor& q,
+                                                            const torch::Tensor& k,
+                                                            const torch::Tensor& v,
+                                                            const AttentionStatsOptions& o) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+  const int64_t heads = q.size(0), seq = q.size(1), d = q.size(2);
+  // Flash attention: causal without a window, 16-bit, head dims it takes (multiples of 8).
+  const bool windowed = o.sliding_window && *o.sliding_window < seq;
+  if (windowed || !attention_stats_cuda_supports(q, k, o) || v.device() != q.device() ||
+      v.scalar_type() != q.scalar_type() || d % 8 != 0) {
+    return std::nullopt;
+  }
+  const c10::cuda::CUDAGuard guard(q.device());
+  torch::NoGradGuard no_grad;
+  // The model's own path repeats k and v for grouped queries too; the statistics read k as is.
+  const int64_t group = heads / k.size(0);
+  const auto kh = group == 1 ? k : k.repeat_interleave(group, 0);
+  const auto vh = group == 1 ? v : v.repeat_interleave(group, 0);
+  auto flash = at::_scaled_dot_product_flash_attention(q.unsqueeze(0), kh.unsqueeze(0),
+                                                       vh.unsqueeze(0), 0.0, /*is_causal=*/true,
+                                                       /*return_debug_mask=*/false, o.scale);
+  AttentionWithStats out;
+  out.z = std::get<0>(flash)[0];
+  out.lse = std::get<1>(flash)[0];
+  out.stats = attention_stats_cuda(q, k, o, out.lse);
+  return out;
+#else
+  (void)q, (void)k, (void)v, (void)o;
+  return std::nullopt;
+#endif
 }
 
 }  // namespace headscope

@@ -1,20 +1,26 @@
 // Attention statistics on the GPU without a T x T map (kernels/attention_stats.h defines them),
 // on the register-resident tile engine of mma_tile.cuh.
 //
-// Pass 1 (stats_kernel): one CTA of 4 warps per (64-query tile, head); each warp owns 16 rows.
-// Per 64-key tile the warp's scores come out of the tensor cores into registers, and each lane
-// folds its 16 columns of its 2 rows into an online state of its own: running max m,
-// l = Σ 2^(s-m), t = Σ 2^(s-m)·(s-m), sink and local sums and a sorted top-k list of the raw
-// scores. Scores are in base 2 (s = scale·log2(e)·q·k), so each exponential is one ex2. The 4
-// lanes of a row merge their states once, at the end; the row's log2-normaliser goes to a
-// workspace for pass 2.
+// Statistics pass (stats_kernel): one CTA per (query tile, head); each warp owns 16 rows. Per
+// 64-key tile the warp's scores come out of the tensor cores into registers, and each lane
+// folds its 16 columns of its 2 rows into a state of its own: l = Σ 2^(s-m),
+// t = Σ 2^(s-m)·(s-m), sink and local sums and a sorted top-k list of the raw scores. Scores
+// are in base 2 (s = scale·log2(e)·q·k), so each exponential is one ex2. The 4 lanes of a row
+// merge their states once, at the end.
+// Two ways to get m:
+//  - given the rows' log2-normalisers (the forward pass's log-sum-exp, from flash attention),
+//    m is that normaliser: no online rescaling, every 2^(s-m) is already the probability, and
+//    the same pass sums them per key block (one CTA is one query block: 64 or 128 rows), so
+//    one Q·Kᵀ pass makes every statistic;
+//  - otherwise m is each lane's running max (online softmax); the row's normaliser goes to a
+//    workspace, and a second pass (block_kernel) recomputes the score tiles to sum
+//    2^(s - lse) per key block.
 // Most key tiles lie wholly below the diagonal, past the sink and before the local window
 // (the same for the whole CTA): those take a path without per-key tests, and look at their top-k
 // lists only when the lane's largest score in the tile can enter (rare after the first tiles:
 // the 4 lanes of a row share the highest of their k-th best scores as the bar).
-// Pass 2 (block_kernel): one CTA per (query block, head), 16 rows per warp (4 warps for blocks
-// of 64, 8 for 128), recomputes the score tiles of every key block it can see and sums
-// 2^(s - lse) per key block; every entry is written once, zeros included.
+// Block mass: each entry is written once, zeros included; the warps' partial sums are added in
+// a fixed order (deterministic).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -31,10 +37,7 @@ using mma::Frag;
 using mma::kKeyFrags;
 using mma::kKeyTile;
 
-constexpr int kWarps = 4;
-constexpr int kThreads = kWarps * 32;
-constexpr int kRows = kWarps * mma::kRowsPerWarp;  // query rows per pass-1 CTA
-static_assert(kRows == kStatsTile && kKeyTile == kStatsTile, "block sizes are multiples of 64");
+static_assert(kKeyTile == kStatsTile, "block sizes are multiples of 64");
 
 // Shared memory for tiles of `rows` rows in all, aligned as wgmma needs.
 template <typename T, int D>
@@ -138,7 +141,8 @@ __device__ __forceinline__ float top_bar(const TopList<K>& list) {
 }
 
 // The statistics of row i from its merged state and list.
-template <int K>
+// kStoreLse: the row's log2-normaliser goes to the workspace for the block-mass pass.
+template <int K, bool kStoreLse>
 __device__ __forceinline__ void write_row(const AttentionStatsParams& p, int head, int i,
                                           const RowState& st, const TopList<K>& list) {
   if (i >= p.seq) return;
@@ -150,7 +154,7 @@ __device__ __forceinline__ void write_row(const AttentionStatsParams& p, int hea
   p.local_mass[o] = st.local / st.l;
   p.max_prob[o] = exp2f(list.score[0] - lse2);
   p.argmax[o] = list.key[0];
-  p.lse2[o] = lse2;
+  if constexpr (kStoreLse) p.lse2[o] = lse2;
 #pragma unroll
   for (int r = 0; r < K; ++r) {
     if (r < p.topk) {
@@ -160,11 +164,27 @@ __device__ __forceinline__ void write_row(const AttentionStatsParams& p, int hea
   }
 }
 
-template <typename T, int D, int K>
-__global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p) {
+// Sums a CTA's per-warp partials of one key block in a fixed order and writes the mean over the
+// block's rows; thread 0 only.
+template <int kWarpsInCta>
+__device__ __forceinline__ void write_block_entry(float* out, int block, const float* partial,
+                                                  float inv_rows) {
+  float total = 0.0f;
+  for (int w = 0; w < kWarpsInCta; ++w) total += partial[w];
+  out[block] = total * inv_rows;
+}
+
+// kWarps x 16 query rows per CTA (4: blocks of 64; 8: blocks of 128, given normalisers only).
+template <typename T, int D, int K, int kWarps, bool kGivenLse>
+__global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams p) {
+  constexpr int kThreads = kWarps * 32;
+  constexpr int kRows = kWarps * mma::kRowsPerWarp;
+  constexpr int kSubTiles = kRows / kKeyTile;  // key tiles per key block (one pass only)
+  static_assert(kGivenLse || kWarps == 4, "the online pass has 64-row tiles");
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* q_tile = reinterpret_cast<T*>(mma::align_smem(smem_raw));
   T* k_tiles = q_tile + kRows * D;  // two buffers: the next tile loads while this one is scored
+  __shared__ float partial[2][kWarps];  // block-mass sums of the warps, double-buffered
 
   const int n_tiles = (p.seq + kRows - 1) / kRows;
   const int qt = n_tiles - 1 - static_cast<int>(blockIdx.x);  // longest rows first
@@ -199,13 +219,37 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
   TopList<K> top[2];
   top[0].clear();
   top[1].clear();
+  // One pass: this CTA's row of the block-mass matrix, zero where its rows see no key.
+  float* block_out = nullptr;
+  float inv_rows = 0.0f;
+  if constexpr (kGivenLse) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      // Rows past the end weigh nothing (2^(s - inf) = 0) and are never written.
+      state[h].m = row[h] < p.seq ? p.lse2[int64_t{head} * p.seq + row[h]] : INFINITY;
+    }
+    block_out = p.block_mass + (int64_t{head} * n_tiles + qt) * n_tiles;
+    inv_rows = 1.0f / static_cast<float>(last_row - row0 + 1);
+    const int kb_lo = first_tile / kSubTiles, kb_hi = last_tile / kSubTiles;
+    for (int kb = threadIdx.x; kb < n_tiles; kb += kThreads) {
+      if (kb < kb_lo || kb > kb_hi) block_out[kb] = 0.0f;
+    }
+  }
+  float block_sum = 0.0f;  // this lane's mass in the current key block
+  int pending_block = -1;  // a key block whose warp partials wait in partial[slot ^ 1]
+  int slot = 0;
 
   mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
   mma::load_key_tile_async<T, D, kThreads>(k_tiles, 0, k, p.k_token_stride, first_tile, p.seq);
   for (int tile = first_tile, buf = 0; tile <= last_tile; ++tile, buf ^= 1) {
     mma::cp_async_wait<0>();
-    // This tile's keys are in; every warp is done with the other buffer.
+    // This tile's keys are in; every warp is done with the other buffer and has written its
+    // last partials.
     __syncthreads();
+    if (kGivenLse && pending_block >= 0 && threadIdx.x == 0) {
+      write_block_entry<kWarps>(block_out, pending_block, partial[slot ^ 1], inv_rows);
+    }
+    pending_block = -1;
     if (tile < last_tile) {
       mma::load_key_tile_async<T, D, kThreads>(k_tiles, buf ^ 1, k, p.k_token_stride, tile + 1,
                                                p.seq);
@@ -223,7 +267,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
           tile_max = fmaxf(tile_max, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
         }
         RowState& st = state[h];
-        st.raise_max(tile_max * scale2);
+        if constexpr (!kGivenLse) st.raise_max(tile_max * scale2);
 #pragma unroll
         for (int n = 0; n < kKeyFrags; ++n) {
 #pragma unroll
@@ -232,6 +276,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
             const float w = mma::fast_exp2(x);
             st.l += w;
             st.t = fmaf(w, x, st.t);
+            if constexpr (kGivenLse) block_sum += w;
           }
         }
         const float bar = top_bar(top[h]);
@@ -263,41 +308,61 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
           }
         }
       }
-      continue;
+    } else {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int i = row[h];
+        const int key_lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
+        const int local_lo = i - p.window + 1;
+        RowState& st = state[h];
+        if constexpr (!kGivenLse) {
+          float tile_max = -INFINITY;
+#pragma unroll
+          for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const int j = j0 + 8 * n + e;
+              if (j <= i && j >= key_lo && i < p.seq) tile_max = fmaxf(tile_max, s[n][2 * h + e]);
+            }
+          }
+          st.raise_max(tile_max * scale2);
+        }
+#pragma unroll
+        for (int n = 0; n < kKeyFrags; ++n) {
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int j = j0 + 8 * n + e;
+            if (j > i || j < key_lo || i >= p.seq) continue;
+            const float v = s[n][2 * h + e] * scale2;
+            const float x = fmaf(s[n][2 * h + e], scale2, -st.m);
+            const float w = mma::fast_exp2(x);
+            st.l += w;
+            st.t = fmaf(w, x, st.t);
+            if (j < p.sink) st.sink += w;
+            if (j >= local_lo) st.local += w;
+            if constexpr (kGivenLse) block_sum += w;
+            if (ranks_before(v, j, top[h].score[K - 1], top[h].key[K - 1])) top[h].insert(v, j);
+          }
+        }
+      }
     }
+    if constexpr (kGivenLse) {
+      if ((tile + 1) % kSubTiles == 0 || tile == last_tile) {
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int i = row[h];
-      const int key_lo = p.sliding_window > 0 ? i - p.sliding_window + 1 : 0;
-      const int local_lo = i - p.window + 1;
-      float tile_max = -INFINITY;
-#pragma unroll
-      for (int n = 0; n < kKeyFrags; ++n) {
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int j = j0 + 8 * n + e;
-          if (j <= i && j >= key_lo && i < p.seq) tile_max = fmaxf(tile_max, s[n][2 * h + e]);
+        for (int offset = 16; offset > 0; offset /= 2) {
+          block_sum += __shfl_xor_sync(0xffffffffu, block_sum, offset);
         }
+        if (lane == 0) partial[slot][warp] = block_sum;
+        pending_block = tile / kSubTiles;
+        slot ^= 1;
+        block_sum = 0.0f;
       }
-      tile_max *= scale2;
-      RowState& st = state[h];
-      st.raise_max(tile_max);
-#pragma unroll
-      for (int n = 0; n < kKeyFrags; ++n) {
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int j = j0 + 8 * n + e;
-          if (j > i || j < key_lo || i >= p.seq) continue;
-          const float v = s[n][2 * h + e] * scale2;
-          const float x = fmaf(s[n][2 * h + e], scale2, -st.m);
-          const float w = mma::fast_exp2(x);
-          st.l += w;
-          st.t = fmaf(w, x, st.t);
-          if (j < p.sink) st.sink += w;
-          if (j >= local_lo) st.local += w;
-          if (ranks_before(v, j, top[h].score[K - 1], top[h].key[K - 1])) top[h].insert(v, j);
-        }
-      }
+    }
+  }
+  if constexpr (kGivenLse) {
+    __syncthreads();
+    if (pending_block >= 0 && threadIdx.x == 0) {
+      write_block_entry<kWarps>(block_out, pending_block, partial[slot ^ 1], inv_rows);
     }
   }
 
@@ -309,8 +374,8 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(AttentionStatsParams p)
     top[h].merge_lane(2);
   }
   // Lane 4g + h writes row h of group g (static indices keep the lists in registers).
-  if (lane % 4 == 0) write_row<K>(p, head, row[0], state[0], top[0]);
-  if (lane % 4 == 1) write_row<K>(p, head, row[1], state[1], top[1]);
+  if (lane % 4 == 0) write_row<K, !kGivenLse>(p, head, row[0], state[0], top[0]);
+  if (lane % 4 == 1) write_row<K, !kGivenLse>(p, head, row[1], state[1], top[1]);
 }
 
 // Pass 2 for query blocks of kBlockWarps x 16 rows.
@@ -365,9 +430,7 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
     mma::cp_async_wait<0>();
     __syncthreads();  // tile kt is in; the other buffer is free; the last partials are written
     if (pending_block >= 0 && threadIdx.x == 0) {
-      float total = 0.0f;
-      for (int w = 0; w < kBlockWarps; ++w) total += partial[slot ^ 1][w];
-      out[pending_block] = total * inv_rows;
+      write_block_entry<kBlockWarps>(out, pending_block, partial[slot ^ 1], inv_rows);
     }
     pending_block = -1;
     if (kt < kt_last) {
@@ -412,28 +475,37 @@ __global__ void __launch_bounds__(kBlockWarps * 32) block_kernel(AttentionStatsP
   }
   __syncthreads();
   if (pending_block >= 0 && threadIdx.x == 0) {
-    float total = 0.0f;
-    for (int w = 0; w < kBlockWarps; ++w) total += partial[slot ^ 1][w];
-    out[pending_block] = total * inv_rows;
+    write_block_entry<kBlockWarps>(out, pending_block, partial[slot ^ 1], inv_rows);
   }
 }
 
 template <typename T, int D, int K>
 std::string launch_typed(const AttentionStatsParams& p, cudaStream_t stream) {
-  const int n_tiles = (p.seq + kRows - 1) / kRows;
-  std::string error = mma::launch(stats_kernel<T, D, K>, dim3(n_tiles, p.heads), kThreads,
-                                  tile_bytes<T, D>(kRows + 2 * kKeyTile), stream, p);
+  if (p.block_size != 64 && p.block_size != 128) {
+    return "attention_stats_launch: block_size must be 64 or 128";
+  }
+  if (p.lse2_given) {
+    // One pass; a CTA is one query block, so the block mass is summed where it is computed.
+    if (p.block_mass == nullptr) return "attention_stats_launch: one pass needs block_mass";
+    const int n_blocks = (p.seq + p.block_size - 1) / p.block_size;
+    if (p.block_size == 64) {
+      return mma::launch(stats_kernel<T, D, K, 4, true>, dim3(n_blocks, p.heads), 128,
+                         tile_bytes<T, D>(64 + 2 * kKeyTile), stream, p);
+    }
+    return mma::launch(stats_kernel<T, D, K, 8, true>, dim3(n_blocks, p.heads), 256,
+                       tile_bytes<T, D>(128 + 2 * kKeyTile), stream, p);
+  }
+  const int n_tiles = (p.seq + kStatsTile - 1) / kStatsTile;
+  std::string error = mma::launch(stats_kernel<T, D, K, 4, false>, dim3(n_tiles, p.heads), 128,
+                                  tile_bytes<T, D>(kStatsTile + 2 * kKeyTile), stream, p);
   if (!error.empty() || p.block_mass == nullptr) return error;
   const int n_blocks = (p.seq + p.block_size - 1) / p.block_size;
   if (p.block_size == 64) {
     return mma::launch(block_kernel<T, D, 4>, dim3(n_blocks, p.heads), 128,
                        tile_bytes<T, D>(64 + 2 * kKeyTile), stream, p);
   }
-  if (p.block_size == 128) {
-    return mma::launch(block_kernel<T, D, 8>, dim3(n_blocks, p.heads), 256,
-                       tile_bytes<T, D>(128 + 2 * kKeyTile), stream, p);
-  }
-  return "attention_stats_launch: block_size must be 64 or 128";
+  return mma::launch(block_kernel<T, D, 8>, dim3(n_blocks, p.heads), 256,
+                     tile_bytes<T, D>(128 + 2 * kKeyTile), stream, p);
 }
 
 // The top-k list is as long as the next power of two at or above k.

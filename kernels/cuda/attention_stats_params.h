@@ -11,6 +11,7 @@ namespace headscope::cuda {
 // Sizes the kernels are instantiated for; the wrapper pads other head dims with zeros.
 constexpr int kStatsMaxTopk = 16;
 constexpr int kStatsTile = 64;  // queries and keys per tile; block sizes are multiples of it
+constexpr double kLog2eDouble = 1.4426950408889634;  // natural-log normalisers to base 2
 
 struct AttentionStatsParams {
   // q [H, T, D] and k [Hkv, T, D] with the last dim contiguous; strides in elements, multiples
@@ -33,12 +34,16 @@ struct AttentionStatsParams {
   int32_t* argmax = nullptr;
   int32_t* topk_index = nullptr;
   float* topk_prob = nullptr;
-  float* block_mass = nullptr;  // null: skip the second pass
-  float* lse2 = nullptr;        // workspace [H, T]: log2 of each row's normaliser (base-2 scores)
+  float* block_mass = nullptr;  // null: skip the block mass (two passes only)
+  // [H, T]: log2 of each row's normaliser of the base-2 scores s·scale·log2(e). An input when
+  // lse2_given (one pass, block mass required), else a workspace the first pass fills.
+  float* lse2 = nullptr;
+  bool lse2_given = false;
 };
 
-// Runs the statistics pass and, when block_mass is set, the block-mass pass on `stream` (a
-// cudaStream_t; null for the default stream). Returns an empty string or the CUDA error.
+// Runs the statistics on `stream` (a cudaStream_t; null for the default stream): one pass when
+// lse2_given, else the statistics pass and, when block_mass is set, the block-mass pass.
+// Returns an empty string or the CUDA error.
 std::string attention_stats_launch(const AttentionStatsParams& params, void* stream);
 
 }  // namespace headscope::cuda

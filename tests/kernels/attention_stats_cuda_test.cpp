@@ -102,6 +102,65 @@ AttentionStats poisoned_outputs(const torch::Tensor& q, const AttentionStatsOpti
   return out;
 }
 
+// Every output of `got` against the float64 reference within the kernels' bounds. lse_shift
+// [H, T] (one pass only): how far the normalisers the kernel was given may be from the exact
+// ones, |Δlse| + u|lse| for the kernel's own conversion to base 2; block_mass, the one
+// statistic not normalised by the pass's own sum, moves by a factor within e^±shift.
+void expect_matches_reference(const AttentionStats& got, const torch::Tensor& q,
+                              const torch::Tensor& k, const AttentionStatsOptions& o,
+                              const torch::Tensor& lse_shift = {}) {
+  for (const auto* t : {&got.entropy, &got.sink_mass, &got.local_mass, &got.max_prob,
+                        &got.topk_prob, &got.block_mass}) {
+    ASSERT_FALSE(t->isnan().any().item<bool>()) << "an output element was not written";
+  }
+  ASSERT_TRUE((got.topk_index >= -1).all().item<bool>());
+  ASSERT_TRUE((got.argmax >= 0).all().item<bool>());
+  const int64_t seq = q.size(1);
+
+  auto allowed = allowed_mask(seq, o.sliding_window);
+  const StatBounds b{tol::attention_bounds(q, k, o.scale, allowed, kGpu),
+                     tol::attention_bounds(q, k, o.scale, allowed, tol::kFloat64)};
+  const auto& p64 = b.f64.probs;
+  const Expected ref = stats_from_probs(p64, o);
+  auto j = torch::arange(seq).view({1, 1, seq}), i = torch::arange(seq).view({1, seq, 1});
+  EXPECT_TRUE(tol::within(got.entropy, ref.entropy, b.entropy(), "entropy"));
+  EXPECT_TRUE(tol::within(got.sink_mass, ref.sink_mass, b.mass(j < o.sink), "sink_mass"));
+  EXPECT_TRUE(tol::within(got.local_mass, ref.local_mass, b.mass(j > i - o.window), "local_mass"));
+  EXPECT_TRUE(tol::within(got.max_prob, ref.max_prob, b.top(), "max_prob"));
+  EXPECT_TRUE(tol::within(got.topk_prob, ref.topk_prob, b.top().unsqueeze(-1), "topk_prob"));
+  auto block_bound = b.block_mass(o.block_size);
+  if (lse_shift.defined()) {
+    // Per head, the largest shift of any row (a block entry is a mean over rows).
+    const auto worst = std::get<0>(lse_shift.to(torch::kCPU, torch::kFloat64).max(-1));
+    block_bound = block_bound + ref.block_mass * torch::expm1(worst).view({-1, 1, 1});
+  }
+  EXPECT_TRUE(tol::within(got.block_mass, ref.block_mass, block_bound, "block_mass"));
+  // Tight enough to see the local window off by one.
+  if (seq > 1 && (!o.sliding_window || o.window <= *o.sliding_window)) {
+    EXPECT_FALSE(tol::within(got.local_mass, (p64 * (j > i - o.window + 1)).sum(-1),
+                             b.mass(j > i - o.window), "local_mass, window - 1"));
+  }
+
+  // Indices: the reference probability at each reported key is the reported probability, and
+  // exactly the slots past a row's allowed keys hold -1.
+  auto index = got.topk_index.cpu().to(torch::kInt64);
+  auto at_index = p64.gather(-1, index.clamp_min(0)).masked_fill(index < 0, 0.0);
+  EXPECT_TRUE(tol::within(at_index, got.topk_prob, b.top().unsqueeze(-1), "p at topk_index"));
+  auto allowed_count = allowed.sum(-1).view({1, seq, 1});
+  auto rank = torch::arange(o.topk).view({1, 1, o.topk});
+  EXPECT_TRUE(torch::equal(index < 0, (rank >= allowed_count).expand_as(index)));
+  // argmax points at a key holding the maximum up to the errors of two probabilities.
+  auto at_argmax = p64.gather(-1, got.argmax.cpu().to(torch::kInt64).unsqueeze(-1)).squeeze(-1);
+  EXPECT_TRUE(tol::within(at_argmax, ref.max_prob, 2 * b.top(), "p at argmax"));
+}
+
+// Exact natural-log normalisers [H, T] (float64, on the CPU).
+torch::Tensor exact_lse(const torch::Tensor& q, const torch::Tensor& k,
+                        const AttentionStatsOptions& o) {
+  auto allowed = allowed_mask(q.size(1), o.sliding_window);
+  return tol::attention_bounds(q, k, o.scale, allowed, tol::kFloat64).lse.squeeze(-1);
+}
+
 class AttentionStatsCuda : public ::testing::TestWithParam<Case> {};
 
 TEST_P(AttentionStatsCuda, MatchesFloat64Reference_CUDA) {
@@ -121,47 +180,22 @@ TEST_P(AttentionStatsCuda, MatchesFloat64Reference_CUDA) {
                      .with_sink(c.sink)
                      .with_window(c.window);
   ASSERT_TRUE(attention_stats_cuda_supports(q, k, o));
-
-  AttentionStats got = poisoned_outputs(q, o);
-  attention_stats_cuda_into(q, k, o, got);
-  for (const auto* t : {&got.entropy, &got.sink_mass, &got.local_mass, &got.max_prob,
-                        &got.topk_prob, &got.block_mass}) {
-    ASSERT_FALSE(t->isnan().any().item<bool>()) << "an output element was not written";
+  {
+    SCOPED_TRACE("two passes");
+    AttentionStats got = poisoned_outputs(q, o);
+    attention_stats_cuda_into(q, k, o, got);
+    expect_matches_reference(got, q, k, o);
   }
-  ASSERT_TRUE((got.topk_index >= -1).all().item<bool>());
-  ASSERT_TRUE((got.argmax >= 0).all().item<bool>());
-
-  auto allowed = allowed_mask(c.seq, c.sliding_window);
-  const StatBounds b{tol::attention_bounds(q, k, o.scale, allowed, kGpu),
-                     tol::attention_bounds(q, k, o.scale, allowed, tol::kFloat64)};
-  const auto& p64 = b.f64.probs;
-  const Expected ref = stats_from_probs(p64, o);
-  auto j = torch::arange(c.seq).view({1, 1, c.seq}), i = torch::arange(c.seq).view({1, c.seq, 1});
-  EXPECT_TRUE(tol::within(got.entropy, ref.entropy, b.entropy(), "entropy"));
-  EXPECT_TRUE(tol::within(got.sink_mass, ref.sink_mass, b.mass(j < o.sink), "sink_mass"));
-  EXPECT_TRUE(
-      tol::within(got.local_mass, ref.local_mass, b.mass(j > i - o.window), "local_mass"));
-  EXPECT_TRUE(tol::within(got.max_prob, ref.max_prob, b.top(), "max_prob"));
-  EXPECT_TRUE(tol::within(got.topk_prob, ref.topk_prob, b.top().unsqueeze(-1), "topk_prob"));
-  EXPECT_TRUE(tol::within(got.block_mass, ref.block_mass, b.block_mass(o.block_size),
-                          "block_mass"));
-  // Tight enough to see the local window off by one.
-  if (c.seq > 1 && (!c.sliding_window || o.window <= *c.sliding_window)) {
-    EXPECT_FALSE(tol::within(got.local_mass, (p64 * (j > i - o.window + 1)).sum(-1),
-                             b.mass(j > i - o.window), "local_mass, window - 1"));
+  {
+    // Given the exact normalisers rounded to float32, as a forward pass would hand them over.
+    SCOPED_TRACE("one pass");
+    const auto lse64 = exact_lse(q, k, o);
+    const auto lse = lse64.to(torch::kFloat32);
+    const auto shift = (lse.to(torch::kFloat64) - lse64).abs() + lse64.abs() * 0x1p-24;
+    AttentionStats got = poisoned_outputs(q, o);
+    attention_stats_cuda_into(q, k, o, got, lse.to(device));
+    expect_matches_reference(got, q, k, o, shift);
   }
-
-  // Indices: the reference probability at each reported key is the reported probability, and
-  // exactly the slots past a row's allowed keys hold -1.
-  auto index = got.topk_index.cpu().to(torch::kInt64);
-  auto at_index = p64.gather(-1, index.clamp_min(0)).masked_fill(index < 0, 0.0);
-  EXPECT_TRUE(tol::within(at_index, got.topk_prob, b.top().unsqueeze(-1), "p at topk_index"));
-  auto allowed_count = allowed.sum(-1).view({1, c.seq, 1});
-  auto rank = torch::arange(c.topk).view({1, 1, c.topk});
-  EXPECT_TRUE(torch::equal(index < 0, (rank >= allowed_count).expand_as(index)));
-  // argmax points at a key holding the maximum up to the errors of two probabilities.
-  auto at_argmax = p64.gather(-1, got.argmax.cpu().to(torch::kInt64).unsqueeze(-1)).squeeze(-1);
-  EXPECT_TRUE(tol::within(at_argmax, ref.max_prob, 2 * b.top(), "p at argmax"));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -199,6 +233,63 @@ TEST(AttentionStatsCudaTies, LowestKeysWin_CUDA) {
     EXPECT_TRUE(tol::within(got.max_prob, 1.0 / count, b.top(), "max_prob"));
     EXPECT_TRUE(tol::within(got.entropy, count.log(), b.entropy(), "entropy"));
   }
+}
+
+// Flash attention's output and normalisers with the one-pass statistics: z within the rounding
+// flash attention's 16-bit P·V allows, the statistics within the kernels' bounds widened by
+// how far flash's normalisers are from the exact ones (measured here, not assumed).
+TEST(AttentionWithStatsCuda, FlashOutputAndOnePassStatistics_CUDA) {
+  const uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  torch::manual_seed(seed);
+  struct Shape {
+    int64_t seq, heads, kv_heads, head_dim;
+    torch::ScalarType dtype;
+    int64_t block_size;
+  };
+  for (const Shape& c :
+       {Shape{1000, 4, 2, 128, torch::kBFloat16, 64}, Shape{333, 2, 2, 64, torch::kHalf, 128},
+        Shape{200, 4, 1, 80, torch::kBFloat16, 128}}) {
+    SCOPED_TRACE("T " + std::to_string(c.seq) + " D " + std::to_string(c.head_dim));
+    const auto device = torch::Device(torch::kCUDA);
+    auto q = (torch::randn({c.heads, c.seq, c.head_dim}) * 2).to(device, c.dtype);
+    auto k = torch::randn({c.kv_heads, c.seq, c.head_dim}).to(device, c.dtype);
+    auto v = torch::randn({c.kv_heads, c.seq, c.head_dim}).to(device, c.dtype);
+    const auto o = AttentionStatsOptions()
+                       .with_scale(1.0 / std::sqrt(static_cast<double>(c.head_dim)))
+                       .with_block_size(c.block_size);
+    auto fused = attention_with_stats(q, k, v, o);
+    ASSERT_TRUE(fused.has_value());
+    ASSERT_EQ(fused->z.sizes(), q.sizes());
+    EXPECT_TRUE(fused->stats.entropy.is_cuda());
+
+    // z = P·V in float64 from the exact probabilities. Flash rounds P to the input type (unit
+    // roundoff u) before P·V and z once more: |Δz| <= u Σ p|v| + u |z|, doubled for the
+    // float32 accumulation and exponentials.
+    const double u = c.dtype == torch::kBFloat16 ? 0x1p-8 : 0x1p-11;
+    auto allowed = allowed_mask(c.seq, std::nullopt);
+    const auto p64 = tol::attention_bounds(q, k, o.scale, allowed, tol::kFloat64).probs;
+    const int64_t group = c.heads / c.kv_heads;
+    auto v64 = v.to(torch::kCPU, torch::kFloat64).repeat_interleave(group, 0);
+    auto z64 = torch::matmul(p64, v64);
+    auto z_bound = 2 * u * (torch::matmul(p64, v64.abs()) + z64.abs());
+    EXPECT_TRUE(tol::within(fused->z.to(torch::kCPU, torch::kFloat64), z64, z_bound, "z"));
+
+    // The normalisers flash computed, against the exact ones.
+    const auto lse64 = exact_lse(q, k, o);
+    const auto shift =
+        (fused->lse.to(torch::kCPU, torch::kFloat64) - lse64).abs() + lse64.abs() * 0x1p-24;
+    expect_matches_reference(fused->stats, q, k, o, shift);
+  }
+}
+
+TEST(AttentionWithStatsCuda, NoFusedPathForWindowsOrFloat32_CUDA) {
+  auto q = torch::randn({2, 100, 64}, torch::TensorOptions().device(torch::kCUDA));
+  const auto windowed = AttentionStatsOptions().with_sliding_window(50);
+  auto h = q.to(torch::kBFloat16);
+  EXPECT_FALSE(attention_with_stats(h, h, h, windowed).has_value());
+  EXPECT_FALSE(attention_with_stats(q, q, q, {}).has_value());
+  EXPECT_THROW(attention_with_stats(h, h, h.narrow(1, 0, 50), {}), InvalidInput);
 }
 
 // attention_stats() on CUDA tensors: the kernels' results, copied to the host.
