@@ -4,10 +4,11 @@
 //   stats_pass1 our statistics without block mass (one online pass), top-8 keys per query
 //   pass1_top1  the same with top-1 only (the argmax): what the top-k lists cost
 //   stats_all   every statistic (both passes)
-//   one_pass    every statistic in one pass, given the rows' normalisers (flash attention's
-//               log-sum-exp): what recording adds to a forward pass that hands them over
-//   fused       flash attention with its normalisers plus the one pass (attention_with_stats):
-//               a recorded layer's attention, against sdpa alone
+//   one_pass    every statistic in one pass, given the rows' normalisers (the fused
+//               attention's log-sum-exp): what recording adds to a forward pass that hands
+//               them over
+//   fused       the fused attention with its normalisers plus the one pass
+//               (attention_with_stats): a recorded layer's attention, against sdpa alone
 //   materialise softmax(q kᵀ) as a [H, T, T] bf16 map (float32 softmax), until out of memory.
 // One JSON object per line on stdout; a table on stderr.
 //   attention_stats_bench [--heads 32] [--dim 128] [--reps 5] [--max-materialise 65536] T...

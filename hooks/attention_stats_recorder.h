@@ -2,7 +2,7 @@
 // pass, into /runs/<i>/attention_stats/ of the format: per layer only q and k are kept, and the
 // attention stays fused / chunked, so memory stays linear in T. Where attention_with_stats()
 // has a fused path (CUDA, 16-bit, causal), the recorder replaces the model's attention with it:
-// flash attention's log-sum-exp lets one pass over the scores make every statistic.
+// the fused attention's log-sum-exp lets one pass over the scores make every statistic.
 #pragma once
 
 #include <functional>

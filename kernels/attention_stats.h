@@ -71,8 +71,9 @@ struct AttentionWithStats {
 };
 
 // Causal self-attention z = softmax(scale·q kᵀ) v and its statistics from one fused path, where
-// one exists for these inputs: on CUDA, flash attention's output and log-sum-exp feed the
-// one-pass statistics kernel. v: [Hkv, T, D] like k; statistics on q's device. nullopt when
+// one exists for these inputs: on CUDA, the output and log-sum-exp of the fused attention
+// LibTorch picks (cuDNN, flash or memory-efficient; LibTorch >= 2.5) feed the one-pass
+// statistics kernel. v: [Hkv, T, D] like k; statistics on q's device. nullopt when
 // there is no such path (no CUDA kernels, a float32 model, a sliding window shorter than the
 // sequence): compute the attention and attention_stats() apart.
 std::optional<AttentionWithStats> attention_with_stats(const torch::Tensor& q,

@@ -34,7 +34,7 @@ void attention_stats_cuda_into(const torch::Tensor& q, const torch::Tensor& k,
                                const AttentionStatsOptions& options, AttentionStats& out,
                                const torch::Tensor& lse = {});
 
-// attention_with_stats() on CUDA: flash attention (LibTorch >= 2.1) and the one-pass kernel;
+// attention_with_stats() on CUDA: LibTorch's fused attention and the one-pass kernel;
 // nullopt where either does not take the inputs.
 std::optional<AttentionWithStats> attention_with_stats_cuda(const torch::Tensor& q,
                                                             const torch::Tensor& k,

@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
@@ -151,16 +152,50 @@ void attention_stats_cuda_into(const torch::Tensor& q_in, const torch::Tensor& k
   if (!error.empty()) throw Error("attention_stats_cuda: CUDA error: " + error);
 }
 
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+namespace {
+
+// LibTorch's fused backends as _fused_sdp_choice numbers them (at::SDPBackend).
+enum FusedBackend : int64_t { kFlash = 1, kEfficient = 2, kCudnn = 3 };
+
+// Causal attention z [B, H, T, D] and its natural-log normalisers [H, T] (B = 1) from the fused
+// backend scaled_dot_product_attention would pick for these inputs, so the recorded model
+// computes the same z with or without statistics; nullopt for a backend without them.
+std::optional<std::pair<torch::Tensor, torch::Tensor>> fused_attention_with_lse(
+    const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale) {
+  const int64_t heads = q.size(1), seq = q.size(2);
+  switch (at::_fused_sdp_choice(q, k, v, {}, 0.0, /*is_causal=*/true, scale)) {
+    case kCudnn: {
+      auto r = at::_scaled_dot_product_cudnn_attention(q, k, v, {}, /*compute_log_sumexp=*/true,
+                                                       0.0, true, false, scale);
+      return std::pair{std::get<0>(r), std::get<1>(r)[0].reshape({heads, seq})};
+    }
+    case kFlash: {
+      auto r = at::_scaled_dot_product_flash_attention(q, k, v, 0.0, true, false, scale);
+      return std::pair{std::get<0>(r), std::get<1>(r)[0].reshape({heads, seq})};
+    }
+    case kEfficient: {
+      // Its normalisers are padded to a multiple of 32 rows.
+      auto r = at::_scaled_dot_product_efficient_attention(q, k, v, {}, true, 0.0, true, scale);
+      return std::pair{std::get<0>(r), std::get<1>(r)[0].narrow(-1, 0, seq)};
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+#endif
+
 std::optional<AttentionWithStats> attention_with_stats_cuda(const torch::Tensor& q,
                                                             const torch::Tensor& k,
                                                             const torch::Tensor& v,
                                                             const AttentionStatsOptions& o) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
-  const int64_t heads = q.size(0), seq = q.size(1), d = q.size(2);
-  // Flash attention: causal without a window, 16-bit, head dims it takes (multiples of 8).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+  const int64_t heads = q.size(0), seq = q.size(1);
   const bool windowed = o.sliding_window && *o.sliding_window < seq;
   if (windowed || !attention_stats_cuda_supports(q, k, o) || v.device() != q.device() ||
-      v.scalar_type() != q.scalar_type() || d % 8 != 0) {
+      v.scalar_type() != q.scalar_type()) {
     return std::nullopt;
   }
   const c10::cuda::CUDAGuard guard(q.device());
@@ -169,12 +204,11 @@ std::optional<AttentionWithStats> attention_with_stats_cuda(const torch::Tensor&
   const int64_t group = heads / k.size(0);
   const auto kh = group == 1 ? k : k.repeat_interleave(group, 0);
   const auto vh = group == 1 ? v : v.repeat_interleave(group, 0);
-  auto flash = at::_scaled_dot_product_flash_attention(q.unsqueeze(0), kh.unsqueeze(0),
-                                                       vh.unsqueeze(0), 0.0, /*is_causal=*/true,
-                                                       /*return_debug_mask=*/false, o.scale);
+  auto fused = fused_attention_with_lse(q.unsqueeze(0), kh.unsqueeze(0), vh.unsqueeze(0), o.scale);
+  if (!fused) return std::nullopt;
   AttentionWithStats out;
-  out.z = std::get<0>(flash)[0];
-  out.lse = std::get<1>(flash)[0];
+  out.z = fused->first[0];
+  out.lse = fused->second;
   out.stats = attention_stats_cuda(q, k, o, out.lse);
   return out;
 #else

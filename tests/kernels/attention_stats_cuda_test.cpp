@@ -235,9 +235,9 @@ TEST(AttentionStatsCudaTies, LowestKeysWin_CUDA) {
   }
 }
 
-// Flash attention's output and normalisers with the one-pass statistics: z within the rounding
-// flash attention's 16-bit P·V allows, the statistics within the kernels' bounds widened by
-// how far flash's normalisers are from the exact ones (measured here, not assumed).
+// The fused attention's output and normalisers with the one-pass statistics: z within the
+// rounding a 16-bit P·V allows, the statistics within the kernels' bounds widened by how far the
+// attention's normalisers are from the exact ones (measured here, not assumed).
 TEST(AttentionWithStatsCuda, FlashOutputAndOnePassStatistics_CUDA) {
   const uint64_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
@@ -263,8 +263,8 @@ TEST(AttentionWithStatsCuda, FlashOutputAndOnePassStatistics_CUDA) {
     ASSERT_EQ(fused->z.sizes(), q.sizes());
     EXPECT_TRUE(fused->stats.entropy.is_cuda());
 
-    // z = P·V in float64 from the exact probabilities. Flash rounds P to the input type (unit
-    // roundoff u) before P·V and z once more: |Δz| <= u Σ p|v| + u |z|, doubled for the
+    // z = P·V in float64 from the exact probabilities. Fused attention rounds P to the input
+    // type (unit roundoff u) before P·V and z once more: |Δz| <= u Σ p|v| + u |z|, doubled for the
     // float32 accumulation and exponentials.
     const double u = c.dtype == torch::kBFloat16 ? 0x1p-8 : 0x1p-11;
     auto allowed = allowed_mask(c.seq, std::nullopt);
@@ -275,7 +275,7 @@ TEST(AttentionWithStatsCuda, FlashOutputAndOnePassStatistics_CUDA) {
     auto z_bound = 2 * u * (torch::matmul(p64, v64.abs()) + z64.abs());
     EXPECT_TRUE(tol::within(fused->z.to(torch::kCPU, torch::kFloat64), z64, z_bound, "z"));
 
-    // The normalisers flash computed, against the exact ones.
+    // The normalisers the attention computed, against the exact ones.
     const auto lse64 = exact_lse(q, k, o);
     const auto shift =
         (fused->lse.to(torch::kCPU, torch::kFloat64) - lse64).abs() + lse64.abs() * 0x1p-24;
