@@ -239,36 +239,23 @@ __global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams
   int pending_block = -1;  // a key block whose warp partials wait in partial[slot ^ 1]
   int slot = 0;
 
-  // Software pipeline: the scores of tile t + 1 are computed (asynchronously, with wgmma) while
-  // the warp works through those of tile t, and tile t + 2 loads into the buffer tile t left.
   mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
   mma::load_key_tile_async<T, D, kThreads>(k_tiles, 0, k, p.k_token_stride, first_tile, p.seq);
-  if (first_tile < last_tile) {
-    mma::load_key_tile_async<T, D, kThreads>(k_tiles, 1, k, p.k_token_stride, first_tile + 1,
-                                             p.seq);
-    mma::cp_async_wait<1>();
-  } else {
-    mma::cp_async_wait<0>();
-  }
-  __syncthreads();
-  Frag s[kKeyFrags], s_next[kKeyFrags];
-  mma::score_tile_q_smem<T, D, kRows>(s, q_tile, k_tiles);
   for (int tile = first_tile, buf = 0; tile <= last_tile; ++tile, buf ^= 1) {
     mma::cp_async_wait<0>();
-    // The next tile's keys are in; every warp is done with this tile's buffer (its scores are
-    // in registers) and has written its last partials.
+    // This tile's keys are in; every warp is done with the other buffer and has written its
+    // last partials.
     __syncthreads();
     if (kGivenLse && pending_block >= 0 && threadIdx.x == 0) {
       write_block_entry<kWarps>(block_out, pending_block, partial[slot ^ 1], inv_rows);
     }
     pending_block = -1;
-    if (tile + 2 <= last_tile) {
-      mma::load_key_tile_async<T, D, kThreads>(k_tiles, buf, k, p.k_token_stride, tile + 2,
+    if (tile < last_tile) {
+      mma::load_key_tile_async<T, D, kThreads>(k_tiles, buf ^ 1, k, p.k_token_stride, tile + 1,
                                                p.seq);
     }
-    // Unconditional (after the last tile it scores a buffer again, unused): a wgmma started
-    // on some paths only would make ptxas wait for it before every later use of registers.
-    mma::score_tile_start<T, D, kRows>(s_next, q_tile, k_tiles + (buf ^ 1) * kKeyTile * D);
+    Frag s[kKeyFrags];
+    mma::score_tile_q_smem<T, D, kRows>(s, q_tile, k_tiles + buf * kKeyTile * D);
 
     const int j0 = tile * kKeyTile + col;
     if (tile >= interior_lo && tile < interior_hi) {
@@ -370,12 +357,6 @@ __global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams
         slot ^= 1;
         block_sum = 0.0f;
       }
-    }
-    mma::score_tile_wait(s_next);
-#pragma unroll
-    for (int n = 0; n < kKeyFrags; ++n) {
-#pragma unroll
-      for (int e = 0; e < 4; ++e) s[n][e] = s_next[n][e];
     }
   }
   if constexpr (kGivenLse) {

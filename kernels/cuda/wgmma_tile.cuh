@@ -150,28 +150,17 @@ __device__ __forceinline__ uint64_t sw128_descriptor_n_major(const void* p, int 
 
 #endif  // HEADSCOPE_WGMMA
 
-// Ties the registers of s to this point of the program: the compiler may not move their reads
-// or writes across it (an asynchronous wgmma owns them between its start and its wait).
-__device__ __forceinline__ void fence_fragments(Frag (&s)[kKeyFrags]) {
-#pragma unroll
-  for (int n = 0; n < kKeyFrags; ++n) {
-#pragma unroll
-    for (int e = 0; e < 4; ++e) asm volatile("" : "+f"(s[n][e])::"memory");
-  }
-}
-
-// Starts s = Q·Kᵀ for this warp's 16 rows (rows 16w..16w+15 of the swizzled [kQRows, D] tile
-// q_tile, w the warp's index in the CTA) and the 64 keys of the swizzled K tile. With wgmma it
-// runs asynchronously: s may be read only after score_tile_wait(s) (the warp may do other
-// work meanwhile); with mma.sync it is done on return. Every warp of the CTA's warpgroups must
-// call it together.
+// s = Q·Kᵀ for this warp's 16 rows (rows 16w..16w+15 of the swizzled [kQRows, D] tile q_tile,
+// w the warp's index in the CTA) and the 64 keys of the swizzled K tile. Every warp of the
+// CTA's warpgroups must call it together.
 template <typename T, int D, int kQRows>
-__device__ __forceinline__ void score_tile_start(Frag (&s)[kKeyFrags], const T* q_tile,
-                                                 const T* k_tile) {
+__device__ __forceinline__ void score_tile_q_smem(Frag (&s)[kKeyFrags], const T* q_tile,
+                                                  const T* k_tile) {
   const int warp = threadIdx.x / 32;
 #if defined(HEADSCOPE_WGMMA)
   const T* q_rows = q_tile + (warp / 4) * 64 * 64;  // the warpgroup's 64 rows in each block
-  fence_fragments(s);
+#pragma unroll
+  for (int n = 0; n < kKeyFrags; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk) {
@@ -180,29 +169,12 @@ __device__ __forceinline__ void score_tile_start(Frag (&s)[kKeyFrags], const T* 
                       sw128_descriptor(k_tile + block * kKeyTile * 64 + step), kk > 0 ? 1 : 0);
   }
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
 #else
   uint32_t q[D / 16][4];
   load_a_fragments<T, D, kQRows>(q, q_tile, warp * kRowsPerWarp);
   score_tile<T, D>(s, q, k_tile);
 #endif
-}
-
-// Waits for the score tile this warp started last (and every one before it).
-__device__ __forceinline__ void score_tile_wait(Frag (&s)[kKeyFrags]) {
-#if defined(HEADSCOPE_WGMMA)
-  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-  fence_fragments(s);
-#else
-  (void)s;
-#endif
-}
-
-// s = Q·Kᵀ as score_tile_start, done on return.
-template <typename T, int D, int kQRows>
-__device__ __forceinline__ void score_tile_q_smem(Frag (&s)[kKeyFrags], const T* q_tile,
-                                                  const T* k_tile) {
-  score_tile_start<T, D, kQRows>(s, q_tile, k_tile);
-  score_tile_wait(s);
 }
 
 }  // namespace headscope::cuda::mma
