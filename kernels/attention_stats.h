@@ -72,9 +72,10 @@ struct AttentionWithStats {
 
 // Causal self-attention z = softmax(scale·q kᵀ) v and its statistics from one fused path, where
 // one exists for these inputs: on CUDA, flash attention's output and log-sum-exp feed the
-// one-pass statistics kernel. v: [Hkv, T, D] like k; statistics on q's device. nullopt when
-// there is no such path (no CUDA kernels, a float32 model, a sliding window shorter than the
-// sequence): compute the attention and attention_stats() apart.
+// one-pass statistics kernel; on the CPU, the chunked statistics' probabilities also make z
+// (float32, any input dtype and sliding window). v: [Hkv, T, D] like k; outputs on q's device.
+// nullopt when CUDA inputs have no such path (no kernels, a float32 model, a sliding window
+// shorter than the sequence): compute the attention and attention_stats() apart.
 std::optional<AttentionWithStats> attention_with_stats(const torch::Tensor& q,
                                                        const torch::Tensor& k,
                                                        const torch::Tensor& v,
