@@ -168,7 +168,10 @@ AttentionWithStats chunked_stats(const torch::Tensor& q_in, const torch::Tensor&
       // statistic then comes from one pass over each row (row_stats).
       auto x = x_buf.narrow(0, 0, group * rows * keys).view({group, rows, keys});
       auto x_rows = x.view({group * rows, keys});
-      torch::mm_out(x_rows, qc.reshape({group * rows, dim}), kc.t()).mul_(o.scale);
+      // The scale as the product's alpha: the same rounding as a multiply after it, one pass
+      // less over the scores (beta = 0: the buffer's old contents are not read).
+      torch::addmm_out(x_rows, x_rows, qc.reshape({group * rows, dim}), kc.t(), /*beta=*/0,
+                       /*alpha=*/o.scale);
       if (hidden.defined()) {
         x.masked_fill_(hidden, neg_inf);
       } else {
