@@ -73,9 +73,10 @@ struct AttentionWithStats {
 // Causal self-attention z = softmax(scale·q kᵀ) v and its statistics from one fused path, where
 // one exists for these inputs: on CUDA, the output and log-sum-exp of the fused attention
 // LibTorch picks (cuDNN, flash or memory-efficient; LibTorch >= 2.5) feed the one-pass
-// statistics kernel. v: [Hkv, T, D] like k; statistics on q's device. nullopt when
-// there is no such path (no CUDA kernels, a float32 model, a sliding window shorter than the
-// sequence): compute the attention and attention_stats() apart.
+// statistics kernel; on the CPU, the chunked statistics' probabilities also make z (float32,
+// any input dtype and sliding window). v: [Hkv, T, D] like k; outputs on q's device. nullopt
+// when CUDA inputs have no such path (no kernels, a float32 model, a sliding window shorter
+// than the sequence): compute the attention and attention_stats() apart.
 std::optional<AttentionWithStats> attention_with_stats(const torch::Tensor& q,
                                                        const torch::Tensor& k,
                                                        const torch::Tensor& v,

@@ -11,9 +11,23 @@ namespace headscope {
 void check_attention_stats_inputs(const torch::Tensor& q, const torch::Tensor& k,
                                   const AttentionStatsOptions& options);
 
+// attention_stats' checks plus v's shape (k's).
+void check_attention_with_stats_inputs(const torch::Tensor& q, const torch::Tensor& k,
+                                       const torch::Tensor& v,
+                                       const AttentionStatsOptions& options);
+
 // The chunked CPU reference; takes tensors on any device, returns CPU tensors.
 AttentionStats attention_stats_cpu(const torch::Tensor& q, const torch::Tensor& k,
                                    const AttentionStatsOptions& options);
+
+// attention_with_stats() on the CPU, for tensors on any device (outputs on the CPU): the chunked
+// statistics' probabilities e = exp(s - max) and row sums also give z = (e · v) / Σe and
+// lse = max + log Σe, all in float32 (z then in q's dtype), so the model's own attention need not
+// run. Statistics bitwise those of attention_stats_cpu (the same code); memory O(chunk x T);
+// sliding windows too. Throws InvalidInput on bad shapes or options.
+AttentionWithStats attention_with_stats_cpu(const torch::Tensor& q, const torch::Tensor& k,
+                                            const torch::Tensor& v,
+                                            const AttentionStatsOptions& options);
 
 // True when this build has the CUDA kernels, they were compiled for the tensors' GPU
 // (kernels/cuda_architectures.h), and they take these inputs: q and k CUDA tensors on one

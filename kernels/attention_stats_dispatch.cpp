@@ -1,6 +1,7 @@
 // attention_stats(): CUDA tensors the kernels take go to them; everything else, and every build
-// without the kernels, takes the CPU reference. Outputs are always CPU tensors (the recorder
-// writes them to HDF5 straight from host memory).
+// without the kernels, takes the CPU reference. attention_with_stats(): CPU tensors take the
+// chunked CPU path, CUDA tensors flash attention where it takes them. Outputs are always CPU
+// tensors (the recorder writes them to HDF5 straight from host memory).
 #include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 
@@ -18,10 +19,8 @@ std::optional<AttentionWithStats> attention_with_stats(const torch::Tensor& q,
                                                        const torch::Tensor& k,
                                                        const torch::Tensor& v,
                                                        const AttentionStatsOptions& options) {
-  check_attention_stats_inputs(q, k, options);
-  if (!v.defined() || !v.sizes().equals(k.sizes())) {
-    throw InvalidInput("attention_with_stats: v must have k's shape " + c10::str(k.sizes()));
-  }
+  check_attention_with_stats_inputs(q, k, v, options);
+  if (!q.is_cuda()) return attention_with_stats_cpu(q, k, v, options);
   return attention_with_stats_cuda(q, k, v, options);
 }
 

@@ -1,5 +1,6 @@
-// The chunked statistics against a plain computation from the full probability matrix in
-// float64, within bounds derived from float32 rounding (tests/support/attention_bounds.h).
+// The chunked statistics, and the CPU path's attention output and normalisers made with them,
+// against a plain computation from the full probability matrix in float64, within bounds derived
+// from float32 rounding (tests/support/attention_bounds.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,13 +8,13 @@
 
 #include "core/base/error.h"
 #include "kernels/attention_stats.h"
+#include "kernels/attention_stats_backends.h"
 #include "tests/support/attention_bounds.h"
 
 namespace headscope {
 namespace {
 
 namespace tol = test::tol;
-
 
 torch::Tensor allowed_keys(int64_t seq, const AttentionStatsOptions& o) {
   auto i = torch::arange(seq).unsqueeze(1), j = torch::arange(seq).unsqueeze(0);
@@ -64,7 +65,8 @@ Exact exact_stats(const torch::Tensor& p, const AttentionStatsOptions& o) {
   e.block_mass = torch::zeros({heads, nb, nb}, torch::kFloat64);
   for (int64_t qa = 0; qa < nb; ++qa) {
     for (int64_t kb = 0; kb < nb; ++kb) {
-      const int64_t q0 = qa * b, q1 = std::min(seq, q0 + b), k0 = kb * b, k1 = std::min(seq, k0 + b);
+      const int64_t q0 = qa * b, q1 = std::min(seq, q0 + b), k0 = kb * b,
+                    k1 = std::min(seq, k0 + b);
       e.block_mass.select(1, qa).select(1, kb).copy_(
           p.narrow(1, q0, q1 - q0).narrow(2, k0, k1 - k0).sum(-1).mean(-1));
     }
@@ -86,8 +88,8 @@ void check_against_reference(const torch::Tensor& q, const torch::Tensor& k,
   const auto e = exact_stats(p, o);
   const int64_t seq = q.size(1), heads = q.size(0), topk = std::min(o.topk, seq);
   EXPECT_TRUE(tol::within(stats.entropy, e.entropy, bound.entropy(), "entropy"));
-  EXPECT_TRUE(tol::within(stats.sink_mass, e.sink_mass, bound.mass(sink_keys(seq, o.sink)),
-                          "sink_mass"));
+  EXPECT_TRUE(
+      tol::within(stats.sink_mass, e.sink_mass, bound.mass(sink_keys(seq, o.sink)), "sink_mass"));
   const auto local_bound = bound.mass(local_keys(seq, o.window));
   EXPECT_TRUE(tol::within(stats.local_mass, e.local_mass, local_bound, "local_mass"));
   // The bound is tight enough to see a window off by one (where the window is not wider than the
@@ -130,16 +132,27 @@ TEST(AttentionStats, MatchesFullMatrixAcrossChunksAndPartialBlocks) {
   torch::manual_seed(1);
   auto q = torch::randn({4, 150, 16}) * 2;
   auto k = torch::randn({4, 150, 16});
-  check_against_reference(q, k, AttentionStatsOptions().with_scale(0.25).with_block_size(16)
-                                    .with_chunk(32).with_window(10).with_sink(3).with_topk(5));
+  check_against_reference(q, k,
+                          AttentionStatsOptions()
+                              .with_scale(0.25)
+                              .with_block_size(16)
+                              .with_chunk(32)
+                              .with_window(10)
+                              .with_sink(3)
+                              .with_topk(5));
 }
 
 TEST(AttentionStats, GroupedQueryHeadsAndSlidingWindow) {
   torch::manual_seed(2);
   auto q = torch::randn({6, 97, 8});
   auto k = torch::randn({2, 97, 8});
-  check_against_reference(q, k, AttentionStatsOptions().with_scale(0.35).with_block_size(32)
-                                    .with_chunk(64).with_sliding_window(20).with_topk(4));
+  check_against_reference(q, k,
+                          AttentionStatsOptions()
+                              .with_scale(0.35)
+                              .with_block_size(32)
+                              .with_chunk(64)
+                              .with_sliding_window(20)
+                              .with_topk(4));
 }
 
 // Chunks change the shapes of the products and sums, so their summation order: two float32
@@ -164,13 +177,85 @@ TEST(AttentionStats, ChunkSizeDoesNotChangeResults) {
                           4 * bound.top().unsqueeze(-1), "p at topk_index"));
 }
 
+void expect_same_stats(const AttentionStats& a, const AttentionStats& b) {
+  EXPECT_TRUE(torch::equal(a.entropy, b.entropy));
+  EXPECT_TRUE(torch::equal(a.sink_mass, b.sink_mass));
+  EXPECT_TRUE(torch::equal(a.local_mass, b.local_mass));
+  EXPECT_TRUE(torch::equal(a.max_prob, b.max_prob));
+  EXPECT_TRUE(torch::equal(a.argmax, b.argmax));
+  EXPECT_TRUE(torch::equal(a.topk_index, b.topk_index));
+  EXPECT_TRUE(torch::equal(a.topk_prob, b.topk_prob));
+  EXPECT_TRUE(torch::equal(a.block_mass, b.block_mass));
+}
+
+// z = P·V and lse from the statistics' own probabilities, computed in float32 whatever the input
+// dtype: within the float32 bounds of P·V and lse plus the float64 reference's own, and z's
+// rounding to q's dtype. The statistics are attention_stats_cpu's, bit for bit.
+TEST(AttentionWithStatsCpu, AttentionOutputLseAndTheSameStatistics) {
+  struct Shape {
+    int64_t seq, heads, kv_heads, head_dim;
+    torch::ScalarType dtype;
+    AttentionStatsOptions options;
+  };
+  const auto base = AttentionStatsOptions().with_scale(0.3).with_topk(4);
+  for (const Shape& c : {
+           // Chunks of 32 queries, T not a multiple of them, partial last query block.
+           Shape{150, 4, 4, 16, torch::kFloat32,
+                 AttentionStatsOptions(base).with_chunk(32).with_block_size(16)},
+           Shape{97, 6, 2, 8, torch::kBFloat16,
+                 AttentionStatsOptions(base).with_chunk(64).with_block_size(32)},
+           Shape{120, 4, 2, 16, torch::kBFloat16,
+                 AttentionStatsOptions(base).with_chunk(32).with_block_size(16).with_sliding_window(
+                     30)},
+           Shape{1, 2, 1, 8, torch::kFloat32, base},
+       }) {
+    SCOPED_TRACE("T " + std::to_string(c.seq) + " H " + std::to_string(c.heads) + "/" +
+                 std::to_string(c.kv_heads) + " " + c10::toString(c.dtype));
+    torch::manual_seed(c.seq);
+    auto q = (torch::randn({c.heads, c.seq, c.head_dim}) * 2).to(c.dtype);
+    auto k = torch::randn({c.kv_heads, c.seq, c.head_dim}).to(c.dtype);
+    auto v = torch::randn({c.kv_heads, c.seq, c.head_dim}).to(c.dtype);
+    const auto& o = c.options;
+    const auto fused = attention_with_stats(q, k, v, o);
+    ASSERT_TRUE(fused.has_value());
+    ASSERT_EQ(fused->z.sizes(), q.sizes());
+    EXPECT_EQ(fused->z.scalar_type(), c.dtype);
+    ASSERT_EQ(fused->lse.sizes(), (std::vector<int64_t>{c.heads, c.seq}));
+    EXPECT_EQ(fused->lse.scalar_type(), torch::kFloat32);
+    expect_same_stats(fused->stats, attention_stats_cpu(q, k, o));
+
+    const auto bound = stat_bounds(q, k, o);
+    const int64_t group = c.heads / c.kv_heads;
+    auto v64 = v.to(torch::kFloat64).repeat_interleave(group, 0);
+    auto z64 = torch::matmul(bound.f64.probs, v64);
+    const double u_out = c.dtype == torch::kFloat32 ? 0.0 : tol::unit_roundoff(c.dtype);
+    auto z_bound = bound.f32.attend(v64) + bound.f64.attend(v64) + u_out * z64.abs();
+    EXPECT_TRUE(tol::within(fused->z, z64, z_bound, "z"));
+    auto lse64 = bound.f64.lse.squeeze(-1);
+    EXPECT_TRUE(
+        tol::within(fused->lse, lse64, bound.f32.lse_error() + bound.f64.lse_error(), "lse"));
+    if (c.seq > 1) {
+      // The bounds are tight enough to see z made from values one key off, or lse in base 2.
+      auto shifted = torch::matmul(bound.f64.probs, v64.roll(1, 1));
+      EXPECT_FALSE(tol::within(fused->z, shifted, z_bound, "z, values one key off"));
+      EXPECT_FALSE(tol::within(fused->lse, lse64 / std::log(2.0),
+                               bound.f32.lse_error() + bound.f64.lse_error(), "lse, base 2"));
+    }
+  }
+}
+
+TEST(AttentionWithStatsCpu, RejectsValuesOfAnotherShape) {
+  auto q = torch::randn({2, 10, 8});
+  EXPECT_THROW(attention_with_stats(q, q, q.narrow(1, 0, 5), {}), InvalidInput);
+  EXPECT_THROW(attention_with_stats_cpu(q, q, torch::Tensor(), {}), InvalidInput);
+}
+
 TEST(AttentionStats, TopkLargerThanSequenceAndBadShapes) {
   auto q = torch::randn({1, 3, 4});
   auto stats = attention_stats(q, q, AttentionStatsOptions().with_topk(8));
   EXPECT_EQ(stats.topk_index.sizes(), (std::vector<int64_t>{1, 3, 8}));
   EXPECT_EQ(stats.topk_index[0][2][3].item<int>(), -1);
-  EXPECT_THROW(attention_stats(torch::randn({3, 5, 4}), torch::randn({2, 5, 4}), {}),
-               InvalidInput);
+  EXPECT_THROW(attention_stats(torch::randn({3, 5, 4}), torch::randn({2, 5, 4}), {}), InvalidInput);
   EXPECT_THROW(attention_stats(q, q, AttentionStatsOptions().with_block_size(0)), InvalidInput);
 }
 

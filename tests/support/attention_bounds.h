@@ -1,6 +1,6 @@
 // Error bounds of softmax attention computed in a precision with unit roundoff u, against the
 // exact values, for any summation order: of the probabilities, of the statistics of
-// kernels/attention_stats.h and of P·V. Derivation (first order in u, Higham ch. 3):
+// kernels/attention_stats.h, of lse and of P·V. Derivation (first order in u, Higham ch. 3):
 //   scores  |ŝ_ij - s_ij| <= E_ij = (gamma_{D+1} + 2 r) scale |q_i|·|k_j|  (D products, the
 //           scale; r: relative error already in q and k)
 //   probs   p̂_ij = p_ij (1 + θ), |θ| <= ρ_ij = expm1(E_ij + E_i) + u (2|s_ij| + 2|lse_i| +
@@ -68,6 +68,18 @@ struct AttentionBounds {
     auto sums = padded.reshape(shape).sum(-1).sum(-2);  // [..., nb, nb]
     auto rows = torch::clamp_max(seq - torch::arange(nb) * block, block).to(torch::kFloat64);
     return sums / rows.view({nb, 1});
+  }
+  // lse computed as max + log Σ exp(s - max): the score errors move it by E_i; each difference
+  // s - max rounds by u (|s| + |max|), |max| <= |lse| + log n, which the exponential turns into a
+  // relative error, weighted by p in the sum; the exponentials and the sum of n terms round
+  // (gamma_{n+1}), the log by u log n (Σ exp(s - max) <= n) and the final addition by u |lse|.
+  // [..., H, T]
+  torch::Tensor lse_error() const {
+    auto n = count.to(torch::kFloat64).squeeze(-1);
+    auto gamma_n1 = (n + 1) * u / (1.0 - (n + 1) * u);
+    auto l = lse.squeeze(-1).abs();
+    return std::get<0>(score_err.max(-1)) + gamma_n1 +
+           u * ((probs * scores.abs()).sum(-1) + 2.0 * l + 2.0 * n.log());
   }
   // P·V over the allowed keys: Σ_j p (ρ + gamma_n) |v_j| elementwise, plus the stored value's
   // rounding u |p| |v|. v: [..., H, T, D] (already repeated for grouped heads).
