@@ -56,7 +56,7 @@ AttentionStats attention_stats(const torch::Tensor& q, const torch::Tensor& k,
 // attention_stats() with the outputs left where they were computed: on q's GPU when the CUDA
 // kernels take these inputs, else on the CPU (a recorder copies them to the host without
 // stalling the GPU). `lse`, if defined: each row's natural-log normaliser of scale·q·kᵀ, float32
-// [H, T] on q's device, as flash attention returns it; the CUDA kernels then make every
+// [H, T] on q's device, as fused attention returns it; the CUDA kernels then make every
 // statistic in one pass over the scores instead of two. The statistics do not depend on it
 // beyond rounding: entropy and the masses are normalised by the pass's own sum, and block_mass
 // moves by the relative error of `lse`.

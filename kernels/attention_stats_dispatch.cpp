@@ -1,7 +1,8 @@
 // attention_stats(): CUDA tensors the kernels take go to them; everything else, and every build
-// without the kernels, takes the CPU reference. attention_with_stats(): CPU tensors take the
-// chunked CPU path, CUDA tensors flash attention where it takes them. Outputs are always CPU
-// tensors (the recorder writes them to HDF5 straight from host memory).
+// without the kernels, takes the CPU reference; its outputs are CPU tensors
+// (attention_stats_where_computed() leaves them on the GPU). attention_with_stats(): CPU tensors
+// take the chunked CPU path, CUDA tensors LibTorch's fused attention and the one-pass kernel
+// where they take them.
 #include "core/base/error.h"
 #include "kernels/attention_stats_backends.h"
 
