@@ -59,7 +59,7 @@ struct RecordArgs {
   bool random_weights = false;
   bool tensor_parallel = false;
   std::string label;
-  std::string compression = "deflate:4";
+  std::string compression = "deflate:1";
 };
 
 // Seed of --random-weights; fixed so that two recordings of one config see the same model.

@@ -409,7 +409,7 @@ assert run["token_text"].asstr()[:].tolist() == ["Hello", "Ġcafé", "Ġ日本",
 pattern = run["blocks.1.attn.hook_pattern"]
 assert pattern.dtype == np.float16, pattern.dtype
 assert pattern.chunks == (1, 24, 24), pattern.chunks
-assert pattern.compression == "gzip" and pattern.compression_opts == 4, pattern.compression
+assert pattern.compression == "gzip" and pattern.compression_opts == 1, pattern.compression
 assert pattern.shuffle
 scores = run["blocks.1.attn.hook_attn_scores"]
 assert scores.dtype == np.float32 and scores.shuffle and scores.compression == "gzip"
