@@ -39,8 +39,9 @@ void print_write_times(const ChunkWriteTimes& t) {
                 "statistics writer: %.0f MB, %.0f MB stored; in the background %.1f s waiting "
                 "for device copies, %.1f s compressing, %.1f s writing; the recording waited "
                 "%.1f s for the writer\n",
-                static_cast<double>(t.source_bytes) / 1e6, static_cast<double>(t.stored_bytes) / 1e6,
-                t.source_waited, t.compressing, t.writing, t.caller_waited);
+                static_cast<double>(t.source_bytes) / 1e6,
+                static_cast<double>(t.stored_bytes) / 1e6, t.source_waited, t.compressing,
+                t.writing, t.caller_waited);
   std::cout << line;
 }
 

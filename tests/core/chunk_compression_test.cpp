@@ -299,18 +299,17 @@ TEST_F(ChunkCompression, DeferredWritesRunBesideTheRecordingThreadsOwnCalls) {
   EXPECT_GT(times.stored_bytes, 0u);
   EXPECT_GT(times.writing, 0.0);
 
-  H5Id read = h5_own(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile,
-                     {file, ""}, "open");
-  H5Id x = h5_own(H5Dopen2(read.get(), "runs/0/x", H5P_DEFAULT), H5Kind::kDataset, {file, "x"},
-                  "open");
+  H5Id read =
+      h5_own(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile, {file, ""}, "open");
+  H5Id x =
+      h5_own(H5Dopen2(read.get(), "runs/0/x", H5P_DEFAULT), H5Kind::kDataset, {file, "x"}, "open");
   EXPECT_EQ(read_all<float>(x.get(), H5T_NATIVE_FLOAT, values.size()), values);
   for (int64_t layer = 0; layer < kLayers; ++layer) {
     const std::string own = "runs/0/own/layer_" + std::to_string(layer);
-    H5Id set = h5_own(H5Dopen2(read.get(), own.c_str(), H5P_DEFAULT), H5Kind::kDataset,
-                      {file, own}, "open");
+    H5Id set = h5_own(H5Dopen2(read.get(), own.c_str(), H5P_DEFAULT), H5Kind::kDataset, {file, own},
+                      "open");
     const std::vector<float> got = read_all<float>(set.get(), H5T_NATIVE_FLOAT, layer_elements);
-    EXPECT_TRUE(std::equal(got.begin(), got.end(), values.begin() + layer * layer_elements))
-        << own;
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), values.begin() + layer * layer_elements)) << own;
   }
 }
 
@@ -331,8 +330,7 @@ TEST_F(ChunkCompression, AFailedSourceSurfacesFromTheQueue) {
       box = whole_chunk_box(handle.get(), DType::kF32, DType::kF32, {layer, 0, 0}, {1, 3, 700},
                             where(name));
     }
-    DeferredSource source{std::shared_ptr<const void>(values.data(), [](const void*) {}),
-                          [layer] {
+    DeferredSource source{std::shared_ptr<const void>(values.data(), [](const void*) {}), [layer] {
                             if (layer == 0) throw IoError("device copy failed");
                           }};
     try {

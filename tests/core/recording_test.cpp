@@ -288,7 +288,8 @@ TEST_F(RecordingTest, RejectsNewerFormatVersion) {
   const std::string expected =
       path_ + " was written by format version 2; this headscope reads version 1";
   EXPECT_EQ(error_message<InvalidInput>([&] { RecordingReader::open(path_); }), expected);
-  EXPECT_EQ(error_message<InvalidInput>([&] { RecordingWriter::open_append(path_, tiny_model()); }), expected);
+  EXPECT_EQ(error_message<InvalidInput>([&] { RecordingWriter::open_append(path_, tiny_model()); }),
+            expected);
 }
 
 TEST_F(RecordingTest, NonHdf5FileIsIoError) {
@@ -297,7 +298,9 @@ TEST_F(RecordingTest, NonHdf5FileIsIoError) {
   std::string message = error_message<IoError>([&] { RecordingReader::open(text); });
   EXPECT_EQ(message.find(text), 0u) << message;
   EXPECT_NE(message.find("signature"), std::string::npos) << message;
-  EXPECT_EQ(error_message<IoError>([&] { RecordingWriter::open_append(text, tiny_model()); }).find(text), 0u);
+  EXPECT_EQ(
+      error_message<IoError>([&] { RecordingWriter::open_append(text, tiny_model()); }).find(text),
+      0u);
 
   const std::string missing = (dir_ / "missing.h5").string();
   message = error_message<IoError>([&] { RecordingReader::open(missing); });
