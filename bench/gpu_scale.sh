@@ -2,7 +2,8 @@
 # On the GPU machine, issue 17's end-to-end goal: `headscope record --random-weights` of the
 # Llama-3-8B shape (LAYERS, default 32, bf16) with --attention stats and --attention none, and
 # transformers' SDPA forward of the same model, at LENGTHS (default 32768 65536 131072), in one
-# run (bench/record_vs_transformers.py, e2e.jsonl; STATS_VARIANTS: further stats runs, record
+# run (bench/record_vs_transformers.py, e2e.jsonl; BASELINE: another headscope binary whose stats
+# run is timed beside this build's; STATS_VARIANTS: further stats runs, record
 # options separated by ';', e.g. "--compression none;--compression deflate:1"; HEADSCOPE_ONLY:
 # lengths without transformers, e.g. 262144); then the chunk writer on this machine's
 # cores (store_write.json). Builds into build-gpu-dist
@@ -25,7 +26,8 @@ if has e2e; then
   IFS=';' read -ra variants <<<"${STATS_VARIANTS:-}"
   PYTHONUNBUFFERED=1 python3 bench/record_vs_transformers.py --headscope "$build/cli/headscope" \
     --out "$out/e2e.jsonl" --layers "${LAYERS:-32}" --skip-eager --transformers "${lengths[@]}" \
-    --headscope-only ${only[@]+"${only[@]}"} --stats-variants ${variants[@]+"${variants[@]}"} \
+    ${BASELINE:+--baseline "$BASELINE"} --headscope-only ${only[@]+"${only[@]}"} \
+    --stats-variants ${variants[@]+"${variants[@]}"} \
     2>&1 | tail -12
 fi
 if has store; then

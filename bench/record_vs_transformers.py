@@ -3,7 +3,8 @@ random-weight model shape (Llama-3-8B per layer, fewer layers so a run fits the 
 
 For each length: transformers eager forward with output_attentions=True (time, peak memory,
 until it runs out of memory), transformers SDPA forward (no maps), and `headscope record`
-with --attention stats (and each --stats-variants option set) and --attention none (wall time
+with --attention stats (and each --stats-variants option set; --baseline: the same with another
+build) and --attention none (wall time
 of the whole command, peak GPU memory polled with nvidia-smi, the process's peak resident host
 memory, the file's size). One JSON object per line to --out; a table to stdout.
 
@@ -77,7 +78,7 @@ def time_headscope(binary, config_dir, seq, attention, block_size, workdir, extr
     out = os.path.join(workdir, "rec_%d_%s.h5" % (seq, attention))
     cmd = [binary, "record", config_dir, "--random-weights", "--tokens-file", tokens,
            "--attention", attention, "--stats-block-size", str(block_size), "--device", "cuda",
-           "--allow-long-context", "--quiet", "--force", "--out", out] + list(extra)
+           "--allow-long-context", "--force", "--out", out] + list(extra)
     log = os.path.join(workdir, "record.log")
     with GpuMemoryPoller() as mem, open(log, "w") as log_file:
         start = time.perf_counter()
@@ -90,6 +91,10 @@ def time_headscope(binary, config_dir, seq, attention, block_size, workdir, extr
         output = f.read()
     result = {"s": round(seconds, 3), "peak_gpu_mib": mem.peak,
               "peak_host_mib": round(usage.ru_maxrss / 1024)}
+    # record's summary says where the statistics writer's time went (storage or compute).
+    for line in output.splitlines():
+        if line.startswith("statistics writer:"):
+            result["writer"] = line[len("statistics writer:"):].strip()
     if os.path.exists(out):
         result["file_mb"] = round(os.path.getsize(out) / 1e6, 1)
         os.remove(out)
@@ -109,6 +114,9 @@ def main():
     ap.add_argument("--stats-variants", nargs="*", default=[],
                     help="further --attention stats runs, each with these record options "
                          "(one string each, e.g. '--compression none'); keys hs_stats[OPTIONS]")
+    ap.add_argument("--baseline",
+                    help="another headscope binary (e.g. main's build) whose --attention stats "
+                         "run is timed beside --headscope's; key hs_stats_baseline")
     ap.add_argument("--skip-eager", action="store_true",
                     help="no output_attentions=True runs (they run out of memory past 8K)")
     args = ap.parse_args()
@@ -127,6 +135,9 @@ def main():
             row["hf_eager_attn"] = ({"s": None, "error": "out of memory at a shorter length"}
                                     if eager_oom else time_transformers(eager, seq, True))
             eager_oom = eager_oom or row["hf_eager_attn"].get("error") is not None
+        if args.baseline:
+            row["hs_stats_baseline"] = time_headscope(args.baseline, config_dir, seq, "stats",
+                                                      args.block_size, workdir)
         row["hs_stats"] = time_headscope(args.headscope, config_dir, seq, "stats",
                                          args.block_size, workdir)
         for variant in args.stats_variants:

@@ -3,6 +3,7 @@
 //   [--save-logits] [--store-dtype f16|f32] [--device cpu|cuda] [--dtype auto|f32|bf16|f16]
 //   [--random-weights] ...
 #include <algorithm>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -21,6 +22,7 @@
 #include "core/base/text_file.h"
 #include "core/model/memory_estimate.h"
 #include "core/model/random_weights.h"
+#include "core/store/chunk_write_queue.h"
 #include "core/store/compression.h"
 #include "core/store/part_file_schema.h"
 #include "core/store/part_files.h"
@@ -28,6 +30,20 @@
 
 namespace headscope::cli {
 namespace {
+
+// Where the attention statistics' writes went: whether storage or compute limits a recording.
+void print_write_times(const ChunkWriteTimes& t) {
+  if (t.source_bytes == 0) return;
+  char line[400];
+  std::snprintf(line, sizeof line,
+                "statistics writer: %.0f MB, %.0f MB stored; in the background %.1f s waiting "
+                "for device copies, %.1f s compressing, %.1f s writing; the recording waited "
+                "%.1f s for the writer\n",
+                static_cast<double>(t.source_bytes) / 1e6,
+                static_cast<double>(t.stored_bytes) / 1e6, t.source_waited, t.compressing,
+                t.writing, t.caller_waited);
+  std::cout << line;
+}
 
 struct RecordArgs {
   ModelArgs model;
@@ -44,7 +60,7 @@ struct RecordArgs {
   bool random_weights = false;
   bool tensor_parallel = false;
   std::string label;
-  std::string compression = "deflate:4";
+  std::string compression = "deflate:1";
 };
 
 // Seed of --random-weights; fixed so that two recordings of one config see the same model.
@@ -346,6 +362,7 @@ void run(const RecordArgs& args) {
     options.whole_heads = [&scan](const torch::Tensor& share) { return scan.whole_heads(share); };
   }
   const Compression compression = parse_compression(args.compression, "--compression");
+  ChunkWriteTimes writes;
   const auto record_one = [&](RecordingWriter* writer, int64_t i) {
     const auto& tokens = runs[static_cast<size_t>(i)].tokens;
     options.on_layer_done = [&](int64_t layer) {
@@ -368,6 +385,7 @@ void run(const RecordArgs& args) {
     if (scan.distributed() && !sharded) run.set_attribute("", kAttrRunIndex, i);
     record_activations(hooked, tokens, options, run);
     run.commit();
+    writes += run.deferred_times();
   };
   if (sharded) {
     record_tensor_parallel(scan, args, mode, summarize(*model), count, record_one);
@@ -387,6 +405,7 @@ void run(const RecordArgs& args) {
   if (!args.quiet) {
     std::cout << "recorded " << runs.size() << " run(s) to " << args.out.path << " (" << total
               << " in the file)\n";
+    print_write_times(writes);
   }
 }
 

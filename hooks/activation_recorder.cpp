@@ -1,5 +1,7 @@
 #include "hooks/activation_recorder.h"
 
+#include <torch/cuda.h>
+
 #include <optional>
 #include <set>
 
@@ -88,6 +90,13 @@ void record_activations(HookedModel& model, const std::vector<int64_t>& tokens,
   } else {
     auto logits = model.forward(input);
     if (run != nullptr) write_tensor(*run, "logits", logits.select(0, 0), options.dtype);
+  }
+  // A GPU's kernels run asynchronously: wait for them even when nothing comes back to the host
+  // (--attention none without hooks), so that a recording ends when its forward pass does.
+  // Without this, `record --attention none` timed only the kernels' launches (issue 17's
+  // baseline: 7.5 s for a 32-layer 128K forward that takes ~12 s).
+  for (const torch::Device& device : model.model().placement().devices) {
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
   }
   if (stats) stats->finish();
 }

@@ -114,7 +114,7 @@ double attention_stats_output_bytes(const ModelConfig& c, int64_t tokens, int64_
 }
 
 double stats_write_budget_bytes(double layer_bytes) {
-  return std::max(layer_bytes, std::min(2.0 * layer_bytes, 2.0 * (1 << 30)));
+  return std::max(layer_bytes, std::min(4.0 * layer_bytes, 4.0 * (1 << 30)));
 }
 
 double available_memory_bytes(torch::Device device) {

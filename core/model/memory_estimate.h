@@ -52,9 +52,11 @@ double attention_stats_output_bytes(const ModelConfig& config, int64_t tokens, i
                                     int64_t block_size);
 
 // The byte budget of statistics in flight to the file while later layers compute
-// (AttentionStatsRecorder, core/store/chunk_write_queue.h), for layers of `layer_bytes`: two
-// layers (the one compressed while the next computes, and the next), capped at 2 GiB but at
-// least one layer. Their compressed chunks take at most about as much again.
+// (AttentionStatsRecorder, core/store/chunk_write_queue.h), for layers of `layer_bytes`: four
+// layers, capped at 4 GiB but at least one layer. A layer counts from its submission, while the
+// GPU still computes it, so two layers left the GPU waiting whenever compressing one took
+// longer than computing the next (issue 17: Llama-3-8B shape at 128K, 0.49 GB a layer). Their
+// compressed chunks take at most about as much again.
 double stats_write_budget_bytes(double layer_bytes);
 
 // Bytes free for new allocations: MemAvailable (/proc/meminfo; physical memory where that is

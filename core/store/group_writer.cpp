@@ -54,6 +54,7 @@ H5Id GroupWriter::open_object(const std::string& object) const {
 }
 
 void GroupWriter::set_attribute(const std::string& object, const std::string& name, int64_t value) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   const H5Where where = this->where(object);
   H5Id target = open_object(object);
   check_hdf5_text(name, where, "attribute name");
@@ -61,6 +62,7 @@ void GroupWriter::set_attribute(const std::string& object, const std::string& na
 }
 
 void GroupWriter::set_attribute(const std::string& object, const std::string& name, double value) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   const H5Where where = this->where(object);
   H5Id target = open_object(object);
   check_hdf5_text(name, where, "attribute name");
@@ -69,6 +71,7 @@ void GroupWriter::set_attribute(const std::string& object, const std::string& na
 
 void GroupWriter::set_attribute(const std::string& object, const std::string& name,
                                 const std::string& value) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   const H5Where where = this->where(object);
   H5Id target = open_object(object);
   check_hdf5_text(name, where, "attribute name");
@@ -78,12 +81,14 @@ void GroupWriter::set_attribute(const std::string& object, const std::string& na
 
 void GroupWriter::set_attribute(const std::string& object, const std::string& name,
                                 const std::vector<double>& values) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   write_list_attribute(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values.size(),
                        values.data());
 }
 
 void GroupWriter::set_attribute(const std::string& object, const std::string& name,
                                 const std::vector<int64_t>& values) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   write_list_attribute(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, values.size(), values.data());
 }
 

@@ -43,7 +43,7 @@ class GroupWriter {
     set_attribute(object, name, std::string(value));
   }
 
-  // How the datasets made from now on are stored (deflate level 4 unless set).
+  // How the datasets made from now on are stored (deflate level 1 unless set).
   void set_compression(const Compression& compression) { compression_ = compression; }
 
  protected:

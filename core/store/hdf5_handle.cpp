@@ -86,6 +86,11 @@ void H5Id::reset() {
   id_ = H5I_INVALID_HID;
 }
 
+std::recursive_mutex& hdf5_lock() {
+  static std::recursive_mutex lock;
+  return lock;
+}
+
 void h5_init() {
   // Thread-local because thread-safe HDF5 builds keep this setting per thread.
   thread_local const bool silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct H5Where {
 
   std::string str() const { return object.empty() ? file : file + ": " + object; }
 };
+
+// Debian's HDF5 is built without thread safety: no two HDF5 calls may run at once. A thread
+// besides the one that owns the file (ChunkWriteQueue's writer) holds this lock for its calls,
+// and RunWriter, GroupWriter and ChunkWriteQueue take it for theirs while such a thread may run.
+// Recursive: their methods call one another.
+std::recursive_mutex& hdf5_lock();
 
 // Turns off HDF5's automatic printing of its error stack, so users see our messages instead.
 // Call before the first HDF5 call of an entry point; cheap after the first time on a thread.

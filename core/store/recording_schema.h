@@ -11,7 +11,7 @@
 //     included (blocks.3.attn.hook_pattern [n_heads, T, T]; activations [T, ...]); float16
 //     (IEEE half, little-endian: numpy float16) or float32. /runs/<i>/logits [T, vocab] likewise.
 //  6. Storage: datasets of rank >= 1 with no zero dimension are chunked with shuffle + deflate
-//     level 4 (filters built into HDF5; no plugin needed). Chunks are min(T, 65536) for rank 1;
+//     level 1 (filters built into HDF5; no plugin needed). Chunks are min(T, 65536) for rank 1;
 //     otherwise 1 on the leading dimensions and min(dim, 512) on the last two, so
 //     [n_heads, T, T] is chunked [1, 512, 512] and reading one head touches only its chunks.
 //     Empty and scalar datasets are contiguous.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -120,6 +121,7 @@ void RunWriter::write_tokens(const std::vector<int32_t>& tokens) {
 }
 
 void RunWriter::write_token_text(const std::vector<std::string>& text) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   write_string_dataset(kTokenText, text, "token", where(kTokenText));
 }
 
@@ -129,6 +131,7 @@ void RunWriter::set_attribute(const std::string& name, const std::string& value)
 
 void RunWriter::write_array(const std::string& name, DType file_dtype,
                             const std::vector<int64_t>& shape, DType data_dtype, const void* data) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   const H5Where where = this->where(name);
   check_dataset_name(name, where);
   check_conversion(data_dtype, file_dtype, where);
@@ -143,6 +146,7 @@ void RunWriter::write_array(const std::string& name, DType file_dtype,
 
 void RunWriter::create_array(const std::string& name, DType file_dtype,
                              const std::vector<int64_t>& shape) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   const H5Where where = this->where(name);
   check_dataset_name(name, where);
   const std::vector<hsize_t> dims = checked_dims(shape, where);
@@ -194,6 +198,7 @@ RunWriter::Slab RunWriter::open_slab(const std::string& name, const std::vector<
 
 void RunWriter::write_slab(const std::string& name, const std::vector<int64_t>& start,
                            const std::vector<int64_t>& count, DType data_dtype, const void* data) {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   const Slab slab = open_slab(name, start, count, data_dtype);
   if (slab.empty) return;
   HS_ASSERT(data != nullptr);
@@ -209,28 +214,43 @@ void RunWriter::defer_writes(const ChunkWriteQueueOptions& options) {
 void RunWriter::write_slab_deferred(const std::string& name, const std::vector<int64_t>& start,
                                     const std::vector<int64_t>& count, DType data_dtype,
                                     DeferredSource source, size_t source_bytes) {
-  Slab slab = open_slab(name, start, count, data_dtype);
-  if (slab.empty) return;
-  HS_ASSERT(source.data != nullptr);
-  if (deferred_ &&
-      writes_whole_chunks(slab.dataset.get(), slab.dims, slab.start, slab.count, slab.where)) {
-    ChunkBox box = whole_chunk_box(slab.dataset.get(), slab.file_dtype, data_dtype, slab.start,
-                                   slab.count, slab.where);
-    deferred_->submit(std::move(slab.dataset), std::move(box), std::move(source), source_bytes,
-                      slab.where);
-    return;
+  // The queue's submit() may wait for its writing thread, which needs hdf5_lock(): the slab's
+  // handles are opened and closed under the lock, and only the dataset's goes on to submit().
+  H5Id dataset;
+  ChunkBox box;
+  H5Where where;
+  {
+    const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
+    Slab slab = open_slab(name, start, count, data_dtype);
+    if (slab.empty) return;
+    HS_ASSERT(source.data != nullptr);
+    if (!deferred_ ||
+        !writes_whole_chunks(slab.dataset.get(), slab.dims, slab.start, slab.count, slab.where)) {
+      if (source.wait_ready) source.wait_ready();
+      write_box(slab.dataset.get(), slab.type.get(), slab.file_dtype, data_dtype, slab.dims,
+                slab.start, slab.count, source.data.get(), slab.where);
+      return;
+    }
+    box = whole_chunk_box(slab.dataset.get(), slab.file_dtype, data_dtype, slab.start, slab.count,
+                          slab.where);
+    dataset = std::move(slab.dataset);
+    where = slab.where;
   }
-  if (source.wait_ready) source.wait_ready();
-  write_box(slab.dataset.get(), slab.type.get(), slab.file_dtype, data_dtype, slab.dims, slab.start,
-            slab.count, source.data.get(), slab.where);
+  deferred_->submit(std::move(dataset), std::move(box), std::move(source), source_bytes,
+                    std::move(where));
 }
 
 void RunWriter::flush_deferred() {
   if (deferred_) deferred_->flush();
 }
 
+ChunkWriteTimes RunWriter::deferred_times() const {
+  return deferred_ ? deferred_->times() : ChunkWriteTimes();
+}
+
 void RunWriter::commit() {
   flush_deferred();
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   attach_dimension_scales();
   group_.commit();
   // The file is complete up to this run: a new one goes to its name, where a crash from now on
@@ -377,6 +397,7 @@ RecordingWriter RecordingWriter::open_append(const std::string& path, const Mode
 }
 
 RunWriter RecordingWriter::begin_run() {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   const H5Where where{path_, kRunsGroup};
   const std::vector<int64_t> committed = committed_runs(runs_.get(), where);
   int64_t index = committed.empty() ? 0 : committed.back() + 1;
@@ -391,10 +412,12 @@ RunWriter RecordingWriter::begin_run() {
 }
 
 int64_t RecordingWriter::run_count() const {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   return static_cast<int64_t>(committed_runs(runs_.get(), {path_, kRunsGroup}).size());
 }
 
 void RecordingWriter::finish() {
+  const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
   HS_ASSERT(file_ && "RecordingWriter finished twice");
   h5_check(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), {path_, ""}, "flush file");
   runs_.reset();

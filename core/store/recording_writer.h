@@ -68,6 +68,8 @@ class RunWriter : public GroupWriter {
                            DeferredSource source, size_t source_bytes);
   // Writes every deferred box.
   void flush_deferred();
+  // Where the deferred writes' time went; all zero without defer_writes.
+  ChunkWriteTimes deferred_times() const;
 
   // Writes the deferred boxes, attaches dimension scales to the run's datasets (item 10 of
   // recording_schema.h), renames the run to /runs/<i> and flushes the file. The first run of an

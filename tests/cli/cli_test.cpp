@@ -150,11 +150,11 @@ TEST(Cli, RecordCompressionStoresTheSameValues) {
   const std::string base = "record " + test::fixture("hf-tiny/llama") +
                            " --tokens 5,9,2,7,1,3,8,4 --attention both --save-logits --force";
   const std::vector<std::pair<std::string, std::string>> forms = {
-      {"deflate:4", "gzip 4"}, {"deflate:1", "gzip 1"}, {"none", "None None"}};
+      {"deflate:1", "gzip 1"}, {"deflate:4", "gzip 4"}, {"none", "None None"}};
   std::string files;
   for (const auto& [form, filters] : forms) {
     const auto out = temp_path("compression_" + form.substr(0, 7) + form.back() + ".h5");
-    auto r = run(base + (form == "deflate:4" ? "" : " --compression " + form) + " --out " + out);
+    auto r = run(base + (form == "deflate:1" ? "" : " --compression " + form) + " --out " + out);
     ASSERT_EQ(r.status, 0) << r.output;
     files += " " + out + " '" + filters + "'";
   }

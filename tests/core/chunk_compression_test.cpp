@@ -8,10 +8,12 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <string>
@@ -82,7 +84,7 @@ TEST_F(ChunkCompression, EqualsHdf5sFilterPipelineWithEdgeChunks) {
   const size_t n = 3 * 2 * 700 * 5, chunk_bytes = 512 * 5 * sizeof(float);
   const std::vector<float> values = random_floats(n, 1);
   for (const Compression& compression :
-       {Compression{}, Compression::deflate(1), Compression::deflate(9), Compression::none()}) {
+       {Compression{}, Compression::deflate(4), Compression::deflate(9), Compression::none()}) {
     const std::string tag = compression_name(compression);
     H5Id by_hdf5 = dataset("by_hdf5 " + tag, DType::kF32, dims, compression);
     h5_check(
@@ -130,7 +132,7 @@ TEST_F(ChunkCompression, StoresTheLevelItWasGivenOrNoFilters) {
 
 TEST(CompressionOption, ReadsNoneDeflateAndALevel) {
   EXPECT_EQ(parse_compression("none", "--compression"), Compression::none());
-  EXPECT_EQ(parse_compression("deflate", "--compression"), Compression::deflate(4));
+  EXPECT_EQ(parse_compression("deflate", "--compression"), Compression::deflate(1));
   EXPECT_EQ(parse_compression("deflate:9", "--compression"), Compression::deflate(9));
   EXPECT_EQ(compression_name(Compression::deflate(2)), "deflate:2");
   for (const char* bad : {"", "zstd", "deflate:", "deflate:0", "deflate:10", "deflate:x"}) {
@@ -242,11 +244,16 @@ TEST_F(ChunkCompression, QueuedWritesEqualSynchronousOnesAndStayWithinTheBudget)
             std::shared_ptr<const void>(source, source->data()),
             [source, first] { std::copy_n(first, source->size(), source->data()); }};
         sources.emplace_back(deferred.data);
-        H5Id handle = h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset,
-                             where(), "open");
-        const std::vector<hsize_t> start{layer, 0, 0}, count{1, kRows, kCols};
-        ChunkBox box =
-            whole_chunk_box(handle.get(), file_dtype, DType::kF32, start, count, where(name));
+        H5Id handle;
+        ChunkBox box;
+        {
+          // The queue's writing thread calls HDF5 meanwhile.
+          const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
+          handle = h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset,
+                          where(), "open");
+          const std::vector<hsize_t> start{layer, 0, 0}, count{1, kRows, kCols};
+          box = whole_chunk_box(handle.get(), file_dtype, DType::kF32, start, count, where(name));
+        }
         source.reset();
         queue.submit(std::move(handle), std::move(box), std::move(deferred), layer_bytes,
                      where(name));
@@ -254,9 +261,90 @@ TEST_F(ChunkCompression, QueuedWritesEqualSynchronousOnesAndStayWithinTheBudget)
       }
       queue.flush();
       EXPECT_EQ(queue.bytes_in_flight(), 0u);
+      const ChunkWriteTimes times = queue.times();
+      EXPECT_EQ(times.source_bytes, kLayers * layer_bytes);
+      EXPECT_GT(times.stored_bytes, 0u);
     }
     for (const auto& source : sources) EXPECT_TRUE(source.expired()) << tag;
     EXPECT_EQ(stored_chunks(queued.get()), stored_chunks(direct.get())) << tag;
+  }
+}
+
+// The recording thread's own HDF5 calls (datasets, attributes, synchronous writes) go on while
+// the queue's thread writes the deferred boxes: hdf5_lock() keeps them apart, and every value
+// reads back.
+TEST_F(ChunkCompression, DeferredWritesRunBesideTheRecordingThreadsOwnCalls) {
+  constexpr int64_t kLayers = 24, kHeads = 4, kTokens = 4096;
+  const size_t layer_elements = kHeads * kTokens;
+  const std::vector<float> values = random_floats(kLayers * layer_elements, 5);
+  const std::string file = (dir_ / "beside.h5").string();
+  auto writer = RecordingWriter::open(file, test::made_up_model(kLayers, kHeads), OutputMode::kNew);
+  auto run = writer.begin_run();
+  run.create_array("x", DType::kF32, {kLayers, kHeads, kTokens});
+  run.defer_writes(
+      ChunkWriteQueueOptions().with_threads(2).with_byte_budget(3 * layer_elements * 4));
+  for (int64_t layer = 0; layer < kLayers; ++layer) {
+    const float* data = values.data() + layer * layer_elements;
+    run.write_slab_deferred("x", {layer, 0, 0}, {1, kHeads, kTokens}, DType::kF32,
+                            {std::shared_ptr<const void>(data, [](const void*) {}), {}},
+                            layer_elements * sizeof(float));
+    const std::string own = "own/layer_" + std::to_string(layer);
+    run.write_array(own, DType::kF32, {kHeads, kTokens}, DType::kF32, data);
+    for (int64_t i = 0; i < 8; ++i) run.set_attribute(own, "a" + std::to_string(i), i);
+  }
+  run.commit();
+  const ChunkWriteTimes times = run.deferred_times();
+  writer.finish();
+  EXPECT_EQ(times.source_bytes, kLayers * layer_elements * sizeof(float));
+  EXPECT_GT(times.stored_bytes, 0u);
+  EXPECT_GT(times.writing, 0.0);
+
+  H5Id read =
+      h5_own(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Kind::kFile, {file, ""}, "open");
+  H5Id x =
+      h5_own(H5Dopen2(read.get(), "runs/0/x", H5P_DEFAULT), H5Kind::kDataset, {file, "x"}, "open");
+  EXPECT_EQ(read_all<float>(x.get(), H5T_NATIVE_FLOAT, values.size()), values);
+  for (int64_t layer = 0; layer < kLayers; ++layer) {
+    const std::string own = "runs/0/own/layer_" + std::to_string(layer);
+    H5Id set = h5_own(H5Dopen2(read.get(), own.c_str(), H5P_DEFAULT), H5Kind::kDataset, {file, own},
+                      "open");
+    const std::vector<float> got = read_all<float>(set.get(), H5T_NATIVE_FLOAT, layer_elements);
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), values.begin() + layer * layer_elements)) << own;
+  }
+}
+
+// A source that cannot be made ready (a failed device copy) fails the run with its own error.
+TEST_F(ChunkCompression, AFailedSourceSurfacesFromTheQueue) {
+  const std::vector<hsize_t> dims{2, 3, 700};
+  const std::string name = "x";
+  H5Id set = dataset(name, DType::kF32, dims);
+  const std::vector<float> values(3 * 700, 1.0f);
+  ChunkWriteQueue queue(ChunkWriteQueueOptions().with_threads(1));
+  for (hsize_t layer = 0; layer < 2; ++layer) {
+    H5Id handle;
+    ChunkBox box;
+    {
+      const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
+      handle = h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where(),
+                      "open");
+      box = whole_chunk_box(handle.get(), DType::kF32, DType::kF32, {layer, 0, 0}, {1, 3, 700},
+                            where(name));
+    }
+    DeferredSource source{std::shared_ptr<const void>(values.data(), [](const void*) {}), [layer] {
+                            if (layer == 0) throw IoError("device copy failed");
+                          }};
+    try {
+      queue.submit(std::move(handle), std::move(box), std::move(source), values.size() * 4,
+                   where(name));
+    } catch (const IoError& e) {
+      EXPECT_STREQ(e.what(), "device copy failed");  // the first box's error, at the second
+    }
+  }
+  try {
+    queue.flush();
+    ADD_FAILURE() << "flush after a failed box";
+  } catch (const IoError& e) {
+    EXPECT_STREQ(e.what(), "device copy failed");
   }
 }
 

@@ -288,7 +288,8 @@ TEST_F(RecordingTest, RejectsNewerFormatVersion) {
   const std::string expected =
       path_ + " was written by format version 2; this headscope reads version 1";
   EXPECT_EQ(error_message<InvalidInput>([&] { RecordingReader::open(path_); }), expected);
-  EXPECT_EQ(error_message<InvalidInput>([&] { RecordingWriter::open_append(path_, tiny_model()); }), expected);
+  EXPECT_EQ(error_message<InvalidInput>([&] { RecordingWriter::open_append(path_, tiny_model()); }),
+            expected);
 }
 
 TEST_F(RecordingTest, NonHdf5FileIsIoError) {
@@ -297,7 +298,9 @@ TEST_F(RecordingTest, NonHdf5FileIsIoError) {
   std::string message = error_message<IoError>([&] { RecordingReader::open(text); });
   EXPECT_EQ(message.find(text), 0u) << message;
   EXPECT_NE(message.find("signature"), std::string::npos) << message;
-  EXPECT_EQ(error_message<IoError>([&] { RecordingWriter::open_append(text, tiny_model()); }).find(text), 0u);
+  EXPECT_EQ(
+      error_message<IoError>([&] { RecordingWriter::open_append(text, tiny_model()); }).find(text),
+      0u);
 
   const std::string missing = (dir_ / "missing.h5").string();
   message = error_message<IoError>([&] { RecordingReader::open(missing); });
@@ -409,7 +412,7 @@ assert run["token_text"].asstr()[:].tolist() == ["Hello", "Ġcafé", "Ġ日本",
 pattern = run["blocks.1.attn.hook_pattern"]
 assert pattern.dtype == np.float16, pattern.dtype
 assert pattern.chunks == (1, 24, 24), pattern.chunks
-assert pattern.compression == "gzip" and pattern.compression_opts == 4, pattern.compression
+assert pattern.compression == "gzip" and pattern.compression_opts == 1, pattern.compression
 assert pattern.shuffle
 scores = run["blocks.1.attn.hook_attn_scores"]
 assert scores.dtype == np.float32 and scores.shuffle and scores.compression == "gzip"
