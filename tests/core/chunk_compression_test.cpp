@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/base/error.h"
@@ -311,6 +313,38 @@ TEST_F(ChunkCompression, DeferredWritesRunBesideTheRecordingThreadsOwnCalls) {
     const std::vector<float> got = read_all<float>(set.get(), H5T_NATIVE_FLOAT, layer_elements);
     EXPECT_TRUE(std::equal(got.begin(), got.end(), values.begin() + layer * layer_elements)) << own;
   }
+}
+
+// The writing thread calls HDF5 only while it holds hdf5_lock(): a compressed box waits while
+// another thread holds the lock, and is written once it is released.
+TEST_F(ChunkCompression, TheWritingThreadWaitsForTheHdf5Lock) {
+  const std::vector<hsize_t> dims{1, 3, 700};
+  const std::string name = "x";
+  H5Id set = dataset(name, DType::kF32, dims);
+  const std::vector<float> values = random_floats(3 * 700, 6);
+  const size_t bytes = values.size() * sizeof(float);
+  ChunkWriteQueue queue(ChunkWriteQueueOptions().with_threads(1));
+  std::unique_lock<std::recursive_mutex> hdf5(hdf5_lock());
+  H5Id handle =
+      h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where(), "open");
+  ChunkBox box =
+      whole_chunk_box(handle.get(), DType::kF32, DType::kF32, {0, 0, 0}, dims, where(name));
+  hdf5.unlock();  // submit() must not be called holding it
+  queue.submit(std::move(handle), std::move(box),
+               {std::shared_ptr<const void>(values.data(), [](const void*) {}), {}}, bytes,
+               where(name));
+  hdf5.lock();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (queue.times().compressing == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GT(queue.times().compressing, 0.0) << "not compressed in 30 s";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(queue.bytes_in_flight(), bytes) << "written while another thread held the lock";
+  hdf5.unlock();
+  queue.flush();
+  EXPECT_EQ(queue.bytes_in_flight(), 0u);
+  EXPECT_EQ(read_all<float>(set.get(), H5T_NATIVE_FLOAT, values.size()), values);
 }
 
 // A source that cannot be made ready (a failed device copy) fails the run with its own error.
