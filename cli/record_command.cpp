@@ -60,7 +60,7 @@ struct RecordArgs {
   bool random_weights = false;
   bool tensor_parallel = false;
   std::string label;
-  std::string compression = "deflate:1";
+  std::string compression = compression_name(Compression{});
 };
 
 // Seed of --random-weights; fixed so that two recordings of one config see the same model.

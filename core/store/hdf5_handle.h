@@ -57,8 +57,9 @@ struct H5Where {
 
 // Debian's HDF5 is built without thread safety: no two HDF5 calls may run at once. A thread
 // besides the one that owns the file (ChunkWriteQueue's writer) holds this lock for its calls,
-// and RunWriter, GroupWriter and ChunkWriteQueue take it for theirs while such a thread may run.
-// Recursive: their methods call one another.
+// and so do the methods of RecordingWriter, RunWriter and GroupWriter, ChunkWriteQueue where it
+// closes handles, and the explorer's readers (gui::hdf5_lock()). Recursive: those methods call
+// one another.
 std::recursive_mutex& hdf5_lock();
 
 // Turns off HDF5's automatic printing of its error stack, so users see our messages instead.

@@ -19,6 +19,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/base/error.h"
@@ -56,6 +57,20 @@ class ChunkCompression : public test::TempDirTest {
     h5_check(H5Dread(set, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), where(),
              "read");
     return values;
+  }
+
+  // The dataset `name` opened again and its box [start, start + count) of float32 data, as a
+  // ChunkWriteQueue takes them; under hdf5_lock(), since a queue's writing thread may be calling
+  // HDF5 meanwhile.
+  std::pair<H5Id, ChunkBox> queued_box(const std::string& name, DType file_dtype,
+                                       const std::vector<hsize_t>& start,
+                                       const std::vector<hsize_t>& count) {
+    const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
+    H5Id handle =
+        h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where(), "open");
+    ChunkBox box =
+        whole_chunk_box(handle.get(), file_dtype, DType::kF32, start, count, where(name));
+    return {std::move(handle), std::move(box)};
   }
 
   std::vector<std::vector<uint8_t>> stored_chunks(hid_t set) {
@@ -246,16 +261,7 @@ TEST_F(ChunkCompression, QueuedWritesEqualSynchronousOnesAndStayWithinTheBudget)
             std::shared_ptr<const void>(source, source->data()),
             [source, first] { std::copy_n(first, source->size(), source->data()); }};
         sources.emplace_back(deferred.data);
-        H5Id handle;
-        ChunkBox box;
-        {
-          // The queue's writing thread calls HDF5 meanwhile.
-          const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
-          handle = h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset,
-                          where(), "open");
-          const std::vector<hsize_t> start{layer, 0, 0}, count{1, kRows, kCols};
-          box = whole_chunk_box(handle.get(), file_dtype, DType::kF32, start, count, where(name));
-        }
+        auto [handle, box] = queued_box(name, file_dtype, {layer, 0, 0}, {1, kRows, kCols});
         source.reset();
         queue.submit(std::move(handle), std::move(box), std::move(deferred), layer_bytes,
                      where(name));
@@ -324,16 +330,11 @@ TEST_F(ChunkCompression, TheWritingThreadWaitsForTheHdf5Lock) {
   const std::vector<float> values = random_floats(3 * 700, 6);
   const size_t bytes = values.size() * sizeof(float);
   ChunkWriteQueue queue(ChunkWriteQueueOptions().with_threads(1));
-  std::unique_lock<std::recursive_mutex> hdf5(hdf5_lock());
-  H5Id handle =
-      h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where(), "open");
-  ChunkBox box =
-      whole_chunk_box(handle.get(), DType::kF32, DType::kF32, {0, 0, 0}, dims, where(name));
-  hdf5.unlock();  // submit() must not be called holding it
+  auto [handle, box] = queued_box(name, DType::kF32, {0, 0, 0}, dims);
   queue.submit(std::move(handle), std::move(box),
                {std::shared_ptr<const void>(values.data(), [](const void*) {}), {}}, bytes,
                where(name));
-  hdf5.lock();
+  std::unique_lock<std::recursive_mutex> hdf5(hdf5_lock());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (queue.times().compressing == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -355,15 +356,7 @@ TEST_F(ChunkCompression, AFailedSourceSurfacesFromTheQueue) {
   const std::vector<float> values(3 * 700, 1.0f);
   ChunkWriteQueue queue(ChunkWriteQueueOptions().with_threads(1));
   for (hsize_t layer = 0; layer < 2; ++layer) {
-    H5Id handle;
-    ChunkBox box;
-    {
-      const std::lock_guard<std::recursive_mutex> hdf5(hdf5_lock());
-      handle = h5_own(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT), H5Kind::kDataset, where(),
-                      "open");
-      box = whole_chunk_box(handle.get(), DType::kF32, DType::kF32, {layer, 0, 0}, {1, 3, 700},
-                            where(name));
-    }
+    auto [handle, box] = queued_box(name, DType::kF32, {layer, 0, 0}, {1, 3, 700});
     DeferredSource source{std::shared_ptr<const void>(values.data(), [](const void*) {}), [layer] {
                             if (layer == 0) throw IoError("device copy failed");
                           }};
