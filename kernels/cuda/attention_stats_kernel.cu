@@ -201,11 +201,20 @@ __device__ __forceinline__ void write_block_entry(float* out, int block, const f
   out[block] = total * inv_rows;
 }
 
+// CTAs a multiprocessor should hold: lists of up to 8 fit 128 registers a thread, so 16 warps
+// share it (left free, ptxas takes 121-147 and fewer CTAs fit). mma.sync keeps Q in registers:
+// there CTAs of 4 warps would spill at 128, and ask for no minimum. Lists of 16 would spill.
+constexpr int stats_min_ctas(int k, int warps) {
+#if defined(HEADSCOPE_WGMMA)
+  return k <= 8 ? 16 / warps : 1;
+#else
+  return k <= 8 && warps == 8 ? 2 : 1;
+#endif
+}
+
 // kWarps x 16 query rows per CTA (4: blocks of 64; 8: blocks of 128, given normalisers only).
-// Lists of up to 8 keep to 128 registers a thread, so that 16 warps share a multiprocessor (left
-// free, ptxas takes 121-147 and fewer CTAs fit); lists of 16 would spill there.
 template <typename T, int D, int K, int kWarps, bool kGivenLse>
-__global__ void __launch_bounds__(kWarps * 32, K <= 8 ? 16 / kWarps : 1)
+__global__ void __launch_bounds__(kWarps * 32, stats_min_ctas(K, kWarps))
     stats_kernel(AttentionStatsParams p) {
   constexpr int kThreads = kWarps * 32;
   constexpr int kRows = kWarps * mma::kRowsPerWarp;
