@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# On the GPU machine, a kernel change checked in one short call (about 4 minutes cold): the
+# *_CUDA kernel tests of the wgmma (90a) and mma.sync (90) builds, and the statistics kernel
+# timed against another tree's with bench/stats_kernel_ab.sh (BASE, default bench/ab_base; on
+# the host: `mkdir -p bench/ab_base && git archive main kernels | tar -x -C bench/ab_base`).
+# Needs .deps/ (docs/DEVELOPING.md). Results under $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+out=${OUT:-/tmp/headscope-gpu}
+base=${BASE:-bench/ab_base}
+mkdir -p "$out"
+# shellcheck source=bench/gpu_env.sh
+source bench/gpu_env.sh
+nvidia-smi -L
+start=$(date +%s)
+gpu_unpack_deps || exit 1
+build() {  # DIR ARCH
+  gpu_configure "$out/$1.build.log" "$1" -DHEADSCOPE_CUDA_ARCHITECTURES="$2" \
+    -DCMAKE_CUDA_FLAGS=--threads=0 &&
+    cmake --build "$1" -j"$(( $(nproc) / 2 ))" --target kernels_tests >>"$out/$1.build.log" 2>&1
+  echo "$1 ($2) build: exit $?"
+}
+kernel_tests() {
+  timeout 60 "$1/tests/kernels_tests" --gtest_filter='*CUDA*:*Cuda*' >"$out/$1.tests.log" 2>&1
+  echo "$1 kernels_tests: exit $?"
+  grep -E "^\[  (PASSED|FAILED|SKIPPED)|FAILED  \]" "$out/$1.tests.log" | head -20
+}
+build build-gpu-dist 90a &
+pid_a=$!
+build build-gpu-90 90 &
+pid_b=$!
+ab=()
+[[ -d "$base/kernels" ]] && ab=(BASE="$base")
+# The harness builds stay in /tmp: a run brings back only a few files.
+OUT=/tmp env ${ab[@]+"${ab[@]}"} STAGE=build bash bench/stats_kernel_ab.sh 2>"$out/ab.err" &
+pid_ab=$!
+wait "$pid_a"
+kernel_tests build-gpu-dist
+wait "$pid_ab"
+OUT=/tmp env ${ab[@]+"${ab[@]}"} STAGE=run bash bench/stats_kernel_ab.sh >"$out/ab.jsonl" 2>>"$out/ab.err"
+cat "$out/ab.jsonl"
+wait "$pid_b"
+kernel_tests build-gpu-90
+echo "all: $(( $(date +%s) - start )) s"
