@@ -331,10 +331,12 @@ TEST_F(ChunkCompression, TheWritingThreadWaitsForTheHdf5Lock) {
   const size_t bytes = values.size() * sizeof(float);
   ChunkWriteQueue queue(ChunkWriteQueueOptions().with_threads(1));
   auto [handle, box] = queued_box(name, DType::kF32, {0, 0, 0}, dims);
+  // Held from before the submission: taken after it, the box could be written first (it was, in
+  // one CI run). Submitting under the lock is safe here: one box never waits for the budget.
+  std::unique_lock<std::recursive_mutex> hdf5(hdf5_lock());
   queue.submit(std::move(handle), std::move(box),
                {std::shared_ptr<const void>(values.data(), [](const void*) {}), {}}, bytes,
                where(name));
-  std::unique_lock<std::recursive_mutex> hdf5(hdf5_lock());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (queue.times().compressing == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
