@@ -14,20 +14,21 @@ source bench/gpu_env.sh
 nvidia-smi -L
 start=$(date +%s)
 gpu_unpack_deps || exit 1
-build() {  # DIR ARCH
-  gpu_configure "$out/$1.build.log" "$1" -DHEADSCOPE_CUDA_ARCHITECTURES="$2" \
+# The mma.sync build (90) beside the shared wgmma one (gpu_build_targets: build-gpu-dist, 90a).
+build_90() {
+  gpu_configure "$out/build-gpu-90.build.log" build-gpu-90 -DHEADSCOPE_CUDA_ARCHITECTURES=90 \
     -DCMAKE_CUDA_FLAGS=--threads=0 &&
-    cmake --build "$1" -j"$(( $(nproc) / 2 ))" --target kernels_tests >>"$out/$1.build.log" 2>&1
-  echo "$1 ($2) build: exit $?"
+    cmake --build build-gpu-90 -j"$(nproc)" --target kernels_tests >>"$out/build-gpu-90.build.log" 2>&1
+  echo "build-gpu-90 build: exit $?"
 }
 kernel_tests() {
   timeout 60 "$1/tests/kernels_tests" --gtest_filter='*CUDA*:*Cuda*' >"$out/$1.tests.log" 2>&1
   echo "$1 kernels_tests: exit $?"
   grep -E "^\[  (PASSED|FAILED|SKIPPED)|FAILED  \]" "$out/$1.tests.log" | head -20
 }
-build build-gpu-dist 90a &
+gpu_build_targets "$out" kernels_tests &
 pid_a=$!
-build build-gpu-90 90 &
+build_90 &
 pid_b=$!
 ab=()
 [[ -d "$base/kernels" ]] && ab=(BASE="$base")
