@@ -73,6 +73,21 @@ struct TopList {
     }
     if (ranks_before(s, j, score[0], key[0])) score[0] = s, key[0] = j;
   }
+  // Inserts a key later than every key in the list, so a tie ranks it last: one comparison a
+  // slot instead of ranks_before's two (a lane meets its keys in increasing order).
+  __device__ __forceinline__ void insert_later(float s, int j) {
+#pragma unroll
+    for (int r = K - 1; r > 0; --r) {
+      if (s > score[r - 1]) {
+        score[r] = score[r - 1];
+        key[r] = key[r - 1];
+      } else if (s > score[r]) {
+        score[r] = s;
+        key[r] = j;
+      }
+    }
+    if (s > score[0]) score[0] = s, key[0] = j;
+  }
   // Merges the list of the lane `mask` away (the lanes hold disjoint keys).
   __device__ __forceinline__ void merge_lane(int mask) {
     TopList sent = *this;  // this list changes while the other lane still reads it
@@ -140,6 +155,18 @@ __device__ __forceinline__ float top_bar(const TopList<K>& list) {
   return fmaxf(a, b);
 }
 
+// Adds a probability to a row's sum: given the normalisers, to the lane's sum in the key block,
+// which the row's l takes at the block's end (one addition a score, where the block mass needs
+// it anyway); otherwise to l.
+template <bool kGivenLse>
+__device__ __forceinline__ void add_mass(RowState& st, float& in_block, float w) {
+  if constexpr (kGivenLse) {
+    in_block += w;
+  } else {
+    st.l += w;
+  }
+}
+
 // The statistics of row i from its merged state and list.
 // kStoreLse: the row's log2-normaliser goes to the workspace for the block-mass pass.
 template <int K, bool kStoreLse>
@@ -174,16 +201,28 @@ __device__ __forceinline__ void write_block_entry(float* out, int block, const f
   out[block] = total * inv_rows;
 }
 
+// CTAs a multiprocessor should hold: lists of up to 8 fit 128 registers a thread, so 16 warps
+// share it (left free, ptxas takes 121-147 and fewer CTAs fit). mma.sync keeps Q in registers:
+// there CTAs of 4 warps would spill at 128, and ask for no minimum. Lists of 16 would spill.
+constexpr int stats_min_ctas(int k, int warps) {
+#if defined(HEADSCOPE_WGMMA)
+  return k <= 8 ? 16 / warps : 1;
+#else
+  return k <= 8 && warps == 8 ? 2 : 1;
+#endif
+}
+
 // kWarps x 16 query rows per CTA (4: blocks of 64; 8: blocks of 128, given normalisers only).
 template <typename T, int D, int K, int kWarps, bool kGivenLse>
-__global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams p) {
+__global__ void __launch_bounds__(kWarps * 32, stats_min_ctas(K, kWarps))
+    stats_kernel(AttentionStatsParams p) {
   constexpr int kThreads = kWarps * 32;
   constexpr int kRows = kWarps * mma::kRowsPerWarp;
   constexpr int kSubTiles = kRows / kKeyTile;  // key tiles per key block (one pass only)
   static_assert(kGivenLse || kWarps == 4, "the online pass has 64-row tiles");
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* q_tile = reinterpret_cast<T*>(mma::align_smem(smem_raw));
-  T* k_tiles = q_tile + kRows * D;  // two buffers: the next tile loads while this one is scored
+  T* k_tiles = q_tile + kRows * D;      // two buffers: the next tile loads while this one is scored
   __shared__ float partial[2][kWarps];  // block-mass sums of the warps, double-buffered
 
   const int n_tiles = (p.seq + kRows - 1) / kRows;
@@ -235,8 +274,8 @@ __global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams
       if (kb < kb_lo || kb > kb_hi) block_out[kb] = 0.0f;
     }
   }
-  float block_sum = 0.0f;  // this lane's mass in the current key block
-  int pending_block = -1;  // a key block whose warp partials wait in partial[slot ^ 1]
+  float row_block[2] = {0.0f, 0.0f};  // one pass: this lane's mass per row in the key block
+  int pending_block = -1;             // a key block whose warp partials wait in partial[slot ^ 1]
   int slot = 0;
 
   mma::load_rows_async<T, D, kRows, kThreads>(q_tile, q, p.q_token_stride, row0, p.seq);
@@ -274,9 +313,8 @@ __global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams
           for (int e = 0; e < 2; ++e) {
             const float x = fmaf(s[n][2 * h + e], scale2, -st.m);
             const float w = mma::fast_exp2(x);
-            st.l += w;
+            add_mass<kGivenLse>(st, row_block[h], w);
             st.t = fmaf(w, x, st.t);
-            if constexpr (kGivenLse) block_sum += w;
           }
         }
         const float bar = top_bar(top[h]);
@@ -301,9 +339,8 @@ __global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams
             const int c = __ffs(candidates) - 1;
             candidates &= candidates - 1;
             const float v = select_score(s, h, c) * scale2;
-            const int j = j0 + 8 * (c >> 1) + (c & 1);
-            if (v >= bar && ranks_before(v, j, top[h].score[K - 1], top[h].key[K - 1])) {
-              top[h].insert(v, j);
+            if (v >= bar && v > top[h].score[K - 1]) {
+              top[h].insert_later(v, j0 + 8 * (c >> 1) + (c & 1));
             }
           }
         }
@@ -336,18 +373,21 @@ __global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams
             const float v = s[n][2 * h + e] * scale2;
             const float x = fmaf(s[n][2 * h + e], scale2, -st.m);
             const float w = mma::fast_exp2(x);
-            st.l += w;
+            add_mass<kGivenLse>(st, row_block[h], w);
             st.t = fmaf(w, x, st.t);
             if (j < p.sink) st.sink += w;
             if (j >= local_lo) st.local += w;
-            if constexpr (kGivenLse) block_sum += w;
-            if (ranks_before(v, j, top[h].score[K - 1], top[h].key[K - 1])) top[h].insert(v, j);
+            if (v > top[h].score[K - 1]) top[h].insert_later(v, j);
           }
         }
       }
     }
     if constexpr (kGivenLse) {
       if ((tile + 1) % kSubTiles == 0 || tile == last_tile) {
+        state[0].l += row_block[0];
+        state[1].l += row_block[1];
+        float block_sum = row_block[0] + row_block[1];
+        row_block[0] = row_block[1] = 0.0f;
 #pragma unroll
         for (int offset = 16; offset > 0; offset /= 2) {
           block_sum += __shfl_xor_sync(0xffffffffu, block_sum, offset);
@@ -355,7 +395,6 @@ __global__ void __launch_bounds__(kWarps * 32) stats_kernel(AttentionStatsParams
         if (lane == 0) partial[slot][warp] = block_sum;
         pending_block = tile / kSubTiles;
         slot ^= 1;
-        block_sum = 0.0f;
       }
     }
   }

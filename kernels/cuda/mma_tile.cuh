@@ -48,18 +48,28 @@ __device__ __forceinline__ int swizzled(int row, int col) {
 // Starts copying rows [row0, row0 + kRows) of a [T, D] matrix (last dim contiguous,
 // token_stride elements apart) into a swizzled tile through cp.async; rows at or past `seq` are
 // zero-filled. kThreads threads take part; cp_async_commit() closes a group of such copies.
+// A thread copies one 16-byte column chunk of every (kThreads / chunks-per-row)-th row: that step
+// is a multiple of 8 rows, so the swizzle is the same for all of its chunks, and each further
+// chunk is a constant offset on both sides (the per-tile address work was a third of the
+// statistics kernel's instructions when computed per chunk).
 template <typename T, int D, int kRows, int kThreads>
 __device__ __forceinline__ void load_rows_async(T* tile, const T* src, int64_t token_stride,
                                                 int row0, int seq) {
-  constexpr int kChunks = D / 8;
+  constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  constexpr int kRowStep = kThreads / kChunks;
+  static_assert(kThreads % kChunks == 0 && kRowStep % 8 == 0 && kRows % kRowStep == 0,
+                "a thread's chunks must share one swizzle");
+  const int r0 = threadIdx.x / kChunks, c = (threadIdx.x % kChunks) * 8;
+  const T* from = src + int64_t{row0 + r0} * token_stride + c;
+  const int64_t step = int64_t{kRowStep} * token_stride;
+  const unsigned to =
+      static_cast<unsigned>(__cvta_generic_to_shared(tile + swizzled<kRows>(r0, c)));
 #pragma unroll
-  for (int v = threadIdx.x; v < kRows * kChunks; v += kThreads) {
-    const int r = v / kChunks, c = (v % kChunks) * 8;
-    const bool in_range = row0 + r < seq;
-    const T* from = src + (in_range ? int64_t{row0 + r} * token_stride + c : 0);
-    const auto to = static_cast<unsigned>(__cvta_generic_to_shared(tile + swizzled<kRows>(r, c)));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from),
-                 "r"(in_range ? 16 : 0)
+  for (int i = 0; i < kRows / kRowStep; ++i) {
+    const bool in_range = row0 + r0 + i * kRowStep < seq;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(
+                     to + unsigned(i * kRowStep * 64 * sizeof(T))),
+                 "l"(in_range ? from + i * step : src), "r"(in_range ? 16 : 0)
                  : "memory");
   }
 }

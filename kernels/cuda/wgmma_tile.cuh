@@ -161,12 +161,17 @@ __device__ __forceinline__ void score_tile_q_smem(Frag (&s)[kKeyFrags], const T*
   const T* q_rows = q_tile + (warp / 4) * 64 * 64;  // the warpgroup's 64 rows in each block
 #pragma unroll
   for (int n = 0; n < kKeyFrags; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+  // A step's descriptor is the tile's plus its constant offset (16-byte units in the low bits,
+  // which stay below 2^14 for any shared-memory address): two additions a step, not two
+  // address conversions.
+  const uint64_t q_desc = sw128_descriptor(q_rows), k_desc = sw128_descriptor(k_tile);
   asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk) {
     const int block = kk / 4, step = (kk % 4) * 16;  // 64-column block, column inside it
-    wgmma_64x64x16<T>(s, sw128_descriptor(q_rows + block * kQRows * 64 + step),
-                      sw128_descriptor(k_tile + block * kKeyTile * 64 + step), kk > 0 ? 1 : 0);
+    constexpr int kUnit = 16 / sizeof(T);            // elements per 16 bytes
+    wgmma_64x64x16<T>(s, q_desc + (block * kQRows * 64 + step) / kUnit,
+                      k_desc + (block * kKeyTile * 64 + step) / kUnit, kk > 0 ? 1 : 0);
   }
   asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
   asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
