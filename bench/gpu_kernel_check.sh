@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # On the GPU machine, a kernel change checked in one short call (about 4 minutes cold): the
 # *_CUDA kernel tests of the wgmma (90a) and mma.sync (90) builds, and the statistics kernel
-# timed against another tree's with bench/stats_kernel_ab.sh (BASE, default bench/ab_base; on
-# the host: `mkdir -p bench/ab_base && git archive main kernels | tar -x -C bench/ab_base`).
-# Needs .deps/ (docs/DEVELOPING.md). Results under $OUT.
+# timed against other trees with bench/stats_kernel_ab.sh (BASE, default bench/ab_base, and
+# VARIANTS; on the host: `mkdir -p bench/ab_base && git archive main kernels | tar -x -C
+# bench/ab_base`); ptxas's register report in ptxas.txt.
+# Needs .deps/ (docs/DEVELOPING.md). Results under $OUT. EXTRA_TARGETS: more targets for
+# build-gpu-dist, built alongside, so a following bench call on the warm machine starts at once.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-/tmp/headscope-gpu}
@@ -26,7 +28,8 @@ kernel_tests() {
   echo "$1 kernels_tests: exit $?"
   grep -E "^\[  (PASSED|FAILED|SKIPPED)|FAILED  \]" "$out/$1.tests.log" | head -20
 }
-gpu_build_targets "$out" kernels_tests &
+# shellcheck disable=SC2086 # EXTRA_TARGETS is a list of target names
+gpu_build_targets "$out" kernels_tests ${EXTRA_TARGETS:-} &
 pid_a=$!
 build_90 &
 pid_b=$!
@@ -39,6 +42,7 @@ wait "$pid_a"
 kernel_tests build-gpu-dist
 wait "$pid_ab"
 OUT=/tmp env ${ab[@]+"${ab[@]}"} STAGE=run bash bench/stats_kernel_ab.sh >"$out/ab.jsonl" 2>>"$out/ab.err"
+grep -H "Compiling entry\|Used\|spill" /tmp/stats_kernel_ab/build_*.log >"$out/ptxas.txt"
 cat "$out/ab.jsonl"
 wait "$pid_b"
 kernel_tests build-gpu-90

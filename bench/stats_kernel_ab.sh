@@ -3,8 +3,10 @@
 # (BASE: a directory holding that tree's kernels/, e.g. made on the host with
 # `git archive main kernels | tar -x -C bench/ab_base`), built with nvcc alone
 # (bench/stats_kernel_harness.cu, sm_90a; about 100 s, both in parallel) and timed alternately,
-# ROUNDS times, at LENGTHS. JSON lines on stdout; builds under $OUT (or /tmp). STAGE=build or
-# STAGE=run does only that half (build while the machine is busy, time once it is idle).
+# ROUNDS times, at LENGTHS. VARIANTS: more trees, "label=dir ...", timed in the same rounds.
+# JSON lines on stdout; builds under $OUT (or /tmp), with ptxas's register and spill report in
+# each build log. STAGE=build or STAGE=run does only that half (build while the machine is busy,
+# time once it is idle).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 command -v nvcc >/dev/null || export PATH="$PATH:/usr/local/cuda/bin"
@@ -12,14 +14,21 @@ work=${OUT:-/tmp}/stats_kernel_ab
 mkdir -p "$work"
 build() {  # LABEL ROOT
   local flags=(-O3 -std=c++17 -arch="${ARCH:-sm_90a}" -I"$2")
-  nvcc "${flags[@]}" -c "$2/kernels/cuda/attention_stats_kernel.cu" -o "$work/$1_kernel.o" &&
+  nvcc "${flags[@]}" -Xptxas=-v -c "$2/kernels/cuda/attention_stats_kernel.cu" \
+    -o "$work/$1_kernel.o" &&
     nvcc "${flags[@]}" bench/stats_kernel_harness.cu "$work/$1_kernel.o" -o "$work/$1"
 }
 labels=(this)
-[[ -n "${BASE:-}" ]] && labels+=(base)
+roots=(.)
+[[ -n "${BASE:-}" ]] && labels+=(base) && roots+=("$BASE")
+for variant in ${VARIANTS:-}; do
+  labels+=("${variant%%=*}")
+  roots+=("${variant#*=}")
+done
 if [[ "${STAGE:-}" != run ]]; then
-  build this . >"$work/build_this.log" 2>&1 &
-  [[ -n "${BASE:-}" ]] && build base "$BASE" >"$work/build_base.log" 2>&1 &
+  for i in "${!labels[@]}"; do
+    build "${labels[$i]}" "${roots[$i]}" >"$work/build_${labels[$i]}.log" 2>&1 &
+  done
   wait
 fi
 [[ "${STAGE:-}" == build ]] && exit 0
