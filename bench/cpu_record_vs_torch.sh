@@ -5,10 +5,8 @@
 #   none   headscope record --attention none   (the plain forward; no logits, as the peer)
 #   stats  headscope record --attention stats  (defaults: --topk 8, --stats-block-size 64)
 #   peer   /usr/bin/python3 bench/cpu_peer_forward.py (one forward per process), under the heap
-#          policy headscope sets itself (core/base/host_memory.h: no mmap'ed blocks, no trim;
-#          MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_): without it each of the peer's large
-#          temporaries faults its pages in again and the peer is ~5x slower on a VM host, which
-#          would measure the host, not PyTorch (docs/PERFORMANCE.md, "The CPU path").
+#          policy headscope sets itself (bench/cpu_heap_policy.sh; docs/PERFORMANCE.md, "The
+#          CPU path").
 # headscope's times are whole processes (start, model load, forward, HDF5 file); the peer's is
 # its forward alone (its own timer; Python's start and `import torch` left out), so ratios
 # favour the peer. Peak RSS of every process from /usr/bin/time. The host is shared: the load
@@ -24,6 +22,8 @@
 #        LENGTHS (2048,4096,8192,16384), REPEATS (3), THREADS (1), MODEL (zoo/models/needle-4x8).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=bench/cpu_heap_policy.sh
+source bench/cpu_heap_policy.sh
 hs=$(realpath "${1:-build/cli/headscope}")
 model=${MODEL:-zoo/models/needle-4x8}
 repeats=${REPEATS:-3}
@@ -56,7 +56,7 @@ for n in "${lengths[@]}"; do
         --allow-long-context --threads "$threads" --quiet --force --out "$work/$mode.h5" ||
         continue 3
     done
-    timed peer env MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
+    timed peer env "${cpu_heap_policy[@]}" \
       /usr/bin/python3 bench/cpu_peer_forward.py "$model" --tokens "$n" --repeats 1 \
       --threads "$threads" || continue 2
     /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["median_s"])' \

@@ -36,13 +36,14 @@ pid_b=$!
 ab=()
 [[ -d "$base/kernels" ]] && ab=(BASE="$base")
 # The harness builds stay in /tmp: a run brings back only a few files.
-OUT=/tmp env ${ab[@]+"${ab[@]}"} STAGE=build bash bench/stats_kernel_ab.sh 2>"$out/ab.err" &
+harness_out=/tmp
+OUT=$harness_out env ${ab[@]+"${ab[@]}"} STAGE=build bash bench/stats_kernel_ab.sh 2>"$out/ab.err" &
 pid_ab=$!
 wait "$pid_a"
 kernel_tests build-gpu-dist
 wait "$pid_ab"
-OUT=/tmp env ${ab[@]+"${ab[@]}"} STAGE=run bash bench/stats_kernel_ab.sh >"$out/ab.jsonl" 2>>"$out/ab.err"
-grep -H "Compiling entry\|Used\|spill" /tmp/stats_kernel_ab/build_*.log >"$out/ptxas.txt"
+OUT=$harness_out env ${ab[@]+"${ab[@]}"} STAGE=run bash bench/stats_kernel_ab.sh >"$out/ab.jsonl" 2>>"$out/ab.err"
+grep -H "Compiling entry\|Used\|spill" "$harness_out"/stats_kernel_ab/build_*.log >"$out/ptxas.txt"
 cat "$out/ab.jsonl"
 wait "$pid_b"
 kernel_tests build-gpu-90
