@@ -10,13 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "analyses/circuits/eap_output.h"
-#include "analyses/circuits/patching_dataset.h"
-#include "analyses/circuits/task_pairs.h"
 #include "cli/choice_option.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "cli/distributed_scan.h"
 #include "cli/option_groups.h"
+#include "cli/patching_pairs_args.h"
 #include "core/base/error.h"
 #include "core/store/analysis_writer.h"
 #include "hooks/activation_recorder.h"
@@ -32,19 +31,17 @@ constexpr int64_t kMaxSteps = 1000;
 
 struct EapArgs {
   ModelArgs model;
-  SampleArgs samples;
+  PairsArgs pairs;
   OutputArgs out;
-  std::string dataset;
   std::string name;
   EapOptions options;
   bool json = false, quiet = false;
-  bool sample_options_given = false;
 };
 
 std::string circuit_name(const EapArgs& args) {
   if (!args.name.empty()) return args.name;
-  if (!args.samples.task.empty()) return args.samples.task;
-  return std::filesystem::path(args.dataset).stem().string();
+  if (!args.pairs.samples.task.empty()) return args.pairs.samples.task;
+  return std::filesystem::path(args.pairs.dataset).stem().string();
 }
 
 void print_text(const EapGraph& graph, const EapResult& r, const EapOptions& o,
@@ -120,12 +117,7 @@ nlohmann::ordered_json result_json(const EapGraph& graph, const EapResult& r, co
 }
 
 void run(const EapArgs& args) {
-  if (args.samples.task.empty() == args.dataset.empty()) {
-    throw InvalidInput("eap: give exactly one of --task T or --dataset FILE.jsonl");
-  }
-  if (!args.dataset.empty() && args.sample_options_given) {
-    throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
-  }
+  check_pairs_args(args.pairs, "eap");
   const EapOptions options = EapOptions(args.options).with_quiet(args.quiet || args.json);
   const std::string name = circuit_name(args);
   if (name.empty() || name.find('/') != std::string::npos) {
@@ -143,17 +135,7 @@ void run(const EapArgs& args) {
   }
 
   PatchingSource source;
-  std::vector<PatchingPair> pairs;
-  if (!args.dataset.empty()) {
-    source.dataset = args.dataset;
-    const std::optional<Tokenizer> tokenizer = tokenizer_for(args.model.dir);
-    pairs = read_patching_dataset(args.dataset, config, tokenizer ? &*tokenizer : nullptr);
-  } else {
-    source.task = args.samples.task;
-    source.length = sample_length(args.samples, config);
-    source.seed = args.samples.seed;
-    pairs = task_pairs(config, source.task, args.samples.n, source.length, source.seed);
-  }
+  const std::vector<PatchingPair> pairs = load_pairs(args.pairs, args.model, config, source);
   const ModelSummary summary = summarize(*model);
   if (!args.out.path.empty()) check_analysis_target(args.out.path, summary, mode);
 
@@ -171,12 +153,7 @@ void run(const EapArgs& args) {
     std::cout << result_json(graph, result, options, circuit, source, name).dump() << "\n";
     return;
   }
-  const std::string about = source.task.empty()
-                                ? args.dataset + ", " + std::to_string(pairs.size()) + " pairs"
-                                : source.task + ", n=" + std::to_string(pairs.size()) +
-                                      ", length " + std::to_string(source.length) + ", seed " +
-                                      std::to_string(source.seed);
-  print_text(graph, result, options, circuit, about);
+  print_text(graph, result, options, circuit, pairs_about(source, pairs.size()));
   if (!args.out.path.empty()) {
     std::cout << "wrote /analyses/circuits/" << name << " to " << args.out.path << "\n";
   }
@@ -190,17 +167,8 @@ void add_eap_command(CLI::App& app) {
       "eap",
       "Edge attribution patching (EAP, EAP-IG): score every edge between the input, heads, MLPs "
       "and logits, keep the top n as a circuit, and measure its faithfulness");
-  ModelOptionSet model;
-  model.help = "Model directory (--task: a zoo model, the tasks use its vocabulary)";
-  model.default_dtype = "f32";
-  add_model_options(*cmd, args->model, model);
-  SampleDefaults defaults;
-  defaults.with_batch = false;
-  defaults.task_required = false;
-  add_sample_options(*cmd, args->samples, defaults);
-  cmd->add_option("--dataset", args->dataset,
-                  "JSON Lines of clean/corrupted pairs: clean, corrupted (texts or token ids), "
-                  "answer, distractor (one token)");
+  add_model_options(*cmd, args->model, pairs_model_options());
+  add_pairs_options(*cmd, args->pairs);
   add_choice_option(*cmd, "--method", args->options.method,
                     choices_named(kEapMethods, eap_method_name),
                     "eap: gradient at the clean run; eap-ig: averaged over interpolated inputs");
@@ -229,9 +197,7 @@ void add_eap_command(CLI::App& app) {
   add_json_flag(*cmd, args->json);
   add_quiet_flag(*cmd, args->quiet);
   cmd->callback([args, cmd] {
-    args->sample_options_given = cmd->get_option("--n")->count() > 0 ||
-                                 cmd->get_option("--length")->count() > 0 ||
-                                 cmd->get_option("--seed")->count() > 0;
+    note_sample_options(*cmd, args->pairs);
     run(*args);
   });
 }

@@ -152,6 +152,21 @@ void add_sample_options(CLI::App& cmd, SampleArgs& args, const SampleDefaults& d
   }
 }
 
+bool sample_options_given(const CLI::App& cmd) {
+  return cmd.get_option("--n")->count() > 0 || cmd.get_option("--length")->count() > 0 ||
+         cmd.get_option("--seed")->count() > 0;
+}
+
+void check_task_or_dataset(const SampleArgs& samples, const std::string& dataset,
+                           bool sample_options_given, const std::string& command) {
+  if (samples.task.empty() == dataset.empty()) {
+    throw InvalidInput(command + ": give exactly one of --task T or --dataset FILE.jsonl");
+  }
+  if (!dataset.empty() && sample_options_given) {
+    throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
+  }
+}
+
 int64_t sample_length(const SampleArgs& args, const ModelConfig& config) {
   return args.length > 0 ? args.length : std::min(kDefaultSampleLength, config.max_positions);
 }

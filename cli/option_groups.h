@@ -84,6 +84,13 @@ struct SampleDefaults {
 
 void add_sample_options(CLI::App& cmd, SampleArgs& args, const SampleDefaults& defaults = {});
 
+// Whether --n, --length or --seed came on the command line (from the command's callback).
+bool sample_options_given(const CLI::App& cmd);
+// InvalidInput "<command>: give exactly one of --task T or --dataset FILE.jsonl" unless exactly
+// one is given, and for --n, --length or --seed beside a --dataset (which is used whole).
+void check_task_or_dataset(const SampleArgs& samples, const std::string& dataset,
+                           bool sample_options_given, const std::string& command);
+
 // --length, or the default for this model.
 int64_t sample_length(const SampleArgs& args, const ModelConfig& config);
 

@@ -167,10 +167,7 @@ void add_patch_command(CLI::App& app) {
       "patch",
       "Activation patching: how much each layer, head or position restores (or breaks) "
       "the clean answer");
-  ModelOptionSet model;
-  model.help = "Model directory (--task: a zoo model, the tasks use its vocabulary)";
-  model.default_dtype = "f32";
-  add_model_options(*cmd, args->model, model);
+  add_model_options(*cmd, args->model, pairs_model_options());
   add_pairs_options(*cmd, args->pairs);
   add_choice_option(*cmd, "--hook", args->options.hook, choices_named(kPatchHooks, patch_hook_name),
                     "Hook point patched (docs/CIRCUITS.md)");

@@ -2,9 +2,15 @@
 
 #include "analyses/circuits/patching_dataset.h"
 #include "cli/cli_args.h"
-#include "core/base/error.h"
 
 namespace headscope::cli {
+
+ModelOptionSet pairs_model_options() {
+  ModelOptionSet model;
+  model.help = "Model directory (--task: a zoo model, the tasks use its vocabulary)";
+  model.default_dtype = "f32";
+  return model;
+}
 
 void add_pairs_options(CLI::App& cmd, PairsArgs& args) {
   SampleDefaults defaults;
@@ -17,18 +23,11 @@ void add_pairs_options(CLI::App& cmd, PairsArgs& args) {
 }
 
 void note_sample_options(CLI::App& cmd, PairsArgs& args) {
-  args.sample_options_given = cmd.get_option("--n")->count() > 0 ||
-                              cmd.get_option("--length")->count() > 0 ||
-                              cmd.get_option("--seed")->count() > 0;
+  args.sample_options_given = sample_options_given(cmd);
 }
 
 void check_pairs_args(const PairsArgs& args, const std::string& command) {
-  if (args.samples.task.empty() == args.dataset.empty()) {
-    throw InvalidInput(command + ": give exactly one of --task T or --dataset FILE.jsonl");
-  }
-  if (!args.dataset.empty() && args.sample_options_given) {
-    throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
-  }
+  check_task_or_dataset(args.samples, args.dataset, args.sample_options_given, command);
 }
 
 std::vector<PatchingPair> load_pairs(const PairsArgs& args, const ModelArgs& model,

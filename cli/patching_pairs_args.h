@@ -1,4 +1,4 @@
-// The clean/corrupted pairs of `patch` and `path-patch`: --task T [--n --length --seed] or
+// The clean/corrupted pairs of `patch`, `path-patch` and `eap`: --task T [--n --length --seed] or
 // --dataset FILE.jsonl (docs/CIRCUITS.md, "Task data").
 #pragma once
 
@@ -19,6 +19,9 @@ struct PairsArgs {
   // Whether --n, --length, --seed were given (they describe task samples only).
   bool sample_options_given = false;
 };
+
+// The model directory of a command on pairs (float32 by default: gradients and small effects).
+ModelOptionSet pairs_model_options();
 
 // --task, --n, --length, --seed and --dataset.
 void add_pairs_options(CLI::App& cmd, PairsArgs& args);

@@ -211,10 +211,7 @@ void add_path_patch_command(CLI::App& app) {
       "path-patch",
       "Path patching: each head's effect through chosen receivers only (the logits, or heads' "
       "q/k/v); --iterative finds the circuit stage by stage back from the logits");
-  ModelOptionSet model;
-  model.help = "Model directory (--task: a zoo model, the tasks use its vocabulary)";
-  model.default_dtype = "f32";
-  add_model_options(*cmd, args->model, model);
+  add_model_options(*cmd, args->model, pairs_model_options());
   add_pairs_options(*cmd, args->pairs);
   cmd->add_option("--receivers", args->receivers,
                   "logits, or heads' inputs LAYER.HEAD[:q|k|v],... (a head without :x receives "

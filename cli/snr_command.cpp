@@ -245,12 +245,7 @@ void load_queries(const SnrArgs& args, const ModelConfig& config, std::vector<Ta
 }
 
 void run(const SnrArgs& args) {
-  if (args.samples.task.empty() == args.dataset.empty()) {
-    throw InvalidInput("snr: give exactly one of --task T or --dataset FILE.jsonl");
-  }
-  if (!args.dataset.empty() && args.sample_options_given) {
-    throw InvalidInput("--n, --length, --seed: only with --task (a --dataset is used whole)");
-  }
+  check_task_or_dataset(args.samples, args.dataset, args.sample_options_given, "snr");
   const std::vector<std::string>& tasks = snr_task_names();
   if (args.dataset.empty() &&
       std::find(tasks.begin(), tasks.end(), args.samples.task) == tasks.end()) {
@@ -367,9 +362,7 @@ void add_snr_command(CLI::App& app) {
   add_json_flag(*cmd, args->json);
   add_quiet_flag(*cmd, args->quiet);
   cmd->callback([args, cmd] {
-    args->sample_options_given = cmd->get_option("--n")->count() > 0 ||
-                                 cmd->get_option("--length")->count() > 0 ||
-                                 cmd->get_option("--seed")->count() > 0;
+    args->sample_options_given = sample_options_given(*cmd);
     run(*args);
   });
 }
