@@ -84,16 +84,7 @@ nlohmann::ordered_json result_json(const EapGraph& graph, const EapResult& r, co
                            {"metric", patching_metric_name(o.metric)},
                            {"ablation", eap_ablation_name(o.ablation)},
                            {"top_n", o.top_n}};
-  if (!source.task.empty()) {
-    j["task"] = source.task;
-    j["length"] = source.length;
-    j["seed"] = source.seed;
-  } else {
-    j["dataset"] = source.dataset;
-  }
-  j["samples"] = r.clean_metric.size();
-  j["clean_mean"] = r.clean_mean;
-  j["corrupted_mean"] = r.corrupted_mean;
+  add_pairs_json(j, source, r);
   j["edges"] = graph.edge_count();
   nlohmann::ordered_json top = nlohmann::ordered_json::array();
   for (int64_t i = 0; i < std::min<int64_t>(kTopShown, graph.edge_count()); ++i) {

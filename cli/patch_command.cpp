@@ -104,16 +104,7 @@ nlohmann::ordered_json result_json(const PatchingResult& r, const PatchingOption
                            {"per", patch_granularity_name(o.per)},
                            {"direction", patch_direction_name(o.direction)},
                            {"metric", patching_metric_name(o.metric)}};
-  if (!source.task.empty()) {
-    j["task"] = source.task;
-    j["length"] = source.length;
-    j["seed"] = source.seed;
-  } else {
-    j["dataset"] = source.dataset;
-  }
-  j["samples"] = r.clean_metric.size();
-  j["clean_mean"] = r.clean_mean;
-  j["corrupted_mean"] = r.corrupted_mean;
+  add_pairs_json(j, source, r);
   j["dims"] = r.grid.dims;
   j["shape"] = r.grid.shape;
   j["scores"] = r.scores;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "analyses/circuits/patching_output.h"
 #include "analyses/circuits/task_pairs.h"
@@ -35,6 +36,22 @@ void check_pairs_args(const PairsArgs& args, const std::string& command);
 // The pairs (InvalidInput: the errors of task_pairs and read_patching_dataset), and their source.
 std::vector<PatchingPair> load_pairs(const PairsArgs& args, const ModelArgs& model,
                                      const ModelConfig& config, PatchingSource& source);
+
+// --json's task, length and seed (or dataset), samples, clean_mean and corrupted_mean; R is any
+// result with clean_metric, clean_mean and corrupted_mean.
+template <typename R>
+void add_pairs_json(nlohmann::ordered_json& j, const PatchingSource& source, const R& result) {
+  if (!source.task.empty()) {
+    j["task"] = source.task;
+    j["length"] = source.length;
+    j["seed"] = source.seed;
+  } else {
+    j["dataset"] = source.dataset;
+  }
+  j["samples"] = result.clean_metric.size();
+  j["clean_mean"] = result.clean_mean;
+  j["corrupted_mean"] = result.corrupted_mean;
+}
 
 // "ioi, n=20, length 256, seed 0" or "FILE, 20 pairs": what the text output is about.
 std::string pairs_about(const PatchingSource& source, size_t pairs);

@@ -118,16 +118,7 @@ nlohmann::ordered_json result_json(const PathCircuit& c, const PathPatchArgs& ar
     j["threshold"] = o.threshold;
   }
   j["edge_fraction"] = o.edge_fraction;
-  if (!source.task.empty()) {
-    j["task"] = source.task;
-    j["length"] = source.length;
-    j["seed"] = source.seed;
-  } else {
-    j["dataset"] = source.dataset;
-  }
-  j["samples"] = first.clean_metric.size();
-  j["clean_mean"] = first.clean_mean;
-  j["corrupted_mean"] = first.corrupted_mean;
+  add_pairs_json(j, source, first);
   nlohmann::ordered_json stages = nlohmann::ordered_json::array();
   for (const PathStage& stage : c.stages) {
     nlohmann::ordered_json selected = nlohmann::ordered_json::array();
