@@ -82,6 +82,12 @@ double forward_bytes(const ModelConfig& c, const ForwardShape& s, int64_t elemen
     // Scores, masked scores and the pattern in the compute dtype, the float32 softmax and its
     // float32 copy for the file, and the [T, T] mask.
     bytes += heads * keys * keys * (3.0 * d(element_size) + 8.0) + keys * keys;
+  } else if (s.fused_attention) {
+    // z and its [B, T, H * D] copy for the output projection, copies of q, k and v where the
+    // kernel wants another layout, and the float32 log-sum-exp; a sliding window also passes
+    // a boolean [T, T] mask, which LibTorch turns into an additive one in the compute dtype.
+    bytes += heads * keys * (5.0 * d(c.d_head) * d(element_size) + 4.0);
+    if (c.sliding_window) bytes += keys * keys * (1.0 + d(element_size));
   } else {
     // The chunked path's scratch for one block of queries (core/model/chunked_attention.cpp):
     // scores and probabilities in the compute dtype (at most 4 bytes each), the float32 scores

@@ -13,6 +13,7 @@
 
 #include "core/checkpoint/model_config.h"
 #include "core/model/layer_placement.h"
+#include "core/model/torch_compat.h"
 
 namespace headscope {
 
@@ -34,6 +35,9 @@ struct ForwardShape {
   bool attention_maps = false;
   // Positions per sequence whose logits are computed (0, 1 or tokens).
   int64_t logit_positions = 0;
+  // Attention through LibTorch's fused kernel (Transformer::attention where the build has it)
+  // rather than the chunked path, whose [H, 256, T] scratch it does not allocate.
+  bool fused_attention = compat::kHasFusedAttention;
 };
 
 // Peak of one forward pass beyond the weights: one layer's activations and attention, and the

@@ -39,6 +39,7 @@ TEST(MemoryEstimate, AttentionMapsGrowWithTheSquareOfTheTokens) {
   const ModelConfig c = tiny_llama();
   ForwardShape shape;
   shape.tokens = 100000;
+  shape.fused_attention = false;
   const double chunked = forward_bytes(c, shape, 4);
   shape.attention_maps = true;
   const double maps = forward_bytes(c, shape, 4);
@@ -50,6 +51,27 @@ TEST(MemoryEstimate, AttentionMapsGrowWithTheSquareOfTheTokens) {
   shape.attention_maps = false;
   shape.logit_positions = shape.tokens;
   EXPECT_GE(forward_bytes(c, shape, 4) - chunked, 1e5 * c.vocab_size * 4.0);
+}
+
+TEST(MemoryEstimate, FusedAttentionHasNoChunkScratchButAWindowsMask) {
+  ModelConfig c = tiny_llama();
+  c.sliding_window.reset();
+  ForwardShape shape;
+  shape.tokens = 100000;
+  shape.fused_attention = false;
+  const double chunked = forward_bytes(c, shape, 2);
+  shape.fused_attention = true;
+  const double fused = forward_bytes(c, shape, 2);
+  // The chunked path's [H, 256, T] scratch at 17 bytes a score is gone; what the fused kernel
+  // adds is linear in T: five [T, H, D] tensors in the compute dtype and the float32 lse.
+  const double per_token_head = 5.0 * c.d_head * 2 + 4.0;
+  EXPECT_DOUBLE_EQ(chunked - fused,
+                   c.n_heads * 1e5 * (256.0 * 17.0 - per_token_head));
+  shape.tokens = 200000;
+  EXPECT_DOUBLE_EQ(forward_bytes(c, shape, 2), 2.0 * fused);
+  // A sliding window passes a [T, T] boolean mask, made additive in the compute dtype.
+  c.sliding_window = 4096;
+  EXPECT_DOUBLE_EQ(forward_bytes(c, shape, 2) - 2.0 * fused, 4e10 * 3.0);
 }
 
 TEST(MemoryEstimate, AttentionStatsCountBlocksTopKAndTheChunk) {
