@@ -1,13 +1,8 @@
 #include "hooks/attention_stats_recorder.h"
 
-#include <chrono>
 #include <functional>
 #include <memory>
-#include <thread>
 #include <utility>
-
-#include <c10/core/Event.h>
-#include <c10/core/impl/VirtualGuardImpl.h>
 
 #include "core/base/error.h"
 #include "core/model/memory_estimate.h"
@@ -20,26 +15,9 @@ DType stat_dtype(const torch::Tensor& value) {
   return value.scalar_type() == torch::kInt32 ? DType::kI32 : DType::kF32;
 }
 
-// A statistic's bytes on the host for a deferred write. On CUDA the copy goes to pinned memory
-// without blocking the stream (the next layer's kernels queue behind it), and the compressing
-// thread waits for the copy's event (polled: LibTorch 1.13's c10::Event has no synchronize).
-// On the CPU the tensor itself is the source.
-DeferredSource host_source(const torch::Tensor& value) {
-  if (!value.is_cuda()) {
-    auto host = value.contiguous();
-    return {std::shared_ptr<const void>(host.data_ptr(), [host](const void*) {}), {}};
-  }
-  auto host = torch::empty(value.sizes(), value.options().device(torch::kCPU).pinned_memory(true));
-  host.copy_(value, /*non_blocking=*/true);
-  auto copied = std::make_shared<c10::Event>(value.device().type());
-  copied->record(c10::impl::VirtualGuardImpl(value.device().type()).getStream(value.device()));
-  return {std::shared_ptr<const void>(host.data_ptr(), [host](const void*) {}), [copied] {
-            while (!copied->query()) std::this_thread::sleep_for(std::chrono::microseconds(100));
-          }};
-}
-
 // value: [H, T] or [H, T, k] rows of one layer, or (layer < 0) a whole dataset.
-void write_stat(RunWriter& run, bool overlap, const std::string& path, int64_t layer,
+// copier: null for writes before the forward pass goes on.
+void write_stat(RunWriter& run, HostCopier* copier, const std::string& path, int64_t layer,
                 const torch::Tensor& value) {
   std::vector<int64_t> start, count;
   if (layer >= 0) {
@@ -50,12 +28,12 @@ void write_stat(RunWriter& run, bool overlap, const std::string& path, int64_t l
     start.assign(static_cast<size_t>(value.dim()), 0);
   }
   for (auto s : value.sizes()) count.push_back(s);
-  if (!overlap) {
+  if (copier == nullptr) {
     auto host = value.to(torch::kCPU).contiguous();
     run.write_slab(path, start, count, stat_dtype(value), host.data_ptr());
     return;
   }
-  run.write_slab_deferred(path, start, count, stat_dtype(value), host_source(value),
+  run.write_slab_deferred(path, start, count, stat_dtype(value), copier->copy(value),
                           static_cast<size_t>(value.numel()) * value.element_size());
 }
 
@@ -165,12 +143,12 @@ void AttentionStatsRecorder::write_layer(int64_t layer, const AttentionStats& st
       {kStatTopkProb, stats.topk_prob}};
   for (const auto& [name, value] : rows) {
     const auto all = whole(value);
-    if (run_ != nullptr) write_stat(*run_, overlap_writes_, attention_stats_path(name), layer, all);
+    if (run_ != nullptr) write_stat(*run_, copier(), attention_stats_path(name), layer, all);
   }
   const auto block_mass = whole(stats.block_mass);
   if (run_ == nullptr) return;
   run_->create_array(block_mass_path(layer), DType::kF32, block_mass.sizes().vec());
-  write_stat(*run_, overlap_writes_, block_mass_path(layer), -1, block_mass);
+  write_stat(*run_, copier(), block_mass_path(layer), -1, block_mass);
 }
 
 void AttentionStatsRecorder::finish() {

@@ -10,6 +10,7 @@
 
 #include "core/store/recording_writer.h"
 #include "hooks/hooked_model.h"
+#include "hooks/host_copy.h"
 #include "kernels/attention_stats.h"
 
 namespace headscope {
@@ -51,10 +52,12 @@ class AttentionStatsRecorder {
 
   void create_datasets(const ModelConfig& c);
   void write_layer(int64_t layer, const AttentionStats& stats);
+  HostCopier* copier() { return overlap_writes_ ? &copier_ : nullptr; }
 
   RunWriter* run_;
   AttentionStatsOptions options_;
   bool overlap_writes_;
+  HostCopier copier_;  // the overlapped writes' device-to-host copies
   WholeHeads whole_heads_;
   int64_t layers_;
   int64_t heads_;
