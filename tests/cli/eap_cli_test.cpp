@@ -106,6 +106,7 @@ TEST_F(EapCli, BadOptionsAreOneLineAndWriteNothing) {
           {"--task ioi --top-n 10 --method eap --metric kl", "--method eap --metric kl"},
           {"--task ioi --name a/b", "--name"},
           {"", "exactly one of --task T or --dataset"},
+          {"--dataset " + (dir_ / "pairs.jsonl").string() + " --n 5", "only with --task"},
           {"--task induction --top-n 10", "has no distractor"},
       },
       "--quiet --out " + out, out);
